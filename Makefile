@@ -1,0 +1,59 @@
+# LMB — two commands on a fresh machine: `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+ASSETS := node_modules/.installed
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# The test suite runs on PostgreSQL and Redis (the production shape); override to point elsewhere.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lmb
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+PYTEST_ARGS ?=
+
+.PHONY: install demo test lint test-postgres test-sqlite-smoke chromium system-packages clean
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $@
+
+$(ASSETS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(INSTALLED) $(ASSETS)
+
+# Debian packages the tests need: Chromium for the browser tests (Playwright drives it; it cannot
+# download its own browser here) and zbar to decode the barcodes we print.
+system-packages:
+	@if [ ! -x $(CHROMIUM) ] || ! command -v zbarimg >/dev/null; then \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium zbar-tools >/dev/null; \
+	fi
+
+demo: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@echo "Back-office : http://127.0.0.1:8000"
+	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(PY) manage.py makemigrations --check --dry-run
+
+test-postgres: install system-packages
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# `make demo` runs on the embedded SQLite default: keep it working.
+test-sqlite-smoke: install
+	DATABASE_URL=sqlite:///$(CURDIR)/.smoke.sqlite3 REDIS_URL= $(VENV)/bin/pytest -m smoke $(PYTEST_ARGS)
+
+test: lint test-postgres test-sqlite-smoke
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles .smoke.sqlite3

@@ -1,0 +1,34 @@
+from django.contrib import admin
+
+from .models import Category, PriceList, PriceListItem, Product, VatRate
+
+
+@admin.register(VatRate)
+class VatRateAdmin(admin.ModelAdmin):
+    list_display = ["code", "label", "territory", "category", "rate", "valid_from", "valid_until"]
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["full_name"]
+    readonly_fields = ["path", "depth", "full_name"]
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["reference", "designation", "sale_price_excl_tax", "ean13", "is_active"]
+    search_fields = ["reference", "designation", "ean13"]
+    list_select_related = ["category"]
+    raw_id_fields = ["category"]
+
+
+class PriceListItemInline(admin.TabularInline):
+    model = PriceListItem
+    extra = 0
+    raw_id_fields = ["product"]
+
+
+@admin.register(PriceList)
+class PriceListAdmin(admin.ModelAdmin):
+    list_display = ["name", "customer_category", "is_active"]
+    inlines = [PriceListItemInline]

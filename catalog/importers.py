@@ -1,0 +1,159 @@
+"""Import of products from a spreadsheet: a row with a known reference updates that product, a
+new reference creates one. Categories are given as a path ("Maison > Cuisine") and created when
+missing."""
+
+from django.forms.models import model_to_dict
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from lmb.imports import CheckedRows, ImportColumn, Importer, RowError, form_errors, parse_bool, parse_choice
+from lmb.money import to_decimal
+
+from . import services
+from .forms import ProductForm, metropolitan_rates
+from .models import Category, Product, Unit
+
+COLUMNS = (
+    ImportColumn("reference", gettext_lazy("Référence"), required=True),
+    ImportColumn("designation", gettext_lazy("Désignation"), required=True),
+    ImportColumn(
+        "category", gettext_lazy("Catégorie"), help=gettext_lazy("Chemin complet, ex. « Maison > Cuisine » ; créée si absente.")
+    ),
+    ImportColumn("kind", gettext_lazy("Nature"), help=gettext_lazy("Bien ou Service (Bien par défaut).")),
+    ImportColumn("unit", gettext_lazy("Unité"), help=gettext_lazy("pièce, kg, litre, mètre, heure… (pièce par défaut).")),
+    ImportColumn("vat_rate", gettext_lazy("TVA"), required=True, help=gettext_lazy("Taux en % : 20, 10, 5,5 ou 2,1.")),
+    ImportColumn("purchase_price", gettext_lazy("Prix d'achat HT")),
+    ImportColumn("sale_price", gettext_lazy("Prix de vente"), required=True),
+    ImportColumn(
+        "price_includes_tax", gettext_lazy("Prix TTC"), help=gettext_lazy("oui si le prix de vente est TTC (non par défaut).")
+    ),
+    ImportColumn("eco_participation", gettext_lazy("Éco-participation HT")),
+    ImportColumn("ean13", gettext_lazy("EAN-13")),
+    ImportColumn("weight", gettext_lazy("Poids (kg)")),
+    ImportColumn("length", gettext_lazy("Longueur (cm)")),
+    ImportColumn("width", gettext_lazy("Largeur (cm)")),
+    ImportColumn("height", gettext_lazy("Hauteur (cm)")),
+    ImportColumn("units_per_pack", gettext_lazy("Unités par colis")),
+    ImportColumn("units_per_pallet", gettext_lazy("Unités par palette")),
+    ImportColumn("is_active", gettext_lazy("Actif"), help=gettext_lazy("oui/non (oui par défaut).")),
+    ImportColumn("description", gettext_lazy("Description")),
+)
+LABELS = {column.name: str(column.label) for column in COLUMNS}
+DECIMAL_COLUMNS = ("purchase_price", "sale_price", "eco_participation", "weight", "length", "width", "height")
+NEW_PRODUCT_DEFAULTS = {
+    "kind": Product.Kind.GOODS,
+    "unit": Unit.PIECE,
+    "is_active": True,
+    "purchase_price": "0",
+    "eco_participation": "0",
+}
+
+
+class ProductImportForm(ProductForm):
+    """The product form, minus the per-row uniqueness queries: the importer checks references and
+    EANs for the whole file at once."""
+
+    def validate_unique(self):
+        pass
+
+
+class ProductImporter(Importer):
+    kind = "products"
+    label = gettext_lazy("Produits")
+    permissions = ("catalog.add_product", "catalog.change_product")
+    columns = COLUMNS
+
+    def check(self, rows):
+        checked = CheckedRows()
+        references = [values.get("reference", "").strip() for _row, values in rows]
+        existing = {p.reference.lower(): p for p in Product.objects.filter(reference__in=[r for r in references if r])}
+        rates = {rate.rate.normalize(): rate for rate in metropolitan_rates()}
+        categories = {c.full_name.lower(): c for c in Category.objects.all()}
+        owners_of_ean = dict(Product.objects.exclude(ean13=None).values_list("ean13", "reference"))
+        first_row = {"reference": {}, "ean13": {}}
+
+        for row, values in rows:
+            errors = []
+            instance = existing.get(values.get("reference", "").strip().lower())
+            # An update keeps what the file does not mention; a creation starts from the defaults.
+            data = model_to_dict(instance, fields=ProductForm.Meta.fields) if instance else dict(NEW_PRODUCT_DEFAULTS)
+            cells, category_path = self._read(row, values, rates, categories, errors)
+            data.update(cells)
+            form = ProductImportForm(data, instance=instance)
+            if not errors and not form.is_valid():
+                errors += form_errors(row, form, LABELS)
+            if not errors:
+                errors += self._duplicates(row, form.cleaned_data, instance, owners_of_ean, first_row)
+            if errors:
+                checked.errors += errors
+                continue
+            fields = {name: value for name, value in form.cleaned_data.items() if name != "generate_ean"}
+            checked.valid.append((row, (instance, fields, category_path)))
+        return checked
+
+    def _read(self, row, values, rates, categories, errors):
+        """The file's cells as form data. A category path not yet in the catalogue is returned
+        apart: it is created when the import is confirmed."""
+        data, category_path = {}, ""
+        converters = {
+            "kind": lambda text: parse_choice(text, Product.Kind.choices) if text else Product.Kind.GOODS,
+            "unit": lambda text: parse_choice(text, Unit.choices) if text else Unit.PIECE,
+            "price_includes_tax": parse_bool,
+            "is_active": lambda text: parse_bool(text) if text else True,
+            "vat_rate": lambda text: self._rate(text, rates),
+            **{name: lambda text: str(to_decimal(text)) if text else "" for name in DECIMAL_COLUMNS},
+        }
+        for name, text in values.items():
+            if name == "category":
+                path = " > ".join(services.split_category_path(text))
+                category = categories.get(path.lower())
+                data["category"] = category.pk if category else ""
+                category_path = path if path and category is None else ""
+                continue
+            try:
+                data[name] = converters[name](text) if name in converters else text
+            except ValueError as exc:
+                errors.append(RowError(row, LABELS[name], str(exc)))
+        return data, category_path
+
+    @staticmethod
+    def _rate(text, rates):
+        if not text:
+            raise ValueError(_("Le taux de TVA est obligatoire."))
+        rate = rates.get(to_decimal(text.replace("%", "")).normalize())
+        if rate is None:
+            known = ", ".join(f"{r.normalize()}" for r in sorted(rates))
+            raise ValueError(_("Taux de TVA inconnu : %(text)s (taux possibles : %(known)s).") % {"text": text, "known": known})
+        return rate.pk
+
+    @staticmethod
+    def _duplicates(row, cleaned, instance, owners_of_ean, first_row):
+        errors = []
+        reference = cleaned["reference"].lower()
+        if reference in first_row["reference"]:
+            errors.append(
+                RowError(
+                    row,
+                    LABELS["reference"],
+                    _("Référence déjà présente ligne %(row)s.") % {"row": first_row["reference"][reference]},
+                )
+            )
+        first_row["reference"].setdefault(reference, row)
+        ean = cleaned.get("ean13")
+        if ean:
+            owner = owners_of_ean.get(ean)
+            if owner and (instance is None or owner != instance.reference):
+                errors.append(
+                    RowError(
+                        row, LABELS["ean13"], _("Ce code EAN est déjà celui du produit %(reference)s.") % {"reference": owner}
+                    )
+                )
+            if ean in first_row["ean13"]:
+                errors.append(
+                    RowError(row, LABELS["ean13"], _("Code EAN déjà présent ligne %(row)s.") % {"row": first_row["ean13"][ean]})
+                )
+            first_row["ean13"].setdefault(ean, row)
+        return errors
+
+    def write(self, valid_rows, *, user):
+        return services.import_products([data for _row, data in valid_rows])

@@ -1,0 +1,138 @@
+"""Import of third parties from a spreadsheet (one row = one third party and its billing address).
+
+A row with a known code updates that third party; a row without a code creates one.
+"""
+
+from django.forms.models import model_to_dict
+from django.utils.translation import gettext_lazy as _
+
+from lmb.imports import CheckedRows, ImportColumn, Importer, RowError, form_errors, parse_bool, parse_choice
+from lmb.models import PaymentTerms
+
+from . import services
+from .forms import FirstAddressForm, ThirdPartyForm
+from .models import Address, CustomerCategory, ThirdParty
+
+COLUMNS = (
+    ImportColumn("code", _("Code"), help=_("Vide pour créer ; le code d'un tiers existant pour le mettre à jour.")),
+    ImportColumn("kind", _("Type"), help=_("Société ou Particulier (Société par défaut).")),
+    ImportColumn("name", _("Nom"), help=_("Raison sociale (obligatoire pour une société).")),
+    ImportColumn("first_name", _("Prénom")),
+    ImportColumn("last_name", _("Nom de famille"), help=_("Obligatoire pour un particulier.")),
+    ImportColumn("is_customer", _("Client"), help=_("oui/non (oui par défaut).")),
+    ImportColumn("is_prospect", _("Prospect"), help=_("oui/non.")),
+    ImportColumn("is_supplier", _("Fournisseur"), help=_("oui/non.")),
+    ImportColumn("customer_category", _("Catégorie"), help=_("Particulier, Entreprise, Administration publique, Revendeur.")),
+    ImportColumn("siren", _("SIREN")),
+    ImportColumn("siret", _("SIRET")),
+    ImportColumn("vat_number", _("N° TVA")),
+    ImportColumn("email", _("E-mail")),
+    ImportColumn("phone", _("Téléphone")),
+    ImportColumn("mobile", _("Mobile")),
+    ImportColumn("payment_terms", _("Conditions de paiement"), help=_("À réception, 30 jours, 45 jours fin de mois, 60 jours.")),
+    ImportColumn("line1", _("Adresse")),
+    ImportColumn("line2", _("Complément")),
+    ImportColumn("postal_code", _("Code postal")),
+    ImportColumn("city", _("Ville")),
+    ImportColumn("country", _("Pays"), help=_("Code ISO à deux lettres (FR par défaut).")),
+)
+LABELS = {column.name: str(column.label) for column in COLUMNS}
+ADDRESS_FIELDS = ("line1", "line2", "postal_code", "city", "country")
+
+
+PARSERS = {
+    "kind": lambda text: parse_choice(text, ThirdParty.Kind.choices),
+    "customer_category": lambda text: parse_choice(text, CustomerCategory.choices),
+    "payment_terms": lambda text: parse_choice(text, PaymentTerms.choices),
+    "is_customer": parse_bool,
+    "is_prospect": parse_bool,
+    "is_supplier": parse_bool,
+    "country": lambda text: text.upper(),
+}
+
+
+def _defaults_for_new(data):
+    data.setdefault("kind", ThirdParty.Kind.COMPANY)
+    data.setdefault("is_customer", True)
+    data.setdefault("payment_terms", PaymentTerms.NET_30)
+    is_person = data["kind"] == ThirdParty.Kind.INDIVIDUAL
+    data.setdefault("customer_category", CustomerCategory.CONSUMER if is_person else CustomerCategory.BUSINESS)
+    data["is_active"] = True
+
+
+class ThirdPartyImporter(Importer):
+    kind = "third-parties"
+    label = _("Tiers")
+    permissions = ("crm.add_thirdparty", "crm.change_thirdparty")
+    columns = COLUMNS
+
+    def _read_cells(self, row, values, errors) -> dict:
+        """The non-empty cells of the row as form data; booleans and choices decoded."""
+        data = {}
+        for name, text in values.items():
+            if name == "code" or not text:
+                continue
+            try:
+                data[name] = PARSERS[name](text) if name in PARSERS else text
+            except ValueError as exc:
+                errors.append(RowError(row, LABELS[name], str(exc)))
+        return data
+
+    def check(self, rows):
+        checked = CheckedRows()
+        codes = {values.get("code", "").strip().upper() for _row, values in rows} - {""}
+        existing = {tp.code: tp for tp in ThirdParty.objects.filter(code__in=codes)}
+        first_row_of_code = {}
+        for row, values in rows:
+            errors = []
+            code = values.get("code", "").strip().upper()
+            instance = existing.get(code)
+            if code and instance is None:
+                errors.append(RowError(row, LABELS["code"], _("Aucun tiers n'a le code « %(code)s ».") % {"code": code}))
+            if code and code in first_row_of_code:
+                errors.append(
+                    RowError(row, LABELS["code"], _("Code déjà présent ligne %(row)s.") % {"row": first_row_of_code[code]})
+                )
+            first_row_of_code.setdefault(code, row)
+            cells = self._read_cells(row, values, errors)
+            # An update keeps what the file does not mention; a creation starts from the defaults.
+            data = model_to_dict(instance, fields=ThirdPartyForm.Meta.fields) if instance else {}
+            data.update({name: value for name, value in cells.items() if name not in ADDRESS_FIELDS})
+            if instance is None:
+                _defaults_for_new(data)
+            form = ThirdPartyForm(data, instance=instance)
+            address_form = FirstAddressForm(
+                {name: cells.get(name, "") for name in ADDRESS_FIELDS} | {"country": cells.get("country", "FR")}
+            )
+            if not errors:
+                errors += [] if form.is_valid() else form_errors(row, form, LABELS)
+                errors += [] if address_form.is_valid() else form_errors(row, address_form, LABELS)
+            if errors:
+                checked.errors += errors
+                continue
+            address = None if address_form.is_empty() else address_form.cleaned_data
+            checked.valid.append((row, {"instance": instance, "fields": form.cleaned_data, "address": address}))
+        return checked
+
+    def write(self, valid_rows, *, user):
+        created = updated = 0
+        for _row, data in valid_rows:
+            address = data["address"]
+            if data["instance"] is None:
+                addresses = [{**address, "kind": Address.Kind.BILLING}] if address else []
+                services.create_third_party(**data["fields"], addresses=addresses)
+                created += 1
+            else:
+                third_party = services.update_third_party(data["instance"], **data["fields"])
+                if address:
+                    _replace_billing_address(third_party, address)
+                updated += 1
+        return created, updated
+
+
+def _replace_billing_address(third_party, address: dict):
+    current = third_party.addresses.filter(kind=Address.Kind.BILLING, is_default=True).first()
+    if current:
+        services.update_address(current, **address)
+    else:
+        services.add_address(third_party, kind=Address.Kind.BILLING, is_default=True, **address)

@@ -1,0 +1,238 @@
+"""Write paths for third parties, addresses, contacts, the timeline and tasks.
+
+Every edge (screens, API, imports, connectors) calls these; each runs in one transaction and
+refuses bad input with an ``InvalidInput`` naming the field.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from lmb.errors import InvalidInput, TransitionNotAllowed
+from lmb.services import apply_changes, next_value, validate_and_save
+
+from .models import Address, Contact, Task, ThirdParty, TimelineAttachment, TimelineEntry
+
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+
+
+# --- Third parties ---------------------------------------------------------------------------
+
+
+def _assign_accounts(third_party: ThirdParty, number: int):
+    """Auxiliary accounts for accounting (411/401 sub-accounts), from the third party's number."""
+    if third_party.is_customer or third_party.is_prospect:
+        third_party.customer_account = third_party.customer_account or f"C{number:06d}"
+    if third_party.is_supplier:
+        third_party.supplier_account = third_party.supplier_account or f"F{number:06d}"
+
+
+def _number_of(third_party: ThirdParty) -> int:
+    return int(third_party.code.lstrip("T"))
+
+
+@transaction.atomic
+def create_third_party(*, addresses=(), contacts=(), **fields) -> ThirdParty:
+    """Create a third party with its code (T000123) and auxiliary accounts (C000123 / F000123),
+    and optionally its first addresses and contacts (dicts of their fields)."""
+    third_party = ThirdParty(**fields)
+    number = next_value("third_party")
+    third_party.code = f"T{number:06d}"
+    _assign_accounts(third_party, number)
+    validate_and_save(third_party)
+    for address in addresses:
+        add_address(third_party, **address)
+    for contact in contacts:
+        add_contact(third_party, **contact)
+    return third_party
+
+
+@transaction.atomic
+def update_third_party(third_party: ThirdParty, **changes) -> ThirdParty:
+    """Change a third party; a new role (e.g. it becomes a supplier) gets its auxiliary account."""
+    for name, value in changes.items():
+        setattr(third_party, name, value)
+    _assign_accounts(third_party, _number_of(third_party))
+    return validate_and_save(third_party)
+
+
+@transaction.atomic
+def delete_third_party(third_party: ThirdParty):
+    """Delete a third party with no history; one with exchanges or documents is refused (409)."""
+    third_party.delete()
+
+
+# --- Addresses and contacts --------------------------------------------------------------------
+
+
+def _keep_single_default(address: Address):
+    if address.is_default:
+        Address.objects.filter(third_party_id=address.third_party_id, kind=address.kind, is_default=True).exclude(
+            pk=address.pk
+        ).update(is_default=False)
+
+
+@transaction.atomic
+def add_address(third_party: ThirdParty, **fields) -> Address:
+    if "is_default" not in fields:
+        fields["is_default"] = not third_party.addresses.filter(kind=fields.get("kind", Address.Kind.BILLING)).exists()
+    address = validate_and_save(Address(third_party=third_party, **fields))
+    _keep_single_default(address)
+    return address
+
+
+@transaction.atomic
+def update_address(address: Address, **changes) -> Address:
+    changes.pop("third_party", None)
+    address = apply_changes(address, changes)
+    _keep_single_default(address)
+    return address
+
+
+@transaction.atomic
+def delete_address(address: Address):
+    address.delete()
+
+
+@transaction.atomic
+def add_contact(third_party: ThirdParty, **fields) -> Contact:
+    contact = validate_and_save(Contact(third_party=third_party, **fields))
+    if contact.is_primary:
+        third_party.contacts.exclude(pk=contact.pk).update(is_primary=False)
+    return contact
+
+
+@transaction.atomic
+def update_contact(contact: Contact, **changes) -> Contact:
+    changes.pop("third_party", None)
+    contact = apply_changes(contact, changes)
+    if contact.is_primary:
+        Contact.objects.filter(third_party_id=contact.third_party_id).exclude(pk=contact.pk).update(is_primary=False)
+    return contact
+
+
+@transaction.atomic
+def delete_contact(contact: Contact):
+    contact.delete()
+
+
+# --- Timeline ----------------------------------------------------------------------------------
+
+
+def _check_attachments(files):
+    for uploaded in files:
+        if uploaded.size > MAX_ATTACHMENT_BYTES:
+            raise InvalidInput({"attachments": [_("« %(name)s » dépasse 10 Mo.") % {"name": uploaded.name}]})
+
+
+@transaction.atomic
+def log_interaction(
+    *,
+    third_party: ThirdParty,
+    kind: str,
+    subject: str,
+    author=None,
+    body: str = "",
+    occurred_at=None,
+    contact: Contact | None = None,
+    direction: str = "",
+    attachments=(),
+) -> TimelineEntry:
+    """Record an exchange (call, e-mail, letter, meeting, note, incident) on the timeline.
+    An incident starts "open"."""
+    _check_attachments(attachments)
+    entry = TimelineEntry(
+        third_party=third_party,
+        kind=kind,
+        subject=subject,
+        body=body,
+        author=author,
+        occurred_at=occurred_at or timezone.now(),
+        contact=contact,
+        direction=direction,
+        incident_status=TimelineEntry.IncidentStatus.OPEN if kind == TimelineEntry.Kind.INCIDENT else "",
+    )
+    validate_and_save(entry)
+    for uploaded in attachments:
+        TimelineAttachment.objects.create(entry=entry, file=uploaded, original_name=uploaded.name[:255], size=uploaded.size)
+    return entry
+
+
+@transaction.atomic
+def update_interaction(entry: TimelineEntry, **changes) -> TimelineEntry:
+    """Correct the text of an exchange. Its kind and third party stay; an incident's status
+    changes only through ``change_incident_status``."""
+    for frozen in ("third_party", "kind", "incident_status", "author"):
+        changes.pop(frozen, None)
+    return apply_changes(entry, changes)
+
+
+_INCIDENT_TRANSITIONS = {
+    TimelineEntry.IncidentStatus.OPEN: {TimelineEntry.IncidentStatus.IN_PROGRESS, TimelineEntry.IncidentStatus.CLOSED},
+    TimelineEntry.IncidentStatus.IN_PROGRESS: {TimelineEntry.IncidentStatus.CLOSED, TimelineEntry.IncidentStatus.OPEN},
+    TimelineEntry.IncidentStatus.CLOSED: {TimelineEntry.IncidentStatus.OPEN},
+}
+
+
+@transaction.atomic
+def change_incident_status(entry: TimelineEntry, *, status: str, author=None, comment: str = "") -> TimelineEntry:
+    """Move an incident open → in progress → closed (or reopen it); the change is noted on the
+    timeline with who made it."""
+    entry = TimelineEntry.objects.select_for_update().get(pk=entry.pk)
+    if entry.kind != TimelineEntry.Kind.INCIDENT:
+        raise TransitionNotAllowed(_("Seul un incident a un statut."))
+    if status not in _INCIDENT_TRANSITIONS.get(entry.incident_status, set()):
+        raise TransitionNotAllowed(
+            _("Un incident « %(current)s » ne peut pas passer à « %(new)s ».")
+            % {
+                "current": entry.get_incident_status_display(),
+                "new": TimelineEntry.IncidentStatus(status).label if status in TimelineEntry.IncidentStatus.values else status,
+            }
+        )
+    entry.incident_status = status
+    entry.save(update_fields=["incident_status"])
+    label = entry.get_incident_status_display()
+    log_interaction(
+        third_party=entry.third_party,
+        kind=TimelineEntry.Kind.NOTE,
+        subject=_("Incident « %(subject)s » : %(status)s") % {"subject": entry.subject, "status": label.lower()},
+        body=comment,
+        author=author,
+    )
+    return entry
+
+
+# --- Tasks -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_task(**fields) -> Task:
+    return validate_and_save(Task(**fields))
+
+
+@transaction.atomic
+def update_task(task: Task, **changes) -> Task:
+    return apply_changes(task, changes)
+
+
+@transaction.atomic
+def complete_task(task: Task) -> Task:
+    if task.done_at is not None:
+        raise TransitionNotAllowed(_("Cette tâche est déjà faite."))
+    task.done_at = timezone.now()
+    task.save(update_fields=["done_at"])
+    return task
+
+
+@transaction.atomic
+def reopen_task(task: Task) -> Task:
+    if task.done_at is None:
+        raise TransitionNotAllowed(_("Cette tâche n'est pas faite."))
+    task.done_at = None
+    task.save(update_fields=["done_at"])
+    return task
+
+
+@transaction.atomic
+def delete_task(task: Task):
+    task.delete()

@@ -1,0 +1,426 @@
+"""Back-office screens for third parties, their timeline, incidents and the agenda."""
+
+import django_filters
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.db.models import Exists, OuterRef
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import generic
+from django.views.decorators.http import require_POST
+
+from lmb.countries import country_choices
+from lmb.errors import DomainError
+from lmb.forms import ServiceFormMixin, add_domain_error
+from lmb.lists import ListView, search
+from lmb.spreadsheets import Column
+
+from . import queries, services
+from .forms import AddressForm, ContactForm, FirstAddressForm, IncidentStatusForm, TaskForm, ThirdPartyForm, TimelineEntryForm
+from .models import Address, Contact, CustomerCategory, Task, ThirdParty, TimelineAttachment, TimelineEntry
+from .timeline import timeline_for
+
+# --- Third parties -----------------------------------------------------------------------------
+
+
+class ThirdPartyFilter(django_filters.FilterSet):
+    role = django_filters.ChoiceFilter(
+        label=gettext_lazy("Rôle"),
+        choices=[
+            ("customer", gettext_lazy("Clients")),
+            ("prospect", gettext_lazy("Prospects")),
+            ("supplier", gettext_lazy("Fournisseurs")),
+        ],
+        method="filter_role",
+        empty_label=gettext_lazy("Tous"),
+    )
+    customer_category = django_filters.ChoiceFilter(
+        label=gettext_lazy("Catégorie"), choices=CustomerCategory.choices, empty_label=gettext_lazy("Toutes")
+    )
+    country = django_filters.ChoiceFilter(
+        label=gettext_lazy("Pays"), choices=country_choices, method="filter_country", empty_label=gettext_lazy("Tous")
+    )
+    is_active = django_filters.BooleanFilter(label=gettext_lazy("Actif"))
+
+    class Meta:
+        model = ThirdParty
+        fields = ["role", "customer_category", "country", "is_active"]
+
+    def filter_role(self, queryset, name, value):
+        return queryset.filter(**{f"is_{value}": True}) if value in {"customer", "prospect", "supplier"} else queryset
+
+    def filter_country(self, queryset, name, value):
+        billing_in = Address.objects.filter(third_party=OuterRef("pk"), kind=Address.Kind.BILLING, country=value)
+        return queryset.filter(Exists(billing_in))
+
+
+def _billing_city(third_party):
+    address = queries.billing_address(third_party)
+    return address.city if address else ""
+
+
+def _billing_country(third_party):
+    address = queries.billing_address(third_party)
+    return address.country if address else ""
+
+
+class ThirdPartyListView(ListView):
+    model = ThirdParty
+    permission_required = "crm.view_thirdparty"
+    template_name = "crm/thirdparty_list.html"
+    results_template_name = "crm/_thirdparty_results.html"
+    filterset_class = ThirdPartyFilter
+    search_fields = ("name", "code", "email", "siren", "phone")
+    search_placeholder = gettext_lazy("Nom, code, e-mail, SIREN, téléphone…")
+    sort_fields = {
+        "code": ("code",),
+        "name": ("name",),
+        "category": ("customer_category", "name"),
+        "created": ("created_at",),
+    }
+    default_sort = "name"
+    export_name = "tiers"
+    export_columns = [
+        Column(gettext_lazy("Code"), "code"),
+        Column(gettext_lazy("Nom"), "name"),
+        Column(gettext_lazy("Type"), lambda tp: tp.get_kind_display()),
+        Column(gettext_lazy("Rôles"), "roles_display"),
+        Column(gettext_lazy("Catégorie"), lambda tp: tp.get_customer_category_display()),
+        Column(gettext_lazy("SIREN"), "siren"),
+        Column(gettext_lazy("SIRET"), "siret"),
+        Column(gettext_lazy("N° TVA"), "vat_number"),
+        Column(gettext_lazy("E-mail"), "email"),
+        Column(gettext_lazy("Téléphone"), "phone"),
+        Column(gettext_lazy("Ville"), _billing_city),
+        Column(gettext_lazy("Pays"), _billing_country),
+        Column(gettext_lazy("Compte client"), "customer_account"),
+        Column(gettext_lazy("Compte fournisseur"), "supplier_account"),
+        Column(gettext_lazy("Actif"), "is_active"),
+        Column(gettext_lazy("Créé le"), "created_at"),
+    ]
+
+    def get_base_queryset(self):
+        return queries.third_parties()
+
+
+class ThirdPartyDetailView(PermissionRequiredMixin, generic.DetailView):
+    model = ThirdParty
+    permission_required = "crm.view_thirdparty"
+    template_name = "crm/thirdparty_detail.html"
+    context_object_name = "third_party"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        third_party = self.object
+        context.update(
+            addresses=third_party.addresses.all(),
+            contacts=third_party.contacts.all(),
+            timeline=timeline_for(third_party),
+            timeline_form=TimelineEntryForm(third_party=third_party, initial={"kind": TimelineEntry.Kind.CALL}),
+            tasks=third_party.tasks.filter(done_at=None).select_related("assignee"),
+        )
+        return context
+
+
+class ThirdPartyCreateView(PermissionRequiredMixin, generic.CreateView):
+    model = ThirdParty
+    form_class = ThirdPartyForm
+    permission_required = "crm.add_thirdparty"
+    template_name = "crm/thirdparty_form.html"
+
+    def get_initial(self):
+        role = self.request.GET.get("role")
+        initial = {}
+        if role == "supplier":
+            initial.update(is_supplier=True, is_customer=False, customer_category=CustomerCategory.BUSINESS)
+        elif role == "prospect":
+            initial.update(is_prospect=True, is_customer=False)
+        return initial
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("address_form", FirstAddressForm(prefix="address"))
+        return context
+
+    def post(self, request, *args, **kwargs):
+        self.object = None
+        form = self.get_form()
+        address_form = FirstAddressForm(request.POST, prefix="address")
+        if form.is_valid() and address_form.is_valid():
+            addresses = [] if address_form.is_empty() else [{**address_form.cleaned_data, "kind": Address.Kind.BILLING}]
+            try:
+                self.object = services.create_third_party(**form.cleaned_data, addresses=addresses)
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                messages.success(request, _("Tiers « %(name)s » créé.") % {"name": self.object.name})
+                return redirect(self.object)
+        return self.render_to_response(self.get_context_data(form=form, address_form=address_form))
+
+
+class ThirdPartyUpdateView(PermissionRequiredMixin, ServiceFormMixin, generic.UpdateView):
+    model = ThirdParty
+    form_class = ThirdPartyForm
+    permission_required = "crm.change_thirdparty"
+    template_name = "crm/thirdparty_form.html"
+    success_message = gettext_lazy("Tiers « %(object)s » enregistré.")
+
+    def perform(self, form):
+        return services.update_third_party(self.object, **form.cleaned_data)
+
+    def get_success_url(self):
+        return reverse("crm:thirdparty_detail", args=[self.object.pk])
+
+
+def thirdparty_suggest(request):
+    """Options for the third-party code box: ``<option value="T000123">Name</option>``."""
+    field = request.GET.get("field", "third_party")
+    text = (request.GET.get(field) or "").strip()
+    matches = []
+    if len(text) >= 2 and request.user.has_perm("crm.view_thirdparty"):
+        matches = search(ThirdParty.objects.filter(is_active=True), text, ("name", "code")).order_by("name")[:15]
+    return render(request, "crm/_thirdparty_options.html", {"matches": matches})
+
+
+# --- Addresses and contacts --------------------------------------------------------------------
+
+
+class _ThirdPartyChildMixin(PermissionRequiredMixin, ServiceFormMixin):
+    """Create/update views for an address or a contact, shown under their third party."""
+
+    template_name = "crm/child_form.html"
+
+    def get_third_party(self):
+        if not hasattr(self, "_third_party"):
+            self._third_party = get_object_or_404(ThirdParty, pk=self.kwargs["third_party_pk"])
+        return self._third_party
+
+    def get_queryset(self):
+        return self.model.objects.filter(third_party=self.get_third_party())
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(third_party=self.get_third_party(), title=self.title, **kwargs)
+
+    def get_success_url(self):
+        return reverse("crm:thirdparty_detail", args=[self.get_third_party().pk])
+
+
+class AddressCreateView(_ThirdPartyChildMixin, generic.CreateView):
+    model = Address
+    form_class = AddressForm
+    permission_required = "crm.add_address"
+    title = gettext_lazy("Nouvelle adresse")
+    success_message = gettext_lazy("Adresse ajoutée.")
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["instance"] = Address(third_party=self.get_third_party())
+        return kwargs
+
+    def perform(self, form):
+        return services.add_address(self.get_third_party(), **form.cleaned_data)
+
+
+class AddressUpdateView(_ThirdPartyChildMixin, generic.UpdateView):
+    model = Address
+    form_class = AddressForm
+    permission_required = "crm.change_address"
+    title = gettext_lazy("Modifier l'adresse")
+    success_message = gettext_lazy("Adresse enregistrée.")
+
+    def perform(self, form):
+        return services.update_address(self.object, **form.cleaned_data)
+
+
+class ContactCreateView(_ThirdPartyChildMixin, generic.CreateView):
+    model = Contact
+    form_class = ContactForm
+    permission_required = "crm.add_contact"
+    title = gettext_lazy("Nouveau contact")
+    success_message = gettext_lazy("Contact « %(object)s » ajouté.")
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["instance"] = Contact(third_party=self.get_third_party())
+        return kwargs
+
+    def perform(self, form):
+        return services.add_contact(self.get_third_party(), **form.cleaned_data)
+
+
+class ContactUpdateView(_ThirdPartyChildMixin, generic.UpdateView):
+    model = Contact
+    form_class = ContactForm
+    permission_required = "crm.change_contact"
+    title = gettext_lazy("Modifier le contact")
+    success_message = gettext_lazy("Contact « %(object)s » enregistré.")
+
+    def perform(self, form):
+        return services.update_contact(self.object, **form.cleaned_data)
+
+
+@require_POST
+@permission_required("crm.delete_address", raise_exception=True)
+def address_delete(request, third_party_pk, pk):
+    address = get_object_or_404(Address, pk=pk, third_party_id=third_party_pk)
+    services.delete_address(address)
+    messages.success(request, _("Adresse supprimée."))
+    return redirect("crm:thirdparty_detail", pk=third_party_pk)
+
+
+@require_POST
+@permission_required("crm.delete_contact", raise_exception=True)
+def contact_delete(request, third_party_pk, pk):
+    contact = get_object_or_404(Contact, pk=pk, third_party_id=third_party_pk)
+    services.delete_contact(contact)
+    messages.success(request, _("Contact supprimé."))
+    return redirect("crm:thirdparty_detail", pk=third_party_pk)
+
+
+# --- Timeline ----------------------------------------------------------------------------------
+
+
+@require_POST
+@permission_required("crm.add_timelineentry", raise_exception=True)
+def log_interaction(request, pk):
+    """The form under the timeline: saves the exchange and, with htmx, re-renders the timeline
+    block (new entry on top, empty form); errors come back beside their field."""
+    third_party = get_object_or_404(ThirdParty, pk=pk)
+    form = TimelineEntryForm(request.POST, request.FILES, third_party=third_party)
+    saved = False
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            services.log_interaction(third_party=third_party, author=request.user, **data)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            saved = True
+            form = TimelineEntryForm(third_party=third_party, initial={"kind": data["kind"]})
+    if not request.htmx:
+        if saved:
+            messages.success(request, _("Échange enregistré."))
+            return redirect("crm:thirdparty_detail", pk=pk)
+        return render(request, "crm/timeline_form_page.html", {"third_party": third_party, "timeline_form": form}, status=400)
+    context = {"third_party": third_party, "timeline": timeline_for(third_party), "timeline_form": form, "saved": saved}
+    return render(request, "crm/_timeline.html", context, status=200 if saved or form.is_valid() else 422)
+
+
+@permission_required("crm.view_timelineentry", raise_exception=True)
+def attachment_download(request, pk):
+    attachment = get_object_or_404(TimelineAttachment, pk=pk)
+    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name)
+
+
+class IncidentFilter(django_filters.FilterSet):
+    incident_status = django_filters.ChoiceFilter(
+        label=gettext_lazy("Statut"), choices=TimelineEntry.IncidentStatus.choices, empty_label=gettext_lazy("Tous")
+    )
+
+    class Meta:
+        model = TimelineEntry
+        fields = ["incident_status"]
+
+
+class IncidentListView(ListView):
+    model = TimelineEntry
+    permission_required = "crm.view_timelineentry"
+    template_name = "crm/incident_list.html"
+    results_template_name = "crm/_incident_results.html"
+    filterset_class = IncidentFilter
+    search_fields = ("subject", "body", "third_party__name", "third_party__code")
+    search_placeholder = gettext_lazy("Objet, texte, client…")
+    sort_fields = {"date": ("occurred_at",), "status": ("incident_status", "-occurred_at"), "customer": ("third_party__name",)}
+    default_sort = "-date"
+    export_name = "incidents"
+    export_columns = [
+        Column(gettext_lazy("Date"), "occurred_at"),
+        Column(gettext_lazy("Tiers"), "third_party.name"),
+        Column(gettext_lazy("Objet"), "subject"),
+        Column(gettext_lazy("Statut"), lambda entry: entry.get_incident_status_display()),
+        Column(gettext_lazy("Auteur"), lambda entry: str(entry.author or "")),
+        Column(gettext_lazy("Texte"), "body"),
+    ]
+
+    def get_base_queryset(self):
+        return queries.incidents()
+
+
+@require_POST
+@permission_required("crm.change_timelineentry", raise_exception=True)
+def incident_status(request, pk):
+    entry = get_object_or_404(TimelineEntry, pk=pk, kind=TimelineEntry.Kind.INCIDENT)
+    form = IncidentStatusForm(request.POST)
+    if form.is_valid():
+        try:
+            services.change_incident_status(entry, author=request.user, **form.cleaned_data)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Statut de l'incident mis à jour."))
+    else:
+        messages.error(request, _("Statut inconnu."))
+    return redirect(request.POST.get("next") or reverse("crm:thirdparty_detail", args=[entry.third_party_id]))
+
+
+# --- Tasks and agenda --------------------------------------------------------------------------
+
+
+@permission_required("crm.view_task", raise_exception=True)
+def agenda(request):
+    return render(request, "crm/agenda.html", {"agenda": queries.agenda_of(request.user)})
+
+
+class TaskCreateView(PermissionRequiredMixin, ServiceFormMixin, generic.CreateView):
+    model = Task
+    form_class = TaskForm
+    permission_required = "crm.add_task"
+    template_name = "crm/task_form.html"
+    success_message = gettext_lazy("Tâche « %(object)s » créée.")
+
+    def get_initial(self):
+        initial = {"assignee": self.request.user, "due_date": timezone.localdate()}
+        third_party_pk = self.request.GET.get("third_party")
+        if third_party_pk:
+            initial["third_party"] = ThirdParty.objects.filter(pk=third_party_pk).first()
+        return initial
+
+    def perform(self, form):
+        return services.create_task(**form.cleaned_data, created_by=self.request.user)
+
+    def get_success_url(self):
+        if self.object.third_party_id:
+            return reverse("crm:thirdparty_detail", args=[self.object.third_party_id])
+        return reverse("crm:agenda")
+
+
+class TaskUpdateView(PermissionRequiredMixin, ServiceFormMixin, generic.UpdateView):
+    model = Task
+    form_class = TaskForm
+    permission_required = "crm.change_task"
+    template_name = "crm/task_form.html"
+    success_message = gettext_lazy("Tâche « %(object)s » enregistrée.")
+
+    def perform(self, form):
+        return services.update_task(self.object, **form.cleaned_data)
+
+    def get_success_url(self):
+        return reverse("crm:agenda")
+
+
+@require_POST
+@permission_required("crm.change_task", raise_exception=True)
+def task_complete(request, pk):
+    task = get_object_or_404(Task, pk=pk)
+    try:
+        services.complete_task(task)
+    except DomainError as error:
+        messages.error(request, error.message)
+    if request.htmx:
+        return render(request, "crm/_task_row.html", {"task": task})
+    return redirect(request.POST.get("next") or reverse("crm:agenda"))

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LmbConfig(AppConfig):
+    name = "lmb"
+    verbose_name = _("Noyau LMB")
+
+    def ready(self):
+        from . import api, demo  # noqa: F401  (api registers the token scheme of the OpenAPI schema)
+        from .demo_users import seed_company_and_users
+
+        demo.register_step("company-and-users", seed_company_and_users, order=10)

@@ -1,0 +1,107 @@
+"""Forms: Bootstrap rendering (errors beside the field) and the bridge from forms to services."""
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import messages
+from django.forms.renderers import TemplatesSetting
+from django.shortcuts import redirect
+
+from .errors import DomainError, InvalidInput
+from .models import Company
+
+
+class BootstrapFormRenderer(TemplatesSetting):
+    """``{{ form }}`` renders Bootstrap 5 markup with each error under its field."""
+
+    form_template_name = "lmb/forms/form.html"
+    field_template_name = "lmb/forms/field.html"
+
+
+def add_domain_error(form, error: DomainError):
+    """Show a service's refusal on the form: beside the field it names, or above the form."""
+    errors = error.errors if isinstance(error, InvalidInput) else {error.field or "__all__": [error.message]}
+    for field, field_messages in errors.items():
+        for message in field_messages:
+            form.add_error(field if field in form.fields else None, message)
+
+
+class DecimalInput(forms.TextInput):
+    """A decimal typed and shown the French way (12,90). Stored prices have 6 places; they are
+    shown with 2 unless more are significant (16,658333)."""
+
+    input_type = "text"
+
+    def __init__(self, attrs=None):
+        super().__init__({"inputmode": "decimal", "autocomplete": "off", **(attrs or {})})
+
+    def format_value(self, value):
+        if isinstance(value, Decimal):
+            cents = value.quantize(Decimal("0.01"))
+            value = cents if value == cents else value.normalize()
+        return super().format_value(value)
+
+
+class ModelForm(forms.ModelForm):
+    """Base of LMB's model forms: decimal fields accept "12,90" as well as "12.90"."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.DecimalField):
+                field.localize = True
+                field.widget = DecimalInput(field.widget.attrs)
+                field.widget.is_localized = True
+
+
+class ServiceFormMixin:
+    """For create/update views: ``perform(form)`` calls the service and returns the object.
+    A DomainError raised by the service lands on the form; nothing is saved."""
+
+    success_message = ""
+
+    def perform(self, form):
+        raise NotImplementedError
+
+    def form_valid(self, form):
+        try:
+            self.object = self.perform(form)
+        except DomainError as error:
+            add_domain_error(form, error)
+            return self.form_invalid(form)
+        if self.success_message:
+            messages.success(self.request, self.success_message % {"object": self.object})
+        return redirect(self.get_success_url())
+
+
+class CompanyForm(ModelForm):
+    two_columns = True
+
+    class Meta:
+        model = Company
+        fields = [
+            "name",
+            "trade_name",
+            "legal_form",
+            "share_capital",
+            "siren",
+            "siret",
+            "rcs_city",
+            "vat_number",
+            "vat_franchise",
+            "address_line1",
+            "address_line2",
+            "postal_code",
+            "city",
+            "country",
+            "phone",
+            "email",
+            "website",
+            "iban",
+            "bic",
+            "logo",
+            "default_payment_terms",
+            "late_penalty_rate",
+            "early_payment_terms",
+        ]
+        widgets = {"address_line2": forms.TextInput()}

@@ -1,0 +1,164 @@
+"""Kernel tables: the seller's legal identity, gapless sequences, API tokens and spreadsheet imports."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from . import fields
+
+
+class PaymentTerms(models.TextChoices):
+    """Payment terms (C. com. L441-10): used by the company, third parties and documents."""
+
+    ON_RECEIPT = "on_receipt", _("À réception")
+    NET_30 = "net_30", _("30 jours")
+    EOM_45 = "eom_45", _("45 jours fin de mois")
+    NET_60 = "net_60", _("60 jours")
+    CUSTOM = "custom", _("Personnalisé")
+
+
+class LegalForm(models.TextChoices):
+    EI = "EI", _("Entreprise individuelle (EI)")
+    EURL = "EURL", "EURL"
+    SARL = "SARL", "SARL"
+    SAS = "SAS", "SAS"
+    SASU = "SASU", "SASU"
+    SA = "SA", "SA"
+    SNC = "SNC", "SNC"
+    SCOP = "SCOP", "SCOP"
+    ASSOCIATION = "association", _("Association")
+    OTHER = "other", _("Autre")
+
+
+class Company(models.Model):
+    """The seller: one row (pk=1). Every document prints this identity (fr-rules INV-01, INV-02)."""
+
+    name = models.CharField(_("raison sociale"), max_length=200)
+    trade_name = models.CharField(_("nom commercial"), max_length=200, blank=True)
+    legal_form = models.CharField(_("forme juridique"), max_length=20, choices=LegalForm.choices, default=LegalForm.SARL)
+    share_capital = models.DecimalField(
+        _("capital social (€)"), max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    siren = fields.SirenField(_("SIREN"), blank=False)
+    siret = fields.SiretField(_("SIRET du siège"))
+    rcs_city = models.CharField(_("ville du greffe (RCS)"), max_length=100, blank=True)
+    vat_number = fields.VatNumberField(_("numéro de TVA intracommunautaire"))
+    vat_franchise = models.BooleanField(
+        _("franchise en base de TVA"), default=False, help_text=_("TVA non applicable, art. 293 B du CGI.")
+    )
+    address_line1 = models.CharField(_("adresse"), max_length=200)
+    address_line2 = models.CharField(_("complément d'adresse"), max_length=200, blank=True)
+    postal_code = models.CharField(_("code postal"), max_length=10)
+    city = models.CharField(_("ville"), max_length=100)
+    country = models.CharField(_("pays"), max_length=2, default="FR")
+    phone = models.CharField(_("téléphone"), max_length=30, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    website = models.URLField(_("site web"), blank=True)
+    iban = fields.IbanField(_("IBAN"))
+    bic = models.CharField(_("BIC"), max_length=11, blank=True)
+    logo = models.ImageField(_("logo"), upload_to="company/", blank=True)
+    default_payment_terms = models.CharField(
+        _("conditions de paiement par défaut"), max_length=20, choices=PaymentTerms.choices, default=PaymentTerms.NET_30
+    )
+    late_penalty_rate = models.DecimalField(
+        _("taux des pénalités de retard (%)"),
+        max_digits=6,
+        decimal_places=3,
+        default=0,
+        validators=[MinValueValidator(0)],
+        help_text=_("Par défaut : taux directeur de la BCE + 10 points (C. com. L441-10)."),
+    )
+    early_payment_terms = models.CharField(
+        _("conditions d'escompte"), max_length=200, default="Pas d'escompte pour paiement anticipé."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("entreprise")
+        verbose_name_plural = _("entreprise")
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="company_single_row")]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def display_name(self):
+        return self.trade_name or self.name
+
+    def clean(self):
+        if self.siret and self.siren and not self.siret.startswith(self.siren):
+            raise ValidationError({"siret": _("Le SIRET doit commencer par le SIREN %(siren)s.") % {"siren": self.siren}})
+
+
+class Sequence(models.Model):
+    """A gapless counter. Read and incremented under a row lock inside the caller's transaction,
+    so a rolled-back transaction gives its number back and no two transactions share one."""
+
+    code = models.CharField(max_length=50)
+    period = models.CharField(max_length=10, blank=True, default="", help_text=_("année pour les séries annuelles"))
+    last_value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("séquence")
+        constraints = [models.UniqueConstraint(fields=["code", "period"], name="sequence_unique_code_period")]
+
+    def __str__(self):
+        return f"{self.code}{'/' + self.period if self.period else ''}: {self.last_value}"
+
+
+class ApiToken(models.Model):
+    """An API key for integrators. Only its SHA-256 is stored; the key is shown once, at creation."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("nom"), max_length=100)
+    prefix = models.CharField(_("début de la clé"), max_length=8)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("dernière utilisation"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("révoqué le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("jeton d'API")
+        verbose_name_plural = _("jetons d'API")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+
+class ImportJob(models.Model):
+    """A spreadsheet import: previewed first, written only when the user confirms."""
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", _("Aperçu")
+        DONE = "done", _("Importé")
+        CANCELLED = "cancelled", _("Annulé")
+
+    kind = models.CharField(_("type"), max_length=50)
+    status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.PREVIEW)
+    filename = models.CharField(_("fichier"), max_length=255)
+    columns = models.JSONField(default=list)
+    rows = models.JSONField(default=list, help_text="[{row, values}] as read from the file")
+    errors = models.JSONField(default=list, help_text="[{row, column, message}]")
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.kind} — {self.filename}"
+
+    @property
+    def rejected_row_numbers(self):
+        return sorted({error["row"] for error in self.errors})
+
+    @property
+    def valid_count(self):
+        return len(self.rows) - len(self.rejected_row_numbers)

@@ -1,0 +1,87 @@
+"""Write paths of the kernel: gapless numbers, the company identity, API tokens."""
+
+import hashlib
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from .errors import InvalidInput, messages_by_field
+from .models import ApiToken, Company, Sequence
+
+
+def validate_and_save(instance, **save_kwargs):
+    """Run every model check (field validators, ``clean``, uniqueness) then save.
+
+    Services call this instead of ``save()`` so a bad value is refused with a message naming the
+    field, whatever edge it came from.
+    """
+    try:
+        instance.full_clean()
+    except ValidationError as exc:
+        raise InvalidInput(messages_by_field(exc)) from exc
+    instance.save(**save_kwargs)
+    return instance
+
+
+def apply_changes(instance, changes: dict):
+    """Set the given attributes, validate, save. Returns the instance."""
+    for name, value in changes.items():
+        setattr(instance, name, value)
+    return validate_and_save(instance)
+
+
+def next_value(code: str, *, period: str = "") -> int:
+    """Take the next number of a gapless sequence.
+
+    Must run inside the transaction that uses the number: the sequence row stays locked until that
+    transaction ends, so numbers are handed out in commit order, and a rollback gives the number
+    back. Concurrent callers wait on the lock (PostgreSQL) or on the write lock (SQLite).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("next_value() must run inside transaction.atomic().")
+    Sequence.objects.bulk_create([Sequence(code=code, period=period)], ignore_conflicts=True)
+    sequence = Sequence.objects.select_for_update().get(code=code, period=period)
+    sequence.last_value += 1
+    sequence.save(update_fields=["last_value"])
+    return sequence.last_value
+
+
+def next_reference(code: str, *, prefix: str, width: int = 6, yearly: bool = False, on_date=None) -> str:
+    """The next formatted number: ``C000042``, or ``FA2026-000123`` for a yearly series."""
+    if yearly:
+        year = str((on_date or timezone.localdate()).year)
+        return f"{prefix}{year}-{next_value(code, period=year):0{width}d}"
+    return f"{prefix}{next_value(code):0{width}d}"
+
+
+def get_company() -> Company | None:
+    """The seller's identity, or None before it is set up."""
+    return Company.objects.filter(pk=1).first()
+
+
+@transaction.atomic
+def save_company(**fields) -> Company:
+    """Create or update the seller's legal identity."""
+    company = Company.objects.select_for_update().filter(pk=1).first() or Company(pk=1)
+    return apply_changes(company, fields)
+
+
+def hash_api_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_api_token(*, user, name: str) -> tuple[ApiToken, str]:
+    """Create an API token; returns it and the clear key, which is never stored nor shown again."""
+    key = secrets.token_urlsafe(32)
+    token = ApiToken(user=user, name=name, prefix=key[:8], key_hash=hash_api_key(key))
+    validate_and_save(token)
+    return token, key
+
+
+def revoke_api_token(token: ApiToken) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token

@@ -1,0 +1,96 @@
+"""Template helpers: French formats (1 234,56 €), Bootstrap widgets, sortable column headers."""
+
+from decimal import Decimal
+
+from babel.numbers import format_currency, format_decimal
+from django import template
+from django.utils.html import format_html
+from django.utils.http import urlencode
+
+from lmb.money import to_decimal
+
+register = template.Library()
+
+LOCALE = "fr_FR"
+
+
+@register.filter
+def money(value, currency="EUR"):
+    """``1234.5`` → ``1 234,50 €`` (French grouping with a narrow no-break space)."""
+    if value is None or value == "":
+        return ""
+    return format_currency(to_decimal(value), currency or "EUR", locale=LOCALE)
+
+
+@register.filter
+def number(value, places=None):
+    """A decimal number in French: ``1234.5`` → ``1 234,5``; ``places`` fixes the decimals."""
+    if value is None or value == "":
+        return ""
+    value = to_decimal(value)
+    if places is None:
+        value = value.normalize() if value == value.to_integral() else value
+        return format_decimal(value, locale=LOCALE, decimal_quantization=False)
+    pattern = "#,##0" + ("." + "0" * int(places) if int(places) else "")
+    return format_decimal(value, format=pattern, locale=LOCALE)
+
+
+@register.filter
+def percent(value):
+    """``20.000`` → ``20 %``; ``5.5`` → ``5,5 %``."""
+    if value is None or value == "":
+        return ""
+    return f"{number(Decimal(value).normalize())}\u00a0%"
+
+
+_WIDGET_CLASSES = {
+    "checkbox": "form-check-input",
+    "select": "form-select",
+    "selectmultiple": "form-select",
+    "nullbooleanselect": "form-select",
+}
+
+
+@register.filter
+def bootstrap_widget(bound_field):
+    """Render a field's widget with Bootstrap classes, marked invalid when it has errors."""
+    css = _WIDGET_CLASSES.get(bound_field.widget_type, "form-control")
+    if bound_field.errors:
+        css += " is-invalid"
+    existing = bound_field.field.widget.attrs.get("class", "")
+    attrs = {"class": f"{existing} {css}".strip()}
+    if bound_field.errors:
+        attrs["aria-invalid"] = "true"
+    return bound_field.as_widget(attrs=attrs)
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context, key, label):
+    """A column header that sorts the list by ``key`` and shows the current direction."""
+    request = context["request"]
+    current = context.get("current_sort", "")
+    params = request.GET.copy()
+    params.pop("page", None)
+    params.pop("export", None)
+    params["sort"] = f"-{key}" if current == key else key
+    arrow = ""
+    if current == key:
+        arrow = " ▲"
+    elif current == f"-{key}":
+        arrow = " ▼"
+    aria = "ascending" if current == key else "descending" if current == f"-{key}" else "none"
+    return format_html(
+        '<th scope="col" aria-sort="{}"><a href="?{}" class="link-dark text-decoration-none">{}{}</a></th>',
+        aria,
+        urlencode(params, doseq=True),
+        label,
+        arrow,
+    )
+
+
+@register.simple_tag(takes_context=True)
+def export_url(context, fmt):
+    params = context["request"].GET.copy()
+    params.pop("page", None)
+    params["export"] = fmt
+    return "?" + urlencode(params, doseq=True)

@@ -1,0 +1,92 @@
+"""Validators for French and European identifiers, built on python-stdnum.
+
+Each raises a Django ValidationError with a French message; models use them as field
+validators so forms, the API and services (``full_clean``) all give the same answer.
+"""
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from stdnum import ean, iban, luhn
+from stdnum.eu import vat as eu_vat
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.fr import siren, siret
+
+_REASONS = {
+    InvalidLength: "la longueur est incorrecte",
+    InvalidFormat: "le format est incorrect",
+    InvalidChecksum: "la clé de contrôle est fausse",
+    InvalidComponent: "un élément est invalide",
+}
+
+
+def _reason(exc: StdnumError) -> str:
+    for kind, text in _REASONS.items():
+        if isinstance(exc, kind):
+            return text
+    return "il est invalide"
+
+
+def _check(module, value, label, code):
+    try:
+        module.validate(value)
+    except StdnumError as exc:
+        raise ValidationError(
+            _("%(label)s « %(value)s » n'est pas valide : %(reason)s.")
+            % {"label": label, "value": value, "reason": _reason(exc)},
+            code=code,
+        ) from exc
+
+
+def validate_siren(value):
+    _check(siren, value, _("Le SIREN"), "invalid_siren")
+
+
+def validate_siret(value):
+    _check(siret, value, _("Le SIRET"), "invalid_siret")
+
+
+def validate_eu_vat_number(value):
+    _check(eu_vat, value, _("Le numéro de TVA intracommunautaire"), "invalid_vat_number")
+
+
+def validate_iban(value):
+    _check(iban, value, _("L'IBAN"), "invalid_iban")
+
+
+def validate_ean13(value):
+    if len(ean.compact(value)) != 13:
+        raise ValidationError(
+            _("Le code EAN-13 « %(value)s » doit compter 13 chiffres.") % {"value": value}, code="invalid_ean13"
+        )
+    _check(ean, value, _("Le code EAN-13"), "invalid_ean13")
+
+
+def compact_siren(value: str) -> str:
+    return siren.compact(value or "")
+
+
+def compact_siret(value: str) -> str:
+    return siret.compact(value or "")
+
+
+def compact_vat_number(value: str) -> str:
+    return eu_vat.compact(value or "")
+
+
+def compact_iban(value: str) -> str:
+    return iban.compact(value or "")
+
+
+def compact_ean(value: str) -> str:
+    return ean.compact(value or "")
+
+
+def ean13_with_check_digit(first_twelve_digits: str) -> str:
+    """The EAN-13 made of 12 digits and their check digit."""
+    return first_twelve_digits + ean.calc_check_digit(first_twelve_digits)
+
+
+def siren_with_check_digit(first_eight_digits: str) -> str:
+    """A SIREN (Luhn checked) from 8 digits; used by demo data and tests."""
+    return first_eight_digits + luhn.calc_check_digit(first_eight_digits)

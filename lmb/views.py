@@ -1,0 +1,286 @@
+"""Kernel screens: home, login (throttled), health check, company settings, API tokens, imports."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required, permission_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.http import Http404, HttpResponseServerError, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template import loader
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from . import imports, search, services
+from .errors import DomainError
+from .forms import CompanyForm, add_domain_error
+from .models import ApiToken, ImportJob
+from .roles import user_roles
+from .spreadsheets import EXPORT_FORMATS, table_response
+
+
+@dataclass(frozen=True)
+class DashboardPanel:
+    template_name: str
+    permission: str
+    context: callable  # (request) -> dict
+    order: int
+
+
+_panels: list[DashboardPanel] = []
+
+
+def register_dashboard_panel(*, template_name, permission, context, order=100):
+    """Apps put a panel on the home page (e.g. crm: my tasks for today) from ``ready()``."""
+    if all(panel.template_name != template_name for panel in _panels):
+        _panels.append(DashboardPanel(template_name, permission, context, order))
+        _panels.sort(key=lambda panel: panel.order)
+
+
+def home(request):
+    panels = [
+        {"template_name": panel.template_name, **panel.context(request)}
+        for panel in _panels
+        if request.user.has_perm(panel.permission)
+    ]
+    return render(request, "lmb/home.html", {"panels": panels, "roles": user_roles(request.user)})
+
+
+def global_search(request):
+    """The top-bar box: a scanned or typed code that matches one object opens it (code + Enter)."""
+    text = (request.GET.get("q") or "").strip()
+    if text:
+        url = search.exact_match(request.user, text)
+        if url:
+            return redirect(url)
+    sections = (
+        [{"title": provider.title, "hits": provider.results(text, 20)} for provider in search.providers_for(request.user)]
+        if text
+        else []
+    )
+    return render(request, "lmb/search.html", {"q": text, "sections": sections})
+
+
+@login_not_required
+@never_cache
+def health(request):
+    """For load balancers and monitoring: 200 when the database (and Redis, if configured) answer."""
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure means "not healthy"; say which
+        checks["database"] = f"error: {exc.__class__.__name__}"
+    if settings.REDIS_URL:
+        try:
+            import redis
+
+            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"error: {exc.__class__.__name__}"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login, refusing further attempts for a while after repeated failures for one user
+    name or from one address (the counters live in the cache, i.e. Redis in production)."""
+
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+    def _keys(self):
+        username = (self.request.POST.get("username") or "").strip().lower()
+        address = self.request.META.get("REMOTE_ADDR", "")
+        return [f"login-failures:user:{username}", f"login-failures:ip:{address}"]
+
+    def _locked(self):
+        return any((cache.get(key) or 0) >= settings.LOGIN_FAILURE_LIMIT for key in self._keys())
+
+    def post(self, request, *args, **kwargs):
+        if self._locked():
+            form = self.get_form()
+            form.errors.clear()
+            form.add_error(None, _("Trop de tentatives de connexion échouées. Réessayez dans 15 minutes."))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        for key in self._keys():
+            cache.add(key, 0, settings.LOGIN_FAILURE_WINDOW_SECONDS)
+            cache.incr(key)
+        return super().form_invalid(form)
+
+    def form_valid(self, form):
+        cache.delete_many(self._keys())
+        return super().form_valid(form)
+
+
+@permission_required("lmb.view_company", raise_exception=True)
+def company_detail(request):
+    company = services.get_company()
+    return render(request, "lmb/company_detail.html", {"company": company})
+
+
+def _company_changes(cleaned_data):
+    """The form's values as service arguments; an unchanged logo is left out, a cleared one emptied."""
+    changes = dict(cleaned_data)
+    if changes.get("logo") is None:
+        changes.pop("logo", None)
+    elif changes["logo"] is False:
+        changes["logo"] = ""
+    return changes
+
+
+@permission_required("lmb.change_company", raise_exception=True)
+def company_edit(request):
+    company = services.get_company()
+    form = CompanyForm(request.POST or None, request.FILES or None, instance=company)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_company(**_company_changes(form.cleaned_data))
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, _("Les informations de l'entreprise sont enregistrées."))
+            return redirect("company")
+    return render(request, "lmb/company_form.html", {"form": form})
+
+
+def account(request):
+    """The user's own page: roles, API tokens (created here, the key shown once)."""
+    new_key = None
+    if request.method == "POST":
+        name = (request.POST.get("name") or "").strip()
+        if not name:
+            messages.error(request, _("Nom du jeton : ce champ est obligatoire."))
+        else:
+            _token, new_key = services.create_api_token(user=request.user, name=name[:100])
+    tokens = ApiToken.objects.filter(user=request.user)
+    return render(request, "lmb/account.html", {"tokens": tokens, "new_key": new_key, "roles": user_roles(request.user)})
+
+
+@require_POST
+def revoke_token(request, pk):
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    services.revoke_api_token(token)
+    messages.success(request, _("Le jeton « %(name)s » est révoqué.") % {"name": token.name})
+    return redirect("account")
+
+
+# --- Spreadsheet imports (any kind an app registered) ------------------------------------------
+
+
+def _importer_for(request, kind):
+    try:
+        importer = imports.get_importer(kind)
+    except DomainError:
+        raise Http404 from None
+    if not request.user.has_perms(importer.permissions):
+        raise PermissionDenied
+    return importer
+
+
+def import_start(request, kind):
+    importer = _importer_for(request, kind)
+    error = None
+    if request.method == "POST":
+        uploaded = request.FILES.get("file")
+        if uploaded is None:
+            error = _("Fichier : choisissez un fichier .xlsx ou .csv.")
+        else:
+            try:
+                job = imports.preview_import(kind=kind, uploaded_file=uploaded, user=request.user)
+            except DomainError as exc:
+                error = exc.message
+            else:
+                return redirect("import_preview", pk=job.pk)
+    return render(request, "lmb/import_start.html", {"importer": importer, "error": error})
+
+
+def _own_job(request, pk):
+    job = get_object_or_404(ImportJob, pk=pk)
+    _importer_for(request, job.kind)
+    return job
+
+
+def import_preview(request, pk):
+    job = _own_job(request, pk)
+    importer = imports.get_importer(job.kind)
+    errors_by_row = {}
+    for error in job.errors:
+        errors_by_row.setdefault(error["row"], []).append(error)
+    return render(
+        request,
+        "lmb/import_preview.html",
+        {
+            "job": job,
+            "importer": importer,
+            "errors_by_row": sorted(errors_by_row.items()),
+            "export_formats": EXPORT_FORMATS,
+        },
+    )
+
+
+@require_POST
+def import_confirm(request, pk):
+    job = _own_job(request, pk)
+    try:
+        job = imports.confirm_import(job, user=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Import terminé : %(created)s créé(s), %(updated)s mis à jour, %(rejected)s ligne(s) rejetée(s).")
+            % {"created": job.created_count, "updated": job.updated_count, "rejected": len(job.rejected_row_numbers)},
+        )
+    return redirect("import_preview", pk=job.pk)
+
+
+@require_POST
+def import_cancel(request, pk):
+    job = _own_job(request, pk)
+    try:
+        imports.cancel_import(job)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.info(request, _("Import annulé : rien n'a été enregistré."))
+    return redirect("import_preview", pk=job.pk)
+
+
+def import_rejected(request, pk, fmt):
+    job = _own_job(request, pk)
+    if fmt not in EXPORT_FORMATS:
+        raise Http404
+    header, rows = imports.rejected_rows(job)
+    return table_response(fmt, f"lignes-rejetees-{job.pk}", header, rows)
+
+
+# --- Error pages -----------------------------------------------------------------------------
+
+
+def _error_page(template, status):
+    def view(request, exception=None):
+        return render(request, template, status=status)
+
+    return login_not_required(view)
+
+
+bad_request = _error_page("400.html", 400)
+permission_denied = _error_page("403.html", 403)
+page_not_found = _error_page("404.html", 404)
+
+
+@login_not_required
+def server_error(request):
+    """Rendered without context processors: the database may be what failed."""
+    return HttpResponseServerError(loader.get_template("500.html").render())

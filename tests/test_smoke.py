@@ -1,0 +1,52 @@
+"""The subset that also runs on the embedded SQLite default (what `make demo` uses): migrations,
+the demo data and the main pages must keep working there."""
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from catalog.models import Product
+from crm.models import ThirdParty
+
+pytestmark = [pytest.mark.smoke, pytest.mark.django_db]
+
+MAIN_PAGES = [
+    "home",
+    "catalog:product_list",
+    "catalog:category_list",
+    "catalog:pricelist_list",
+    "crm:thirdparty_list",
+    "crm:agenda",
+    "crm:incident_list",
+    "crm:thirdparty_create",
+    "catalog:product_create",
+    "company",
+    "account",
+]
+
+
+def test_demo_data_loads_and_every_main_page_answers(client):
+    call_command("seed_demo", verbosity=0)
+    assert Product.objects.count() >= 300
+    assert ThirdParty.objects.filter(is_customer=True).count() >= 150
+    assert ThirdParty.objects.filter(is_supplier=True).count() >= 20
+    countries = set(ThirdParty.objects.values_list("addresses__country", flat=True))
+    assert {"FR", "DE", "BE", "IT", "CH"} <= countries
+    assert ThirdParty.objects.filter(addresses__postal_code__startswith="97").exists()  # overseas departments
+    assert client.login(username="admin", password="demo-lmb-2026")
+    for name in MAIN_PAGES:
+        assert client.get(reverse(name)).status_code == 200, name
+    product = Product.objects.exclude(ean13=None).first()
+    assert client.get(reverse("search"), {"q": product.ean13})["Location"].endswith(f"/products/{product.pk}/")
+    third_party = ThirdParty.objects.first()
+    assert client.get(third_party.get_absolute_url()).status_code == 200
+    assert client.get(reverse("catalog:product_list"), {"export": "xlsx"}).status_code == 200
+    assert client.get("/api/v1/products/").status_code == 200
+    assert client.get("/health/").json()["status"] == "ok"
+
+
+def test_seed_demo_twice_does_not_duplicate(client):
+    call_command("seed_demo", verbosity=0)
+    count = Product.objects.count()
+    call_command("seed_demo", verbosity=0)
+    assert Product.objects.count() == count
