@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from lmb.api import ModelSerializer
 
+from . import queries
 from .models import Address, Contact, Task, ThirdParty, TimelineEntry
 
 
@@ -48,8 +49,15 @@ class ContactSerializer(ModelSerializer):
         ]
 
 
+class BillingAddressSerializer(AddressSerializer):
+    """The default billing address, read from the prefetch of ``crm.queries.third_parties()``."""
+
+    def get_attribute(self, instance):
+        return queries.billing_address(instance)
+
+
 class ThirdPartySerializer(ModelSerializer):
-    billing_address = serializers.SerializerMethodField()
+    billing_address = BillingAddressSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = ThirdParty
@@ -84,11 +92,6 @@ class ThirdPartySerializer(ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["code", "customer_account", "supplier_account", "created_at", "updated_at"]
-
-    def get_billing_address(self, third_party) -> dict | None:
-        prefetched = getattr(third_party, "billing_addresses", None)
-        address = prefetched[0] if prefetched else None
-        return AddressSerializer(address).data if address else None
 
 
 class TimelineEntrySerializer(ModelSerializer):
