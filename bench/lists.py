@@ -28,8 +28,15 @@ THIRD_PARTIES = int(os.environ.get("BENCH_THIRD_PARTIES", 50_000))
 REPEAT = int(os.environ.get("BENCH_REPEAT", 30))
 WORDS = ["Bol", "Tasse", "Théière", "Cocotte", "Poêle", "Couteau", "Nappe", "Lampe", "Chaise", "Galette", "Cidre", "Plaid"]
 COLOURS = ["bleu", "rouge", "vert", "noir", "blanc", "jaune", "lin", "chêne", "inox", "grès"]
-CITIES = [("35000", "Rennes", "FR"), ("29200", "Brest", "FR"), ("75011", "Paris", "FR"), ("10115", "Berlin", "DE"),
-          ("1201", "Genève", "CH"), ("97110", "Pointe-à-Pitre", "FR"), ("20121", "Milano", "IT")]
+CITIES = [
+    ("35000", "Rennes", "FR"),
+    ("29200", "Brest", "FR"),
+    ("75011", "Paris", "FR"),
+    ("10115", "Berlin", "DE"),
+    ("1201", "Genève", "CH"),
+    ("97110", "Pointe-à-Pitre", "FR"),
+    ("20121", "Milano", "IT"),
+]
 
 
 def recreate_database():
@@ -78,18 +85,32 @@ def populate():
 
     third_parties = []
     for index in range(1, THIRD_PARTIES + 1):
-        third_parties.append(ThirdParty(
-            code=f"T{index:06d}", customer_account=f"C{index:06d}", kind="company",
-            name=f"{rng.choice(['Maison', 'Atelier', 'Café', 'Cave'])} {rng.choice(COLOURS)} {index}",
-            customer_category=rng.choice(["consumer", "business", "reseller"]), email=f"client{index}@example.fr",
-        ))
+        third_parties.append(
+            ThirdParty(
+                code=f"T{index:06d}",
+                customer_account=f"C{index:06d}",
+                kind="company",
+                name=f"{rng.choice(['Maison', 'Atelier', 'Café', 'Cave'])} {rng.choice(COLOURS)} {index}",
+                customer_category=rng.choice(["consumer", "business", "reseller"]),
+                email=f"client{index}@example.fr",
+            )
+        )
     ThirdParty.objects.bulk_create(third_parties, batch_size=5000)
     Sequence.objects.update_or_create(code="third_party", period="", defaults={"last_value": THIRD_PARTIES})
     addresses = []
     for third_party in ThirdParty.objects.only("pk").iterator(chunk_size=5000):
         postal_code, city, country = rng.choice(CITIES)
-        addresses.append(Address(third_party=third_party, kind="billing", is_default=True, line1="1 rue du Port",
-                                 postal_code=postal_code, city=city, country=country))
+        addresses.append(
+            Address(
+                third_party=third_party,
+                kind="billing",
+                is_default=True,
+                line1="1 rue du Port",
+                postal_code=postal_code,
+                city=city,
+                country=country,
+            )
+        )
     Address.objects.bulk_create(addresses, batch_size=5000)
     call_command("shell", command="from django.db import connection; connection.cursor().execute('ANALYZE')", verbosity=0)
     user = User.objects.create_user("bench", password="bench-password-1", is_superuser=False)
@@ -160,10 +181,19 @@ def main():
         client = api if name.startswith("api_") else browser
         extra = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "list-results"} if "htmx" in name else {}
         results[name] = measure(client, url, **extra)
-    print(json.dumps({
-        "products": PRODUCTS, "third_parties": THIRD_PARTIES, "repeat": REPEAT, "populate_seconds": populate_seconds,
-        "results": results,
-    }, indent=2, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "products": PRODUCTS,
+                "third_parties": THIRD_PARTIES,
+                "repeat": REPEAT,
+                "populate_seconds": populate_seconds,
+                "results": results,
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
 
 
 if __name__ == "__main__":

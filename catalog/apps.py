@@ -28,5 +28,8 @@ class CatalogConfig(AppConfig):
             label=_("Tarifs"), url_name="catalog:pricelist_list", permission="catalog.view_pricelist", icon="tags", order=12
         )
         demo.register_step("catalog", seed_catalog, order=20)
+        register_menu_item(
+            label=_("TVA"), url_name="catalog:vatrate_list", permission="catalog.view_vatrate", icon="percent", order=13
+        )
         search.register_provider(ProductSearch())
         imports.register(ProductImporter())

@@ -16,12 +16,12 @@ from django.views.decorators.http import require_POST
 from crm.models import CustomerCategory
 from lmb.errors import DomainError
 from lmb.forms import ServiceFormMixin, add_domain_error
-from lmb.lists import ListView
+from lmb.lists import ListView, yes_no_filter
 from lmb.spreadsheets import Column
 
 from . import queries, services
 from .forms import CategoryForm, PriceListForm, PriceListItemForm, ProductForm, metropolitan_rates
-from .models import Category, PriceList, PriceListItem, Product
+from .models import Category, PriceList, PriceListItem, Product, VatRate
 
 # --- Products ----------------------------------------------------------------------------------
 
@@ -39,7 +39,7 @@ class ProductFilter(django_filters.FilterSet):
     vat_rate = django_filters.ModelChoiceFilter(
         label=gettext_lazy("TVA"), queryset=metropolitan_rates(), empty_label=gettext_lazy("Tous")
     )
-    is_active = django_filters.BooleanFilter(label=gettext_lazy("Actif"))
+    is_active = yes_no_filter(gettext_lazy("Actif"))
 
     class Meta:
         model = Product
@@ -135,10 +135,55 @@ class ProductUpdateView(PermissionRequiredMixin, ServiceFormMixin, generic.Updat
 # --- Categories --------------------------------------------------------------------------------
 
 
-@permission_required("catalog.view_category", raise_exception=True)
-def category_list(request):
-    categories = Category.objects.annotate(product_count=Count("products")).order_by("full_name")
-    return render(request, "catalog/category_list.html", {"categories": categories})
+class CategoryListView(ListView):
+    """The category tree (sorted by breadcrumb, so children follow their parent)."""
+
+    model = Category
+    permission_required = "catalog.view_category"
+    template_name = "catalog/category_list.html"
+    results_template_name = "catalog/_category_results.html"
+    paginate_by = 200
+    search_fields = ("full_name",)
+    sort_fields = {"name": ("full_name",)}
+    default_sort = "name"
+    export_name = "categories"
+    export_columns = [Column(gettext_lazy("Catégorie"), "full_name"), Column(gettext_lazy("Produits"), "product_count")]
+
+    def get_base_queryset(self):
+        return Category.objects.annotate(product_count=Count("products"))
+
+
+class VatRateFilter(django_filters.FilterSet):
+    territory = django_filters.ChoiceFilter(
+        label=gettext_lazy("Territoire"), choices=VatRate.Territory.choices, empty_label=gettext_lazy("Tous")
+    )
+
+    class Meta:
+        model = VatRate
+        fields = ["territory"]
+
+
+class VatRateListView(ListView):
+    """The dated VAT rates (legal data, seeded by migrations; read-only here)."""
+
+    model = VatRate
+    permission_required = "catalog.view_vatrate"
+    template_name = "catalog/vatrate_list.html"
+    results_template_name = "catalog/_vatrate_results.html"
+    filterset_class = VatRateFilter
+    search_fields = ("label", "code")
+    sort_fields = {"territory": ("territory", "-rate"), "rate": ("rate",)}
+    default_sort = "territory"
+    export_name = "taux-tva"
+    export_columns = [
+        Column(gettext_lazy("Code"), "code"),
+        Column(gettext_lazy("Libellé"), "label"),
+        Column(gettext_lazy("Territoire"), lambda rate: rate.get_territory_display()),
+        Column(gettext_lazy("Catégorie"), lambda rate: rate.get_category_display()),
+        Column(gettext_lazy("Taux (%)"), "rate"),
+        Column(gettext_lazy("En vigueur depuis"), "valid_from"),
+        Column(gettext_lazy("Jusqu'au"), "valid_until"),
+    ]
 
 
 class CategoryCreateView(PermissionRequiredMixin, ServiceFormMixin, generic.CreateView):

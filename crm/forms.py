@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lmb.forms import ModelForm
@@ -116,7 +117,12 @@ class TimelineEntryForm(ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["contact"].queryset = third_party.contacts.all()
         self.fields["occurred_at"].required = False
-        self.fields["occurred_at"].help_text = _("Laissez vide pour maintenant.")
+        self.fields["occurred_at"].help_text = _("Vide : maintenant.")
+        if not self.is_bound:
+            self.initial["occurred_at"] = None  # not the time the page was opened
+
+    def clean_occurred_at(self):
+        return self.cleaned_data["occurred_at"] or timezone.now()
 
 
 class IncidentStatusForm(forms.Form):

@@ -27,7 +27,7 @@ def incidents():
 
 
 def open_tasks_of(user):
-    return Task.objects.filter(assignee=user, done_at=None).select_related("third_party")
+    return Task.objects.filter(assignee=user, done_at=None).select_related("third_party", "assignee")
 
 
 def agenda_of(user, *, days_ahead: int = 14):

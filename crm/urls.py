@@ -21,6 +21,7 @@ urlpatterns = [
     path("incidents/", views.IncidentListView.as_view(), name="incident_list"),
     path("incidents/<int:pk>/status/", views.incident_status, name="incident_status"),
     path("agenda/", views.agenda, name="agenda"),
+    path("tasks/", views.TaskListView.as_view(), name="task_list"),
     path("tasks/new/", views.TaskCreateView.as_view(), name="task_create"),
     path("tasks/<int:pk>/", views.TaskUpdateView.as_view(), name="task_update"),
     path("tasks/<int:pk>/done/", views.task_complete, name="task_complete"),

@@ -2,9 +2,11 @@
 
 import django_filters
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db.models import Exists, OuterRef
+from django.forms import DateInput
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,7 +19,7 @@ from django.views.decorators.http import require_POST
 from lmb.countries import country_choices
 from lmb.errors import DomainError
 from lmb.forms import ServiceFormMixin, add_domain_error
-from lmb.lists import ListView, search
+from lmb.lists import ListView, search, yes_no_filter
 from lmb.spreadsheets import Column
 
 from . import queries, services
@@ -45,7 +47,7 @@ class ThirdPartyFilter(django_filters.FilterSet):
     country = django_filters.ChoiceFilter(
         label=gettext_lazy("Pays"), choices=country_choices, method="filter_country", empty_label=gettext_lazy("Tous")
     )
-    is_active = django_filters.BooleanFilter(label=gettext_lazy("Actif"))
+    is_active = yes_no_filter(gettext_lazy("Actif"))
 
     class Meta:
         model = ThirdParty
@@ -369,6 +371,57 @@ def incident_status(request, pk):
 
 
 # --- Tasks and agenda --------------------------------------------------------------------------
+
+
+class TaskFilter(django_filters.FilterSet):
+    assignee = django_filters.ModelChoiceFilter(
+        label=gettext_lazy("Assignée à"),
+        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+        empty_label=gettext_lazy("Tout le monde"),
+    )
+    status = django_filters.ChoiceFilter(
+        label=gettext_lazy("État"),
+        choices=[("open", gettext_lazy("À faire")), ("done", gettext_lazy("Faites"))],
+        method="filter_status",
+        empty_label=gettext_lazy("Toutes"),
+    )
+    due_before = django_filters.DateFilter(
+        label=gettext_lazy("Échéance jusqu'au"),
+        field_name="due_date",
+        lookup_expr="lte",
+        widget=DateInput(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = Task
+        fields = ["assignee", "status", "due_before"]
+
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(done_at__isnull=value == "open")
+
+
+class TaskListView(ListView):
+    model = Task
+    permission_required = "crm.view_task"
+    template_name = "crm/task_list.html"
+    results_template_name = "crm/_task_results.html"
+    filterset_class = TaskFilter
+    search_fields = ("title", "description", "third_party__name")
+    search_placeholder = gettext_lazy("Titre, tiers…")
+    sort_fields = {"due": ("due_date", "due_time"), "priority": ("priority", "due_date"), "title": ("title",)}
+    default_sort = "due"
+    export_name = "taches"
+    export_columns = [
+        Column(gettext_lazy("Échéance"), "due_date"),
+        Column(gettext_lazy("Titre"), "title"),
+        Column(gettext_lazy("Tiers"), "third_party.name"),
+        Column(gettext_lazy("Assignée à"), lambda task: task.assignee.get_full_name() or task.assignee.username),
+        Column(gettext_lazy("Priorité"), lambda task: task.get_priority_display()),
+        Column(gettext_lazy("Faite le"), "done_at"),
+    ]
+
+    def get_base_queryset(self):
+        return Task.objects.select_related("third_party", "assignee")
 
 
 @permission_required("crm.view_task", raise_exception=True)

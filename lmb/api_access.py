@@ -6,8 +6,10 @@ imported, so this module must not import DRF's views itself.
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework import authentication, exceptions, pagination, permissions
+from rest_framework import authentication, exceptions, filters, pagination, permissions
+from rest_framework.settings import api_settings
 
+from . import text_search
 from .models import ApiToken
 from .services import hash_api_key
 
@@ -61,3 +63,21 @@ class Pagination(pagination.PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+class SearchFilter(filters.SearchFilter):
+    """``?search=`` ignores accents and case, like the back-office search box, and uses the same
+    trigram indexes (see lmb.text_search)."""
+
+    default_lookup = "matches"
+
+
+class OrderingFilter(filters.OrderingFilter):
+    """With ``?search=``, order so that PostgreSQL reads the matches from the trigram indexes
+    (see ``text_search.ordering_for_search``)."""
+
+    def filter_queryset(self, request, queryset, view):
+        ordering = self.get_ordering(request, queryset, view)
+        if ordering and request.query_params.get(api_settings.SEARCH_PARAM, "").strip():
+            return queryset.order_by(*text_search.ordering_for_search(ordering))
+        return super().filter_queryset(request, queryset, view)

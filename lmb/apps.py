@@ -7,7 +7,12 @@ class LmbConfig(AppConfig):
     verbose_name = _("Noyau LMB")
 
     def ready(self):
+        from django.db.backends.signals import connection_created
+
         from . import api, demo  # noqa: F401  (api registers the token scheme of the OpenAPI schema)
+        from .text_search import register_sqlite_function
+
+        connection_created.connect(register_sqlite_function, dispatch_uid="lmb_search_text")
         from .demo_users import seed_company_and_users
 
         demo.register_step("company-and-users", seed_company_and_users, order=10)

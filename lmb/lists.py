@@ -8,23 +8,38 @@ the export (so the exported file is exactly the filtered, sorted list the user s
 from functools import reduce
 from operator import and_, or_
 
+import django_filters
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from django.views import generic
 
+from . import text_search
 from .spreadsheets import EXPORT_FORMATS, Column, export_response
 
 RESULTS_TARGET = "list-results"
 
 
+class YesNoWidget(django_filters.widgets.BooleanWidget):
+    """All / yes / no, in French (django-filter's own says "Inconnu" for "all")."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = (("", _("Tous")), ("true", _("Oui")), ("false", _("Non")))
+
+
+def yes_no_filter(label):
+    return django_filters.BooleanFilter(label=label, widget=YesNoWidget)
+
+
 def search(queryset, text: str, fields):
-    """Every word must appear in at least one of the fields (case-insensitive)."""
+    """Every word must appear in at least one of the fields, ignoring case and accents."""
     words = (text or "").split()
     if not words or not fields:
         return queryset
-    conditions = [reduce(or_, (Q(**{f"{name}__icontains": word}) for name in fields)) for word in words[:8]]
+    conditions = [reduce(or_, (Q(**{f"{name}__matches": word}) for name in fields)) for word in words[:8]]
     return queryset.filter(reduce(and_, conditions))
 
 
@@ -54,8 +69,12 @@ class ListView(PermissionRequiredMixin, generic.ListView):
             queryset = self.filterset.qs if self.filterset.is_bound else queryset
         else:
             self.filterset = None
-        queryset = search(queryset, self.request.GET.get("q", ""), self.search_fields)
-        return queryset.order_by(*self.ordering_expressions())
+        text = self.request.GET.get("q", "")
+        ordering = self.ordering_expressions()
+        if text.strip():
+            queryset = search(queryset, text, self.search_fields)
+            ordering = text_search.ordering_for_search(ordering)
+        return queryset.order_by(*ordering)
 
     def current_sort(self) -> str:
         requested = self.request.GET.get("sort", "")

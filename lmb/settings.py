@@ -168,8 +168,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "lmb.api_access.Pagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "lmb.api_access.SearchFilter",
+        "lmb.api_access.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "lmb.api.exception_handler",
@@ -186,7 +186,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"IncidentStatusEnum": "crm.models.TimelineEntry.IncidentStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "crm.models.TimelineEntry.IncidentStatus",
+        "ThirdPartyKindEnum": "crm.models.ThirdParty.Kind",
+        "AddressKindEnum": "crm.models.Address.Kind",
+        "TimelineEntryKindEnum": "crm.models.TimelineEntry.Kind",
+        "ProductKindEnum": "catalog.models.Product.Kind",
+    },
 }
 
 LOGGING = {

@@ -55,7 +55,7 @@ def grant_roles(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("catalog", "0001_initial"), ("lmb", "0002_roles")]
+    dependencies = [("catalog", "0001_initial"), ("lmb", "0003_search_text")]
 
     operations = [
         migrations.RunPython(seed_rates, migrations.RunPython.noop),

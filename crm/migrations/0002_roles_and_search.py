@@ -33,7 +33,7 @@ def grant_roles(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("crm", "0001_initial"), ("lmb", "0002_roles")]
+    dependencies = [("crm", "0001_initial"), ("lmb", "0003_search_text")]
 
     operations = [
         migrations.RunPython(grant_roles, migrations.RunPython.noop),

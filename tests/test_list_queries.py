@@ -1,0 +1,80 @@
+"""Every list page and every API list answers in a fixed number of queries, whatever the number
+of rows (no query per row): measured with 3 rows then 30, and pinned."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from catalog import services as catalog_services
+from crm import services as crm_services
+from lmb import roles
+from tests.factories import CategoryFactory, ProductFactory, ThirdPartyFactory
+
+pytestmark = pytest.mark.django_db
+
+# url → the most queries it may take (session, user, permissions, company, count, rows, prefetches)
+SCREENS = {
+    "/catalog/products/": 9,
+    "/catalog/products/?q=produit&sort=category": 9,
+    "/catalog/categories/": 8,
+    "/catalog/price-lists/": 8,
+    "/catalog/vat-rates/": 8,
+    "/crm/third-parties/": 9,
+    "/crm/third-parties/?country=FR&role=customer": 9,
+    "/crm/incidents/": 8,
+    "/crm/tasks/": 9,
+    "/crm/agenda/": 7,
+}
+API = {
+    "/api/v1/products/": 6,
+    "/api/v1/categories/": 6,
+    "/api/v1/vat-rates/": 6,
+    "/api/v1/price-lists/": 7,
+    "/api/v1/price-list-items/": 6,
+    "/api/v1/third-parties/": 7,
+    "/api/v1/addresses/": 6,
+    "/api/v1/contacts/": 6,
+    "/api/v1/timeline-entries/": 6,
+    "/api/v1/tasks/": 6,
+}
+
+
+def add_rows(count, user):
+    category = CategoryFactory()
+    price_list = catalog_services.create_price_list(name=f"Tarif {count}", customer_category="reseller")
+    for _ in range(count):
+        product = ProductFactory(category=CategoryFactory(parent=category))
+        catalog_services.set_price_list_item(price_list=price_list, product=product, discount_percent=10)
+        third_party = ThirdPartyFactory(
+            addresses=[{"line1": "1 rue", "postal_code": "35000", "city": "Rennes"}], contacts=[{"last_name": "Riou"}]
+        )
+        crm_services.log_interaction(third_party=third_party, kind="incident", subject="Colis", author=user)
+        crm_services.create_task(title="Rappeler", assignee=user, third_party=third_party, due_date=timezone.localdate())
+
+
+def count_queries(client, url):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(captured)
+
+
+def test_list_pages_take_a_fixed_number_of_queries(client, admin_user):
+    client.force_login(admin_user)
+    add_rows(3, admin_user)
+    few = {url: count_queries(client, url) for url in SCREENS}
+    add_rows(27, admin_user)
+    many = {url: count_queries(client, url) for url in SCREENS}
+    assert few == many
+    assert {url: n for url, n in many.items() if n > SCREENS[url]} == {}
+
+
+def test_api_lists_take_a_fixed_number_of_queries(api_client, admin_user):
+    api = api_client(roles.ADMINISTRATOR)
+    add_rows(3, admin_user)
+    few = {url: count_queries(api, url) for url in API}
+    add_rows(27, admin_user)
+    many = {url: count_queries(api, url) for url in API}
+    assert few == many
+    assert {url: n for url, n in many.items() if n > API[url]} == {}
