@@ -8,9 +8,10 @@ ASSETS := node_modules/.installed
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-# The test suite runs on PostgreSQL and Redis (the production shape); override to point elsewhere.
-TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lmb
-TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# The test suite runs on PostgreSQL and Redis (the production shape): DATABASE_URL and REDIS_URL
+# when set, else the local servers (tests create and drop their own test_<name> database).
+TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/lmb)
+TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/15)
 PYTEST_ARGS ?=
 
 .PHONY: install demo test lint test-postgres test-sqlite-smoke chromium system-packages clean
@@ -22,16 +23,17 @@ $(INSTALLED): pyproject.toml
 	touch $@
 
 $(ASSETS): package.json package-lock.json
+	@command -v npm >/dev/null || ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm >/dev/null)
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 install: $(INSTALLED) $(ASSETS)
 
 # Debian packages the tests need: Chromium for the browser tests (Playwright drives it; it cannot
-# download its own browser here) and zbar to decode the barcodes we print.
+# download its own browser here), zbar and poppler to decode the barcodes of the PDFs we print.
 system-packages:
-	@if [ ! -x $(CHROMIUM) ] || ! command -v zbarimg >/dev/null; then \
-		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium zbar-tools >/dev/null; \
+	@if [ ! -x $(CHROMIUM) ] || ! command -v zbarimg >/dev/null || ! command -v pdftoppm >/dev/null; then \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium zbar-tools poppler-utils >/dev/null; \
 	fi
 
 demo: install

@@ -1,7 +1,5 @@
-"""Test-run defaults, set before Django loads its settings: tasks run in-process unless a test
-starts a real worker, and the browser tests may call the ORM next to Playwright's event loop."""
+"""Browser tests call the ORM beside Playwright's event loop, which Django would otherwise refuse."""
 
 import os
 
-os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -21,7 +21,7 @@ class VatRateViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class CategoryViewSet(ServiceViewSet):
-    queryset = Category.objects.all().order_by("full_name", "pk")
+    queryset = Category.objects.all().order_by("sort_key", "pk")
     serializer_class = CategorySerializer
     filterset_fields = ["parent", "depth"]
     search_fields = ["name", "full_name"]

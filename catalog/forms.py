@@ -49,7 +49,7 @@ class ProductForm(ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["vat_rate"].queryset = metropolitan_rates()
         self.fields["vat_rate"].empty_label = None
-        self.fields["category"].queryset = Category.objects.order_by("full_name")
+        self.fields["category"].queryset = Category.objects.order_by("sort_key")
         self.fields["ean13"].widget.attrs.update(inputmode="numeric", autocomplete="off")
 
 
@@ -60,7 +60,7 @@ class CategoryForm(ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        parents = Category.objects.order_by("full_name")
+        parents = Category.objects.order_by("sort_key")
         if self.instance.pk:
             parents = parents.exclude(path__startswith=self.instance.path)
         self.fields["parent"].queryset = parents

@@ -2,10 +2,12 @@
 new reference creates one. Categories are given as a path ("Maison > Cuisine") and created when
 missing."""
 
+from django.db.models.functions import Upper
 from django.forms.models import model_to_dict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from lmb.formats import decimal_fr
 from lmb.imports import CheckedRows, ImportColumn, Importer, RowError, form_errors, parse_bool, parse_choice
 from lmb.money import to_decimal
 
@@ -21,9 +23,15 @@ COLUMNS = (
     ),
     ImportColumn("kind", gettext_lazy("Nature"), help=gettext_lazy("Bien ou Service (Bien par défaut).")),
     ImportColumn("unit", gettext_lazy("Unité"), help=gettext_lazy("pièce, kg, litre, mètre, heure… (pièce par défaut).")),
-    ImportColumn("vat_rate", gettext_lazy("TVA"), required=True, help=gettext_lazy("Taux en % : 20, 10, 5,5 ou 2,1.")),
+    ImportColumn(
+        "vat_rate",
+        gettext_lazy("TVA"),
+        required=True,
+        help=gettext_lazy("Taux en % : 20, 10, 5,5 ou 2,1."),
+        aliases=("Taux de TVA (%)",),
+    ),
     ImportColumn("purchase_price", gettext_lazy("Prix d'achat HT")),
-    ImportColumn("sale_price", gettext_lazy("Prix de vente"), required=True),
+    ImportColumn("sale_price", gettext_lazy("Prix de vente"), required=True, aliases=("Prix de vente HT",)),
     ImportColumn(
         "price_includes_tax", gettext_lazy("Prix TTC"), help=gettext_lazy("oui si le prix de vente est TTC (non par défaut).")
     ),
@@ -65,11 +73,14 @@ class ProductImporter(Importer):
 
     def check(self, rows):
         checked = CheckedRows()
-        references = [values.get("reference", "").strip() for _row, values in rows]
-        existing = {p.reference.lower(): p for p in Product.objects.filter(reference__in=[r for r in references if r])}
-        rates = {rate.rate.normalize(): rate for rate in metropolitan_rates()}
+        references = {values.get("reference", "").strip().upper() for _row, values in rows} - {""}
+        existing = {p.reference.lower(): p for p in Product.objects.annotate(key=Upper("reference")).filter(key__in=references)}
+        rates = {rate.rate: rate for rate in metropolitan_rates()}
         categories = {c.full_name.lower(): c for c in Category.objects.all()}
-        owners_of_ean = dict(Product.objects.exclude(ean13=None).values_list("ean13", "reference"))
+        owners_of_ean = {
+            ean: (pk, reference)
+            for ean, pk, reference in Product.objects.exclude(ean13=None).values_list("ean13", "pk", "reference")
+        }
         first_row = {"reference": {}, "ean13": {}}
 
         for row, values in rows:
@@ -79,6 +90,8 @@ class ProductImporter(Importer):
             data = model_to_dict(instance, fields=ProductForm.Meta.fields) if instance else dict(NEW_PRODUCT_DEFAULTS)
             cells, category_path = self._read(row, values, rates, categories, errors)
             data.update(cells)
+            if instance is not None:
+                data["reference"] = instance.reference  # the cell finds the product ("sa-0288"), it does not rename it
             form = ProductImportForm(data, instance=instance)
             if not errors and not form.is_valid():
                 errors += form_errors(row, form, LABELS)
@@ -92,18 +105,21 @@ class ProductImporter(Importer):
         return checked
 
     def _read(self, row, values, rates, categories, errors):
-        """The file's cells as form data. A category path not yet in the catalogue is returned
+        """The file's non-empty cells as form data: an empty cell keeps what an existing product
+        has (a creation takes the defaults). A category path not yet in the catalogue is returned
         apart: it is created when the import is confirmed."""
         data, category_path = {}, ""
         converters = {
-            "kind": lambda text: parse_choice(text, Product.Kind.choices) if text else Product.Kind.GOODS,
-            "unit": lambda text: parse_choice(text, Unit.choices) if text else Unit.PIECE,
+            "kind": lambda text: parse_choice(text, Product.Kind.choices),
+            "unit": lambda text: parse_choice(text, Unit.choices),
             "price_includes_tax": parse_bool,
-            "is_active": lambda text: parse_bool(text) if text else True,
+            "is_active": parse_bool,
             "vat_rate": lambda text: self._rate(text, rates),
-            **{name: lambda text: str(to_decimal(text)) if text else "" for name in DECIMAL_COLUMNS},
+            **{name: lambda text: str(to_decimal(text)) for name in DECIMAL_COLUMNS},
         }
         for name, text in values.items():
+            if not text.strip():
+                continue
             if name == "category":
                 path = " > ".join(services.split_category_path(text))
                 category = categories.get(path.lower())
@@ -118,11 +134,10 @@ class ProductImporter(Importer):
 
     @staticmethod
     def _rate(text, rates):
-        if not text:
-            raise ValueError(_("Le taux de TVA est obligatoire."))
-        rate = rates.get(to_decimal(text.replace("%", "")).normalize())
+        value = to_decimal(text.replace("%", ""))
+        rate = rates.get(value) or (rates.get(value * 100) if value < 1 else None)  # Excel's 20 % cell is 0.2
         if rate is None:
-            known = ", ".join(f"{r.normalize()}" for r in sorted(rates))
+            known = ", ".join(decimal_fr(rate) for rate in sorted(rates, reverse=True))
             raise ValueError(_("Taux de TVA inconnu : %(text)s (taux possibles : %(known)s).") % {"text": text, "known": known})
         return rate.pk
 
@@ -141,13 +156,10 @@ class ProductImporter(Importer):
         first_row["reference"].setdefault(reference, row)
         ean = cleaned.get("ean13")
         if ean:
-            owner = owners_of_ean.get(ean)
-            if owner and (instance is None or owner != instance.reference):
-                errors.append(
-                    RowError(
-                        row, LABELS["ean13"], _("Ce code EAN est déjà celui du produit %(reference)s.") % {"reference": owner}
-                    )
-                )
+            owner_pk, owner_reference = owners_of_ean.get(ean, (None, ""))
+            if owner_pk and (instance is None or owner_pk != instance.pk):
+                message = _("Ce code EAN est déjà celui du produit %(reference)s.") % {"reference": owner_reference}
+                errors.append(RowError(row, LABELS["ean13"], message))
             if ean in first_row["ean13"]:
                 errors.append(
                     RowError(row, LABELS["ean13"], _("Code EAN déjà présent ligne %(row)s.") % {"row": first_row["ean13"][ean]})

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import CustomerCategory
@@ -12,7 +13,9 @@ from lmb.fields import Ean13Field
 
 class VatRate(models.Model):
     """A dated VAT rate of a territory (fr-rules VAT-01 to VAT-05). Products carry their
-    metropolitan rate; its category finds the matching rate of another territory."""
+    metropolitan rate. ``category`` is the rate's legal name in its own territory; it does NOT
+    map a metropolitan rate to the rate of another territory (Corsica and the overseas
+    departments have rates of their own, not one per metropolitan rate): the sale decides that."""
 
     class Territory(models.TextChoices):
         METROPOLITAN = "FR", _("France métropolitaine")
@@ -61,11 +64,19 @@ class Category(models.Model):
     path = models.CharField(max_length=255, editable=False, db_index=True)
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
     full_name = models.CharField(_("chemin"), max_length=500, editable=False)
+    # The path's names (unaccented, upper-cased) in hexadecimal, each ended by "00": ordering by
+    # it lists each category right under its parent, A to Z, whatever the database's collation
+    # (hex digits sort the same everywhere, and "00" sorts before any character of a name).
+    sort_key = models.CharField(max_length=500, editable=False, default="", db_index=True)
 
     class Meta:
         verbose_name = _("catégorie")
-        ordering = ["full_name"]
-        constraints = [models.UniqueConstraint(fields=["parent", "name"], name="catalog_category_unique_name")]
+        ordering = ["sort_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="catalog_category_unique_name"),
+            # NULL parents are all different to SQL: top-level names need their own constraint.
+            models.UniqueConstraint(fields=["name"], condition=Q(parent__isnull=True), name="catalog_category_unique_root_name"),
+        ]
 
     def __str__(self):
         return self.full_name or self.name
@@ -155,6 +166,10 @@ class Product(models.Model):
             models.Index(fields=["is_active", "reference"], name="catalog_prod_active_ref_idx"),
             models.Index(fields=["updated_at"], name="catalog_prod_updated_idx"),
         ]
+        constraints = [
+            # "bol-01" and "BOL-01" are the same product to a shopkeeper (and to the scanner lookup).
+            models.UniqueConstraint(Upper("reference"), name="catalog_product_reference_ci_unique"),
+        ]
 
     def __str__(self):
         return f"{self.reference} — {self.designation}"
@@ -164,6 +179,15 @@ class Product(models.Model):
         if not self.ean13:
             self.ean13 = None
         super().save(*args, **kwargs)
+
+    def clean(self):
+        if self.reference and Product.objects.filter(reference__iexact=self.reference).exclude(pk=self.pk).exists():
+            raise ValidationError(
+                {
+                    "reference": _("Un autre produit porte déjà la référence « %(reference)s » (majuscules ou minuscules).")
+                    % {"reference": self.reference}
+                }
+            )
 
 
 class PriceList(models.Model):

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Case, Q, When
 from django.utils import timezone
 
 from lmb import money
@@ -24,7 +24,9 @@ def find_by_code(code: str) -> Product | None:
     code = (code or "").strip()
     if not code:
         return None
-    return products().filter(Q(ean13=code) | Q(reference__iexact=code)).order_by("-ean13").first()
+    # A scanned EAN wins over a reference that happens to spell the same digits.
+    matches = products().filter(Q(ean13=code) | Q(reference__iexact=code))
+    return matches.annotate(by_ean=Case(When(ean13=code, then=0), default=1)).order_by("by_ean", "pk").first()
 
 
 def unit_price_for(product: Product, *, customer_category: str, quantity=1, on_date=None) -> Decimal:

@@ -56,6 +56,7 @@ class ProductSerializer(ModelSerializer):
 class PriceListItemSerializer(ModelSerializer):
     class Meta:
         model = PriceListItem
+        create_only_fields = ["price_list", "product", "min_quantity"]
         fields = ["id", "price_list", "product", "min_quantity", "unit_price_excl_tax", "discount_percent"]
 
 

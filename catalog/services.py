@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from lmb import money
 from lmb.errors import Conflict, InvalidInput
 from lmb.services import apply_changes, next_value, validate_and_save
+from lmb.text_search import search_text
 from lmb.validators import ean13_with_check_digit
 
 from .models import Category, PriceList, PriceListItem, Product
@@ -20,12 +21,17 @@ INTERNAL_EAN_PREFIX = "20"
 # --- Categories --------------------------------------------------------------------------------
 
 
+def category_sort_key(name: str) -> str:
+    return search_text(name).encode().hex().upper() + "00"
+
+
 def _place(category: Category):
     """Compute the category's path, depth and breadcrumb from its parent."""
     parent = category.parent
     category.path = f"{parent.path if parent else ''}{category.pk:06d}/"
     category.depth = parent.depth + 1 if parent else 0
     category.full_name = f"{parent.full_name} > {category.name}" if parent else category.name
+    category.sort_key = (parent.sort_key if parent else "") + category_sort_key(category.name)
 
 
 def _refresh_descendants(category: Category):
@@ -33,7 +39,7 @@ def _refresh_descendants(category: Category):
     for child in Category.objects.filter(parent=category).order_by("pk"):
         child.parent = category
         _place(child)
-        child.save(update_fields=["path", "depth", "full_name"])
+        child.save(update_fields=["path", "depth", "full_name", "sort_key"])
         _refresh_descendants(child)
 
 
@@ -41,7 +47,7 @@ def _refresh_descendants(category: Category):
 def create_category(*, name: str, parent: Category | None = None) -> Category:
     category = validate_and_save(Category(name=name, parent=parent, path="-", full_name=name))
     _place(category)
-    category.save(update_fields=["path", "depth", "full_name"])
+    category.save(update_fields=["path", "depth", "full_name", "sort_key"])
     return category
 
 
@@ -55,7 +61,7 @@ def update_category(category: Category, **changes) -> Category:
         )
     category = apply_changes(category, changes)
     _place(category)
-    category.save(update_fields=["path", "depth", "full_name"])
+    category.save(update_fields=["path", "depth", "full_name", "sort_key"])
     _refresh_descendants(category)
     return category
 

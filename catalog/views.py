@@ -19,7 +19,7 @@ from lmb.forms import ServiceFormMixin, add_domain_error
 from lmb.lists import ListView, yes_no_filter
 from lmb.spreadsheets import Column
 
-from . import queries, services
+from . import panels, queries, services
 from .forms import CategoryForm, PriceListForm, PriceListItemForm, ProductForm, metropolitan_rates
 from .models import Category, PriceList, PriceListItem, Product, VatRate
 
@@ -29,7 +29,7 @@ from .models import Category, PriceList, PriceListItem, Product, VatRate
 class ProductFilter(django_filters.FilterSet):
     category = django_filters.ModelChoiceFilter(
         label=gettext_lazy("Catégorie"),
-        queryset=Category.objects.order_by("full_name"),
+        queryset=Category.objects.order_by("sort_key"),
         method="filter_category",
         empty_label=gettext_lazy("Toutes"),
     )
@@ -101,6 +101,7 @@ class ProductDetailView(PermissionRequiredMixin, generic.DetailView):
         context["price_breaks"] = self.object.price_list_items.select_related("price_list").order_by(
             "price_list__name", "min_quantity"
         )
+        context["panels"] = panels.panels_for(self.request, self.object)
         return context
 
 
@@ -144,7 +145,7 @@ class CategoryListView(ListView):
     results_template_name = "catalog/_category_results.html"
     paginate_by = 200
     search_fields = ("full_name",)
-    sort_fields = {"name": ("full_name",)}
+    sort_fields = {"name": ("sort_key",)}
     default_sort = "name"
     export_name = "categories"
     export_columns = [Column(gettext_lazy("Catégorie"), "full_name"), Column(gettext_lazy("Produits"), "product_count")]
@@ -268,12 +269,14 @@ def pricelist_detail(request, pk):
             raise PermissionDenied
         form = PriceListItemForm(request.POST, instance=PriceListItem(price_list=price_list))
         if form.is_valid():
+            data = form.cleaned_data
+            replaced = price_list.items.filter(product=data["product"], min_quantity=data["min_quantity"]).exists()
             try:
-                services.set_price_list_item(price_list=price_list, **form.cleaned_data)
+                services.set_price_list_item(price_list=price_list, **data)
             except DomainError as error:
                 add_domain_error(form, error)
             else:
-                messages.success(request, _("Prix enregistré."))
+                messages.success(request, _("Prix remplacé.") if replaced else _("Prix enregistré."))
                 return redirect("catalog:pricelist_detail", pk=pk)
     items = price_list.items.select_related("product").order_by("product__reference", "min_quantity")
     return render(request, "catalog/pricelist_detail.html", {"price_list": price_list, "items": items, "form": form})

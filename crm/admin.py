@@ -15,6 +15,17 @@ class ContactInline(admin.TabularInline):
 
 @admin.register(ThirdParty)
 class ThirdPartyAdmin(admin.ModelAdmin):
+    """Read-only: codes and auxiliary accounts are given by the service (back-office screens)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     list_display = ["code", "name", "customer_category", "is_customer", "is_supplier", "is_active"]
     search_fields = ["code", "name", "email", "siren"]
     list_filter = ["customer_category", "is_customer", "is_supplier", "is_active"]

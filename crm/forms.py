@@ -135,14 +135,21 @@ class ThirdPartyCodeInput(forms.TextInput):
     usable with 50,000 third parties, where a drop-down list would not be."""
 
     template_name = "crm/widgets/third_party_code.html"
+    role = ""  # "customer" or "supplier" narrows the suggestions
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["role"] = self.role
+        return context
 
 
 class ThirdPartyChoiceField(forms.ModelChoiceField):
     default_error_messages = {"invalid_choice": _("Aucun tiers ne porte ce code. Tapez quelques lettres du nom puis choisissez.")}
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, role="", **kwargs):
         kwargs.setdefault("queryset", ThirdParty.objects.all())
         super().__init__(to_field_name="code", widget=ThirdPartyCodeInput, **kwargs)
+        self.widget.role = role
 
 
 class TaskForm(ModelForm):

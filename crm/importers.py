@@ -82,7 +82,8 @@ class ThirdPartyImporter(Importer):
         checked = CheckedRows()
         codes = {values.get("code", "").strip().upper() for _row, values in rows} - {""}
         existing = {tp.code: tp for tp in ThirdParty.objects.filter(code__in=codes)}
-        first_row_of_code = {}
+        known_sirets = dict(ThirdParty.objects.exclude(siret="").values_list("siret", "code"))
+        first_row_of_code, first_row_of_siret = {}, {}
         for row, values in rows:
             errors = []
             code = values.get("code", "").strip().upper()
@@ -101,15 +102,18 @@ class ThirdPartyImporter(Importer):
             if instance is None:
                 _defaults_for_new(data)
             form = ThirdPartyForm(data, instance=instance)
-            address_form = FirstAddressForm(
-                {name: cells.get(name, "") for name in ADDRESS_FIELDS} | {"country": cells.get("country", "FR")}
-            )
+            address_cells = {name: cells.get(name, "") for name in ADDRESS_FIELDS} | {"country": cells.get("country", "FR")}
+            address_cells["postal_code"] = _french_postal_code(address_cells["postal_code"], address_cells["country"])
+            address_form = FirstAddressForm(address_cells)
             if not errors:
                 errors += [] if form.is_valid() else form_errors(row, form, LABELS)
                 errors += [] if address_form.is_valid() else form_errors(row, address_form, LABELS)
+            if not errors:
+                errors += _duplicate_siret(row, form.cleaned_data.get("siret"), instance, known_sirets, first_row_of_siret)
             if errors:
                 checked.errors += errors
                 continue
+            # No address cell in the row: an update keeps the current address.
             address = None if address_form.is_empty() else address_form.cleaned_data
             checked.valid.append((row, {"instance": instance, "fields": form.cleaned_data, "address": address}))
         return checked
@@ -128,6 +132,27 @@ class ThirdPartyImporter(Importer):
                     _replace_billing_address(third_party, address)
                 updated += 1
         return created, updated
+
+
+def _french_postal_code(text: str, country: str) -> str:
+    """Excel stores postal codes as numbers: 01000 (Bourg-en-Bresse) arrives as 1000."""
+    return text.zfill(5) if country == "FR" and text.isdigit() and len(text) == 4 else text
+
+
+def _duplicate_siret(row, siret, instance, known_sirets, first_row_of_siret) -> list[RowError]:
+    """A second third party with the same establishment (SIRET) is almost always a duplicate."""
+    if not siret:
+        return []
+    errors = []
+    owner = known_sirets.get(siret)
+    if owner and (instance is None or owner != instance.code):
+        message = _("Le tiers %(code)s a déjà ce SIRET : indiquez son code pour le mettre à jour.") % {"code": owner}
+        errors.append(RowError(row, LABELS["siret"], message))
+    if siret in first_row_of_siret:
+        message = _("SIRET déjà présent ligne %(row)s.") % {"row": first_row_of_siret[siret]}
+        errors.append(RowError(row, LABELS["siret"], message))
+    first_row_of_siret.setdefault(siret, row)
+    return errors
 
 
 def _replace_billing_address(third_party, address: dict):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from lmb.countries import country_choices, country_name, validate_country
 from lmb.fields import SirenField, SiretField, VatNumberField
 from lmb.models import LegalForm, PaymentTerms
+from lmb.validators import french_vat_mismatch
 
 
 class CustomerCategory(models.TextChoices):
@@ -46,7 +47,7 @@ class ThirdParty(models.Model):
     is_prospect = models.BooleanField(_("prospect"), default=False)
     is_supplier = models.BooleanField(_("fournisseur"), default=False)
     customer_category = models.CharField(
-        _("catégorie de client"), max_length=20, choices=CustomerCategory.choices, default=CustomerCategory.CONSUMER
+        _("catégorie de client"), max_length=20, choices=CustomerCategory.choices, default=CustomerCategory.BUSINESS
     )
     siren = SirenField(_("SIREN"))
     siret = SiretField(_("SIRET"))
@@ -128,6 +129,9 @@ class ThirdParty(models.Model):
             self.siren = self.siret[:9]
         if self.siret and self.siren and not self.siret.startswith(self.siren):
             errors["siret"] = _("Le SIRET doit commencer par le SIREN %(siren)s.") % {"siren": self.siren}
+        mismatch = french_vat_mismatch(self.vat_number or "", self.siren or "")
+        if mismatch:
+            errors["vat_number"] = mismatch
         if self.payment_terms == PaymentTerms.CUSTOM and not self.payment_terms_days:
             errors["payment_terms_days"] = _("Indiquez le délai en jours (60 au plus, C. com. L441-10).")
         if errors:

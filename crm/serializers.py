@@ -9,6 +9,7 @@ from .models import Address, Contact, Task, ThirdParty, TimelineEntry
 class AddressSerializer(ModelSerializer):
     class Meta:
         model = Address
+        create_only_fields = ["third_party"]
         fields = [
             "id",
             "third_party",
@@ -24,16 +25,11 @@ class AddressSerializer(ModelSerializer):
             "phone",
         ]
 
-    def get_fields(self):
-        fields = super().get_fields()
-        if self.instance is not None and not isinstance(self.instance, list | tuple):
-            fields["third_party"].read_only = True  # an address does not move to another third party
-        return fields
-
 
 class ContactSerializer(ModelSerializer):
     class Meta:
         model = Contact
+        create_only_fields = ["third_party"]
         fields = [
             "id",
             "third_party",
@@ -99,6 +95,7 @@ class TimelineEntrySerializer(ModelSerializer):
 
     class Meta:
         model = TimelineEntry
+        create_only_fields = ["third_party", "kind"]
         fields = [
             "id",
             "third_party",

@@ -5,15 +5,40 @@ refuses bad input with an ``InvalidInput`` naming the field.
 """
 
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lmb.errors import InvalidInput, TransitionNotAllowed
+from lmb.errors import Conflict, InvalidInput, TransitionNotAllowed
 from lmb.services import apply_changes, next_value, validate_and_save
 
-from .models import Address, Contact, Task, ThirdParty, TimelineAttachment, TimelineEntry
+from .models import Address, Contact, CustomerCategory, Task, ThirdParty, TimelineAttachment, TimelineEntry
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+# Documents people exchange with customers; no HTML, SVG or scripts (they could run in a browser).
+ATTACHMENT_EXTENSIONS = {
+    "pdf",
+    "jpg",
+    "jpeg",
+    "png",
+    "gif",
+    "webp",
+    "heic",
+    "txt",
+    "csv",
+    "eml",
+    "msg",
+    "doc",
+    "docx",
+    "odt",
+    "xls",
+    "xlsx",
+    "ods",
+    "ppt",
+    "pptx",
+    "odp",
+    "zip",
+}
 
 
 # --- Third parties ---------------------------------------------------------------------------
@@ -35,6 +60,9 @@ def _number_of(third_party: ThirdParty) -> int:
 def create_third_party(*, addresses=(), contacts=(), **fields) -> ThirdParty:
     """Create a third party with its code (T000123) and auxiliary accounts (C000123 / F000123),
     and optionally its first addresses and contacts (dicts of their fields)."""
+    if "customer_category" not in fields:  # a person buys as a consumer, a company as a business
+        is_person = fields.get("kind") == ThirdParty.Kind.INDIVIDUAL
+        fields["customer_category"] = CustomerCategory.CONSUMER if is_person else CustomerCategory.BUSINESS
     third_party = ThirdParty(**fields)
     number = next_value("third_party")
     third_party.code = f"T{number:06d}"
@@ -58,8 +86,15 @@ def update_third_party(third_party: ThirdParty, **changes) -> ThirdParty:
 
 @transaction.atomic
 def delete_third_party(third_party: ThirdParty):
-    """Delete a third party with no history; one with exchanges or documents is refused (409)."""
-    third_party.delete()
+    """Delete a third party with no history; one with exchanges or documents is refused
+    (deactivate it instead)."""
+    try:
+        third_party.delete()
+    except ProtectedError as exc:
+        raise Conflict(
+            _("« %(name)s » a un historique (échanges, documents) : désactivez-le plutôt que de le supprimer.")
+            % {"name": third_party.name}
+        ) from exc
 
 
 # --- Addresses and contacts --------------------------------------------------------------------
@@ -121,6 +156,10 @@ def delete_contact(contact: Contact):
 
 def _check_attachments(files):
     for uploaded in files:
+        extension = uploaded.name.rsplit(".", 1)[-1].lower() if "." in uploaded.name else ""
+        if extension not in ATTACHMENT_EXTENSIONS:
+            message = _("« %(name)s » : ce type de fichier n'est pas accepté (PDF, images, documents bureautiques, texte, zip).")
+            raise InvalidInput({"attachments": [message % {"name": uploaded.name}]})
         if uploaded.size > MAX_ATTACHMENT_BYTES:
             raise InvalidInput({"attachments": [_("« %(name)s » dépasse 10 Mo.") % {"name": uploaded.name}]})
 

@@ -63,8 +63,10 @@ def _own_items(third_party: ThirdParty, limit: int):
         )
 
 
-def timeline_for(third_party: ThirdParty, *, limit: int = 50) -> list[TimelineItem]:
-    """The newest ``limit`` items of the third party's timeline, from crm and every provider."""
-    streams = [_own_items(third_party, limit)] + [provider(third_party, limit=limit) for provider in _providers]
+def timeline_for(third_party: ThirdParty, *, limit: int = 30, offset: int = 0) -> list[TimelineItem]:
+    """Items ``offset`` to ``offset + limit`` of the third party's timeline, newest first, from
+    crm and every provider (each asked for as many as could be shown)."""
+    wanted = offset + limit
+    streams = [_own_items(third_party, wanted)] + [provider(third_party, limit=wanted) for provider in _providers]
     merged = heapq.merge(*streams, key=lambda item: item.occurred_at, reverse=True)
-    return list(islice(merged, limit))
+    return list(islice(merged, offset, wanted))

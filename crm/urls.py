@@ -11,6 +11,7 @@ urlpatterns = [
     path("third-parties/<int:pk>/", views.ThirdPartyDetailView.as_view(), name="thirdparty_detail"),
     path("third-parties/<int:pk>/edit/", views.ThirdPartyUpdateView.as_view(), name="thirdparty_update"),
     path("third-parties/<int:pk>/timeline/", views.log_interaction, name="log_interaction"),
+    path("third-parties/<int:pk>/timeline/older/", views.timeline_more, name="timeline_more"),
     path("third-parties/<int:third_party_pk>/addresses/new/", views.AddressCreateView.as_view(), name="address_create"),
     path("third-parties/<int:third_party_pk>/addresses/<int:pk>/", views.AddressUpdateView.as_view(), name="address_update"),
     path("third-parties/<int:third_party_pk>/addresses/<int:pk>/delete/", views.address_delete, name="address_delete"),

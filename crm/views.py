@@ -21,6 +21,7 @@ from lmb.errors import DomainError
 from lmb.forms import ServiceFormMixin, add_domain_error
 from lmb.lists import ListView, search, yes_no_filter
 from lmb.spreadsheets import Column
+from lmb.views import safe_next
 
 from . import queries, services
 from .forms import AddressForm, ContactForm, FirstAddressForm, IncidentStatusForm, TaskForm, ThirdPartyForm, TimelineEntryForm
@@ -61,14 +62,14 @@ class ThirdPartyFilter(django_filters.FilterSet):
         return queryset.filter(Exists(billing_in))
 
 
-def _billing_city(third_party):
-    address = queries.billing_address(third_party)
-    return address.city if address else ""
+def _billing(field):
+    """Export column reader: a field of the default billing address."""
 
+    def read(third_party):
+        address = queries.billing_address(third_party)
+        return getattr(address, field) if address else ""
 
-def _billing_country(third_party):
-    address = queries.billing_address(third_party)
-    return address.country if address else ""
+    return read
 
 
 class ThirdPartyListView(ListView):
@@ -98,8 +99,11 @@ class ThirdPartyListView(ListView):
         Column(gettext_lazy("N° TVA"), "vat_number"),
         Column(gettext_lazy("E-mail"), "email"),
         Column(gettext_lazy("Téléphone"), "phone"),
-        Column(gettext_lazy("Ville"), _billing_city),
-        Column(gettext_lazy("Pays"), _billing_country),
+        Column(gettext_lazy("Adresse"), _billing("line1")),
+        Column(gettext_lazy("Complément"), _billing("line2")),
+        Column(gettext_lazy("Code postal"), _billing("postal_code")),
+        Column(gettext_lazy("Ville"), _billing("city")),
+        Column(gettext_lazy("Pays"), _billing("country")),
         Column(gettext_lazy("Compte client"), "customer_account"),
         Column(gettext_lazy("Compte fournisseur"), "supplier_account"),
         Column(gettext_lazy("Actif"), "is_active"),
@@ -122,7 +126,8 @@ class ThirdPartyDetailView(PermissionRequiredMixin, generic.DetailView):
         context.update(
             addresses=third_party.addresses.all(),
             contacts=third_party.contacts.all(),
-            timeline=timeline_for(third_party),
+            timeline=timeline_for(third_party, limit=TIMELINE_PAGE + 1),
+            timeline_page=TIMELINE_PAGE,
             timeline_form=TimelineEntryForm(third_party=third_party, initial={"kind": TimelineEntry.Kind.CALL}),
             tasks=third_party.tasks.filter(done_at=None).select_related("assignee"),
         )
@@ -185,7 +190,10 @@ def thirdparty_suggest(request):
     text = (request.GET.get(field) or "").strip()
     matches = []
     if len(text) >= 2 and request.user.has_perm("crm.view_thirdparty"):
-        matches = search(ThirdParty.objects.filter(is_active=True), text, ("name", "code")).order_by("name")[:15]
+        candidates = ThirdParty.objects.filter(is_active=True)
+        if request.GET.get("role") in ("customer", "supplier", "prospect"):
+            candidates = candidates.filter(**{f"is_{request.GET['role']}": True})
+        matches = search(candidates, text, ("name", "code")).order_by("name")[:15]
     return render(request, "crm/_thirdparty_options.html", {"matches": matches})
 
 
@@ -286,6 +294,29 @@ def contact_delete(request, third_party_pk, pk):
 
 # --- Timeline ----------------------------------------------------------------------------------
 
+TIMELINE_PAGE = 30
+
+
+@permission_required("crm.view_thirdparty", raise_exception=True)
+def timeline_more(request, pk):
+    """Older exchanges, appended under the timeline by htmx ("voir les plus anciens")."""
+    third_party = get_object_or_404(ThirdParty, pk=pk)
+    try:
+        offset = max(0, int(request.GET.get("offset", 0)))
+    except ValueError:
+        offset = 0
+    items = timeline_for(third_party, limit=TIMELINE_PAGE + 1, offset=offset)
+    return render(
+        request,
+        "crm/_timeline_items.html",
+        {
+            "third_party": third_party,
+            "timeline": items,
+            "timeline_page": TIMELINE_PAGE,
+            "offset": offset,
+        },
+    )
+
 
 @require_POST
 @permission_required("crm.add_timelineentry", raise_exception=True)
@@ -295,6 +326,8 @@ def log_interaction(request, pk):
     third_party = get_object_or_404(ThirdParty, pk=pk)
     form = TimelineEntryForm(request.POST, request.FILES, third_party=third_party)
     saved = False
+    if request.FILES and not request.user.has_perm("crm.add_timelineattachment"):
+        form.add_error("attachments", _("Votre rôle ne permet pas de joindre des fichiers."))
     if form.is_valid():
         data = dict(form.cleaned_data)
         try:
@@ -309,7 +342,13 @@ def log_interaction(request, pk):
             messages.success(request, _("Échange enregistré."))
             return redirect("crm:thirdparty_detail", pk=pk)
         return render(request, "crm/timeline_form_page.html", {"third_party": third_party, "timeline_form": form}, status=400)
-    context = {"third_party": third_party, "timeline": timeline_for(third_party), "timeline_form": form, "saved": saved}
+    context = {
+        "third_party": third_party,
+        "timeline": timeline_for(third_party, limit=TIMELINE_PAGE + 1),
+        "timeline_page": TIMELINE_PAGE,
+        "timeline_form": form,
+        "saved": saved,
+    }
     return render(request, "crm/_timeline.html", context, status=200 if saved or form.is_valid() else 422)
 
 
@@ -367,7 +406,7 @@ def incident_status(request, pk):
             messages.success(request, _("Statut de l'incident mis à jour."))
     else:
         messages.error(request, _("Statut inconnu."))
-    return redirect(request.POST.get("next") or reverse("crm:thirdparty_detail", args=[entry.third_party_id]))
+    return redirect(safe_next(request, reverse("crm:thirdparty_detail", args=[entry.third_party_id])))
 
 
 # --- Tasks and agenda --------------------------------------------------------------------------
@@ -438,8 +477,8 @@ class TaskCreateView(PermissionRequiredMixin, ServiceFormMixin, generic.CreateVi
 
     def get_initial(self):
         initial = {"assignee": self.request.user, "due_date": timezone.localdate()}
-        third_party_pk = self.request.GET.get("third_party")
-        if third_party_pk:
+        third_party_pk = self.request.GET.get("third_party", "")
+        if third_party_pk.isdigit():
             initial["third_party"] = ThirdParty.objects.filter(pk=third_party_pk).first()
         return initial
 
@@ -476,4 +515,4 @@ def task_complete(request, pk):
         messages.error(request, error.message)
     if request.htmx:
         return render(request, "crm/_task_row.html", {"task": task})
-    return redirect(request.POST.get("next") or reverse("crm:agenda"))
+    return redirect(safe_next(request, reverse("crm:agenda")))

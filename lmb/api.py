@@ -40,8 +40,17 @@ class IdentifierSerializerField(serializers.CharField):
 
 
 class ModelSerializer(serializers.ModelSerializer):
-    """Base serializer: identifiers are compacted like in forms, and ``create``/``update`` are
-    refused — writes go through the app's services (see ``ServiceViewSet``)."""
+    """Base serializer: identifiers are compacted like in forms, ``Meta.create_only_fields`` are
+    read-only once the object exists (an address does not move to another third party: better
+    shown in the schema than silently ignored), and ``create``/``update`` are refused — writes
+    go through the app's services (see ``ServiceViewSet``)."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None and not isinstance(self.instance, list | tuple):
+            for name in getattr(self.Meta, "create_only_fields", ()):
+                fields[name].read_only = True
+        return fields
 
     def build_standard_field(self, field_name, model_field):
         field_class, field_kwargs = super().build_standard_field(field_name, model_field)

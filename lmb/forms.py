@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.forms.renderers import TemplatesSetting
 from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
 
 from .errors import DomainError, InvalidInput
 from .models import Company
@@ -35,6 +36,14 @@ class DecimalInput(forms.TextInput):
     def __init__(self, attrs=None):
         super().__init__({"inputmode": "decimal", "autocomplete": "off", **(attrs or {})})
 
+    def value_from_datadict(self, data, files, name):
+        """ "1 234,56" is how French people write a number: drop the grouping spaces."""
+        value = super().value_from_datadict(data, files, name)
+        if isinstance(value, str):
+            for space in (" ", "\xa0", "\u202f"):
+                value = value.replace(space, "")
+        return value
+
     def format_value(self, value):
         if isinstance(value, Decimal):
             cents = value.quantize(Decimal("0.01"))
@@ -42,8 +51,8 @@ class DecimalInput(forms.TextInput):
         return super().format_value(value)
 
 
-class ModelForm(forms.ModelForm):
-    """Base of LMB's model forms: decimal fields accept "12,90" as well as "12.90"."""
+class FrenchDecimalsMixin:
+    """Decimal fields accept "12,90" as well as "12.90", and show "12,90"."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -52,6 +61,32 @@ class ModelForm(forms.ModelForm):
                 field.localize = True
                 field.widget = DecimalInput(field.widget.attrs)
                 field.widget.is_localized = True
+
+
+class ModelForm(FrenchDecimalsMixin, forms.ModelForm):
+    """Base of LMB's model forms."""
+
+
+class Form(FrenchDecimalsMixin, forms.Form):
+    """Base of LMB's plain forms."""
+
+
+def scan_reset(widget_class, **attrs):
+    """A widget emptied as soon as a scan form is sent (see static/js/lmb.js)."""
+    return widget_class(attrs={"data-scan-reset": "", **attrs})
+
+
+class ScanForm(Form):
+    """A scan box: a scanner types a code and Enter; a quantity may be typed first."""
+
+    code = forms.CharField(
+        label=_("Code scanné"),
+        max_length=40,
+        widget=scan_reset(forms.TextInput, **{"data-scan-box": "", "autofocus": True, "autocomplete": "off"}),
+    )
+    quantity = forms.DecimalField(
+        label=_("Quantité"), required=False, min_value=0, max_digits=14, decimal_places=3, widget=scan_reset(forms.NumberInput)
+    )
 
 
 class ServiceFormMixin:
@@ -103,5 +138,6 @@ class CompanyForm(ModelForm):
             "default_payment_terms",
             "late_penalty_rate",
             "early_payment_terms",
+            "allow_negative_stock",
         ]
         widgets = {"address_line2": forms.TextInput()}

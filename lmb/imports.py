@@ -24,6 +24,7 @@ class ImportColumn:
     label: str  # the French header we document and accept
     required: bool = False
     help: str = ""
+    aliases: tuple = ()  # other accepted headers, e.g. those of the list's own export
 
 
 @dataclass
@@ -85,13 +86,15 @@ def _map_header(importer: Importer, header: list[str]) -> list[str | None]:
     """For each file column, the importer column it feeds (by code name or French label)."""
     known = {}
     for column in importer.columns:
-        known[_normalise(column.name)] = column.name
-        known[_normalise(str(column.label))] = column.name
+        for title in (column.name, column.label, *column.aliases):
+            known[_normalise(str(title))] = column.name
     return [known.get(_normalise(title)) for title in header]
 
 
 def _rows_as_dicts(importer: Importer, header: list[str], data: list[list[str]]) -> list[dict]:
     mapping = _map_header(importer, header)
+    if not any(mapping):
+        raise InvalidInput({"file": [_("Aucune colonne n'est reconnue : la première ligne doit donner le nom des colonnes.")]})
     missing = [c.label for c in importer.columns if c.required and c.name not in mapping]
     if missing:
         raise InvalidInput(
@@ -118,6 +121,7 @@ def preview_import(*, kind: str, uploaded_file, user) -> ImportJob:
     except UnreadableFile as exc:
         raise InvalidInput({"file": [str(exc)]}) from exc
     rows = _rows_as_dicts(importer, header, data)
+    ignored = [title for title, name in zip(header, _map_header(importer, header), strict=True) if title and not name]
     if not rows:
         raise InvalidInput({"file": [_("Le fichier ne contient aucune ligne de données.")]})
     checked = _check(importer, rows)
@@ -125,6 +129,7 @@ def preview_import(*, kind: str, uploaded_file, user) -> ImportJob:
         kind=kind,
         filename=getattr(uploaded_file, "name", "")[:255],
         columns=[c.name for c in importer.columns],
+        ignored_columns=ignored,
         rows=rows,
         errors=[error.as_dict() for error in checked.errors],
         created_by=user,

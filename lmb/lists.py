@@ -30,8 +30,8 @@ class YesNoWidget(django_filters.widgets.BooleanWidget):
         self.choices = (("", _("Tous")), ("true", _("Oui")), ("false", _("Non")))
 
 
-def yes_no_filter(label):
-    return django_filters.BooleanFilter(label=label, widget=YesNoWidget)
+def yes_no_filter(label, **kwargs):
+    return django_filters.BooleanFilter(label=label, widget=YesNoWidget, **kwargs)
 
 
 def search(queryset, text: str, fields):

@@ -23,3 +23,20 @@ def trigram_indexes(table: str, columns: list[str]) -> PostgresOnlySQL:
     ]
     backwards = [f"DROP INDEX IF EXISTS {table}_{column}_trgm" for column in columns]
     return PostgresOnlySQL(sql=forwards, reverse_sql=backwards)
+
+
+def immutable_rows(table: str, message: str) -> PostgresOnlySQL:
+    """A PostgreSQL trigger refusing any UPDATE or DELETE of the table's rows: what the model
+    layer refuses, a raw SQL statement cannot do either. (TRUNCATE, used by test teardown, is a
+    table operation and not concerned.)"""
+    function = f"{table}_immutable"
+    return PostgresOnlySQL(
+        sql=[
+            f"""CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION '{message} (id %)', OLD.id USING ERRCODE = 'integrity_constraint_violation';
+            END $$""",
+            f"CREATE TRIGGER {function} BEFORE UPDATE OR DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION {function}()",
+        ],
+        reverse_sql=[f"DROP TRIGGER IF EXISTS {function} ON {table}", f"DROP FUNCTION IF EXISTS {function}()"],
+    )

@@ -6,7 +6,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from . import fields
+from . import fields, validators
+from .countries import country_choices, validate_country
 
 
 class PaymentTerms(models.TextChoices):
@@ -52,12 +53,12 @@ class Company(models.Model):
     address_line2 = models.CharField(_("complément d'adresse"), max_length=200, blank=True)
     postal_code = models.CharField(_("code postal"), max_length=10)
     city = models.CharField(_("ville"), max_length=100)
-    country = models.CharField(_("pays"), max_length=2, default="FR")
+    country = models.CharField(_("pays"), max_length=2, default="FR", choices=country_choices, validators=[validate_country])
     phone = models.CharField(_("téléphone"), max_length=30, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     website = models.URLField(_("site web"), blank=True)
     iban = fields.IbanField(_("IBAN"))
-    bic = models.CharField(_("BIC"), max_length=11, blank=True)
+    bic = models.CharField(_("BIC"), max_length=11, blank=True, validators=[validators.validate_bic])
     logo = models.ImageField(_("logo"), upload_to="company/", blank=True)
     default_payment_terms = models.CharField(
         _("conditions de paiement par défaut"), max_length=20, choices=PaymentTerms.choices, default=PaymentTerms.NET_30
@@ -68,10 +69,18 @@ class Company(models.Model):
         decimal_places=3,
         default=0,
         validators=[MinValueValidator(0)],
-        help_text=_("Par défaut : taux directeur de la BCE + 10 points (C. com. L441-10)."),
+        help_text=_(
+            "Obligatoire sur les factures entre professionnels ; par défaut : taux directeur de la BCE "
+            "+ 10 points (C. com. L441-10)."
+        ),
     )
     early_payment_terms = models.CharField(
         _("conditions d'escompte"), max_length=200, default="Pas d'escompte pour paiement anticipé."
+    )
+    allow_negative_stock = models.BooleanField(
+        _("autoriser le stock négatif"),
+        default=False,
+        help_text=_("Si la case est décochée, une sortie de stock au-delà du stock physique est refusée."),
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -88,6 +97,16 @@ class Company(models.Model):
         return self.trade_name or self.name
 
     def clean(self):
+        errors = {}
+        if not self.late_penalty_rate:
+            errors["late_penalty_rate"] = _(
+                "Indiquez le taux des pénalités de retard : il figure sur chaque facture (C. com. L441-10)."
+            )
+        mismatch = validators.french_vat_mismatch(self.vat_number or "", self.siren or "")
+        if mismatch:
+            errors["vat_number"] = mismatch
+        if errors:
+            raise ValidationError(errors)
         if self.siret and self.siren and not self.siret.startswith(self.siren):
             raise ValidationError({"siret": _("Le SIRET doit commencer par le SIREN %(siren)s.") % {"siren": self.siren}})
 
@@ -128,6 +147,40 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
 
+class Job(models.Model):
+    """Long work done by a Celery task (label sheets, exports, archives, syncs): the page that
+    started it polls this row to show progress, then offers the result file."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("En attente")
+        RUNNING = "running", _("En cours")
+        DONE = "done", _("Terminé")
+        FAILED = "failed", _("Échec")
+
+    kind = models.CharField(_("type"), max_length=50)
+    title = models.CharField(_("titre"), max_length=200)
+    status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    progress = models.PositiveSmallIntegerField(_("progression (%)"), default=0)
+    message = models.TextField(_("message"), blank=True)
+    parameters = models.JSONField(default=dict, blank=True)
+    result = models.FileField(_("fichier produit"), upload_to="jobs/%Y/%m/", blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("tâche de fond")
+        verbose_name_plural = _("tâches de fond")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_finished(self):
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
 class ImportJob(models.Model):
     """A spreadsheet import: previewed first, written only when the user confirms."""
 
@@ -140,6 +193,7 @@ class ImportJob(models.Model):
     status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.PREVIEW)
     filename = models.CharField(_("fichier"), max_length=255)
     columns = models.JSONField(default=list)
+    ignored_columns = models.JSONField(default=list, help_text="headers of the file that match no column")
     rows = models.JSONField(default=list, help_text="[{row, values}] as read from the file")
     errors = models.JSONField(default=list, help_text="[{row, column, message}]")
     created_count = models.PositiveIntegerField(default=0)

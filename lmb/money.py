@@ -69,3 +69,14 @@ def incl_from_excl(price_excl_tax, rate_percent, places=UNIT_PRICE_PLACES) -> De
 def vat_on(base_excl_tax, rate_percent) -> Decimal:
     """VAT on a tax-excluded base, to the cent (EN 16931 BT-117 on BT-116)."""
     return amount(to_decimal(base_excl_tax) * to_decimal(rate_percent) / HUNDRED)
+
+
+def vat_breakdown(lines) -> dict:
+    """VAT per rate on the sum of that rate's net amounts (EN 16931 BT-116/BT-117), never the sum
+    of rounded line VAT. ``lines`` are (net amount, rate percent) pairs; returns
+    ``{rate: {"base": Decimal, "vat": Decimal}}`` and the caller adds the totals."""
+    bases: dict = {}
+    for net, rate in lines:
+        key = to_decimal(rate).normalize()
+        bases[key] = bases.get(key, ZERO) + amount(net)
+    return {rate: {"base": base, "vat": vat_on(base, rate)} for rate, base in sorted(bases.items())}

@@ -8,6 +8,7 @@ DJANGO_ALLOWED_HOSTS and DJANGO_HTTPS=1 (see README and docker-compose.yml).
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -15,8 +16,16 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-development-key-change-me-in-production-0123456789")
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+HTTPS = env.bool("DJANGO_HTTPS", default=False)
+# The development key is marked insecure so that `check --deploy` flags it; production (HTTPS)
+# refuses to start without a key of its own.
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+if not SECRET_KEY:
+    if HTTPS:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production (DJANGO_HTTPS=1).")
+    SECRET_KEY = "django-insecure-development-key-not-for-production-0123456789"
+# The health check is called on localhost by the container's probe.
+ALLOWED_HOSTS = [*env.list("DJANGO_ALLOWED_HOSTS", default=["testserver"]), "127.0.0.1", "localhost"]
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -37,6 +46,8 @@ INSTALLED_APPS = [
     "lmb",
     "crm",
     "catalog",
+    "stock",
+    "purchasing",
 ]
 
 MIDDLEWARE = [
@@ -117,11 +128,13 @@ LOGOUT_REDIRECT_URL = "login"
 # Login throttling: this many failures for one user name or one address lock it for the window.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
+# Behind a reverse proxy, the client's address is the last one the proxy appends to X-Forwarded-For.
+BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", default=False)
 
-HTTPS = env.bool("DJANGO_HTTPS", default=False)
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]  # probes call it over plain HTTP inside the network
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
@@ -192,6 +205,11 @@ SPECTACULAR_SETTINGS = {
         "AddressKindEnum": "crm.models.Address.Kind",
         "TimelineEntryKindEnum": "crm.models.TimelineEntry.Kind",
         "ProductKindEnum": "catalog.models.Product.Kind",
+        "StockMoveKindEnum": "stock.models.StockMove.Kind",
+        "InventoryStatusEnum": "stock.models.Inventory.Status",
+        "SupplierOrderStatusEnum": "purchasing.models.SupplierOrder.Status",
+        "ReceptionStatusEnum": "purchasing.models.Reception.Status",
+        "SupplierInvoiceStatusEnum": "purchasing.models.SupplierInvoice.Status",
     },
 }
 
@@ -200,4 +218,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # WeasyPrint logs every rendering step at INFO; keep its warnings only.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

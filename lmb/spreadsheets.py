@@ -1,24 +1,27 @@
 """Spreadsheet files in and out.
 
-Exports stream in constant memory: rows come from a queryset iterator; ODS is written on the fly
-by stream-write-ods, xlsx by openpyxl's write-only mode into a temporary file that is then sent
-in chunks. Imports read xlsx (openpyxl, read-only) or csv (UTF-8 or Windows-1252, ``;`` or ``,``).
+Exports stream in constant memory: rows come from a queryset iterator and are zipped on the fly
+(ODS by stream-write-ods, xlsx by ``lmb.xlsx``). Imports read xlsx (openpyxl, read-only) or csv
+(UTF-8 or Windows-1252, ``;`` or ``,``).
 """
 
 import csv
 import io
-import tempfile
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font
+from openpyxl import load_workbook
 from stream_write_ods import stream_write_ods
+
+from .xlsx import stream_xlsx
+
+logger = logging.getLogger(__name__)
 
 XLSX = "xlsx"
 ODS = "ods"
@@ -73,34 +76,19 @@ _ODS_ENCODERS = (
 
 
 def export_response(fmt: str, filename: str, columns: list[Column], objects: Iterable, *, sheet_name: str):
-    """An HTTP response carrying ``objects`` as an xlsx or ods file, built in constant memory."""
+    """An HTTP response streaming ``objects`` as an xlsx or ods file, in constant memory."""
     headers = [str(column.header) for column in columns]
     full_name = f"{filename}-{timezone.localdate():%Y%m%d}.{fmt}"
+    rows = _rows(columns, objects)
     if fmt == ODS:
-        chunks = stream_write_ods([(str(sheet_name)[:31], headers, _rows(columns, objects))], encoders=_ODS_ENCODERS)
-        response = StreamingHttpResponse(chunks, content_type=CONTENT_TYPES[ODS])
-        response["Content-Disposition"] = f'attachment; filename="{full_name}"'
-        return response
-    if fmt == XLSX:
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(str(sheet_name)[:31])
-        sheet.append([_header_cell(sheet, header) for header in headers])
-        for row in _rows(columns, objects):
-            sheet.append(row)
-        # The response closes the file once sent; a context manager would close it too early.
-        spool = tempfile.TemporaryFile()  # noqa: SIM115
-        workbook.save(spool)
-        spool.seek(0)
-        return FileResponse(spool, as_attachment=True, filename=full_name, content_type=CONTENT_TYPES[XLSX])
-    raise ValueError(_("Format d'export inconnu : %(fmt)s") % {"fmt": fmt})
-
-
-def _header_cell(sheet, text):
-    from openpyxl.cell import WriteOnlyCell
-
-    cell = WriteOnlyCell(sheet, value=text)
-    cell.font = Font(bold=True)
-    return cell
+        chunks = stream_write_ods([(str(sheet_name)[:31], headers, rows)], encoders=_ODS_ENCODERS)
+    elif fmt == XLSX:
+        chunks = stream_xlsx(str(sheet_name), headers, rows)
+    else:
+        raise ValueError(_("Format d'export inconnu : %(fmt)s") % {"fmt": fmt})
+    response = StreamingHttpResponse(chunks, content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{full_name}"'
+    return response
 
 
 class UnreadableFile(ValueError):
@@ -141,7 +129,8 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds of errors on a damaged file
-        raise UnreadableFile(_("Le fichier Excel est illisible : %(error)s") % {"error": exc}) from exc
+        logger.info("Unreadable xlsx upload: %r", exc)
+        raise UnreadableFile(_("Le fichier Excel est illisible : est-ce bien un classeur .xlsx ?")) from exc
     sheet = workbook.worksheets[0]
     return [[_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
 

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -10,6 +11,8 @@ from . import views
 api_v1 = [
     path("", include("catalog.api_urls")),
     path("", include("crm.api_urls")),
+    path("", include("stock.api_urls")),
+    path("", include("purchasing.api_urls")),
 ]
 
 urlpatterns = [
@@ -22,6 +25,7 @@ urlpatterns = [
     path("accounts/me/tokens/<int:pk>/revoke/", views.revoke_token, name="revoke_token"),
     path("settings/company/", views.company_detail, name="company"),
     path("settings/company/edit/", views.company_edit, name="company_edit"),
+    path("jobs/", include("lmb.job_urls")),
     path("imports/<slug:kind>/", views.import_start, name="import_start"),
     path("imports/job/<int:pk>/", views.import_preview, name="import_preview"),
     path("imports/job/<int:pk>/confirm/", views.import_confirm, name="import_confirm"),
@@ -29,12 +33,22 @@ urlpatterns = [
     path("imports/job/<int:pk>/rejected.<str:fmt>", views.import_rejected, name="import_rejected"),
     path("catalog/", include("catalog.urls")),
     path("crm/", include("crm.urls")),
+    path("stock/", include("stock.urls")),
+    path("purchasing/", include("purchasing.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    # The admin's own login would bypass the throttled one.
+    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),
-    # Uploaded files (logos, attachments) are served to logged-in users only.
-    path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}, name="media"),
+    # Only the company logo is served from /media/ (to logged-in users); attachments and job
+    # results go through views that check permissions and force a download.
+    path(
+        f"{settings.MEDIA_URL.strip('/')}/company/<path:path>",
+        serve,
+        {"document_root": f"{settings.MEDIA_ROOT}/company"},
+        name="company_media",
+    ),
 ]
 
 handler400 = "lmb.views.bad_request"

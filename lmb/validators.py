@@ -6,7 +6,7 @@ validators so forms, the API and services (``full_clean``) all give the same ans
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from stdnum import ean, iban, luhn
+from stdnum import bic, ean, iban, luhn
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumError
@@ -90,3 +90,14 @@ def ean13_with_check_digit(first_twelve_digits: str) -> str:
 def siren_with_check_digit(first_eight_digits: str) -> str:
     """A SIREN (Luhn checked) from 8 digits; used by demo data and tests."""
     return first_eight_digits + luhn.calc_check_digit(first_eight_digits)
+
+
+def validate_bic(value):
+    _check(bic, value, _("Le BIC"), "invalid_bic")
+
+
+def french_vat_mismatch(vat_number: str, siren: str) -> str | None:
+    """A French VAT number is FR + a key + the SIREN: the message to show when they disagree."""
+    if vat_number.startswith("FR") and siren and vat_number[-9:] != siren:
+        return _("Ce numéro de TVA (FR…%(end)s) n'est pas celui du SIREN %(siren)s.") % {"end": vat_number[-9:], "siren": siren}
+    return None

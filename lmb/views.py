@@ -12,6 +12,7 @@ from django.db import connection
 from django.http import Http404, HttpResponseServerError, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -22,6 +23,13 @@ from .forms import CompanyForm, add_domain_error
 from .models import ApiToken, ImportJob
 from .roles import user_roles
 from .spreadsheets import EXPORT_FORMATS, table_response
+
+
+def safe_next(request, default: str) -> str:
+    """The ``next`` URL of a form when it stays on this site, else ``default``."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return target if target and allowed else default
 
 
 @dataclass(frozen=True)
@@ -89,37 +97,55 @@ def health(request):
     return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
 
 
+def client_address(request) -> str:
+    """The client's IP address; behind the production reverse proxy (``DJANGO_BEHIND_PROXY``),
+    the last address it appended to X-Forwarded-For."""
+    if settings.BEHIND_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[-1].strip()
+    return request.META.get("REMOTE_ADDR", "")
+
+
 class LoginView(auth_views.LoginView):
-    """Django's login, refusing further attempts for a while after repeated failures for one user
-    name or from one address (the counters live in the cache, i.e. Redis in production)."""
+    """Django's login, refusing further attempts for a while after repeated failures: for one
+    user name from one address (so a colleague behind the same shop router is not locked out,
+    and nobody can lock an account from elsewhere), and for one address whatever the name
+    (against guessing across accounts). Counters live in the cache (Redis in production)."""
 
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
-    def _keys(self):
+    def _limits(self):
         username = (self.request.POST.get("username") or "").strip().lower()
-        address = self.request.META.get("REMOTE_ADDR", "")
-        return [f"login-failures:user:{username}", f"login-failures:ip:{address}"]
+        address = client_address(self.request)
+        return [
+            (f"login-failures:user-ip:{username}:{address}", settings.LOGIN_FAILURE_LIMIT),
+            (f"login-failures:ip:{address}", settings.LOGIN_FAILURE_LIMIT * 10),
+        ]
 
     def _locked(self):
-        return any((cache.get(key) or 0) >= settings.LOGIN_FAILURE_LIMIT for key in self._keys())
+        return any((cache.get(key) or 0) >= limit for key, limit in self._limits())
 
     def post(self, request, *args, **kwargs):
         if self._locked():
             form = self.get_form()
             form.errors.clear()
-            form.add_error(None, _("Trop de tentatives de connexion échouées. Réessayez dans 15 minutes."))
+            minutes = max(1, settings.LOGIN_FAILURE_WINDOW_SECONDS // 60)
+            form.add_error(
+                None, _("Trop de tentatives de connexion échouées. Réessayez dans %(minutes)s minutes.") % {"minutes": minutes}
+            )
             return self.render_to_response(self.get_context_data(form=form), status=429)
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form):
-        for key in self._keys():
+        for key, _limit in self._limits():
             cache.add(key, 0, settings.LOGIN_FAILURE_WINDOW_SECONDS)
             cache.incr(key)
         return super().form_invalid(form)
 
     def form_valid(self, form):
-        cache.delete_many(self._keys())
+        cache.delete(self._limits()[0][0])
         return super().form_valid(form)
 
 
@@ -156,13 +182,15 @@ def company_edit(request):
 
 def account(request):
     """The user's own page: roles, API tokens (created here, the key shown once)."""
-    new_key = None
     if request.method == "POST":
         name = (request.POST.get("name") or "").strip()
         if not name:
             messages.error(request, _("Nom du jeton : ce champ est obligatoire."))
         else:
-            _token, new_key = services.create_api_token(user=request.user, name=name[:100])
+            _token, key = services.create_api_token(user=request.user, name=name[:100])
+            request.session["new_api_key"] = key  # shown once, after the redirect
+        return redirect("account")
+    new_key = request.session.pop("new_api_key", None)
     tokens = ApiToken.objects.filter(user=request.user)
     return render(request, "lmb/account.html", {"tokens": tokens, "new_key": new_key, "roles": user_roles(request.user)})
 
@@ -206,7 +234,9 @@ def import_start(request, kind):
 
 
 def _own_job(request, pk):
-    job = get_object_or_404(ImportJob, pk=pk)
+    """An import is its author's (an administrator may see anyone's)."""
+    jobs = ImportJob.objects.all() if request.user.is_superuser else ImportJob.objects.filter(created_by=request.user)
+    job = get_object_or_404(jobs, pk=pk)
     _importer_for(request, job.kind)
     return job
 

@@ -78,3 +78,11 @@ class ProductFactory(ServiceFactory):
 
 def valid_siren(seed: int) -> str:
     return siren_with_check_digit(f"{10_000_000 + seed}")
+
+
+def warehouse(code="MAIN", name="Entrepôt principal", **fields):
+    from stock import services as stock_services
+    from stock.models import Warehouse
+
+    existing = Warehouse.objects.filter(code=code).first()
+    return existing or stock_services.create_warehouse(code=code, name=name, **fields)

@@ -9,7 +9,9 @@ from django.utils import timezone
 from catalog import services as catalog_services
 from crm import services as crm_services
 from lmb import roles
-from tests.factories import CategoryFactory, ProductFactory, ThirdPartyFactory
+from purchasing import services as purchasing_services
+from stock import services as stock_services
+from tests.factories import CategoryFactory, ProductFactory, ThirdPartyFactory, warehouse
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +27,13 @@ SCREENS = {
     "/crm/incidents/": 8,
     "/crm/tasks/": 9,
     "/crm/agenda/": 7,
+    "/stock/": 9,
+    "/stock/moves/": 9,
+    "/stock/inventories/": 8,
+    "/stock/warehouses/": 8,
+    "/purchasing/orders/": 9,
+    "/purchasing/receptions/": 8,
+    "/purchasing/invoices/": 8,
 }
 API = {
     "/api/v1/products/": 6,
@@ -37,10 +46,23 @@ API = {
     "/api/v1/contacts/": 6,
     "/api/v1/timeline-entries/": 6,
     "/api/v1/tasks/": 6,
+    "/api/v1/warehouses/": 6,
+    "/api/v1/locations/": 6,
+    "/api/v1/stock-settings/": 6,
+    "/api/v1/stock-levels/": 6,
+    "/api/v1/stock-moves/": 6,
+    "/api/v1/inventories/": 8,
+    "/api/v1/supplier-prices/": 6,
+    "/api/v1/supplier-orders/": 7,
+    "/api/v1/supplier-order-lines/": 6,
+    "/api/v1/receptions/": 7,
+    "/api/v1/supplier-invoices/": 9,
 }
 
 
 def add_rows(count, user):
+    main = warehouse()
+    supplier = ThirdPartyFactory(is_customer=False, is_supplier=True)
     category = CategoryFactory()
     price_list = catalog_services.create_price_list(name=f"Tarif {count}", customer_category="reseller")
     for _ in range(count):
@@ -51,6 +73,25 @@ def add_rows(count, user):
         )
         crm_services.log_interaction(third_party=third_party, kind="incident", subject="Colis", author=user)
         crm_services.create_task(title="Rappeler", assignee=user, third_party=third_party, due_date=timezone.localdate())
+        stock_services.set_stock_setting(product=product, warehouse=main, min_quantity=1, max_quantity=5)
+        stock_services.create_location(warehouse=main, code=f"L-{product.pk}")
+        purchasing_services.set_supplier_price(product=product, supplier=supplier, purchase_price=2)
+        order = purchasing_services.send_supplier_order(
+            purchasing_services.create_supplier_order(
+                supplier=supplier, warehouse=main, lines=[{"product": product, "quantity": 2}]
+            )
+        )
+        reception = purchasing_services.receive_order(order, lines=[{"product": product, "quantity": 2}])
+        stock_services.exit_stock(product=product, warehouse=main, quantity=1, reason="sample")
+        purchasing_services.create_supplier_invoice(
+            supplier=supplier,
+            number=f"F{product.pk}",
+            invoice_date=timezone.localdate(),
+            due_date=timezone.localdate(),
+            receptions=[reception],
+        )
+    inventory = stock_services.open_inventory(warehouse=main)
+    stock_services.cancel_inventory(inventory)
 
 
 def count_queries(client, url):

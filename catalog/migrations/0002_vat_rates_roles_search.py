@@ -22,7 +22,7 @@ RATES = [
     ("FR-COR-13", "TVA Corse 13 %", "FR-COR", "special", "13"),
     ("FR-COR-10", "TVA Corse 10 %", "FR-COR", "intermediate", "10"),
     ("FR-COR-2.1", "TVA Corse 2,1 %", "FR-COR", "super_reduced", "2.1"),
-    ("FR-COR-0.9", "TVA Corse 0,9 %", "FR-COR", "reduced", "0.9"),
+    ("FR-COR-0.9", "TVA Corse 0,9 %", "FR-COR", "special", "0.9"),
 ]
 
 

@@ -1,46 +1,30 @@
 """Template helpers: French formats (1 234,56 €), Bootstrap widgets, sortable column headers."""
 
-from decimal import Decimal
-
-from babel.numbers import format_currency, format_decimal
 from django import template
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from lmb.money import to_decimal
+from lmb import formats
 
 register = template.Library()
-
-LOCALE = "fr_FR"
 
 
 @register.filter
 def money(value, currency="EUR"):
     """``1234.5`` → ``1 234,50 €`` (French grouping with a narrow no-break space)."""
-    if value is None or value == "":
-        return ""
-    return format_currency(to_decimal(value), currency or "EUR", locale=LOCALE)
+    return formats.money_fr(value, currency)
 
 
 @register.filter
 def number(value, places=None):
     """A decimal number in French: ``1234.5`` → ``1 234,5``; ``places`` fixes the decimals."""
-    if value is None or value == "":
-        return ""
-    value = to_decimal(value)
-    if places is None:
-        value = value.normalize() if value == value.to_integral() else value
-        return format_decimal(value, locale=LOCALE, decimal_quantization=False)
-    pattern = "#,##0" + ("." + "0" * int(places) if int(places) else "")
-    return format_decimal(value, format=pattern, locale=LOCALE)
+    return formats.decimal_fr(value, places)
 
 
 @register.filter
 def percent(value):
     """``20.000`` → ``20 %``; ``5.5`` → ``5,5 %``."""
-    if value is None or value == "":
-        return ""
-    return f"{number(Decimal(value).normalize())}\u00a0%"
+    return formats.percent_fr(value)
 
 
 _WIDGET_CLASSES = {
@@ -80,7 +64,7 @@ def sort_header(context, key, label):
         arrow = " ▼"
     aria = "ascending" if current == key else "descending" if current == f"-{key}" else "none"
     return format_html(
-        '<th scope="col" aria-sort="{}"><a href="?{}" class="link-dark text-decoration-none">{}{}</a></th>',
+        '<th scope="col" aria-sort="{}"><a href="?{}" hx-boost="true" class="link-dark text-decoration-none">{}{}</a></th>',
         aria,
         urlencode(params, doseq=True),
         label,

@@ -1,5 +1,6 @@
 import io
 from decimal import Decimal
+from decimal import Decimal as D
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -10,7 +11,7 @@ from catalog.models import Category, Product
 from lmb import imports
 from lmb.errors import InvalidInput
 from lmb.models import ImportJob
-from tests.factories import ProductFactory
+from tests.factories import CategoryFactory, ProductFactory
 from tests.helpers import page_text
 
 pytestmark = pytest.mark.django_db
@@ -115,3 +116,43 @@ def test_import_screens_preview_confirm_and_download_rejected_rows(admin_client)
 def test_import_needs_the_rights_to_create_products(role_client):
     assert role_client("sales").get(reverse("import_start", args=["products"])).status_code == 403
     assert role_client("warehouse").get(reverse("import_start", args=["products"])).status_code == 200
+
+
+def test_empty_cells_keep_what_an_existing_product_has(admin_user):
+    """A price-update file must not turn a service into goods, drop its category or read its
+    tax-included price as tax-excluded."""
+    category = CategoryFactory(name="Ateliers")
+    service = ProductFactory(
+        reference="SA-0288",
+        kind="service",
+        unit="HUR",
+        category=category,
+        price_includes_tax=True,
+        sale_price=D("28"),
+        is_active=False,
+    )
+    header = ["Référence", "Désignation", "Nature", "Unité", "Catégorie", "TVA", "Prix de vente", "Prix TTC", "Actif"]
+    upload = xlsx([["sa-0288", "Atelier crêpes", "", "", "", "", "30", "", ""]], header=header)
+    job = imports.confirm_import(imports.preview_import(kind="products", uploaded_file=upload, user=admin_user), user=admin_user)
+    assert (job.created_count, job.updated_count) == (0, 1)  # "sa-0288" is SA-0288
+    service.refresh_from_db()
+    assert (service.kind, service.unit, service.category, service.is_active) == ("service", "HUR", category, False)
+    assert service.price_includes_tax and service.sale_price_incl_tax == D("30")
+
+
+def test_unknown_columns_are_listed_and_the_export_headers_are_understood(admin_user, admin_client):
+    header = ["Référence", "Désignation", "Taux de TVA (%)", "Prix de vente HT", "Prix promo"]
+    job = imports.preview_import(
+        kind="products", uploaded_file=xlsx([["X-1", "Bol", "0.2", "10", "8"]], header=header), user=admin_user
+    )
+    assert job.errors == [] and job.ignored_columns == ["Prix promo"]  # 0.2 is Excel's 20 % cell
+    assert "Prix promo" in page_text(admin_client.get(reverse("import_preview", args=[job.pk])))
+    with pytest.raises(InvalidInput, match="Aucune colonne"):
+        imports.preview_import(kind="products", uploaded_file=xlsx([["a"]], header=["Foo"]), user=admin_user)
+
+
+def test_someone_elses_import_is_not_reachable(admin_user, make_user, client):
+    job = imports.preview_import(kind="products", uploaded_file=xlsx(GOOD_AND_BAD), user=admin_user)
+    client.force_login(make_user("warehouse"))
+    assert client.get(reverse("import_preview", args=[job.pk])).status_code == 404
+    assert client.post(reverse("import_confirm", args=[job.pk])).status_code == 404

@@ -167,3 +167,27 @@ def test_find_by_code_answers_what_a_scanner_types():
     assert queries.find_by_code("0000") is None
     ThirdPartyFactory()  # unrelated data does not disturb the lookup
     assert queries.find_by_code(" 3760123456784 ") == product
+
+
+def test_references_are_unique_whatever_the_case_and_root_categories_too():
+    ProductFactory(reference="TST-1")
+    with pytest.raises(InvalidInput) as error:
+        ProductFactory(reference="tst-1")
+    assert "reference" in error.value.errors
+    CategoryFactory(name="Cuisine")
+    with pytest.raises(InvalidInput):
+        CategoryFactory(name="Cuisine")
+
+
+def test_a_scanned_ean_wins_over_a_reference_spelling_the_same_digits():
+    by_ean = ProductFactory(reference="BOL", ean13="3760123456784")
+    ProductFactory(reference="3760123456784", ean13=None)
+    assert queries.find_by_code("3760123456784") == by_ean
+
+
+def test_category_list_order_puts_children_under_their_parent():
+    kitchen = CategoryFactory(name="Cuisine")
+    CategoryFactory(name="Ustensiles", parent=kitchen)
+    CategoryFactory(name="Cuisine & Co")
+    CategoryFactory(name="Éclairage")
+    assert [c.full_name for c in Category.objects.all()] == ["Cuisine", "Cuisine > Ustensiles", "Cuisine & Co", "Éclairage"]

@@ -113,3 +113,29 @@ def test_category_and_price_list_pages(admin_client):
     assert product.price_list_items.count() == 1
     assert admin_client.post(reverse("catalog:category_delete", args=[home.pk])).status_code == 302
     assert home.__class__.objects.filter(pk=home.pk).exists()  # still holds a product
+
+
+def test_decimals_typed_the_french_way_with_grouping_spaces(admin_client):
+    data = {
+        "reference": "MEUBLE-01",
+        "designation": "Buffet",
+        "kind": "goods",
+        "unit": "C62",
+        "vat_rate": vat_rate().pk,
+        "purchase_price": "1 234,50",
+        "sale_price": "2\u202f469,00",
+        "eco_participation": "0",
+        "is_active": "on",
+    }
+    admin_client.post(reverse("catalog:product_create"), data)
+    product = Product.objects.get()
+    assert (product.purchase_price, product.sale_price_excl_tax) == (Decimal("1234.5"), Decimal("2469"))
+
+
+def test_list_rows_open_their_page_and_invalid_filters_say_so(admin_client):
+    product = ProductFactory()
+    page = page_text(admin_client.get(reverse("catalog:product_list"), {"category": "abc"}))
+    assert "invalid-feedback" in page
+    results = page.split('id="list-results"', 1)[1]
+    row_link = f'<a href="{reverse("catalog:product_detail", args=[product.pk])}">'
+    assert row_link in results  # a plain link: the product opens as its own page, not inside the list

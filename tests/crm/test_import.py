@@ -41,3 +41,18 @@ def test_a_known_code_updates_the_third_party(admin_user):
     customer.refresh_from_db()
     assert customer.name == "Nouveau nom" and customer.email == "garder@example.fr"
     assert customer.addresses.get().city == "Quimper"
+
+
+def test_a_known_siret_is_not_imported_twice_and_excel_postal_codes_are_repaired(admin_user):
+    from stdnum import luhn
+
+    siren = valid_siren(31)
+    siret = siren + "0001" + luhn.calc_check_digit(siren + "0001")
+    existing = ThirdPartyFactory(name="Dup SARL", siret=siret)
+    text = (
+        f"Nom;SIRET;Adresse;Code postal;Ville\nDup SARL;{siret};1 rue;1000;Bourg-en-Bresse\nAutre;;2 rue;1000;Bourg-en-Bresse\n"
+    )
+    job = imports.preview_import(kind="third-parties", uploaded_file=csv_file(text), user=admin_user)
+    assert [(e["row"], e["column"]) for e in job.errors] == [(2, "SIRET")] and existing.code in job.errors[0]["message"]
+    imports.confirm_import(job, user=admin_user)
+    assert ThirdParty.objects.get(name="Autre").addresses.get().postal_code == "01000"

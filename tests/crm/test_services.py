@@ -153,10 +153,10 @@ def test_tasks_are_completed_once(admin_user):
 
 
 def test_a_third_party_with_history_cannot_be_deleted():
-    from django.db.models import ProtectedError
+    from lmb.errors import Conflict
 
     customer = ThirdPartyFactory()
     services.log_interaction(third_party=customer, kind="note", subject="Note")
-    with pytest.raises(ProtectedError):
+    with pytest.raises(Conflict, match="désactivez-le"):
         services.delete_third_party(customer)
     assert TimelineEntry.objects.filter(third_party=customer).exists()

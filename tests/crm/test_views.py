@@ -138,3 +138,49 @@ def test_incident_list_and_status_change(role_client):
     incident.refresh_from_db()
     assert incident.incident_status == "closed"
     assert client.get(reverse("crm:incident_list"), {"incident_status": "open"}).context["paginator"].count == 0
+
+
+def test_attachments_are_checked_and_only_downloaded(admin_client, role_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    customer = ThirdPartyFactory()
+    url = reverse("crm:log_interaction", args=[customer.pk])
+    html = SimpleUploadedFile("note.html", b"<script>alert(1)</script>", content_type="text/html")
+    refused = admin_client.post(url, {"kind": "note", "subject": "Note", "attachments": html}, HTTP_HX_REQUEST="true")
+    assert refused.status_code == 422 and "type de fichier" in page_text(refused)
+    pdf = SimpleUploadedFile("devis.pdf", b"%PDF-1.4", content_type="application/pdf")
+    admin_client.post(url, {"kind": "note", "subject": "Devis", "attachments": pdf})
+    attachment = TimelineEntry.objects.get(subject="Devis").attachments.get()
+    download = admin_client.get(reverse("crm:attachment_download", args=[attachment.pk]))
+    assert download["Content-Disposition"].startswith("attachment")
+    assert admin_client.get("/media/" + attachment.file.name).status_code == 404  # never served inline
+    no_files = role_client(roles.WAREHOUSE)
+    other = SimpleUploadedFile("photo.jpg", b"jpeg", content_type="image/jpeg")
+    response = no_files.post(url, {"kind": "note", "subject": "Photo", "attachments": other}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 422 and "joindre des fichiers" in page_text(response)
+
+
+def test_redirects_stay_on_the_site(admin_client, admin_user):
+    task = services.create_task(title="Rappeler", assignee=admin_user, due_date=timezone.localdate())
+    response = admin_client.post(reverse("crm:task_complete", args=[task.pk]), {"next": "https://evil.example/phish"})
+    assert response["Location"] == reverse("crm:agenda")
+
+
+def test_older_exchanges_load_on_demand(admin_client):
+    customer = ThirdPartyFactory()
+    now = timezone.now()
+    for day in range(35):
+        services.log_interaction(
+            third_party=customer, kind="note", subject=f"Note {day:02d}", occurred_at=now - timezone.timedelta(days=day)
+        )
+    page = page_text(admin_client.get(customer.get_absolute_url()))
+    assert "Note 29" in page and "Note 30" not in page and "plus anciens" in page
+    older = page_text(admin_client.get(reverse("crm:timeline_more", args=[customer.pk]), {"offset": 30}))
+    assert "Note 30" in older and "Note 34" in older and "Note 29" not in older and "plus anciens" not in older
+
+
+def test_a_new_company_is_a_business_customer_and_a_person_a_consumer(api_client):
+    api = api_client()
+    company = api.post("/api/v1/third-parties/", {"name": "Cave des Halles"}, format="json").json()
+    person = api.post("/api/v1/third-parties/", {"kind": "individual", "last_name": "Riou"}, format="json").json()
+    assert (company["customer_category"], person["customer_category"]) == ("business", "consumer")

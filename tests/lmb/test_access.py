@@ -8,7 +8,17 @@ from lmb import roles
 from lmb.models import ApiToken
 from lmb.services import create_api_token, revoke_api_token
 
-PAGES = ["/", "/catalog/products/", "/crm/third-parties/", "/crm/agenda/", "/settings/company/", "/search/?q=x"]
+PAGES = [
+    "/",
+    "/catalog/products/",
+    "/crm/third-parties/",
+    "/crm/agenda/",
+    "/settings/company/",
+    "/search/?q=x",
+    "/stock/",
+    "/purchasing/orders/",
+    "/media/company/logo.png",
+]
 
 
 @pytest.mark.django_db
@@ -66,14 +76,31 @@ def test_a_role_without_the_permission_gets_403(role_client):
 @pytest.mark.django_db
 def test_login_is_throttled_after_repeated_failures(client, make_user, settings):
     user = make_user(roles.SALES, username="yann")
+    make_user(roles.ACCOUNTANT, username="sophie")
     for _ in range(settings.LOGIN_FAILURE_LIMIT):
         response = client.post(reverse("login"), {"username": "yann", "password": "wrong"})
         assert response.status_code == 200
     locked = client.post(reverse("login"), {"username": "yann", "password": "secret-password-1"})
     assert locked.status_code == 429
-    assert "Trop de tentatives" in locked.content.decode()
+    assert "Trop de tentatives" in locked.content.decode() and "15 minutes" in locked.content.decode()
     assert "_auth_user_id" not in client.session
     assert user.is_active
+    # A colleague behind the same shop router still logs in.
+    assert client.post(reverse("login"), {"username": "sophie", "password": "secret-password-1"}).status_code == 302
+
+
+@pytest.mark.django_db
+def test_guessing_across_accounts_from_one_address_is_throttled_too(client, make_user, settings):
+    make_user(roles.SALES, username="yann")
+    for attempt in range(settings.LOGIN_FAILURE_LIMIT * 10):
+        client.post(reverse("login"), {"username": f"guess{attempt}", "password": "wrong"})
+    assert client.post(reverse("login"), {"username": "yann", "password": "secret-password-1"}).status_code == 429
+
+
+@pytest.mark.django_db
+def test_the_admin_login_goes_through_the_throttled_one(client):
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
 @pytest.mark.django_db
@@ -119,13 +146,14 @@ def test_api_refuses_a_write_the_role_does_not_allow(api_client):
 
 @pytest.mark.django_db
 def test_api_token_is_shown_once_on_the_account_page(admin_client):
-    response = admin_client.post(reverse("account"), {"name": "PrestaShop"})
+    response = admin_client.post(reverse("account"), {"name": "PrestaShop"}, follow=True)
     page = response.content.decode()
     token = ApiToken.objects.get(name="PrestaShop")
     key = response.context["new_key"]
     assert key in page and key.startswith(token.prefix)
-    again = admin_client.get(reverse("account")).content.decode()
+    again = admin_client.get(reverse("account")).content.decode()  # a reload shows it no more
     assert key not in again and token.prefix in again
+    assert ApiToken.objects.count() == 1
 
 
 @pytest.mark.django_db

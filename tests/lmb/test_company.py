@@ -97,3 +97,31 @@ def test_production_settings_pass_check_deploy():
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"vat_number": "FR40303265045"}, "vat_number"),
+        ({"bic": "XXXX"}, "bic"),
+        ({"country": "ZZ"}, "country"),
+        ({"late_penalty_rate": "0"}, "late_penalty_rate"),
+    ],
+)
+def test_identity_details_printed_on_invoices_are_checked(changes, field):
+    with pytest.raises(InvalidInput) as error:
+        save_company(**{**IDENTITY, **changes})
+    assert field in error.value.errors
+
+
+def test_production_refuses_to_start_without_its_own_secret_key():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "DJANGO_HTTPS": "1", "DATABASE_URL": "sqlite:///:memory:"},
+    )
+    assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr

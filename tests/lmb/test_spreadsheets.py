@@ -1,6 +1,7 @@
 import io
 import zipfile
 from decimal import Decimal
+from decimal import Decimal as D
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -59,3 +60,18 @@ def test_unknown_or_damaged_files_are_refused_with_a_reason():
     zipfile.ZipFile(empty, "w").close()
     with pytest.raises(UnreadableFile):
         read_table(SimpleUploadedFile("vide.xlsx", empty.getvalue()))
+
+
+def test_xlsx_export_streams_text_as_text_and_dates_as_dates():
+    import datetime
+
+    rows = [Row({"ref": '=HYPERLINK("http://evil")', "price": D("1.5"), "name": "x\x01y", "day": datetime.date(2026, 11, 22)})]
+    columns = [*COLUMNS, Column("Jour", "day")]
+    response = export_response("xlsx", "produits", columns, rows, sheet_name="Produits")
+    assert response.streaming
+    workbook = load_workbook(io.BytesIO(_body(response)))
+    sheet = workbook.active
+    assert sheet["A2"].value == '=HYPERLINK("http://evil")' and sheet["A2"].data_type == "s"  # never a formula
+    assert sheet["B2"].value == 1.5 and sheet["C2"].value == "xy"
+    assert sheet["D2"].value == datetime.datetime(2026, 11, 22) and sheet["D2"].number_format == "dd/mm/yyyy"
+    assert sheet["A1"].font.b

@@ -1,0 +1,555 @@
+"""Write paths of the stock: one function per kind of move, reservations, inventories, settings.
+
+Every move goes through ``_write_move``, which, in one transaction: locks the product's valuation
+row (serialising the product's moves, so the weighted average cost is computed on the true
+quantity), locks the level row of the warehouse, refuses to go below zero unless the company
+allows negative stock, writes the immutable move with its cost, then updates both caches.
+Locks are always taken in the same order (valuation, then levels by warehouse id), so two
+transactions never wait on each other in a circle.
+"""
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.models import Product
+from catalog.queries import find_by_code, in_category
+from lmb import money
+from lmb.errors import Conflict, InvalidInput, TransitionNotAllowed
+from lmb.formats import decimal_fr
+from lmb.services import apply_changes, get_company, next_reference, validate_and_save
+
+from . import ledger_sql
+from .models import (
+    Inventory,
+    InventoryLine,
+    Location,
+    ProductStockSetting,
+    ProductValuation,
+    Reservation,
+    StockLevel,
+    StockMove,
+    Warehouse,
+)
+
+Kind = StockMove.Kind
+ZERO = Decimal("0")
+
+
+class InsufficientStock(Conflict):
+    """The move would take the stock below zero and the company does not allow it."""
+
+
+# --- Warehouses, locations, settings -------------------------------------------------------------
+
+
+@transaction.atomic
+def create_warehouse(**fields) -> Warehouse:
+    warehouse = Warehouse(**fields)
+    if warehouse.is_default:
+        Warehouse.objects.filter(is_default=True).update(is_default=False)
+    return validate_and_save(warehouse)
+
+
+@transaction.atomic
+def update_warehouse(warehouse: Warehouse, **changes) -> Warehouse:
+    if changes.get("is_default"):
+        Warehouse.objects.filter(is_default=True).exclude(pk=warehouse.pk).update(is_default=False)
+    return apply_changes(warehouse, changes)
+
+
+def default_warehouse() -> Warehouse | None:
+    return Warehouse.objects.filter(is_active=True).order_by("-is_default", "pk").first()
+
+
+@transaction.atomic
+def create_location(**fields) -> Location:
+    return validate_and_save(Location(**fields))
+
+
+@transaction.atomic
+def update_location(location: Location, **changes) -> Location:
+    return apply_changes(location, changes)
+
+
+@transaction.atomic
+def set_stock_setting(*, product: Product, warehouse: Warehouse, **fields) -> ProductStockSetting:
+    """Default location and min/max thresholds of a product in a warehouse (created or changed)."""
+    setting = ProductStockSetting.objects.filter(product=product, warehouse=warehouse).first()
+    setting = setting or ProductStockSetting(product=product, warehouse=warehouse)
+    return apply_changes(setting, fields)
+
+
+# --- The ledger ----------------------------------------------------------------------------------
+
+
+def next_average_cost(quantity_before, average_before, quantity_in, unit_cost) -> Decimal:
+    """Weighted average cost (PMP) after ``quantity_in`` units come in at ``unit_cost``.
+
+    Stock at or below zero carries no value: the incoming cost becomes the average.
+    """
+    if quantity_in <= 0:
+        return average_before
+    if quantity_before <= 0:
+        return money.unit_price(unit_cost)
+    total = quantity_before * average_before + quantity_in * unit_cost
+    return money.unit_price(total / (quantity_before + quantity_in))
+
+
+def _positive_quantity(quantity, field="quantity") -> Decimal:
+    try:
+        quantity = money.quantity(quantity)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput({field: [str(exc)]}) from exc
+    if quantity <= 0:
+        raise InvalidInput({field: [_("La quantité doit être positive.")]})
+    return quantity
+
+
+def _lock_valuation(product: Product) -> ProductValuation:
+    try:
+        return ProductValuation.objects.select_for_update().get(product=product)
+    except ProductValuation.DoesNotExist:
+        ProductValuation.objects.bulk_create([ProductValuation(product=product)], ignore_conflicts=True)
+        return ProductValuation.objects.select_for_update().get(product=product)
+
+
+def _lock_level(product: Product, warehouse: Warehouse) -> StockLevel:
+    try:
+        return StockLevel.objects.select_for_update().get(product=product, warehouse=warehouse)
+    except StockLevel.DoesNotExist:
+        StockLevel.objects.bulk_create([StockLevel(product=product, warehouse=warehouse)], ignore_conflicts=True)
+        return StockLevel.objects.select_for_update().get(product=product, warehouse=warehouse)
+
+
+def _company_allows_negative_stock() -> bool:
+    company = get_company()
+    return company is not None and company.allow_negative_stock
+
+
+def _refuse_negative(product: Product, warehouse: Warehouse, on_hand, quantity_out):
+    raise InsufficientStock(
+        _("Stock insuffisant pour %(reference)s au dépôt « %(warehouse)s » : %(on_hand)s en stock, %(wanted)s demandé(s).")
+        % {
+            "reference": product.reference,
+            "warehouse": warehouse.name,
+            "on_hand": decimal_fr(on_hand),
+            "wanted": decimal_fr(quantity_out),
+        },
+        field="quantity",
+    )
+
+
+def _write_move(
+    *,
+    product: Product,
+    warehouse: Warehouse,
+    kind: str,
+    quantity: Decimal,
+    unit_cost: Decimal | None = None,
+    location: Location | None = None,
+    reason: str = "",
+    note: str = "",
+    reference: str = "",
+    source: tuple[str, int] | None = None,
+    user=None,
+    transfer_pair: StockMove | None = None,
+    release_reserved: Decimal = ZERO,
+    allow_negative: bool = False,
+) -> StockMove:
+    """Write one move and update the caches. ``quantity`` is signed; ``unit_cost`` is given for
+    stock that comes in at a known cost (receptions), else the current average cost is used."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("_write_move() must run inside transaction.atomic().")
+    if location is not None and location.warehouse_id != warehouse.pk:
+        raise InvalidInput({"location": [_("Cet emplacement est dans un autre dépôt.")]})
+    move = StockMove(
+        product=product,
+        warehouse=warehouse,
+        location=location,
+        kind=kind,
+        quantity=quantity,
+        reason=reason,
+        note=note[:255],
+        reference=reference[:50],
+        source_type=source[0] if source else "",
+        source_id=source[1] if source else None,
+        transfer_pair=transfer_pair,
+        created_by=user,
+    )
+    if unit_cost is not None:
+        unit_cost = money.unit_price(unit_cost)
+    if transaction.get_connection().vendor == "postgresql":
+        return _write_move_in_one_statement(move, unit_cost, release_reserved, allow_negative)
+    return _write_move_with_orm(move, unit_cost, release_reserved, allow_negative)
+
+
+def _write_move_in_one_statement(move, unit_cost, release_reserved, allow_negative) -> StockMove:
+    """PostgreSQL: the same work in one statement (see ``stock.ledger_sql``). The company's
+    negative-stock setting is read only when the stock would go below zero."""
+    parameters = {
+        "product": move.product.pk,
+        "warehouse": move.warehouse.pk,
+        "location": move.location_id,
+        "kind": move.kind,
+        "quantity": move.quantity,
+        "unit_cost": unit_cost,
+        "fallback_cost": move.product.purchase_price,
+        "release": release_reserved,
+        "allow_negative": allow_negative,
+        "reason": move.reason,
+        "note": move.note,
+        "reference": move.reference,
+        "source_type": move.source_type,
+        "source_id": move.source_id,
+        "transfer_pair": move.transfer_pair_id,
+        "user": move.created_by_id,
+    }
+    row = ledger_sql.write_move(parameters)
+    if row is None and not allow_negative and _company_allows_negative_stock():
+        row = ledger_sql.write_move({**parameters, "allow_negative": True})
+    if row is None:
+        level = StockLevel.objects.get(product=move.product, warehouse=move.warehouse)
+        _refuse_negative(move.product, move.warehouse, level.on_hand, -move.quantity)
+    (move.pk, move.unit_cost, move.value, move.product_quantity_after, move.average_cost_after, move.created_at) = row
+    move._state.adding = False
+    return move
+
+
+def _write_move_with_orm(move, unit_cost, release_reserved, allow_negative) -> StockMove:
+    """The reference implementation (SQLite, where writers are serialised anyway)."""
+    product, warehouse, quantity = move.product, move.warehouse, move.quantity
+    valuation = _lock_valuation(product)
+    level = _lock_level(product, warehouse)
+    if quantity < 0 and level.on_hand + quantity < 0 and not (allow_negative or _company_allows_negative_stock()):
+        _refuse_negative(product, warehouse, level.on_hand, -quantity)
+
+    if unit_cost is None:
+        unit_cost = valuation.average_cost
+        if quantity > 0 and valuation.quantity <= 0 and not unit_cost:
+            unit_cost = product.purchase_price  # first stock of a product never received: its catalogue cost
+    move.unit_cost = money.unit_price(unit_cost)
+    move.value = money.amount(quantity * move.unit_cost)
+    move.product_quantity_after = valuation.quantity + quantity
+    move.average_cost_after = next_average_cost(valuation.quantity, valuation.average_cost, quantity, move.unit_cost)
+    move.save(force_insert=True)
+    level.on_hand += quantity
+    level.reserved = max(ZERO, level.reserved - release_reserved)
+    level.save(update_fields=["on_hand", "reserved"])
+    valuation.quantity += quantity
+    valuation.average_cost = move.average_cost_after
+    valuation.save(update_fields=["quantity", "average_cost"])
+    return move
+
+
+@transaction.atomic
+def receive(*, product, warehouse, quantity, unit_cost, location=None, reference="", source=None, user=None) -> StockMove:
+    """Goods received from a supplier at ``unit_cost`` (tax excluded): updates the average cost."""
+    try:
+        unit_cost = money.unit_price(unit_cost)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput({"unit_cost": [str(exc)]}) from exc
+    if unit_cost < 0:
+        raise InvalidInput({"unit_cost": [_("Le coût unitaire ne peut pas être négatif.")]})
+    return _write_move(
+        product=product,
+        warehouse=warehouse,
+        kind=Kind.RECEPTION,
+        quantity=_positive_quantity(quantity),
+        unit_cost=unit_cost,
+        location=location,
+        reference=reference,
+        source=source,
+        user=user,
+    )
+
+
+@transaction.atomic
+def deliver(*, product, warehouse, quantity, reference="", source=None, user=None) -> StockMove:
+    """Goods shipped to a customer, valued at the average cost of the moment. When the source
+    document reserved stock, the reservation shrinks by what is shipped."""
+    quantity = _positive_quantity(quantity)
+    released = _consume_reservation(product, warehouse, quantity, source) if source else ZERO
+    return _write_move(
+        product=product,
+        warehouse=warehouse,
+        kind=Kind.DELIVERY,
+        quantity=-quantity,
+        reference=reference,
+        source=source,
+        user=user,
+        release_reserved=released,
+    )
+
+
+@transaction.atomic
+def customer_return(*, product, warehouse, quantity, unit_cost=None, reference="", source=None, user=None, note="") -> StockMove:
+    """Goods a customer sends back; valued at ``unit_cost`` (the cost they left at) when known,
+    else at the current average cost."""
+    return _write_move(
+        product=product,
+        warehouse=warehouse,
+        kind=Kind.CUSTOMER_RETURN,
+        quantity=_positive_quantity(quantity),
+        unit_cost=unit_cost,
+        reference=reference,
+        source=source,
+        user=user,
+        note=note,
+    )
+
+
+@transaction.atomic
+def exit_stock(*, product, warehouse, quantity, reason, note="", user=None, location=None) -> StockMove:
+    """Goods taken out of stock without a sale: breakage, loss, sample, own use (with a reason)."""
+    if reason not in StockMove.ExitReason.values:
+        raise InvalidInput({"reason": [_("Indiquez le motif de la sortie.")]})
+    if reason == StockMove.ExitReason.OTHER and not note.strip():
+        raise InvalidInput({"note": [_("Précisez le motif de la sortie.")]})
+    return _write_move(
+        product=product,
+        warehouse=warehouse,
+        kind=Kind.EXIT,
+        quantity=-_positive_quantity(quantity),
+        reason=reason,
+        note=note,
+        user=user,
+        location=location,
+    )
+
+
+@transaction.atomic
+def transfer(*, product, from_warehouse, to_warehouse, quantity, note="", user=None) -> tuple[StockMove, StockMove]:
+    """Move goods between warehouses: an outgoing and an incoming move, linked, at the same cost."""
+    if from_warehouse.pk == to_warehouse.pk:
+        raise InvalidInput({"to_warehouse": [_("Choisissez un dépôt de destination différent du dépôt de départ.")]})
+    quantity = _positive_quantity(quantity)
+    _lock_valuation(product)
+    for warehouse in sorted((from_warehouse, to_warehouse), key=lambda w: w.pk):
+        _lock_level(product, warehouse)
+    reference = _("Transfert %(from)s → %(to)s") % {"from": from_warehouse.code, "to": to_warehouse.code}
+    out = _write_move(
+        product=product,
+        warehouse=from_warehouse,
+        kind=Kind.TRANSFER_OUT,
+        quantity=-quantity,
+        note=note,
+        reference=reference,
+        user=user,
+    )
+    incoming = _write_move(
+        product=product,
+        warehouse=to_warehouse,
+        kind=Kind.TRANSFER_IN,
+        quantity=quantity,
+        unit_cost=out.unit_cost,
+        note=note,
+        reference=reference,
+        user=user,
+        transfer_pair=out,
+    )
+    return out, incoming
+
+
+def adjust(*, product, warehouse, difference, reference="", note="", user=None, source=None) -> StockMove:
+    """An inventory adjustment (positive or negative difference), at the current average cost.
+    A counted stock is a fact: a negative adjustment is never refused."""
+    difference = money.quantity(difference)
+    if difference == 0:
+        raise InvalidInput({"difference": [_("Un ajustement de zéro n'est pas un mouvement.")]})
+    with transaction.atomic():
+        return _write_move(
+            product=product,
+            warehouse=warehouse,
+            kind=Kind.ADJUSTMENT,
+            quantity=difference,
+            reference=reference,
+            note=note,
+            user=user,
+            source=source,
+            allow_negative=True,
+        )
+
+
+# --- Reservations ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def reserve(*, product, warehouse, quantity, source: tuple[str, int]) -> Reservation:
+    """Promise stock to a document (added to what it already reserved). "Available" goes down,
+    "on hand" does not. Reserving more than is available is allowed (it shows as a shortage)."""
+    quantity = _positive_quantity(quantity)
+    level = _lock_level(product, warehouse)
+    reservation, _created = Reservation.objects.get_or_create(
+        source_type=source[0], source_id=source[1], product=product, warehouse=warehouse, defaults={"quantity": ZERO}
+    )
+    reservation.quantity += quantity
+    reservation.save(update_fields=["quantity"])
+    level.reserved += quantity
+    level.save(update_fields=["reserved"])
+    return reservation
+
+
+@transaction.atomic
+def release(*, source: tuple[str, int], product=None) -> Decimal:
+    """Give back what a document reserved (all its products, or one). Returns the quantity released."""
+    reservations = Reservation.objects.filter(source_type=source[0], source_id=source[1])
+    if product is not None:
+        reservations = reservations.filter(product=product)
+    released = ZERO
+    for reservation in reservations.order_by("warehouse_id", "product_id"):
+        level = _lock_level(reservation.product, reservation.warehouse)
+        level.reserved = max(ZERO, level.reserved - reservation.quantity)
+        level.save(update_fields=["reserved"])
+        released += reservation.quantity
+        reservation.delete()
+    return released
+
+
+def _consume_reservation(product, warehouse, quantity, source) -> Decimal:
+    """Shrink the source's reservation by what ships; returns how much reserved stock it used."""
+    reservation = (
+        Reservation.objects.select_for_update()
+        .filter(source_type=source[0], source_id=source[1], product=product, warehouse=warehouse)
+        .first()
+    )
+    if reservation is None:
+        return ZERO
+    used = min(reservation.quantity, quantity)
+    reservation.quantity -= used
+    if reservation.quantity == 0:
+        reservation.delete()
+    else:
+        reservation.save(update_fields=["quantity"])
+    return used
+
+
+# --- Inventories -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def open_inventory(*, warehouse: Warehouse, category=None, location=None, user=None, note="") -> Inventory:
+    """Open a count of a warehouse (all of it, one category with its sub-categories, or one
+    location) and freeze the expected quantity of every product in scope."""
+    if location is not None and location.warehouse_id != warehouse.pk:
+        raise InvalidInput({"location": [_("Cet emplacement est dans un autre dépôt.")]})
+    open_count = Inventory.objects.filter(warehouse=warehouse, status=Inventory.Status.COUNTING)
+    if open_count.exists():
+        raise Conflict(_("Un inventaire est déjà en cours dans ce dépôt : validez-le ou annulez-le d'abord."))
+    inventory = Inventory.objects.create(
+        warehouse=warehouse,
+        category=category,
+        location=location,
+        note=note,
+        opened_by=user,
+        reference=next_reference("inventory", prefix="INV", yearly=True),
+    )
+    products = Product.objects.filter(kind=Product.Kind.GOODS, is_active=True)
+    if category is not None:
+        products = in_category(products, category)
+    if location is not None:
+        products = products.filter(stock_settings__warehouse=warehouse, stock_settings__location=location)
+    on_hand = dict(StockLevel.objects.filter(warehouse=warehouse).values_list("product_id", "on_hand"))
+    lines = [
+        InventoryLine(inventory=inventory, product_id=product_id, expected_quantity=on_hand.get(product_id, ZERO))
+        for product_id in products.values_list("pk", flat=True)
+    ]
+    # Products with stock here but out of the catalogue's active goods are counted too.
+    in_scope = {line.product_id for line in lines}
+    if category is None and location is None:
+        lines += [
+            InventoryLine(inventory=inventory, product_id=product_id, expected_quantity=quantity)
+            for product_id, quantity in on_hand.items()
+            if product_id not in in_scope and quantity
+        ]
+    InventoryLine.objects.bulk_create(lines, batch_size=2000)
+    return inventory
+
+
+def _counting(inventory: Inventory) -> Inventory:
+    inventory = Inventory.objects.select_for_update().get(pk=inventory.pk)
+    if inventory.status != Inventory.Status.COUNTING:
+        raise TransitionNotAllowed(_("Cet inventaire est clos : on ne peut plus y compter."))
+    return inventory
+
+
+@transaction.atomic
+def count(inventory: Inventory, *, code: str = "", product=None, quantity=None, add=True) -> InventoryLine:
+    """Record a count: a scanned code adds one (or ``quantity``); with ``add=False`` the typed
+    quantity replaces the count. A product outside the frozen scope gets a line of its own."""
+    inventory = _counting(inventory)
+    if product is None:
+        product = find_by_code(code)
+        if product is None:
+            raise InvalidInput({"code": [_("Aucun produit n'a le code « %(code)s ».") % {"code": code}]})
+    quantity = Decimal(1) if quantity in (None, "") else money.quantity(quantity)
+    if quantity < 0:
+        raise InvalidInput({"quantity": [_("Une quantité comptée ne peut pas être négative.")]})
+    line = InventoryLine.objects.select_for_update().filter(inventory=inventory, product=product).first()
+    if line is None:
+        level = StockLevel.objects.filter(product=product, warehouse=inventory.warehouse).first()
+        line = InventoryLine(inventory=inventory, product=product, expected_quantity=level.on_hand if level else ZERO)
+    line.counted_quantity = (line.counted_quantity or ZERO) + quantity if add else quantity
+    line.save()
+    return line
+
+
+@transaction.atomic
+def validate_inventory(inventory: Inventory, *, user=None, uncounted_as_zero: bool = False) -> list[StockMove]:
+    """Write one adjustment move per difference, all in one transaction. Lines not counted are
+    left as they are, unless ``uncounted_as_zero`` (then they were looked for and not found)."""
+    inventory = _counting(inventory)
+    moves = []
+    for line in inventory.lines.select_related("product").order_by("product_id"):
+        counted = line.counted_quantity
+        if counted is None:
+            if not uncounted_as_zero:
+                continue
+            counted = ZERO
+        difference = counted - line.expected_quantity
+        if difference:
+            line.adjustment = adjust(
+                product=line.product,
+                warehouse=inventory.warehouse,
+                difference=difference,
+                reference=inventory.reference,
+                user=user,
+                source=("stock.inventory", inventory.pk),
+            )
+            line.counted_quantity = counted
+            line.save(update_fields=["adjustment", "counted_quantity"])
+            moves.append(line.adjustment)
+    inventory.status = Inventory.Status.VALIDATED
+    inventory.validated_at = timezone.now()
+    inventory.validated_by = user
+    inventory.save(update_fields=["status", "validated_at", "validated_by"])
+    return moves
+
+
+@transaction.atomic
+def cancel_inventory(inventory: Inventory) -> Inventory:
+    inventory = _counting(inventory)
+    inventory.status = Inventory.Status.CANCELLED
+    inventory.save(update_fields=["status"])
+    return inventory
+
+
+# --- Ledger check ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def fix_caches(level_differences, valuation_differences) -> int:
+    """Set the cached levels and valuations to what the ledger says. Returns rows corrected."""
+    for difference in level_differences:
+        level, _created = StockLevel.objects.select_for_update().get_or_create(
+            product_id=difference.product_id, warehouse_id=difference.warehouse_id
+        )
+        setattr(level, difference.field, difference.ledger)
+        level.save(update_fields=[difference.field])
+    for difference in valuation_differences:
+        valuation, _created = ProductValuation.objects.select_for_update().get_or_create(product_id=difference.product_id)
+        setattr(valuation, difference.field, difference.ledger)
+        valuation.save(update_fields=[difference.field])
+    return len(level_differences) + len(valuation_differences)

@@ -1,0 +1,14 @@
+"""Celery tasks of the stock app: thin wrappers around the domain, idempotent, retried with backoff."""
+
+from celery import shared_task
+
+from lmb.jobs import run_job
+
+from . import labels
+
+
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+def render_labels(job_id: int) -> None:
+    """Make the PDF of a "labels" job (see ``stock.labels.start_label_job``). A job already finished
+    (a redelivered or retried message) is left as it is by ``run_job``."""
+    run_job(job_id, labels.labels_work)
