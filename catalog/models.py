@@ -8,7 +8,14 @@ from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import CustomerCategory
+from lmb.countries import EU_MEMBER_STATES, country_name
 from lmb.fields import Ean13Field
+
+
+def territory_choices():
+    """France's own territories, then the other EU member states (their rates serve the OSS)."""
+    eu = sorted(((code, country_name(code)) for code in EU_MEMBER_STATES if code != "FR"), key=lambda item: item[1])
+    return [*VatRate.Territory.choices, *eu]
 
 
 class VatRate(models.Model):
@@ -31,7 +38,7 @@ class VatRate(models.Model):
 
     code = models.CharField(_("code"), max_length=20, unique=True)
     label = models.CharField(_("libellé"), max_length=100)
-    territory = models.CharField(_("territoire"), max_length=10, choices=Territory.choices, default=Territory.METROPOLITAN)
+    territory = models.CharField(_("territoire"), max_length=10, choices=territory_choices, default=Territory.METROPOLITAN)
     category = models.CharField(_("catégorie"), max_length=20, choices=Category.choices)
     rate = models.DecimalField(_("taux (%)"), max_digits=6, decimal_places=3, validators=[MinValueValidator(0)])
     valid_from = models.DateField(_("en vigueur depuis"))

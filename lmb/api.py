@@ -2,7 +2,11 @@
 (serializers, and viewsets whose writes go through services). Authentication, permissions and
 pagination are in ``lmb.api_access`` (DRF imports them from its settings, before its views)."""
 
+import functools
+
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -12,6 +16,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import DomainError, messages_by_field
 from .fields import IdentifierField
+from .models import IdempotencyRecord
 
 
 def exception_handler(exc, context):
@@ -105,3 +110,36 @@ class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "apiKey", "in": "header", "name": "Authorization", "description": "Token <clé d'API>"}
+
+
+def idempotent(view_method):
+    """For POST actions that create money or documents: a request carrying an ``Idempotency-Key``
+    header is answered once; a replay of the same key (same user) gets the stored answer, and the
+    same key on another URL is refused (409). Concurrent replays wait for the first one."""
+
+    @functools.wraps(view_method)
+    def wrapper(self, request, *args, **kwargs):
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key:
+            return view_method(self, request, *args, **kwargs)
+        if len(key) > 255:
+            return Response({"Idempotency-Key": [_("255 caractères au plus.")]}, status=400)
+        method_path = f"{request.method} {request.path}"
+        with transaction.atomic():
+            # The first request takes a row lock on the user; a concurrent replay waits for it.
+            get_user_model().objects.select_for_update().filter(pk=request.user.pk).first()
+            record = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
+            if record is not None:
+                if record.method_path != method_path:
+                    return Response({"detail": _("Cette clé d'idempotence a déjà servi pour une autre requête.")}, status=409)
+                response = Response(record.body, status=record.status_code)
+                response["Idempotent-Replayed"] = "true"
+                return response
+            response = view_method(self, request, *args, **kwargs)
+            if 200 <= response.status_code < 300:
+                IdempotencyRecord.objects.create(
+                    user=request.user, key=key, method_path=method_path, status_code=response.status_code, body=response.data
+                )
+            return response
+
+    return wrapper

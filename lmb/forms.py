@@ -138,6 +138,8 @@ class CompanyForm(ModelForm):
             "default_payment_terms",
             "late_penalty_rate",
             "early_payment_terms",
+            "oss_registered",
+            "oss_threshold",
             "allow_negative_stock",
         ]
         widgets = {"address_line2": forms.TextInput()}

@@ -40,3 +40,39 @@ def immutable_rows(table: str, message: str) -> PostgresOnlySQL:
         ],
         reverse_sql=[f"DROP TRIGGER IF EXISTS {function} ON {table}", f"DROP FUNCTION IF EXISTS {function}()"],
     )
+
+
+def frozen_unless_draft(table: str, message: str, *, parent: tuple[str, str] | None = None) -> PostgresOnlySQL:
+    """A PostgreSQL trigger for legal documents: a row whose status is no longer 'draft' refuses
+    UPDATE and DELETE. With ``parent=(parent_table, column)``, the trigger guards a child table
+    (lines, links, schedule): no insert, change or removal once the parent is not a draft."""
+    function = f"{table}_frozen"
+    if parent is None:
+        body = f"""
+            IF OLD.status <> 'draft' THEN
+                RAISE EXCEPTION '{message} (id %)', OLD.id USING ERRCODE = 'integrity_constraint_violation';
+            END IF;
+            IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+            RETURN NEW;"""
+        events = "UPDATE OR DELETE"
+    else:
+        parent_table, column = parent
+        body = f"""
+            IF TG_OP IN ('UPDATE', 'DELETE') AND EXISTS (
+                SELECT 1 FROM {parent_table} WHERE id = OLD.{column} AND status <> 'draft') THEN
+                RAISE EXCEPTION '{message} (id %)', OLD.{column} USING ERRCODE = 'integrity_constraint_violation';
+            END IF;
+            IF TG_OP IN ('INSERT', 'UPDATE') AND EXISTS (
+                SELECT 1 FROM {parent_table} WHERE id = NEW.{column} AND status <> 'draft') THEN
+                RAISE EXCEPTION '{message} (id %)', NEW.{column} USING ERRCODE = 'integrity_constraint_violation';
+            END IF;
+            IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+            RETURN NEW;"""
+        events = "INSERT OR UPDATE OR DELETE"
+    return PostgresOnlySQL(
+        sql=[
+            f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body} END $$",
+            f"CREATE TRIGGER {function} BEFORE {events} ON {table} FOR EACH ROW EXECUTE FUNCTION {function}()",
+        ],
+        reverse_sql=[f"DROP TRIGGER IF EXISTS {function} ON {table}", f"DROP FUNCTION IF EXISTS {function}()"],
+    )

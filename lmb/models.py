@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -76,6 +77,18 @@ class Company(models.Model):
     )
     early_payment_terms = models.CharField(
         _("conditions d'escompte"), max_length=200, default="Pas d'escompte pour paiement anticipé."
+    )
+    oss_registered = models.BooleanField(
+        _("inscrit au guichet unique OSS"),
+        default=False,
+        help_text=_("Ventes à distance aux particuliers de l'UE taxées à la TVA du pays de destination."),
+    )
+    oss_threshold = models.DecimalField(
+        _("seuil des ventes à distance UE (€ HT)"),
+        max_digits=12,
+        decimal_places=2,
+        default=10000,
+        help_text=_("Au-delà, sur l'année en cours ou la précédente, la TVA du pays de destination s'applique."),
     )
     allow_negative_stock = models.BooleanField(
         _("autoriser le stock négatif"),
@@ -216,3 +229,21 @@ class ImportJob(models.Model):
     @property
     def valid_count(self):
         return len(self.rows) - len(self.rejected_row_numbers)
+
+
+class IdempotencyRecord(models.Model):
+    """The answer given to a POST that carried an ``Idempotency-Key``: the same key from the same
+    user gets the same answer again, and the money or document is created once."""
+
+    key = models.CharField(max_length=255)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    method_path = models.CharField(max_length=300)
+    status_code = models.PositiveSmallIntegerField()
+    body = models.JSONField(encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="lmb_idempotency_unique_key")]
+
+    def __str__(self):
+        return f"{self.user_id} {self.key}"

@@ -267,11 +267,13 @@ def receive(*, product, warehouse, quantity, unit_cost, location=None, reference
 
 
 @transaction.atomic
-def deliver(*, product, warehouse, quantity, reference="", source=None, user=None) -> StockMove:
-    """Goods shipped to a customer, valued at the average cost of the moment. When the source
-    document reserved stock, the reservation shrinks by what is shipped."""
+def deliver(*, product, warehouse, quantity, reference="", source=None, reservation=None, user=None) -> StockMove:
+    """Goods shipped to a customer, valued at the average cost of the moment. The reservation
+    made by ``reservation`` (e.g. the order; by default ``source``, the document that ships)
+    shrinks by what is shipped."""
     quantity = _positive_quantity(quantity)
-    released = _consume_reservation(product, warehouse, quantity, source) if source else ZERO
+    reservation = reservation or source
+    released = _consume_reservation(product, warehouse, quantity, reservation) if reservation else ZERO
     return _write_move(
         product=product,
         warehouse=warehouse,

@@ -26,6 +26,7 @@ IDENTITY = {
     "default_payment_terms": "net_30",
     "late_penalty_rate": "12.15",
     "early_payment_terms": "Pas d'escompte pour paiement anticipé.",
+    "oss_threshold": "10000",
 }
 
 

@@ -1,0 +1,367 @@
+"""What every sales document shares: the customer's details copied on it, its VAT treatment,
+its lines (added by product code, typed, shipping, eco-participation), and its totals."""
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.models import Product
+from catalog.queries import find_by_code, unit_price_for
+from crm import queries as crm_queries
+from crm.models import Address
+from lmb import money
+from lmb.errors import InvalidInput, TransitionNotAllowed
+from lmb.services import get_company, next_reference, validate_and_save
+
+from .. import totals, vat
+from ..models import Channel, DocumentEvent, DocumentLine, VatCategory
+
+ZERO = Decimal("0")
+LineKind = DocumentLine.Kind
+
+
+def company_or_error():
+    company = get_company()
+    if company is None:
+        raise InvalidInput({"company": [_("Renseignez d'abord l'identité de l'entreprise (Paramètres > Entreprise).")]})
+    return company
+
+
+def address_snapshot(address: Address | None, name: str = "") -> dict:
+    if address is None:
+        return {}
+    return {
+        "name": address.recipient or name,
+        "line1": address.line1,
+        "line2": address.line2,
+        "postal_code": address.postal_code,
+        "city": address.city,
+        "country": address.country,
+    }
+
+
+def fill_customer(document, customer, *, delivery_address: Address | None = None):
+    """Copy the customer's identity and addresses on the document (INV-03, INV-15)."""
+    document.customer = customer
+    document.customer_name = customer.name
+    document.customer_siren = customer.siren
+    document.customer_vat_number = customer.vat_number
+    document.customer_is_business = customer.is_business
+    billing = crm_queries.billing_address(customer)
+    if delivery_address is None:
+        delivery_address = customer.addresses.filter(kind=Address.Kind.DELIVERY, is_default=True).first() or billing
+    document.billing_address = address_snapshot(billing, customer.name)
+    document.delivery_address = address_snapshot(delivery_address, customer.name)
+    document.payment_terms = customer.payment_terms
+    document.payment_terms_days = customer.payment_terms_days
+
+
+def decide_vat(document, *, on_date=None):
+    """The document's VAT treatment, from where the goods go (VAT-10: goods handed over at the
+    counter are a French sale, wherever the customer lives)."""
+    if document.channel.kind == Channel.Kind.COUNTER:
+        destination = {"country": "FR"}
+    else:
+        destination = document.delivery_address or document.billing_address
+    treatment, country = vat.decide_treatment(
+        company=company_or_error(),
+        customer_is_business=document.customer_is_business,
+        customer_vat_number=document.customer_vat_number,
+        delivery_address=destination,
+        on_date=on_date,
+    )
+    document.vat_treatment = treatment
+    document.destination_country = country
+
+
+def copy_header(source, target):
+    """A document made from another (quote → order → invoice) keeps its customer, addresses and
+    VAT treatment as they were agreed."""
+    for name in (
+        "channel",
+        "customer",
+        "customer_name",
+        "customer_siren",
+        "customer_vat_number",
+        "customer_is_business",
+        "billing_address",
+        "delivery_address",
+        "customer_reference",
+        "vat_treatment",
+        "destination_country",
+        "prices_include_tax",
+        "currency",
+        "exchange_rate",
+        "exchange_rate_date",
+        "discount_percent",
+        "payment_terms",
+        "payment_terms_days",
+        "note",
+    ):
+        setattr(target, name, getattr(source, name))
+
+
+def log_event(document, action: str, *, user=None, detail: str = ""):
+    DocumentEvent.objects.create(
+        document_type=document._meta.model_name, document_id=document.pk, action=action, detail=detail[:255], user=user
+    )
+
+
+def require_status(document, *allowed, action: str):
+    """Refuse a transition from a status that does not allow it (HTTP 409 with the reason)."""
+    if document.status not in allowed:
+        raise TransitionNotAllowed(
+            _("Impossible de %(action)s : le document %(document)s est « %(status)s ».")
+            % {"action": action, "document": document, "status": document.get_status_display()}
+        )
+
+
+def lock(document):
+    """The document's row, locked for the transition (two clicks never apply it twice)."""
+    return type(document).objects.select_for_update().get(pk=document.pk)
+
+
+def number(document, code: str, prefix: str, on_date) -> str:
+    return next_reference(code, prefix=prefix, yearly=True, on_date=on_date)
+
+
+# --- Lines ---------------------------------------------------------------------------------------
+
+
+def _line_vat(document, product: Product | None, kind: str, on_date):
+    is_service = kind == LineKind.TEXT or (product is not None and product.kind == Product.Kind.SERVICE)
+    if kind == LineKind.SHIPPING:
+        is_service = False  # shipping follows the goods it carries (accessory to the supply)
+    return vat.line_vat(
+        document.vat_treatment,
+        product=product,
+        vat_rate=product.vat_rate if product else None,
+        is_service=is_service,
+        customer_is_business=document.customer_is_business,
+        country=document.destination_country,
+        on_date=on_date,
+    )
+
+
+def _in_document_mode(document, price_excl_tax: Decimal, rate: Decimal) -> Decimal:
+    return money.incl_from_excl(price_excl_tax, rate) if document.prices_include_tax else money.unit_price(price_excl_tax)
+
+
+def _catalogue_price(document, product: Product, quantity, rate: Decimal) -> Decimal:
+    """The product's price for this customer and quantity (price lists), in the document's mode.
+    A shop price entered tax-included at the same rate is kept exactly."""
+    excl = unit_price_for(product, customer_category=document.customer.customer_category, quantity=quantity)
+    if (
+        document.prices_include_tax
+        and product.price_includes_tax
+        and rate == product.vat_rate.rate
+        and excl == product.sale_price_excl_tax
+    ):
+        return product.sale_price_incl_tax
+    return _in_document_mode(document, excl, rate)
+
+
+def _next_position(document) -> int:
+    return (document.lines.aggregate(last=Max("position"))["last"] or 0) + 1
+
+
+@transaction.atomic
+def add_line(document, **line):
+    """Add a line to a draft document (typed, or a scanned product code) and recompute its totals."""
+    document = lock(document)
+    require_draft(document)
+    created = append_line(document, **line)
+    refresh_totals(document)
+    return created
+
+
+@transaction.atomic
+def change_line(line, **changes):
+    """Change a draft's line (quantity, price, discount, designation) and recompute its totals."""
+    document = lock(line.document)
+    require_draft(document)
+    _change_line(line, **changes)
+    refresh_totals(document)
+    return line
+
+
+@transaction.atomic
+def remove_line(line):
+    document = lock(line.document)
+    require_draft(document)
+    type(line).objects.filter(parent=line).delete()
+    line.delete()
+    refresh_totals(document)
+    return document
+
+
+def append_line(
+    document,
+    *,
+    product=None,
+    code: str = "",
+    description: str = "",
+    quantity=1,
+    unit_price=None,
+    discount_percent=ZERO,
+    kind: str = LineKind.PRODUCT,
+    vat_rate=None,
+):
+    """A new line on a draft: a product (by object or scanned code), a free text, or shipping.
+    A product brings its price (price lists included), designation, unit and VAT; one with an
+    eco-participation brings a linked line for it (never discounted, same VAT, ECO-04).
+    Totals are not recomputed: the caller does it once after its lines."""
+    if code and product is None:
+        product = find_by_code(code)
+        if product is None:
+            raise InvalidInput({"code": [_("Aucun produit n'a le code « %(code)s ».") % {"code": code}]})
+    if kind == LineKind.PRODUCT and product is None:
+        kind = LineKind.TEXT
+    if kind == LineKind.TEXT and not description:
+        raise InvalidInput({"description": [_("Saisissez la désignation de la ligne.")]})
+    try:
+        quantity = money.quantity(quantity)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput({"quantity": [str(exc)]}) from exc
+    if quantity <= 0:
+        raise InvalidInput({"quantity": [_("La quantité doit être positive.")]})
+    on_date = timezone.localdate()
+    line_vat = _line_vat(document, product, kind, on_date)
+    rate = line_vat.rate if vat_rate is None or line_vat.category != VatCategory.STANDARD else money.round_to(vat_rate, 3)
+    if unit_price is None:
+        unit_price = _catalogue_price(document, product, quantity, rate) if product is not None else ZERO
+    line = document.lines.model(
+        document=document,
+        position=_next_position(document),
+        kind=kind,
+        product=product,
+        description=description or (product.designation if product else ""),
+        quantity=quantity,
+        unit=product.unit if product else "C62",
+        unit_price=unit_price,
+        discount_percent=discount_percent,
+        vat_rate=rate,
+        vat_category=line_vat.category,
+        vat_exemption_code=line_vat.exemption_code,
+    )
+    validate_and_save(line)
+    if kind == LineKind.PRODUCT and product.eco_participation:
+        eco_price = _in_document_mode(document, product.eco_participation, rate)
+        document.lines.model.objects.create(
+            document=document,
+            position=_next_position(document),
+            kind=LineKind.ECO,
+            product=product,
+            description=_("Éco-participation"),
+            quantity=quantity,
+            unit=line.unit,
+            unit_price=eco_price,
+            vat_rate=rate,
+            vat_category=line_vat.category,
+            vat_exemption_code=line_vat.exemption_code,
+            parent=line,
+        )
+    return line
+
+
+def _change_line(line, **changes):
+    """Its eco-participation line follows the quantity."""
+    for frozen in ("document", "kind", "product", "parent", "vat_category", "vat_exemption_code"):
+        changes.pop(frozen, None)
+    for name, value in changes.items():
+        setattr(line, name, value)
+    if line.quantity is None or money.quantity(line.quantity) <= 0:
+        raise InvalidInput({"quantity": [_("La quantité doit être positive.")]})
+    validate_and_save(line)
+    if "quantity" in changes:
+        type(line).objects.filter(parent=line, kind=LineKind.ECO).update(quantity=line.quantity)
+    return line
+
+
+# --- Totals --------------------------------------------------------------------------------------
+
+
+def recompute(document, *, on_date=None):
+    """Compute and store line amounts, the VAT breakdown, totals and legal mentions."""
+    lines = list(document.lines.all().order_by("position", "pk"))
+    inputs = [
+        totals.LineInput(
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            vat_rate=line.vat_rate,
+            vat_category=line.vat_category,
+            discount_percent=line.discount_percent,
+            discountable=line.kind in (LineKind.PRODUCT, LineKind.TEXT),
+        )
+        for line in lines
+    ]
+    result = totals.compute(inputs, prices_include_tax=document.prices_include_tax, discount_percent=document.discount_percent)
+    for line, amounts in zip(lines, result.lines, strict=True):
+        line.net_amount, line.gross_amount = amounts.net, amounts.gross
+    if lines:
+        type(lines[0]).objects.bulk_update(lines, ["net_amount", "gross_amount"])
+    document.lines_total = result.lines_total
+    document.allowance_total = result.allowance_total
+    document.total_excl_tax = result.total_excl_tax
+    document.total_vat = result.total_vat
+    document.total_incl_tax = result.total_incl_tax
+    document.vat_breakdown = [group.as_dict() for group in result.groups]
+    document.eco_participation_total = sum(
+        (
+            line.gross_amount if document.prices_include_tax else money.incl_from_excl(line.net_amount, line.vat_rate, places=2)
+            for line in lines
+            if line.kind == LineKind.ECO
+        ),
+        ZERO,
+    )
+    document.total_vat_eur = (
+        money.amount(document.total_vat / document.exchange_rate)
+        if document.currency != "EUR" and document.exchange_rate
+        else None
+    )
+    document.legal_mentions = vat.legal_mentions(
+        treatment=document.vat_treatment,
+        categories={group.category for group in result.groups},
+        customer_is_business=document.customer_is_business,
+        company=company_or_error(),
+        on_date=on_date or timezone.localdate(),
+    )
+    return document
+
+
+def save_totals(document, **save_kwargs):
+    document.save(
+        update_fields=[
+            "lines_total",
+            "allowance_total",
+            "total_excl_tax",
+            "total_vat",
+            "total_incl_tax",
+            "vat_breakdown",
+            "eco_participation_total",
+            "total_vat_eur",
+            "legal_mentions",
+        ],
+        **save_kwargs,
+    )
+
+
+@transaction.atomic
+def refresh_totals(document):
+    recompute(document)
+    save_totals(document)
+    return document
+
+
+def is_editable(document) -> bool:
+    return document.status == "draft"
+
+
+def require_draft(document):
+    if not is_editable(document):
+        raise TransitionNotAllowed(
+            _("Le document %(document)s n'est plus un brouillon : il ne se modifie plus.") % {"document": document}
+        )

@@ -1,0 +1,375 @@
+"""Invoices: made from what was delivered (never from what was paid, INV-18), for one or several
+delivery notes of a customer; services when performed. Deposit invoices (386) when money comes
+before the goods (DEP-01, YE-04). Issuing numbers the invoice in the one continuous series,
+dates it, chains its hash, sets its due dates, deducts its deposits, and freezes it."""
+
+import calendar
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from lmb import money
+from lmb.errors import Conflict, InvalidInput
+from lmb.formats import money_fr
+from lmb.models import PaymentTerms
+
+from .. import chain, queries
+from ..models import DeliveryNote, DeliveryNoteLine, Installment, Invoice, InvoiceLine, Order, OrderLine, Payment
+from . import documents, payments
+
+ZERO = Decimal("0")
+LineKind = InvoiceLine.Kind
+MAX_TERM_DAYS = 60  # C. com. L441-10 (PAY-02)
+
+
+# --- Drafts ----------------------------------------------------------------------------------------
+
+
+def _uninvoiced_delivery_lines(notes):
+    for note in notes:
+        for line in note.lines.select_related("order_line__product").order_by("order_line__position"):
+            left = line.quantity - line.invoiced_quantity
+            if left > 0:
+                yield line, left
+
+
+def _other_lines_to_invoice(order: Order):
+    """Lines invoiced when performed rather than delivered: services, free text, shipping."""
+    for line in order.lines.select_related("product").filter(parent__isnull=True).order_by("position"):
+        if line.is_goods:
+            continue
+        left = line.quantity - line.invoiced_quantity
+        if left > 0:
+            yield line, left
+
+
+def _same_terms(first, other):
+    keys = ("customer_id", "vat_treatment", "currency", "prices_include_tax")
+    return all(getattr(first, key) == getattr(other, key) for key in keys)
+
+
+def _orders_of(delivery_notes, orders) -> list[Order]:
+    """The orders invoiced: those of the delivery notes, then the other ones given, once each."""
+    by_id = {note.order_id: note.order for note in delivery_notes}
+    for order in orders:
+        by_id.setdefault(order.pk, order)
+    return list(by_id.values())
+
+
+@transaction.atomic
+def create_invoice(*, delivery_notes=(), orders=(), user=None) -> Invoice:
+    """A draft invoice of what was shipped (the delivery notes' uninvoiced quantities) and of the
+    orders' services and shipping not invoiced yet. Several delivery notes of one customer make
+    one invoice (e.g. a monthly one); they must share the VAT treatment and currency."""
+    delivery_notes = list(delivery_notes)
+    orders = _orders_of(delivery_notes, orders)
+    if not orders:
+        raise InvalidInput({"delivery_notes": [_("Choisissez au moins un bon de livraison ou une commande.")]})
+    for note in delivery_notes:
+        if note.status != DeliveryNote.Status.SHIPPED:
+            raise Conflict(
+                _("Le bon de livraison %(number)s n'est pas expédié : on ne facture que ce qui est livré.") % {"number": note}
+            )
+    first = orders[0]
+    if any(not _same_terms(first, order) for order in orders[1:]):
+        raise InvalidInput(
+            {
+                "orders": [
+                    _("Une facture ne regroupe que des commandes d'un même client, au même régime de TVA et dans la même devise.")
+                ]
+            }
+        )
+    invoice = Invoice(kind=Invoice.Kind.INVOICE, created_by=user)
+    documents.copy_header(first, invoice)
+    documents.validate_and_save(invoice)
+    invoice.orders.set(orders)
+    position = 0
+    for delivery_line, quantity in _uninvoiced_delivery_lines(delivery_notes):
+        position += 1
+        parent = _copy_order_line(invoice, delivery_line.order_line, quantity, position, delivery_line=delivery_line)
+        for eco in OrderLine.objects.filter(parent=delivery_line.order_line, kind=LineKind.ECO):
+            position += 1
+            _copy_order_line(invoice, eco, quantity, position, parent=parent, delivery_line=delivery_line)
+    for order in orders:
+        for line, quantity in _other_lines_to_invoice(order):
+            position += 1
+            _copy_order_line(invoice, line, quantity, position)
+    if not invoice.lines.exists():
+        raise InvalidInput({"delivery_notes": [_("Tout ce qui a été livré est déjà facturé.")]})
+    documents.refresh_totals(invoice)
+    documents.log_event(invoice, "created", user=user)
+    return invoice
+
+
+def _copy_order_line(invoice, order_line, quantity, position, *, parent=None, delivery_line=None):
+    return InvoiceLine.objects.create(
+        document=invoice,
+        position=position,
+        kind=order_line.kind,
+        product=order_line.product,
+        description=order_line.description,
+        quantity=quantity,
+        unit=order_line.unit,
+        unit_price=order_line.unit_price,
+        discount_percent=order_line.discount_percent,
+        vat_rate=order_line.vat_rate,
+        vat_category=order_line.vat_category,
+        vat_exemption_code=order_line.vat_exemption_code,
+        parent=parent,
+        order_line=order_line,
+        delivery_line=delivery_line,
+    )
+
+
+@transaction.atomic
+def create_direct_invoice(*, customer, channel, lines=(), user=None, **fields) -> Invoice:
+    """A draft invoice typed directly, without an order: services performed, or a corrected
+    invoice after a credit note. It moves no stock."""
+    invoice = Invoice(kind=Invoice.Kind.INVOICE, channel=channel, created_by=user, **fields)
+    documents.fill_customer(invoice, customer)
+    invoice.prices_include_tax = channel.prices_include_tax
+    documents.decide_vat(invoice)
+    documents.validate_and_save(invoice)
+    for line in lines:
+        documents.append_line(invoice, **line)
+    documents.log_event(invoice, "created", user=user)
+    return documents.refresh_totals(invoice)
+
+
+@transaction.atomic
+def invoice_order(order: Order, *, user=None) -> Invoice:
+    """Invoice everything shipped and performed on an order and not yet invoiced."""
+    notes = order.delivery_notes.filter(status=DeliveryNote.Status.SHIPPED)
+    return create_invoice(delivery_notes=list(notes), orders=[order], user=user)
+
+
+# --- Issuing -------------------------------------------------------------------------------------
+
+
+def due_date_for(terms: str, days: int | None, invoice_date: date) -> date:
+    """The due date of payment terms (PAY-02). "45 days end of month": invoice date + 45 days,
+    then the end of that month (one of the two readings the DGCCRF accepts)."""
+    if terms == PaymentTerms.ON_RECEIPT:
+        return invoice_date
+    if terms == PaymentTerms.EOM_45:
+        later = invoice_date + timedelta(days=45)
+        return later.replace(day=calendar.monthrange(later.year, later.month)[1])
+    if terms == PaymentTerms.NET_60:
+        return invoice_date + timedelta(days=60)
+    if terms == PaymentTerms.CUSTOM:
+        return invoice_date + timedelta(days=days or 0)
+    return invoice_date + timedelta(days=30)
+
+
+def _check_chronology(issue_date: date):
+    """Numbers follow dates (NUM-01): an invoice cannot be dated before the last one issued, nor in the future."""
+    last = Invoice.objects.filter(status=Invoice.Status.ISSUED).aggregate(last=Max("invoice_date"))["last"]
+    if last and issue_date < last:
+        raise Conflict(
+            _("Une facture ne peut pas être datée du %(day)s : la dernière émise est du %(last)s.")
+            % {"day": issue_date.strftime("%d/%m/%Y"), "last": last.strftime("%d/%m/%Y")}
+        )
+    if issue_date > timezone.localdate():
+        raise InvalidInput({"invoice_date": [_("Une facture ne se date pas dans le futur.")]})
+
+
+def _check_quantities(invoice: Invoice):
+    """Never more than delivered (goods) or ordered (services), minus what is already invoiced."""
+    for line in invoice.lines.select_related("order_line", "delivery_line").filter(order_line__isnull=False):
+        if line.kind == LineKind.ECO:
+            continue
+        if line.delivery_line_id:
+            delivery_line = DeliveryNoteLine.objects.select_for_update().get(pk=line.delivery_line_id)
+            if line.quantity > delivery_line.quantity - delivery_line.invoiced_quantity:
+                raise Conflict(
+                    _("%(product)s : plus que ce qui a été livré et pas encore facturé.") % {"product": line.description}
+                )
+        order_line = OrderLine.objects.select_for_update().get(pk=line.order_line_id)
+        if line.quantity > order_line.quantity - order_line.invoiced_quantity:
+            raise Conflict(
+                _("%(product)s : plus que ce qui a été commandé et pas encore facturé.") % {"product": line.description}
+            )
+
+
+def _record_invoiced(invoice: Invoice):
+    for line in invoice.lines.filter(order_line__isnull=False):
+        OrderLine.objects.filter(pk=line.order_line_id).update(invoiced_quantity=F("invoiced_quantity") + line.quantity)
+        if line.delivery_line_id and line.kind != LineKind.ECO:
+            DeliveryNoteLine.objects.filter(pk=line.delivery_line_id).update(
+                invoiced_quantity=F("invoiced_quantity") + line.quantity
+            )
+
+
+def _deposits_to_deduct(invoice: Invoice) -> list[tuple[Invoice, Decimal]]:
+    """Issued deposit invoices of the invoice's orders, not deducted by another invoice yet,
+    with the amount each still stands for."""
+    deposits = (
+        Invoice.objects.filter(kind=Invoice.Kind.DEPOSIT, status=Invoice.Status.ISSUED, orders__in=invoice.orders.all())
+        .exclude(deducted_by__status=Invoice.Status.ISSUED)
+        .distinct()
+        .order_by("invoice_date", "pk")
+    )
+    return [(deposit, value) for deposit in deposits if (value := queries.deposit_value(deposit)) > 0]
+
+
+def _schedule(invoice: Invoice, installments):
+    """One due date by default; an agreed schedule (échéancier) must add up to the amount due
+    and respect the 60-day limit (PAY-02, PAY-07)."""
+    if not installments:
+        if invoice.amount_due > 0:
+            Installment.objects.create(invoice=invoice, due_date=invoice.due_date, amount=invoice.amount_due)
+        return
+    total = ZERO
+    for due_date, amount in installments:
+        amount = money.amount(amount)
+        if due_date < invoice.invoice_date or due_date > invoice.invoice_date + timedelta(days=MAX_TERM_DAYS):
+            raise InvalidInput(
+                {"installments": [_("Chaque échéance tombe entre la date de facture et 60 jours après (C. com. L441-10).")]}
+            )
+        total += amount
+        Installment.objects.create(invoice=invoice, due_date=due_date, amount=amount)
+    if total != invoice.amount_due:
+        raise InvalidInput(
+            {
+                "installments": [
+                    _("Les échéances totalisent %(total)s pour un net à payer de %(due)s.")
+                    % {"total": money_fr(total), "due": money_fr(invoice.amount_due)}
+                ]
+            }
+        )
+    invoice.due_date = max(due for due, _amount in installments)
+
+
+@transaction.atomic
+def issue_invoice(invoice: Invoice, *, user=None, issue_date: date | None = None, installments=None) -> Invoice:
+    """Issue a draft: number it in the one series of invoices (FA2026-000123), date it, compute
+    its totals and due dates, deduct the deposits of its orders, chain its hash, and freeze it.
+    All or nothing; concurrent issuers wait for the number (gapless, in order)."""
+    invoice = documents.lock(invoice)
+    documents.require_status(invoice, Invoice.Status.DRAFT, action=_("émettre la facture"))
+    if not invoice.lines.exists():
+        raise InvalidInput({"lines": [_("Une facture sans ligne ne s'émet pas.")]})
+    issue_date = issue_date or timezone.localdate()
+    if invoice.kind == Invoice.Kind.INVOICE:
+        _check_quantities(invoice)
+    documents.recompute(invoice, on_date=issue_date)
+    invoice.number = documents.number(invoice, "invoice", "FA", issue_date)  # locks the series until commit
+    _check_chronology(issue_date)
+    invoice.invoice_date = issue_date
+    invoice.delivery_date = invoice.delivery_date or _last_shipment_date(invoice) or issue_date
+    invoice.due_date = due_date_for(invoice.payment_terms, invoice.payment_terms_days, issue_date)
+    deposits = _deposits_to_deduct(invoice) if invoice.kind == Invoice.Kind.INVOICE else []
+    invoice.deposits_total = sum((value for _deposit, value in deposits), ZERO)
+    if invoice.deposits_total > invoice.total_incl_tax:
+        raise Conflict(
+            _("Les acomptes (%(deposits)s) dépassent le montant de la facture : facturez d'abord le reste de la commande.")
+            % {"deposits": money_fr(invoice.deposits_total)}
+        )
+    invoice.amount_due = invoice.total_incl_tax - invoice.deposits_total
+    invoice.deducted_deposits.set([deposit for deposit, _value in deposits])
+    _schedule(invoice, installments)
+    if invoice.kind == Invoice.Kind.INVOICE:
+        _record_invoiced(invoice)
+    chain.link(invoice)
+    invoice.status = Invoice.Status.ISSUED
+    invoice.issued_at = timezone.now()
+    invoice.save(issuing=True)
+    documents.log_event(invoice, "issued", user=user, detail=invoice.number)
+    return invoice
+
+
+def _last_shipment_date(invoice: Invoice):
+    shipped = DeliveryNote.objects.filter(lines__invoice_lines__document=invoice).aggregate(last=Max("shipped_at"))["last"]
+    return timezone.localdate(shipped) if shipped else None
+
+
+# --- Deposits ------------------------------------------------------------------------------------
+
+
+def _split_by_rate(order: Order, deposit: Decimal) -> list[tuple[str, Decimal, Decimal]]:
+    """The deposit (tax included) split over the order's VAT groups in proportion to their
+    gross, the last group taking the rounding: [(category, rate, gross share)]."""
+    groups = [(g["category"], Decimal(g["rate"]), Decimal(g["gross"])) for g in order.vat_breakdown if Decimal(g["gross"]) > 0]
+    total = sum((gross for _c, _r, gross in groups), ZERO)
+    shares, allotted = [], ZERO
+    for index, (category, rate, gross) in enumerate(groups):
+        share = deposit - allotted if index == len(groups) - 1 else money.amount(deposit * gross / total)
+        shares.append((category, rate, share))
+        allotted += share
+    return shares
+
+
+@transaction.atomic
+def receive_deposit(order: Order, *, amount, method: str, payment_date: date | None = None, reference: str = "", user=None):
+    """Money received on an order before its invoice (acompte, YE-04: a web order paid at
+    checkout and shipped later is one): the payment, and the deposit invoice (386) issued at once
+    with the VAT it carries (chargeable on receipt since 2023, VAT-20), paid by that payment. The
+    final invoice will deduct it."""
+    order = documents.lock(order)
+    documents.require_status(order, *Order.OPEN_STATUSES, action=_("enregistrer un acompte"))
+    amount = money.amount(amount)
+    already = Invoice.objects.filter(kind=Invoice.Kind.DEPOSIT, status=Invoice.Status.ISSUED, orders=order)
+    received = sum((queries.deposit_value(deposit) for deposit in already), ZERO)
+    if amount <= 0 or amount + received > order.total_incl_tax:
+        raise InvalidInput(
+            {
+                "amount": [
+                    _(
+                        "L'acompte doit être positif et, avec les précédents (%(received)s), "
+                        "ne pas dépasser la commande (%(total)s)."
+                    )
+                    % {"received": money_fr(received), "total": money_fr(order.total_incl_tax)}
+                ]
+            }
+        )
+    payment_date = payment_date or timezone.localdate()
+    payment = payments.record_payment(
+        customer=order.customer,
+        amount=amount,
+        method=method,
+        payment_date=payment_date,
+        reference=reference,
+        purpose=Payment.Purpose.DEPOSIT,
+        order=order,
+        user=user,
+    )
+    deposit = Invoice(kind=Invoice.Kind.DEPOSIT, created_by=user)
+    documents.copy_header(order, deposit)
+    deposit.prices_include_tax = True  # the amount received is tax included: each rate's share is kept exactly
+    deposit.discount_percent = ZERO
+    deposit.payment_terms = PaymentTerms.ON_RECEIPT
+    documents.validate_and_save(deposit)
+    deposit.orders.set([order])
+    for position, (category, rate, share) in enumerate(_split_by_rate(order, amount), start=1):
+        InvoiceLine.objects.create(
+            document=deposit,
+            position=position,
+            kind=LineKind.TEXT,
+            quantity=1,
+            unit="C62",
+            unit_price=share,
+            description=_("Acompte sur la commande %(number)s") % {"number": order.number},
+            vat_rate=rate,
+            vat_category=category,
+            vat_exemption_code=_exemption_of(order, category),
+        )
+    deposit = issue_invoice(deposit, user=user, issue_date=payment_date)
+    payments.allocate(payment=payment, invoice=deposit, amount=amount)
+    documents.log_event(order, "deposit", user=user, detail=deposit.number)
+    return deposit
+
+
+def _exemption_of(order, category):
+    line = order.lines.filter(vat_category=category).exclude(vat_exemption_code="").first()
+    return line.vat_exemption_code if line else ""
+
+
+@transaction.atomic
+def delete_draft_invoice(invoice: Invoice):
+    invoice = documents.lock(invoice)
+    documents.require_status(invoice, Invoice.Status.DRAFT, action=_("supprimer le brouillon"))
+    invoice.delete()

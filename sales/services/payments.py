@@ -1,0 +1,266 @@
+"""Payments and what they settle: money received (card, transfer, cheque, cash, PayPal, voucher…),
+allocated to one or several issued invoices; what is not allocated stays as the customer's
+credit. Vouchers (bons d'achat): sold, or issued from a credit note, and spent as a payment —
+their balance never goes below zero, even when two tills spend one at the same moment."""
+
+import secrets
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from lmb import money
+from lmb.errors import Conflict, InvalidInput
+from lmb.formats import money_fr
+
+from .. import queries
+from ..models import Allocation, CreditNote, Invoice, Payment, PaymentMethod, Voucher
+from . import documents
+
+ZERO = Decimal("0.00")
+VOUCHER_VALIDITY_DAYS = 365
+VOUCHER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at the till
+
+
+def _positive_amount(value, field="amount") -> Decimal:
+    try:
+        value = money.amount(value)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput({field: [str(exc)]}) from exc
+    if value <= 0:
+        raise InvalidInput({field: [_("Le montant doit être positif.")]})
+    return value
+
+
+def _check_method(method: str):
+    if method not in PaymentMethod.values:
+        raise InvalidInput({"method": [_("Mode de règlement inconnu : « %(method)s ».") % {"method": method}]})
+
+
+# --- Vouchers ------------------------------------------------------------------------------------
+
+
+def _new_voucher_code() -> str:
+    while True:
+        code = "BA-" + "".join(secrets.choice(VOUCHER_ALPHABET) for _ in range(8))
+        if not Voucher.objects.filter(code=code).exists():
+            return code
+
+
+def issue_voucher(*, amount, customer=None, credit_note=None, sold=False, expires_on: date | None = None) -> Voucher:
+    amount = _positive_amount(amount)
+    expires_on = expires_on or timezone.localdate() + timedelta(days=VOUCHER_VALIDITY_DAYS)
+    return Voucher.objects.create(
+        code=_new_voucher_code(),
+        customer=customer,
+        amount=amount,
+        balance=amount,
+        expires_on=expires_on,
+        credit_note=credit_note,
+        sold=sold,
+    )
+
+
+@transaction.atomic
+def sell_voucher(
+    *, amount, method: str, customer, payment_date: date | None = None, expires_on=None, reference: str = "", user=None
+) -> Voucher:
+    """A multi-purpose voucher sold (VOU-03): money received, no VAT now — VAT is due on the goods
+    it later pays for. The payment is kept with purpose "voucher sale" (a liability, not a sale).
+    At the counter, the customer is the channel's walk-in customer."""
+    _check_method(method)
+    if method == PaymentMethod.VOUCHER:
+        raise InvalidInput({"method": [_("Un bon d'achat ne se paie pas avec un autre bon d'achat.")]})
+    voucher = issue_voucher(amount=amount, customer=customer, sold=True, expires_on=expires_on)
+    Payment.objects.create(
+        customer=customer,
+        purpose=Payment.Purpose.VOUCHER_SALE,
+        method=method,
+        amount=voucher.amount,
+        payment_date=payment_date or timezone.localdate(),
+        reference=reference,
+        voucher=voucher,
+        created_by=user,
+    )
+    return voucher
+
+
+def _spend_voucher(code: str, amount: Decimal, on_date: date) -> Voucher:
+    """Take ``amount`` from the voucher's balance in one conditional UPDATE: of two tills
+    spending the same voucher at once, the database lets through only what the balance covers."""
+    voucher = Voucher.objects.filter(code=code.strip().upper()).first()
+    if voucher is None:
+        raise InvalidInput({"voucher": [_("Aucun bon d'achat n'a le code « %(code)s ».") % {"code": code}]})
+    if voucher.expires_on < on_date:
+        raise Conflict(
+            _("Le bon d'achat %(code)s a expiré le %(day)s.")
+            % {"code": voucher.code, "day": voucher.expires_on.strftime("%d/%m/%Y")},
+            field="voucher",
+        )
+    spent = Voucher.objects.filter(pk=voucher.pk, balance__gte=amount).update(balance=F("balance") - amount)
+    if not spent:
+        voucher.refresh_from_db(fields=["balance"])
+        raise Conflict(
+            _("Solde insuffisant sur le bon d'achat %(code)s : %(balance)s disponible(s).")
+            % {"code": voucher.code, "balance": money_fr(voucher.balance)},
+            field="voucher",
+        )
+    voucher.refresh_from_db(fields=["balance"])
+    return voucher
+
+
+# --- Payments ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_payment(
+    *,
+    customer,
+    amount,
+    method: str,
+    payment_date: date | None = None,
+    reference: str = "",
+    purpose: str = Payment.Purpose.SETTLEMENT,
+    order=None,
+    voucher_code: str = "",
+    invoices=(),
+    note: str = "",
+    user=None,
+) -> Payment:
+    """Money received from a customer. With ``invoices``, it is allocated to them in that order
+    (each up to its balance); the rest stays as the customer's credit. Paid with a voucher, the
+    voucher's balance goes down by the amount (refused if it does not cover it)."""
+    amount = _positive_amount(amount)
+    _check_method(method)
+    payment_date = payment_date or timezone.localdate()
+    if payment_date > timezone.localdate():
+        raise InvalidInput({"payment_date": [_("Un règlement ne se date pas dans le futur.")]})
+    voucher = None
+    if method == PaymentMethod.VOUCHER:
+        if not voucher_code:
+            raise InvalidInput({"voucher": [_("Saisissez le code du bon d'achat.")]})
+        voucher = _spend_voucher(voucher_code, amount, payment_date)
+    payment = Payment.objects.create(
+        customer=customer,
+        purpose=purpose,
+        method=method,
+        amount=amount,
+        payment_date=payment_date,
+        reference=reference,
+        voucher=voucher,
+        order=order,
+        note=note,
+        created_by=user,
+    )
+    left = amount
+    for invoice in invoices:
+        if left <= 0:
+            break
+        share = min(left, queries.invoice_balance(invoice))
+        if share > 0:
+            allocate(invoice=invoice, payment=payment, amount=share)
+            left -= share
+    return payment
+
+
+def _unallocated_payment(payment: Payment) -> Decimal:
+    return payment.amount - queries.allocated_total(payment=payment)
+
+
+def available_credit(credit_note: CreditNote) -> Decimal:
+    """What an issued credit note can still settle: its total, less what it already settled,
+    refunded, or turned into a voucher."""
+    return credit_note.total_incl_tax - queries.credit_note_used(credit_note)
+
+
+@transaction.atomic
+def allocate(*, invoice: Invoice, amount, payment: Payment | None = None, credit_note: CreditNote | None = None) -> Allocation:
+    """Settle ``amount`` of an issued invoice with a payment or a credit note of the same customer."""
+    if (payment is None) == (credit_note is None):
+        raise InvalidInput({"payment": [_("Indiquez un règlement ou un avoir.")]})
+    amount = _positive_amount(amount)
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    source = payment or credit_note
+    type(source).objects.select_for_update().filter(pk=source.pk).first()
+    if invoice.status != Invoice.Status.ISSUED:
+        raise Conflict(_("La facture %(number)s n'est pas émise.") % {"number": invoice}, field="invoice")
+    if source.customer_id != invoice.customer_id:
+        raise InvalidInput({"invoice": [_("La facture %(number)s est celle d'un autre client.") % {"number": invoice}]})
+    balance = queries.invoice_balance(invoice)
+    if amount > balance:
+        raise Conflict(
+            _("La facture %(number)s n'a plus que %(balance)s à régler.") % {"number": invoice, "balance": money_fr(balance)},
+            field="amount",
+        )
+    if payment is not None:
+        if payment.purpose not in (Payment.Purpose.SETTLEMENT, Payment.Purpose.DEPOSIT):
+            raise InvalidInput({"payment": [_("Ce règlement ne règle pas de facture.")]})
+        free = _unallocated_payment(payment)
+    else:
+        if credit_note.status != CreditNote.Status.ISSUED:
+            raise Conflict(_("L'avoir %(number)s n'est pas émis.") % {"number": credit_note}, field="credit_note")
+        free = available_credit(credit_note)
+    if amount > free:
+        raise Conflict(
+            _("Il ne reste que %(free)s à affecter sur %(source)s.") % {"free": money_fr(free), "source": source}, field="amount"
+        )
+    allocation = Allocation.objects.create(invoice=invoice, payment=payment, credit_note=credit_note, amount=amount)
+    documents.log_event(
+        invoice, "allocated", detail=_("%(amount)s par %(source)s") % {"amount": money_fr(amount), "source": source}
+    )
+    return allocation
+
+
+@transaction.atomic
+def apply_customer_credit(invoice: Invoice) -> Decimal:
+    """Settle an invoice with the customer's credit: unallocated payments, then issued credit
+    notes left on account, oldest first. Returns the amount applied."""
+    applied = ZERO
+    for source in queries.credit_sources(invoice.customer):
+        balance = queries.invoice_balance(invoice)
+        if balance <= 0:
+            break
+        free = _unallocated_payment(source) if isinstance(source, Payment) else available_credit(source)
+        share = min(balance, free)
+        if share > 0:
+            kind = "payment" if isinstance(source, Payment) else "credit_note"
+            allocate(invoice=invoice, amount=share, **{kind: source})
+            applied += share
+    return applied
+
+
+@transaction.atomic
+def refund(
+    *, customer, amount, method: str, credit_note: CreditNote | None = None, payment_date=None, reference: str = "", user=None
+) -> Payment:
+    """Money paid back to a customer: what a credit note leaves to refund, or an overpayment."""
+    amount = _positive_amount(amount)
+    _check_method(method)
+    if method == PaymentMethod.VOUCHER:
+        raise InvalidInput({"method": [_("Pour rendre un bon d'achat, émettez un bon d'achat depuis l'avoir.")]})
+    if credit_note is not None:
+        CreditNote.objects.select_for_update().filter(pk=credit_note.pk).first()
+        if amount > available_credit(credit_note):
+            raise Conflict(
+                _("L'avoir %(number)s ne laisse que %(free)s à rembourser.")
+                % {"number": credit_note, "free": money_fr(available_credit(credit_note))},
+                field="amount",
+            )
+    elif amount > queries.customer_credit(customer):
+        raise Conflict(
+            _("Le client n'a que %(credit)s de crédit à rembourser.") % {"credit": money_fr(queries.customer_credit(customer))},
+            field="amount",
+        )
+    return Payment.objects.create(
+        customer=customer,
+        purpose=Payment.Purpose.REFUND,
+        method=method,
+        amount=amount,
+        payment_date=payment_date or timezone.localdate(),
+        reference=reference,
+        credit_note=credit_note,
+        created_by=user,
+    )

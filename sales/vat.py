@@ -1,0 +1,186 @@
+"""Which VAT applies to a sale (fr-rules §2.1), decided once on the document from the seller, the
+customer and the delivery address; then, line by line, the category (EN 16931), the rate and the
+exemption reason; and the legal mentions the document must carry.
+
+The texts and rates are data (``LegalMention``, ``catalog.VatRate``), not code.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.models import Product, VatRate
+from lmb.countries import EU_MEMBER_STATES
+from lmb.errors import InvalidInput
+from lmb.formats import decimal_fr
+
+from .models import Invoice, LegalMention, VatCategory, VatTreatment
+
+ZERO = Decimal("0")
+# Overseas departments (DOM): ISO codes, or FR with these postal code prefixes. Saint-Pierre,
+# Saint-Barthélemy, Saint-Martin (975, 977, 978) are outside the EU VAT territory: exports too.
+OVERSEAS_COUNTRIES = {"GP", "MQ", "GF", "RE", "YT"}
+OVERSEAS_POSTAL_PREFIXES = {"971", "972", "973", "974", "976"}
+NON_EU_FRENCH_POSTAL_PREFIXES = {"975", "977", "978", "986", "987", "988"}
+
+
+@dataclass(frozen=True)
+class Destination:
+    country: str  # ISO code, FR for metropolitan France and Corsica
+    territory: str  # "france", "overseas", "eu", "non_eu"
+
+
+def destination_of(address: dict) -> Destination:
+    country = (address.get("country") or "FR").upper()
+    postal_prefix = (address.get("postal_code") or "")[:3]
+    if country in OVERSEAS_COUNTRIES or (country == "FR" and postal_prefix in OVERSEAS_POSTAL_PREFIXES):
+        return Destination(country, "overseas")
+    if country == "FR" and postal_prefix in NON_EU_FRENCH_POSTAL_PREFIXES:
+        return Destination(country, "non_eu")
+    if country in ("FR", "MC"):  # Monaco is in the French VAT territory
+        return Destination("FR", "france")
+    if country in EU_MEMBER_STATES:
+        return Destination(country, "eu")
+    return Destination(country, "non_eu")
+
+
+def eu_distance_sales(year: int) -> Decimal:
+    """Distance sales of goods to EU consumers issued in a year (tax excluded), for the OSS threshold."""
+    invoices = Invoice.objects.filter(
+        status=Invoice.Status.ISSUED, invoice_date__year=year, vat_treatment__in=[VatTreatment.EU_B2C, VatTreatment.EU_OSS]
+    )
+    return invoices.aggregate(total=Sum("total_excl_tax"))["total"] or ZERO
+
+
+def oss_applies(company, *, on_date: date, amount: Decimal = ZERO) -> bool:
+    """VAT-14/15: destination VAT once registered to the OSS, or once the EU-wide distance sales
+    of the previous or the current year (this sale included) exceed the threshold."""
+    if company.oss_registered:
+        return True
+    threshold = company.oss_threshold
+    return eu_distance_sales(on_date.year - 1) > threshold or eu_distance_sales(on_date.year) + amount > threshold
+
+
+def decide_treatment(
+    *, company, customer_is_business: bool, customer_vat_number: str, delivery_address: dict, on_date: date | None = None
+) -> tuple[str, str]:
+    """The document's VAT treatment and destination country."""
+    destination = destination_of(delivery_address)
+    if company.vat_franchise:
+        return VatTreatment.FRANCHISE, destination.country
+    if destination.territory == "france":
+        return VatTreatment.FRANCE, destination.country
+    if destination.territory == "overseas":
+        return VatTreatment.OVERSEAS, destination.country
+    if destination.territory == "non_eu":
+        return VatTreatment.EXPORT, destination.country
+    if customer_is_business and customer_vat_number:
+        return VatTreatment.EU_B2B, destination.country
+    if oss_applies(company, on_date=on_date or timezone.localdate()):
+        return VatTreatment.EU_OSS, destination.country
+    return VatTreatment.EU_B2C, destination.country
+
+
+@dataclass(frozen=True)
+class LineVat:
+    category: str
+    rate: Decimal
+    exemption_code: str = ""
+
+
+def destination_rate(country: str, french_category: str, on_date: date) -> Decimal:
+    """OSS: the rate of the destination state for the kind of rate the product has in France
+    (standard, or the state's reduced rate for a reduced French rate). The table is data
+    (catalog.VatRate, one row per member state and rate)."""
+    rates = VatRate.objects.filter(territory=country, valid_from__lte=on_date).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=on_date)
+    )
+    wanted = VatRate.Category.STANDARD if french_category == VatRate.Category.STANDARD else VatRate.Category.REDUCED
+    rate = rates.filter(category=wanted).order_by("-rate").first() or rates.filter(category=VatRate.Category.STANDARD).first()
+    if rate is None:
+        raise InvalidInput(
+            {
+                "vat_rate": [
+                    _("Aucun taux de TVA pour %(country)s : chargez les taux de cet État (Paramètres > Taux de TVA).")
+                    % {"country": country}
+                ]
+            }
+        )
+    return rate.rate
+
+
+def line_vat(
+    treatment: str,
+    *,
+    product: Product | None,
+    vat_rate: VatRate | None,
+    is_service: bool,
+    customer_is_business: bool,
+    country: str,
+    on_date: date,
+) -> LineVat:
+    """The VAT category, rate and exemption reason of one line under the document's treatment."""
+    french_rate = vat_rate.rate if vat_rate is not None else Decimal("20")
+    if treatment in (VatTreatment.FRANCE, VatTreatment.EU_B2C):
+        return LineVat(VatCategory.STANDARD, french_rate)
+    if treatment == VatTreatment.FRANCHISE:
+        return LineVat(VatCategory.EXEMPT, ZERO, "VATEX-FR-FRANCHISE")
+    if treatment == VatTreatment.EU_OSS:
+        if is_service:  # services to consumers: French VAT (general rule, dir. 2006/112 art. 45)
+            return LineVat(VatCategory.STANDARD, french_rate)
+        category = vat_rate.category if vat_rate is not None else VatRate.Category.STANDARD
+        return LineVat(VatCategory.STANDARD, destination_rate(country, category, on_date))
+    if treatment == VatTreatment.EU_B2B:
+        if is_service:  # VAT-13: place of supply is the customer's state, who self-assesses
+            return LineVat(VatCategory.REVERSE_CHARGE, ZERO, "VATEX-EU-AE")
+        return LineVat(VatCategory.INTRA_EU, ZERO, "VATEX-EU-IC")
+    # Export and overseas departments: goods leave the EU VAT territory (VAT-12, VAT-04).
+    if is_service:
+        if customer_is_business:  # VAT-16: outside the scope of French VAT
+            return LineVat(VatCategory.OUT_OF_SCOPE, ZERO, "VATEX-EU-O")
+        return LineVat(VatCategory.STANDARD, french_rate)  # services to consumers: French VAT
+    return LineVat(VatCategory.EXPORT, ZERO, "VATEX-EU-G")
+
+
+# The mention each exemption needs (INV-10, INV-11, INV-14), and the payment mentions (INV-12, INV-13).
+CATEGORY_MENTIONS = {
+    VatCategory.INTRA_EU: "exemption_intra_eu",
+    VatCategory.EXPORT: "exemption_export",
+    VatCategory.REVERSE_CHARGE: "reverse_charge",
+    VatCategory.EXEMPT: "franchise",
+    VatCategory.OUT_OF_SCOPE: "out_of_scope",
+}
+
+
+def mention_text(code: str, on_date: date) -> str:
+    mention = (
+        LegalMention.objects.filter(code=code, valid_from__lte=on_date)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=on_date))
+        .order_by("-valid_from")
+        .first()
+    )
+    return mention.text if mention else ""
+
+
+def legal_mentions(*, treatment: str, categories: set[str], customer_is_business: bool, company, on_date: date) -> list[str]:
+    """The legal texts a document of this treatment must print, in order."""
+    codes = [CATEGORY_MENTIONS[category] for category in sorted(categories) if category in CATEGORY_MENTIONS]
+    if treatment == VatTreatment.OVERSEAS and "exemption_export" in codes:
+        codes[codes.index("exemption_export")] = "exemption_overseas"
+    if treatment == VatTreatment.EU_OSS:
+        codes.append("oss")
+    texts = [mention_text(code, on_date) for code in codes]
+    texts.append(company.early_payment_terms)
+    if company.late_penalty_rate:
+        texts.append(mention_text("late_penalties", on_date).format(rate=_percent(company.late_penalty_rate)))
+    if customer_is_business:  # INV-13: never on a consumer's invoice
+        texts.append(mention_text("recovery_indemnity", on_date))
+    return [text for text in texts if text]
+
+
+def _percent(value) -> str:
+    return decimal_fr(value)
