@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("crm.api_urls")),
     path("", include("stock.api_urls")),
     path("", include("purchasing.api_urls")),
+    path("", include("sales.api_urls")),
 ]
 
 urlpatterns = [
@@ -35,6 +36,7 @@ urlpatterns = [
     path("crm/", include("crm.urls")),
     path("stock/", include("stock.urls")),
     path("purchasing/", include("purchasing.urls")),
+    path("sales/", include("sales.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),

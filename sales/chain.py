@@ -80,8 +80,13 @@ def content_hash(document, previous_hash: str) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _document_at(position):
-    return Invoice.objects.filter(chain_position=position).first() or CreditNote.objects.filter(chain_position=position).first()
+def _hash_at(position) -> str:
+    """The content hash of the document at a chain position: only that column, read under the lock."""
+    for model in (Invoice, CreditNote):
+        found = model.objects.filter(chain_position=position).values_list("content_hash", flat=True).first()
+        if found is not None:
+            return found
+    return ""
 
 
 def link(document):
@@ -89,9 +94,8 @@ def link(document):
     transaction: the chain's sequence row stays locked until it commits, so positions follow
     the order of issue, without gaps."""
     position = next_value(CHAIN_SEQUENCE)
-    previous = _document_at(position - 1) if position > 1 else None
     document.chain_position = position
-    document.previous_hash = previous.content_hash if previous else ""
+    document.previous_hash = _hash_at(position - 1) if position > 1 else ""
     document.content_hash = content_hash(document, document.previous_hash)
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product, Unit
 from crm.models import ThirdParty
+from lmb.formats import money_fr
 from lmb.models import PaymentTerms
 from stock.models import Warehouse
 
@@ -571,7 +572,7 @@ class Payment(models.Model):
         indexes = [models.Index(fields=["customer", "payment_date"], name="sales_payment_customer_idx")]
 
     def __str__(self):
-        return f"{self.get_method_display()} {self.amount} {self.payment_date}"
+        return f"{self.get_method_display()} du {self.payment_date:%d/%m/%Y} ({money_fr(self.amount, self.currency)})"
 
 
 class Allocation(models.Model):
@@ -599,6 +600,26 @@ class Allocation(models.Model):
 class DocumentEvent(models.Model):
     """The history of a document: who did what, when (created, sent, confirmed, issued…)."""
 
+    LABELS = {
+        "created": _("Créé"),
+        "updated": _("Conditions modifiées"),
+        "sent": _("Envoyé"),
+        "accepted": _("Accepté"),
+        "refused": _("Refusé"),
+        "expired": _("Expiré"),
+        "confirmed": _("Confirmé"),
+        "cancelled": _("Annulé"),
+        "delivery_prepared": _("Livraison préparée"),
+        "shipped": _("Expédié"),
+        "backorder_closed": _("Reliquat soldé"),
+        "deposit": _("Acompte encaissé"),
+        "issued": _("Émis"),
+        "allocated": _("Règlement affecté"),
+        "credited": _("Avoir émis"),
+        "refunded": _("Remboursé"),
+        "voucher": _("Bon d'achat émis"),
+    }
+
     document_type = models.CharField(max_length=30)
     document_id = models.BigIntegerField()
     action = models.CharField(_("action"), max_length=50)
@@ -613,3 +634,7 @@ class DocumentEvent(models.Model):
 
     def __str__(self):
         return f"{self.document_type}#{self.document_id} {self.action}"
+
+    @property
+    def label(self):
+        return self.LABELS.get(self.action, self.action)

@@ -91,8 +91,9 @@ def customer_credit(customer) -> Decimal:
 
 
 def with_allocated(payments):
+    """Payments annotated with ``allocated`` (to invoices) and ``unallocated`` (the rest)."""
     allocations = Allocation.objects.filter(payment=OuterRef("pk"))
-    return payments.annotate(allocated=_sum_of(allocations))
+    return payments.annotate(allocated=_sum_of(allocations)).annotate(unallocated=F("amount") - F("allocated"))
 
 
 def with_balance(invoices):

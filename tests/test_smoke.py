@@ -38,6 +38,16 @@ MAIN_PAGES = [
     "purchasing:reception_list",
     "purchasing:invoice_list",
     "purchasing:replenishment",
+    "sales:quote_list",
+    "sales:order_list",
+    "sales:order_create",
+    "sales:delivery_list",
+    "sales:backorder_list",
+    "sales:invoice_list",
+    "sales:credit_note_list",
+    "sales:payment_list",
+    "sales:payment_create",
+    "sales:voucher_list",
 ]
 
 

@@ -4,7 +4,7 @@ API, tasks, connectors) call these and never write sales models themselves."""
 from .counter import sell_at_counter
 from .credit_notes import create_credit_note, delete_draft_credit_note, issue_credit_note
 from .deliveries import cancel_delivery_note, close_backorder, create_delivery_note, set_delivery_quantity, ship_delivery_note
-from .documents import add_line, change_line, refresh_totals, remove_line
+from .documents import add_line, change_line, refresh_totals, remove_line, update_draft
 from .invoices import (
     create_direct_invoice,
     create_invoice,
@@ -61,4 +61,5 @@ __all__ = [
     "send_quote",
     "set_delivery_quantity",
     "ship_delivery_note",
+    "update_draft",
 ]

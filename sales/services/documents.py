@@ -198,6 +198,26 @@ def remove_line(line):
     return document
 
 
+EDITABLE_HEADER = ("discount_percent", "payment_terms", "payment_terms_days", "customer_reference", "note", "valid_until")
+
+
+@transaction.atomic
+def update_draft(document, *, user=None, **changes):
+    """Change a draft's terms (document discount, payment terms, customer reference, note, a
+    quote's validity) and recompute its totals. Who it is for and how VAT applies do not change:
+    that is a new document."""
+    document = lock(document)
+    require_draft(document)
+    unknown = set(changes) - {name for name in EDITABLE_HEADER if hasattr(document, name)}
+    if unknown:
+        raise InvalidInput({name: [_("Ce champ ne se modifie pas sur un brouillon.")] for name in sorted(unknown)})
+    for name, value in changes.items():
+        setattr(document, name, value)
+    validate_and_save(document)
+    log_event(document, "updated", user=user)
+    return refresh_totals(document)
+
+
 def append_line(
     document,
     *,

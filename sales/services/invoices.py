@@ -4,11 +4,12 @@ before the goods (DEP-01, YE-04). Issuing numbers the invoice in the one continu
 dates it, chains its hash, sets its due dates, deducts its deposits, and freezes it."""
 
 import calendar
+from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import Case, DecimalField, F, Max, Value, When, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +25,7 @@ from . import documents, payments
 ZERO = Decimal("0")
 LineKind = InvoiceLine.Kind
 MAX_TERM_DAYS = 60  # C. com. L441-10 (PAY-02)
+QUANTITY_FIELD = DecimalField(max_digits=14, decimal_places=3)
 
 
 # --- Drafts ----------------------------------------------------------------------------------------
@@ -178,30 +180,47 @@ def _check_chronology(issue_date: date):
 
 
 def _check_quantities(invoice: Invoice):
-    """Never more than delivered (goods) or ordered (services), minus what is already invoiced."""
-    for line in invoice.lines.select_related("order_line", "delivery_line").filter(order_line__isnull=False):
-        if line.kind == LineKind.ECO:
-            continue
+    """Never more than delivered (goods) or ordered (services), minus what is already invoiced.
+    The delivery and order lines are locked in two statements, in primary-key order."""
+    lines = list(invoice.lines.filter(order_line__isnull=False).exclude(kind=LineKind.ECO))
+    delivery_lines = _locked(DeliveryNoteLine, {line.delivery_line_id for line in lines if line.delivery_line_id})
+    order_lines = _locked(OrderLine, {line.order_line_id for line in lines})
+    for line in lines:
         if line.delivery_line_id:
-            delivery_line = DeliveryNoteLine.objects.select_for_update().get(pk=line.delivery_line_id)
+            delivery_line = delivery_lines[line.delivery_line_id]
             if line.quantity > delivery_line.quantity - delivery_line.invoiced_quantity:
                 raise Conflict(
                     _("%(product)s : plus que ce qui a été livré et pas encore facturé.") % {"product": line.description}
                 )
-        order_line = OrderLine.objects.select_for_update().get(pk=line.order_line_id)
+        order_line = order_lines[line.order_line_id]
         if line.quantity > order_line.quantity - order_line.invoiced_quantity:
             raise Conflict(
                 _("%(product)s : plus que ce qui a été commandé et pas encore facturé.") % {"product": line.description}
             )
 
 
+def _locked(model, pks) -> dict:
+    if not pks:
+        return {}
+    return {row.pk: row for row in model.objects.select_for_update().filter(pk__in=pks).order_by("pk")}
+
+
 def _record_invoiced(invoice: Invoice):
+    """Add the invoiced quantities to the order and delivery lines: one UPDATE per table."""
+    ordered, delivered = defaultdict(lambda: ZERO), defaultdict(lambda: ZERO)
     for line in invoice.lines.filter(order_line__isnull=False):
-        OrderLine.objects.filter(pk=line.order_line_id).update(invoiced_quantity=F("invoiced_quantity") + line.quantity)
+        ordered[line.order_line_id] += line.quantity
         if line.delivery_line_id and line.kind != LineKind.ECO:
-            DeliveryNoteLine.objects.filter(pk=line.delivery_line_id).update(
-                invoiced_quantity=F("invoiced_quantity") + line.quantity
-            )
+            delivered[line.delivery_line_id] += line.quantity
+    _add_invoiced(OrderLine, ordered)
+    _add_invoiced(DeliveryNoteLine, delivered)
+
+
+def _add_invoiced(model, quantities: dict):
+    if not quantities:
+        return
+    added = Case(*(When(pk=pk, then=Value(quantity)) for pk, quantity in quantities.items()), output_field=QUANTITY_FIELD)
+    model.objects.filter(pk__in=quantities).update(invoiced_quantity=F("invoiced_quantity") + added)
 
 
 def _deposits_to_deduct(invoice: Invoice) -> list[tuple[Invoice, Decimal]]:
@@ -257,8 +276,6 @@ def issue_invoice(invoice: Invoice, *, user=None, issue_date: date | None = None
     if invoice.kind == Invoice.Kind.INVOICE:
         _check_quantities(invoice)
     documents.recompute(invoice, on_date=issue_date)
-    invoice.number = documents.number(invoice, "invoice", "FA", issue_date)  # locks the series until commit
-    _check_chronology(issue_date)
     invoice.invoice_date = issue_date
     invoice.delivery_date = invoice.delivery_date or _last_shipment_date(invoice) or issue_date
     invoice.due_date = due_date_for(invoice.payment_terms, invoice.payment_terms_days, issue_date)
@@ -270,10 +287,16 @@ def issue_invoice(invoice: Invoice, *, user=None, issue_date: date | None = None
             % {"deposits": money_fr(invoice.deposits_total)}
         )
     invoice.amount_due = invoice.total_incl_tax - invoice.deposits_total
-    invoice.deducted_deposits.set([deposit for deposit, _value in deposits])
+    if deposits:  # a draft never has any: nothing to clear otherwise
+        invoice.deducted_deposits.set([deposit for deposit, _value in deposits])
     _schedule(invoice, installments)
     if invoice.kind == Invoice.Kind.INVOICE:
         _record_invoiced(invoice)
+    # The number last: the series stays locked from here to the commit, so concurrent issuers
+    # wait only for the numbering, the chain link and the save, not for the work above.
+    prefetch_related_objects([invoice], "lines")  # the lines the hash reads, fetched before the lock
+    invoice.number = documents.number(invoice, "invoice", "FA", issue_date)  # locks the series until commit
+    _check_chronology(issue_date)
     chain.link(invoice)
     invoice.status = Invoice.Status.ISSUED
     invoice.issued_at = timezone.now()

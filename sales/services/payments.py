@@ -132,9 +132,16 @@ def record_payment(
 ) -> Payment:
     """Money received from a customer. With ``invoices``, it is allocated to them in that order
     (each up to its balance); the rest stays as the customer's credit. Paid with a voucher, the
-    voucher's balance goes down by the amount (refused if it does not cover it)."""
+    voucher's balance goes down by the amount (refused if it does not cover it). A draft among
+    ``invoices`` is refused: it has nothing to pay yet, and the money would silently go to credit."""
     amount = _positive_amount(amount)
     _check_method(method)
+    invoices = list(invoices)
+    for invoice in invoices:
+        if invoice.status != Invoice.Status.ISSUED:
+            raise Conflict(
+                _("La facture %(number)s n'est pas émise : elle ne se règle pas encore.") % {"number": invoice}, field="invoices"
+            )
     payment_date = payment_date or timezone.localdate()
     if payment_date > timezone.localdate():
         raise InvalidInput({"payment_date": [_("Un règlement ne se date pas dans le futur.")]})

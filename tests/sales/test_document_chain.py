@@ -3,15 +3,17 @@ transition, every refused one, partial deliveries and backorders, invoicing neve
 delivered, deposits (including the year-end case), credit notes with goods back in stock."""
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 
 from lmb.errors import Conflict, InvalidInput, TransitionNotAllowed
-from sales import queries, services
+from sales import queries, services, tasks
 from sales.models import CreditNote, DeliveryNote, Invoice, Order, PaymentMethod, Quote
 from stock.models import StockLevel, StockMove
 
@@ -322,3 +324,13 @@ def test_a_counter_sale_is_delivered_invoiced_and_paid_at_once(shop):
     assert invoice.status == Invoice.Status.ISSUED and invoice.customer == shop.walk_in
     assert invoice.total_incl_tax == Decimal("12.60") and queries.invoice_balance(invoice) == 0
     assert level(shop.jam, shop.warehouse).on_hand == 97
+
+
+@pytest.mark.django_db
+def test_quotes_past_their_validity_expire_every_night(shop):
+    quote = services.send_quote(services.create_quote(customer=shop.bakery, channel=shop.b2b, lines=[{"product": shop.mug}]))
+    Quote.objects.filter(pk=quote.pk).update(valid_until=timezone.localdate() - timedelta(days=1))
+    assert tasks.expire_quotes.delay().get() == 1
+    quote.refresh_from_db()
+    assert quote.status == Quote.Status.EXPIRED
+    assert PeriodicTask.objects.get(task="sales.tasks.expire_quotes").crontab.hour == "0"

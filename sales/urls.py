@@ -1,0 +1,37 @@
+from django.urls import path
+
+from . import views
+
+app_name = "sales"
+
+
+def document_urls(segment: str, kind: str, list_view):
+    """The pages of one document type: list, new, detail, terms, lines and transitions."""
+    kwargs = {"kind": kind}
+    return [
+        path(f"{segment}/", list_view.as_view(), name=f"{kind}_list"),
+        path(f"{segment}/new/", views.document_create, kwargs, name=f"{kind}_create"),
+        path(f"{segment}/<int:pk>/", views.document_detail, kwargs, name=f"{kind}_detail"),
+        path(f"{segment}/<int:pk>/terms/", views.document_terms, kwargs, name=f"{kind}_terms"),
+        path(f"{segment}/<int:pk>/lines/", views.line_add, kwargs, name=f"{kind}_line_add"),
+        path(f"{segment}/<int:pk>/lines/<int:line_pk>/", views.line_change, kwargs, name=f"{kind}_line_change"),
+        path(f"{segment}/<int:pk>/<slug:action>/", views.document_action, kwargs, name=f"{kind}_action"),
+    ]
+
+
+urlpatterns = [
+    *document_urls("quotes", "quote", views.QuoteListView),
+    *document_urls("orders", "order", views.OrderListView),
+    *document_urls("invoices", "invoice", views.InvoiceListView),
+    *document_urls("credit-notes", "credit_note", views.CreditNoteListView),
+    path("deliveries/", views.DeliveryNoteListView.as_view(), name="delivery_list"),
+    path("deliveries/<int:pk>/", views.delivery_detail, name="delivery_detail"),
+    path("deliveries/<int:pk>/lines/<int:line_pk>/", views.delivery_quantity, name="delivery_quantity"),
+    path("deliveries/<int:pk>/<slug:action>/", views.delivery_action, name="delivery_action"),
+    path("backorders/", views.BackorderListView.as_view(), name="backorder_list"),
+    path("payments/", views.PaymentListView.as_view(), name="payment_list"),
+    path("payments/new/", views.payment_create, name="payment_create"),
+    path("payments/<int:pk>/", views.payment_detail, name="payment_detail"),
+    path("payments/<int:pk>/allocate/", views.payment_allocate, name="payment_allocate"),
+    path("vouchers/", views.VoucherListView.as_view(), name="voucher_list"),
+]

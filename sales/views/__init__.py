@@ -1,0 +1,48 @@
+"""Back-office screens of sales: lists, the document pages and their transitions, delivery
+notes, payments and their allocation."""
+
+from .documents import (
+    delivery_action,
+    delivery_detail,
+    delivery_quantity,
+    document_action,
+    document_create,
+    document_detail,
+    document_terms,
+    line_add,
+    line_change,
+)
+from .lists import (
+    BackorderListView,
+    CreditNoteListView,
+    DeliveryNoteListView,
+    InvoiceListView,
+    OrderListView,
+    PaymentListView,
+    QuoteListView,
+    VoucherListView,
+)
+from .payments import payment_allocate, payment_create, payment_detail
+
+__all__ = [
+    "BackorderListView",
+    "CreditNoteListView",
+    "DeliveryNoteListView",
+    "InvoiceListView",
+    "OrderListView",
+    "PaymentListView",
+    "QuoteListView",
+    "VoucherListView",
+    "delivery_action",
+    "delivery_detail",
+    "delivery_quantity",
+    "document_action",
+    "document_create",
+    "document_detail",
+    "document_terms",
+    "line_add",
+    "line_change",
+    "payment_allocate",
+    "payment_create",
+    "payment_detail",
+]
