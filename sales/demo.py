@@ -545,6 +545,11 @@ def _tenders(rng, total: Decimal, voucher=None) -> list[dict]:
 # --- The step ------------------------------------------------------------------------------------
 
 
+def _count(number: int, singular: str, plural: str) -> str:
+    """French agreement: 0 and 1 take the singular."""
+    return f"{number} {singular if number < 2 else plural}"
+
+
 def _summary() -> str:
     issued = Invoice.objects.filter(status=Invoice.Status.ISSUED)
     by_channel = Counter(issued.filter(kind=Invoice.Kind.INVOICE).values_list("channel__kind", flat=True))
@@ -558,9 +563,10 @@ def _summary() -> str:
         f"{issued.filter(kind=Invoice.Kind.DEPOSIT).count()} d'acompte ; {money_fr(revenue)} HT)",
         f"{sum(quotes.values())} devis ({quotes['accepted']} acceptés, {quotes['refused']} refusés, "
         f"{quotes['sent']} en attente, {quotes['expired']} expirés)",
-        f"{CreditNote.objects.filter(status=CreditNote.Status.ISSUED).count()} avoirs",
-        f"{orders[Order.Status.PARTIALLY_DELIVERED]} commandes en reliquat, {orders[Order.Status.CONFIRMED]} à expédier",
-        f"{overdue} factures en retard de paiement",
+        _count(CreditNote.objects.filter(status=CreditNote.Status.ISSUED).count(), "avoir", "avoirs"),
+        _count(orders[Order.Status.PARTIALLY_DELIVERED], "commande en reliquat", "commandes en reliquat"),
+        f"{orders[Order.Status.CONFIRMED]} à expédier",
+        _count(overdue, "facture en retard de paiement", "factures en retard de paiement"),
     ]
     return ", ".join(parts)
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 from catalog.models import Product
 from crm.models import ThirdParty
 from purchasing.models import Reception, SupplierOrder
+from sales.models import Invoice
 from stock.models import StockLevel
 
 pytestmark = [pytest.mark.smoke, pytest.mark.django_db]
@@ -73,6 +74,10 @@ def test_demo_data_loads_and_every_main_page_answers(client):
     assert client.get(order.get_absolute_url()).status_code == 200
     assert Reception.objects.filter(status="validated").exists() and StockLevel.objects.filter(on_hand__gt=0).exists()
     call_command("check_stock_levels", verbosity=0)  # the demo's books agree with its ledger (exit 1 otherwise)
+    invoice = Invoice.objects.filter(status=Invoice.Status.ISSUED, orders__isnull=False).order_by("-chain_position").first()
+    assert client.get(invoice.get_absolute_url()).status_code == 200
+    assert client.get(invoice.orders.first().get_absolute_url()).status_code == 200
+    call_command("verify_chain", verbosity=0)  # the demo's year of invoices is one intact chain (exit 1 otherwise)
 
 
 def test_seed_demo_twice_does_not_duplicate(client):
