@@ -17,60 +17,17 @@ postgres://postgres@127.0.0.1:5432/lmb_bench, is dropped and recreated, and drop
 import argparse
 import json
 import multiprocessing
-import os
-import sys
 import time
 from collections import Counter
 from decimal import Decimal
-from pathlib import Path
-from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lmb_bench")
-os.environ["DATABASE_URL"] = DATABASE_URL
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lmb.settings")
-os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+from harness import DATABASE_URL, drop_database, recreate_database, setup
 
 WORKERS = 4
 LINES_PER_INVOICE = 5
 PRODUCTS = 20
 CUSTOMER = "Boulangerie Le Goff"
 _INHERITED_CONNECTIONS = []
-
-
-# --- The throwaway database ----------------------------------------------------------------------
-
-
-def _admin_execute(*statements):
-    import psycopg
-
-    url = urlparse(DATABASE_URL)
-    with psycopg.connect(url._replace(path="/postgres").geturl(), autocommit=True) as connection:
-        for statement in statements:
-            connection.execute(statement)
-
-
-def recreate_database():
-    name = urlparse(DATABASE_URL).path.lstrip("/")
-    _admin_execute(f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"')
-
-
-def drop_database():
-    from django.db import connections
-
-    connections.close_all()
-    name = urlparse(DATABASE_URL).path.lstrip("/")
-    _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def setup():
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 # --- Drafts to issue (not timed) -----------------------------------------------------------------

@@ -10,18 +10,10 @@ import json
 import os
 import random
 import statistics
-import sys
 import time
 from decimal import Decimal
-from pathlib import Path
-from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lmb_bench")
-os.environ["DATABASE_URL"] = DATABASE_URL
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lmb.settings")
-os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+from harness import recreate_database
 
 PRODUCTS = int(os.environ.get("BENCH_PRODUCTS", 100_000))
 THIRD_PARTIES = int(os.environ.get("BENCH_THIRD_PARTIES", 50_000))
@@ -37,17 +29,6 @@ CITIES = [
     ("97110", "Pointe-à-Pitre", "FR"),
     ("20121", "Milano", "IT"),
 ]
-
-
-def recreate_database():
-    import psycopg
-
-    url = urlparse(DATABASE_URL)
-    name = url.path.lstrip("/")
-    admin = url._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def populate():

@@ -14,40 +14,13 @@ postgres://postgres@127.0.0.1:5432/lmb_bench, is dropped and recreated).
 import json
 import multiprocessing
 import os
-import sys
 import time
-from pathlib import Path
-from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lmb_bench")
-os.environ["DATABASE_URL"] = DATABASE_URL
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lmb.settings")
-os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+from harness import recreate_database, setup
 
 WRITERS = int(os.environ.get("BENCH_WRITERS", 8))
 MOVES_PER_WRITER = int(os.environ.get("BENCH_MOVES_PER_WRITER", 400))
 LEDGER_PRODUCTS, LEDGER_MOVES_PER_PRODUCT = 1000, 1000  # 1,000,000 moves
-
-
-def recreate_database():
-    import psycopg
-
-    url = urlparse(DATABASE_URL)
-    name = url.path.lstrip("/")
-    with psycopg.connect(url._replace(path="/postgres").geturl(), autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
-
-
-def setup():
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def writer(product_ids, warehouse_id, start, results):

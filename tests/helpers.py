@@ -1,6 +1,17 @@
 import html
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
 
 def page_text(response) -> str:
     """The page as a user reads it (HTML entities decoded), for asserting on French messages."""
     return html.unescape(response.content.decode())
+
+
+def get_counting_queries(client, url):
+    """GET ``url`` (it must answer 200): the response and the number of SQL queries it took."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return response, len(captured)

@@ -2,8 +2,6 @@
 of rows (no query per row): measured with 3 rows then 30, and pinned."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from catalog import services as catalog_services
@@ -12,6 +10,7 @@ from lmb import roles
 from purchasing import services as purchasing_services
 from stock import services as stock_services
 from tests.factories import CategoryFactory, ProductFactory, ThirdPartyFactory, warehouse
+from tests.helpers import get_counting_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -95,10 +94,7 @@ def add_rows(count, user):
 
 
 def count_queries(client, url):
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    assert response.status_code == 200, url
-    return len(captured)
+    return get_counting_queries(client, url)[1]
 
 
 def test_list_pages_take_a_fixed_number_of_queries(client, admin_user):

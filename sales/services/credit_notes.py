@@ -137,18 +137,10 @@ def create_credit_note(
 
 def _copy_invoice_line(credit_note, invoice_line, quantity, unit_price, position, *, parent=None, returned=False):
     return CreditNoteLine.objects.create(
+        **{**documents.line_terms(invoice_line), "unit_price": unit_price},
         document=credit_note,
         position=position,
-        kind=invoice_line.kind,
-        product=invoice_line.product,
-        description=invoice_line.description,
         quantity=quantity,
-        unit=invoice_line.unit,
-        unit_price=unit_price,
-        discount_percent=invoice_line.discount_percent,
-        vat_rate=invoice_line.vat_rate,
-        vat_category=invoice_line.vat_category,
-        vat_exemption_code=invoice_line.vat_exemption_code,
         parent=parent,
         invoice_line=invoice_line,
         return_to_stock=returned,

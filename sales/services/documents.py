@@ -104,6 +104,25 @@ def copy_header(source, target):
         setattr(target, name, getattr(source, name))
 
 
+LINE_TERMS = (
+    "kind",
+    "product",
+    "description",
+    "unit",
+    "unit_price",
+    "discount_percent",
+    "vat_rate",
+    "vat_category",
+    "vat_exemption_code",
+)
+
+
+def line_terms(line) -> dict:
+    """What a line carries over to the next document (quote → order → invoice → credit note):
+    the same article, price, discount and VAT; quantity, position and links are the caller's."""
+    return {name: getattr(line, name) for name in LINE_TERMS}
+
+
 def log_event(document, action: str, *, user=None, detail: str = ""):
     DocumentEvent.objects.create(
         document_type=document._meta.model_name, document_id=document.pk, action=action, detail=detail[:255], user=user

@@ -109,18 +109,10 @@ def create_invoice(*, delivery_notes=(), orders=(), user=None) -> Invoice:
 
 def _copy_order_line(invoice, order_line, quantity, position, *, parent=None, delivery_line=None):
     return InvoiceLine.objects.create(
+        **documents.line_terms(order_line),
         document=invoice,
         position=position,
-        kind=order_line.kind,
-        product=order_line.product,
-        description=order_line.description,
         quantity=quantity,
-        unit=order_line.unit,
-        unit_price=order_line.unit_price,
-        discount_percent=order_line.discount_percent,
-        vat_rate=order_line.vat_rate,
-        vat_category=order_line.vat_category,
-        vat_exemption_code=order_line.vat_exemption_code,
         parent=parent,
         order_line=order_line,
         delivery_line=delivery_line,

@@ -107,23 +107,13 @@ def expire_quotes(*, on_date=None) -> int:
 def _copy_lines(source, target, line_model):
     parents = {}
     for line in source.lines.order_by("position", "pk"):
-        copy = line_model(
+        parents[line.pk] = line_model.objects.create(
+            **documents.line_terms(line),
             document=target,
             position=line.position,
-            kind=line.kind,
-            product=line.product,
-            description=line.description,
             quantity=line.quantity,
-            unit=line.unit,
-            unit_price=line.unit_price,
-            discount_percent=line.discount_percent,
-            vat_rate=line.vat_rate,
-            vat_category=line.vat_category,
-            vat_exemption_code=line.vat_exemption_code,
             parent=parents.get(line.parent_id),
         )
-        copy.save()
-        parents[line.pk] = copy
 
 
 def _warehouse_of(channel):

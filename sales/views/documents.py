@@ -247,8 +247,8 @@ def _run_action(request, kind_slug, document, action_name, *, page):
         raise Http404
     _require(request.user, action.permission)
     form = action.make_form(document, request.POST if request.method == "POST" else None)
+    context = {"document": document, "action": action, "form": form, "kind_slug": kind_slug}
     if request.method != "POST" or (form is not None and not form.is_valid()):
-        context = {"document": document, "action": action, "form": form, "kind_slug": kind_slug}
         return render(request, "sales/action_form.html", context, status=400 if request.method == "POST" else 200)
     try:
         result = action.run(document, request.user, _action_data(action, form))
@@ -257,7 +257,6 @@ def _run_action(request, kind_slug, document, action_name, *, page):
             messages.error(request, error.message)
             return redirect(page)
         add_domain_error(form, error)
-        context = {"document": document, "action": action, "form": form, "kind_slug": kind_slug}
         return render(request, "sales/action_form.html", context, status=409 if error.status_code == 409 else 400)
     if action.success:
         messages.success(request, action.success)

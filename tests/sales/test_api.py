@@ -5,12 +5,11 @@ nothing changed), Idempotency-Key replays, role permissions, filters, and pinned
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from lmb import roles
 from sales import queries, services
 from sales.models import CreditNote, DeliveryNote, Invoice, Order, Payment, PaymentMethod, Quote, Voucher
+from tests.helpers import get_counting_queries
 from tests.sales.conftest import customer
 
 pytestmark = pytest.mark.django_db
@@ -441,11 +440,9 @@ def add_chains(shop, count):
 
 
 def count_queries(api, url):
-    with CaptureQueriesContext(connection) as captured:
-        response = api.get(f"{API}{url}")
-    assert response.status_code == 200, url
+    response, count = get_counting_queries(api, f"{API}{url}")
     assert response.json()["count"] > 0, url
-    return len(captured)
+    return count
 
 
 def test_api_lists_take_a_fixed_number_of_queries(shop, api_client, django_assert_max_num_queries):

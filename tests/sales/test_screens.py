@@ -5,15 +5,13 @@ with their reason, the chain walked from order to credit note, payments allocate
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from crm.timeline import timeline_for
 from lmb import roles
 from sales import services
 from sales.models import CreditNote, DeliveryNote, Invoice, Order, Payment, PaymentMethod
-from tests.helpers import page_text
+from tests.helpers import get_counting_queries, page_text
 
 HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "document-lines"}
 
@@ -297,17 +295,11 @@ def _sell(shop, count):
         services.issue_credit_note(credit_note)
 
 
-def _count_queries(client, url):
-    with CaptureQueriesContext(connection) as captured:
-        assert client.get(url).status_code == 200, url
-    return len(captured)
-
-
 @pytest.mark.django_db
 def test_sales_lists_take_a_fixed_number_of_queries(admin_client, shop):
     _sell(shop, 2)
-    few = {url: _count_queries(admin_client, url) for url in PINNED}
+    few = {url: get_counting_queries(admin_client, url)[1] for url in PINNED}
     _sell(shop, 12)
-    many = {url: _count_queries(admin_client, url) for url in PINNED}
+    many = {url: get_counting_queries(admin_client, url)[1] for url in PINNED}
     assert few == many
     assert {url: n for url, n in many.items() if n > PINNED[url]} == {}

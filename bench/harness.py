@@ -1,0 +1,51 @@
+"""What every bench shares: the throwaway PostgreSQL database named by BENCH_DATABASE_URL
+(default postgres://postgres@127.0.0.1:5432/lmb_bench), dropped and recreated for each run, and
+Django set up on it. Import this module first: it sets the environment Django reads."""
+
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lmb_bench")
+os.environ["DATABASE_URL"] = DATABASE_URL
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lmb.settings")
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+
+
+def _database_name() -> str:
+    return urlparse(DATABASE_URL).path.lstrip("/")
+
+
+def _admin_execute(*statements):
+    """Run statements on the server's ``postgres`` database (a database cannot drop itself)."""
+    import psycopg
+
+    admin = urlparse(DATABASE_URL)._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as connection:
+        for statement in statements:
+            connection.execute(statement)
+
+
+def recreate_database():
+    _admin_execute(f'DROP DATABASE IF EXISTS "{_database_name()}"', f'CREATE DATABASE "{_database_name()}"')
+
+
+def drop_database():
+    from django.db import connections
+
+    connections.close_all()
+    _admin_execute(f'DROP DATABASE IF EXISTS "{_database_name()}" WITH (FORCE)')
+
+
+def setup(*, migrate=True):
+    """Django on the bench database, migrated."""
+    import django
+
+    django.setup()
+    if migrate:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
