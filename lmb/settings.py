@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "stock",
     "purchasing",
     "sales",
+    "accounting",
+    "connectors.prestashop",
 ]
 
 MIDDLEWARE = [

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Product
 from catalog.queries import find_by_code, in_category
-from lmb import money
+from lmb import events, money
 from lmb.errors import Conflict, InvalidInput, TransitionNotAllowed
 from lmb.formats import decimal_fr
 from lmb.services import apply_changes, get_company, next_reference, validate_and_save
@@ -182,8 +182,11 @@ def _write_move(
     if unit_cost is not None:
         unit_cost = money.unit_price(unit_cost)
     if transaction.get_connection().vendor == "postgresql":
-        return _write_move_in_one_statement(move, unit_cost, release_reserved, allow_negative)
-    return _write_move_with_orm(move, unit_cost, release_reserved, allow_negative)
+        move = _write_move_in_one_statement(move, unit_cost, release_reserved, allow_negative)
+    else:
+        move = _write_move_with_orm(move, unit_cost, release_reserved, allow_negative)
+    events.publish(events.STOCK_MOVED, product_id=product.pk, warehouse_id=warehouse.pk)
+    return move
 
 
 def _write_move_in_one_statement(move, unit_cost, release_reserved, allow_negative) -> StockMove:

@@ -13,7 +13,7 @@ from django.db.models import Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lmb import money
+from lmb import events, money
 from lmb.errors import Conflict, InvalidInput
 from lmb.formats import decimal_fr, money_fr
 from stock import services as stock_services
@@ -226,6 +226,7 @@ def issue_credit_note(
     documents.log_event(credit_note, "issued", user=user, detail=credit_note.number)
     documents.log_event(invoice, "credited", user=user, detail=credit_note.number)
     _settle(credit_note, invoice, refund_method=refund_method, user=user)
+    events.publish(events.CREDIT_NOTE_ISSUED, credit_note_id=credit_note.pk, invoice_id=invoice.pk)
     return credit_note
 
 

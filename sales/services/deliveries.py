@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lmb import money
+from lmb import events, money
 from lmb.errors import Conflict, InvalidInput
 from stock import services as stock_services
 
@@ -104,6 +104,7 @@ def ship_delivery_note(note: DeliveryNote, *, carrier: str = "", tracking_number
     note.save(update_fields=["number", "status", "shipped_at", "carrier", "tracking_number"])
     _update_delivery_status(order)
     documents.log_event(order, "shipped", user=user, detail=note.number)
+    events.publish(events.DELIVERY_NOTE_SHIPPED, delivery_note_id=note.pk, order_id=order.pk)
     return note
 
 

@@ -13,7 +13,7 @@ from django.db.models import Case, DecimalField, F, Max, Value, When, prefetch_r
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lmb import money
+from lmb import events, money
 from lmb.errors import Conflict, InvalidInput
 from lmb.formats import money_fr
 from lmb.models import PaymentTerms
@@ -294,6 +294,7 @@ def issue_invoice(invoice: Invoice, *, user=None, issue_date: date | None = None
     invoice.issued_at = timezone.now()
     invoice.save(issuing=True)
     documents.log_event(invoice, "issued", user=user, detail=invoice.number)
+    events.publish(events.INVOICE_ISSUED, invoice_id=invoice.pk)
     return invoice
 
 

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from lmb import events
 from lmb.errors import Conflict, InvalidInput
 from stock import services as stock_services
 
@@ -157,6 +158,7 @@ def confirm_order(order: Order, *, user=None) -> Order:
                 product=line.product, warehouse=order.warehouse, quantity=line.quantity, source=order_source(order)
             )
     documents.log_event(order, "confirmed", user=user)
+    events.publish(events.ORDER_CONFIRMED, order_id=order.pk)
     return order
 
 
@@ -175,4 +177,5 @@ def cancel_order(order: Order, *, user=None, reason: str = "") -> Order:
     order.status = Order.Status.CANCELLED
     order.save(update_fields=["status"])
     documents.log_event(order, "cancelled", user=user, detail=reason)
+    events.publish(events.ORDER_CANCELLED, order_id=order.pk)
     return order
