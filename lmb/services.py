@@ -39,13 +39,22 @@ def next_value(code: str, *, period: str = "") -> int:
     transaction ends, so numbers are handed out in commit order, and a rollback gives the number
     back. Concurrent callers wait on the lock (PostgreSQL) or on the write lock (SQLite).
     """
-    if not transaction.get_connection().in_atomic_block:
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
         raise RuntimeError("next_value() must run inside transaction.atomic().")
-    Sequence.objects.bulk_create([Sequence(code=code, period=period)], ignore_conflicts=True)
-    sequence = Sequence.objects.select_for_update().get(code=code, period=period)
-    sequence.last_value += 1
-    sequence.save(update_fields=["last_value"])
-    return sequence.last_value
+    # One statement creates the series at 1 or increments it, and leaves its row locked until the
+    # transaction ends (the UPDATE of ON CONFLICT takes the row lock; SQLite locks the database).
+    # It is the hottest statement of invoicing: one round trip, no ORM.
+    with connection.cursor() as cursor:
+        cursor.execute(_NEXT_VALUE_SQL, [code, period])
+        return cursor.fetchone()[0]
+
+
+_NEXT_VALUE_SQL = f"""
+    INSERT INTO {Sequence._meta.db_table} (code, period, last_value) VALUES (%s, %s, 1)
+    ON CONFLICT (code, period) DO UPDATE SET last_value = {Sequence._meta.db_table}.last_value + 1
+    RETURNING last_value
+"""
 
 
 def next_reference(code: str, *, prefix: str, width: int = 6, yearly: bool = False, on_date=None) -> str:

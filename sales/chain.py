@@ -10,6 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Max
 
 from lmb import money
@@ -24,8 +25,9 @@ def _amount(value):
     return str(money.amount(value))
 
 
-def canonical_content(document) -> dict:
-    """What the document says, in a stable form (fixed decimal places, sorted keys)."""
+def canonical_content(document, lines=None) -> dict:
+    """What the document says, in a stable form (fixed decimal places, sorted keys). ``lines``:
+    the document's lines when the caller holds them, else read through ``document.lines``."""
     is_credit = isinstance(document, CreditNote)
     lines = [
         {
@@ -42,7 +44,7 @@ def canonical_content(document) -> dict:
             "net": _amount(line.net_amount),
             "gross": _amount(line.gross_amount),
         }
-        for line in sorted(document.lines.all(), key=lambda line: (line.position, line.pk))  # uses a prefetch
+        for line in sorted(document.lines.all() if lines is None else lines, key=lambda line: (line.position, line.pk))
     ]
     content = {
         "type": "credit_note" if is_credit else document.kind,
@@ -75,28 +77,33 @@ def canonical_content(document) -> dict:
     return content
 
 
-def content_hash(document, previous_hash: str) -> str:
-    payload = json.dumps({"previous": previous_hash, "content": canonical_content(document)}, sort_keys=True, ensure_ascii=False)
+def content_hash(document, previous_hash: str, lines=None) -> str:
+    content = canonical_content(document, lines)
+    payload = json.dumps({"previous": previous_hash, "content": content}, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def _hash_at(position) -> str:
-    """The content hash of the document at a chain position: only that column, read under the lock."""
-    for model in (Invoice, CreditNote):
-        found = model.objects.filter(chain_position=position).values_list("content_hash", flat=True).first()
-        if found is not None:
-            return found
-    return ""
+    """The content hash of the document at a chain position, invoice or credit note: one plain
+    statement, read under the chain's lock by every issue (so no ORM compilation)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT content_hash FROM {Invoice._meta.db_table} WHERE chain_position = %s "
+            f"UNION ALL SELECT content_hash FROM {CreditNote._meta.db_table} WHERE chain_position = %s",
+            [position, position],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else ""
 
 
-def link(document):
+def link(document, lines=None):
     """Give an issuing document its place in the chain and its hash. Runs in the issuing
     transaction: the chain's sequence row stays locked until it commits, so positions follow
-    the order of issue, without gaps."""
+    the order of issue, without gaps. ``lines``: the document's lines, when the caller holds them."""
     position = next_value(CHAIN_SEQUENCE)
     document.chain_position = position
     document.previous_hash = _hash_at(position - 1) if position > 1 else ""
-    document.content_hash = content_hash(document, document.previous_hash)
+    document.content_hash = content_hash(document, document.previous_hash, lines)
 
 
 @dataclass(frozen=True)

@@ -156,14 +156,15 @@ CATEGORY_MENTIONS = {
 }
 
 
-def mention_text(code: str, on_date: date) -> str:
-    mention = (
-        LegalMention.objects.filter(code=code, valid_from__lte=on_date)
+def mention_texts(codes: list[str], on_date: date) -> dict[str, str]:
+    """The text in force on ``on_date`` of each mention code, in one query (the newest one wins)."""
+    mentions = (
+        LegalMention.objects.filter(code__in=codes, valid_from__lte=on_date)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=on_date))
-        .order_by("-valid_from")
-        .first()
+        .order_by("code", "valid_from")
+        .values_list("code", "text")
     )
-    return mention.text if mention else ""
+    return dict(mentions)  # later rows (newer valid_from) overwrite older ones
 
 
 def legal_mentions(*, treatment: str, categories: set[str], customer_is_business: bool, company, on_date: date) -> list[str]:
@@ -173,12 +174,13 @@ def legal_mentions(*, treatment: str, categories: set[str], customer_is_business
         codes[codes.index("exemption_export")] = "exemption_overseas"
     if treatment == VatTreatment.EU_OSS:
         codes.append("oss")
-    texts = [mention_text(code, on_date) for code in codes]
+    in_force = mention_texts([*codes, "late_penalties", "recovery_indemnity"], on_date)
+    texts = [in_force.get(code, "") for code in codes]
     texts.append(company.early_payment_terms)
     if company.late_penalty_rate:
-        texts.append(mention_text("late_penalties", on_date).format(rate=_percent(company.late_penalty_rate)))
+        texts.append(in_force.get("late_penalties", "").format(rate=_percent(company.late_penalty_rate)))
     if customer_is_business:  # INV-13: never on a consumer's invoice
-        texts.append(mention_text("recovery_indemnity", on_date))
+        texts.append(in_force.get("recovery_indemnity", ""))
     return [text for text in texts if text]
 
 

@@ -323,9 +323,14 @@ def _change_line(line, **changes):
 # --- Totals --------------------------------------------------------------------------------------
 
 
-def recompute(document, *, on_date=None):
-    """Compute and store line amounts, the VAT breakdown, totals and legal mentions."""
-    lines = list(document.lines.all().order_by("position", "pk"))
+def ordered_lines(document) -> list:
+    return list(document.lines.all().order_by("position", "pk"))
+
+
+def recompute(document, *, on_date=None, lines=None):
+    """Compute and store line amounts, the VAT breakdown, totals and legal mentions. ``lines``:
+    the document's lines when the caller already fetched them (``ordered_lines``)."""
+    lines = ordered_lines(document) if lines is None else lines
     inputs = [
         totals.LineInput(
             quantity=line.quantity,
@@ -338,10 +343,13 @@ def recompute(document, *, on_date=None):
         for line in lines
     ]
     result = totals.compute(inputs, prices_include_tax=document.prices_include_tax, discount_percent=document.discount_percent)
+    changed = []
     for line, amounts in zip(lines, result.lines, strict=True):
-        line.net_amount, line.gross_amount = amounts.net, amounts.gross
-    if lines:
-        type(lines[0]).objects.bulk_update(lines, ["net_amount", "gross_amount"])
+        if (line.net_amount, line.gross_amount) != (amounts.net, amounts.gross):
+            line.net_amount, line.gross_amount = amounts.net, amounts.gross
+            changed.append(line)
+    if changed:  # usually none: every edit of a draft already stored its amounts
+        type(changed[0]).objects.bulk_update(changed, ["net_amount", "gross_amount"])
     document.lines_total = result.lines_total
     document.allowance_total = result.allowance_total
     document.total_excl_tax = result.total_excl_tax
@@ -371,21 +379,22 @@ def recompute(document, *, on_date=None):
     return document
 
 
+# What ``recompute`` sets on a document.
+TOTAL_FIELDS = (
+    "lines_total",
+    "allowance_total",
+    "total_excl_tax",
+    "total_vat",
+    "total_incl_tax",
+    "vat_breakdown",
+    "eco_participation_total",
+    "total_vat_eur",
+    "legal_mentions",
+)
+
+
 def save_totals(document, **save_kwargs):
-    document.save(
-        update_fields=[
-            "lines_total",
-            "allowance_total",
-            "total_excl_tax",
-            "total_vat",
-            "total_incl_tax",
-            "vat_breakdown",
-            "eco_participation_total",
-            "total_vat_eur",
-            "legal_mentions",
-        ],
-        **save_kwargs,
-    )
+    document.save(update_fields=TOTAL_FIELDS, **save_kwargs)
 
 
 @transaction.atomic

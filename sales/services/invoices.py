@@ -5,12 +5,12 @@ dates it, chains its hash, sets its due dates, deducts its deposits, and freezes
 
 import calendar
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import Case, DecimalField, F, Max, Value, When, prefetch_related_objects
+from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from lmb import events, money
@@ -23,9 +23,22 @@ from ..models import DeliveryNote, DeliveryNoteLine, Installment, Invoice, Invoi
 from . import documents, payments
 
 ZERO = Decimal("0")
+# What issuing sets on an invoice, besides its totals (saved under the series lock: only these).
+ISSUING_FIELDS = (
+    "number",
+    "status",
+    "invoice_date",
+    "delivery_date",
+    "due_date",
+    "deposits_total",
+    "amount_due",
+    "issued_at",
+    "chain_position",
+    "previous_hash",
+    "content_hash",
+)
 LineKind = InvoiceLine.Kind
 MAX_TERM_DAYS = 60  # C. com. L441-10 (PAY-02)
-QUANTITY_FIELD = DecimalField(max_digits=14, decimal_places=3)
 
 
 # --- Drafts ----------------------------------------------------------------------------------------
@@ -161,7 +174,7 @@ def due_date_for(terms: str, days: int | None, invoice_date: date) -> date:
 
 def _check_chronology(issue_date: date):
     """Numbers follow dates (NUM-01): an invoice cannot be dated before the last one issued, nor in the future."""
-    last = Invoice.objects.filter(status=Invoice.Status.ISSUED).aggregate(last=Max("invoice_date"))["last"]
+    last = _as_date(_scalar(f"SELECT MAX(invoice_date) FROM {Invoice._meta.db_table} WHERE status = %s", [Invoice.Status.ISSUED]))
     if last and issue_date < last:
         raise Conflict(
             _("Une facture ne peut pas être datée du %(day)s : la dernière émise est du %(last)s.")
@@ -171,53 +184,94 @@ def _check_chronology(issue_date: date):
         raise InvalidInput({"invoice_date": [_("Une facture ne se date pas dans le futur.")]})
 
 
-def _check_quantities(invoice: Invoice):
-    """Never more than delivered (goods) or ordered (services), minus what is already invoiced.
-    The delivery and order lines are locked in two statements, in primary-key order."""
-    lines = list(invoice.lines.filter(order_line__isnull=False).exclude(kind=LineKind.ECO))
-    delivery_lines = _locked(DeliveryNoteLine, {line.delivery_line_id for line in lines if line.delivery_line_id})
-    order_lines = _locked(OrderLine, {line.order_line_id for line in lines})
+def _scalar(sql: str, parameters):
+    """One value from plain SQL. The statements of issuing run for every invoice, several under the
+    series lock: written out, they cost a round trip each instead of an ORM query compilation."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, parameters)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+# Plain SQL on SQLite (the embedded demo) hands back text for dates and REAL for decimals, where
+# PostgreSQL gives date, datetime and Decimal: these read both.
+def _as_date(value) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _as_datetime(value) -> datetime | None:
+    if isinstance(value, str):
+        return timezone.make_aware(parse_datetime(value), UTC)
+    return value
+
+
+def _as_quantity(value) -> Decimal:
+    return money.quantity(str(value) if isinstance(value, float) else value)
+
+
+def _bill_quantities(lines):
+    """Take what the invoice bills from its order and delivery lines: never more than delivered
+    (goods) or ordered (services), minus what is already invoiced. Delivery lines, then order
+    lines, are locked in primary-key order (no deadlock between two invoices of one order)."""
+    from_delivery, from_order, descriptions = defaultdict(lambda: ZERO), defaultdict(lambda: ZERO), {}
+    unchecked = set()  # eco-participation follows the article it is attached to
     for line in lines:
-        if line.delivery_line_id:
-            delivery_line = delivery_lines[line.delivery_line_id]
-            if line.quantity > delivery_line.quantity - delivery_line.invoiced_quantity:
-                raise Conflict(
-                    _("%(product)s : plus que ce qui a été livré et pas encore facturé.") % {"product": line.description}
-                )
-        order_line = order_lines[line.order_line_id]
-        if line.quantity > order_line.quantity - order_line.invoiced_quantity:
-            raise Conflict(
-                _("%(product)s : plus que ce qui a été commandé et pas encore facturé.") % {"product": line.description}
-            )
+        if not line.order_line_id:
+            continue
+        from_order[line.order_line_id] += line.quantity
+        descriptions.setdefault(("order", line.order_line_id), line.description)
+        if line.kind == LineKind.ECO:
+            unchecked.add(line.order_line_id)
+        elif line.delivery_line_id:
+            from_delivery[line.delivery_line_id] += line.quantity
+            descriptions.setdefault(("delivery", line.delivery_line_id), line.description)
+    unchecked -= {line.order_line_id for line in lines if line.kind != LineKind.ECO}
+    too_much_delivered = _("%(product)s : plus que ce qui a été livré et pas encore facturé.")
+    too_much_ordered = _("%(product)s : plus que ce qui a été commandé et pas encore facturé.")
+    _take(DeliveryNoteLine, from_delivery, lambda pk: too_much_delivered % {"product": descriptions["delivery", pk]})
+    _take(OrderLine, from_order, lambda pk: too_much_ordered % {"product": descriptions["order", pk]}, unchecked=unchecked)
 
 
-def _locked(model, pks) -> dict:
-    if not pks:
-        return {}
-    return {row.pk: row for row in model.objects.select_for_update().filter(pk__in=pks).order_by("pk")}
-
-
-def _record_invoiced(invoice: Invoice):
-    """Add the invoiced quantities to the order and delivery lines: one UPDATE per table."""
-    ordered, delivered = defaultdict(lambda: ZERO), defaultdict(lambda: ZERO)
-    for line in invoice.lines.filter(order_line__isnull=False):
-        ordered[line.order_line_id] += line.quantity
-        if line.delivery_line_id and line.kind != LineKind.ECO:
-            delivered[line.delivery_line_id] += line.quantity
-    _add_invoiced(OrderLine, ordered)
-    _add_invoiced(DeliveryNoteLine, delivered)
-
-
-def _add_invoiced(model, quantities: dict):
+def _take(model, quantities: dict, refusal, *, unchecked=frozenset()):
+    """Add ``quantities`` to the invoiced quantity of the rows, locked, refusing any row that
+    would be invoiced beyond its quantity."""
     if not quantities:
         return
-    added = Case(*(When(pk=pk, then=Value(quantity)) for pk, quantity in quantities.items()), output_field=QUANTITY_FIELD)
-    model.objects.filter(pk__in=quantities).update(invoiced_quantity=F("invoiced_quantity") + added)
+    table, placeholders = model._meta.db_table, ", ".join(["%s"] * len(quantities))
+    for_update = " FOR UPDATE" if connection.features.has_select_for_update else ""  # SQLite locks the whole database
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, quantity, invoiced_quantity FROM {table} WHERE id IN ({placeholders}) ORDER BY id{for_update}",
+            list(quantities),
+        )
+        rows = cursor.fetchall()
+    invoiced = {}
+    for pk, quantity, already_invoiced in rows:
+        invoiced[pk] = _as_quantity(already_invoiced) + quantities[pk]
+        if invoiced[pk] > _as_quantity(quantity) and pk not in unchecked:
+            raise Conflict(refusal(pk))
+    _set_invoiced_quantities(table, invoiced)
+
+
+def _set_invoiced_quantities(table: str, invoiced: dict):
+    """One UPDATE for all the rows (locked above, so the values computed from them stand). Plain
+    SQL: this runs for every invoice issued, and the ORM's CASE expression costs more to build
+    than the statement costs to run."""
+    cases = " ".join(["WHEN %s THEN %s"] * len(invoiced))
+    placeholders = ", ".join(["%s"] * len(invoiced))
+    parameters = [value for pair in invoiced.items() for value in pair] + list(invoiced)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET invoiced_quantity = CASE id {cases} END WHERE id IN ({placeholders})",  # noqa: S608
+            parameters,
+        )
 
 
 def _deposits_to_deduct(invoice: Invoice) -> list[tuple[Invoice, Decimal]]:
     """Issued deposit invoices of the invoice's orders, not deducted by another invoice yet,
     with the amount each still stands for."""
+    if not _has_issued_deposit(invoice):
+        return []  # most invoices: a cheap look before the full query
     deposits = (
         Invoice.objects.filter(kind=Invoice.Kind.DEPOSIT, status=Invoice.Status.ISSUED, orders__in=invoice.orders.all())
         .exclude(deducted_by__status=Invoice.Status.ISSUED)
@@ -225,6 +279,20 @@ def _deposits_to_deduct(invoice: Invoice) -> list[tuple[Invoice, Decimal]]:
         .order_by("invoice_date", "pk")
     )
     return [(deposit, value) for deposit in deposits if (value := queries.deposit_value(deposit)) > 0]
+
+
+def _has_issued_deposit(invoice: Invoice) -> bool:
+    """Whether an order of the invoice has an issued deposit invoice."""
+    links = Invoice.orders.through._meta.db_table
+    return bool(
+        _scalar(
+            f"""SELECT 1 FROM {links} mine
+                JOIN {links} theirs ON theirs.order_id = mine.order_id
+                JOIN {Invoice._meta.db_table} deposit ON deposit.id = theirs.invoice_id
+                WHERE mine.invoice_id = %s AND deposit.kind = %s AND deposit.status = %s LIMIT 1""",
+            [invoice.pk, Invoice.Kind.DEPOSIT, Invoice.Status.ISSUED],
+        )
+    )
 
 
 def _schedule(invoice: Invoice, installments):
@@ -262,14 +330,13 @@ def issue_invoice(invoice: Invoice, *, user=None, issue_date: date | None = None
     All or nothing; concurrent issuers wait for the number (gapless, in order)."""
     invoice = documents.lock(invoice)
     documents.require_status(invoice, Invoice.Status.DRAFT, action=_("émettre la facture"))
-    if not invoice.lines.exists():
+    lines = documents.ordered_lines(invoice)  # read once: totals, quantities and hash use them
+    if not lines:
         raise InvalidInput({"lines": [_("Une facture sans ligne ne s'émet pas.")]})
     issue_date = issue_date or timezone.localdate()
-    if invoice.kind == Invoice.Kind.INVOICE:
-        _check_quantities(invoice)
-    documents.recompute(invoice, on_date=issue_date)
+    documents.recompute(invoice, on_date=issue_date, lines=lines)
     invoice.invoice_date = issue_date
-    invoice.delivery_date = invoice.delivery_date or _last_shipment_date(invoice) or issue_date
+    invoice.delivery_date = invoice.delivery_date or _last_shipment_date(lines) or issue_date
     invoice.due_date = due_date_for(invoice.payment_terms, invoice.payment_terms_days, issue_date)
     deposits = _deposits_to_deduct(invoice) if invoice.kind == Invoice.Kind.INVOICE else []
     invoice.deposits_total = sum((value for _deposit, value in deposits), ZERO)
@@ -283,23 +350,34 @@ def issue_invoice(invoice: Invoice, *, user=None, issue_date: date | None = None
         invoice.deducted_deposits.set([deposit for deposit, _value in deposits])
     _schedule(invoice, installments)
     if invoice.kind == Invoice.Kind.INVOICE:
-        _record_invoiced(invoice)
+        _bill_quantities(lines)
     # The number last: the series stays locked from here to the commit, so concurrent issuers
     # wait only for the numbering, the chain link and the save, not for the work above.
-    prefetch_related_objects([invoice], "lines")  # the lines the hash reads, fetched before the lock
     invoice.number = documents.number(invoice, "invoice", "FA", issue_date)  # locks the series until commit
     _check_chronology(issue_date)
-    chain.link(invoice)
+    chain.link(invoice, lines)
     invoice.status = Invoice.Status.ISSUED
     invoice.issued_at = timezone.now()
-    invoice.save(issuing=True)
+    invoice.save(issuing=True, update_fields=[*documents.TOTAL_FIELDS, *ISSUING_FIELDS])
     documents.log_event(invoice, "issued", user=user, detail=invoice.number)
     events.publish(events.INVOICE_ISSUED, invoice_id=invoice.pk)
     return invoice
 
 
-def _last_shipment_date(invoice: Invoice):
-    shipped = DeliveryNote.objects.filter(lines__invoice_lines__document=invoice).aggregate(last=Max("shipped_at"))["last"]
+def _last_shipment_date(lines):
+    """When the last of the invoiced goods left (the date of the supply, INV-04)."""
+    delivery_lines = sorted({line.delivery_line_id for line in lines if line.delivery_line_id})
+    if not delivery_lines:
+        return None
+    placeholders = ", ".join(["%s"] * len(delivery_lines))
+    shipped = _as_datetime(
+        _scalar(
+            f"""SELECT MAX(note.shipped_at) FROM {DeliveryNote._meta.db_table} note
+            JOIN {DeliveryNoteLine._meta.db_table} line ON line.delivery_note_id = note.id
+            WHERE line.id IN ({placeholders})""",
+            delivery_lines,
+        )
+    )
     return timezone.localdate(shipped) if shipped else None
 
 
