@@ -16,6 +16,7 @@ class SalesConfig(AppConfig):
 
         demo.register_step("sales", seed_sales, order=50)  # after purchasing (40) and stock life (45): goods in stock
 
+        register_menu_item(label=_("Caisse"), url_name="sales:counter", permission="sales.add_order", icon="shop", order=14)
         register_menu_item(label=_("Ventes"), url_name="sales:order_list", permission="sales.view_order", icon="cart3", order=15)
         register_menu_item(
             label=_("Factures"), url_name="sales:invoice_list", permission="sales.view_invoice", icon="receipt", order=16

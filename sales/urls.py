@@ -34,4 +34,6 @@ urlpatterns = [
     path("payments/<int:pk>/", views.payment_detail, name="payment_detail"),
     path("payments/<int:pk>/allocate/", views.payment_allocate, name="payment_allocate"),
     path("vouchers/", views.VoucherListView.as_view(), name="voucher_list"),
+    path("counter/", views.counter, name="counter"),
+    path("counter/<int:channel_pk>/new/", views.counter_start, name="counter_start"),
 ]

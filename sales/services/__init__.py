@@ -1,7 +1,7 @@
 """Every write path of sales, one function per business action (DESIGN §3). The edges (views,
 API, tasks, connectors) call these and never write sales models themselves."""
 
-from .counter import sell_at_counter
+from .counter import checkout_at_counter, sell_at_counter
 from .credit_notes import create_credit_note, delete_draft_credit_note, issue_credit_note
 from .deliveries import cancel_delivery_note, close_backorder, create_delivery_note, set_delivery_quantity, ship_delivery_note
 from .documents import add_line, change_line, refresh_totals, remove_line, update_draft
@@ -57,6 +57,7 @@ __all__ = [
     "refuse_quote",
     "remove_line",
     "sell_at_counter",
+    "checkout_at_counter",
     "sell_voucher",
     "send_quote",
     "set_delivery_quantity",

@@ -1,13 +1,27 @@
 """A sale at the counter: the customer takes the goods and pays at once. It is the whole chain in
 one transaction — order, delivery (the goods leave the shop's stock), invoice issued, payments."""
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from lmb import money
 from lmb.errors import InvalidInput
+from lmb.formats import money_fr
 
-from ..models import Invoice
-from . import deliveries, invoices, payments, quotes_orders
+from ..models import Channel, Invoice, Order, PaymentMethod
+from . import deliveries, documents, invoices, payments, quotes_orders
+
+ZERO = Decimal("0")
+
+
+@dataclass(frozen=True)
+class CounterSale:
+    invoice: Invoice
+    #: cash handed back to the customer (tendered beyond the amount due)
+    change: Decimal
 
 
 @transaction.atomic
@@ -18,18 +32,56 @@ def sell_at_counter(*, channel, lines, tenders, customer=None, user=None) -> Inv
     if customer is None:
         raise InvalidInput({"customer": [_("Choisissez le client, ou définissez le client de passage du canal.")]})
     order = quotes_orders.create_order(customer=customer, channel=channel, user=user, lines=lines)
+    return checkout_at_counter(order, tenders=tenders, user=user).invoice
+
+
+@transaction.atomic
+def checkout_at_counter(order: Order, *, tenders, user=None) -> CounterSale:
+    """Ring up a draft order of a counter channel (its lines scanned in the editor): confirm it,
+    hand over the goods, issue the invoice and record what the customer pays. The tenders must
+    cover the amount due; cash beyond it is change given back, never kept as credit; a card,
+    cheque or voucher is never taken for more than is due."""
+    order = documents.lock(order)
+    documents.require_status(order, Order.Status.DRAFT, action=_("encaisser la vente"))
+    if order.channel.kind != Channel.Kind.COUNTER:
+        raise InvalidInput({"channel": [_("Seules les ventes d'un canal comptoir s'encaissent ici.")]})
+    tenders = [_tender(tender) for tender in tenders if tender.get("amount") not in (None, "")]
+    if not tenders:
+        raise InvalidInput({"amount": [_("Indiquez ce que le client paie.")]})
     order = quotes_orders.confirm_order(order, user=user)
     if any(line.is_goods for line in order.lines.select_related("product")):
         note = deliveries.create_delivery_note(order, user=user)
         deliveries.ship_delivery_note(note, user=user)
     invoice = invoices.issue_invoice(invoices.invoice_order(order, user=user), user=user)
+    change = _record_tenders(invoice, tenders, user=user)
+    return CounterSale(invoice=invoice, change=change)
+
+
+def _tender(tender: dict) -> dict:
+    amount = money.amount(tender["amount"])
+    if amount <= 0:
+        raise InvalidInput({"amount": [_("Un montant payé est positif.")]})
+    return {**tender, "amount": amount}
+
+
+def _record_tenders(invoice: Invoice, tenders, *, user) -> Decimal:
+    """Record each tender against the invoice, in order; returns the change in cash."""
+    left = invoice.amount_due
     for tender in tenders:
-        payments.record_payment(
-            customer=customer,
-            amount=tender["amount"],
-            method=tender["method"],
-            voucher_code=tender.get("voucher_code", ""),
-            invoices=[invoice],
-            user=user,
-        )
-    return invoice
+        taken = min(tender["amount"], left)
+        if tender["method"] != PaymentMethod.CASH and tender["amount"] > left:
+            refusal = _("Seules les espèces peuvent dépasser le reste à payer (%(left)s) : on rend la monnaie.")
+            raise InvalidInput({"amount": [refusal % {"left": money_fr(left)}]})
+        if taken > 0:
+            payments.record_payment(
+                customer=invoice.customer,
+                amount=taken,
+                method=tender["method"],
+                voucher_code=tender.get("voucher_code", ""),
+                invoices=[invoice],
+                user=user,
+            )
+        left -= taken
+    if left > 0:
+        raise InvalidInput({"amount": [_("Il manque %(left)s pour régler la vente.") % {"left": money_fr(left)}]})
+    return sum((tender["amount"] for tender in tenders), ZERO) - invoice.amount_due

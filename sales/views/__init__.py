@@ -1,6 +1,7 @@
 """Back-office screens of sales: lists, the document pages and their transitions, delivery
 notes, payments and their allocation."""
 
+from .counter import counter, counter_start
 from .documents import (
     delivery_action,
     delivery_detail,
@@ -25,6 +26,8 @@ from .lists import (
 from .payments import payment_allocate, payment_create, payment_detail
 
 __all__ = [
+    "counter",
+    "counter_start",
     "BackorderListView",
     "CreditNoteListView",
     "DeliveryNoteListView",

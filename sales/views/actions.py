@@ -10,10 +10,11 @@ from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
+from lmb.formats import money_fr
 
 from .. import queries, services
-from ..forms import CreditNoteForm, DepositForm, IssueCreditNoteForm, PaymentForm, ShipForm
-from ..models import CreditNote, DeliveryNote, Invoice, Order, Quote
+from ..forms import CounterCheckoutForm, CreditNoteForm, DepositForm, IssueCreditNoteForm, PaymentForm, ShipForm
+from ..models import Channel, CreditNote, DeliveryNote, Invoice, Order, Quote
 from ..services.credit_notes import credited_quantities
 
 
@@ -31,7 +32,8 @@ class Action:
     confirm: str = ""
     #: beyond the status: is there anything to do?
     available: Callable = lambda document: True
-    success: str = ""
+    #: the message once done: a text, or a function of what the run returned
+    success: str | Callable = ""
     #: where to go once done when the document is gone (a deleted draft)
     then_url_name: str = ""
 
@@ -48,7 +50,12 @@ class Action:
             return None
         return self.form_class(data, initial=self.initial(document))
 
+    def success_message(self, result) -> str:
+        return self.success(result) if callable(self.success) else self.success
+
     def initial(self, document):
+        if self.name == "checkout":
+            return {"amount": document.total_incl_tax}
         if self.name == "pay":
             balance = getattr(document, "balance", None)
             return {"amount": balance if balance is not None else queries.invoice_balance(document)}
@@ -103,9 +110,22 @@ def _pay(invoice, user, data):
 
 
 def _credit(invoice, user, data):
-    return services.create_credit_note(
-        invoice, reason=data["reason"], settlement=data["settlement"], lines=data["lines"], user=user
-    )
+    return services.create_credit_note(invoice, user=user, **data)
+
+
+def _checkout(order, user, data):
+    return services.checkout_at_counter(order, tenders=data["tenders"], user=user)
+
+
+def _checked_out(sale) -> str:
+    message = _("Vente encaissée : facture %(number)s.") % {"number": sale.invoice.number}
+    if sale.change > 0:
+        message += " " + _("Rendu monnaie : %(change)s.") % {"change": money_fr(sale.change)}
+    return message
+
+
+def _is_counter_sale(order) -> bool:
+    return order.channel.kind == Channel.Kind.COUNTER
 
 
 def _has_balance(invoice) -> bool:
@@ -148,6 +168,17 @@ ACTIONS = {
         ),
     ],
     "order": [
+        Action(
+            "checkout",
+            _("Encaisser"),
+            "sales.add_payment",
+            (Order.Status.DRAFT,),
+            _checkout,
+            form_class=CounterCheckoutForm,
+            style="success",
+            available=_is_counter_sale,
+            success=_checked_out,
+        ),
         Action(
             "confirm",
             _("Confirmer la commande"),

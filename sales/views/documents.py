@@ -233,10 +233,10 @@ def line_change(request, kind, pk, line_pk):
 
 
 def _action_data(action, form):
-    data = dict(form.cleaned_data) if form is not None else {}
-    if hasattr(form, "requested_lines"):
-        data = {"reason": data["reason"], "settlement": data["settlement"], "lines": form.requested_lines()}
-    return data
+    """What the service receives: the form's cleaned data, or what a form shapes itself (``action_data``)."""
+    if form is None:
+        return {}
+    return form.action_data() if hasattr(form, "action_data") else dict(form.cleaned_data)
 
 
 def _run_action(request, kind_slug, document, action_name, *, page):
@@ -259,11 +259,12 @@ def _run_action(request, kind_slug, document, action_name, *, page):
         add_domain_error(form, error)
         return render(request, "sales/action_form.html", context, status=409 if error.status_code == 409 else 400)
     if action.success:
-        messages.success(request, action.success)
+        messages.success(request, action.success_message(result))
     if action.then_url_name:
         return redirect(action.then_url_name)
     # What the action made (an order from a quote, a delivery note, a credit note…) is shown next.
-    return redirect(result if hasattr(result, "get_absolute_url") else page)
+    shown = getattr(result, "invoice", result)  # a counter sale: its invoice, the customer's receipt
+    return redirect(shown if hasattr(shown, "get_absolute_url") else page)
 
 
 def document_action(request, kind, pk, action):

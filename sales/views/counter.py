@@ -1,0 +1,60 @@
+"""The till: start a counter sale (a draft order for the walk-in customer, whose lines are scanned
+in the order editor, then rung up with « Encaisser »), resume one left open, and see what was
+taken today by payment method."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.db.models import Count, Sum
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from lmb.errors import DomainError
+
+from .. import services
+from ..models import Channel, Invoice, Order, Payment, PaymentMethod
+
+
+def _counter_channels():
+    return Channel.objects.filter(kind=Channel.Kind.COUNTER, is_active=True).select_related("default_customer").order_by("name")
+
+
+@permission_required("sales.add_order", raise_exception=True)
+def counter(request):
+    today = timezone.localdate()
+    counter_invoices = Invoice.objects.filter(
+        status=Invoice.Status.ISSUED, invoice_date=today, channel__kind=Channel.Kind.COUNTER, kind=Invoice.Kind.INVOICE
+    )
+    context = {
+        "channels": _counter_channels(),
+        "open_sales": Order.objects.filter(status=Order.Status.DRAFT, channel__kind=Channel.Kind.COUNTER)
+        .select_related("channel")
+        .order_by("-created_at")[:20],
+        "sales_today": counter_invoices.aggregate(count=Count("pk"), total=Sum("total_incl_tax")),
+        "takings": _takings(today),
+        "today": today,
+    }
+    return render(request, "sales/counter.html", context)
+
+
+def _takings(day) -> list[tuple[str, object]]:
+    """Money received on ``day`` by payment method, for the till count."""
+    rows = Payment.objects.filter(payment_date=day).values("method").annotate(total=Sum("amount")).order_by("method")
+    return [(PaymentMethod(row["method"]).label, row["total"]) for row in rows]
+
+
+@require_POST
+@permission_required("sales.add_order", raise_exception=True)
+def counter_start(request, channel_pk):
+    """A new sale for the channel's walk-in customer; the order editor takes the scans."""
+    channel = get_object_or_404(_counter_channels(), pk=channel_pk)
+    if channel.default_customer is None:
+        messages.error(request, _("Définissez d'abord le client de passage du canal %(channel)s.") % {"channel": channel.name})
+        return redirect("sales:counter")
+    try:
+        order = services.create_order(customer=channel.default_customer, channel=channel, user=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("sales:counter")
+    return redirect(order)
