@@ -23,6 +23,10 @@ class CounterSale:
     #: cash handed back to the customer (tendered beyond the amount due)
     change: Decimal
 
+    def get_absolute_url(self):
+        """The sale is shown as its invoice, the customer's receipt."""
+        return self.invoice.get_absolute_url()
+
 
 @transaction.atomic
 def sell_at_counter(*, channel, lines, tenders, customer=None, user=None) -> Invoice:

@@ -263,8 +263,7 @@ def _run_action(request, kind_slug, document, action_name, *, page):
     if action.then_url_name:
         return redirect(action.then_url_name)
     # What the action made (an order from a quote, a delivery note, a credit note…) is shown next.
-    shown = getattr(result, "invoice", result)  # a counter sale: its invoice, the customer's receipt
-    return redirect(shown if hasattr(shown, "get_absolute_url") else page)
+    return redirect(result if hasattr(result, "get_absolute_url") else page)
 
 
 def document_action(request, kind, pk, action):
