@@ -313,8 +313,11 @@ def payment_entry(payment, mapping: Mapping) -> EntryDraft:
     label = (_("%(what)s %(name)s") % {"what": payment.get_purpose_display(), "name": payment.customer.name})[:200]
     if method == "voucher":
         draft = EntryDraft("OD", payment.payment_date, reference[:50], payment.payment_date, label, "payment", payment.pk)
-        vouchers = mapping.account(Role.VOUCHERS)
-        draft.lines.append(LineDraft(vouchers, debit=payment.amount, label=label))
+        voucher = payment.voucher
+        promotional = voucher is not None and not voucher.sold and voucher.credit_note_id is None
+        # A free promotional voucher is no liability: spending it is a discount (VOU-01).
+        account = mapping.account(Role.DISCOUNT) if promotional else mapping.account(Role.VOUCHERS)
+        draft.lines.append(LineDraft(account, debit=payment.amount, label=label))
         draft.lines.append(LineDraft(customers, credit=payment.amount, label=label, third_party=payment.customer))
         return draft
     bank = mapping.account(Role.BANK, payment_method=method)

@@ -248,7 +248,7 @@ def pending_documents(until: date | None = None):
         ),
         (
             _pending(Payment, "payment", **upto("payment_date"))
-            .select_related("customer")
+            .select_related("customer", "voucher")
             .prefetch_related("allocations__invoice"),
             posting.payment_entry,
             "payment_date",

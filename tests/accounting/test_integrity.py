@@ -158,3 +158,20 @@ def test_four_processes_posting_at_once_post_each_document_once(shop):
         assert numbers == list(range(1, 9))
     lettered = JournalLine.objects.filter(account__number="411000").exclude(lettering_code="")
     assert lettered.count() == 16 and len(set(lettered.values_list("lettering_code", flat=True))) == 8
+
+
+@pytest.mark.django_db
+def test_a_free_promotional_voucher_spent_is_a_discount_not_a_liability(shop):
+    invoice = invoice_on(shop, date(2025, 6, 2))
+    gift = sales.issue_voucher(amount="10.00", customer=shop.bakery)
+    with on(date(2025, 6, 3)):
+        sales.record_payment(
+            customer=shop.bakery, amount="10.00", method=PaymentMethod.VOUCHER, voucher_code=gift.code, invoices=[invoice]
+        )
+    services.post_pending()
+    entry = JournalEntry.objects.get(source_type="payment")
+    assert {(line.account.number, line.debit, line.credit) for line in entry.lines.select_related("account")} == {
+        ("709700", Decimal("10.00"), Decimal("0.00")),
+        ("411000", Decimal("0.00"), Decimal("10.00")),
+    }
+    assert not JournalLine.objects.filter(account__number="419800").exists()
