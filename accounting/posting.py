@@ -310,7 +310,9 @@ def payment_entry(payment, mapping: Mapping) -> EntryDraft:
     purpose, method = payment.purpose, payment.method
     customers = mapping.account(Role.CUSTOMERS)
     reference = payment.reference or f"RG{payment.pk}"
-    label = (_("%(what)s %(name)s") % {"what": payment.get_purpose_display(), "name": payment.customer.name})[:200]
+    paid = [allocation.invoice.number for allocation in payment.allocations.all()][:3]
+    what = payment.get_purpose_display() + (" " + " ".join(paid) if paid else "")
+    label = (_("%(what)s %(name)s") % {"what": what, "name": payment.customer.name})[:200]
     if method == "voucher":
         draft = EntryDraft("OD", payment.payment_date, reference[:50], payment.payment_date, label, "payment", payment.pk)
         voucher = payment.voucher
