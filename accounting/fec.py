@@ -1,8 +1,9 @@
 """The FEC (Fichier des écritures comptables, LPF A47 A-1, fr-rules §4) of a fiscal year.
 
 One line per entry line, 18 tab-separated columns, a header line, ISO 8859-15, dates AAAAMMJJ,
-amounts with a decimal comma, sorted by journal then entry number (each journal's numbers are one
-continuous series per fiscal year, given in the order entries were validated).
+amounts with a decimal comma (Montantdevise signed: negative on a credit line, FEC-07), sorted by
+journal then entry number (each journal's numbers are one continuous series per fiscal year,
+given in the order entries were validated).
 
 Streamed in constant memory: on PostgreSQL the database formats the rows and sends them through
 ``COPY … TO STDOUT`` in chunks written as they come; elsewhere a server-side iterator formats
@@ -85,7 +86,8 @@ COPY (
            replace(l.debit::text, '.', ','), replace(l.credit::text, '.', ','),
            l.lettering_code, COALESCE(to_char(l.lettering_date, 'YYYYMMDD'), ''),
            to_char(e.posted_at AT TIME ZONE %(tz)s, 'YYYYMMDD'),
-           COALESCE(replace(l.currency_amount::text, '.', ','), ''), l.currency
+           COALESCE(replace((CASE WHEN l.credit > 0 THEN -l.currency_amount ELSE l.currency_amount END)::text, '.', ','), ''),
+           l.currency
       FROM accounting_journalline l
       JOIN accounting_journalentry e ON e.id = l.entry_id
       JOIN accounting_journal j ON j.id = e.journal_id
@@ -172,7 +174,7 @@ def _iterate_rows(fiscal_year, out):
                 letter,
                 _day(letter_day),
                 _day(timezone.localtime(posted_at).date()),
-                _amount(currency_amount),
+                _amount(-currency_amount if currency_amount is not None and credit else currency_amount),
                 currency,
             ]
         )

@@ -291,7 +291,12 @@ def post_pending(*, until: date | None = None) -> PostingReport:
     for draft in drafts:
         try:
             entry = post_entry(draft, late_documents_go_forward=True)
-        except IntegrityError:  # the unique source constraint: another process posted it
+        except IntegrityError as exc:
+            # Another process posted it (the unique source constraint), or closed its period
+            # meanwhile (the trigger): in the latter case the next run books it forward.
+            if not JournalEntry.objects.filter(source_type=draft.source_type, source_id=draft.source_id).exists():
+                report.errors.append(f"{draft.piece_ref}: {exc}")
+                continue
             entry = None
         except (InvalidInput, Conflict) as exc:
             report.errors.append(f"{draft.piece_ref}: {exc}")

@@ -31,6 +31,7 @@ def test_fec_of_a_year_of_documents_passes_every_rule(year, tmp_path):
     rows = [row.split("\t") for row in text.split("\r\n")[1:] if row]
     chf = [row for row in rows if row[17] == "CHF"]
     assert chf and all(row[16] for row in chf)
+    assert all(row[16].startswith("-") == (row[12] != "0,00") for row in chf)  # signed: negative on credit lines
     lettered = [row for row in rows if row[13]]
     assert lettered and all(len(row[14]) == 8 for row in lettered)
     assert {row[0] for row in rows} >= {"VT", "AC", "BQ1", "BQ2", "CA", "OD"}
