@@ -224,51 +224,45 @@ def _pending(model, source_type, **filters):
 
 
 def pending_documents(until: date | None = None):
-    """Every document that should have an entry and has none, with its posting rule, oldest first."""
+    """(documents, posting rule) of every kind of document that should have an entry and has none."""
     from purchasing.models import SupplierInvoice
     from sales.models import CreditNote, Invoice, Payment, Voucher
 
     def upto(name):
         return {f"{name}__lte": until} if until else {}
 
-    sources = [
+    return [
         (
             _pending(Invoice, "invoice", status=Invoice.Status.ISSUED, **upto("invoice_date"))
             .select_related("customer")
             .prefetch_related("lines__product", "deducted_deposits"),
             posting.invoice_entry,
-            "invoice_date",
         ),
         (
             _pending(CreditNote, "credit_note", status=CreditNote.Status.ISSUED, **upto("credit_date"))
             .select_related("customer", "invoice")
             .prefetch_related("lines__product"),
             posting.credit_note_entry,
-            "credit_date",
         ),
         (
             _pending(Payment, "payment", **upto("payment_date"))
             .select_related("customer", "voucher")
             .prefetch_related("allocations__invoice"),
             posting.payment_entry,
-            "payment_date",
         ),
         (
             _pending(
                 Voucher, "voucher", credit_note__isnull=False, credit_note__status="issued", **upto("credit_note__credit_date")
             ).select_related("customer", "credit_note"),
             posting.voucher_entry,
-            None,
         ),
         (
             _pending(SupplierInvoice, "supplier_invoice", status=SupplierInvoice.Status.RECORDED, **upto("invoice_date"))
             .select_related("supplier")
             .prefetch_related("lines__product"),
             posting.supplier_invoice_entry,
-            "invoice_date",
         ),
     ]
-    return sources
 
 
 def post_pending(*, until: date | None = None) -> PostingReport:
@@ -280,7 +274,7 @@ def post_pending(*, until: date | None = None) -> PostingReport:
     report = PostingReport()
     mapping = posting.Mapping.load()
     drafts = []
-    for queryset, rule, _date_field in pending_documents(until):
+    for queryset, rule in pending_documents(until):
         for document in queryset:
             try:
                 drafts.append(rule(document, mapping))

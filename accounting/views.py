@@ -269,7 +269,7 @@ def exports(request):
     return render(
         request,
         "accounting/exports.html",
-        {"fec_form": FecForm(), "period_form": PeriodExportForm(), "pending": services.PostingReport()},
+        {"fec_form": FecForm(), "period_form": PeriodExportForm()},
     )
 
 
@@ -313,9 +313,7 @@ def _csv_response(start, end):
 def period_export(request):
     form = PeriodExportForm(request.GET)
     if not form.is_valid():
-        return render(
-            request, "accounting/exports.html", {"fec_form": FecForm(), "period_form": form, "pending": services.PostingReport()}
-        )
+        return render(request, "accounting/exports.html", {"fec_form": FecForm(), "period_form": form})
     services.post_pending(until=form.cleaned_data["end"])
     start, end, report, fmt = (form.cleaned_data[name] for name in ("start", "end", "report", "fmt"))
     suffix = f"{start:%Y%m%d}-{end:%Y%m%d}"
