@@ -239,5 +239,16 @@ class JournalLine(models.Model):
         ]
         indexes = [models.Index(fields=["account", "auxiliary_number"], name="accounting_line_account_idx")]
 
+    LETTERING_FIELDS = frozenset({"lettering_code", "lettering_date"})
+
     def __str__(self):
         return f"{self.account.number} {self.debit or -self.credit}"
+
+    def save(self, *args, update_fields=None, **kwargs):
+        """A posted line changes only its lettering (``save(update_fields=[…lettering…])``)."""
+        if self.pk and (update_fields is None or not set(update_fields) <= self.LETTERING_FIELDS):
+            raise ValidationError(_("Une ligne d'écriture validée ne change pas, hors lettrage."))
+        super().save(*args, update_fields=update_fields, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Une ligne d'écriture validée ne se supprime pas."))

@@ -71,6 +71,15 @@ def test_posted_entries_never_change_and_always_balance(shop):
         entry.save()
     with pytest.raises(ValidationError):
         entry.delete()
+    line = entry.lines.first()
+    line.debit = Decimal("1.00")
+    with pytest.raises(ValidationError):
+        line.save()
+    with pytest.raises(ValidationError):
+        line.delete()
+    line.refresh_from_db()
+    line.lettering_code = "B"
+    line.save(update_fields=["lettering_code"])  # lettering is the one change allowed
     with pytest.raises(InvalidInput):
         manual(date(2025, 3, 4), lines=[{"account": "512100", "debit": "100.00"}, {"account": "101000", "credit": "99.99"}])
     with pytest.raises(InvalidInput):
