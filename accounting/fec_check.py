@@ -1,0 +1,195 @@
+"""Checks of an FEC file against the published format (fr-rules §4, FEC-02 to FEC-09): file name,
+header, columns, character set, dates, amounts with a decimal comma, balance per entry and in
+total, entries contiguous and numbered without gap in each journal, account numbers, auxiliary
+accounts, lettering and currency pairs.
+
+``check(path)`` returns the problems found (an empty list: the file passes). It reads the file
+line by line, so it checks a file of millions of lines in constant memory. Used by the tests and
+by ``manage.py export_fec``; the DGFiP's "Test Compta Demat" remains the official judge.
+"""
+
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from .fec import ENCODING, HEADER
+
+NAME = re.compile(r"^(?P<siren>\d{9})FEC(?P<closing>\d{8})\.txt$")
+AMOUNT = re.compile(r"^\d+,\d{2}$")
+SIGNED_AMOUNT = re.compile(r"^-?\d+,\d{2}$")
+ACCOUNT = re.compile(r"^\d{3}[0-9A-Za-z]*$")
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+MAX_PROBLEMS = 100
+COLUMN = {name: index for index, name in enumerate(HEADER)}
+REQUIRED = ("JournalCode", "JournalLib", "EcritureNum", "EcritureDate", "CompteNum", "CompteLib", "PieceRef", "PieceDate",
+            "EcritureLib", "Debit", "Credit", "ValidDate")  # fmt: skip
+
+
+@dataclass
+class Report:
+    problems: list[str] = field(default_factory=list)
+    lines: int = 0
+    entries: int = 0
+    total_debit: Decimal = Decimal("0.00")
+    total_credit: Decimal = Decimal("0.00")
+
+    def add(self, message: str):
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(message)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _date(text: str) -> date | None:
+    try:
+        return datetime.strptime(text, "%Y%m%d").date() if len(text) == 8 else None
+    except ValueError:
+        return None
+
+
+def _amount(text: str) -> Decimal:
+    return Decimal(text.replace(",", "."))
+
+
+class _Entries:
+    """Follows entries as lines go by: each one contiguous, balanced, one date and piece, and
+    each journal's numbers in order with no gap."""
+
+    def __init__(self, report: Report):
+        self.report = report
+        self.current = None
+        self.seen = set()
+        self.last_number = {}
+
+    def line(self, number: int, row, debit: Decimal, credit: Decimal):
+        key = (row[COLUMN["JournalCode"]], row[COLUMN["EcritureNum"]])
+        if self.current is None or self.current["key"] != key:
+            self.close()
+            self._open(key, row, number)
+        entry = self.current
+        entry["debit"] += debit
+        entry["credit"] += credit
+        if row[COLUMN["EcritureDate"]] != entry["date"] or row[COLUMN["PieceRef"]] != entry["piece"]:
+            self.report.add(f"ligne {number} : l'écriture {key[0]} {key[1]} change de date ou de pièce en cours de route")
+
+    def _open(self, key, row, number):
+        journal, text = key
+        self.report.entries += 1
+        if key in self.seen:
+            self.report.add(f"ligne {number} : les lignes de l'écriture {journal} {text} ne sont pas contiguës")
+        elif text.isdigit():
+            value, previous = int(text), self.last_number.get(journal)
+            if previous is not None and value != previous + 1:
+                self.report.add(f"ligne {number} : journal {journal}, écriture {value} après {previous} (trou ou désordre)")
+            self.last_number[journal] = value
+        else:
+            self.report.add(f"ligne {number} : EcritureNum « {text} » n'est pas un numéro")
+        self.seen.add(key)
+        self.current = {"key": key, "debit": Decimal(0), "credit": Decimal(0), "date": row[COLUMN["EcritureDate"]],
+                        "piece": row[COLUMN["PieceRef"]], "line": number}  # fmt: skip
+
+    def close(self):
+        entry = self.current
+        if entry is not None and entry["debit"] != entry["credit"]:
+            journal, text = entry["key"]
+            self.report.add(
+                f"ligne {entry['line']} : l'écriture {journal} {text} n'est pas équilibrée "
+                f"(débit {entry['debit']}, crédit {entry['credit']})"
+            )
+        self.current = None
+
+
+def check_name(path: str, report: Report, *, siren: str | None, closing: date | None):
+    match = NAME.match(os.path.basename(path))
+    if not match:
+        report.add(f"nom de fichier « {os.path.basename(path)} » : attendu SIRENFECAAAAMMJJ.txt")
+        return
+    if siren and match["siren"] != siren:
+        report.add(f"nom de fichier : SIREN {match['siren']}, attendu {siren}")
+    if _date(match["closing"]) is None:
+        report.add(f"nom de fichier : date de clôture {match['closing']} invalide")
+    elif closing and _date(match["closing"]) != closing:
+        report.add(f"nom de fichier : clôture {match['closing']}, attendu {closing:%Y%m%d}")
+
+
+def check(path: str, *, siren: str | None = None, start: date | None = None, closing: date | None = None) -> Report:
+    """Every problem of the FEC at ``path`` (see the module doc). ``start``/``closing`` bound the
+    entry dates when given (the fiscal year)."""
+    report = Report()
+    check_name(path, report, siren=siren, closing=closing)
+    entries = _Entries(report)
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                text = raw.decode(ENCODING)
+            except UnicodeDecodeError:
+                report.add(f"ligne {number} : caractères hors ISO 8859-15")
+                continue
+            text = text.rstrip("\r\n")
+            if re.search(r"[\x00-\x08\x0b-\x1f\x7f]", text):
+                report.add(f"ligne {number} : caractère de contrôle dans les données")
+            row = text.split("\t")
+            if number == 1:
+                if row != HEADER:
+                    report.add(
+                        "ligne 1 : l'en-tête n'est pas celui des 18 champs du format, dans l'ordre, séparés par tabulation"
+                    )
+                continue
+            if len(row) != len(HEADER):
+                report.add(f"ligne {number} : {len(row)} colonnes au lieu de {len(HEADER)}")
+                continue
+            report.lines += 1
+            _check_row(number, row, report, entries, start, closing)
+    entries.close()
+    if report.lines == 0:
+        report.add("aucune écriture")
+    if report.total_debit != report.total_credit:
+        report.add(f"total des débits {report.total_debit} ≠ total des crédits {report.total_credit}")
+    return report
+
+
+def _check_row(number, row, report, entries, start, closing):
+    get = row.__getitem__
+    for name in REQUIRED:
+        if not get(COLUMN[name]).strip():
+            report.add(f"ligne {number} : {name} est vide")
+    for name in ("EcritureDate", "PieceDate", "ValidDate"):
+        if get(COLUMN[name]) and _date(get(COLUMN[name])) is None:
+            report.add(f"ligne {number} : {name} « {get(COLUMN[name])} » n'est pas une date AAAAMMJJ")
+    day = _date(get(COLUMN["EcritureDate"]))
+    if day and ((start and day < start) or (closing and day > closing)):
+        report.add(f"ligne {number} : EcritureDate {day:%Y%m%d} hors de l'exercice")
+    debit_text, credit_text = get(COLUMN["Debit"]), get(COLUMN["Credit"])
+    if not (AMOUNT.match(debit_text) and AMOUNT.match(credit_text)):
+        report.add(f"ligne {number} : montants « {debit_text} » / « {credit_text} » : virgule décimale, deux décimales, positifs")
+        return
+    debit, credit = _amount(debit_text), _amount(credit_text)
+    if debit and credit:
+        report.add(f"ligne {number} : débit et crédit remplis tous les deux")
+    report.total_debit += debit
+    report.total_credit += credit
+    if not ACCOUNT.match(get(COLUMN["CompteNum"])):
+        report.add(f"ligne {number} : CompteNum « {get(COLUMN['CompteNum'])} » ne commence pas par 3 chiffres")
+    _pairs(number, row, report)
+    entries.line(number, row, debit, credit)
+
+
+def _pairs(number, row, report):
+    get = row.__getitem__
+    if bool(get(COLUMN["CompAuxNum"])) != bool(get(COLUMN["CompAuxLib"])):
+        report.add(f"ligne {number} : CompAuxNum et CompAuxLib vont ensemble")
+    if bool(get(COLUMN["EcritureLet"])) != bool(get(COLUMN["DateLet"])):
+        report.add(f"ligne {number} : EcritureLet et DateLet vont ensemble")
+    if get(COLUMN["DateLet"]) and _date(get(COLUMN["DateLet"])) is None:
+        report.add(f"ligne {number} : DateLet « {get(COLUMN['DateLet'])} » n'est pas une date AAAAMMJJ")
+    amount, currency = get(COLUMN["Montantdevise"]), get(COLUMN["Idevise"])
+    if bool(amount) != bool(currency):
+        report.add(f"ligne {number} : Montantdevise et Idevise vont ensemble")
+    if amount and not SIGNED_AMOUNT.match(amount):
+        report.add(f"ligne {number} : Montantdevise « {amount} » mal formé")
+    if currency and not CURRENCY.match(currency):
+        report.add(f"ligne {number} : Idevise « {currency} » n'est pas un code ISO 4217")

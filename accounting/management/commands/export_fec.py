@@ -1,0 +1,41 @@
+"""manage.py export_fec --year 2025 --output /tmp: book what is pending, write the FEC of the
+fiscal year closing in that year, and check it against the format's rules."""
+
+import os
+
+from django.core.management.base import BaseCommand, CommandError
+
+from accounting import fec, fec_check, services
+from accounting.models import FiscalYear
+from lmb.services import get_company
+
+
+class Command(BaseCommand):
+    help = "Exporte le FEC de l'exercice clos dans l'année donnée, et le contrôle."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--year", type=int, required=True, help="année de clôture de l'exercice")
+        parser.add_argument("--output", required=True, help="dossier où écrire SIRENFECAAAAMMJJ.txt")
+
+    def handle(self, *args, year, output, **options):
+        if not os.path.isdir(output):
+            raise CommandError(f"--output : le dossier {output} n'existe pas.")
+        company = get_company()
+        if company is None or not company.siren:
+            raise CommandError("Renseignez d'abord le SIREN de l'entreprise.")
+        report = services.post_pending()
+        self.stdout.write(f"Écritures en attente : {report}")
+        for error in report.errors:
+            self.stderr.write(f"  non comptabilisé : {error}")
+        try:
+            fiscal_year = fec.fiscal_year_of(year)
+        except FiscalYear.DoesNotExist as exc:
+            raise CommandError(str(exc)) from exc
+        path = fec.export(fiscal_year, output, siren=company.siren)
+        checked = fec_check.check(path, siren=company.siren, start=fiscal_year.start, closing=fiscal_year.end)
+        self.stdout.write(f"{path} : {checked.lines} lignes, {checked.entries} écritures")
+        if not checked.ok:
+            for problem in checked.problems:
+                self.stderr.write(f"  {problem}")
+            raise CommandError(f"Le FEC ne passe pas les contrôles ({len(checked.problems)} problème(s)).")
+        self.stdout.write(self.style.SUCCESS("Contrôles du format : OK"))

@@ -1,0 +1,99 @@
+"""The FEC of a year of documents passes every rule of the format; the checker catches files that
+break them; the command writes the file under its legal name."""
+
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from accounting import fec, fec_check, services
+from accounting.models import JournalLine
+
+SIREN = "902114305"
+
+
+@pytest.mark.django_db
+def test_fec_of_a_year_of_documents_passes_every_rule(year, tmp_path):
+    out = tmp_path / "command"
+    out.mkdir()
+    call_command("export_fec", year=2025, output=str(out))
+    path = out / f"{SIREN}FEC20251231.txt"
+    report = fec_check.check(str(path), siren=SIREN, start=date(2025, 1, 1), closing=date(2025, 12, 31))
+    assert report.problems == []
+    lines_2025 = JournalLine.objects.filter(entry__fiscal_year__start=date(2025, 1, 1)).count()
+    assert report.lines == lines_2025 > 40
+    raw = path.read_bytes()
+    text = raw.decode("iso-8859-15")
+    assert text.startswith("JournalCode\tJournalLib\tEcritureNum\tEcritureDate\tCompteNum\t")
+    assert "Bäckerei Müller".encode("iso-8859-15") in raw  # ISO 8859-15, not UTF-8
+    rows = [row.split("\t") for row in text.split("\r\n")[1:] if row]
+    chf = [row for row in rows if row[17] == "CHF"]
+    assert chf and all(row[16] for row in chf)
+    assert all(row[16].startswith("-") == (row[12] != "0,00") for row in chf)  # signed: negative on credit lines
+    lettered = [row for row in rows if row[13]]
+    assert lettered and all(len(row[14]) == 8 for row in lettered)
+    assert {row[0] for row in rows} >= {"VT", "AC", "BQ1", "BQ2", "CA", "OD"}
+    # The generic writer (any database) gives the same bytes as PostgreSQL's COPY.
+    other = tmp_path / "iterator"
+    other.mkdir()
+    same = fec.export(fec.fiscal_year_of(2025), str(other), siren=SIREN, stream="iterator")
+    assert Path(same).read_bytes() == raw
+    # The 2026 file holds the final invoice that deducts the December deposit.
+    call_command("export_fec", year=2026, output=str(out))
+    assert fec_check.check(str(out / f"{SIREN}FEC20261231.txt"), siren=SIREN).problems == []
+
+
+def _broken(directory, source, transform, name=None):
+    directory.mkdir()
+    target = directory / (name or os.path.basename(source))
+    lines = Path(source).read_bytes().decode("iso-8859-15").split("\r\n")
+    target.write_bytes("\r\n".join(transform(lines)).encode("iso-8859-15"))
+    return str(target)
+
+
+def _swap(line, index, value):
+    cells = line.split("\t")
+    cells[index] = value
+    return "\t".join(cells)
+
+
+@pytest.mark.django_db
+def test_the_checker_catches_what_breaks_the_format(shop, tmp_path):
+    services.post_manual_entry(
+        journal="OD",
+        day=date(2025, 3, 3),
+        piece_ref="OD-1",
+        label="Apport",
+        lines=[{"account": "512100", "debit": "100.00"}, {"account": "101000", "credit": "100.00"}],
+    )
+    services.post_manual_entry(
+        journal="OD",
+        day=date(2025, 3, 4),
+        piece_ref="OD-2",
+        label="Frais",
+        lines=[{"account": "627800", "debit": "4.20"}, {"account": "512100", "credit": "4.20"}],
+    )
+    good = fec.export(fec.fiscal_year_of(2025), str(tmp_path), siren=SIREN)
+    assert fec_check.check(good, siren=SIREN).problems == []
+    cases = {
+        "nom de fichier": lambda lines: lines,
+        "en-tête": lambda lines: [lines[0].replace("Debit", "Débit")] + lines[1:],
+        "colonnes": lambda lines: [lines[0], lines[1] + "\tx"] + lines[2:],
+        "virgule décimale": lambda lines: [lines[0], _swap(lines[1], 11, "100.00")] + lines[2:],
+        "pas équilibrée": lambda lines: [lines[0], _swap(lines[1], 11, "99,00")] + lines[2:],
+        "trou ou désordre": lambda lines: lines[:3] + [_swap(line, 2, "3") for line in lines[3:5]] + lines[5:],
+        "contiguës": lambda lines: [lines[0], lines[1], lines[3], lines[2], lines[4]] + lines[5:],
+        "AAAAMMJJ": lambda lines: [lines[0], _swap(lines[1], 3, "2025-03-03")] + lines[2:],
+        "CompAuxNum et CompAuxLib": lambda lines: [lines[0], _swap(lines[1], 6, "C001")] + lines[2:],
+        "EcritureLet et DateLet": lambda lines: [lines[0], _swap(lines[1], 13, "A")] + lines[2:],
+        "Montantdevise et Idevise": lambda lines: [lines[0], _swap(lines[1], 17, "CHF")] + lines[2:],
+        "3 chiffres": lambda lines: [lines[0], _swap(lines[1], 4, "CAISSE")] + lines[2:],
+        "hors de l'exercice": lambda lines: [lines[0], _swap(_swap(lines[1], 3, "20240303"), 3, "20240303")] + lines[2:],
+    }
+    for index, (expected, transform) in enumerate(cases.items()):
+        name = "FEC.txt" if expected == "nom de fichier" else None
+        path = _broken(tmp_path / f"case{index}", good, transform, name)
+        problems = fec_check.check(path, siren=SIREN, start=date(2025, 1, 1), closing=date(2025, 12, 31)).problems
+        assert any(expected in problem for problem in problems), (expected, problems)

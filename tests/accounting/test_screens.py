@@ -1,0 +1,131 @@
+"""The accountant's screens: lists with pinned query counts, exports (FEC button, spreadsheets,
+CSV), period close from the screen, manual lettering; other roles are kept out."""
+
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from accounting import services
+from accounting.models import JournalLine, Period
+from lmb import roles
+from sales import services as sales
+from sales.models import PaymentMethod
+from tests.accounting.conftest import on
+from tests.helpers import get_counting_queries
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def books(shop):
+    for day in (date(2025, 3, 3), date(2025, 3, 10), date(2025, 4, 2)):
+        with on(day):
+            invoice = sales.issue_invoice(
+                sales.create_direct_invoice(customer=shop.bakery, channel=shop.b2b, lines=[{"product": shop.fitting}]),
+                issue_date=day,
+            )
+            sales.record_payment(
+                customer=shop.bakery, amount=invoice.total_incl_tax, method=PaymentMethod.CARD, invoices=[invoice]
+            )
+    with on(date(2025, 4, 5)):  # money on account: left for manual lettering
+        sales.record_payment(customer=shop.bakery, amount="50.00", method=PaymentMethod.CHEQUE)
+    services.post_pending()
+    return shop
+
+
+# url → the most queries it may take (session, user, permissions, company, menu, count, rows)
+SCREENS = {
+    "/accounting/entries/": 9,
+    "/accounting/entries/?account=411&lettered=false&sort=account": 9,
+    "/accounting/accounts/": 7,
+    "/accounting/mapping/": 8,
+    "/accounting/lettering/": 9,
+    "/accounting/fiscal-years/": 7,
+    "/accounting/": 7,
+}
+
+
+def _more_books(shop, count):
+    for index in range(count):
+        day = date(2025, 5, 1 + index % 28)
+        with on(day):
+            invoice = sales.issue_invoice(
+                sales.create_direct_invoice(customer=shop.bakery, channel=shop.b2b, lines=[{"product": shop.fitting}]),
+                issue_date=day,
+            )
+            sales.record_payment(customer=shop.bakery, amount="1.00", method=PaymentMethod.CARD, invoices=[invoice])
+    services.post_pending()
+
+
+def test_lists_answer_with_a_fixed_number_of_queries(role_client, books):
+    client = role_client(roles.ACCOUNTANT)
+    few = {url: get_counting_queries(client, url)[1] for url in SCREENS}
+    _more_books(books, 20)
+    many = {url: get_counting_queries(client, url)[1] for url in SCREENS}
+    assert few == many
+    assert {url: (n, SCREENS[url]) for url, n in many.items() if n > SCREENS[url]} == {}
+    page = client.get(reverse("accounting:entry_list"), {"sort": "date"}).content.decode()
+    assert "Boulangerie Le Goff" in page and "VT000001" in page
+    assert "707500" in client.get(reverse("accounting:mapping_list")).content.decode()
+    filtered = client.get(reverse("accounting:entry_list"), {"account": "411", "lettered": "false"})
+    assert filtered.context["paginator"].count == 1 + 40  # the cheque on account; 20 invoices part-paid and their payments
+    sheet = client.get(reverse("accounting:entry_list"), {"export": "xlsx", "account": "411"})
+    rows = list(load_workbook(io.BytesIO(b"".join(sheet.streaming_content))).active.values)
+    assert len(rows) == 1 + 7 + 40
+
+
+def test_exports_page_fec_button_spreadsheets_and_csv(role_client, books):
+    client = role_client(roles.ACCOUNTANT)
+    assert client.get(reverse("accounting:exports")).status_code == 200
+    year = Period.objects.get(start=date(2025, 3, 1)).fiscal_year
+    fec = client.get(reverse("accounting:fec_download"), {"fiscal_year": year.pk})
+    assert fec.status_code == 200 and 'filename="902114305FEC20251231.txt"' in fec["Content-Disposition"]
+    text = b"".join(fec.streaming_content).decode("iso-8859-15")
+    assert text.count("\r\n") == 1 + JournalLine.objects.count()
+    period = {"start": "2025-01-01", "end": "2025-12-31"}
+    balance = client.get(reverse("accounting:period_export"), {**period, "report": "trial_balance", "fmt": "xlsx"})
+    rows = list(load_workbook(io.BytesIO(b"".join(balance.streaming_content))).active.values)
+    by_account = {row[0]: row for row in rows[1:]}
+    assert sum(Decimal(str(row[2])) for row in rows[1:]) == sum(Decimal(str(row[3])) for row in rows[1:])
+    assert Decimal(str(by_account["411000"][5])) == Decimal("50.00")  # a credit balance: the cheque on account
+    ledger = client.get(reverse("accounting:period_export"), {**period, "report": "ledger", "fmt": "ods"})
+    assert ledger.status_code == 200 and ledger["Content-Type"] == "application/vnd.oasis.opendocument.spreadsheet"
+    csv = b"".join(client.get(reverse("accounting:period_export"), {**period, "report": "csv"}).streaming_content)
+    lines = csv.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Journal;NumEcriture;DateEcriture;Compte") and len(lines) == 1 + JournalLine.objects.count()
+    assert ";03/03/2025;411000;" in csv.decode()
+    bad = client.get(reverse("accounting:period_export"), {"start": "2025-12-31", "end": "2025-01-01", "report": "ledger"})
+    assert bad.status_code == 200 and "La fin précède le début." in bad.content.decode()
+
+
+def test_close_from_the_screen_and_letter_by_hand(role_client, books):
+    client = role_client(roles.ACCOUNTANT)
+    january = Period.objects.get(start=date(2025, 1, 1))
+    client.post(reverse("accounting:period_action", args=[january.pk, "close"]))
+    january.refresh_from_db()
+    assert january.is_closed
+    march = Period.objects.get(start=date(2025, 3, 1))
+    client.post(reverse("accounting:period_action", args=[march.pk, "close"]))  # February is still open: refused
+    march.refresh_from_db()
+    assert not march.is_closed
+    open_lines = JournalLine.objects.filter(account__number="411000", lettering_code="")
+    assert open_lines.count() == 1
+    page = client.get(reverse("accounting:lettering"))
+    assert page.status_code == 200 and "50,00" in page.content.decode()
+    # Unletter an automatic match, then letter it again by hand.
+    code = JournalLine.objects.filter(account__number="411000").exclude(lettering_code="").first().lettering_code
+    client.post(reverse("accounting:lettering"), {"unletter": code})
+    freed = list(JournalLine.objects.filter(account__number="411000", lettering_code="").exclude(credit=Decimal("50.00")))
+    assert len(freed) == 2
+    client.post(reverse("accounting:lettering"), {"line": [line.pk for line in freed]})
+    assert JournalLine.objects.filter(pk__in=[line.pk for line in freed], lettering_code="").count() == 0
+
+
+def test_the_warehouse_role_is_kept_out(role_client, books):
+    client = role_client(roles.WAREHOUSE)
+    assert client.get(reverse("accounting:exports")).status_code == 403
+    assert client.get(reverse("accounting:entry_list")).status_code == 403
