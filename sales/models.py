@@ -604,6 +604,8 @@ class DocumentEvent(models.Model):
         "created": _("Créé"),
         "updated": _("Conditions modifiées"),
         "sent": _("Envoyé"),
+        "emailed": _("Envoyé par e-mail"),
+        "email_failed": _("Échec de l'envoi par e-mail"),
         "accepted": _("Accepté"),
         "refused": _("Refusé"),
         "expired": _("Expiré"),
@@ -691,7 +693,6 @@ class EmailTemplate(models.Model):
         INVOICE = "invoice", _("Facture")
         DEPOSIT_INVOICE = "deposit_invoice", _("Facture d'acompte")
         CREDIT_NOTE = "credit_note", _("Avoir")
-        SUPPLIER_ORDER = "supplier_order", _("Commande fournisseur")
 
     document_type = models.CharField(_("type de document"), max_length=20, choices=DocumentType.choices, unique=True)
     subject = models.CharField(_("objet"), max_length=200)

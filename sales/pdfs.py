@@ -43,7 +43,7 @@ class RenderedPdf:
 # --- What a page shows ----------------------------------------------------------------------------
 
 
-def _title(document) -> str:
+def title_of(document) -> str:
     if isinstance(document, Invoice):
         return _("Facture d'acompte") if document.kind == Invoice.Kind.DEPOSIT else _("Facture")
     if isinstance(document, CreditNote):
@@ -111,6 +111,17 @@ def _lines(document, lines):
     return rows
 
 
+def _line_groups(rows):
+    """A line and the eco-participation lines under it stay together on one page."""
+    groups = []
+    for row in rows:
+        if row["is_eco"] and groups:
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    return groups
+
+
 def _deducted_deposits(invoice):
     return list(invoice.deducted_deposits.order_by("invoice_date", "pk")) if invoice.pk else []
 
@@ -129,13 +140,14 @@ def _context(document, lines) -> dict:
         "vat_groups": [_vat_group(group) for group in document.vat_breakdown],
         "has_line_discount": any(line.discount_percent for line in lines),
         "orders": _orders(document),
-        "title": _title(document),
+        "title": title_of(document),
         "document_date": document_date(document),
-        "lines": _lines(document, lines),
+        "line_groups": _line_groups(_lines(document, lines)),
         "operation_nature": _operation_nature(lines),
         "show_delivery_address": bool(delivery) and _address_key(delivery) != _address_key(billing),
         "is_invoice": isinstance(document, Invoice),
         "is_credit_note": isinstance(document, CreditNote),
+        "is_quote": isinstance(document, Quote),
         "is_deposit": isinstance(document, Invoice) and document.kind == Invoice.Kind.DEPOSIT,
         "foreign_currency": document.currency != "EUR",
         "created_iso": _timestamp(document).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -222,7 +234,10 @@ def delivery_note_html(note: DeliveryNote) -> str:
         "logo_url": company.logo.path if company and company.logo else "",
         "note": note,
         "order": order,
-        "title": _title(note),
+        "number": note.number,
+        "delivery_address": _with_country_name(note.delivery_address or order.delivery_address),
+        "billing_address": _with_country_name(order.billing_address),
+        "title": title_of(note),
         "document_date": document_date(note),
         "rows": rows,
         "has_backorder": any(row["backorder"] for row in rows),
@@ -248,8 +263,8 @@ def _embed_facturx(pdf: bytes, xml: bytes, document, company) -> bytes:
     metadata = {
         "author": company.name,
         "keywords": "Factur-X",
-        "title": f"{_title(document)} {document.number}",
-        "subject": f"{_title(document)} {document.number} — {document.customer_name}",
+        "title": f"{title_of(document)} {document.number}",
+        "subject": f"{title_of(document)} {document.number} — {document.customer_name}",
     }
     with _facturx_clock:
         saved = facturx_module._get_metadata_timestamp, facturx_module._get_pdf_timestamp

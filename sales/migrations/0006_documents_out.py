@@ -3,6 +3,7 @@
 from django.db import migrations, models
 
 from lmb.migration_operations import immutable_rows
+from lmb.roles import ACCOUNTANT, ADMINISTRATOR, CUSTOMER_SERVICE, SALES, grant
 
 DEFAULT_TEXTS = {
     "quote": (
@@ -29,11 +30,12 @@ DEFAULT_TEXTS = {
         "Avoir {number} — {company}",
         "Bonjour,\n\nVeuillez trouver ci-joint notre avoir {number} d'un montant de {total}.\n\nCordialement,\n{company}",
     ),
-    "supplier_order": (
-        "Commande {number} — {company}",
-        "Bonjour,\n\nVeuillez trouver ci-jointe notre commande {number}. Merci de nous en confirmer la bonne réception et le délai de livraison.\n\nCordialement,\n{company}",
-    ),
 }
+
+
+def grant_roles(apps, schema_editor):
+    readers = ["sales.view_emailtemplate", "sales.view_issuedpdf"]
+    grant(apps, {ADMINISTRATOR: ["sales.*"], SALES: readers, ACCOUNTANT: readers, CUSTOMER_SERVICE: readers})
 
 
 def default_email_templates(apps, schema_editor):
@@ -62,7 +64,6 @@ class Migration(migrations.Migration):
                             ("invoice", "Facture"),
                             ("deposit_invoice", "Facture d'acompte"),
                             ("credit_note", "Avoir"),
-                            ("supplier_order", "Commande fournisseur"),
                         ],
                         max_length=20,
                         unique=True,
@@ -107,4 +108,5 @@ class Migration(migrations.Migration):
         ),
         immutable_rows("sales_issuedpdf", "Le PDF des documents émis ne se modifie pas et ne se supprime pas"),
         migrations.RunPython(default_email_templates, migrations.RunPython.noop),
+        migrations.RunPython(grant_roles, migrations.RunPython.noop),
     ]
