@@ -196,3 +196,20 @@ def test_archive_zip_and_batch_print_are_jobs_started_from_the_invoice_list(
 
     refused = sales_client.post(reverse("sales:invoice_batch_print"), {"ids": []})
     assert refused.status_code == 302 and Job.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_api_gives_the_stored_pdf_and_queues_the_e_mail(shop, invoice, api_client, settings, django_capture_on_commit_callbacks):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    client = api_client(roles.SALES)
+    response = client.get(f"/api/v1/invoices/{invoice.pk}/pdf/")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content == bytes(pdfs.stored_pdf(invoice).content)
+    refused = client.post(f"/api/v1/invoices/{invoice.pk}/email/", {"recipient": "pas-une-adresse"}, format="json")
+    assert refused.status_code == 400 and "recipient" in refused.json()
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = client.post(f"/api/v1/invoices/{invoice.pk}/email/", {}, format="json")
+    assert queued.status_code == 202 and queued.json() == {"recipient": "compta@legoff.example", "status": "queued"}
+    assert [message.to for message in mail.outbox] == [["compta@legoff.example"]]
+    draft = services.create_quote(customer=shop.bakery, channel=shop.b2b, lines=_all_goods(shop))
+    assert client.post(f"/api/v1/quotes/{draft.pk}/email/", {}, format="json").status_code == 409
