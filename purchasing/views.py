@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -23,7 +24,7 @@ from lmb.lists import ListView
 from lmb.spreadsheets import Column
 from stock.models import Warehouse
 
-from . import queries, services
+from . import pdfs, queries, services
 from .forms import (
     InvoiceLineForm,
     OrderLineForm,
@@ -109,6 +110,16 @@ def _order_context(order, line_form=None):
 def order_detail(request, pk):
     order = get_object_or_404(queries.orders(), pk=pk)
     return render(request, "purchasing/order_detail.html", _order_context(order))
+
+
+@permission_required("purchasing.view_supplierorder", raise_exception=True)
+def order_pdf(request, pk):
+    order = get_object_or_404(SupplierOrder, pk=pk)
+    filename, content = pdfs.supplier_order_pdf(order)
+    response = HttpResponse(content, content_type="application/pdf")
+    disposition = "attachment" if request.GET.get("download") == "1" else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    return response
 
 
 @require_POST

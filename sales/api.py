@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from lmb.api import ServiceViewSet, idempotent
 
 from . import queries, services
+from .api_output import DocumentOutputMixin
 from .models import (
     Allocation,
     Channel,
@@ -124,7 +125,7 @@ class DraftDocumentViewSet(ServiceViewSet):
 
 
 @extend_schema_view(create=extend_schema(request=NewQuoteSerializer, responses={201: QuoteSerializer}))
-class QuoteViewSet(DraftDocumentViewSet):
+class QuoteViewSet(DocumentOutputMixin, DraftDocumentViewSet):
     queryset = QUOTES
     serializer_class = QuoteSerializer
     filterset_fields = {
@@ -172,7 +173,7 @@ class QuoteViewSet(DraftDocumentViewSet):
 
 
 @extend_schema_view(create=extend_schema(request=NewOrderSerializer, responses={201: OrderSerializer}))
-class OrderViewSet(DraftDocumentViewSet):
+class OrderViewSet(DocumentOutputMixin, DraftDocumentViewSet):
     queryset = ORDERS
     serializer_class = OrderSerializer
     filterset_fields = {
@@ -307,7 +308,7 @@ class DeliveryNoteFilter(filters.FilterSet):
         }
 
 
-class DeliveryNoteViewSet(viewsets.ReadOnlyModelViewSet):
+class DeliveryNoteViewSet(DocumentOutputMixin, viewsets.ReadOnlyModelViewSet):
     queryset = DELIVERY_NOTES
     serializer_class = DeliveryNoteSerializer
     filterset_class = DeliveryNoteFilter
@@ -372,7 +373,7 @@ class InvoiceFilter(filters.FilterSet):
 
 
 @extend_schema_view(create=extend_schema(request=NewInvoiceSerializer, responses={201: InvoiceSerializer}))
-class InvoiceViewSet(DraftDocumentViewSet):
+class InvoiceViewSet(DocumentOutputMixin, DraftDocumentViewSet):
     queryset = INVOICES
     serializer_class = InvoiceSerializer
     filterset_class = InvoiceFilter
@@ -449,7 +450,7 @@ class InvoiceViewSet(DraftDocumentViewSet):
         return self.respond(invoice)
 
 
-class CreditNoteViewSet(mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
+class CreditNoteViewSet(DocumentOutputMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
     """Credit notes are made from their invoice (``/invoices/{id}/credit/``); a draft is issued or deleted."""
 
     queryset = CREDIT_NOTES

@@ -604,6 +604,8 @@ class DocumentEvent(models.Model):
         "created": _("Créé"),
         "updated": _("Conditions modifiées"),
         "sent": _("Envoyé"),
+        "emailed": _("Envoyé par e-mail"),
+        "email_failed": _("Échec de l'envoi par e-mail"),
         "accepted": _("Accepté"),
         "refused": _("Refusé"),
         "expired": _("Expiré"),
@@ -638,3 +640,69 @@ class DocumentEvent(models.Model):
     @property
     def label(self):
         return self.LABELS.get(self.action, self.action)
+
+
+# --- Documents out: stored PDFs, e-mail texts ---------------------------------------------------
+
+
+class IssuedPdf(models.Model):
+    """The PDF (Factur-X for invoices and credit notes) of an issued document, made once and kept:
+    downloading, e-mailing or archiving it always gives these bytes, whose SHA-256 is stored
+    (NUM-04: integrity from issue to the end of the retention period). Insert-only: the model
+    refuses changes and, on PostgreSQL, a trigger refuses UPDATE and DELETE. The issued document's
+    own row is never touched."""
+
+    class DocumentType(models.TextChoices):
+        INVOICE = "invoice", _("Facture")
+        CREDIT_NOTE = "credit_note", _("Avoir")
+
+    document_type = models.CharField(_("type de document"), max_length=20, choices=DocumentType.choices)
+    document_id = models.BigIntegerField(_("document"))
+    number = models.CharField(_("numéro"), max_length=30)
+    filename = models.CharField(_("fichier"), max_length=100)
+    content = models.BinaryField(_("contenu"))
+    sha256 = models.CharField(_("empreinte SHA-256"), max_length=64)
+    size = models.PositiveIntegerField(_("taille (octets)"))
+    created_at = models.DateTimeField(_("produit le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("PDF émis")
+        verbose_name_plural = _("PDF émis")
+        constraints = [models.UniqueConstraint(fields=["document_type", "document_id"], name="sales_issued_pdf_unique_document")]
+
+    def __str__(self):
+        return self.filename
+
+    def save(self, *args, **kwargs):
+        if self.pk:
+            raise ValidationError(_("Le PDF d'un document émis ne se modifie pas."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Le PDF d'un document émis ne se supprime pas."))
+
+
+class EmailTemplate(models.Model):
+    """The text of the e-mail that carries a document, per document type, written by the company.
+    ``{number}``, ``{customer}``, ``{total}``, ``{due_date}`` and ``{company}`` are replaced."""
+
+    class DocumentType(models.TextChoices):
+        QUOTE = "quote", _("Devis")
+        ORDER = "order", _("Confirmation de commande")
+        DELIVERY_NOTE = "delivery_note", _("Bon de livraison")
+        INVOICE = "invoice", _("Facture")
+        DEPOSIT_INVOICE = "deposit_invoice", _("Facture d'acompte")
+        CREDIT_NOTE = "credit_note", _("Avoir")
+
+    document_type = models.CharField(_("type de document"), max_length=20, choices=DocumentType.choices, unique=True)
+    subject = models.CharField(_("objet"), max_length=200)
+    body = models.TextField(_("texte"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("modèle d'e-mail")
+        verbose_name_plural = _("modèles d'e-mail")
+        ordering = ["document_type"]
+
+    def __str__(self):
+        return self.get_document_type_display()

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .views import output
 
 app_name = "sales"
 
@@ -19,7 +20,27 @@ def document_urls(segment: str, kind: str, list_view):
     ]
 
 
+def output_urls(segment: str, kind: str):
+    """The document's PDF and its e-mail; listed before the transitions' ``<slug:action>``."""
+    kwargs = {"kind": kind}
+    return [
+        path(f"{segment}/<int:pk>/pdf/", output.document_pdf, kwargs, name=f"{kind}_pdf"),
+        path(f"{segment}/<int:pk>/email/", output.document_email, kwargs, name=f"{kind}_email"),
+        path(f"{segment}/print/", output.batch_print, kwargs, name=f"{kind}_batch_print"),
+    ]
+
+
 urlpatterns = [
+    *output_urls("quotes", "quote"),
+    *output_urls("orders", "order"),
+    *output_urls("invoices", "invoice"),
+    *output_urls("credit-notes", "credit_note"),
+    path("invoices/archive/", output.archive_start, name="invoice_archive"),
+    path("email-templates/", output.email_templates, name="email_templates"),
+    path("email-templates/<slug:document_type>/", output.email_template_edit, name="email_template_edit"),
+    path("deliveries/<int:pk>/pdf/", output.delivery_pdf, name="delivery_pdf"),
+    path("deliveries/<int:pk>/email/", output.delivery_email, name="delivery_email"),
+    path("deliveries/print/", output.batch_print, {"kind": "delivery_note"}, name="delivery_note_batch_print"),
     *document_urls("quotes", "quote", views.QuoteListView),
     *document_urls("orders", "order", views.OrderListView),
     *document_urls("invoices", "invoice", views.InvoiceListView),

@@ -35,7 +35,7 @@ class DocumentKind:
     @property
     def url_names(self):
         """The names of its pages' URLs, for the templates shared by every kind."""
-        return {page: f"sales:{self.slug}_{page}" for page in ("line_add", "line_change", "terms", "action")}
+        return {page: f"sales:{self.slug}_{page}" for page in ("line_add", "line_change", "terms", "action", "pdf", "email")}
 
     @property
     def permission_prefix(self):
