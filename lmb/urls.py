@@ -37,6 +37,7 @@ urlpatterns = [
     path("stock/", include("stock.urls")),
     path("purchasing/", include("purchasing.urls")),
     path("sales/", include("sales.urls")),
+    path("connectors/prestashop/", include("connectors.prestashop.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),

@@ -6,3 +6,16 @@ class PrestashopConfig(AppConfig):
     name = "connectors.prestashop"
     label = "prestashop"
     verbose_name = _("Connecteur PrestaShop")
+
+    def ready(self):
+        """Listen to what sales and stock announce: each fact owed to a shop becomes a push in
+        the outbox (after the business transaction has committed) and a task sends it."""
+        from lmb import events
+
+        from . import services
+
+        events.subscribe(events.DELIVERY_NOTE_SHIPPED, services.on_delivery_note_shipped)
+        events.subscribe(events.INVOICE_ISSUED, services.on_invoice_issued)
+        events.subscribe(events.CREDIT_NOTE_ISSUED, services.on_credit_note_issued)
+        events.subscribe(events.ORDER_CANCELLED, services.on_order_cancelled)
+        events.subscribe(events.STOCK_MOVED, services.on_stock_moved)
