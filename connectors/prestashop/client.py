@@ -35,6 +35,7 @@ class WebserviceError(Exception):
     """The shop answered with an error, or could not be reached after the retries."""
 
     def __init__(self, message: str, *, status: int | None = None, errors: list[ShopError] | None = None, url: str = ""):
+        self.summary = message
         self.status = status
         self.errors = errors or []
         self.url = url
@@ -195,7 +196,9 @@ class WebserviceClient:
             logger.warning("PrestaShop attempt %s/%s failed: %s", attempt, self.attempts, failure)
             if attempt < self.attempts and self.backoff:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
-        raise Unreachable(f"{failure} — après {self.attempts} tentatives", status=failure.status, errors=failure.errors, url=url)
+        raise Unreachable(
+            f"{failure.summary} — après {self.attempts} tentatives", status=failure.status, errors=failure.errors, url=url
+        )
 
 
 def _records(page, resource: str) -> list[dict]:

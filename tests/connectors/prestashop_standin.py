@@ -282,7 +282,7 @@ class StandinShop:
         self.release_hung = threading.Event()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def base_url(self) -> str:
@@ -352,8 +352,9 @@ class StandinShop:
                     self.connection.shutdown(2)
                     return
                 if fault == "hang":
-                    shop.release_hung.wait(timeout=10)
-                    return self._reply(500, errors_xml("0", "hung"), "application/xml")
+                    shop.release_hung.wait(timeout=10)  # the client gives up first (read timeout)
+                    self.close_connection = True
+                    return
                 if isinstance(fault, int):
                     return self._reply(fault, errors_xml("0", "Internal error (injected)"), "application/xml")
                 if not self._authorised(params):
