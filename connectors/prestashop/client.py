@@ -112,6 +112,7 @@ class WebserviceClient:
         sort: str = "",
         page_size: int = PAGE_SIZE,
         start: int = 0,
+        max_pages: int | None = None,
     ) -> Iterator[dict]:
         """Every record matching ``filters``, page by page (``limit=offset,count``) until a page
         comes back short: the webservice gives no total count."""
@@ -122,12 +123,13 @@ class WebserviceClient:
             params["date"] = "1"  # filtering on a date without it fails (error 32)
         if sort:
             params["sort"] = sort
-        offset = start
+        offset, pages = start, 0
         while True:
             page = self._json("GET", self.url(resource), {**params, "limit": f"{offset},{page_size}"})
             records = _records(page, resource)
             yield from records
-            if len(records) < page_size:
+            pages += 1
+            if len(records) < page_size or (max_pages and pages >= max_pages):
                 return
             offset += page_size
 

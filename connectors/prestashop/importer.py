@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from catalog.queries import find_by_code
@@ -64,6 +65,8 @@ class Fetched:
 
     customer: dict | None = None
     addresses: dict = field(default_factory=dict)
+    bound: dict = field(default_factory=dict)  # (kind, external id) → LMB id, for what is bound already
+    memo: dict = field(default_factory=dict)  # lookups kept for a whole sync run (products by code)
 
 
 # --- Reading values the way the webservice writes them ---------------------------------------------
@@ -156,7 +159,9 @@ def _customer_fields(channel: ShopChannel, payload: dict) -> dict:
     }
 
 
-def _customer(channel, external_id: str, payload: dict | None) -> ThirdParty:
+def _customer(channel, external_id: str, payload: dict | None, bound: dict) -> ThirdParty:
+    if (Binding.Kind.CUSTOMER, external_id) in bound:  # bindings are never removed: no lock needed
+        return ThirdParty.objects.get(pk=bound[Binding.Kind.CUSTOMER, external_id])
     _lock(channel, Binding.Kind.CUSTOMER, external_id)
     existing = bound_id(channel, Binding.Kind.CUSTOMER, external_id)
     if existing:
@@ -177,7 +182,10 @@ def country_of(channel: ShopChannel, client: WebserviceClient, country_id: str) 
     return channel.countries[country_id]
 
 
-def _address(channel, customer: ThirdParty, external_id: str, payload: dict | None, kind: str) -> Address:
+def _address(channel, customer: ThirdParty, external_id: str, payload: dict | None, kind: str, bound: dict) -> Address | int:
+    """The LMB address bound to the shop's (its id only when it was bound already)."""
+    if (Binding.Kind.ADDRESS, external_id) in bound:
+        return bound[Binding.Kind.ADDRESS, external_id]
     _lock(channel, Binding.Kind.ADDRESS, external_id)
     existing = bound_id(channel, Binding.Kind.ADDRESS, external_id)
     if existing:
@@ -202,15 +210,22 @@ def _address(channel, customer: ThirdParty, external_id: str, payload: dict | No
     return address
 
 
-def fetch_related(channel: ShopChannel, client: WebserviceClient, order: dict) -> Fetched:
+def fetch_related(channel: ShopChannel, client: WebserviceClient, order: dict, memo: dict) -> Fetched:
     """Read the customer and addresses the order needs and LMB does not have yet."""
-    fetched = Fetched()
+    fetched = Fetched(memo=memo)
     customer_id = text(order, "id_customer")
-    if not bound_id(channel, Binding.Kind.CUSTOMER, customer_id):
+    address_ids = {text(order, "id_address_invoice"), text(order, "id_address_delivery")}
+    bindings = Binding.objects.filter(channel=channel).filter(
+        Q(kind=Binding.Kind.CUSTOMER, external_id=customer_id) | Q(kind=Binding.Kind.ADDRESS, external_id__in=address_ids)
+    )
+    fetched.bound = {
+        (kind, external_id): object_id
+        for kind, external_id, object_id in bindings.values_list("kind", "external_id", "object_id")
+    }
+    if (Binding.Kind.CUSTOMER, customer_id) not in fetched.bound:
         fetched.customer = client.get("customers", customer_id)
-    for name in ("id_address_invoice", "id_address_delivery"):
-        address_id = text(order, name)
-        if address_id in fetched.addresses or bound_id(channel, Binding.Kind.ADDRESS, address_id):
+    for address_id in sorted(address_ids):
+        if (Binding.Kind.ADDRESS, address_id) in fetched.bound:
             continue
         address = client.get("addresses", address_id)
         address["_country"] = country_of(channel, client, text(address, "id_country"))
@@ -232,11 +247,19 @@ def _currency(channel: ShopChannel, order: dict) -> str:
     return currency
 
 
-def _lines(order: dict) -> list[dict]:
+def _product(row: dict, memo: dict):
+    """The LMB product a row sells: same reference, else same EAN-13 (None: a text line)."""
+    key = ("product", text(row, "product_reference"), text(row, "product_ean13"))
+    if key not in memo:
+        memo[key] = find_by_code(key[1]) or find_by_code(key[2])
+    return memo[key]
+
+
+def _lines(order: dict, memo: dict) -> list[dict]:
     lines = []
     for row in rows_of(order):
         incl, excl = decimal(row, "unit_price_tax_incl"), decimal(row, "unit_price_tax_excl")
-        product = find_by_code(text(row, "product_reference")) or find_by_code(text(row, "product_ean13"))
+        product = _product(row, memo)
         lines.append(
             {
                 "product": product,
@@ -323,17 +346,20 @@ def _payment_method(channel: ShopChannel, module: str) -> str:
 
 
 def _create_order(channel: ShopChannel, payload: dict, fetched: Fetched) -> Order:
-    customer = _customer(channel, text(payload, "id_customer"), fetched.customer)
+    customer = _customer(channel, text(payload, "id_customer"), fetched.customer, fetched.bound)
     invoice_id, delivery_id = text(payload, "id_address_invoice"), text(payload, "id_address_delivery")
-    _address(channel, customer, invoice_id, fetched.addresses.get(invoice_id), Address.Kind.BILLING)
+    _address(channel, customer, invoice_id, fetched.addresses.get(invoice_id), Address.Kind.BILLING, fetched.bound)
     delivery = _address(
         channel,
         customer,
         delivery_id,
         fetched.addresses.get(delivery_id),
         Address.Kind.BILLING if delivery_id == invoice_id else Address.Kind.DELIVERY,
+        fetched.bound,
     )
-    lines = _lines(payload)
+    if isinstance(delivery, int):
+        delivery = Address.objects.get(pk=delivery)
+    lines = _lines(payload, fetched.memo)
     reference = text(payload, "reference")
     order = sales_services.create_order(
         customer=customer,
@@ -355,7 +381,7 @@ def _create_order(channel: ShopChannel, payload: dict, fetched: Fetched) -> Orde
         lines=[{key: value for key, value in line.items() if not key.startswith("_")} for line in lines],
     )
     check_totals(order, payload)
-    _bind_products(channel, lines)
+    _bind_products(channel, lines, fetched.memo)
     order = sales_services.confirm_order(order)
     state = text(payload, "current_state")
     paid = min(money.amount(decimal(payload, "total_paid_real")), order.total_incl_tax)
@@ -371,19 +397,24 @@ def _create_order(channel: ShopChannel, payload: dict, fetched: Fetched) -> Orde
     return order
 
 
-def _bind_products(channel: ShopChannel, lines: list[dict]):
+def _bind_products(channel: ShopChannel, lines: list[dict], memo: dict):
     """Remember which shop product (and combination) an LMB product is: stock is pushed there."""
     for line in lines:
         product, row = line.get("product"), line.get("_row")
         if product is None or row is None:
             continue
         key = f"{text(row, 'product_id')}:{text(row, 'product_attribute_id') or '0'}"
+        if memo.get(("bound product", key)):
+            continue
+        memo["bound product", key] = True
         Binding.objects.get_or_create(
             channel=channel, kind=Binding.Kind.PRODUCT, external_id=key, defaults={"object_id": product.pk}
         )
 
 
-def import_order(*, channel: ShopChannel, client: WebserviceClient, external_id=None, payload: dict | None = None) -> Outcome:
+def import_order(
+    *, channel: ShopChannel, client: WebserviceClient, external_id=None, payload: dict | None = None, memo: dict | None = None
+) -> Outcome:
     """Import one shop order (read by id, or given as read from a list page), once.
 
     Already bound and unchanged: nothing happens. Already bound but changed on the shop: the
@@ -397,7 +428,7 @@ def import_order(*, channel: ShopChannel, client: WebserviceClient, external_id=
     if binding is not None and binding.fingerprint == print_:
         return Outcome(external_id, "unchanged", binding.object_id)
     try:
-        fetched = fetch_related(channel, client, payload) if binding is None else Fetched()
+        fetched = fetch_related(channel, client, payload, {} if memo is None else memo) if binding is None else Fetched()
         with transaction.atomic():
             _lock(channel, Binding.Kind.ORDER, external_id)
             binding = (

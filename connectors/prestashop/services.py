@@ -175,6 +175,7 @@ def sync_channel(
     cursor = channel.poll_cursor
     try:
         total = sum(1 for _ in client.list("orders", filters=filters, display="[id]", page_size=1000)) if report else 0
+        memo = {}  # product lookups shared by the run's orders
         known = dict(Binding.objects.filter(channel=channel, kind=Binding.Kind.ORDER).values_list("external_id", "fingerprint"))
         for payload in client.list("orders", filters=filters, sort="[date_upd_ASC,id_ASC]"):
             counts.read += 1
@@ -182,7 +183,7 @@ def sync_channel(
             if known.get(external_id) == importer.fingerprint(importer.without_secrets(payload)):
                 counts.unchanged += 1  # the cheap path of a re-read: no lock, no query
             else:
-                outcome = importer.import_order(channel=channel, client=client, payload=payload)
+                outcome = importer.import_order(channel=channel, client=client, payload=payload, memo=memo)
                 counted = "unchanged" if outcome.status == "updated" else outcome.status
                 setattr(counts, counted, getattr(counts, counted) + 1)
             cursor = max(cursor, importer.text(payload, "date_upd"))
