@@ -1,6 +1,8 @@
 """Back-office screens of the connector: shops with their sync history and outbox, the error
 queue (payload, error, retry, ignore with a reason), and "sync now" as a job with progress."""
 
+import json
+
 import django_filters
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -45,7 +47,7 @@ def channel_detail(request, pk):
 def sync_now(request, pk):
     channel = get_object_or_404(ShopChannel, pk=pk)
     job = services.start_sync_job(channel, user=request.user)
-    return redirect("job_detail", pk=job.pk)
+    return redirect("jobs:detail", pk=job.pk)
 
 
 class IssueFilter(django_filters.FilterSet):
@@ -88,7 +90,8 @@ issue_list = IssueListView.as_view()
 @permission_required(PERMISSION, raise_exception=True)
 def issue_detail(request, pk):
     issue = get_object_or_404(ImportIssue.objects.select_related("channel"), pk=pk)
-    return render(request, "prestashop/issue_detail.html", {"issue": issue})
+    payload_json = json.dumps(issue.payload, indent=2, ensure_ascii=False)
+    return render(request, "prestashop/issue_detail.html", {"issue": issue, "payload_json": payload_json})
 
 
 @require_POST
