@@ -165,7 +165,10 @@ class WebserviceClient:
     def _send(self, method: str, url: str, *, params: dict, **kwargs) -> requests.Response:
         if self.id_shop:
             params = {**params, "id_shop": str(self.id_shop)}
-        for attempt in range(1, self.attempts + 1):
+        # A POST creates (an order history): sent again after a lost answer it could create twice,
+        # so it is tried once here; the push task re-reads the order before trying again.
+        attempts = 1 if method == "POST" else self.attempts
+        for attempt in range(1, attempts + 1):
             try:
                 response = self.session.request(
                     method, url, params=params, auth=(self.api_key, ""), timeout=self.timeout, **kwargs
@@ -195,11 +198,11 @@ class WebserviceClient:
                     errors=errors,
                     url=url,
                 )
-            logger.warning("PrestaShop attempt %s/%s failed: %s", attempt, self.attempts, failure)
-            if attempt < self.attempts and self.backoff:
+            logger.warning("PrestaShop attempt %s/%s failed: %s", attempt, attempts, failure)
+            if attempt < attempts and self.backoff:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
         raise Unreachable(
-            f"{failure.summary} — après {self.attempts} tentatives", status=failure.status, errors=failure.errors, url=url
+            f"{failure.summary} — après {attempts} tentative(s)", status=failure.status, errors=failure.errors, url=url
         )
 
 

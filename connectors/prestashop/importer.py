@@ -412,6 +412,24 @@ def _bind_products(channel: ShopChannel, lines: list[dict], memo: dict):
         )
 
 
+def _resolve_issue(channel, external_id):
+    ImportIssue.objects.filter(
+        channel=channel, kind=Binding.Kind.ORDER, external_id=external_id, status=ImportIssue.Status.OPEN
+    ).update(status=ImportIssue.Status.RESOLVED)
+
+
+def follow_shop_state(channel: ShopChannel, binding: Binding, payload: dict):
+    """An order cancelled on the shop after its import is cancelled in LMB, if nothing of it was
+    shipped; one with a deposit needs a credit note first (the refusal lands in the error queue
+    and the next read tries again). Other state changes are LMB's own to make."""
+    cancelled = (channel.states or {}).get("cancelled")
+    if not cancelled or text(payload, "current_state") != cancelled:
+        return
+    order = Order.objects.get(pk=binding.object_id)
+    if order.status in (Order.Status.DRAFT, Order.Status.CONFIRMED):
+        sales_services.cancel_order(order, reason=_("Annulée sur la boutique PrestaShop %(shop)s") % {"shop": channel.name})
+
+
 def import_order(
     *, channel: ShopChannel, client: WebserviceClient, external_id=None, payload: dict | None = None, memo: dict | None = None
 ) -> Outcome:
@@ -439,8 +457,10 @@ def import_order(
             if binding is not None:
                 if binding.fingerprint == print_:
                     return Outcome(external_id, "unchanged", binding.object_id)
+                follow_shop_state(channel, binding, payload)
                 binding.fingerprint, binding.external_updated_at = print_, text(payload, "date_upd")
                 binding.save(update_fields=["fingerprint", "external_updated_at"])
+                _resolve_issue(channel, external_id)
                 return Outcome(external_id, "updated", binding.object_id)
             order = _create_order(channel, payload, fetched)
             _bind(
@@ -451,9 +471,7 @@ def import_order(
                 fingerprint=print_,
                 external_updated_at=text(payload, "date_upd"),
             )
-            ImportIssue.objects.filter(channel=channel, kind=Binding.Kind.ORDER, external_id=external_id).update(
-                status=ImportIssue.Status.RESOLVED
-            )
+            _resolve_issue(channel, external_id)
         return Outcome(external_id, "created", order.pk)
     except IntegrityError as error:
         # The unique binding refused a second copy made behind the lock's back: the order is there.

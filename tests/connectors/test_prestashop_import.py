@@ -114,3 +114,25 @@ def test_a_mapped_currency_and_a_cart_discount(channel, standin, shop_client):
     assert outcome.status == "created", outcome.error
     imported = Order.objects.get(pk=outcome.order_id)
     assert (imported.discount_percent, imported.total_incl_tax) == (Decimal("10.00"), Decimal("162.00"))
+
+
+def test_an_order_cancelled_on_the_shop_is_cancelled_in_lmb(channel, standin, shop_client):
+    unpaid = derived(standin.records["orders"]["1"], id=9, reference="UNPAIDXYZ", current_state="1")
+    standin.put_record("orders", unpaid)
+    assert importer.import_order(channel=channel, client=shop_client, external_id="9").status == "created"
+    assert not Payment.objects.exists()  # awaiting a cheque: no deposit
+
+    standin.put_record("orders", derived(unpaid, current_state="6", date_upd="2018-02-14 10:00:00"))
+    assert importer.import_order(channel=channel, client=shop_client, external_id="9").status == "updated"
+    assert Order.objects.get(customer_reference="UNPAIDXYZ").status == Order.Status.CANCELLED
+
+
+def test_a_paid_order_cancelled_on_the_shop_waits_for_a_credit_note(channel, standin, shop_client):
+    importer.import_order(channel=channel, client=shop_client, external_id="1")
+    standin.put_record("orders", derived(standin.records["orders"]["1"], current_state="6", date_upd="2018-02-14 10:00:00"))
+
+    outcome = importer.import_order(channel=channel, client=shop_client, external_id="1")
+
+    assert outcome.status == "failed" and "avoir" in outcome.error
+    assert Order.objects.get().status == Order.Status.CONFIRMED
+    assert ImportIssue.objects.get(external_id="1").status == ImportIssue.Status.OPEN

@@ -98,7 +98,7 @@ def test_a_shop_that_keeps_failing_is_surfaced(channel, standin, django_capture_
     with pytest.raises(Unreachable, match="HTTP 503"):
         services.process_webhook_event(stored)
     stored.refresh_from_db()
-    assert stored.status == WebhookEvent.Status.FAILED and "après 3 tentatives" in stored.error
+    assert stored.status == WebhookEvent.Status.FAILED and "après 3 tentative(s)" in stored.error
     assert ImportIssue.objects.get(external_id="1").status == ImportIssue.Status.OPEN
     assert len(callbacks) == 1 and not Order.objects.exists()
 
