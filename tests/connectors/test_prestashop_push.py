@@ -105,3 +105,20 @@ def test_a_failing_push_is_kept_with_its_error_and_can_be_retried(imported, stan
         services.retry_push(tracking)
     tracking.refresh_from_db()
     assert tracking.status == Push.Status.SENT and tracking.last_error == ""
+
+
+def test_the_final_invoice_pushes_the_invoiced_state_and_a_deposit_invoice_does_not(
+    channel, shop_client, processor, main_warehouse, standin, django_capture_on_commit_callbacks
+):
+    channel.states = {**channel.states, "invoiced": "5"}
+    channel.save(update_fields=["states"])
+    stock_services.receive(product=processor, warehouse=main_warehouse, quantity=10, unit_cost=Decimal("120.00"))
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = importer.import_order(channel=channel, client=shop_client, external_id="1")
+    assert standin.writes_to("order_histories") == []  # the deposit invoice issued by the import pushes nothing
+    order = Order.objects.get(pk=outcome.order_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        ship(order)
+    with django_capture_on_commit_callbacks(execute=True):
+        sales_services.issue_invoice(sales_services.invoice_order(order))
+    assert [write["record"]["id_order_state"] for write in standin.writes_to("order_histories")] == ["4", "5"]
