@@ -3,10 +3,11 @@ retried with backoff when the shop cannot be reached."""
 
 from celery import shared_task
 
+from lmb.errors import DomainError
 from lmb.jobs import run_job
 
 from . import services
-from .client import Unreachable
+from .client import Unreachable, WebserviceError
 from .models import Push, ShopChannel, WebhookEvent
 
 
@@ -42,7 +43,10 @@ def poll_shops() -> dict:
 def run_sync_job(job_id: int) -> None:
     def work(job, report):
         channel = ShopChannel.objects.get(pk=job.parameters["channel"])
-        run = services.sync_channel(channel, trigger="manual", report=report)
+        try:
+            run = services.sync_channel(channel, trigger="manual", report=report)
+        except WebserviceError as error:  # the shop's answer, shown on the job as it is
+            raise DomainError(str(error)) from error
         job.parameters = {**job.parameters, "run": run.pk}
         job.save(update_fields=["parameters"])
         return None

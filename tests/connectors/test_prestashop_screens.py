@@ -68,3 +68,14 @@ def test_ignoring_needs_the_right_role(client, make_user, synced):
     client.post(f"/connectors/prestashop/issues/{issue.pk}/ignore/", {"reason": "Commande de test"})
     issue.refresh_from_db()
     assert (issue.status, issue.ignored_reason) == (ImportIssue.Status.IGNORED, "Commande de test")
+
+
+def test_a_sync_job_on_an_unreachable_shop_fails_with_the_reason(
+    admin_client, channel, standin, django_capture_on_commit_callbacks
+):
+    standin.inject("orders", 502, times=100)
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(f"/connectors/prestashop/{channel.pk}/sync/")
+    job = Job.objects.get(kind="prestashop_sync")
+    assert job.status == Job.Status.FAILED and "HTTP 502" in job.message
+    assert SyncRun.objects.get().status == SyncRun.Status.FAILED
