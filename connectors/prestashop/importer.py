@@ -381,7 +381,7 @@ def _create_order(channel: ShopChannel, payload: dict, fetched: Fetched) -> Orde
         lines=[{key: value for key, value in line.items() if not key.startswith("_")} for line in lines],
     )
     check_totals(order, payload)
-    _bind_products(channel, lines, fetched.memo)
+    _bind_products(channel, lines)
     order = sales_services.confirm_order(order)
     state = text(payload, "current_state")
     paid = min(money.amount(decimal(payload, "total_paid_real")), order.total_incl_tax)
@@ -397,16 +397,13 @@ def _create_order(channel: ShopChannel, payload: dict, fetched: Fetched) -> Orde
     return order
 
 
-def _bind_products(channel: ShopChannel, lines: list[dict], memo: dict):
+def _bind_products(channel: ShopChannel, lines: list[dict]):
     """Remember which shop product (and combination) an LMB product is: stock is pushed there."""
     for line in lines:
         product, row = line.get("product"), line.get("_row")
         if product is None or row is None:
             continue
         key = f"{text(row, 'product_id')}:{text(row, 'product_attribute_id') or '0'}"
-        if memo.get(("bound product", key)):
-            continue
-        memo["bound product", key] = True
         Binding.objects.get_or_create(
             channel=channel, kind=Binding.Kind.PRODUCT, external_id=key, defaults={"object_id": product.pk}
         )

@@ -47,3 +47,14 @@ def test_a_sales_channel_code_is_taken_once(db):
     assert Channel.objects.get(code="PS-SHOP").kind == Channel.Kind.WEB
     with pytest.raises(Conflict):
         create_channel(code="PS-SHOP", name="Encore")
+
+
+def test_the_poll_is_scheduled_and_imports_every_active_shop(channel):
+    from django_celery_beat.models import PeriodicTask
+
+    from connectors.prestashop import tasks
+
+    scheduled = PeriodicTask.objects.get(task="connectors.prestashop.tasks.poll_shops")
+    assert scheduled.enabled and scheduled.interval.every == 5
+    assert tasks.poll_shops() == {"boutique": {"read": 3, "created": 2, "failed": 1}}
+    assert Order.objects.count() == 2
