@@ -10,6 +10,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -118,6 +119,12 @@ def receive_webhook(*, channel: ShopChannel, body: bytes, signature: str, now: f
     if abs((now or time.time()) - stamp) > WEBHOOK_MAX_AGE:
         raise WebhookRefused(_("Évènement trop ancien ou daté dans le futur (rejeu refusé)."), 403)
     with transaction.atomic():
+        window_start = timezone.now() - timedelta(seconds=2 * WEBHOOK_MAX_AGE)
+        replayed = WebhookEvent.objects.filter(
+            channel=channel, external_id=order_id, event=event, body=data, received_at__gte=window_start
+        ).first()
+        if replayed is not None:  # the same signed body again: already stored, nothing more to do
+            return replayed
         stored = WebhookEvent.objects.create(channel=channel, event=event, external_id=order_id, body=data)
         transaction.on_commit(lambda: _queue("process_webhook_event", stored.pk))
     return stored

@@ -51,6 +51,14 @@ def test_a_bad_signature_or_a_stale_timestamp_is_refused_and_nothing_stored(clie
     assert not WebhookEvent.objects.exists() and not Order.objects.exists()
 
 
+def test_the_same_signed_body_replayed_is_stored_once(client, channel, django_capture_on_commit_callbacks):
+    body = event(1)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        first, again = post_event(client, channel, body), post_event(client, channel, body)
+    assert (first.status_code, again.status_code) == (202, 202) and first.json()["id"] == again.json()["id"]
+    assert WebhookEvent.objects.count() == 1 and len(queued) == 1
+
+
 def test_an_unknown_shop_or_a_get_is_refused(client, channel):
     assert post_event(client, channel, event(1)).status_code != 404  # the real one answers
     assert client.post("/connectors/prestashop/nowhere/webhook/", data=b"{}", content_type="application/json").status_code == 404
