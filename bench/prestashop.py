@@ -1,0 +1,157 @@
+"""Importing PrestaShop orders from the stand-in webservice (tests/connectors/prestashop_standin.py).
+
+Prints JSON with:
+- orders/s importing N orders (default 10,000, derived from the fixture orders with new ids) by
+  ``connectors.prestashop.services.sync_channel``: list pages of 100 read as JSON over HTTP,
+  customers and addresses read once and bound, each order created through the sales services,
+  its totals checked against the shop's, confirmed, and its payment booked as a deposit (the
+  deposit invoice issued) — with W worker processes each syncing its share of the pages, as W
+  Celery workers would (``--workers``, default 1);
+- orders/s re-importing them unchanged (one pass, nothing written);
+- the checks: one LMB order per shop order, none in the error queue.
+Aim (issue #7): ≥ 100 orders/s fresh.
+
+Run: ``.venv/bin/python bench/prestashop.py [--orders 10000] [--workers 1]`` (BENCH_DATABASE_URL,
+default postgres://postgres@127.0.0.1:5432/lmb_bench, is dropped and recreated, and dropped at the end).
+"""
+
+import argparse
+import json
+import multiprocessing
+import time
+
+from harness import DATABASE_URL, ROOT, drop_database, recreate_database, setup
+
+_INHERITED_CONNECTIONS = []
+
+
+def _forget_inherited_connections():
+    from django.db import connections
+
+    for conn in connections.all():
+        _INHERITED_CONNECTIONS.append(conn.connection)
+        conn.connection = None
+
+
+def prepare(base_url, api_key):
+    from connectors.prestashop import services
+    from lmb.services import save_company
+    from stock import services as stock_services
+
+    save_company(
+        name="Au Comptoir Breton",
+        legal_form="SARL",
+        share_capital="20000",
+        siren="902114305",
+        siret="90211430500011",
+        rcs_city="Rennes",
+        vat_number="FR53902114305",
+        address_line1="12 quai Duguay-Trouin",
+        postal_code="35000",
+        city="Rennes",
+        country="FR",
+        default_payment_terms="net_30",
+        late_penalty_rate="12.15",
+    )
+    warehouse = stock_services.create_warehouse(code="WEB", name="Web", is_default=True)
+    channel, _secret = services.add_channel(name="bench", base_url=base_url, api_key=api_key, warehouse=warehouse)
+    return channel
+
+
+def _import_share(channel_id, share, workers, results):
+    """A worker process: import every page whose number ≡ share (mod workers)."""
+    from django.db import connections
+
+    from connectors.prestashop import importer, services
+    from connectors.prestashop.models import ShopChannel
+
+    try:
+        _forget_inherited_connections()
+        channel = ShopChannel.objects.get(pk=channel_id)
+        client = services.client_for(channel)
+        counts, memo = {"created": 0, "unchanged": 0, "updated": 0, "failed": 0}, {}
+        page, size = share, 100
+        while True:
+            records = list(client.list("orders", start=page * size, page_size=size, sort="[id_ASC]", max_pages=1))
+            for payload in records:
+                counts[importer.import_order(channel=channel, client=client, payload=payload, memo=memo).status] += 1
+            if len(records) < size:
+                break
+            page += workers
+        results.put(counts)
+    except Exception as exc:
+        results.put({"error": repr(exc)})
+    finally:
+        connections.close_all()
+
+
+def timed_parallel(channel_id, workers):
+    from django.db import connections
+
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    connections.close_all()
+    processes = [context.Process(target=_import_share, args=(channel_id, k, workers, results)) for k in range(workers)]
+    started = time.perf_counter()
+    for process in processes:
+        process.start()
+    collected = [results.get(timeout=3600) for _ in processes]
+    for process in processes:
+        process.join()
+    return time.perf_counter() - started, collected
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=1)
+    options = parser.parse_args()
+    recreate_database()
+    setup()
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from connectors.prestashop import services
+    from connectors.prestashop.models import Binding, ImportIssue
+    from sales.models import Order
+    from tests.connectors.prestashop_standin import API_KEY, StandinShop, generated_orders, seed_records
+
+    records = seed_records()
+    records["orders"] = generated_orders(options.orders)
+    shop = StandinShop(records=records).start()
+    try:
+        channel = prepare(shop.base_url, API_KEY)
+        if options.workers == 1:
+            started = time.perf_counter()
+            fresh = services.sync_channel(channel, trigger="bench")
+            fresh_seconds = time.perf_counter() - started
+            fresh_counts = {"created": fresh.created, "unchanged": fresh.unchanged, "failed": fresh.failed}
+        else:
+            fresh_seconds, fresh_counts = timed_parallel(channel.pk, options.workers)
+        started = time.perf_counter()
+        again = services.sync_channel(channel, trigger="bench", full=True)
+        again_seconds = time.perf_counter() - started
+        figures = {
+            "bench": "prestashop_import",
+            "database": DATABASE_URL.rsplit("/", 1)[-1],
+            "orders": options.orders,
+            "workers": options.workers,
+            "fresh_seconds": round(fresh_seconds, 2),
+            "fresh_orders_per_second": round(options.orders / fresh_seconds, 1),
+            "fresh_counts": fresh_counts,
+            "reimport_seconds": round(again_seconds, 2),
+            "reimport_orders_per_second": round(options.orders / again_seconds, 1),
+            "reimport_counts": {"read": again.read, "created": again.created, "unchanged": again.unchanged},
+            "lmb_orders": Order.objects.count(),
+            "bindings": Binding.objects.filter(kind="order").count(),
+            "error_queue": ImportIssue.objects.count(),
+            "aim_fresh_orders_per_second": 100,
+        }
+        print(json.dumps(figures, indent=2))
+    finally:
+        shop.stop()
+        drop_database()
+
+
+if __name__ == "__main__":
+    main()

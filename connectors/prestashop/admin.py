@@ -1,0 +1,67 @@
+"""Support staff adjust a shop's mappings here (states, paid states, payment modules, currencies,
+warehouse); shops are added by ``manage.py prestashop_channel add``, which seals the key."""
+
+from django.contrib import admin
+
+from .models import ImportIssue, Push, ShopChannel, SyncRun, WebhookEvent
+
+
+@admin.register(ShopChannel)
+class ShopChannelAdmin(admin.ModelAdmin):
+    list_display = ["name", "base_url", "api_key_display", "sales_channel", "warehouse", "poll_cursor", "is_active"]
+    fields = [
+        "name",
+        "base_url",
+        "api_key_display",
+        "id_shop",
+        "sales_channel",
+        "warehouse",
+        "states",
+        "paid_states",
+        "payment_methods",
+        "currencies",
+        "poll_cursor",
+        "is_active",
+    ]
+    readonly_fields = ["name", "api_key_display", "sales_channel"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdmin):
+    list_display = ["received_at", "channel", "event", "external_id", "status"]
+    list_filter = ["status", "channel"]
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyAdmin):
+    list_display = ["started_at", "channel", "trigger", "status", "read", "created", "unchanged", "failed"]
+    list_filter = ["status", "channel"]
+
+
+@admin.register(Push)
+class PushAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "channel", "kind", "key", "status", "attempts", "sent_at"]
+    list_filter = ["status", "kind", "channel"]
+
+
+@admin.register(ImportIssue)
+class ImportIssueAdmin(ReadOnlyAdmin):
+    list_display = ["last_seen_at", "channel", "external_id", "status", "attempts"]
+    list_filter = ["status", "channel"]

@@ -1,0 +1,510 @@
+"""Import PrestaShop customers, addresses and orders into LMB through the crm and sales services.
+
+An order is imported once: under a lock on its (channel, id) key — a PostgreSQL advisory lock,
+backed by the binding's unique constraint — the binding is looked up, and the order created only
+when absent. Its lines are entered tax-included as the shop sold them; the LMB totals must then
+equal the shop's (products, shipping, discounts, total paid) to the cent, or nothing is kept and
+the order goes to the error queue with the differences. A paid web order is a deposit on the
+order (YE-04): ``receive_deposit`` issues the deposit invoice that the final invoice deducts.
+"""
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from catalog.queries import find_by_code
+from crm import services as crm_services
+from crm.models import Address, Civility, CustomerCategory, ThirdParty
+from lmb import money
+from lmb.errors import DomainError
+from lmb.formats import money_fr
+from lmb.models import PaymentTerms
+from sales import services as sales_services
+from sales.models import DocumentLine, Order, PaymentMethod
+
+from .client import WebserviceClient, WebserviceError
+from .models import Binding, ImportIssue, ShopChannel
+
+logger = logging.getLogger(__name__)
+
+ZERO = Decimal("0")
+SECRET_FIELDS = ("passwd", "secure_key", "reset_password_token", "last_passwd_gen")
+DEFAULT_PAYMENT_METHODS = {
+    "ps_checkpayment": PaymentMethod.CHEQUE,
+    "ps_wirepayment": PaymentMethod.TRANSFER,
+    "paypal": PaymentMethod.PAYPAL,
+    "ps_cashondelivery": PaymentMethod.CASH,
+}
+
+
+class ImportRefused(DomainError):
+    """The shop's data cannot become an LMB order as it is (the message says why)."""
+
+
+class TotalsMismatch(ImportRefused):
+    """LMB's totals of the order differ from the shop's: never adjusted, kept in the error queue."""
+
+
+@dataclass
+class Outcome:
+    external_id: str
+    status: str  # created | unchanged | updated | failed
+    order_id: int | None = None
+    error: str = ""
+
+
+@dataclass
+class Fetched:
+    """What an order needs from the shop besides itself (read before any lock is taken)."""
+
+    customer: dict | None = None
+    addresses: dict = field(default_factory=dict)
+    bound: dict = field(default_factory=dict)  # (kind, external id) → LMB id, for what is bound already
+    memo: dict = field(default_factory=dict)  # lookups kept for a whole sync run (products by code)
+
+
+# --- Reading values the way the webservice writes them ---------------------------------------------
+
+
+def text(payload: dict, name: str) -> str:
+    value = payload.get(name, "")
+    if isinstance(value, list):  # a multilingual field: [{"id": "1", "value": "…"}]
+        value = value[0]["value"] if value else ""
+    return str(value if value is not None else "").strip()
+
+
+def decimal(payload: dict, name: str) -> Decimal:
+    raw = text(payload, name) or "0"
+    try:
+        return Decimal(raw)
+    except InvalidOperation as exc:
+        raise ImportRefused(
+            _("Le champ %(field)s vaut « %(value)s » : ce n'est pas un nombre.") % {"field": name, "value": raw}
+        ) from exc
+
+
+def fingerprint(payload: dict) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def without_secrets(payload: dict) -> dict:
+    return {key: value for key, value in payload.items() if key not in SECRET_FIELDS}
+
+
+def rows_of(order: dict) -> list[dict]:
+    rows = (order.get("associations") or {}).get("order_rows") or []
+    return rows if isinstance(rows, list) else [rows]
+
+
+def rate_between(incl: Decimal, excl: Decimal) -> Decimal:
+    """The VAT rate a row was sold at, from its tax-included and tax-excluded unit prices (rows
+    carry no rate); rounded to one decimal place, which every French and EU rate has."""
+    if excl <= 0:
+        return ZERO
+    return money.round_to((incl / excl - 1) * 100, 1)
+
+
+# --- Locks and bindings ---------------------------------------------------------------------------
+
+
+def _lock(channel: ShopChannel, kind: str, external_id: str):
+    """Serialise everything that imports this object, until the transaction ends (PostgreSQL;
+    SQLite serialises writers anyway)."""
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.blake2b(f"prestashop:{channel.pk}:{kind}:{external_id}".encode(), digest_size=8).digest()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)])
+
+
+def bound_id(channel: ShopChannel, kind: str, external_id: str) -> int | None:
+    return (
+        Binding.objects.filter(channel=channel, kind=kind, external_id=str(external_id))
+        .values_list("object_id", flat=True)
+        .first()
+    )
+
+
+def _bind(channel, kind, external_id, object_id, **fields) -> Binding:
+    return Binding.objects.create(channel=channel, kind=kind, external_id=str(external_id), object_id=object_id, **fields)
+
+
+# --- Customers and addresses ----------------------------------------------------------------------
+
+
+def _customer_fields(channel: ShopChannel, payload: dict) -> dict:
+    company = text(payload, "company")
+    fields = {
+        "email": text(payload, "email"),
+        "is_customer": True,
+        "payment_terms": PaymentTerms.ON_RECEIPT,  # a web order is paid at checkout
+        "notes": _("Client de la boutique PrestaShop %(shop)s, n° %(id)s.") % {"shop": channel.name, "id": text(payload, "id")},
+    }
+    civility = {"1": Civility.MR, "2": Civility.MRS}.get(text(payload, "id_gender"), "")
+    if company:
+        return {**fields, "kind": ThirdParty.Kind.COMPANY, "name": company, "customer_category": CustomerCategory.BUSINESS}
+    return {
+        **fields,
+        "kind": ThirdParty.Kind.INDIVIDUAL,
+        "last_name": text(payload, "lastname"),
+        "first_name": text(payload, "firstname"),
+        "civility": civility,
+        "customer_category": CustomerCategory.CONSUMER,
+    }
+
+
+def _customer(channel, external_id: str, payload: dict | None, bound: dict) -> ThirdParty:
+    if (Binding.Kind.CUSTOMER, external_id) in bound:  # bindings are never removed: no lock needed
+        return ThirdParty.objects.get(pk=bound[Binding.Kind.CUSTOMER, external_id])
+    _lock(channel, Binding.Kind.CUSTOMER, external_id)
+    existing = bound_id(channel, Binding.Kind.CUSTOMER, external_id)
+    if existing:
+        return ThirdParty.objects.get(pk=existing)
+    if payload is None:
+        raise ImportRefused(_("Le client PrestaShop n° %(id)s n'a pas été lu.") % {"id": external_id})
+    customer = crm_services.create_third_party(**_customer_fields(channel, payload))
+    _bind(channel, Binding.Kind.CUSTOMER, external_id, customer.pk, fingerprint=fingerprint(without_secrets(payload)))
+    return customer
+
+
+def country_of(channel: ShopChannel, client: WebserviceClient, country_id: str) -> str:
+    """The ISO code of a shop's country id, read once and kept on the channel."""
+    if country_id not in channel.countries:
+        iso = text(client.get("countries", country_id), "iso_code").upper()
+        channel.countries = {**channel.countries, country_id: iso}
+        ShopChannel.objects.filter(pk=channel.pk).update(countries=channel.countries)
+    return channel.countries[country_id]
+
+
+def _address(channel, customer: ThirdParty, external_id: str, payload: dict | None, kind: str, bound: dict) -> Address | int:
+    """The LMB address bound to the shop's (its id only when it was bound already)."""
+    if (Binding.Kind.ADDRESS, external_id) in bound:
+        return bound[Binding.Kind.ADDRESS, external_id]
+    _lock(channel, Binding.Kind.ADDRESS, external_id)
+    existing = bound_id(channel, Binding.Kind.ADDRESS, external_id)
+    if existing:
+        return Address.objects.get(pk=existing)
+    if payload is None:
+        raise ImportRefused(_("L'adresse PrestaShop n° %(id)s n'a pas été lue.") % {"id": external_id})
+    recipient = " ".join(part for part in (text(payload, "firstname"), text(payload, "lastname")) if part)
+    company = text(payload, "company")
+    address = crm_services.add_address(
+        customer,
+        kind=kind,
+        label=text(payload, "alias")[:100],
+        recipient=(f"{company} — {recipient}" if company and company != customer.name else recipient)[:200],
+        line1=text(payload, "address1"),
+        line2=text(payload, "address2"),
+        postal_code=text(payload, "postcode"),
+        city=text(payload, "city"),
+        country=payload["_country"],
+        phone=(text(payload, "phone") or text(payload, "phone_mobile"))[:30],
+    )
+    _bind(channel, Binding.Kind.ADDRESS, external_id, address.pk, fingerprint=fingerprint(payload))
+    return address
+
+
+def fetch_related(channel: ShopChannel, client: WebserviceClient, order: dict, memo: dict) -> Fetched:
+    """Read the customer and addresses the order needs and LMB does not have yet."""
+    fetched = Fetched(memo=memo)
+    customer_id = text(order, "id_customer")
+    address_ids = {text(order, "id_address_invoice"), text(order, "id_address_delivery")}
+    bindings = Binding.objects.filter(channel=channel).filter(
+        Q(kind=Binding.Kind.CUSTOMER, external_id=customer_id) | Q(kind=Binding.Kind.ADDRESS, external_id__in=address_ids)
+    )
+    fetched.bound = {
+        (kind, external_id): object_id
+        for kind, external_id, object_id in bindings.values_list("kind", "external_id", "object_id")
+    }
+    if (Binding.Kind.CUSTOMER, customer_id) not in fetched.bound:
+        fetched.customer = client.get("customers", customer_id)
+    for address_id in sorted(address_ids):
+        if (Binding.Kind.ADDRESS, address_id) in fetched.bound:
+            continue
+        address = client.get("addresses", address_id)
+        address["_country"] = country_of(channel, client, text(address, "id_country"))
+        fetched.addresses[address_id] = address
+    return fetched
+
+
+# --- Orders ---------------------------------------------------------------------------------------
+
+
+def _currency(channel: ShopChannel, order: dict) -> str:
+    currency_id = text(order, "id_currency")
+    currency = (channel.currencies or {}).get(currency_id)
+    if not currency:
+        raise ImportRefused(
+            _("La devise PrestaShop n° %(id)s n'est associée à aucune devise LMB (réglages de la boutique %(shop)s).")
+            % {"id": currency_id, "shop": channel.name}
+        )
+    return currency
+
+
+def _product(row: dict, memo: dict):
+    """The LMB product a row sells: same reference, else same EAN-13 (None: a text line)."""
+    key = ("product", text(row, "product_reference"), text(row, "product_ean13"))
+    if key not in memo:
+        memo[key] = find_by_code(key[1]) or find_by_code(key[2])
+    return memo[key]
+
+
+def _lines(order: dict, memo: dict) -> list[dict]:
+    lines = []
+    for row in rows_of(order):
+        incl, excl = decimal(row, "unit_price_tax_incl"), decimal(row, "unit_price_tax_excl")
+        product = _product(row, memo)
+        lines.append(
+            {
+                "product": product,
+                "description": text(row, "product_name")[:255] or text(row, "product_reference"),
+                "quantity": decimal(row, "product_quantity"),
+                "unit_price": money.unit_price(incl),
+                "vat_rate": rate_between(incl, excl),
+                "_row": row,
+            }
+        )
+    wrapping = decimal(order, "total_wrapping_tax_incl")
+    if wrapping:
+        lines.append(
+            {
+                "kind": DocumentLine.Kind.TEXT,
+                "description": _("Emballage cadeau"),
+                "quantity": 1,
+                "unit_price": wrapping,
+                "vat_rate": rate_between(wrapping, decimal(order, "total_wrapping_tax_excl")),
+            }
+        )
+    shipping = decimal(order, "total_shipping_tax_incl")
+    if shipping:
+        lines.append(
+            {
+                "kind": DocumentLine.Kind.SHIPPING,
+                "description": _("Frais de port"),
+                "quantity": 1,
+                "unit_price": shipping,
+                "vat_rate": decimal(order, "carrier_tax_rate"),
+            }
+        )
+    return lines
+
+
+def _discount_percent(order: dict) -> Decimal:
+    """Cart rules arrive only as a total: LMB applies them as a document discount, the share of
+    the products it represents (checked against the shop's figure afterwards)."""
+    discount, products = decimal(order, "total_discounts_tax_incl"), decimal(order, "total_products_wt")
+    if not discount:
+        return ZERO
+    if products <= 0:
+        raise ImportRefused(_("Remise de %(amount)s sur une commande sans produit.") % {"amount": discount})
+    return money.round_to(discount / products * 100, 2)
+
+
+def check_totals(order: Order, payload: dict):
+    """The shop's totals, to the cent, or TotalsMismatch naming every difference."""
+    lines = list(order.lines.all())
+    shipping = sum((line.gross_amount for line in lines if line.kind == DocumentLine.Kind.SHIPPING), ZERO)
+    products = sum(
+        (line.gross_amount for line in lines if line.kind in (DocumentLine.Kind.PRODUCT, DocumentLine.Kind.ECO)), ZERO
+    ) + sum((line.gross_amount for line in lines if line.kind == DocumentLine.Kind.TEXT and line.parent_id is None), ZERO)
+    wrapping = money.amount(decimal(payload, "total_wrapping_tax_incl"))
+    products -= wrapping  # the wrapping line is a text line of its own
+    discounts = sum((line.gross_amount for line in lines), ZERO) - order.total_incl_tax
+    expected = {
+        _("produits TTC"): (products, decimal(payload, "total_products_wt")),
+        _("port TTC"): (shipping, decimal(payload, "total_shipping_tax_incl")),
+        _("remises TTC"): (discounts, decimal(payload, "total_discounts_tax_incl")),
+        _("total payé TTC"): (order.total_incl_tax, decimal(payload, "total_paid_tax_incl")),
+    }
+    differences = [
+        _("%(what)s : LMB %(lmb)s, PrestaShop %(shop)s (écart %(gap)s)")
+        % {
+            "what": what,
+            "lmb": money_fr(lmb, order.currency),
+            "shop": money_fr(money.amount(shop), order.currency),
+            "gap": money_fr(lmb - money.amount(shop), order.currency),
+        }
+        for what, (lmb, shop) in expected.items()
+        if lmb != money.amount(shop)
+    ]
+    if differences:
+        raise TotalsMismatch(
+            _("Les totaux ne correspondent pas à ceux de la boutique (rien n'a été ajusté) : %(list)s.")
+            % {"list": " ; ".join(differences)}
+        )
+
+
+def _payment_method(channel: ShopChannel, module: str) -> str:
+    mapping = {**DEFAULT_PAYMENT_METHODS, **(channel.payment_methods or {})}
+    return mapping.get(module, PaymentMethod.CARD)
+
+
+def _create_order(channel: ShopChannel, payload: dict, fetched: Fetched) -> Order:
+    customer = _customer(channel, text(payload, "id_customer"), fetched.customer, fetched.bound)
+    invoice_id, delivery_id = text(payload, "id_address_invoice"), text(payload, "id_address_delivery")
+    _address(channel, customer, invoice_id, fetched.addresses.get(invoice_id), Address.Kind.BILLING, fetched.bound)
+    delivery = _address(
+        channel,
+        customer,
+        delivery_id,
+        fetched.addresses.get(delivery_id),
+        Address.Kind.BILLING if delivery_id == invoice_id else Address.Kind.DELIVERY,
+        fetched.bound,
+    )
+    if isinstance(delivery, int):
+        delivery = Address.objects.get(pk=delivery)
+    lines = _lines(payload, fetched.memo)
+    reference = text(payload, "reference")
+    order = sales_services.create_order(
+        customer=customer,
+        channel=channel.sales_channel,
+        warehouse=channel.warehouse,
+        delivery_address=delivery,
+        currency=_currency(channel, payload),
+        prices_include_tax=True,
+        customer_reference=reference[:50],
+        discount_percent=_discount_percent(payload),
+        note=_("Commande PrestaShop %(shop)s n° %(id)s (%(reference)s) du %(date)s, paiement : %(payment)s.")
+        % {
+            "shop": channel.name,
+            "id": text(payload, "id"),
+            "reference": reference,
+            "date": text(payload, "date_add"),
+            "payment": text(payload, "payment"),
+        },
+        lines=[{key: value for key, value in line.items() if not key.startswith("_")} for line in lines],
+    )
+    check_totals(order, payload)
+    _bind_products(channel, lines)
+    order = sales_services.confirm_order(order)
+    state = text(payload, "current_state")
+    paid = min(money.amount(decimal(payload, "total_paid_real")), order.total_incl_tax)
+    if state in (channel.paid_states or []) and paid > 0:
+        sales_services.receive_deposit(
+            order,
+            amount=paid,
+            method=_payment_method(channel, text(payload, "module")),
+            reference=_("PrestaShop %(reference)s") % {"reference": reference},
+        )
+    elif state and state == (channel.states or {}).get("cancelled"):
+        order = sales_services.cancel_order(order, reason=_("Annulée sur la boutique"))
+    return order
+
+
+def _bind_products(channel: ShopChannel, lines: list[dict]):
+    """Remember which shop product (and combination) an LMB product is: stock is pushed there."""
+    for line in lines:
+        product, row = line.get("product"), line.get("_row")
+        if product is None or row is None:
+            continue
+        key = f"{text(row, 'product_id')}:{text(row, 'product_attribute_id') or '0'}"
+        Binding.objects.get_or_create(
+            channel=channel, kind=Binding.Kind.PRODUCT, external_id=key, defaults={"object_id": product.pk}
+        )
+
+
+def _resolve_issue(channel, external_id):
+    ImportIssue.objects.filter(
+        channel=channel, kind=Binding.Kind.ORDER, external_id=external_id, status=ImportIssue.Status.OPEN
+    ).update(status=ImportIssue.Status.RESOLVED)
+
+
+def follow_shop_state(channel: ShopChannel, binding: Binding, payload: dict):
+    """An order cancelled on the shop after its import is cancelled in LMB, if nothing of it was
+    shipped; one with a deposit needs a credit note first (the refusal lands in the error queue
+    and the next read tries again). Other state changes are LMB's own to make."""
+    cancelled = (channel.states or {}).get("cancelled")
+    if not cancelled or text(payload, "current_state") != cancelled:
+        return
+    order = Order.objects.get(pk=binding.object_id)
+    if order.status in (Order.Status.DRAFT, Order.Status.CONFIRMED):
+        sales_services.cancel_order(order, reason=_("Annulée sur la boutique PrestaShop %(shop)s") % {"shop": channel.name})
+
+
+def import_order(
+    *, channel: ShopChannel, client: WebserviceClient, external_id=None, payload: dict | None = None, memo: dict | None = None
+) -> Outcome:
+    """Import one shop order (read by id, or given as read from a list page), once.
+
+    Already bound and unchanged: nothing happens. Already bound but changed on the shop: the
+    binding notes the new date_upd (LMB's order goes on through its own documents). Refused
+    (totals, currency, bad address…): nothing is kept but an open entry of the error queue."""
+    if payload is None:
+        payload = client.get("orders", external_id)
+    external_id = text(payload, "id")
+    print_ = fingerprint(without_secrets(payload))
+    binding = Binding.objects.filter(channel=channel, kind=Binding.Kind.ORDER, external_id=external_id).first()
+    if binding is not None and binding.fingerprint == print_:
+        return Outcome(external_id, "unchanged", binding.object_id)
+    try:
+        fetched = fetch_related(channel, client, payload, {} if memo is None else memo) if binding is None else Fetched()
+        with transaction.atomic():
+            _lock(channel, Binding.Kind.ORDER, external_id)
+            binding = (
+                Binding.objects.select_for_update()
+                .filter(channel=channel, kind=Binding.Kind.ORDER, external_id=external_id)
+                .first()
+            )
+            if binding is not None:
+                if binding.fingerprint == print_:
+                    return Outcome(external_id, "unchanged", binding.object_id)
+                follow_shop_state(channel, binding, payload)
+                binding.fingerprint, binding.external_updated_at = print_, text(payload, "date_upd")
+                binding.save(update_fields=["fingerprint", "external_updated_at"])
+                _resolve_issue(channel, external_id)
+                return Outcome(external_id, "updated", binding.object_id)
+            order = _create_order(channel, payload, fetched)
+            _bind(
+                channel,
+                Binding.Kind.ORDER,
+                external_id,
+                order.pk,
+                fingerprint=print_,
+                external_updated_at=text(payload, "date_upd"),
+            )
+            _resolve_issue(channel, external_id)
+        return Outcome(external_id, "created", order.pk)
+    except IntegrityError as error:
+        # The unique binding refused a second copy made behind the lock's back: the order is there.
+        existing = bound_id(channel, Binding.Kind.ORDER, external_id)
+        if existing:
+            return Outcome(external_id, "unchanged", existing)
+        message = _error_message(error)
+        record_issue(channel=channel, external_id=external_id, payload=payload, error=message)
+        return Outcome(external_id, "failed", error=message)
+    except (DomainError, WebserviceError) as error:
+        message = _error_message(error)
+        record_issue(channel=channel, external_id=external_id, payload=payload, error=message)
+        return Outcome(external_id, "failed", error=message)
+
+
+def _error_message(error) -> str:
+    if isinstance(error, DomainError) and hasattr(error, "errors"):
+        return " ; ".join(f"{name} : {' '.join(messages)}" for name, messages in error.errors.items())
+    return str(getattr(error, "message", error))
+
+
+def record_issue(
+    *, channel: ShopChannel, external_id: str, payload: dict, error: str, kind: str = Binding.Kind.ORDER
+) -> ImportIssue:
+    """Keep what could not be imported, with the reason; seen again, it counts one more attempt
+    (and reopens if it had been resolved)."""
+    with transaction.atomic():
+        issue, created = ImportIssue.objects.select_for_update().get_or_create(
+            channel=channel,
+            kind=kind,
+            external_id=str(external_id),
+            defaults={"payload": without_secrets(payload), "error": error, "reference": text(payload, "reference")[:40]},
+        )
+        if not created and issue.status != ImportIssue.Status.IGNORED:
+            issue.payload, issue.error, issue.status = without_secrets(payload), error, ImportIssue.Status.OPEN
+            issue.attempts += 1
+            issue.save(update_fields=["payload", "error", "status", "attempts", "last_seen_at"])
+    logger.warning("PrestaShop %s order %s not imported: %s", channel, external_id, error)
+    return issue

@@ -1,0 +1,219 @@
+"""PrestaShop shops (channels), what was imported from them (bindings), what they pushed to us
+(webhook events), what could not be imported (the error queue), each sync run, and what we owe
+them back (the push outbox).
+
+Every external object is bound by (channel, kind, external id) under a unique constraint: the
+same PrestaShop order imported twice, concurrently, by webhook and by poll, is one LMB order.
+"""
+
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from sales.models import Channel as SalesChannel
+from stock.models import Warehouse
+
+from . import keys
+
+
+class ShopChannel(models.Model):
+    """One PrestaShop shop: where its webservice is, how to read it, and how its states, payment
+    modules and currencies map to LMB."""
+
+    name = models.SlugField(_("nom"), max_length=50, unique=True, help_text=_("Sert dans l'adresse du webhook."))
+    base_url = models.URLField(_("adresse de la boutique"), help_text=_("Racine de la boutique, sans /api/."))
+    api_key_sealed = models.TextField(_("clé du webservice (chiffrée)"), editable=False)
+    api_key_hint = models.CharField(_("clé du webservice"), max_length=12, editable=False)
+    webhook_secret_sealed = models.TextField(_("secret du webhook (chiffré)"), editable=False)
+    id_shop = models.PositiveIntegerField(_("id_shop (multiboutique)"), null=True, blank=True)
+    sales_channel = models.ForeignKey(
+        SalesChannel, on_delete=models.PROTECT, related_name="+", verbose_name=_("canal de vente LMB")
+    )
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("dépôt d'expédition")
+    )
+    # PrestaShop ids differ per shop: the operator maps them (defaults are PrestaShop's own).
+    states = models.JSONField(
+        _("états PrestaShop"),
+        default=dict,
+        blank=True,
+        help_text=_("Action LMB → id d'état PrestaShop : shipped, invoiced, cancelled, refunded."),
+    )
+    paid_states = models.JSONField(_("états payés"), default=list, blank=True)
+    payment_methods = models.JSONField(_("modules de paiement"), default=dict, blank=True)
+    currencies = models.JSONField(_("devises"), default=dict, blank=True)
+    countries = models.JSONField(_("pays (cache)"), default=dict, blank=True, editable=False)
+    poll_cursor = models.CharField(_("dernier date_upd lu"), max_length=19, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("boutique PrestaShop")
+        verbose_name_plural = _("boutiques PrestaShop")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("prestashop:channel_detail", args=[self.pk])
+
+    @property
+    def api_key(self) -> str:
+        return keys.unseal(self.api_key_sealed)
+
+    @property
+    def webhook_secret(self) -> str:
+        return keys.unseal(self.webhook_secret_sealed)
+
+    @property
+    def api_key_display(self) -> str:
+        return f"…{self.api_key_hint}"
+
+
+class Binding(models.Model):
+    """A PrestaShop object bound to the LMB object imported from it."""
+
+    class Kind(models.TextChoices):
+        CUSTOMER = "customer", _("Client")
+        ADDRESS = "address", _("Adresse")
+        ORDER = "order", _("Commande")
+        PRODUCT = "product", _("Produit (id:déclinaison)")
+
+    channel = models.ForeignKey(ShopChannel, on_delete=models.PROTECT, related_name="bindings")
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    external_id = models.CharField(_("id PrestaShop"), max_length=40)
+    object_id = models.BigIntegerField(_("id LMB"))
+    fingerprint = models.CharField(_("empreinte du contenu importé"), max_length=64, blank=True)
+    external_updated_at = models.CharField(_("date_upd PrestaShop"), max_length=19, blank=True)
+    imported_at = models.DateTimeField(_("importé le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("correspondance PrestaShop")
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "kind", "external_id"], name="prestashop_binding_unique"),
+        ]
+        indexes = [models.Index(fields=["kind", "object_id"], name="prestashop_binding_object_idx")]
+
+    def __str__(self):
+        return f"{self.channel} {self.kind} {self.external_id} → {self.object_id}"
+
+
+class WebhookEvent(models.Model):
+    """A signed event the shop's module posted, kept as received until a task has handled it."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Reçu")
+        PROCESSED = "processed", _("Traité")
+        FAILED = "failed", _("Échec")
+
+    channel = models.ForeignKey(ShopChannel, on_delete=models.PROTECT, related_name="webhook_events")
+    event = models.CharField(_("évènement"), max_length=60)
+    external_id = models.CharField(_("id de commande"), max_length=40)
+    body = models.JSONField(_("contenu"))
+    status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.RECEIVED)
+    error = models.TextField(_("erreur"), blank=True)
+    received_at = models.DateTimeField(_("reçu le"), auto_now_add=True)
+    processed_at = models.DateTimeField(_("traité le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("évènement reçu")
+        ordering = ["-received_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.event} #{self.external_id}"
+
+
+class ImportIssue(models.Model):
+    """The error queue: an object that could not be imported, with its payload and the reason.
+    It stays open until a retry imports it or someone ignores it with a reason."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("À traiter")
+        RESOLVED = "resolved", _("Résolu")
+        IGNORED = "ignored", _("Ignoré")
+
+    channel = models.ForeignKey(ShopChannel, on_delete=models.PROTECT, related_name="issues")
+    kind = models.CharField(_("type"), max_length=20, choices=Binding.Kind.choices, default=Binding.Kind.ORDER)
+    external_id = models.CharField(_("id PrestaShop"), max_length=40)
+    reference = models.CharField(_("référence"), max_length=40, blank=True)
+    payload = models.JSONField(_("contenu reçu"), default=dict, blank=True)
+    error = models.TextField(_("erreur"))
+    status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.OPEN)
+    attempts = models.PositiveIntegerField(_("tentatives"), default=1)
+    ignored_reason = models.CharField(_("motif"), max_length=255, blank=True)
+    first_seen_at = models.DateTimeField(_("première erreur"), auto_now_add=True)
+    last_seen_at = models.DateTimeField(_("dernière erreur"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("erreur d'import")
+        ordering = ["-last_seen_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "kind", "external_id"], name="prestashop_issue_unique"),
+        ]
+        indexes = [models.Index(fields=["status", "last_seen_at"], name="prestashop_issue_status_idx")]
+
+    def __str__(self):
+        return f"{self.channel} {self.kind} {self.external_id}"
+
+
+class SyncRun(models.Model):
+    """One pass over the shop (poll, "sync now", command): what it read and what it did."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("En cours")
+        DONE = "done", _("Terminé")
+        FAILED = "failed", _("Échec")
+
+    channel = models.ForeignKey(ShopChannel, on_delete=models.PROTECT, related_name="runs")
+    trigger = models.CharField(_("origine"), max_length=20)
+    status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.RUNNING)
+    read = models.PositiveIntegerField(_("lues"), default=0)
+    created = models.PositiveIntegerField(_("créées"), default=0)
+    unchanged = models.PositiveIntegerField(_("inchangées"), default=0)
+    failed = models.PositiveIntegerField(_("en erreur"), default=0)
+    error = models.TextField(_("erreur"), blank=True)
+    started_at = models.DateTimeField(_("début"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("fin"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("synchronisation")
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.channel} {self.started_at:%d/%m/%Y %H:%M}"
+
+
+class Push(models.Model):
+    """What LMB owes the shop (a state, a tracking number, a stock level): written in the
+    transaction of the business event's handler, sent by a task, retried until it is sent.
+    ``key`` makes each push idempotent: the same fact is recorded once."""
+
+    class Kind(models.TextChoices):
+        STATE = "state", _("État de commande")
+        TRACKING = "tracking", _("N° de suivi")
+        STOCK = "stock", _("Stock disponible")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("À envoyer")
+        SENT = "sent", _("Envoyé")
+        FAILED = "failed", _("Échec")
+
+    channel = models.ForeignKey(ShopChannel, on_delete=models.PROTECT, related_name="pushes")
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    key = models.CharField(_("clé"), max_length=120)
+    payload = models.JSONField(_("contenu"), default=dict)
+    status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("tentatives"), default=0)
+    last_error = models.TextField(_("dernière erreur"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("envoi vers PrestaShop")
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["channel", "key"], name="prestashop_push_unique_key")]
+        indexes = [models.Index(fields=["status", "created_at"], name="prestashop_push_status_idx")]
+
+    def __str__(self):
+        return f"{self.channel} {self.key}"

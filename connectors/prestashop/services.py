@@ -1,0 +1,432 @@
+"""Every write path of the PrestaShop connector: shops, webhook events, sync runs, the error
+queue and the push outbox (DESIGN §3). Network calls happen outside database transactions."""
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from lmb.errors import Conflict, InvalidInput
+from lmb.services import validate_and_save
+from sales.models import CreditNote, DeliveryNote, Invoice
+from sales.services.channels import create_channel
+from stock import services as stock_services
+from stock.models import StockLevel
+
+from . import importer, keys
+from .client import WebserviceClient, WebserviceError
+from .models import Binding, ImportIssue, Push, ShopChannel, SyncRun, WebhookEvent
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_MAX_AGE = 300  # seconds a signed event stays acceptable (replay window)
+SIGNATURE_HEADER = "X-LMB-Signature"
+# PrestaShop's default state ids (a fresh 1.7/8 install); the operator adjusts them per shop.
+DEFAULT_STATES = {"shipped": "4", "cancelled": "6", "refunded": "7", "invoiced": ""}
+DEFAULT_PAID_STATES = ["2", "3", "4", "5", "9", "11"]
+DEFAULT_CURRENCIES = {"1": "EUR"}
+PUSH_MAX_ATTEMPTS = 5
+
+
+# --- Shops ----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_channel(*, name: str, base_url: str, api_key: str, id_shop=None, warehouse=None, sales_channel=None):
+    """A new shop, with its own LMB sales channel (unless one is given) and a fresh webhook
+    secret. Returns ``(channel, webhook_secret)``: the secret is shown this once, for the module."""
+    slug = slugify(name)
+    if not slug:
+        raise InvalidInput({"name": [_("Donnez un nom à la boutique (lettres, chiffres, tirets).")]})
+    if ShopChannel.objects.filter(name=slug).exists():
+        raise Conflict(_("La boutique %(name)s existe déjà.") % {"name": slug}, field="name")
+    api_key = (api_key or "").strip()
+    if len(api_key) < 8:
+        raise InvalidInput({"api_key": [_("La clé du webservice PrestaShop compte 32 caractères.")]})
+    if sales_channel is None:
+        sales_channel = create_channel(
+            code=f"PS-{slug}"[:20], name=f"PrestaShop {name}"[:100], prices_include_tax=True, warehouse=warehouse
+        )
+    secret = secrets.token_hex(32)
+    channel = ShopChannel(
+        name=slug,
+        base_url=base_url.rstrip("/"),
+        api_key_sealed=keys.seal(api_key),
+        api_key_hint=keys.hint(api_key),
+        webhook_secret_sealed=keys.seal(secret),
+        id_shop=id_shop,
+        sales_channel=sales_channel,
+        warehouse=warehouse,
+        states=dict(DEFAULT_STATES),
+        paid_states=list(DEFAULT_PAID_STATES),
+        currencies=dict(DEFAULT_CURRENCIES),
+    )
+    return validate_and_save(channel), secret
+
+
+@transaction.atomic
+def set_api_key(channel: ShopChannel, *, api_key: str) -> ShopChannel:
+    api_key = (api_key or "").strip()
+    if len(api_key) < 8:
+        raise InvalidInput({"api_key": [_("La clé du webservice PrestaShop compte 32 caractères.")]})
+    channel.api_key_sealed, channel.api_key_hint = keys.seal(api_key), keys.hint(api_key)
+    channel.save(update_fields=["api_key_sealed", "api_key_hint"])
+    return channel
+
+
+def client_for(channel: ShopChannel, **options) -> WebserviceClient:
+    """The shop's client; PRESTASHOP_CLIENT (settings) may tune timeout, attempts and backoff."""
+    return WebserviceClient.for_channel(channel, **{**getattr(settings, "PRESTASHOP_CLIENT", {}), **options})
+
+
+# --- Webhook --------------------------------------------------------------------------------------
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class WebhookRefused(Exception):
+    def __init__(self, message: str, status: int):
+        self.status = status
+        super().__init__(message)
+
+
+def receive_webhook(*, channel: ShopChannel, body: bytes, signature: str, now: float | None = None) -> WebhookEvent:
+    """Check a posted event (HMAC-SHA256 of the raw body with the shop's secret; its timestamp
+    within WEBHOOK_MAX_AGE), store it and queue its processing. A refused event stores nothing."""
+    if not hmac.compare_digest(sign(channel.webhook_secret, body), signature or ""):
+        raise WebhookRefused(_("Signature invalide."), 401)
+    try:
+        data = json.loads(body)
+        stamp = int(data["timestamp"])
+        order_id = str(int(data["id_order"]))
+        event = str(data.get("event", "order"))[:60]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise WebhookRefused(_("Contenu illisible : il faut event, id_order et timestamp."), 400) from exc
+    if abs((now or time.time()) - stamp) > WEBHOOK_MAX_AGE:
+        raise WebhookRefused(_("Évènement trop ancien ou daté dans le futur (rejeu refusé)."), 403)
+    with transaction.atomic():
+        window_start = timezone.now() - timedelta(seconds=2 * WEBHOOK_MAX_AGE)
+        replayed = WebhookEvent.objects.filter(
+            channel=channel, external_id=order_id, event=event, body=data, received_at__gte=window_start
+        ).first()
+        if replayed is not None:  # the same signed body again: already stored, nothing more to do
+            return replayed
+        stored = WebhookEvent.objects.create(channel=channel, event=event, external_id=order_id, body=data)
+        transaction.on_commit(lambda: _queue("process_webhook_event", stored.pk))
+    return stored
+
+
+def process_webhook_event(event: WebhookEvent, *, client: WebserviceClient | None = None) -> importer.Outcome:
+    """Read the order the event names from the webservice (the authoritative data) and import it."""
+    channel = event.channel
+    try:
+        outcome = importer.import_order(channel=channel, client=client or client_for(channel), external_id=event.external_id)
+    except WebserviceError as error:
+        WebhookEvent.objects.filter(pk=event.pk).update(status=WebhookEvent.Status.FAILED, error=str(error))
+        importer.record_issue(channel=channel, external_id=event.external_id, payload={"id": event.external_id}, error=str(error))
+        raise
+    status = WebhookEvent.Status.FAILED if outcome.status == "failed" else WebhookEvent.Status.PROCESSED
+    WebhookEvent.objects.filter(pk=event.pk).update(status=status, error=outcome.error, processed_at=timezone.now())
+    return outcome
+
+
+def _queue(task_name: str, *args):
+    from . import tasks  # the tasks module imports these services
+
+    getattr(tasks, task_name).delay(*args)
+
+
+# --- Sync (poll, "sync now", command) -------------------------------------------------------------
+
+
+@dataclass
+class SyncCounts:
+    read: int = 0
+    created: int = 0
+    unchanged: int = 0
+    failed: int = 0
+
+
+FAR_FUTURE = "9999-12-31 23:59:59"
+
+
+def sync_channel(
+    channel: ShopChannel,
+    *,
+    trigger: str = "poll",
+    client: WebserviceClient | None = None,
+    full: bool = False,
+    report: Callable[[int, str], None] | None = None,
+) -> SyncRun:
+    """Import every order updated on the shop since the last run (all of them the first time,
+    or with ``full``); the cursor moves to the last date_upd read. Each order is imported on its
+    own: one refused order goes to the error queue and the run goes on."""
+    client = client or client_for(channel)
+    run = SyncRun.objects.create(channel=channel, trigger=trigger)
+    counts = SyncCounts()
+    filters = {} if full or not channel.poll_cursor else {"date_upd": f"[{channel.poll_cursor},{FAR_FUTURE}]"}
+    cursor = channel.poll_cursor
+    try:
+        total = sum(1 for _ in client.list("orders", filters=filters, display="[id]", page_size=1000)) if report else 0
+        memo = {}  # product lookups shared by the run's orders
+        known = dict(Binding.objects.filter(channel=channel, kind=Binding.Kind.ORDER).values_list("external_id", "fingerprint"))
+        for payload in client.list("orders", filters=filters, sort="[date_upd_ASC,id_ASC]"):
+            counts.read += 1
+            external_id = importer.text(payload, "id")
+            if known.get(external_id) == importer.fingerprint(importer.without_secrets(payload)):
+                counts.unchanged += 1  # the cheap path of a re-read: no lock, no query
+            else:
+                outcome = importer.import_order(channel=channel, client=client, payload=payload, memo=memo)
+                counted = "unchanged" if outcome.status == "updated" else outcome.status
+                setattr(counts, counted, getattr(counts, counted) + 1)
+            cursor = max(cursor, importer.text(payload, "date_upd"))
+            if report and counts.read % 50 == 0:
+                report(
+                    counts.read * 100 // max(total, 1),
+                    _("%(read)s commandes lues sur %(total)s") % {"read": counts.read, "total": total},
+                )
+    except WebserviceError as error:
+        _finish(run, counts, SyncRun.Status.FAILED, str(error))
+        ShopChannel.objects.filter(pk=channel.pk).update(poll_cursor=cursor)
+        raise
+    ShopChannel.objects.filter(pk=channel.pk).update(poll_cursor=cursor)
+    channel.poll_cursor = cursor
+    return _finish(run, counts, SyncRun.Status.DONE, "")
+
+
+def _finish(run: SyncRun, counts: SyncCounts, status: str, error: str) -> SyncRun:
+    run.read, run.created, run.unchanged, run.failed = counts.read, counts.created, counts.unchanged, counts.failed
+    run.status, run.error, run.finished_at = status, error, timezone.now()
+    run.save()
+    return run
+
+
+def start_sync_job(channel: ShopChannel, *, user=None):
+    """A "sync now" job: the task runs the sync and reports progress on the job."""
+    from lmb.jobs import create_job
+
+    job = create_job(
+        kind="prestashop_sync",
+        title=_("Synchronisation de %(shop)s") % {"shop": channel.name},
+        user=user,
+        parameters={"channel": channel.pk},
+    )
+    transaction.on_commit(lambda: _queue("run_sync_job", job.pk))
+    return job
+
+
+# --- Error queue ----------------------------------------------------------------------------------
+
+
+def retry_issue(issue: ImportIssue, *, client: WebserviceClient | None = None) -> importer.Outcome:
+    """Read the order again from the shop and import it (the queue keeps it if it fails again)."""
+    if issue.status == ImportIssue.Status.RESOLVED:
+        raise Conflict(_("Cette erreur est déjà résolue."))
+    channel = issue.channel
+    return importer.import_order(channel=channel, client=client or client_for(channel), external_id=issue.external_id)
+
+
+@transaction.atomic
+def ignore_issue(issue: ImportIssue, *, reason: str) -> ImportIssue:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput({"reason": [_("Indiquez pourquoi cette commande est ignorée.")]})
+    issue = ImportIssue.objects.select_for_update().get(pk=issue.pk)
+    if issue.status != ImportIssue.Status.OPEN:
+        raise Conflict(_("Seule une erreur à traiter peut être ignorée."))
+    issue.status, issue.ignored_reason = ImportIssue.Status.IGNORED, reason[:255]
+    issue.save(update_fields=["status", "ignored_reason", "last_seen_at"])
+    return issue
+
+
+# --- Pushes back to the shop ----------------------------------------------------------------------
+
+
+def _bound_orders(order_ids) -> list[tuple[ShopChannel, str, int]]:
+    bindings = Binding.objects.filter(kind=Binding.Kind.ORDER, object_id__in=list(order_ids)).select_related("channel")
+    return [(binding.channel, binding.external_id, binding.object_id) for binding in bindings if binding.channel.is_active]
+
+
+def _record_push(channel, kind, key, payload, *, renew=False) -> Push | None:
+    """One push per key (idempotent); ``renew`` re-arms a sent one (stock: the newest level)."""
+    with transaction.atomic():
+        push, created = Push.objects.select_for_update().get_or_create(
+            channel=channel, key=key, defaults={"kind": kind, "payload": payload}
+        )
+        if not created:
+            if not renew or push.status == Push.Status.PENDING:
+                return None
+            push.status, push.attempts, push.last_error, push.payload = Push.Status.PENDING, 0, "", payload
+            push.save(update_fields=["status", "attempts", "last_error", "payload"])
+        transaction.on_commit(lambda: _queue("send_push", push.pk))
+    return push
+
+
+def _push_state(order_id: int, action: str):
+    for channel, external_id, _pk in _bound_orders([order_id]):
+        state = (channel.states or {}).get(action)
+        if state:
+            _record_push(
+                channel,
+                Push.Kind.STATE,
+                f"state:{external_id}:{action}",
+                {"order": external_id, "state": state, "action": action},
+            )
+
+
+def on_delivery_note_shipped(*, delivery_note_id, order_id, **_):
+    note = DeliveryNote.objects.get(pk=delivery_note_id)
+    for channel, external_id, _pk in _bound_orders([order_id]):
+        if note.tracking_number:
+            _record_push(
+                channel,
+                Push.Kind.TRACKING,
+                f"tracking:{delivery_note_id}",
+                {"order": external_id, "tracking_number": note.tracking_number, "delivery_note": note.number},
+            )
+    _push_state(order_id, "shipped")
+
+
+def on_invoice_issued(*, invoice_id, **_):
+    invoice = Invoice.objects.get(pk=invoice_id)
+    if invoice.kind == Invoice.Kind.INVOICE:
+        for order_id in invoice.orders.values_list("pk", flat=True):
+            _push_state(order_id, "invoiced")
+
+
+def on_credit_note_issued(*, credit_note_id, invoice_id, **_):
+    if CreditNote.objects.filter(pk=credit_note_id).exists():
+        for order_id in Invoice.objects.get(pk=invoice_id).orders.values_list("pk", flat=True):
+            _push_state(order_id, "refunded")
+
+
+def on_order_cancelled(*, order_id, **_):
+    _push_state(order_id, "cancelled")
+
+
+def on_stock_moved(*, product_id, warehouse_id, **_):
+    """Queue the product's available quantity for every shop selling from that warehouse where
+    the product is bound; many moves before the push is sent make one push of the newest level."""
+    default = stock_services.default_warehouse()
+    for binding in Binding.objects.filter(kind=Binding.Kind.PRODUCT, object_id=product_id).select_related("channel"):
+        channel = binding.channel
+        warehouse = channel.warehouse or channel.sales_channel.warehouse or default
+        if channel.is_active and warehouse is not None and warehouse.pk == warehouse_id:
+            _record_push(
+                channel,
+                Push.Kind.STOCK,
+                f"stock:{binding.external_id}",
+                {"product": product_id, "warehouse": warehouse_id, "shop_product": binding.external_id},
+                renew=True,
+            )
+
+
+def send_push(push: Push, *, client: WebserviceClient | None = None) -> Push:
+    """Send one push. Idempotent: a push already sent is left alone, and a state the order
+    already has is not posted again. A failure is kept on the push (and raised for the retry)."""
+    push = Push.objects.select_related("channel").get(pk=push.pk)
+    if push.status == Push.Status.SENT:
+        return push
+    client = client or client_for(push.channel)
+    try:
+        {Push.Kind.STATE: _send_state, Push.Kind.TRACKING: _send_tracking, Push.Kind.STOCK: _send_stock}[push.kind](client, push)
+    except WebserviceError as error:
+        attempts = push.attempts + 1
+        status = Push.Status.FAILED if attempts >= PUSH_MAX_ATTEMPTS or not _retryable(error) else Push.Status.PENDING
+        Push.objects.filter(pk=push.pk).update(attempts=attempts, last_error=str(error), status=status)
+        raise
+    Push.objects.filter(pk=push.pk).update(
+        status=Push.Status.SENT, attempts=push.attempts + 1, sent_at=timezone.now(), last_error=""
+    )
+    push.refresh_from_db()
+    return push
+
+
+def _retryable(error: WebserviceError) -> bool:
+    return error.status is None or error.status >= 500
+
+
+def retry_push(push: Push) -> Push:
+    Push.objects.filter(pk=push.pk).exclude(status=Push.Status.SENT).update(status=Push.Status.PENDING, attempts=0)
+    transaction.on_commit(lambda: _queue("send_push", push.pk))
+    return push
+
+
+def _xml(resource: str, **values) -> ET.Element:
+    root = ET.Element("prestashop")
+    record = ET.SubElement(root, resource)
+    for name, value in values.items():
+        ET.SubElement(record, name).text = str(value)
+    return root
+
+
+def _send_state(client: WebserviceClient, push: Push):
+    order = client.get("orders", push.payload["order"])
+    if importer.text(order, "current_state") == str(push.payload["state"]):
+        return  # already there (a retried push whose first POST did land)
+    client.post_xml(
+        "order_histories",
+        _xml("order_history", id_order=push.payload["order"], id_order_state=push.payload["state"]),
+        sendemail="1",
+    )
+
+
+def _first_id(client: WebserviceClient, resource: str, filters: dict) -> str:
+    for record in client.list(resource, filters=filters, display="[id]", page_size=1):
+        return importer.text(record, "id")
+    raise WebserviceError(
+        _("Aucun enregistrement %(resource)s pour %(filters)s sur la boutique.") % {"resource": resource, "filters": filters}
+    )
+
+
+def _send_tracking(client: WebserviceClient, push: Push):
+    carrier_id = _first_id(client, "order_carriers", {"id_order": f"[{push.payload['order']}]"})
+    root = client.get_xml("order_carriers", carrier_id)
+    record = root.find("order_carrier")
+    node = record.find("tracking_number")
+    if node is None:
+        node = ET.SubElement(record, "tracking_number")
+    if (node.text or "").strip() == push.payload["tracking_number"]:
+        return
+    node.text = push.payload["tracking_number"]
+    _strip_links(record)
+    client.put_xml("order_carriers", carrier_id, root, sendemail="1")
+
+
+def _send_stock(client: WebserviceClient, push: Push):
+    channel = push.channel
+    product_id, _, attribute_id = push.payload["shop_product"].partition(":")
+    level = StockLevel.objects.filter(product_id=push.payload["product"], warehouse_id=push.payload["warehouse"]).first()
+    quantity = max(int(level.available), 0) if level else 0
+    stock_id = _first_id(
+        client, "stock_availables", {"id_product": f"[{product_id}]", "id_product_attribute": f"[{attribute_id or 0}]"}
+    )
+    root = client.get_xml("stock_availables", stock_id)
+    record = root.find("stock_available")
+    record.find("quantity").text = str(quantity)
+    _strip_links(record)
+    client.put_xml("stock_availables", stock_id, root)
+    Push.objects.filter(pk=push.pk).update(payload={**push.payload, "quantity": quantity, "channel": channel.name})
+
+
+def _strip_links(record: ET.Element):
+    """A PUT carries values only: the xlink attributes of the GET are dropped, and values are
+    written without surrounding whitespace (PrestaShop can break on it)."""
+    for node in record.iter():
+        node.attrib.pop("{http://www.w3.org/1999/xlink}href", None)
+        if node.text is not None and len(node) == 0:
+            node.text = node.text.strip()

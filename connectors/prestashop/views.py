@@ -1,0 +1,132 @@
+"""Back-office screens of the connector: shops with their sync history and outbox, the error
+queue (payload, error, retry, ignore with a reason), and "sync now" as a job with progress."""
+
+import json
+
+import django_filters
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from lmb.errors import DomainError
+from lmb.lists import ListView
+from lmb.spreadsheets import Column
+
+from . import services
+from .client import WebserviceError
+from .models import ImportIssue, Push, ShopChannel
+
+PERMISSION = "prestashop.view_shopchannel"
+CHANGE = "prestashop.change_shopchannel"
+
+
+@permission_required(PERMISSION, raise_exception=True)
+def channel_list(request):
+    channels = ShopChannel.objects.select_related("sales_channel", "warehouse").order_by("name")
+    return render(request, "prestashop/channel_list.html", {"channels": channels})
+
+
+@permission_required(PERMISSION, raise_exception=True)
+def channel_detail(request, pk):
+    channel = get_object_or_404(ShopChannel.objects.select_related("sales_channel", "warehouse"), pk=pk)
+    context = {
+        "channel": channel,
+        "runs": channel.runs.all()[:20],
+        "pushes": channel.pushes.exclude(status=Push.Status.SENT)[:50],
+        "open_issues": channel.issues.filter(status=ImportIssue.Status.OPEN).count(),
+        "webhook_url": request.build_absolute_uri(f"/connectors/prestashop/{channel.name}/webhook/"),
+    }
+    return render(request, "prestashop/channel_detail.html", context)
+
+
+@require_POST
+@permission_required(CHANGE, raise_exception=True)
+def sync_now(request, pk):
+    channel = get_object_or_404(ShopChannel, pk=pk)
+    job = services.start_sync_job(channel, user=request.user)
+    return redirect("jobs:detail", pk=job.pk)
+
+
+class IssueFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=ImportIssue.Status.choices, empty_label=gettext_lazy("Tous"))
+    channel = django_filters.ModelChoiceFilter(queryset=ShopChannel.objects.all(), empty_label=gettext_lazy("Toutes"))
+
+    class Meta:
+        model = ImportIssue
+        fields = ["status", "channel"]
+
+
+class IssueListView(ListView):
+    model = ImportIssue
+    permission_required = PERMISSION
+    template_name = "prestashop/issue_list.html"
+    results_template_name = "prestashop/_issue_results.html"
+    filterset_class = IssueFilter
+    search_fields = ("external_id", "reference", "error")
+    search_placeholder = gettext_lazy("N° de commande, référence, erreur…")
+    sort_fields = {"seen": ("last_seen_at",), "order": ("external_id",), "attempts": ("attempts",)}
+    default_sort = "-seen"
+    export_name = "erreurs-prestashop"
+    export_columns = [
+        Column(gettext_lazy("Boutique"), lambda issue: issue.channel.name),
+        Column(gettext_lazy("Commande"), "external_id"),
+        Column(gettext_lazy("Référence"), "reference"),
+        Column(gettext_lazy("Statut"), lambda issue: issue.get_status_display()),
+        Column(gettext_lazy("Tentatives"), "attempts"),
+        Column(gettext_lazy("Erreur"), "error"),
+        Column(gettext_lazy("Motif"), "ignored_reason"),
+    ]
+
+    def get_base_queryset(self):
+        return ImportIssue.objects.select_related("channel")
+
+
+issue_list = IssueListView.as_view()
+
+
+@permission_required(PERMISSION, raise_exception=True)
+def issue_detail(request, pk):
+    issue = get_object_or_404(ImportIssue.objects.select_related("channel"), pk=pk)
+    payload_json = json.dumps(issue.payload, indent=2, ensure_ascii=False)
+    return render(request, "prestashop/issue_detail.html", {"issue": issue, "payload_json": payload_json})
+
+
+@require_POST
+@permission_required(CHANGE, raise_exception=True)
+def issue_retry(request, pk):
+    issue = get_object_or_404(ImportIssue, pk=pk)
+    try:
+        outcome = services.retry_issue(issue)
+    except (DomainError, WebserviceError) as error:
+        messages.error(request, str(getattr(error, "message", error)))
+    else:
+        if outcome.status == "failed":
+            messages.error(request, outcome.error)
+        else:
+            messages.success(request, _("Commande importée."))
+    return redirect("prestashop:issue_detail", pk=pk)
+
+
+@require_POST
+@permission_required(CHANGE, raise_exception=True)
+def issue_ignore(request, pk):
+    issue = get_object_or_404(ImportIssue, pk=pk)
+    try:
+        services.ignore_issue(issue, reason=request.POST.get("reason", ""))
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, _("Erreur ignorée."))
+    return redirect("prestashop:issue_detail", pk=pk)
+
+
+@require_POST
+@permission_required(CHANGE, raise_exception=True)
+def push_retry(request, pk):
+    push = get_object_or_404(Push, pk=pk)
+    services.retry_push(push)
+    messages.success(request, _("Envoi relancé."))
+    return redirect("prestashop:channel_detail", pk=push.channel_id)

@@ -1,0 +1,124 @@
+"""Back to the shop: shipped state and tracking number after a delivery, cancelled and refunded
+states, the available stock after a reception; idempotent pushes, failures kept and retried."""
+
+from decimal import Decimal
+
+import pytest
+from celery.exceptions import Retry
+
+from connectors.prestashop import importer, services
+from connectors.prestashop.client import Unreachable
+from connectors.prestashop.models import Binding, Push
+from sales import services as sales_services
+from sales.models import Order
+from stock import services as stock_services
+from tests.factories import ProductFactory
+
+
+@pytest.fixture
+def processor(db):
+    """The PrestaShop order 1 sells COMP-0003, which LMB stocks: the import binds it."""
+    return ProductFactory(reference="COMP-0003", designation="Processeur 4x3,4 GHz", sale_price=Decimal("180.00"))
+
+
+@pytest.fixture
+def imported(channel, shop_client, processor, main_warehouse):
+    stock_services.receive(product=processor, warehouse=main_warehouse, quantity=10, unit_cost=Decimal("120.00"))
+    outcome = importer.import_order(channel=channel, client=shop_client, external_id="1")
+    assert outcome.status == "created", outcome.error
+    return Order.objects.get(pk=outcome.order_id)
+
+
+def ship(order, tracking="6A12345678901"):
+    note = sales_services.create_delivery_note(order)
+    return sales_services.ship_delivery_note(note, carrier="Colissimo", tracking_number=tracking)
+
+
+def test_a_shipped_delivery_pushes_the_tracking_number_and_the_shipped_state(
+    imported, standin, django_capture_on_commit_callbacks
+):
+    assert Binding.objects.filter(kind="product", external_id="24:0").exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        ship(imported)
+
+    [tracking] = standin.writes_to("order_carriers")
+    assert (tracking["method"], tracking["id"], tracking["record"]["tracking_number"]) == ("PUT", "1", "6A12345678901")
+    assert tracking["params"]["sendemail"] == "1" and tracking["record"]["id_order"] == "1"
+    [history] = standin.writes_to("order_histories")
+    assert (history["method"], history["record"]["id_order"], history["record"]["id_order_state"]) == ("POST", "1", "4")
+    assert standin.records["orders"]["1"]["current_state"] == "4"
+    assert set(Push.objects.values_list("kind", "status")) >= {("tracking", "sent"), ("state", "sent")}
+
+
+def test_pushes_are_idempotent(imported, standin, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        ship(imported)
+    for push in Push.objects.all():
+        services.send_push(push)  # sent already: nothing more goes out
+    services.on_delivery_note_shipped(delivery_note_id=imported.delivery_notes.get().pk, order_id=imported.pk)
+    assert len(standin.writes_to("order_histories")) == 1 and len(standin.writes_to("order_carriers")) == 1
+    # A state the order already has on the shop is not posted again (a retry after a lost answer).
+    push = Push.objects.get(kind="state")
+    Push.objects.filter(pk=push.pk).update(status=Push.Status.PENDING)
+    services.send_push(push)
+    assert len(standin.writes_to("order_histories")) == 1
+
+
+def test_stock_is_pushed_after_a_reception(imported, standin, processor, main_warehouse, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        stock_services.receive(product=processor, warehouse=main_warehouse, quantity=5, unit_cost=Decimal("121.00"))
+
+    [write] = standin.writes_to("stock_availables")
+    # 10 + 5 received, 1 reserved by the web order: 14 can be sold.
+    assert (write["method"], write["id"], write["record"]["quantity"]) == ("PUT", "24", "14")
+    assert write["record"]["id_product"] == "24" and standin.records["stock_availables"]["24"]["quantity"] == "14"
+
+
+def test_a_cancelled_order_pushes_the_cancelled_state(imported, standin, django_capture_on_commit_callbacks):
+    from sales.models import Invoice
+
+    # The paid order has a deposit invoice: a credit note first, then the cancellation.
+    deposit = Invoice.objects.get(kind=Invoice.Kind.DEPOSIT, orders=imported)
+    credit = sales_services.create_credit_note(invoice=deposit, reason="Annulation client")
+    with django_capture_on_commit_callbacks(execute=True):
+        sales_services.issue_credit_note(credit)
+        sales_services.cancel_order(imported, reason="Client")
+    states = [write["record"]["id_order_state"] for write in standin.writes_to("order_histories")]
+    assert states == ["7", "6"]  # refunded, then cancelled
+
+
+def test_a_failing_push_is_kept_with_its_error_and_can_be_retried(imported, standin, django_capture_on_commit_callbacks):
+    standin.inject("order_carriers", 500, times=100)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        ship(imported)
+    for callback in callbacks:  # the event handlers: each records its push and queues its task
+        try:
+            with django_capture_on_commit_callbacks(execute=True):
+                callback()
+        except (Unreachable, Retry):
+            pass  # the task raises for Celery to retry it with backoff; its state is on the push
+    tracking = Push.objects.get(kind="tracking")
+    assert tracking.status in (Push.Status.PENDING, Push.Status.FAILED) and "HTTP 500" in tracking.last_error
+    assert tracking.attempts >= 1
+    standin.faults.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.retry_push(tracking)
+    tracking.refresh_from_db()
+    assert tracking.status == Push.Status.SENT and tracking.last_error == ""
+
+
+def test_the_final_invoice_pushes_the_invoiced_state_and_a_deposit_invoice_does_not(
+    channel, shop_client, processor, main_warehouse, standin, django_capture_on_commit_callbacks
+):
+    channel.states = {**channel.states, "invoiced": "5"}
+    channel.save(update_fields=["states"])
+    stock_services.receive(product=processor, warehouse=main_warehouse, quantity=10, unit_cost=Decimal("120.00"))
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = importer.import_order(channel=channel, client=shop_client, external_id="1")
+    assert standin.writes_to("order_histories") == []  # the deposit invoice issued by the import pushes nothing
+    order = Order.objects.get(pk=outcome.order_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        ship(order)
+    with django_capture_on_commit_callbacks(execute=True):
+        sales_services.issue_invoice(sales_services.invoice_order(order))
+    assert [write["record"]["id_order_state"] for write in standin.writes_to("order_histories")] == ["4", "5"]
