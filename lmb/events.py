@@ -21,7 +21,7 @@ _subscribers: dict[str, list[Callable]] = defaultdict(list)
 ORDER_CONFIRMED = "sales.order_confirmed"  # order_id
 ORDER_CANCELLED = "sales.order_cancelled"  # order_id
 DELIVERY_NOTE_SHIPPED = "sales.delivery_note_shipped"  # delivery_note_id, order_id
-INVOICE_ISSUED = "sales.invoice_issued"  # invoice_id
+INVOICE_ISSUED = "sales.invoice_issued"  # invoice_id, kind ("invoice" or "deposit")
 CREDIT_NOTE_ISSUED = "sales.credit_note_issued"  # credit_note_id, invoice_id
 STOCK_MOVED = "stock.moved"  # product_id, warehouse_id
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -157,14 +158,17 @@ CATEGORY_MENTIONS = {
 
 
 def mention_texts(codes: list[str], on_date: date) -> dict[str, str]:
-    """The text in force on ``on_date`` of each mention code, in one query (the newest one wins)."""
-    mentions = (
-        LegalMention.objects.filter(code__in=codes, valid_from__lte=on_date)
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=on_date))
-        .order_by("code", "valid_from")
-        .values_list("code", "text")
-    )
-    return dict(mentions)  # later rows (newer valid_from) overwrite older ones
+    """The text in force on ``on_date`` of each mention code (the newest one wins), in one plain
+    statement: every document issued reads it."""
+    table = LegalMention._meta.db_table
+    placeholders = ", ".join(["%s"] * len(codes))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT code, text FROM {table} WHERE code IN ({placeholders}) AND valid_from <= %s
+                AND (valid_until IS NULL OR valid_until >= %s) ORDER BY code, valid_from""",  # noqa: S608
+            [*codes, *[connection.ops.adapt_datefield_value(on_date)] * 2],
+        )
+        return dict(cursor.fetchall())  # later rows (newer valid_from) overwrite older ones
 
 
 def legal_mentions(*, treatment: str, categories: set[str], customer_is_business: bool, company, on_date: date) -> list[str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -257,8 +257,11 @@ def ignore_issue(issue: ImportIssue, *, reason: str) -> ImportIssue:
 
 
 def _bound_orders(order_ids) -> list[tuple[ShopChannel, str, int]]:
-    bindings = Binding.objects.filter(kind=Binding.Kind.ORDER, object_id__in=list(order_ids)).select_related("channel")
-    return [(binding.channel, binding.external_id, binding.object_id) for binding in bindings if binding.channel.is_active]
+    """(channel, shop order id, LMB order id) of the orders imported from an active shop."""
+    bindings = Binding.objects.filter(kind=Binding.Kind.ORDER, object_id__in=order_ids, channel__is_active=True).select_related(
+        "channel"
+    )
+    return [(binding.channel, binding.external_id, binding.object_id) for binding in bindings]
 
 
 def _record_push(channel, kind, key, payload, *, renew=False) -> Push | None:
@@ -276,8 +279,8 @@ def _record_push(channel, kind, key, payload, *, renew=False) -> Push | None:
     return push
 
 
-def _push_state(order_id: int, action: str):
-    for channel, external_id, _pk in _bound_orders([order_id]):
+def _push_state(order_ids, action: str):
+    for channel, external_id, _pk in _bound_orders(order_ids):
         state = (channel.states or {}).get(action)
         if state:
             _record_push(
@@ -286,6 +289,21 @@ def _push_state(order_id: int, action: str):
                 f"state:{external_id}:{action}",
                 {"order": external_id, "state": state, "action": action},
             )
+
+
+def _shop_orders_of_invoice(invoice_id) -> list[int]:
+    """Its orders that came from an active shop. Every invoice issued, web or not, asks: one
+    plain statement, and most often nothing to push."""
+    links = Invoice.orders.through._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT link.order_id FROM {links} link
+                JOIN {Binding._meta.db_table} binding ON binding.object_id = link.order_id AND binding.kind = %s
+                JOIN {ShopChannel._meta.db_table} channel ON channel.id = binding.channel_id AND channel.is_active
+                WHERE link.invoice_id = %s""",  # noqa: S608
+            [Binding.Kind.ORDER, invoice_id],
+        )
+        return [order_id for (order_id,) in cursor.fetchall()]
 
 
 def on_delivery_note_shipped(*, delivery_note_id, order_id, **_):
@@ -298,24 +316,23 @@ def on_delivery_note_shipped(*, delivery_note_id, order_id, **_):
                 f"tracking:{delivery_note_id}",
                 {"order": external_id, "tracking_number": note.tracking_number, "delivery_note": note.number},
             )
-    _push_state(order_id, "shipped")
+    _push_state([order_id], "shipped")
 
 
-def on_invoice_issued(*, invoice_id, **_):
-    invoice = Invoice.objects.get(pk=invoice_id)
-    if invoice.kind == Invoice.Kind.INVOICE:
-        for order_id in invoice.orders.values_list("pk", flat=True):
-            _push_state(order_id, "invoiced")
+def on_invoice_issued(*, invoice_id, kind, **_):
+    """The shop's order is invoiced by its final invoice, not by a deposit invoice. Runs after
+    every invoice issued, web or not: one statement."""
+    if kind == Invoice.Kind.INVOICE and (order_ids := _shop_orders_of_invoice(invoice_id)):
+        _push_state(order_ids, "invoiced")
 
 
 def on_credit_note_issued(*, credit_note_id, invoice_id, **_):
-    if CreditNote.objects.filter(pk=credit_note_id).exists():
-        for order_id in Invoice.objects.get(pk=invoice_id).orders.values_list("pk", flat=True):
-            _push_state(order_id, "refunded")
+    if (order_ids := _shop_orders_of_invoice(invoice_id)) and CreditNote.objects.filter(pk=credit_note_id).exists():
+        _push_state(order_ids, "refunded")
 
 
 def on_order_cancelled(*, order_id, **_):
-    _push_state(order_id, "cancelled")
+    _push_state([order_id], "cancelled")
 
 
 def on_stock_moved(*, product_id, warehouse_id, **_):

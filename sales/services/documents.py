@@ -12,7 +12,7 @@ from catalog.models import Product
 from catalog.queries import find_by_code, unit_price_for
 from crm import queries as crm_queries
 from crm.models import Address
-from lmb import money
+from lmb import money, rows
 from lmb.errors import InvalidInput, TransitionNotAllowed
 from lmb.services import get_company, next_reference, validate_and_save
 
@@ -140,7 +140,7 @@ def require_status(document, *allowed, action: str):
 
 def lock(document):
     """The document's row, locked for the transition (two clicks never apply it twice)."""
-    return type(document).objects.select_for_update().get(pk=document.pk)
+    return rows.get_row(type(document), document.pk, for_update=True)
 
 
 def number(document, code: str, prefix: str, on_date) -> str:
@@ -324,7 +324,9 @@ def _change_line(line, **changes):
 
 
 def ordered_lines(document) -> list:
-    return list(document.lines.all().order_by("position", "pk"))
+    """The document's lines in their printed order (read on every issue: compiled once)."""
+    related = document.lines
+    return rows.rows_where(related.model, related.field.column, document.pk, order_by=("position", "id"))
 
 
 def recompute(document, *, on_date=None, lines=None):

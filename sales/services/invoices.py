@@ -360,7 +360,7 @@ def issue_invoice(invoice: Invoice, *, user=None, issue_date: date | None = None
     invoice.issued_at = timezone.now()
     invoice.save(issuing=True, update_fields=[*documents.TOTAL_FIELDS, *ISSUING_FIELDS])
     documents.log_event(invoice, "issued", user=user, detail=invoice.number)
-    events.publish(events.INVOICE_ISSUED, invoice_id=invoice.pk)
+    events.publish(events.INVOICE_ISSUED, invoice_id=invoice.pk, kind=invoice.kind)
     return invoice
 
 
