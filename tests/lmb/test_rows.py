@@ -1,0 +1,56 @@
+"""The precompiled row reads of the hot paths give the very instances the ORM gives."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from lmb import rows
+from lmb.models import Company
+from sales import services
+from sales.models import Order
+from tests.sales.conftest import shop  # noqa: F401  (fixture)
+
+
+def _values(instance):
+    return {field.attname: getattr(instance, field.attname) for field in type(instance)._meta.concrete_fields}
+
+
+@pytest.mark.smoke  # SQLite hands dates, decimals and JSON back as text: the converters must apply
+@pytest.mark.django_db
+def test_a_row_reads_as_the_orm_reads_it(shop):  # noqa: F811
+    order = services.create_order(
+        customer=shop.bakery,
+        channel=shop.b2b,
+        lines=[{"product": shop.lamp, "quantity": 2}, {"product": shop.jam, "quantity": 3, "discount_percent": "5"}],
+    )
+    # Decimals, dates and date-times, JSON (addresses, VAT breakdown), foreign keys, booleans.
+    assert _values(rows.get_row(Order, order.pk)) == _values(Order.objects.get(pk=order.pk))
+    assert _values(rows.get_row(Company, 1)) == _values(Company.objects.get(pk=1))
+    assert rows.get_row(Order, order.pk)._state.adding is False
+
+
+@pytest.mark.django_db
+def test_rows_come_in_the_order_asked(shop):  # noqa: F811
+    order = services.create_order(
+        customer=shop.bakery, channel=shop.b2b, lines=[{"product": shop.mug, "quantity": 1}, {"product": shop.jam, "quantity": 1}]
+    )
+    services.add_line(order, product=shop.lamp, quantity=1)
+    order.lines.filter(product=shop.mug).update(position=99)  # moved to the end: neither pk nor insertion order
+    expected = list(order.lines.order_by("position", "pk"))
+    found = rows.rows_where(type(expected[0]), "document_id", order.pk, order_by=("position", "id"))
+    assert [line.pk for line in found] == [line.pk for line in expected]
+    assert [_values(line) for line in found] == [_values(line) for line in expected]
+
+
+@pytest.mark.django_db
+def test_a_missing_row_raises_like_the_orm():
+    with pytest.raises(Order.DoesNotExist):
+        rows.get_row(Order, 987654)
+
+
+@pytest.mark.django_db
+def test_the_lock_is_taken_where_the_database_has_row_locks(shop):  # noqa: F811
+    order = services.create_order(customer=shop.bakery, channel=shop.b2b, lines=[{"product": shop.mug, "quantity": 1}])
+    with CaptureQueriesContext(connection) as captured:
+        rows.get_row(Order, order.pk, for_update=True)
+    assert captured.captured_queries[-1]["sql"].endswith("FOR UPDATE") is connection.features.has_select_for_update
