@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from catalog.models import VatRate
-from lmb.errors import Conflict, InvalidInput
+from lmb.errors import Conflict, InvalidInput, messages_by_field
 from lmb.services import validate_and_save
 from sales.models import CreditNote, DeliveryNote, Invoice, PaymentMethod
 from sales.services.channels import create_channel
@@ -169,7 +170,10 @@ def add_channel(
         warehouse=warehouse,
         **cleaned,
     )
-    channel.full_clean(exclude=["sales_channel", "webhook_secret_sealed"])  # a bad URL creates no sales channel
+    try:  # checked before the sales channel is created: a bad URL leaves nothing behind
+        channel.full_clean(exclude=["sales_channel", "webhook_secret_sealed"])
+    except ValidationError as exc:
+        raise InvalidInput(messages_by_field(exc)) from exc
     if sales_channel is None:
         sales_channel = create_channel(
             code=f"PS-{slug}"[:20], name=f"PrestaShop {name}"[:100], prices_include_tax=True, warehouse=warehouse
