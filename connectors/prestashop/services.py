@@ -217,7 +217,7 @@ NEEDED_RIGHTS = {
     "customers": ("get",),
     "addresses": ("get",),
     "countries": ("get",),
-    "order_histories": ("get", "post"),
+    "order_histories": ("post",),
     "order_carriers": ("get", "put"),
     "stock_availables": ("get", "put"),
 }
