@@ -1,5 +1,5 @@
-"""Support staff adjust a shop's mappings here (states, paid states, payment modules, currencies,
-warehouse); shops are added by ``manage.py prestashop_channel add``, which seals the key."""
+"""Support staff look at shops here; shops are added and set up on the connector's own screens
+(or ``manage.py prestashop_channel add``), whose service seals the key and checks every mapping."""
 
 from django.contrib import admin
 
@@ -20,10 +20,22 @@ class ShopChannelAdmin(admin.ModelAdmin):
         "paid_states",
         "payment_methods",
         "currencies",
+        "carriers",
+        "tax_rules",
         "poll_cursor",
         "is_active",
     ]
-    readonly_fields = ["name", "api_key_display", "sales_channel"]
+    readonly_fields = [
+        "name",
+        "api_key_display",
+        "sales_channel",
+        "states",
+        "paid_states",
+        "payment_methods",
+        "currencies",
+        "carriers",
+        "tax_rules",
+    ]
 
     def has_add_permission(self, request):
         return False

@@ -142,6 +142,15 @@ class WebserviceClient:
         except ValueError as exc:
             raise WebserviceError(f"Réponse non JSON de {url}", status=response.status_code, url=url) from exc
 
+    def describe(self) -> ET.Element:
+        """``GET /api/``: the shop's name and, per resource, what the key may do (XML only)."""
+        response = self._send("GET", self.url(""), params={})
+        try:
+            return ET.fromstring(response.content)
+        except ET.ParseError as exc:
+            url = self.url("")
+            raise WebserviceError(f"GET {url} : réponse illisible (pas du XML)", status=response.status_code, url=url) from exc
+
     # --- Writes (XML) -----------------------------------------------------------------------------
 
     def get_xml(self, resource: str, record_id) -> ET.Element:

@@ -2,9 +2,12 @@
 
 An order is imported once: under a lock on its (channel, id) key — a PostgreSQL advisory lock,
 backed by the binding's unique constraint — the binding is looked up, and the order created only
-when absent. Its lines are entered tax-included as the shop sold them; the LMB totals must then
-equal the shop's (products, shipping, discounts, total paid) to the cent, or nothing is kept and
-the order goes to the error queue with the differences. A paid web order is a deposit on the
+when absent. Its lines are entered tax-included as the shop sold them, each at an LMB VAT rate
+(the one its tax rules group is mapped to, else the one its prices were computed with: a rate LMB
+does not know refuses the order); the shipping line carries the mapped carrier's name, and the
+order the shop's own invoice and delivery addresses. The LMB totals must then equal the shop's
+(products, shipping, discounts, total paid) to the cent, or nothing is kept and the order goes to
+the error queue with the differences. A paid web order is a deposit on the
 order (YE-04): ``receive_deposit`` issues the deposit invoice that the final invoice deducts.
 """
 
@@ -16,14 +19,16 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from catalog.models import VatRate
 from catalog.queries import find_by_code
 from crm import services as crm_services
 from crm.models import Address, Civility, CustomerCategory, ThirdParty
 from lmb import money
 from lmb.errors import DomainError
-from lmb.formats import money_fr
+from lmb.formats import decimal_fr, money_fr
 from lmb.models import PaymentTerms
 from sales import services as sales_services
 from sales.models import DocumentLine, Order, PaymentMethod
@@ -66,7 +71,8 @@ class Fetched:
     customer: dict | None = None
     addresses: dict = field(default_factory=dict)
     bound: dict = field(default_factory=dict)  # (kind, external id) → LMB id, for what is bound already
-    memo: dict = field(default_factory=dict)  # lookups kept for a whole sync run (products by code)
+    memo: dict = field(default_factory=dict)  # lookups kept for a whole sync run (products by code, VAT rates)
+    tax_groups: dict = field(default_factory=dict)  # order row id → id_tax_rules_group (from order_details)
 
 
 # --- Reading values the way the webservice writes them ---------------------------------------------
@@ -103,11 +109,44 @@ def rows_of(order: dict) -> list[dict]:
 
 
 def rate_between(incl: Decimal, excl: Decimal) -> Decimal:
-    """The VAT rate a row was sold at, from its tax-included and tax-excluded unit prices (rows
-    carry no rate); rounded to one decimal place, which every French and EU rate has."""
+    """The VAT rate a row's tax-included and tax-excluded unit prices imply (rows carry no rate),
+    to two decimal places: what the messages show."""
     if excl <= 0:
         return ZERO
-    return money.round_to((incl / excl - 1) * 100, 1)
+    return money.round_to((incl / excl - 1) * 100, 2)
+
+
+# A rate explains a row's prices when it turns the tax-excluded unit price into the tax-included
+# one to within a cent: unit prices are stored with 6 decimals, some shops derive one from the
+# other rounded to the cent.
+PRICE_TOLERANCE = Decimal("0.01")
+
+
+def price_gap(incl: Decimal, excl: Decimal, rate: Decimal) -> Decimal:
+    return abs(excl * (1 + rate / 100) - incl)
+
+
+def lmb_rates(memo: dict) -> list[Decimal]:
+    """Every VAT rate LMB knows today (any territory, the EU states' for OSS) and 0 %."""
+    if "vat_rates" not in memo:
+        today = timezone.localdate()
+        current = VatRate.objects.filter(valid_from__lte=today).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        memo["vat_rates"] = sorted({ZERO, *current.values_list("rate", flat=True)})
+    return memo["vat_rates"]
+
+
+def matching_rate(incl: Decimal, excl: Decimal, rates: list[Decimal]) -> Decimal | None:
+    """The LMB rate that best explains the prices, or None when none does to within a cent."""
+    gap, rate = min((price_gap(incl, excl, rate), rate) for rate in rates)
+    return rate if gap <= PRICE_TOLERANCE else None
+
+
+def _rate_of_code(code: str, memo: dict) -> Decimal:
+    if "vat_codes" not in memo:
+        memo["vat_codes"] = dict(VatRate.objects.values_list("code", "rate"))
+    if code not in memo["vat_codes"]:
+        raise ImportRefused(_("Le taux de TVA %(code)s associé à un groupe de taxes n'existe plus dans LMB.") % {"code": code})
+    return memo["vat_codes"][code]
 
 
 # --- Locks and bindings ---------------------------------------------------------------------------
@@ -224,6 +263,8 @@ def fetch_related(channel: ShopChannel, client: WebserviceClient, order: dict, m
     }
     if (Binding.Kind.CUSTOMER, customer_id) not in fetched.bound:
         fetched.customer = client.get("customers", customer_id)
+    if channel.tax_rules and not all(text(row, "id_tax_rules_group") for row in rows_of(order)):
+        fetched.tax_groups = tax_groups_of(client, text(order, "id"))
     for address_id in sorted(address_ids):
         if (Binding.Kind.ADDRESS, address_id) in fetched.bound:
             continue
@@ -231,6 +272,12 @@ def fetch_related(channel: ShopChannel, client: WebserviceClient, order: dict, m
         address["_country"] = country_of(channel, client, text(address, "id_country"))
         fetched.addresses[address_id] = address
     return fetched
+
+
+def tax_groups_of(client: WebserviceClient, order_id: str) -> dict:
+    """Order rows carry no tax rules group; their order_details (same id) do."""
+    details = client.list("order_details", filters={"id_order": f"[{order_id}]"}, display="[id,id_tax_rules_group]")
+    return {text(detail, "id"): text(detail, "id_tax_rules_group") for detail in details}
 
 
 # --- Orders ---------------------------------------------------------------------------------------
@@ -255,43 +302,117 @@ def _product(row: dict, memo: dict):
     return memo[key]
 
 
-def _lines(order: dict, memo: dict) -> list[dict]:
+def _row_label(row: dict) -> str:
+    return text(row, "product_name") or text(row, "product_reference") or _("n° %(id)s") % {"id": text(row, "id")}
+
+
+def _unknown_rate(what: str, incl: Decimal, excl: Decimal, group: str) -> ImportRefused:
+    advice = (
+        _("associez le groupe de taxes PrestaShop n° %(group)s à un taux de TVA LMB (réglages de la boutique)") % {"group": group}
+        if group not in ("", "0")
+        else _("ajoutez ce taux dans LMB (Catalogue > Taux de TVA) si la boutique l'applique à bon droit")
+    )
+    return ImportRefused(
+        _(
+            "%(what)s : ses prix (%(incl)s TTC pour %(excl)s HT) donnent un taux de TVA de %(rate)s %%, "
+            "qui n'est aucun taux de TVA connu de LMB ; %(advice)s."
+        )
+        % {
+            "what": what,
+            "incl": decimal_fr(incl),
+            "excl": decimal_fr(excl),
+            "rate": decimal_fr(rate_between(incl, excl)),
+            "advice": advice,
+        }
+    )
+
+
+def row_vat_rate(channel: ShopChannel, row: dict, fetched: Fetched) -> Decimal:
+    """The LMB rate of a row: the one its tax rules group is mapped to (its prices must agree with
+    it), else the LMB rate its prices were computed with; none of them: the order is refused."""
+    incl, excl = decimal(row, "unit_price_tax_incl"), decimal(row, "unit_price_tax_excl")
+    what = _("Ligne « %(line)s »") % {"line": _row_label(row)}
+    group = text(row, "id_tax_rules_group") or fetched.tax_groups.get(text(row, "id"), "")
+    code = (channel.tax_rules or {}).get(group)
+    if code:
+        rate = _rate_of_code(code, fetched.memo)
+        if price_gap(incl, excl, rate) > PRICE_TOLERANCE:
+            raise ImportRefused(
+                _(
+                    "%(what)s : le groupe de taxes PrestaShop n° %(group)s est associé à %(code)s (%(rate)s %%), "
+                    "mais ses prix (%(incl)s TTC pour %(excl)s HT) donnent %(deduced)s %% ; corrigez l'association "
+                    "dans les réglages de la boutique."
+                )
+                % {
+                    "what": what,
+                    "group": group,
+                    "code": code,
+                    "rate": decimal_fr(rate),
+                    "incl": decimal_fr(incl),
+                    "excl": decimal_fr(excl),
+                    "deduced": decimal_fr(rate_between(incl, excl)),
+                }
+            )
+        return rate
+    rate = matching_rate(incl, excl, lmb_rates(fetched.memo))
+    if rate is None:
+        raise _unknown_rate(what, incl, excl, group)
+    return rate
+
+
+def _shipping_line(channel: ShopChannel, order: dict, memo: dict) -> dict | None:
+    """Shipping at the carrier's rate, named after the LMB carrier the shop's one is mapped to
+    (then kept even when free: the order says how it ships)."""
+    shipping = decimal(order, "total_shipping_tax_incl")
+    carrier = (channel.carriers or {}).get(text(order, "id_carrier"), "")
+    if not shipping and not carrier:
+        return None
+    rate = decimal(order, "carrier_tax_rate")
+    if rate not in lmb_rates(memo):
+        raise ImportRefused(
+            _("Frais de port : le taux de TVA du transporteur (carrier_tax_rate %(rate)s %%) n'est aucun taux connu de LMB.")
+            % {"rate": decimal_fr(rate)}
+        )
+    return {
+        "kind": DocumentLine.Kind.SHIPPING,
+        "description": _("Frais de port — %(carrier)s") % {"carrier": carrier} if carrier else _("Frais de port"),
+        "quantity": 1,
+        "unit_price": shipping,
+        "vat_rate": rate,
+    }
+
+
+def _lines(channel: ShopChannel, order: dict, fetched: Fetched) -> list[dict]:
     lines = []
     for row in rows_of(order):
-        incl, excl = decimal(row, "unit_price_tax_incl"), decimal(row, "unit_price_tax_excl")
-        product = _product(row, memo)
+        product = _product(row, fetched.memo)
         lines.append(
             {
                 "product": product,
                 "description": text(row, "product_name")[:255] or text(row, "product_reference"),
                 "quantity": decimal(row, "product_quantity"),
-                "unit_price": money.unit_price(incl),
-                "vat_rate": rate_between(incl, excl),
+                "unit_price": money.unit_price(decimal(row, "unit_price_tax_incl")),
+                "vat_rate": row_vat_rate(channel, row, fetched),
                 "_row": row,
             }
         )
-    wrapping = decimal(order, "total_wrapping_tax_incl")
+    wrapping, wrapping_excl = decimal(order, "total_wrapping_tax_incl"), decimal(order, "total_wrapping_tax_excl")
     if wrapping:
+        rate = matching_rate(wrapping, wrapping_excl, lmb_rates(fetched.memo))
+        if rate is None:
+            raise _unknown_rate(_("Emballage cadeau"), wrapping, wrapping_excl, "")
         lines.append(
             {
                 "kind": DocumentLine.Kind.TEXT,
                 "description": _("Emballage cadeau"),
                 "quantity": 1,
                 "unit_price": wrapping,
-                "vat_rate": rate_between(wrapping, decimal(order, "total_wrapping_tax_excl")),
+                "vat_rate": rate,
             }
         )
-    shipping = decimal(order, "total_shipping_tax_incl")
+    shipping = _shipping_line(channel, order, fetched.memo)
     if shipping:
-        lines.append(
-            {
-                "kind": DocumentLine.Kind.SHIPPING,
-                "description": _("Frais de port"),
-                "quantity": 1,
-                "unit_price": shipping,
-                "vat_rate": decimal(order, "carrier_tax_rate"),
-            }
-        )
+        lines.append(shipping)
     return lines
 
 
@@ -348,7 +469,9 @@ def _payment_method(channel: ShopChannel, module: str) -> str:
 def _create_order(channel: ShopChannel, payload: dict, fetched: Fetched) -> Order:
     customer = _customer(channel, text(payload, "id_customer"), fetched.customer, fetched.bound)
     invoice_id, delivery_id = text(payload, "id_address_invoice"), text(payload, "id_address_delivery")
-    _address(channel, customer, invoice_id, fetched.addresses.get(invoice_id), Address.Kind.BILLING, fetched.bound)
+    billing = _address(channel, customer, invoice_id, fetched.addresses.get(invoice_id), Address.Kind.BILLING, fetched.bound)
+    if isinstance(billing, int):
+        billing = Address.objects.get(pk=billing)
     delivery = _address(
         channel,
         customer,
@@ -358,13 +481,14 @@ def _create_order(channel: ShopChannel, payload: dict, fetched: Fetched) -> Orde
         fetched.bound,
     )
     if isinstance(delivery, int):
-        delivery = Address.objects.get(pk=delivery)
-    lines = _lines(payload, fetched.memo)
+        delivery = billing if delivery == billing.pk else Address.objects.get(pk=delivery)
+    lines = _lines(channel, payload, fetched)
     reference = text(payload, "reference")
     order = sales_services.create_order(
         customer=customer,
         channel=channel.sales_channel,
         warehouse=channel.warehouse,
+        billing_address=billing,  # the order's own, not the customer's default one
         delivery_address=delivery,
         currency=_currency(channel, payload),
         prices_include_tax=True,

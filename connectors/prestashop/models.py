@@ -18,7 +18,7 @@ from . import keys
 
 class ShopChannel(models.Model):
     """One PrestaShop shop: where its webservice is, how to read it, and how its states, payment
-    modules and currencies map to LMB."""
+    modules, currencies, carriers and tax rules map to LMB."""
 
     name = models.SlugField(_("nom"), max_length=50, unique=True, help_text=_("Sert dans l'adresse du webhook."))
     base_url = models.URLField(_("adresse de la boutique"), help_text=_("Racine de la boutique, sans /api/."))
@@ -42,6 +42,18 @@ class ShopChannel(models.Model):
     paid_states = models.JSONField(_("états payés"), default=list, blank=True)
     payment_methods = models.JSONField(_("modules de paiement"), default=dict, blank=True)
     currencies = models.JSONField(_("devises"), default=dict, blank=True)
+    carriers = models.JSONField(
+        _("transporteurs"),
+        default=dict,
+        blank=True,
+        help_text=_("id de transporteur PrestaShop → transporteur LMB (libellé de la ligne de port)."),
+    )
+    tax_rules = models.JSONField(
+        _("règles de taxes"),
+        default=dict,
+        blank=True,
+        help_text=_("id de groupe de règles de taxes PrestaShop → code du taux de TVA LMB (FR-20…)."),
+    )
     countries = models.JSONField(_("pays (cache)"), default=dict, blank=True, editable=False)
     poll_cursor = models.CharField(_("dernier date_upd lu"), max_length=19, blank=True)
     is_active = models.BooleanField(_("active"), default=True)

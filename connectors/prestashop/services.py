@@ -13,14 +13,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from lmb.errors import Conflict, InvalidInput
+from catalog.models import VatRate
+from lmb.errors import Conflict, InvalidInput, messages_by_field
 from lmb.services import validate_and_save
-from sales.models import CreditNote, DeliveryNote, Invoice
+from sales.models import CreditNote, DeliveryNote, Invoice, PaymentMethod
 from sales.services.channels import create_channel
 from stock import services as stock_services
 from stock.models import StockLevel
@@ -42,48 +44,212 @@ PUSH_MAX_ATTEMPTS = 5
 
 # --- Shops ----------------------------------------------------------------------------------------
 
+STATE_ACTIONS = ("shipped", "invoiced", "cancelled", "refunded")
+MAPPINGS = ("states", "paid_states", "payment_methods", "currencies", "carriers", "tax_rules")
+CARRIER_LABEL_MAX = 100  # the delivery note's carrier field
 
-@transaction.atomic
-def add_channel(*, name: str, base_url: str, api_key: str, id_shop=None, warehouse=None, sales_channel=None):
-    """A new shop, with its own LMB sales channel (unless one is given) and a fresh webhook
-    secret. Returns ``(channel, webhook_secret)``: the secret is shown this once, for the module."""
-    slug = slugify(name)
+
+def _default_mappings() -> dict:
+    return {
+        "states": dict(DEFAULT_STATES),
+        "paid_states": list(DEFAULT_PAID_STATES),
+        "payment_methods": {},
+        "currencies": dict(DEFAULT_CURRENCIES),
+        "carriers": {},
+        "tax_rules": {},
+    }
+
+
+def _is_shop_id(value) -> bool:
+    return str(value).isdigit()
+
+
+def _bad_ids(mapping: dict) -> list[str]:
+    return [str(key) for key in mapping if not _is_shop_id(key)]
+
+
+def _id_errors(field: str, keys: list[str], what: str) -> dict:
+    return {
+        field: [_("« %(key)s » n'est pas un id %(what)s PrestaShop (un nombre).") % {"key": key, "what": what} for key in keys]
+    }
+
+
+def clean_mappings(**mappings) -> dict:
+    """The shop's mappings, checked and normalised: every PrestaShop id a number, every LMB value
+    one LMB knows. Refused with one message per field at fault (states as ``state_<action>``)."""
+    errors, cleaned = {}, {}
+    states = {action: str(value or "").strip() for action, value in (mappings.get("states") or {}).items()}
+    for action, value in states.items():
+        if action not in STATE_ACTIONS:
+            errors["states"] = [_("Action LMB inconnue : « %(action)s ».") % {"action": action}]
+        elif value and not _is_shop_id(value):
+            errors[f"state_{action}"] = [_("Un id d'état PrestaShop est un nombre (« %(value)s »).") % {"value": value}]
+    cleaned["states"] = {action: states.get(action, "") for action in STATE_ACTIONS}
+    paid = [str(value).strip() for value in mappings.get("paid_states") or [] if str(value).strip()]
+    if not all(_is_shop_id(value) for value in paid):
+        errors["paid_states"] = [_("Les états payés sont des id d'état PrestaShop (des nombres séparés par des virgules).")]
+    cleaned["paid_states"] = list(dict.fromkeys(paid))
+
+    methods = {str(key).strip(): str(value).strip() for key, value in (mappings.get("payment_methods") or {}).items()}
+    unknown = [f"{module} = {method}" for module, method in methods.items() if method not in PaymentMethod.values]
+    if unknown or not all(methods):
+        errors["payment_methods"] = [
+            _("Mode de règlement inconnu : %(lines)s. Modes possibles : %(choices)s.")
+            % {"lines": ", ".join(unknown) or "—", "choices": ", ".join(PaymentMethod.values)}
+        ]
+    cleaned["payment_methods"] = methods
+
+    currencies = {str(key).strip(): str(value).strip().upper() for key, value in (mappings.get("currencies") or {}).items()}
+    if _bad_ids(currencies):
+        errors.update(_id_errors("currencies", _bad_ids(currencies), _("de devise")))
+    elif not all(len(code) == 3 and code.isalpha() for code in currencies.values()):
+        errors["currencies"] = [_("Une devise LMB est un code ISO de 3 lettres (EUR, USD…).")]
+    cleaned["currencies"] = currencies
+
+    carriers = {str(key).strip(): str(value).strip() for key, value in (mappings.get("carriers") or {}).items()}
+    if _bad_ids(carriers):
+        errors.update(_id_errors("carriers", _bad_ids(carriers), _("de transporteur")))
+    elif not all(0 < len(label) <= CARRIER_LABEL_MAX for label in carriers.values()):
+        errors["carriers"] = [_("Donnez à chaque transporteur un nom de 1 à %(max)s caractères.") % {"max": CARRIER_LABEL_MAX}]
+    cleaned["carriers"] = carriers
+
+    tax_rules = {str(key).strip(): str(value).strip().upper() for key, value in (mappings.get("tax_rules") or {}).items()}
+    known_codes = {code.upper(): code for code in VatRate.objects.values_list("code", flat=True)}
+    missing = [code for code in tax_rules.values() if code not in known_codes]
+    if _bad_ids(tax_rules):
+        errors.update(_id_errors("tax_rules", _bad_ids(tax_rules), _("de groupe de règles de taxes")))
+    elif missing:
+        errors["tax_rules"] = [
+            _("Taux de TVA inconnu de LMB : %(codes)s (codes dans Catalogue > Taux de TVA, par exemple FR-20).")
+            % {"codes": ", ".join(missing)}
+        ]
+    cleaned["tax_rules"] = {key: known_codes.get(code, code) for key, code in tax_rules.items()}
+    if errors:
+        raise InvalidInput(errors)
+    return cleaned
+
+
+def _clean_name(name: str, *, channel: ShopChannel | None = None) -> str:
+    slug = slugify(name or "")
     if not slug:
         raise InvalidInput({"name": [_("Donnez un nom à la boutique (lettres, chiffres, tirets).")]})
-    if ShopChannel.objects.filter(name=slug).exists():
+    if ShopChannel.objects.filter(name=slug).exclude(pk=getattr(channel, "pk", None)).exists():
         raise Conflict(_("La boutique %(name)s existe déjà.") % {"name": slug}, field="name")
+    return slug
+
+
+def _clean_base_url(base_url: str) -> str:
+    """The shop's root: a pasted ``…/api/`` is the webservice's address, not the shop's."""
+    base_url = (base_url or "").strip().rstrip("/")
+    return base_url.removesuffix("/api").rstrip("/")
+
+
+def _clean_api_key(api_key: str) -> str:
     api_key = (api_key or "").strip()
     if len(api_key) < 8:
         raise InvalidInput({"api_key": [_("La clé du webservice PrestaShop compte 32 caractères.")]})
+    return api_key
+
+
+@transaction.atomic
+def add_channel(
+    *, name: str, base_url: str, api_key: str, id_shop=None, warehouse=None, sales_channel=None, **mappings
+) -> tuple[ShopChannel, str]:
+    """A new shop, with its own LMB sales channel (unless one is given) and a fresh webhook
+    secret. Returns ``(channel, webhook_secret)``: the secret is shown this once, for the module.
+    Mappings not given take PrestaShop's defaults (see ``clean_mappings`` for the others)."""
+    slug = _clean_name(name)
+    api_key = _clean_api_key(api_key)
+    cleaned = clean_mappings(**{**_default_mappings(), **{key: value for key, value in mappings.items() if value is not None}})
+    channel = ShopChannel(
+        name=slug,
+        base_url=_clean_base_url(base_url),
+        api_key_sealed=keys.seal(api_key),
+        api_key_hint=keys.hint(api_key),
+        id_shop=id_shop,
+        warehouse=warehouse,
+        **cleaned,
+    )
+    try:  # checked before the sales channel is created: a bad URL leaves nothing behind
+        channel.full_clean(exclude=["sales_channel", "webhook_secret_sealed"])
+    except ValidationError as exc:
+        raise InvalidInput(messages_by_field(exc)) from exc
     if sales_channel is None:
         sales_channel = create_channel(
             code=f"PS-{slug}"[:20], name=f"PrestaShop {name}"[:100], prices_include_tax=True, warehouse=warehouse
         )
     secret = secrets.token_hex(32)
-    channel = ShopChannel(
-        name=slug,
-        base_url=base_url.rstrip("/"),
-        api_key_sealed=keys.seal(api_key),
-        api_key_hint=keys.hint(api_key),
-        webhook_secret_sealed=keys.seal(secret),
-        id_shop=id_shop,
-        sales_channel=sales_channel,
-        warehouse=warehouse,
-        states=dict(DEFAULT_STATES),
-        paid_states=list(DEFAULT_PAID_STATES),
-        currencies=dict(DEFAULT_CURRENCIES),
-    )
+    channel.sales_channel, channel.webhook_secret_sealed = sales_channel, keys.seal(secret)
     return validate_and_save(channel), secret
 
 
 @transaction.atomic
+def update_channel(
+    channel: ShopChannel, *, name: str, base_url: str, api_key: str = "", id_shop=None, warehouse=None, is_active=True, **mappings
+) -> ShopChannel:
+    """Change a shop's settings. An empty ``api_key`` keeps the stored key (it is never shown back);
+    renaming changes the webhook's address, which the shop's module must then be given."""
+    channel = ShopChannel.objects.select_for_update().get(pk=channel.pk)
+    channel.name = _clean_name(name, channel=channel)
+    channel.base_url = _clean_base_url(base_url)
+    if (api_key or "").strip():
+        api_key = _clean_api_key(api_key)
+        channel.api_key_sealed, channel.api_key_hint = keys.seal(api_key), keys.hint(api_key)
+    channel.id_shop, channel.warehouse, channel.is_active = id_shop, warehouse, is_active
+    current = {name: getattr(channel, name) for name in MAPPINGS}
+    for name, value in clean_mappings(**{**current, **mappings}).items():
+        setattr(channel, name, value)
+    return validate_and_save(channel)
+
+
+@transaction.atomic
 def set_api_key(channel: ShopChannel, *, api_key: str) -> ShopChannel:
-    api_key = (api_key or "").strip()
-    if len(api_key) < 8:
-        raise InvalidInput({"api_key": [_("La clé du webservice PrestaShop compte 32 caractères.")]})
+    api_key = _clean_api_key(api_key)
     channel.api_key_sealed, channel.api_key_hint = keys.seal(api_key), keys.hint(api_key)
     channel.save(update_fields=["api_key_sealed", "api_key_hint"])
     return channel
+
+
+# What the connector does with each resource; a key without one of these rights fails there.
+NEEDED_RIGHTS = {
+    "orders": ("get",),
+    "order_details": ("get",),
+    "customers": ("get",),
+    "addresses": ("get",),
+    "countries": ("get",),
+    "order_histories": ("post",),
+    "order_carriers": ("get", "put"),
+    "stock_availables": ("get", "put"),
+}
+
+
+@dataclass
+class ConnectionReport:
+    """What the shop answered to ``GET /api/``: its name and what the key may do."""
+
+    shop_name: str
+    rights: dict  # resource → set of allowed methods
+    missing: list  # "resource (method)" the connector needs and the key lacks
+
+
+def check_connection(channel: ShopChannel, *, client: WebserviceClient | None = None) -> ConnectionReport:
+    """Ask the shop's webservice which resources the key may use (no write). Raises the
+    WebserviceError (with PrestaShop's error code) when the shop refuses or cannot be reached."""
+    root = (client or client_for(channel, attempts=1)).describe()
+    api = root.find("api")
+    if api is None:
+        raise WebserviceError(_("La boutique a répondu, mais pas comme un webservice PrestaShop (pas de <api>)."))
+    rights = {
+        node.tag: {method for method in ("get", "put", "post", "patch", "delete", "head") if node.get(method) == "true"}
+        for node in api
+    }
+    missing = [
+        f"{resource} ({method.upper()})"
+        for resource, methods in NEEDED_RIGHTS.items()
+        for method in methods
+        if method not in rights.get(resource, set())
+    ]
+    return ConnectionReport(shop_name=api.get("shopName", ""), rights=rights, missing=missing)
 
 
 def client_for(channel: ShopChannel, **options) -> WebserviceClient:
@@ -314,7 +480,12 @@ def on_delivery_note_shipped(*, delivery_note_id, order_id, **_):
                 channel,
                 Push.Kind.TRACKING,
                 f"tracking:{delivery_note_id}",
-                {"order": external_id, "tracking_number": note.tracking_number, "delivery_note": note.number},
+                {
+                    "order": external_id,
+                    "tracking_number": note.tracking_number,
+                    "carrier": note.carrier,
+                    "delivery_note": note.number,
+                },
             )
     _push_state([order_id], "shipped")
 
@@ -410,8 +581,21 @@ def _first_id(client: WebserviceClient, resource: str, filters: dict) -> str:
     )
 
 
+def _order_carrier_id(client: WebserviceClient, order_id: str) -> str:
+    """The order_carriers row of the carrier the order ships with (the shop's tracking URL and
+    "in transit" e-mail are that carrier's); an order whose rows name none: its latest row."""
+    carrier = importer.text(client.get("orders", order_id), "id_carrier")
+    rows = list(client.list("order_carriers", filters={"id_order": f"[{order_id}]"}, display="[id,id_carrier]"))
+    if not rows:
+        raise WebserviceError(
+            _("La commande %(order)s n'a aucun transporteur (order_carriers) sur la boutique.") % {"order": order_id}
+        )
+    ours = [row for row in rows if importer.text(row, "id_carrier") == carrier] or rows
+    return max((importer.text(row, "id") for row in ours), key=int)
+
+
 def _send_tracking(client: WebserviceClient, push: Push):
-    carrier_id = _first_id(client, "order_carriers", {"id_order": f"[{push.payload['order']}]"})
+    carrier_id = _order_carrier_id(client, push.payload["order"])
     root = client.get_xml("order_carriers", carrier_id)
     record = root.find("order_carrier")
     node = record.find("tracking_number")

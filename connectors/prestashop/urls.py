@@ -6,7 +6,10 @@ app_name = "prestashop"
 
 urlpatterns = [
     path("", views.channel_list, name="channel_list"),
+    path("new/", views.channel_create, name="channel_create"),
     path("<int:pk>/", views.channel_detail, name="channel_detail"),
+    path("<int:pk>/edit/", views.channel_edit, name="channel_edit"),
+    path("<int:pk>/test/", views.channel_test, name="channel_test"),
     path("<int:pk>/sync/", views.sync_now, name="sync_now"),
     path("issues/", views.issue_list, name="issue_list"),
     path("issues/<int:pk>/", views.issue_detail, name="issue_detail"),

@@ -1,5 +1,6 @@
-"""Back-office screens of the connector: shops with their sync history and outbox, the error
-queue (payload, error, retry, ignore with a reason), and "sync now" as a job with progress."""
+"""Back-office screens of the connector: shops (add, edit, test the connection) with their sync
+history and outbox, the error queue (payload, error, retry, ignore with a reason), and "sync now"
+as a job with progress."""
 
 import json
 
@@ -7,20 +8,24 @@ import django_filters
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from lmb.errors import DomainError
+from lmb.forms import add_domain_error
 from lmb.lists import ListView
 from lmb.spreadsheets import Column
 
 from . import services
 from .client import WebserviceError
+from .forms import ChannelForm
 from .models import ImportIssue, Push, ShopChannel
 
 PERMISSION = "prestashop.view_shopchannel"
 CHANGE = "prestashop.change_shopchannel"
+ADD = "prestashop.add_shopchannel"
 
 
 @permission_required(PERMISSION, raise_exception=True)
@@ -29,16 +34,67 @@ def channel_list(request):
     return render(request, "prestashop/channel_list.html", {"channels": channels})
 
 
-@permission_required(PERMISSION, raise_exception=True)
-def channel_detail(request, pk):
-    channel = get_object_or_404(ShopChannel.objects.select_related("sales_channel", "warehouse"), pk=pk)
-    context = {
+def _webhook_url(request, channel) -> str:
+    return request.build_absolute_uri(reverse("prestashop:webhook", args=[channel.name]))
+
+
+def _detail_context(request, channel) -> dict:
+    return {
         "channel": channel,
         "runs": channel.runs.all()[:20],
         "pushes": channel.pushes.exclude(status=Push.Status.SENT)[:50],
         "open_issues": channel.issues.filter(status=ImportIssue.Status.OPEN).count(),
-        "webhook_url": request.build_absolute_uri(f"/connectors/prestashop/{channel.name}/webhook/"),
+        "webhook_url": _webhook_url(request, channel),
     }
+
+
+@permission_required(PERMISSION, raise_exception=True)
+def channel_detail(request, pk):
+    channel = get_object_or_404(ShopChannel.objects.select_related("sales_channel", "warehouse"), pk=pk)
+    return render(request, "prestashop/channel_detail.html", _detail_context(request, channel))
+
+
+@permission_required(ADD, raise_exception=True)
+def channel_create(request):
+    """A new shop. Its webhook secret is shown on the answer to this POST, once: it is not kept
+    readable anywhere a page could show it again."""
+    form = ChannelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            channel, secret = services.add_channel(**form.service_arguments())
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            context = {"channel": channel, "secret": secret, "webhook_url": _webhook_url(request, channel)}
+            return render(request, "prestashop/channel_created.html", context)
+    return render(request, "prestashop/channel_form.html", {"form": form})
+
+
+@permission_required(CHANGE, raise_exception=True)
+def channel_edit(request, pk):
+    channel = get_object_or_404(ShopChannel, pk=pk)
+    form = ChannelForm(request.POST or None, channel=channel)
+    if request.method == "POST" and form.is_valid():
+        try:
+            channel = services.update_channel(channel, **form.service_arguments())
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, _("Boutique %(name)s enregistrée.") % {"name": channel.name})
+            return redirect(channel)
+    return render(request, "prestashop/channel_form.html", {"form": form, "channel": channel})
+
+
+@require_POST
+@permission_required(CHANGE, raise_exception=True)
+def channel_test(request, pk):
+    """Ask the shop's webservice what the stored key may do, and show its answer on the page."""
+    channel = get_object_or_404(ShopChannel.objects.select_related("sales_channel", "warehouse"), pk=pk)
+    context = _detail_context(request, channel)
+    try:
+        context["connection"] = services.check_connection(channel)
+    except WebserviceError as error:
+        context["connection_error"] = error
     return render(request, "prestashop/channel_detail.html", context)
 
 

@@ -43,14 +43,15 @@ def address_snapshot(address: Address | None, name: str = "") -> dict:
     }
 
 
-def fill_customer(document, customer, *, delivery_address: Address | None = None):
-    """Copy the customer's identity and addresses on the document (INV-03, INV-15)."""
+def fill_customer(document, customer, *, delivery_address: Address | None = None, billing_address: Address | None = None):
+    """Copy the customer's identity and addresses on the document (INV-03, INV-15); the billing
+    address is the customer's default one unless the document has its own (a web order's)."""
     document.customer = customer
     document.customer_name = customer.name
     document.customer_siren = customer.siren
     document.customer_vat_number = customer.vat_number
     document.customer_is_business = customer.is_business
-    billing = crm_queries.billing_address(customer)
+    billing = billing_address or crm_queries.billing_address(customer)
     if delivery_address is None:
         delivery_address = customer.addresses.filter(kind=Address.Kind.DELIVERY, is_default=True).first() or billing
     document.billing_address = address_snapshot(billing, customer.name)

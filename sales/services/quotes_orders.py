@@ -20,12 +20,22 @@ QUOTE_VALIDITY_DAYS = 30
 
 
 def _new_document(
-    model, *, customer, channel, user=None, delivery_address=None, lines=(), currency="EUR", prices_include_tax=None, **fields
+    model,
+    *,
+    customer,
+    channel,
+    user=None,
+    delivery_address=None,
+    billing_address=None,
+    lines=(),
+    currency="EUR",
+    prices_include_tax=None,
+    **fields,
 ):
     if not (customer.is_customer or customer.is_prospect):
         raise InvalidInput({"customer": [_("%(name)s n'est ni client ni prospect.") % {"name": customer.name}]})
     document = model(channel=channel, created_by=user, currency=(currency or "EUR").upper(), **fields)
-    documents.fill_customer(document, customer, delivery_address=delivery_address)
+    documents.fill_customer(document, customer, delivery_address=delivery_address, billing_address=billing_address)
     document.prices_include_tax = channel.prices_include_tax if prices_include_tax is None else prices_include_tax
     if document.currency != "EUR":
         rate = currencies.rate_for(document.currency, timezone.localdate())

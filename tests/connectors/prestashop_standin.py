@@ -110,6 +110,25 @@ def derived(record: dict, **changes) -> dict:
     return copied
 
 
+def order_rows(order: dict) -> list[dict]:
+    return (order.get("associations") or {}).get("order_rows") or []
+
+
+def order_detail(detail: dict, order: dict, row: dict) -> dict:
+    """The order_details record of an order row (same id: a row's id is its id_order_detail),
+    derived from the captured one; its id_tax_rules_group stays the captured "0" (no group)."""
+    return derived(
+        detail,
+        id=row["id"],
+        id_order=order["id"],
+        product_id=row["product_id"],
+        product_attribute_id=row["product_attribute_id"],
+        product_quantity=row["product_quantity"],
+        unit_price_tax_incl=row["unit_price_tax_incl"],
+        unit_price_tax_excl=row["unit_price_tax_excl"],
+    )
+
+
 def seed_records() -> dict[str, dict[str, dict]]:
     """The default shop, from the fixtures; see the module docstring for the derived records."""
     [order_1] = load_xml("orders_1.xml")
@@ -125,6 +144,7 @@ def seed_records() -> dict[str, dict[str, dict]]:
     [stock_10] = load_xml("stock_availables_10.xml")
     [order_carrier_2] = load_xml("order_carriers_2_ps16.xml")
     [carrier_2] = load_xml("carriers_2_ps16.xml")
+    [detail_3] = load_xml("order_details_3.xml")
     order_6 = derived(order_6, id_address_delivery=13, id_address_invoice=13)  # its shop's address 12 is order 1's
     records = {
         "orders": [order_1, order_6, order_114],
@@ -153,7 +173,11 @@ def seed_records() -> dict[str, dict[str, dict]]:
         ],
         "order_histories": [history_1],
         "order_carriers": [
-            derived(order_carrier_2, id=order_id, id_order=order_id, tracking_number="") for order_id in (1, 6, 114)
+            derived(order_carrier_2, id=order["id"], id_order=order["id"], id_carrier=order["id_carrier"], tracking_number="")
+            for order in (order_1, order_6, order_114)
+        ],
+        "order_details": [
+            order_detail(detail_3, order, row) for order in (order_1, order_6, order_114) for row in order_rows(order)
         ],
         "carriers": [carrier_2],
         "stock_availables": [stock_10, derived(stock_10, id=24, id_product=24)],
@@ -278,6 +302,7 @@ class StandinShop:
         self.lock = threading.Lock()
         self.requests: list[tuple[str, str, dict]] = []
         self.writes: list[dict] = []
+        self.rights: dict[str, set] = {}  # resource → methods the key may use (GET /api/); all when absent
         self.faults: list[dict] = []  # {"path": "orders", "status": 500 | "drop" | "hang", "times": n}
         self.release_hung = threading.Event()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -313,6 +338,22 @@ class StandinShop:
 
     def writes_to(self, resource: str) -> list[dict]:
         return [write for write in self.writes if write["resource"] == resource]
+
+    def api_root(self) -> bytes:
+        """``GET /api/``: the captured root (api_root_devdocs.xml) with one entry per resource
+        served here, its rights taken from ``self.rights`` (every method when not listed)."""
+        root = ET.parse(fixtures_dir() / "api_root_devdocs.xml").getroot()
+        api = root.find("api")
+        template = api.find("addresses")
+        api.remove(template)
+        for resource in sorted(self.records):
+            entry = copy.deepcopy(template)
+            entry.tag = resource
+            allowed = self.rights.get(resource, {"get", "put", "post", "patch", "delete", "head"})
+            for method in ("get", "put", "post", "patch", "delete", "head"):
+                entry.set(method, "true" if method in allowed else "false")
+            api.append(entry)
+        return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
     def _take_fault(self, path: str):
         with self.lock:
@@ -360,6 +401,8 @@ class StandinShop:
                 if not self._authorised(params):
                     return self._reply(401, errors_xml("18", "Invalid authentication key format"), "application/xml")
                 resource, _, record_id = path.partition("/")
+                if not resource and method == "GET":
+                    return self._reply(200, shop.api_root(), "text/xml")
                 if resource not in shop.records:
                     return self._reply(400, errors_xml("22", f'Resource of type "{resource}" does not exists'), "application/xml")
                 if method == "GET":

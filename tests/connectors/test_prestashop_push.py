@@ -12,6 +12,7 @@ from connectors.prestashop.models import Binding, Push
 from sales import services as sales_services
 from sales.models import Order
 from stock import services as stock_services
+from tests.connectors.prestashop_standin import derived
 from tests.factories import ProductFactory
 
 
@@ -48,6 +49,27 @@ def test_a_shipped_delivery_pushes_the_tracking_number_and_the_shipped_state(
     assert (history["method"], history["record"]["id_order"], history["record"]["id_order_state"]) == ("POST", "1", "4")
     assert standin.records["orders"]["1"]["current_state"] == "4"
     assert set(Push.objects.values_list("kind", "status")) >= {("tracking", "sent"), ("state", "sent")}
+
+
+def test_the_tracking_number_goes_on_the_row_of_the_carrier_the_order_ships_with(
+    imported, standin, django_capture_on_commit_callbacks
+):
+    # The order has two order_carriers rows: the first (id 1) of a former carrier, 7; the one of its
+    # carrier (order 1's id_carrier is 1) comes second. The first row found is not the answer.
+    current = standin.records["order_carriers"]["1"]
+    standin.put_record("order_carriers", derived(current, id_carrier=7, tracking_number="OLD"))
+    standin.put_record("order_carriers", derived(current, id=50))
+    with django_capture_on_commit_callbacks(execute=True):
+        ship(imported)
+
+    [tracking] = standin.writes_to("order_carriers")
+    assert (tracking["id"], tracking["record"]["id_carrier"], tracking["record"]["tracking_number"]) == (
+        "50",
+        "1",
+        "6A12345678901",
+    )
+    assert standin.records["order_carriers"]["1"]["tracking_number"] == "OLD"
+    assert Push.objects.get(kind="tracking").payload["carrier"] == "Colissimo"
 
 
 def test_pushes_are_idempotent(imported, standin, django_capture_on_commit_callbacks):
