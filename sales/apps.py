@@ -11,6 +11,7 @@ class SalesConfig(AppConfig):
         from lmb import demo
         from lmb.context_processors import register_menu_item
 
+        from . import mailing
         from .demo import seed_sales
         from .timeline import sales_timeline
 
@@ -22,3 +23,4 @@ class SalesConfig(AppConfig):
             label=_("Factures"), url_name="sales:invoice_list", permission="sales.view_invoice", icon="receipt", order=16
         )
         timeline.register_provider(sales_timeline)
+        mailing.register()

@@ -57,7 +57,7 @@ def test_a_worker_renders_stores_and_emails_the_invoice_and_the_timeline_shows_i
         task_postrun.disconnect(record)
 
     names = [name for name, eager, thread in runs if not eager and thread != threading.get_ident()]
-    assert names == ["sales.tasks.email_document", "sales.tasks.build_archive"]
+    assert names == ["crm.tasks.email_document", "sales.tasks.build_archive"]
     stored = IssuedPdf.objects.get(document_id=invoice.pk)
     (message,) = mail.outbox
     assert message.to == ["compta@legoff.example"] and message.attachments[0][1] == bytes(stored.content)

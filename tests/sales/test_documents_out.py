@@ -16,13 +16,13 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from pypdf import PdfReader
 
-from crm.models import Contact, TimelineEntry
+from crm.models import Contact, EmailTemplate, TimelineEntry
 from lmb import roles
 from lmb.errors import Conflict, InvalidInput
 from lmb.formats import money_fr
 from lmb.models import Job
 from sales import mailing, pdfs, services
-from sales.models import DocumentEvent, EmailTemplate, IssuedPdf
+from sales.models import DocumentEvent, IssuedPdf
 from tests.sales.test_facturx import _all_goods, _invoice
 
 
@@ -96,12 +96,12 @@ def test_nothing_is_queued_for_a_bad_address_a_customer_without_one_or_a_draft(s
 
 @pytest.mark.django_db
 def test_the_company_writes_the_e_mail_text_of_each_document_type(shop, invoice, admin_client):
-    url = reverse("sales:email_template_edit", args=["invoice"])
+    url = reverse("crm:email_template_edit", args=["invoice"])
     response = admin_client.post(url, {"subject": "Votre facture {number}", "body": "Merci {customer}, total {total}."})
     assert response.status_code == 302
     expected_body = f"Merci Boulangerie Le Goff, total {money_fr(invoice.total_incl_tax)}."
     assert mailing.compose(invoice) == (f"Votre facture {invoice.number}", expected_body)
-    assert admin_client.get(reverse("sales:email_templates")).status_code == 200
+    assert admin_client.get(reverse("crm:email_templates")).status_code == 200
     assert admin_client.post(url, {"subject": "", "body": ""}).status_code == 400
     assert EmailTemplate.objects.get(document_type="invoice").subject == "Votre facture {number}"
 
