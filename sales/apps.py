@@ -8,10 +8,10 @@ class SalesConfig(AppConfig):
 
     def ready(self):
         from crm import timeline
-        from lmb import demo
+        from lmb import demo, events
         from lmb.context_processors import register_menu_item
 
-        from . import mailing
+        from . import mailing, tasks
         from .demo import seed_sales
         from .timeline import sales_timeline
 
@@ -24,3 +24,6 @@ class SalesConfig(AppConfig):
         )
         timeline.register_provider(sales_timeline)
         mailing.register()
+        # The Factur-X of an issued document is made by a worker at once, not on first download.
+        events.subscribe(events.INVOICE_ISSUED, tasks.on_invoice_issued)
+        events.subscribe(events.CREDIT_NOTE_ISSUED, tasks.on_credit_note_issued)

@@ -71,3 +71,19 @@ def test_a_worker_renders_stores_and_emails_the_invoice_and_the_timeline_shows_i
     with job.result.open("rb") as handle, zipfile.ZipFile(handle) as archive:
         assert archive.read(stored.filename) == bytes(stored.content)
         assert stored.sha256 in archive.read("index.csv").decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_stores_the_factur_x_as_soon_as_the_invoice_is_issued(
+    celery_worker,  # noqa: F811
+    shop,  # noqa: F811
+    settings,
+):
+    settings.ISSUED_PDF_ON_ISSUE = True  # the test settings turn it off for the eager run
+    invoice = _invoice(shop, shop.bakery, _all_goods(shop))  # committed: the event's subscriber queues the task
+    deadline = time.monotonic() + TIMEOUT
+    while not (stored := pdfs.stored_pdf(invoice)):
+        assert time.monotonic() < deadline, "the worker stored no PDF after issue"
+        time.sleep(0.2)
+    assert stored.number == invoice.number and pdfs.read_embedded_xml(bytes(stored.content)).count(invoice.number.encode()) >= 1
+    assert pdfs.pdf_of(invoice).content == bytes(stored.content)
