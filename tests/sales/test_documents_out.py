@@ -13,6 +13,7 @@ import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import CommandError, call_command
+from django.forms.models import model_to_dict
 from django.urls import reverse
 from pypdf import PdfReader
 
@@ -21,6 +22,7 @@ from lmb import roles
 from lmb.errors import Conflict, InvalidInput
 from lmb.formats import money_fr
 from lmb.models import Job
+from lmb.services import get_company
 from sales import mailing, pdfs, services
 from sales.models import DocumentEvent, IssuedPdf
 from tests.sales.test_facturx import _all_goods, _invoice
@@ -135,8 +137,27 @@ def test_quote_order_and_delivery_note_pdfs(shop, sales_client):
     note = services.ship_delivery_note(note)
     response = sales_client.get(reverse("sales:delivery_pdf", args=[note.pk]))
     text = _text(response.content)
-    assert f"Bon de livraison N° {note.number}" in text and "Reste à livrer" in text
-    assert "Mug triskell 5 3 2" in text and "8,25" not in text and "Montant" not in text  # quantities, no prices
+    assert f"Bon de livraison N° {note.number}" in text and "Commandé Livré ici Reste P.U. HT Montant HT" in text
+    assert "Mug triskell 5 3 2 8,25 24,75 €" in text and "Total HT livré 24,75 €" in text  # the 3 shipped, priced
+
+
+@pytest.mark.django_db
+def test_the_company_may_prefer_delivery_notes_without_prices(shop, sales_client, admin_client):
+    order = services.confirm_order(
+        services.create_order(customer=shop.bakery, channel=shop.b2b, lines=[{"product": shop.mug, "quantity": 5}])
+    )
+    note = services.ship_delivery_note(services.create_delivery_note(order))
+    settings_page = admin_client.get(reverse("company_edit")).content.decode()
+    assert 'name="delivery_note_without_prices"' in settings_page
+    fields = {**model_to_dict(get_company(), exclude=["logo", "id"]), "delivery_note_without_prices": "on"}
+    response = admin_client.post(
+        reverse("company_edit"), {key: value for key, value in fields.items() if value not in (None, False)}
+    )
+    assert response.status_code == 302 and get_company().delivery_note_without_prices
+    assert "sans prix (quantités seules)" in admin_client.get(reverse("company")).content.decode()
+    text = _text(sales_client.get(reverse("sales:delivery_pdf", args=[note.pk])).content)
+    assert "Commandé Livré ici Reste à livrer" in text and "Mug triskell 5 5 —" in text  # quantities only
+    assert "8,25" not in text and "41,25" not in text and "Montant" not in text and "P.U." not in text
 
 
 @pytest.mark.django_db
