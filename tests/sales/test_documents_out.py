@@ -234,3 +234,54 @@ def test_api_gives_the_stored_pdf_and_queues_the_e_mail(shop, invoice, api_clien
     assert [message.to for message in mail.outbox] == [["compta@legoff.example"]]
     draft = services.create_quote(customer=shop.bakery, channel=shop.b2b, lines=_all_goods(shop))
     assert client.post(f"/api/v1/quotes/{draft.pk}/email/", {}, format="json").status_code == 409
+
+
+def _two_quotes(shop):
+    return [
+        services.send_quote(services.create_quote(customer=shop.bakery, channel=shop.b2b, lines=_all_goods(shop))) for _ in "ab"
+    ]
+
+
+def _two_orders(shop):
+    lines = [{"product": shop.mug, "quantity": 2}]
+    return [services.confirm_order(services.create_order(customer=shop.bakery, channel=shop.b2b, lines=lines)) for _ in "ab"]
+
+
+def _two_delivery_notes(shop):
+    return [services.ship_delivery_note(services.create_delivery_note(order)) for order in _two_orders(shop)]
+
+
+def _a_credit_note(shop):
+    invoice = _invoice(shop, shop.bakery, [{"product": shop.mug, "quantity": 2}])
+    line = invoice.lines.get(product=shop.mug)
+    draft = services.create_credit_note(invoice, reason="Retour", lines=[{"invoice_line": line.pk, "quantity": 1}])
+    return [services.issue_credit_note(draft)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("list_url", "print_url", "make"),
+    [
+        ("sales:quote_list", "sales:quote_batch_print", _two_quotes),
+        ("sales:order_list", "sales:order_batch_print", _two_orders),
+        ("sales:delivery_list", "sales:delivery_note_batch_print", _two_delivery_notes),
+        ("sales:credit_note_list", "sales:credit_note_batch_print", _a_credit_note),
+    ],
+)
+def test_the_other_document_lists_tick_documents_and_print_them_as_one_pdf(
+    shop, sales_client, settings, tmp_path, django_capture_on_commit_callbacks, list_url, print_url, make
+):
+    settings.MEDIA_ROOT = str(tmp_path)
+    documents = make(shop)
+    listing = sales_client.get(reverse(list_url)).content.decode()
+    assert f'action="{reverse(print_url)}" id="batch-print-form"' in listing
+    for document in documents:
+        assert f'name="ids" value="{document.pk}" form="batch-print-form"' in listing
+    with django_capture_on_commit_callbacks(execute=True):
+        response = sales_client.post(reverse(print_url), {"ids": [document.pk for document in reversed(documents)]})
+    job = Job.objects.get()
+    assert response.url == reverse("jobs:detail", args=[job.pk]) and job.status == Job.Status.DONE, job.message
+    with job.result.open("rb") as handle:
+        pages = [page.extract_text() for page in PdfReader(io.BytesIO(handle.read())).pages]
+    assert len(pages) == len(documents)  # one page each, in the order ticked
+    assert [document.number in text for document, text in zip(reversed(documents), pages, strict=True)] == [True] * len(documents)
