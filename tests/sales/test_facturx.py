@@ -15,6 +15,8 @@ from lxml import etree
 from pypdf import PdfReader
 
 from lmb.errors import Conflict
+from lmb.services import get_company
+from sales import facturx as cii
 from sales import pdfs, services
 from sales.facturx import NS
 from sales.models import ExchangeRate, Invoice, IssuedPdf, PaymentMethod
@@ -202,6 +204,28 @@ def test_deductions_and_references_are_carried(shop):
     assert _value(etree.fromstring(credit.xml), "//ram:InvoiceReferencedDocument/ram:IssuerAssignedID/text()") == [invoice.number]
     assert f"Avoir sur la facture n° {invoice.number} du {invoice.invoice_date:%d/%m/%Y}" in credit.text
     assert "Retour d'une lampe" in credit.text
+
+
+@pytest.mark.django_db
+def test_every_deducted_deposit_is_referenced_and_the_file_stays_valid(shop):
+    order, first = _order_with_deposit(shop)
+    second = services.receive_deposit(order, amount=Decimal("40.00"), method=PaymentMethod.CARD)
+    services.ship_delivery_note(services.create_delivery_note(order))
+    final = services.issue_invoice(services.invoice_order(order))
+    xml = cii.build_xml(final, company=get_company(), lines=list(final.lines.order_by("position", "pk")))
+    assert xsd_errors(xml) == []
+    assert schematron_errors(xml) == []
+    root = etree.fromstring(xml)
+    references = _value(root, "//ram:ApplicableHeaderTradeSettlement/ram:InvoiceReferencedDocument")
+    assert [
+        (
+            reference.findtext("ram:IssuerAssignedID", namespaces=NS),
+            reference.findtext("ram:FormattedIssueDateTime/qdt:DateTimeString", namespaces=NS),
+        )
+        for reference in references
+    ] == [(deposit.number, f"{deposit.invoice_date:%Y%m%d}") for deposit in (first, second)]
+    assert final.deposits_total == Decimal("100.00") and _amount(root, "TotalPrepaidAmount") == Decimal("100.00")
+    assert _amount(root, "DuePayableAmount") == final.total_incl_tax - Decimal("100.00")
 
 
 @pytest.mark.django_db
