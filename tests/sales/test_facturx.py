@@ -228,6 +228,51 @@ def test_every_deducted_deposit_is_referenced_and_the_file_stays_valid(shop):
     assert _amount(root, "DuePayableAmount") == final.total_incl_tax - Decimal("100.00")
 
 
+def _categories(xml) -> list[tuple[str, str]]:
+    root = etree.fromstring(xml)
+    return [
+        (tax.findtext("ram:CategoryCode", namespaces=NS), tax.findtext("ram:ExemptionReasonCode", namespaces=NS) or "")
+        for tax in _value(root, "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax")
+    ]
+
+
+@pytest.mark.django_db
+def test_an_export_of_goods_with_their_installation_is_one_valid_export_exemption(shop):
+    """Outside the EU, services to a business are out of scope (O) and goods exported (G); EN 16931
+    forbids O beside another category (BR-O-11…14). Sold with the goods, the service is their
+    accessory and follows their exemption (CGI 262 I): the whole invoice is G."""
+    buyer = customer("Genève SA", country="CH", postal_code="1201")
+    lines = [{"product": shop.mug, "quantity": 4}, {"product": shop.fitting, "quantity": 1}]
+    invoice = _invoice(shop, buyer, lines)
+    assert {(line.vat_category, line.vat_exemption_code) for line in invoice.lines.all()} == {("G", "VATEX-EU-G")}
+    xml = cii.build_xml(invoice, company=get_company(), lines=list(invoice.lines.order_by("position", "pk")))
+    assert xsd_errors(xml) == []
+    assert schematron_errors(xml) == []
+    assert _categories(xml) == [("G", "VATEX-EU-G")]
+    assert any("262 I du CGI" in text for text in invoice.legal_mentions)
+
+    direct = services.create_direct_invoice(customer=buyer, channel=shop.b2b, lines=[{"product": shop.fitting, "quantity": 1}])
+    services_only = services.issue_invoice(direct)
+    xml = cii.build_xml(services_only, company=get_company(), lines=list(services_only.lines.all()))
+    assert _categories(xml) == [("O", "VATEX-EU-O")] and schematron_errors(xml) == []
+
+
+@pytest.mark.django_db
+def test_a_service_on_an_export_order_follows_the_goods_while_there_are_some(shop):
+    buyer = customer("Genève SA", country="CH", postal_code="1201")
+    order = services.create_order(customer=buyer, channel=shop.b2b, lines=[{"product": shop.fitting, "quantity": 1}])
+    fitting = order.lines.get()
+    assert (fitting.vat_category, fitting.vat_exemption_code) == ("O", "VATEX-EU-O")
+    mug = services.add_line(order, product=shop.mug, quantity=2)
+    fitting.refresh_from_db()
+    assert (fitting.vat_category, fitting.vat_exemption_code) == ("G", "VATEX-EU-G")
+    order.refresh_from_db()
+    assert [group["category"] for group in order.vat_breakdown] == ["G"]
+    services.remove_line(mug)
+    fitting.refresh_from_db()
+    assert (fitting.vat_category, fitting.vat_exemption_code) == ("O", "VATEX-EU-O")
+
+
 @pytest.mark.django_db
 def test_business_invoice_prints_every_mandatory_mention(shop):
     case = _issued_case(france_with_eco_participation(shop))
