@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lmb.forms import ModelForm
 
-from .models import Address, Contact, Task, ThirdParty, TimelineEntry
+from .models import Address, Contact, EmailTemplate, Task, ThirdParty, TimelineEntry
 
 
 class ThirdPartyForm(ModelForm):
@@ -168,3 +168,16 @@ class TaskForm(ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+
+
+class EmailForm(forms.Form):
+    """The address a document goes to (empty: the third party's)."""
+
+    recipient = forms.EmailField(label=_("Destinataire"), required=False)
+
+
+class EmailTemplateForm(ModelForm):
+    class Meta:
+        model = EmailTemplate
+        fields = ["subject", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 10})}

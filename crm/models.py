@@ -305,3 +305,24 @@ class Task(models.Model):
     @property
     def is_overdue(self):
         return not self.is_done and self.due_date < timezone.localdate()
+
+
+class EmailTemplate(models.Model):
+    """The text of the e-mail that carries a document to a third party, per document type, written
+    by the company. The types and their ``{placeholders}`` are those the apps sending documents
+    register with ``crm.mailing`` (crm knows none of them)."""
+
+    document_type = models.CharField(_("type de document"), max_length=30, unique=True)
+    subject = models.CharField(_("objet"), max_length=200)
+    body = models.TextField(_("texte"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("modèle d'e-mail")
+        verbose_name_plural = _("modèles d'e-mail")
+        ordering = ["document_type"]
+
+    def __str__(self):
+        from .mailing import template_type_label  # the registry reads this module
+
+        return template_type_label(self.document_type)

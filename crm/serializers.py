@@ -136,3 +136,14 @@ class TaskSerializer(ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["done_at", "created_at"]
+
+
+class EmailRequestSerializer(serializers.Serializer):
+    """POST {document}/email/: where a document goes (``crm.mailing``)."""
+
+    recipient = serializers.EmailField(required=False, allow_blank=True, help_text="Vide : l'adresse du tiers.")
+
+
+class EmailQueuedSerializer(serializers.Serializer):
+    recipient = serializers.EmailField()
+    status = serializers.CharField()

@@ -26,4 +26,6 @@ urlpatterns = [
     path("tasks/new/", views.TaskCreateView.as_view(), name="task_create"),
     path("tasks/<int:pk>/", views.TaskUpdateView.as_view(), name="task_update"),
     path("tasks/<int:pk>/done/", views.task_complete, name="task_complete"),
+    path("email-templates/", views.email_templates, name="email_templates"),
+    path("email-templates/<slug:document_type>/", views.email_template_edit, name="email_template_edit"),
 ]

@@ -23,9 +23,19 @@ from lmb.lists import ListView, search, yes_no_filter
 from lmb.spreadsheets import Column
 from lmb.views import safe_next
 
-from . import queries, services
-from .forms import AddressForm, ContactForm, FirstAddressForm, IncidentStatusForm, TaskForm, ThirdPartyForm, TimelineEntryForm
-from .models import Address, Contact, CustomerCategory, Task, ThirdParty, TimelineAttachment, TimelineEntry
+from . import mailing, queries, services
+from .forms import (
+    AddressForm,
+    ContactForm,
+    EmailForm,
+    EmailTemplateForm,
+    FirstAddressForm,
+    IncidentStatusForm,
+    TaskForm,
+    ThirdPartyForm,
+    TimelineEntryForm,
+)
+from .models import Address, Contact, CustomerCategory, EmailTemplate, Task, ThirdParty, TimelineAttachment, TimelineEntry
 from .timeline import timeline_for
 
 # --- Third parties -----------------------------------------------------------------------------
@@ -516,3 +526,53 @@ def task_complete(request, pk):
     if request.htmx:
         return render(request, "crm/_task_row.html", {"task": task})
     return redirect(safe_next(request, reverse("crm:agenda")))
+
+
+# --- Documents by e-mail -------------------------------------------------------------------------
+
+
+def email_document_page(request, *, document, back_url: str, nav_template: str):
+    """The "send by e-mail" page of any registered document (``crm.mailing``): the address, the
+    text the company's template gives, the PDF. The caller has checked the user's permissions."""
+    form = EmailForm(request.POST or None, initial={"recipient": mailing.default_recipient(document)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            address = mailing.send_document_email(document=document, recipient=form.cleaned_data["recipient"], user=request.user)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(
+                request, _("Envoi à %(address)s en cours : il apparaîtra sur la chronologie du tiers.") % {"address": address}
+            )
+            return redirect(back_url)
+    subject, body = mailing.compose(document)
+    context = {
+        "form": form,
+        "document": document,
+        "subject": subject,
+        "body": body,
+        "back_url": back_url,
+        "nav_template": nav_template,
+    }
+    return render(request, "crm/email_form.html", context, status=400 if form.errors else 200)
+
+
+@permission_required("crm.view_emailtemplate", raise_exception=True)
+def email_templates(request):
+    labels = mailing.template_types()
+    templates = sorted(EmailTemplate.objects.filter(document_type__in=labels), key=lambda template: str(template))
+    return render(request, "crm/email_templates.html", {"templates": templates})
+
+
+@permission_required("crm.change_emailtemplate", raise_exception=True)
+def email_template_edit(request, document_type):
+    template = get_object_or_404(EmailTemplate, document_type=document_type)
+    form = EmailTemplateForm(request.POST or None, instance=template)
+    names = ", ".join(f"{{{name}}}" for name in mailing.placeholders_of(document_type))
+    form.fields["body"].help_text = _("Remplacés à l'envoi : %(names)s.") % {"names": names}
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Modèle « %(name)s » enregistré.") % {"name": template})
+        return redirect("crm:email_templates")
+    context = {"form": form, "template": template}
+    return render(request, "crm/email_template_form.html", context, status=400 if form.errors else 200)

@@ -141,5 +141,6 @@ class CompanyForm(ModelForm):
             "oss_registered",
             "oss_threshold",
             "allow_negative_stock",
+            "delivery_note_without_prices",
         ]
         widgets = {"address_line2": forms.TextInput()}

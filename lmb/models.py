@@ -95,6 +95,11 @@ class Company(models.Model):
         default=False,
         help_text=_("Si la case est décochée, une sortie de stock au-delà du stock physique est refusée."),
     )
+    delivery_note_without_prices = models.BooleanField(
+        _("bons de livraison sans prix"),
+        default=False,
+        help_text=_("Cochée, le bon de livraison n'indique que les quantités : ni prix ni montants (colis offert, revendeur…)."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

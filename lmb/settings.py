@@ -115,6 +115,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Europe/Paris"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
+# The Factur-X of an invoice or credit note is rendered and stored by a worker right after issue
+# (sales.tasks.store_issued_pdf), so the first download, e-mail or archive reads it at once. Off,
+# it is made on first use (the fallback, always there). Off by default when tasks run in-process:
+# there the render (~0.5 s) would hold up the request that issues (a till sale).
+ISSUED_PDF_ON_ISSUE = env.bool("ISSUED_PDF_ON_ISSUE", default=not CELERY_TASK_ALWAYS_EAGER)
+
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="LMB <no-reply@localhost>")
 

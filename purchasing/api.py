@@ -1,4 +1,4 @@
-"""REST API of purchasing: supplier prices, supplier orders (lines, send / receive / cancel),
+"""REST API of purchasing: supplier prices, supplier orders (lines, send / email / receive / cancel),
 receptions (scan / validate / cancel), supplier invoices (record)."""
 
 from drf_spectacular.utils import extend_schema
@@ -6,6 +6,8 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from crm import mailing
+from crm.serializers import EmailQueuedSerializer, EmailRequestSerializer
 from lmb.api import ServiceViewSet
 
 from . import queries, services
@@ -49,6 +51,7 @@ class SupplierOrderViewSet(ServiceViewSet):
         "send": ["purchasing.change_supplierorder"],
         "cancel": ["purchasing.change_supplierorder"],
         "receive": ["purchasing.add_reception"],
+        "email": ["purchasing.change_supplierorder"],
     }
 
     def get_service_kwargs(self):
@@ -59,6 +62,18 @@ class SupplierOrderViewSet(ServiceViewSet):
     def send(self, request, pk=None):
         """Number the order and mark it sent (409 when it is not a draft)."""
         return Response(SupplierOrderSerializer(services.send_supplier_order(self.get_object(), user=request.user)).data)
+
+    @extend_schema(request=EmailRequestSerializer, responses={202: EmailQueuedSerializer})
+    @action(detail=True, methods=["post"])
+    def email(self, request, pk=None):
+        """Send the order's PDF to the supplier by e-mail (400 for a bad address, 409 for a draft or a
+        cancelled order); the outcome lands on the supplier's timeline."""
+        serializer = EmailRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        address = mailing.send_document_email(
+            document=self.get_object(), recipient=serializer.validated_data.get("recipient", ""), user=request.user
+        )
+        return Response({"recipient": address, "status": "queued"}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses=SupplierOrderSerializer)
     @action(detail=True, methods=["post"])

@@ -11,6 +11,7 @@ class PurchasingConfig(AppConfig):
         from lmb import demo
         from lmb.context_processors import register_menu_item
 
+        from . import mailing
         from .demo import seed_purchasing
 
         demo.register_step("purchasing", seed_purchasing, order=40)
@@ -28,3 +29,4 @@ class PurchasingConfig(AppConfig):
             context=lambda request, product: {"product": product, "prices": product.supplier_prices.select_related("supplier")},
             order=20,
         )
+        mailing.register()

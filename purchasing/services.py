@@ -164,8 +164,8 @@ def remove_order_line(line: SupplierOrderLine):
 
 @transaction.atomic
 def send_supplier_order(order: SupplierOrder, *, user=None) -> SupplierOrder:
-    """Number the order (CF2026-000042) and mark it sent; the PDF and e-mail come with the
-    documents feature."""
+    """Number the order (CF2026-000042) and mark it sent. Its PDF (``purchasing.pdfs``) then goes
+    to the supplier by e-mail with ``crm.mailing.send_document_email``."""
     order = _draft(order)
     if not order.lines.filter(quantity__gt=0).exists():
         raise InvalidInput({"lines": [_("Une commande sans ligne ne s'envoie pas.")]})

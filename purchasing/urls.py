@@ -12,6 +12,7 @@ urlpatterns = [
     path("orders/<int:pk>/lines/<int:line_pk>/", views.order_line_update, name="order_line_update"),
     path("orders/<int:pk>/send/", views.order_send, name="order_send"),
     path("orders/<int:pk>/pdf/", views.order_pdf, name="order_pdf"),
+    path("orders/<int:pk>/email/", views.order_email, name="order_email"),
     path("orders/<int:pk>/cancel/", views.order_cancel, name="order_cancel"),
     path("orders/<int:pk>/receive/", views.order_receive, name="order_receive"),
     path("receptions/", views.ReceptionListView.as_view(), name="reception_list"),

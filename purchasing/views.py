@@ -16,6 +16,7 @@ from django.views import generic
 from django.views.decorators.http import require_POST
 
 from catalog.models import Product
+from crm.views import email_document_page
 from lmb import money
 from lmb.errors import DomainError
 from lmb.formats import decimal_fr
@@ -175,6 +176,15 @@ def _transition(request, pk, action, success):
 @permission_required("purchasing.change_supplierorder", raise_exception=True)
 def order_send(request, pk):
     return _transition(request, pk, lambda order: services.send_supplier_order(order, user=request.user), _("Commande envoyée."))
+
+
+@permission_required("purchasing.view_supplierorder", raise_exception=True)
+def order_email(request, pk):
+    """Send the order's PDF to the supplier (the outcome lands on the supplier's timeline)."""
+    order = get_object_or_404(queries.orders(), pk=pk)
+    if request.method == "POST" and not request.user.has_perm("purchasing.change_supplierorder"):
+        raise PermissionDenied
+    return email_document_page(request, document=order, back_url=order.get_absolute_url(), nav_template="purchasing/_nav.html")
 
 
 @require_POST

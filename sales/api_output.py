@@ -5,20 +5,13 @@ Factur-X of an issued invoice or credit note, a fresh render otherwise) and ``PO
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from crm.serializers import EmailQueuedSerializer, EmailRequestSerializer
+
 from . import mailing, pdfs
-
-
-class EmailRequestSerializer(serializers.Serializer):
-    recipient = serializers.EmailField(required=False, allow_blank=True, help_text="Vide : l'adresse du client.")
-
-
-class EmailQueuedSerializer(serializers.Serializer):
-    recipient = serializers.EmailField()
-    status = serializers.CharField()
 
 
 class DocumentOutputMixin:

@@ -8,9 +8,10 @@ class SalesConfig(AppConfig):
 
     def ready(self):
         from crm import timeline
-        from lmb import demo
+        from lmb import demo, events
         from lmb.context_processors import register_menu_item
 
+        from . import mailing, tasks
         from .demo import seed_sales
         from .timeline import sales_timeline
 
@@ -22,3 +23,7 @@ class SalesConfig(AppConfig):
             label=_("Factures"), url_name="sales:invoice_list", permission="sales.view_invoice", icon="receipt", order=16
         )
         timeline.register_provider(sales_timeline)
+        mailing.register()
+        # The Factur-X of an issued document is made by a worker at once, not on first download.
+        events.subscribe(events.INVOICE_ISSUED, tasks.on_invoice_issued)
+        events.subscribe(events.CREDIT_NOTE_ISSUED, tasks.on_credit_note_issued)

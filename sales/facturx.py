@@ -226,8 +226,7 @@ def _settlement(transaction, document, company, lines):
             _allowance(settlement, group, document.discount_percent)
     _payment_terms(settlement, document)
     _totals(settlement, document, foreign)
-    referenced = _referenced_invoice(document)
-    if referenced is not None:
+    for referenced in _referenced_invoices(document):
         reference = _add(settlement, "ram:InvoiceReferencedDocument")
         _add(reference, "ram:IssuerAssignedID", referenced.number)
         _date(reference, "ram:FormattedIssueDateTime", referenced.invoice_date, qualified=True)
@@ -297,9 +296,11 @@ def _totals(settlement, document, foreign: bool):
     _add(summation, "ram:DuePayableAmount", _amount(due))
 
 
-def _referenced_invoice(document):
-    """BT-25/26: the invoice a credit note corrects (CN-01, BR-55), or the first deposit invoice
-    a final invoice deducts (the others are printed; CII EN 16931 carries one reference)."""
+def _referenced_invoices(document) -> list:
+    """BG-3 (BT-25/26): the invoice a credit note corrects (CN-01, BR-55), or every deposit
+    invoice a final invoice deducts. BG-3 is 0..n in EN 16931 and in the Factur-X EN16931 XSD
+    (``InvoiceReferencedDocument`` maxOccurs="unbounded"); its schematron only asks one BT-25 in
+    each (BR-55, FX-SCH-A-000415)."""
     if isinstance(document, CreditNote):
-        return document.invoice
-    return document.deducted_deposits.order_by("invoice_date", "pk").first()
+        return [document.invoice]
+    return list(document.deducted_deposits.order_by("invoice_date", "pk"))

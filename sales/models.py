@@ -680,29 +680,3 @@ class IssuedPdf(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("Le PDF d'un document émis ne se supprime pas."))
-
-
-class EmailTemplate(models.Model):
-    """The text of the e-mail that carries a document, per document type, written by the company.
-    ``{number}``, ``{customer}``, ``{total}``, ``{due_date}`` and ``{company}`` are replaced."""
-
-    class DocumentType(models.TextChoices):
-        QUOTE = "quote", _("Devis")
-        ORDER = "order", _("Confirmation de commande")
-        DELIVERY_NOTE = "delivery_note", _("Bon de livraison")
-        INVOICE = "invoice", _("Facture")
-        DEPOSIT_INVOICE = "deposit_invoice", _("Facture d'acompte")
-        CREDIT_NOTE = "credit_note", _("Avoir")
-
-    document_type = models.CharField(_("type de document"), max_length=20, choices=DocumentType.choices, unique=True)
-    subject = models.CharField(_("objet"), max_length=200)
-    body = models.TextField(_("texte"))
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name = _("modèle d'e-mail")
-        verbose_name_plural = _("modèles d'e-mail")
-        ordering = ["document_type"]
-
-    def __str__(self):
-        return self.get_document_type_display()

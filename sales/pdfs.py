@@ -13,6 +13,7 @@ import io
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
+from decimal import Decimal
 
 import facturx
 from django.db import IntegrityError, transaction
@@ -24,7 +25,7 @@ from catalog.models import Product
 from lmb.countries import country_name
 from lmb.errors import Conflict
 from lmb.formats import decimal_fr, percent_fr
-from lmb.money import excl_from_incl, round_to
+from lmb.money import amount, excl_from_incl, round_to
 from lmb.pdf import html_to_pdf
 from lmb.services import get_company
 
@@ -227,8 +228,11 @@ def delivery_note_html(note: DeliveryNote) -> str:
                 "ordered": order_line.quantity,
                 "shipped": delivery_line.quantity,
                 "backorder": order_line.backorder_quantity,
+                "unit_price": _unit_price_excl_tax(order, order_line),
+                "amount": _shipped_amount(order_line, delivery_line.quantity),
             }
         )
+    show_prices = not (company and company.delivery_note_without_prices)
     context = {
         "company": company,
         "logo_url": company.logo.path if company and company.logo else "",
@@ -241,13 +245,25 @@ def delivery_note_html(note: DeliveryNote) -> str:
         "document_date": document_date(note),
         "rows": rows,
         "has_backorder": any(row["backorder"] for row in rows),
+        "show_prices": show_prices,
+        "has_line_discount": show_prices and any(row["line"].discount_percent for row in rows),
+        "shipped_total": sum((row["amount"] for row in rows), Decimal(0)),
         "created_iso": _timestamp(note).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     return render_to_string("sales/pdf/delivery_note.html", context)
 
 
+def _shipped_amount(order_line, quantity) -> Decimal:
+    """What the quantity shipped is worth, tax excluded: the order line's stored amount (as the
+    order confirmation prints it) for the whole line, its share for part of it."""
+    if quantity == order_line.quantity:
+        return order_line.net_amount
+    return amount(order_line.net_amount * quantity / order_line.quantity) if order_line.quantity else Decimal(0)
+
+
 def render_delivery_note(note: DeliveryNote) -> RenderedPdf:
-    """Quantities shipped, ordered and left on backorder, without prices (a parcel's paper)."""
+    """Quantities shipped, ordered and left on backorder, with the prices of the goods shipped
+    unless the company prefers a delivery note without prices (a parcel's paper)."""
     return RenderedPdf(filename_of(note), html_to_pdf(delivery_note_html(note), identifier=_identifier(note)))
 
 

@@ -1,46 +1,20 @@
 """Celery tasks of sales: thin wrappers around the services, safe to run twice."""
 
-import smtplib
-
 from celery import shared_task
-from django.contrib.auth import get_user_model
+from django.conf import settings
 
 from lmb.jobs import run_job
 
-from . import mailing, output, services
+from . import output, pdfs, services
+from .models import CreditNote, Invoice
 
-# What a later attempt may cure: the mail server down or refusing for now, the network.
-TRANSIENT_MAIL_ERRORS = (smtplib.SMTPException, OSError)
+ISSUED_MODELS = {"invoice": Invoice, "credit_note": CreditNote}
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
 def expire_quotes() -> int:
     """Sent quotes past their validity date become "expired" (daily, by Celery beat)."""
     return services.expire_quotes()
-
-
-@shared_task(bind=True, acks_late=True, max_retries=3)
-def email_document(self, document_type: str, document_id: int, recipient: str, user_id: int | None = None) -> str:
-    """Send a document by e-mail with its PDF (``sales.mailing``). A transient failure is retried
-    with backoff; the last one, or any other, is written on the customer's timeline with its reason."""
-    document = mailing.load_document(document_type, document_id)
-    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-    try:
-        mailing.deliver(document=document, recipient=recipient, user=user)
-    except TRANSIENT_MAIL_ERRORS as error:
-        # In-process (eager) runs have no worker to come back later: the failure is final at once.
-        if not self.request.is_eager and self.request.retries < self.max_retries:
-            raise self.retry(exc=error, countdown=30 * 2**self.request.retries) from error
-        mailing.record_failure(document=document, recipient=recipient, reason=_reason(error), user=user)
-        return "failed"
-    except Exception as error:
-        mailing.record_failure(document=document, recipient=recipient, reason=_reason(error), user=user)
-        raise
-    return "sent"
-
-
-def _reason(error: Exception) -> str:
-    return f"{type(error).__name__}: {error}"[:500]
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
@@ -53,3 +27,23 @@ def build_archive(job_id: int) -> None:
 def print_batch(job_id: int) -> None:
     """One PDF of the selected documents (``sales.output.batch_work``)."""
     run_job(job_id, output.batch_work)
+
+
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+def store_issued_pdf(kind: str, document_id: int) -> str:
+    """Render and store the Factur-X of an issued invoice (deposit invoices included) or credit
+    note (``sales.pdfs.issued_pdf``); a second run finds it stored. Returns its SHA-256."""
+    return pdfs.issued_pdf(ISSUED_MODELS[kind].objects.get(pk=document_id)).sha256
+
+
+# Subscribers of lmb.events (SalesConfig.ready): they run once the issuing transaction commits.
+
+
+def on_invoice_issued(*, invoice_id, **_payload):
+    if settings.ISSUED_PDF_ON_ISSUE:
+        store_issued_pdf.delay("invoice", invoice_id)
+
+
+def on_credit_note_issued(*, credit_note_id, **_payload):
+    if settings.ISSUED_PDF_ON_ISSUE:
+        store_issued_pdf.delay("credit_note", credit_note_id)

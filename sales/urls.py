@@ -36,8 +36,6 @@ urlpatterns = [
     *output_urls("invoices", "invoice"),
     *output_urls("credit-notes", "credit_note"),
     path("invoices/archive/", output.archive_start, name="invoice_archive"),
-    path("email-templates/", output.email_templates, name="email_templates"),
-    path("email-templates/<slug:document_type>/", output.email_template_edit, name="email_template_edit"),
     path("deliveries/<int:pk>/pdf/", output.delivery_pdf, name="delivery_pdf"),
     path("deliveries/<int:pk>/email/", output.delivery_email, name="delivery_email"),
     path("deliveries/print/", output.batch_print, {"kind": "delivery_note"}, name="delivery_note_batch_print"),

@@ -142,9 +142,37 @@ def line_vat(
     # Export and overseas departments: goods leave the EU VAT territory (VAT-12, VAT-04).
     if is_service:
         if customer_is_business:  # VAT-16: outside the scope of French VAT
-            return LineVat(VatCategory.OUT_OF_SCOPE, ZERO, "VATEX-EU-O")
+            return OUT_OF_SCOPE  # with exported goods, their accessory: services_follow_exported_goods
         return LineVat(VatCategory.STANDARD, french_rate)  # services to consumers: French VAT
-    return LineVat(VatCategory.EXPORT, ZERO, "VATEX-EU-G")
+    return EXPORTED
+
+
+EXPORTED = LineVat(VatCategory.EXPORT, ZERO, "VATEX-EU-G")
+OUT_OF_SCOPE = LineVat(VatCategory.OUT_OF_SCOPE, ZERO, "VATEX-EU-O")
+
+
+def services_follow_exported_goods(treatment: str, lines, *, is_service) -> list:
+    """Outside the EU (export, overseas), a business's services are out of the scope of French VAT
+    (O) and goods are exported exempt (G), but EN 16931 forbids O beside any other category
+    (BR-O-11 to 14). A French accountant reads a service sold with exported goods — installation,
+    engraving, packing, handling — as their accessory: its price is part of the exempt export's
+    (CGI 262 I and 267 I-2°, as for transport). So while the document has exported goods its O
+    lines are G; once it has none, they are O again. Sets the lines' category and exemption and
+    returns those it changed (to save)."""
+    if treatment not in (VatTreatment.EXPORT, VatTreatment.OVERSEAS):
+        return []
+    with_goods = any(line.vat_category == VatCategory.EXPORT and not is_service(line) for line in lines)
+    target = EXPORTED if with_goods else OUT_OF_SCOPE
+    changed = [
+        line
+        for line in lines
+        if line.vat_category in (VatCategory.EXPORT, VatCategory.OUT_OF_SCOPE)
+        and is_service(line)
+        and (line.vat_category, line.vat_exemption_code) != (target.category, target.exemption_code)
+    ]
+    for line in changed:
+        line.vat_category, line.vat_exemption_code = target.category, target.exemption_code
+    return changed
 
 
 # The mention each exemption needs (INV-10, INV-11, INV-14), and the payment mentions (INV-12, INV-13).

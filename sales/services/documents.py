@@ -17,7 +17,7 @@ from lmb.errors import InvalidInput, TransitionNotAllowed
 from lmb.services import get_company, next_reference, validate_and_save
 
 from .. import totals, vat
-from ..models import Channel, DocumentEvent, DocumentLine, VatCategory
+from ..models import Channel, CreditNote, DocumentEvent, DocumentLine, VatCategory
 
 ZERO = Decimal("0")
 LineKind = DocumentLine.Kind
@@ -151,15 +151,22 @@ def number(document, code: str, prefix: str, on_date) -> str:
 # --- Lines ---------------------------------------------------------------------------------------
 
 
-def _line_vat(document, product: Product | None, kind: str, on_date):
-    is_service = kind == LineKind.TEXT or (product is not None and product.kind == Product.Kind.SERVICE)
+def _is_service(product: Product | None, kind: str) -> bool:
     if kind == LineKind.SHIPPING:
-        is_service = False  # shipping follows the goods it carries (accessory to the supply)
+        return False  # shipping follows the goods it carries (accessory to the supply)
+    return kind == LineKind.TEXT or (product is not None and product.kind == Product.Kind.SERVICE)
+
+
+def _is_service_line(line) -> bool:
+    return _is_service(line.product if line.product_id else None, line.kind)
+
+
+def _line_vat(document, product: Product | None, kind: str, on_date):
     return vat.line_vat(
         document.vat_treatment,
         product=product,
         vat_rate=product.vat_rate if product else None,
-        is_service=is_service,
+        is_service=_is_service(product, kind),
         customer_is_business=document.customer_is_business,
         country=document.destination_country,
         on_date=on_date,
@@ -334,6 +341,10 @@ def recompute(document, *, on_date=None, lines=None):
     """Compute and store line amounts, the VAT breakdown, totals and legal mentions. ``lines``:
     the document's lines when the caller already fetched them (``ordered_lines``)."""
     lines = ordered_lines(document) if lines is None else lines
+    if not isinstance(document, CreditNote):  # a credit note keeps the categories of the lines it credits
+        moved = vat.services_follow_exported_goods(document.vat_treatment, lines, is_service=_is_service_line)
+        if moved:
+            type(moved[0]).objects.bulk_update(moved, ["vat_category", "vat_exemption_code"])
     inputs = [
         totals.LineInput(
             quantity=line.quantity,

@@ -53,11 +53,16 @@ class SalesListView(ListView):
     new_url_name = ""
     new_label = _("Nouveau")
     add_permission = ""
+    batch_print_url_name = ""  # the ticked rows are printed as one PDF (sales.output.start_batch_job)
 
     def get_context_data(self, **kwargs):
         allowed = self.new_url_name and self.request.user.has_perm(self.add_permission)
         return super().get_context_data(
-            heading=self.heading, new_url_name=self.new_url_name if allowed else "", new_label=self.new_label, **kwargs
+            heading=self.heading,
+            new_url_name=self.new_url_name if allowed else "",
+            new_label=self.new_label,
+            batch_print_url_name=self.batch_print_url_name,
+            **kwargs,
         )
 
 
@@ -88,6 +93,7 @@ class DocumentListView(SalesListView):
 class QuoteListView(DocumentListView):
     model = Quote
     permission_required = "sales.view_quote"
+    batch_print_url_name = "sales:quote_batch_print"
     filterset_class = document_filter(Quote, date_field="quote_date")
     date_field = "quote_date"
     default_sort = "-date"
@@ -113,6 +119,7 @@ class QuoteListView(DocumentListView):
 class OrderListView(DocumentListView):
     model = Order
     permission_required = "sales.view_order"
+    batch_print_url_name = "sales:order_batch_print"
     filterset_class = document_filter(Order, date_field="order_date")
     date_field = "order_date"
     default_sort = "-date"
@@ -153,6 +160,7 @@ class InvoiceFilter(document_filter(Invoice, date_field="invoice_date")):
 class InvoiceListView(DocumentListView):
     model = Invoice
     permission_required = "sales.view_invoice"
+    batch_print_url_name = "sales:invoice_batch_print"
     filterset_class = InvoiceFilter
     results_template_name = "sales/_invoice_results.html"
     date_field = "invoice_date"
@@ -191,6 +199,7 @@ class InvoiceListView(DocumentListView):
 class CreditNoteListView(DocumentListView):
     model = CreditNote
     permission_required = "sales.view_creditnote"
+    batch_print_url_name = "sales:credit_note_batch_print"
     filterset_class = document_filter(CreditNote, date_field="credit_date")
     results_template_name = "sales/_credit_note_results.html"
     date_field = "credit_date"
@@ -216,6 +225,7 @@ class CreditNoteListView(DocumentListView):
 class DeliveryNoteListView(SalesListView):
     model = DeliveryNote
     permission_required = "sales.view_deliverynote"
+    batch_print_url_name = "sales:delivery_note_batch_print"
     heading = _("Bons de livraison")
     results_template_name = "sales/_delivery_results.html"
     filterset_class = document_filter(

@@ -4,21 +4,18 @@ batch printing of selected documents as a job."""
 
 from datetime import date
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
+from crm.views import email_document_page
 from lmb.errors import DomainError
-from lmb.forms import add_domain_error
 
-from .. import mailing, output, pdfs
-from ..models import DeliveryNote, EmailTemplate
+from .. import output, pdfs
+from ..models import DeliveryNote
 from .documents import _kind
 
 
@@ -57,25 +54,8 @@ def delivery_pdf(request, pk):
     return _render_or_refuse(request, get_object_or_404(DeliveryNote.objects.select_related("order"), pk=pk))
 
 
-class EmailForm(forms.Form):
-    recipient = forms.EmailField(label=gettext_lazy("Destinataire"), required=False)
-
-
 def _email(request, document, back_url):
-    form = EmailForm(request.POST or None, initial={"recipient": mailing.default_recipient(document)})
-    if request.method == "POST" and form.is_valid():
-        try:
-            address = mailing.send_document_email(document=document, recipient=form.cleaned_data["recipient"], user=request.user)
-        except DomainError as error:
-            add_domain_error(form, error)
-        else:
-            messages.success(
-                request, _("Envoi à %(address)s en cours : il apparaîtra sur la chronologie du client.") % {"address": address}
-            )
-            return redirect(back_url)
-    subject, body = mailing.compose(document)
-    context = {"form": form, "document": document, "subject": subject, "body": body, "back_url": back_url}
-    return render(request, "sales/email_form.html", context, status=400 if form.errors else 200)
+    return email_document_page(request, document=document, back_url=back_url, nav_template="sales/_nav.html")
 
 
 def document_email(request, kind, pk):
@@ -133,34 +113,3 @@ def batch_print(request, kind):
         messages.error(request, error.message)
         return redirect(back)
     return redirect("jobs:detail", job.pk)
-
-
-# --- The company's e-mail texts -------------------------------------------------------------------
-
-
-class EmailTemplateForm(forms.ModelForm):
-    class Meta:
-        model = EmailTemplate
-        fields = ["subject", "body"]
-        widgets = {"body": forms.Textarea(attrs={"rows": 10})}
-        help_texts = {
-            "body": gettext_lazy("Remplacés à l'envoi : {number}, {customer}, {total}, {due_date}, {company}, {document}.")
-        }
-
-
-@permission_required("sales.view_emailtemplate", raise_exception=True)
-def email_templates(request):
-    return render(request, "sales/email_templates.html", {"templates": EmailTemplate.objects.all()})
-
-
-@permission_required("sales.change_emailtemplate", raise_exception=True)
-def email_template_edit(request, document_type):
-    template = get_object_or_404(EmailTemplate, document_type=document_type)
-    form = EmailTemplateForm(request.POST or None, instance=template)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("Modèle « %(name)s » enregistré.") % {"name": template})
-        return redirect("sales:email_templates")
-    return render(
-        request, "sales/email_template_form.html", {"form": form, "template": template}, status=400 if form.errors else 200
-    )

@@ -57,7 +57,7 @@ def test_a_worker_renders_stores_and_emails_the_invoice_and_the_timeline_shows_i
         task_postrun.disconnect(record)
 
     names = [name for name, eager, thread in runs if not eager and thread != threading.get_ident()]
-    assert names == ["sales.tasks.email_document", "sales.tasks.build_archive"]
+    assert names == ["crm.tasks.email_document", "sales.tasks.build_archive"]
     stored = IssuedPdf.objects.get(document_id=invoice.pk)
     (message,) = mail.outbox
     assert message.to == ["compta@legoff.example"] and message.attachments[0][1] == bytes(stored.content)
@@ -71,3 +71,19 @@ def test_a_worker_renders_stores_and_emails_the_invoice_and_the_timeline_shows_i
     with job.result.open("rb") as handle, zipfile.ZipFile(handle) as archive:
         assert archive.read(stored.filename) == bytes(stored.content)
         assert stored.sha256 in archive.read("index.csv").decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_stores_the_factur_x_as_soon_as_the_invoice_is_issued(
+    celery_worker,  # noqa: F811
+    shop,  # noqa: F811
+    settings,
+):
+    settings.ISSUED_PDF_ON_ISSUE = True  # the test settings turn it off for the eager run
+    invoice = _invoice(shop, shop.bakery, _all_goods(shop))  # committed: the event's subscriber queues the task
+    deadline = time.monotonic() + TIMEOUT
+    while not (stored := pdfs.stored_pdf(invoice)):
+        assert time.monotonic() < deadline, "the worker stored no PDF after issue"
+        time.sleep(0.2)
+    assert stored.number == invoice.number and pdfs.read_embedded_xml(bytes(stored.content)).count(invoice.number.encode()) >= 1
+    assert pdfs.pdf_of(invoice).content == bytes(stored.content)

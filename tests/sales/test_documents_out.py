@@ -13,16 +13,18 @@ import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import CommandError, call_command
+from django.forms.models import model_to_dict
 from django.urls import reverse
 from pypdf import PdfReader
 
-from crm.models import Contact, TimelineEntry
+from crm.models import Contact, EmailTemplate, TimelineEntry
 from lmb import roles
 from lmb.errors import Conflict, InvalidInput
 from lmb.formats import money_fr
 from lmb.models import Job
+from lmb.services import get_company
 from sales import mailing, pdfs, services
-from sales.models import DocumentEvent, EmailTemplate, IssuedPdf
+from sales.models import DocumentEvent, IssuedPdf
 from tests.sales.test_facturx import _all_goods, _invoice
 
 
@@ -96,12 +98,12 @@ def test_nothing_is_queued_for_a_bad_address_a_customer_without_one_or_a_draft(s
 
 @pytest.mark.django_db
 def test_the_company_writes_the_e_mail_text_of_each_document_type(shop, invoice, admin_client):
-    url = reverse("sales:email_template_edit", args=["invoice"])
+    url = reverse("crm:email_template_edit", args=["invoice"])
     response = admin_client.post(url, {"subject": "Votre facture {number}", "body": "Merci {customer}, total {total}."})
     assert response.status_code == 302
     expected_body = f"Merci Boulangerie Le Goff, total {money_fr(invoice.total_incl_tax)}."
     assert mailing.compose(invoice) == (f"Votre facture {invoice.number}", expected_body)
-    assert admin_client.get(reverse("sales:email_templates")).status_code == 200
+    assert admin_client.get(reverse("crm:email_templates")).status_code == 200
     assert admin_client.post(url, {"subject": "", "body": ""}).status_code == 400
     assert EmailTemplate.objects.get(document_type="invoice").subject == "Votre facture {number}"
 
@@ -135,8 +137,27 @@ def test_quote_order_and_delivery_note_pdfs(shop, sales_client):
     note = services.ship_delivery_note(note)
     response = sales_client.get(reverse("sales:delivery_pdf", args=[note.pk]))
     text = _text(response.content)
-    assert f"Bon de livraison N° {note.number}" in text and "Reste à livrer" in text
-    assert "Mug triskell 5 3 2" in text and "8,25" not in text and "Montant" not in text  # quantities, no prices
+    assert f"Bon de livraison N° {note.number}" in text and "Commandé Livré ici Reste P.U. HT Montant HT" in text
+    assert "Mug triskell 5 3 2 8,25 24,75 €" in text and "Total HT livré 24,75 €" in text  # the 3 shipped, priced
+
+
+@pytest.mark.django_db
+def test_the_company_may_prefer_delivery_notes_without_prices(shop, sales_client, admin_client):
+    order = services.confirm_order(
+        services.create_order(customer=shop.bakery, channel=shop.b2b, lines=[{"product": shop.mug, "quantity": 5}])
+    )
+    note = services.ship_delivery_note(services.create_delivery_note(order))
+    settings_page = admin_client.get(reverse("company_edit")).content.decode()
+    assert 'name="delivery_note_without_prices"' in settings_page
+    fields = {**model_to_dict(get_company(), exclude=["logo", "id"]), "delivery_note_without_prices": "on"}
+    response = admin_client.post(
+        reverse("company_edit"), {key: value for key, value in fields.items() if value not in (None, False)}
+    )
+    assert response.status_code == 302 and get_company().delivery_note_without_prices
+    assert "sans prix (quantités seules)" in admin_client.get(reverse("company")).content.decode()
+    text = _text(sales_client.get(reverse("sales:delivery_pdf", args=[note.pk])).content)
+    assert "Commandé Livré ici Reste à livrer" in text and "Mug triskell 5 5 —" in text  # quantities only
+    assert "8,25" not in text and "41,25" not in text and "Montant" not in text and "P.U." not in text
 
 
 @pytest.mark.django_db
@@ -213,3 +234,54 @@ def test_api_gives_the_stored_pdf_and_queues_the_e_mail(shop, invoice, api_clien
     assert [message.to for message in mail.outbox] == [["compta@legoff.example"]]
     draft = services.create_quote(customer=shop.bakery, channel=shop.b2b, lines=_all_goods(shop))
     assert client.post(f"/api/v1/quotes/{draft.pk}/email/", {}, format="json").status_code == 409
+
+
+def _two_quotes(shop):
+    return [
+        services.send_quote(services.create_quote(customer=shop.bakery, channel=shop.b2b, lines=_all_goods(shop))) for _ in "ab"
+    ]
+
+
+def _two_orders(shop):
+    lines = [{"product": shop.mug, "quantity": 2}]
+    return [services.confirm_order(services.create_order(customer=shop.bakery, channel=shop.b2b, lines=lines)) for _ in "ab"]
+
+
+def _two_delivery_notes(shop):
+    return [services.ship_delivery_note(services.create_delivery_note(order)) for order in _two_orders(shop)]
+
+
+def _a_credit_note(shop):
+    invoice = _invoice(shop, shop.bakery, [{"product": shop.mug, "quantity": 2}])
+    line = invoice.lines.get(product=shop.mug)
+    draft = services.create_credit_note(invoice, reason="Retour", lines=[{"invoice_line": line.pk, "quantity": 1}])
+    return [services.issue_credit_note(draft)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("list_url", "print_url", "make"),
+    [
+        ("sales:quote_list", "sales:quote_batch_print", _two_quotes),
+        ("sales:order_list", "sales:order_batch_print", _two_orders),
+        ("sales:delivery_list", "sales:delivery_note_batch_print", _two_delivery_notes),
+        ("sales:credit_note_list", "sales:credit_note_batch_print", _a_credit_note),
+    ],
+)
+def test_the_other_document_lists_tick_documents_and_print_them_as_one_pdf(
+    shop, sales_client, settings, tmp_path, django_capture_on_commit_callbacks, list_url, print_url, make
+):
+    settings.MEDIA_ROOT = str(tmp_path)
+    documents = make(shop)
+    listing = sales_client.get(reverse(list_url)).content.decode()
+    assert f'action="{reverse(print_url)}" id="batch-print-form"' in listing
+    for document in documents:
+        assert f'name="ids" value="{document.pk}" form="batch-print-form"' in listing
+    with django_capture_on_commit_callbacks(execute=True):
+        response = sales_client.post(reverse(print_url), {"ids": [document.pk for document in reversed(documents)]})
+    job = Job.objects.get()
+    assert response.url == reverse("jobs:detail", args=[job.pk]) and job.status == Job.Status.DONE, job.message
+    with job.result.open("rb") as handle:
+        pages = [page.extract_text() for page in PdfReader(io.BytesIO(handle.read())).pages]
+    assert len(pages) == len(documents)  # one page each, in the order ticked
+    assert [document.number in text for document, text in zip(reversed(documents), pages, strict=True)] == [True] * len(documents)

@@ -15,6 +15,8 @@ from lxml import etree
 from pypdf import PdfReader
 
 from lmb.errors import Conflict
+from lmb.services import get_company
+from sales import facturx as cii
 from sales import pdfs, services
 from sales.facturx import NS
 from sales.models import ExchangeRate, Invoice, IssuedPdf, PaymentMethod
@@ -202,6 +204,73 @@ def test_deductions_and_references_are_carried(shop):
     assert _value(etree.fromstring(credit.xml), "//ram:InvoiceReferencedDocument/ram:IssuerAssignedID/text()") == [invoice.number]
     assert f"Avoir sur la facture n° {invoice.number} du {invoice.invoice_date:%d/%m/%Y}" in credit.text
     assert "Retour d'une lampe" in credit.text
+
+
+@pytest.mark.django_db
+def test_every_deducted_deposit_is_referenced_and_the_file_stays_valid(shop):
+    order, first = _order_with_deposit(shop)
+    second = services.receive_deposit(order, amount=Decimal("40.00"), method=PaymentMethod.CARD)
+    services.ship_delivery_note(services.create_delivery_note(order))
+    final = services.issue_invoice(services.invoice_order(order))
+    xml = cii.build_xml(final, company=get_company(), lines=list(final.lines.order_by("position", "pk")))
+    assert xsd_errors(xml) == []
+    assert schematron_errors(xml) == []
+    root = etree.fromstring(xml)
+    references = _value(root, "//ram:ApplicableHeaderTradeSettlement/ram:InvoiceReferencedDocument")
+    assert [
+        (
+            reference.findtext("ram:IssuerAssignedID", namespaces=NS),
+            reference.findtext("ram:FormattedIssueDateTime/qdt:DateTimeString", namespaces=NS),
+        )
+        for reference in references
+    ] == [(deposit.number, f"{deposit.invoice_date:%Y%m%d}") for deposit in (first, second)]
+    assert final.deposits_total == Decimal("100.00") and _amount(root, "TotalPrepaidAmount") == Decimal("100.00")
+    assert _amount(root, "DuePayableAmount") == final.total_incl_tax - Decimal("100.00")
+
+
+def _categories(xml) -> list[tuple[str, str]]:
+    root = etree.fromstring(xml)
+    return [
+        (tax.findtext("ram:CategoryCode", namespaces=NS), tax.findtext("ram:ExemptionReasonCode", namespaces=NS) or "")
+        for tax in _value(root, "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax")
+    ]
+
+
+@pytest.mark.django_db
+def test_an_export_of_goods_with_their_installation_is_one_valid_export_exemption(shop):
+    """Outside the EU, services to a business are out of scope (O) and goods exported (G); EN 16931
+    forbids O beside another category (BR-O-11…14). Sold with the goods, the service is their
+    accessory and follows their exemption (CGI 262 I): the whole invoice is G."""
+    buyer = customer("Genève SA", country="CH", postal_code="1201")
+    lines = [{"product": shop.mug, "quantity": 4}, {"product": shop.fitting, "quantity": 1}]
+    invoice = _invoice(shop, buyer, lines)
+    assert {(line.vat_category, line.vat_exemption_code) for line in invoice.lines.all()} == {("G", "VATEX-EU-G")}
+    xml = cii.build_xml(invoice, company=get_company(), lines=list(invoice.lines.order_by("position", "pk")))
+    assert xsd_errors(xml) == []
+    assert schematron_errors(xml) == []
+    assert _categories(xml) == [("G", "VATEX-EU-G")]
+    assert any("262 I du CGI" in text for text in invoice.legal_mentions)
+
+    direct = services.create_direct_invoice(customer=buyer, channel=shop.b2b, lines=[{"product": shop.fitting, "quantity": 1}])
+    services_only = services.issue_invoice(direct)
+    xml = cii.build_xml(services_only, company=get_company(), lines=list(services_only.lines.all()))
+    assert _categories(xml) == [("O", "VATEX-EU-O")] and schematron_errors(xml) == []
+
+
+@pytest.mark.django_db
+def test_a_service_on_an_export_order_follows_the_goods_while_there_are_some(shop):
+    buyer = customer("Genève SA", country="CH", postal_code="1201")
+    order = services.create_order(customer=buyer, channel=shop.b2b, lines=[{"product": shop.fitting, "quantity": 1}])
+    fitting = order.lines.get()
+    assert (fitting.vat_category, fitting.vat_exemption_code) == ("O", "VATEX-EU-O")
+    mug = services.add_line(order, product=shop.mug, quantity=2)
+    fitting.refresh_from_db()
+    assert (fitting.vat_category, fitting.vat_exemption_code) == ("G", "VATEX-EU-G")
+    order.refresh_from_db()
+    assert [group["category"] for group in order.vat_breakdown] == ["G"]
+    services.remove_line(mug)
+    fitting.refresh_from_db()
+    assert (fitting.vat_category, fitting.vat_exemption_code) == ("O", "VATEX-EU-O")
 
 
 @pytest.mark.django_db
