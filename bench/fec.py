@@ -23,11 +23,11 @@ import resource
 import tempfile
 import time
 
-from harness import drop_database, recreate_database, setup
+from harness import BENCH_COMPANY, drop_database, recreate_database, save_bench_company, setup
 
 ENTRIES = 250_000
 CUSTOMERS = 1_000
-SIREN = "902114305"
+SIREN = BENCH_COMPANY["siren"]  # the FEC file is named after the seller
 
 
 def seed(entries: int):
@@ -35,14 +35,8 @@ def seed(entries: int):
 
     from accounting import services
     from crm.models import ThirdParty
-    from lmb.services import save_company
 
-    save_company(
-        name="Au Comptoir Breton", legal_form="SARL", share_capital="20000", siren=SIREN, siret="90211430500011",
-        rcs_city="Rennes", vat_number="FR53902114305", address_line1="12 quai Duguay-Trouin", postal_code="35000",
-        city="Rennes", country="FR", iban="FR7630006000011234567890189", default_payment_terms="net_30",
-        late_penalty_rate="12.15", early_payment_terms="Pas d'escompte pour paiement anticipé.",
-    )  # fmt: skip
+    save_bench_company(iban="FR7630006000011234567890189", early_payment_terms="Pas d'escompte pour paiement anticipé.")
     ThirdParty.objects.bulk_create(
         [ThirdParty(code=f"C{n:06d}", name=f"Client n° {n} l'Étoile", kind="company") for n in range(1, CUSTOMERS + 1)]
     )

@@ -49,3 +49,40 @@ def setup(*, migrate=True):
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
+
+
+# The seller every bench sells as (a valid SIREN, the identity an invoice needs to be issued).
+BENCH_COMPANY = {
+    "name": "Au Comptoir Breton",
+    "legal_form": "SARL",
+    "share_capital": "20000",
+    "siren": "902114305",
+    "siret": "90211430500011",
+    "rcs_city": "Rennes",
+    "vat_number": "FR53902114305",
+    "address_line1": "12 quai Duguay-Trouin",
+    "postal_code": "35000",
+    "city": "Rennes",
+    "country": "FR",
+    "default_payment_terms": "net_30",
+    "late_penalty_rate": "12.15",
+}
+
+
+def save_bench_company(**more):
+    from lmb.services import save_company
+
+    return save_company(**BENCH_COMPANY, **more)
+
+
+_INHERITED_CONNECTIONS = []
+
+
+def forget_inherited_connections():
+    """A forked child opens its own connections: those it inherits belong to the parent, so it
+    neither uses nor closes them (kept referenced so that no finaliser closes them either)."""
+    from django.db import connections
+
+    for conn in connections.all():
+        _INHERITED_CONNECTIONS.append(conn.connection)
+        conn.connection = None

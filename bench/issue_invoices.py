@@ -21,13 +21,12 @@ import time
 from collections import Counter
 from decimal import Decimal
 
-from harness import DATABASE_URL, drop_database, recreate_database, setup
+from harness import DATABASE_URL, drop_database, forget_inherited_connections, recreate_database, save_bench_company, setup
 
 WORKERS = 4
 LINES_PER_INVOICE = 5
 PRODUCTS = 20
 CUSTOMER = "Boulangerie Le Goff"
-_INHERITED_CONNECTIONS = []
 
 
 # --- Drafts to issue (not timed) -----------------------------------------------------------------
@@ -39,24 +38,9 @@ def shop():
     from catalog.services import create_product
     from crm.models import Address, ThirdParty
     from crm.services import create_third_party
-    from lmb.services import save_company
     from stock import services as stock_services
 
-    save_company(
-        name="Au Comptoir Breton",
-        legal_form="SARL",
-        share_capital="20000",
-        siren="902114305",
-        siret="90211430500011",
-        rcs_city="Rennes",
-        vat_number="FR53902114305",
-        address_line1="12 quai Duguay-Trouin",
-        postal_code="35000",
-        city="Rennes",
-        country="FR",
-        default_payment_terms="net_30",
-        late_penalty_rate="12.15",
-    )
+    save_bench_company()
     warehouse = stock_services.create_warehouse(code="BENCH", name="Bench", is_default=True)
     create_third_party(
         kind=ThirdParty.Kind.COMPANY,
@@ -88,7 +72,7 @@ def _prepare(count, start, failures):
     from sales.models import Channel
 
     try:
-        _forget_inherited_connections()
+        forget_inherited_connections()
         customer = ThirdParty.objects.get(name=CUSTOMER)
         channel = Channel.objects.get(kind=Channel.Kind.B2B)
         products = list(Product.objects.filter(reference__startswith="B").order_by("reference"))
@@ -115,16 +99,6 @@ def prepare_drafts(count: int) -> list[int]:
 # --- Concurrent workers --------------------------------------------------------------------------
 
 
-def _forget_inherited_connections():
-    """A forked child opens its own connections: those it inherits belong to the parent, so it
-    neither uses nor closes them (kept referenced so that no finaliser closes them either)."""
-    from django.db import connections
-
-    for conn in connections.all():
-        _INHERITED_CONNECTIONS.append(conn.connection)
-        conn.connection = None
-
-
 def _issue(invoice_ids, start, failures):
     """A worker process: its own connection, then issue its drafts one after the other."""
     from django.db import connections
@@ -133,7 +107,7 @@ def _issue(invoice_ids, start, failures):
     from sales.models import Invoice
 
     try:
-        _forget_inherited_connections()
+        forget_inherited_connections()
         Invoice.objects.exists()  # connect before the start
         start.wait(timeout=120)
         for pk in invoice_ids:
@@ -149,7 +123,7 @@ def _bare_transactions(count, start, failures):
     import psycopg
 
     try:
-        _forget_inherited_connections()
+        forget_inherited_connections()
         with psycopg.connect(DATABASE_URL) as connection:
             start.wait(timeout=120)
             for _ in range(count):

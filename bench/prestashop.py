@@ -20,39 +20,14 @@ import json
 import multiprocessing
 import time
 
-from harness import DATABASE_URL, ROOT, drop_database, recreate_database, setup
-
-_INHERITED_CONNECTIONS = []
-
-
-def _forget_inherited_connections():
-    from django.db import connections
-
-    for conn in connections.all():
-        _INHERITED_CONNECTIONS.append(conn.connection)
-        conn.connection = None
+from harness import DATABASE_URL, ROOT, drop_database, forget_inherited_connections, recreate_database, save_bench_company, setup
 
 
 def prepare(base_url, api_key):
     from connectors.prestashop import services
-    from lmb.services import save_company
     from stock import services as stock_services
 
-    save_company(
-        name="Au Comptoir Breton",
-        legal_form="SARL",
-        share_capital="20000",
-        siren="902114305",
-        siret="90211430500011",
-        rcs_city="Rennes",
-        vat_number="FR53902114305",
-        address_line1="12 quai Duguay-Trouin",
-        postal_code="35000",
-        city="Rennes",
-        country="FR",
-        default_payment_terms="net_30",
-        late_penalty_rate="12.15",
-    )
+    save_bench_company()
     warehouse = stock_services.create_warehouse(code="WEB", name="Web", is_default=True)
     channel, _secret = services.add_channel(name="bench", base_url=base_url, api_key=api_key, warehouse=warehouse)
     return channel
@@ -66,7 +41,7 @@ def _import_share(channel_id, share, workers, results):
     from connectors.prestashop.models import ShopChannel
 
     try:
-        _forget_inherited_connections()
+        forget_inherited_connections()
         channel = ShopChannel.objects.get(pk=channel_id)
         client = services.client_for(channel)
         counts, memo = {"created": 0, "unchanged": 0, "updated": 0, "failed": 0}, {}
