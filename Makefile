@@ -30,10 +30,14 @@ $(ASSETS): package.json package-lock.json
 install: $(INSTALLED) $(ASSETS)
 
 # Debian packages the tests need: Chromium for the browser tests (Playwright drives it; it cannot
-# download its own browser here), zbar and poppler to decode the barcodes of the PDFs we print.
+# download its own browser here), zbar and poppler to decode the barcodes of the PDFs we print,
+# HarfBuzz's subsetter for WeasyPrint (without it, fontTools subsets the fonts and two renders of
+# one document no longer give the same bytes).
 system-packages:
-	@if [ ! -x $(CHROMIUM) ] || ! command -v zbarimg >/dev/null || ! command -v pdftoppm >/dev/null; then \
-		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium zbar-tools poppler-utils >/dev/null; \
+	@if [ ! -x $(CHROMIUM) ] || ! command -v zbarimg >/dev/null || ! command -v pdftoppm >/dev/null \
+		|| ! ldconfig -p | grep -q libharfbuzz-subset; then \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+			chromium zbar-tools poppler-utils libharfbuzz-subset0 >/dev/null; \
 	fi
 
 demo: install

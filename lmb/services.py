@@ -94,12 +94,39 @@ _NEXT_VALUE_SQL = f"""
 """
 
 
+def next_values(*series: tuple[str, str]) -> list[int]:
+    """The next number of several gapless sequences, ``(code, period)`` each, in one statement that
+    locks their rows in the order given (always give them in the same order: no deadlock). Same
+    rules as ``next_value``: inside the transaction that uses the numbers, held until it ends."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise RuntimeError("next_values() must run inside transaction.atomic().")
+    rows = ", ".join(["(%s, %s, 1)"] * len(series))
+    with connection.cursor() as cursor:
+        cursor.execute(_NEXT_VALUES_SQL.format(rows=rows), [part for pair in series for part in pair])
+        taken = {(code, period): value for code, period, value in cursor.fetchall()}
+    return [taken[pair] for pair in series]
+
+
+# Rows are inserted (or their conflict updated, which locks them) in the order of VALUES.
+_NEXT_VALUES_SQL = f"""
+    INSERT INTO {Sequence._meta.db_table} (code, period, last_value) VALUES {{rows}}
+    ON CONFLICT (code, period) DO UPDATE SET last_value = {Sequence._meta.db_table}.last_value + 1
+    RETURNING code, period, last_value
+"""
+
+
 def next_reference(code: str, *, prefix: str, width: int = 6, yearly: bool = False, on_date=None) -> str:
     """The next formatted number: ``C000042``, or ``FA2026-000123`` for a yearly series."""
     if yearly:
         year = str((on_date or timezone.localdate()).year)
-        return f"{prefix}{year}-{next_value(code, period=year):0{width}d}"
-    return f"{prefix}{next_value(code):0{width}d}"
+        return reference(prefix, next_value(code, period=year), period=year, width=width)
+    return reference(prefix, next_value(code), width=width)
+
+
+def reference(prefix: str, value: int, *, period: str = "", width: int = 6) -> str:
+    """A sequence's value as printed: ``C000042``, ``FA2026-000123`` with the period."""
+    return f"{prefix}{period}-{value:0{width}d}" if period else f"{prefix}{value:0{width}d}"
 
 
 def get_company() -> Company | None:

@@ -95,6 +95,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite serialises writers: take the write lock when the transaction starts, so two
     # transactions that read then write (sequences, stock levels) wait instead of deadlocking.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
+else:
+    # PostgreSQL: parameters bound by the server, and a statement run twice on a connection is
+    # prepared there, so the planner does not plan the same issuing statements again for every
+    # invoice (Django disables psycopg's prepared statements by default). Behind a connection
+    # pooler in transaction mode (PgBouncer < 1.21), set DATABASE_PREPARE_THRESHOLD=0 (off).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"server_side_binding": True, "prepare_threshold": env.int("DATABASE_PREPARE_THRESHOLD", default=2) or None}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, Celery, e-mail ----------------------------------------------------------------

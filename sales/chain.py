@@ -83,15 +83,17 @@ def content_hash(document, previous_hash: str, lines=None) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+# The content hash of the document at a chain position, invoice or credit note (NULL before the first).
+HASH_AT_SQL = (
+    f"SELECT content_hash FROM {Invoice._meta.db_table} WHERE chain_position = %s "
+    f"UNION ALL SELECT content_hash FROM {CreditNote._meta.db_table} WHERE chain_position = %s"
+)
+
+
 def _hash_at(position) -> str:
-    """The content hash of the document at a chain position, invoice or credit note: one plain
-    statement, read under the chain's lock by every issue (so no ORM compilation)."""
+    """Read under the chain's lock by every issue: one plain statement (no ORM compilation)."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT content_hash FROM {Invoice._meta.db_table} WHERE chain_position = %s "
-            f"UNION ALL SELECT content_hash FROM {CreditNote._meta.db_table} WHERE chain_position = %s",
-            [position, position],
-        )
+        cursor.execute(HASH_AT_SQL, [position, position])
         row = cursor.fetchone()
     return row[0] if row else ""
 
@@ -101,9 +103,15 @@ def link(document, lines=None):
     transaction: the chain's sequence row stays locked until it commits, so positions follow
     the order of issue, without gaps. ``lines``: the document's lines, when the caller holds them."""
     position = next_value(CHAIN_SEQUENCE)
+    link_at(document, position, _hash_at(position - 1) if position > 1 else "", lines)
+
+
+def link_at(document, position: int, previous_hash: str, lines=None):
+    """``link`` for a caller that took the chain position (``next_values``) and read the
+    previous document's hash itself, after the lock was granted."""
     document.chain_position = position
-    document.previous_hash = _hash_at(position - 1) if position > 1 else ""
-    document.content_hash = content_hash(document, document.previous_hash, lines)
+    document.previous_hash = previous_hash
+    document.content_hash = content_hash(document, previous_hash, lines)
 
 
 @dataclass(frozen=True)

@@ -125,8 +125,11 @@ def line_terms(line) -> dict:
 
 
 def log_event(document, action: str, *, user=None, detail: str = ""):
-    DocumentEvent.objects.create(
-        document_type=document._meta.model_name, document_id=document.pk, action=action, detail=detail[:255], user=user
+    # Written by every transition (under the series lock when issuing): compiled once.
+    rows.insert(
+        DocumentEvent(
+            document_type=document._meta.model_name, document_id=document.pk, action=action, detail=detail[:255], user=user
+        )
     )
 
 

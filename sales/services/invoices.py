@@ -13,10 +13,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from lmb import events, money
+from lmb import events, money, rows
 from lmb.errors import Conflict, InvalidInput
 from lmb.formats import money_fr
 from lmb.models import PaymentTerms
+from lmb.services import next_values, reference
 
 from .. import chain, queries
 from ..models import DeliveryNote, DeliveryNoteLine, Installment, Invoice, InvoiceLine, Order, OrderLine, Payment
@@ -172,9 +173,9 @@ def due_date_for(terms: str, days: int | None, invoice_date: date) -> date:
     return invoice_date + timedelta(days=30)
 
 
-def _check_chronology(issue_date: date):
-    """Numbers follow dates (NUM-01): an invoice cannot be dated before the last one issued, nor in the future."""
-    last = _as_date(_scalar(f"SELECT MAX(invoice_date) FROM {Invoice._meta.db_table} WHERE status = %s", [Invoice.Status.ISSUED]))
+def _check_chronology(issue_date: date, last: date | None):
+    """Numbers follow dates (NUM-01): an invoice cannot be dated before the last one issued
+    (``last``, read under the series lock), nor in the future."""
     if last and issue_date < last:
         raise Conflict(
             _("Une facture ne peut pas être datée du %(day)s : la dernière émise est du %(last)s.")
@@ -184,13 +185,12 @@ def _check_chronology(issue_date: date):
         raise InvalidInput({"invoice_date": [_("Une facture ne se date pas dans le futur.")]})
 
 
-def _scalar(sql: str, parameters):
-    """One value from plain SQL. The statements of issuing run for every invoice, several under the
+def _row(sql: str, parameters):
+    """One row from plain SQL. The statements of issuing run for every invoice, several under the
     series lock: written out, they cost a round trip each instead of an ORM query compilation."""
     with connection.cursor() as cursor:
         cursor.execute(sql, parameters)
-        row = cursor.fetchone()
-    return row[0] if row else None
+        return cursor.fetchone()
 
 
 # Plain SQL on SQLite (the embedded demo) hands back text for dates and REAL for decimals, where
@@ -234,44 +234,49 @@ def _bill_quantities(lines):
 
 def _take(model, quantities: dict, refusal, *, unchecked=frozenset()):
     """Add ``quantities`` to the invoiced quantity of the rows, locked, refusing any row that
-    would be invoiced beyond its quantity."""
+    would be invoiced beyond its quantity (the transaction then gives back what was added)."""
     if not quantities:
         return
-    table, placeholders = model._meta.db_table, ", ".join(["%s"] * len(quantities))
-    for_update = " FOR UPDATE" if connection.features.has_select_for_update else ""  # SQLite locks the whole database
+    add = _add_in_one_statement if connection.vendor == "postgresql" else _add_read_then_write
+    for pk, quantity, invoiced in add(model._meta.db_table, quantities):
+        if _as_quantity(invoiced) > _as_quantity(quantity) and pk not in unchecked:
+            raise Conflict(refusal(pk))
+
+
+def _add_in_one_statement(table: str, quantities: dict) -> list[tuple]:
+    """PostgreSQL: lock the rows in primary-key order (no deadlock between two invoices of one
+    order), add exactly (numeric), and return (id, quantity, invoiced quantity) — one round trip
+    where the ORM would take two statements and a CASE expression costly to build."""
+    placeholders, cases = ", ".join(["%s"] * len(quantities)), " ".join(["WHEN %s THEN %s"] * len(quantities))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id, quantity, invoiced_quantity FROM {table} WHERE id IN ({placeholders}) ORDER BY id{for_update}",
-            list(quantities),
+            f"""WITH locked AS (SELECT id FROM {table} WHERE id IN ({placeholders}) ORDER BY id FOR UPDATE)
+            UPDATE {table} AS line SET invoiced_quantity = line.invoiced_quantity + CASE line.id {cases} END
+            FROM locked WHERE line.id = locked.id
+            RETURNING line.id, line.quantity, line.invoiced_quantity""",  # noqa: S608
+            [*quantities, *(value for pair in quantities.items() for value in pair)],
         )
-        rows = cursor.fetchall()
-    invoiced = {}
-    for pk, quantity, already_invoiced in rows:
-        invoiced[pk] = _as_quantity(already_invoiced) + quantities[pk]
-        if invoiced[pk] > _as_quantity(quantity) and pk not in unchecked:
-            raise Conflict(refusal(pk))
-    _set_invoiced_quantities(table, invoiced)
+        return cursor.fetchall()
 
 
-def _set_invoiced_quantities(table: str, invoiced: dict):
-    """One UPDATE for all the rows (locked above, so the values computed from them stand). Plain
-    SQL: this runs for every invoice issued, and the ORM's CASE expression costs more to build
-    than the statement costs to run."""
-    cases = " ".join(["WHEN %s THEN %s"] * len(invoiced))
-    placeholders = ", ".join(["%s"] * len(invoiced))
-    parameters = [value for pair in invoiced.items() for value in pair] + list(invoiced)
+def _add_read_then_write(table: str, quantities: dict) -> list[tuple]:
+    """Other databases (SQLite, which locks the whole database and computes decimals in floating
+    point): read, add in Python, write the exact values."""
+    placeholders = ", ".join(["%s"] * len(quantities))
     with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, quantity, invoiced_quantity FROM {table} WHERE id IN ({placeholders})", list(quantities))
+        added = [(pk, quantity, _as_quantity(invoiced) + quantities[pk]) for pk, quantity, invoiced in cursor.fetchall()]
+        cases = " ".join(["WHEN %s THEN %s"] * len(added))
         cursor.execute(
             f"UPDATE {table} SET invoiced_quantity = CASE id {cases} END WHERE id IN ({placeholders})",  # noqa: S608
-            parameters,
+            [value for pk, _quantity, invoiced in added for value in (pk, invoiced)] + list(quantities),
         )
+    return added
 
 
 def _deposits_to_deduct(invoice: Invoice) -> list[tuple[Invoice, Decimal]]:
     """Issued deposit invoices of the invoice's orders, not deducted by another invoice yet,
     with the amount each still stands for."""
-    if not _has_issued_deposit(invoice):
-        return []  # most invoices: a cheap look before the full query
     deposits = (
         Invoice.objects.filter(kind=Invoice.Kind.DEPOSIT, status=Invoice.Status.ISSUED, orders__in=invoice.orders.all())
         .exclude(deducted_by__status=Invoice.Status.ISSUED)
@@ -281,26 +286,12 @@ def _deposits_to_deduct(invoice: Invoice) -> list[tuple[Invoice, Decimal]]:
     return [(deposit, value) for deposit in deposits if (value := queries.deposit_value(deposit)) > 0]
 
 
-def _has_issued_deposit(invoice: Invoice) -> bool:
-    """Whether an order of the invoice has an issued deposit invoice."""
-    links = Invoice.orders.through._meta.db_table
-    return bool(
-        _scalar(
-            f"""SELECT 1 FROM {links} mine
-                JOIN {links} theirs ON theirs.order_id = mine.order_id
-                JOIN {Invoice._meta.db_table} deposit ON deposit.id = theirs.invoice_id
-                WHERE mine.invoice_id = %s AND deposit.kind = %s AND deposit.status = %s LIMIT 1""",
-            [invoice.pk, Invoice.Kind.DEPOSIT, Invoice.Status.ISSUED],
-        )
-    )
-
-
 def _schedule(invoice: Invoice, installments):
     """One due date by default; an agreed schedule (échéancier) must add up to the amount due
     and respect the 60-day limit (PAY-02, PAY-07)."""
     if not installments:
-        if invoice.amount_due > 0:
-            Installment.objects.create(invoice=invoice, due_date=invoice.due_date, amount=invoice.amount_due)
+        if invoice.amount_due > 0:  # every invoice issued writes one: compiled once
+            rows.insert(Installment(invoice=invoice, due_date=invoice.due_date, amount=invoice.amount_due))
         return
     total = ZERO
     for due_date, amount in installments:
@@ -336,9 +327,10 @@ def issue_invoice(invoice: Invoice, *, user=None, issue_date: date | None = None
     issue_date = issue_date or timezone.localdate()
     documents.recompute(invoice, on_date=issue_date, lines=lines)
     invoice.invoice_date = issue_date
-    invoice.delivery_date = invoice.delivery_date or _last_shipment_date(lines) or issue_date
+    shipped_on, has_deposit = _shipment_and_deposit(invoice, lines)
+    invoice.delivery_date = invoice.delivery_date or shipped_on or issue_date
     invoice.due_date = due_date_for(invoice.payment_terms, invoice.payment_terms_days, issue_date)
-    deposits = _deposits_to_deduct(invoice) if invoice.kind == Invoice.Kind.INVOICE else []
+    deposits = _deposits_to_deduct(invoice) if has_deposit else []  # most invoices have none: no full query
     invoice.deposits_total = sum((value for _deposit, value in deposits), ZERO)
     if invoice.deposits_total > invoice.total_incl_tax:
         raise Conflict(
@@ -353,32 +345,51 @@ def issue_invoice(invoice: Invoice, *, user=None, issue_date: date | None = None
         _bill_quantities(lines)
     # The number last: the series stays locked from here to the commit, so concurrent issuers
     # wait only for the numbering, the chain link and the save, not for the work above.
-    invoice.number = documents.number(invoice, "invoice", "FA", issue_date)  # locks the series until commit
-    _check_chronology(issue_date)
-    chain.link(invoice, lines)
+    _number_and_link(invoice, lines, issue_date)
     invoice.status = Invoice.Status.ISSUED
     invoice.issued_at = timezone.now()
-    invoice.save(issuing=True, update_fields=[*documents.TOTAL_FIELDS, *ISSUING_FIELDS])
+    rows.update_fields(invoice, [*documents.TOTAL_FIELDS, *ISSUING_FIELDS])  # under the lock: compiled once
     documents.log_event(invoice, "issued", user=user, detail=invoice.number)
     events.publish(events.INVOICE_ISSUED, invoice_id=invoice.pk, kind=invoice.kind)
     return invoice
 
 
-def _last_shipment_date(lines):
-    """When the last of the invoiced goods left (the date of the supply, INV-04)."""
-    delivery_lines = sorted({line.delivery_line_id for line in lines if line.delivery_line_id})
-    if not delivery_lines:
-        return None
-    placeholders = ", ".join(["%s"] * len(delivery_lines))
-    shipped = _as_datetime(
-        _scalar(
-            f"""SELECT MAX(note.shipped_at) FROM {DeliveryNote._meta.db_table} note
-            JOIN {DeliveryNoteLine._meta.db_table} line ON line.delivery_note_id = note.id
-            WHERE line.id IN ({placeholders})""",
-            delivery_lines,
-        )
+def _number_and_link(invoice: Invoice, lines, issue_date: date):
+    """Number the invoice in the series of its year and link it in the chain. One statement takes
+    both (series, then chain: the order every issuer takes them in) and holds them until the commit;
+    the next one, which sees whatever committed before the locks were granted, reads the date of the
+    last invoice issued and the hash of the document before this one in the chain."""
+    year = str(issue_date.year)
+    value, position = next_values(("invoice", year), (chain.CHAIN_SEQUENCE, ""))
+    last_date, previous_hash = _row(
+        f"SELECT (SELECT MAX(invoice_date) FROM {Invoice._meta.db_table} WHERE status = %s), ({chain.HASH_AT_SQL})",
+        [Invoice.Status.ISSUED, position - 1, position - 1],
     )
-    return timezone.localdate(shipped) if shipped else None
+    _check_chronology(issue_date, _as_date(last_date))
+    invoice.number = reference("FA", value, period=year)
+    chain.link_at(invoice, position, previous_hash or "", lines)
+
+
+def _shipment_and_deposit(invoice: Invoice, lines) -> tuple[date | None, bool]:
+    """When the last of the invoiced goods left (the date of the supply, INV-04), and whether an
+    order of a (final) invoice has an issued deposit invoice: read together, one round trip for
+    every invoice issued."""
+    links, notes, note_lines = Invoice.orders.through._meta.db_table, DeliveryNote._meta.db_table, DeliveryNoteLine._meta.db_table
+    delivery_lines = sorted({line.delivery_line_id for line in lines if line.delivery_line_id})
+    shipped, deposit, parameters = "NULL", "FALSE", []
+    if delivery_lines:
+        shipped = f"""(SELECT MAX(note.shipped_at) FROM {notes} note JOIN {note_lines} line ON line.delivery_note_id = note.id
+                      WHERE line.id IN ({", ".join(["%s"] * len(delivery_lines))}))"""
+        parameters += delivery_lines
+    if invoice.kind == Invoice.Kind.INVOICE:
+        deposit = f"""EXISTS (SELECT 1 FROM {links} mine JOIN {links} theirs ON theirs.order_id = mine.order_id
+                      JOIN {Invoice._meta.db_table} deposit ON deposit.id = theirs.invoice_id
+                      WHERE mine.invoice_id = %s AND deposit.kind = %s AND deposit.status = %s)"""
+        parameters += [invoice.pk, Invoice.Kind.DEPOSIT, Invoice.Status.ISSUED]
+    if not parameters:
+        return None, False
+    shipped_at, has_deposit = _row(f"SELECT {shipped}, {deposit}", parameters)  # noqa: S608
+    return (timezone.localdate(_as_datetime(shipped_at)) if shipped_at else None), bool(has_deposit)
 
 
 # --- Deposits ------------------------------------------------------------------------------------

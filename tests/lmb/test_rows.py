@@ -1,5 +1,7 @@
 """The precompiled row reads of the hot paths give the very instances the ORM gives."""
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -7,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from lmb import rows
 from lmb.models import Company
 from sales import services
-from sales.models import Order
+from sales.models import DocumentEvent, Order
 from tests.sales.conftest import shop  # noqa: F401  (fixture)
 
 
@@ -54,3 +56,21 @@ def test_the_lock_is_taken_where_the_database_has_row_locks(shop):  # noqa: F811
     with CaptureQueriesContext(connection) as captured:
         rows.get_row(Order, order.pk, for_update=True)
     assert captured.captured_queries[-1]["sql"].endswith("FOR UPDATE") is connection.features.has_select_for_update
+
+
+@pytest.mark.smoke  # the values go out through the fields' own preparation: JSON, decimals, dates on SQLite too
+@pytest.mark.django_db
+def test_rows_written_read_back_as_the_orm_writes_them(shop):  # noqa: F811
+    order = services.create_order(customer=shop.bakery, channel=shop.b2b, lines=[{"product": shop.lamp, "quantity": 2}])
+    event = rows.insert(DocumentEvent(document_type="order", document_id=order.pk, action="confirmed", detail="test"))
+    stored = DocumentEvent.objects.get(pk=event.pk)
+    assert (stored.action, stored.detail, stored.document_id) == ("confirmed", "test", order.pk)
+    assert stored.at is not None  # auto_now_add applied, as on save()
+
+    order.billing_address = {"line1": "3 quai des Indes", "city": "Lorient"}
+    order.total_incl_tax = Decimal("123.45")
+    order.note = "à livrer le matin"
+    before = _values(Order.objects.get(pk=order.pk))
+    rows.update_fields(order, ["billing_address", "total_incl_tax", "note"])
+    after = _values(Order.objects.get(pk=order.pk))
+    assert after == {**before, "billing_address": order.billing_address, "total_incl_tax": Decimal("123.45"), "note": order.note}

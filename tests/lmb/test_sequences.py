@@ -2,9 +2,10 @@ import threading
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from lmb.models import Sequence
-from lmb.services import next_reference, next_value
+from lmb.services import next_reference, next_value, next_values
 
 
 def test_numbers_follow_each_other(db):
@@ -64,3 +65,14 @@ def test_concurrent_takers_get_a_continuous_series_without_duplicates():
     assert errors == []
     assert sorted(taken) == list(range(1, 201))
     assert Sequence.objects.get(code="concurrent").last_value == 200
+
+
+def test_several_series_taken_in_one_statement_continue_each_one(db):
+    with transaction.atomic():
+        next_value("chain")
+        with CaptureQueriesContext(connection) as captured:
+            taken = next_values(("invoice", "2026"), ("chain", ""))
+        assert taken == [1, 2]
+        assert next_values(("invoice", "2026"), ("chain", "")) == [2, 3]
+    assert len(captured.captured_queries) == 1
+    assert Sequence.objects.get(code="invoice", period="2026").last_value == 2
