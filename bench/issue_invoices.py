@@ -90,9 +90,9 @@ def _prepare(count, start, failures):
 
 
 def prepare_drafts(count: int) -> list[int]:
-    from sales.models import Invoice
-
     from django.db import connection
+
+    from sales.models import Invoice
 
     shop()
     run_concurrently(_prepare, _shares(count))
