@@ -26,7 +26,7 @@ from catalog.models import VatRate
 from catalog.queries import find_by_code
 from crm import services as crm_services
 from crm.models import Address, Civility, CustomerCategory, ThirdParty
-from lmb import money
+from lmb import money, run_cache, transactions
 from lmb.errors import DomainError
 from lmb.formats import decimal_fr, money_fr
 from lmb.models import PaymentTerms
@@ -561,14 +561,17 @@ def import_order(
     (totals, currency, bad address…): nothing is kept but an open entry of the error queue."""
     if payload is None:
         payload = client.get("orders", external_id)
+    memo = {} if memo is None else memo
     external_id = text(payload, "id")
     print_ = fingerprint(without_secrets(payload))
     binding = Binding.objects.filter(channel=channel, kind=Binding.Kind.ORDER, external_id=external_id).first()
     if binding is not None and binding.fingerprint == print_:
         return Outcome(external_id, "unchanged", binding.object_id)
     try:
-        fetched = fetch_related(channel, client, payload, {} if memo is None else memo) if binding is None else Fetched()
-        with transaction.atomic():
+        fetched = fetch_related(channel, client, payload, memo) if binding is None else Fetched()
+        # One transaction undone whole on any error: the services inside need no savepoints,
+        # and the company and legal mentions are read once for the caller's run.
+        with run_cache.kept_in(memo), transactions.all_or_nothing():
             _lock(channel, Binding.Kind.ORDER, external_id)
             binding = (
                 Binding.objects.select_for_update()

@@ -12,7 +12,7 @@ from catalog.models import Product
 from catalog.queries import find_by_code, unit_price_for
 from crm import queries as crm_queries
 from crm.models import Address
-from lmb import money, rows
+from lmb import money, rows, run_cache, transactions
 from lmb.errors import InvalidInput, TransitionNotAllowed
 from lmb.services import get_company, next_reference, validate_and_save
 
@@ -24,7 +24,8 @@ LineKind = DocumentLine.Kind
 
 
 def company_or_error():
-    company = get_company()
+    """The seller's identity (read once per run within ``lmb.run_cache.kept_in``)."""
+    company = run_cache.remembered(("lmb.company",), get_company)
     if company is None:
         raise InvalidInput({"company": [_("Renseignez d'abord l'identité de l'entreprise (Paramètres > Entreprise).")]})
     return company
@@ -411,7 +412,7 @@ def save_totals(document, **save_kwargs):
     document.save(update_fields=TOTAL_FIELDS, **save_kwargs)
 
 
-@transaction.atomic
+@transactions.atomic
 def refresh_totals(document):
     recompute(document)
     save_totals(document)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from lmb import events, money
+from lmb import events, money, transactions
 from lmb.errors import Conflict, InvalidInput
 from lmb.formats import money_fr
 from lmb.models import PaymentTerms
@@ -397,7 +397,7 @@ def _split_by_rate(order: Order, deposit: Decimal) -> list[tuple[str, Decimal, D
     return shares
 
 
-@transaction.atomic
+@transactions.atomic
 def receive_deposit(order: Order, *, amount, method: str, payment_date: date | None = None, reference: str = "", user=None):
     """Money received on an order before its invoice (acompte, YE-04: a web order paid at
     checkout and shipped later is one): the payment, and the deposit invoice (386) issued at once

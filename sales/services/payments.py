@@ -12,7 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lmb import money
+from lmb import money, transactions
 from lmb.errors import Conflict, InvalidInput
 from lmb.formats import money_fr
 
@@ -115,7 +115,7 @@ def _spend_voucher(code: str, amount: Decimal, on_date: date) -> Voucher:
 # --- Payments ------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transactions.atomic
 def record_payment(
     *,
     customer,
@@ -183,7 +183,7 @@ def available_credit(credit_note: CreditNote) -> Decimal:
     return credit_note.total_incl_tax - queries.credit_note_used(credit_note)
 
 
-@transaction.atomic
+@transactions.atomic
 def allocate(*, invoice: Invoice, amount, payment: Payment | None = None, credit_note: CreditNote | None = None) -> Allocation:
     """Settle ``amount`` of an issued invoice with a payment or a credit note of the same customer."""
     if (payment is None) == (credit_note is None):

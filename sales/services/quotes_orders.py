@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lmb import events
+from lmb import events, transactions
 from lmb.errors import Conflict, InvalidInput
 from stock import services as stock_services
 
@@ -137,7 +137,7 @@ def _warehouse_of(channel):
 # --- Orders --------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transactions.atomic
 def create_order(*, customer, channel, user=None, warehouse=None, **fields) -> Order:
     """A draft order; ``lines`` are dicts for ``add_line``."""
     return _new_document(
@@ -149,7 +149,7 @@ def order_source(order) -> tuple[str, int]:
     return ("sales.order", order.pk)
 
 
-@transaction.atomic
+@transactions.atomic
 def confirm_order(order: Order, *, user=None) -> Order:
     """Number the order and reserve its goods in its warehouse."""
     order = documents.lock(order)
@@ -172,7 +172,7 @@ def confirm_order(order: Order, *, user=None) -> Order:
     return order
 
 
-@transaction.atomic
+@transactions.atomic
 def cancel_order(order: Order, *, user=None, reason: str = "") -> Order:
     """Cancel an order nothing of which was shipped; its reservations are released. An order
     with a deposit invoice needs a credit note first (the deposit is the customer's money)."""
