@@ -221,6 +221,28 @@ def allocate(*, invoice: Invoice, amount, payment: Payment | None = None, credit
     return allocation
 
 
+@transactions.atomic
+def allocate_new(*, payment: Payment, invoice: Invoice) -> Allocation:
+    """Settle an invoice with all of a payment, both made in the current transaction for each
+    other (a deposit received and its deposit invoice issued at once). No one else sees either
+    before the commit and nothing was allocated on them yet, so the locks and sums of
+    ``allocate`` would find what is known here: only what can still differ is checked, else
+    ``allocate`` decides."""
+    fits = (
+        invoice.status == Invoice.Status.ISSUED
+        and payment.customer_id == invoice.customer_id
+        and payment.purpose in (Payment.Purpose.SETTLEMENT, Payment.Purpose.DEPOSIT)
+        and 0 < payment.amount <= invoice.amount_due
+    )
+    if not fits:
+        return allocate(invoice=invoice, payment=payment, amount=payment.amount)
+    allocation = Allocation.objects.create(invoice=invoice, payment=payment, amount=payment.amount)
+    documents.log_event(
+        invoice, "allocated", detail=_("%(amount)s par %(source)s") % {"amount": money_fr(payment.amount), "source": payment}
+    )
+    return allocation
+
+
 @transaction.atomic
 def apply_customer_credit(invoice: Invoice) -> Decimal:
     """Settle an invoice with the customer's credit: unallocated payments, then issued credit

@@ -42,9 +42,10 @@ def _new_document(
         document.exchange_rate, document.exchange_rate_date = rate.rate, rate.day
     documents.decide_vat(document)
     documents.validate_and_save(document)
-    for line in lines:
-        documents.append_line(document, **line)
-    return documents.refresh_totals(document)
+    built = []
+    for line in lines:  # numbered here: no "last position" read per line
+        built += documents.new_lines(document, position=len(built) + 1, **line)
+    return documents.refresh_totals(document, lines=documents.insert_lines(document, built))
 
 
 # --- Quotes --------------------------------------------------------------------------------------
@@ -152,7 +153,7 @@ def order_source(order) -> tuple[str, int]:
 @transactions.atomic
 def confirm_order(order: Order, *, user=None) -> Order:
     """Number the order and reserve its goods in its warehouse."""
-    order = documents.lock(order)
+    order = documents.locked_again(order, "customer", "channel", "warehouse")
     documents.require_status(order, Order.Status.DRAFT, action=_("confirmer la commande"))
     lines = list(order.lines.select_related("product").order_by("position"))
     if not lines:
