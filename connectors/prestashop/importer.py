@@ -250,18 +250,47 @@ def _address(channel, customer: ThirdParty, external_id: str, payload: dict | No
     return address
 
 
+# The statements every imported order runs, written once (the ORM would compile them anew each
+# time, for more than the database spends running them).
+_BINDINGS_OF_ORDER = f"""SELECT kind, external_id, object_id, fingerprint FROM {Binding._meta.db_table}
+    WHERE channel_id = %s AND ((kind = %s AND external_id = %s) OR (kind = %s AND external_id = %s)
+    OR (kind = %s AND external_id IN (%s, %s)))"""  # noqa: S608
+_LOCKED_BINDING = f"SELECT id FROM {Binding._meta.db_table} WHERE channel_id = %s AND kind = %s AND external_id = %s"  # noqa: S608
+_RESOLVE_ISSUE = f"""UPDATE {ImportIssue._meta.db_table} SET status = %s
+    WHERE channel_id = %s AND kind = %s AND external_id = %s AND status = %s"""  # noqa: S608
+
+
+def _fetch(sql: str, parameters: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, parameters)
+        return cursor.fetchall()
+
+
 def bindings_of(channel: ShopChannel, order: dict) -> dict:
     """The bindings of the order, its customer and its addresses, in one read:
     (kind, external id) → (LMB id, fingerprint)."""
-    customer_id = text(order, "id_customer")
-    address_ids = {text(order, "id_address_invoice"), text(order, "id_address_delivery")}
-    bindings = Binding.objects.filter(channel=channel).filter(
-        Q(kind=Binding.Kind.ORDER, external_id=text(order, "id"))
-        | Q(kind=Binding.Kind.CUSTOMER, external_id=customer_id)
-        | Q(kind=Binding.Kind.ADDRESS, external_id__in=address_ids)
+    kinds = Binding.Kind
+    found = _fetch(
+        _BINDINGS_OF_ORDER,
+        [
+            channel.pk,
+            kinds.ORDER,
+            text(order, "id"),
+            kinds.CUSTOMER,
+            text(order, "id_customer"),
+            kinds.ADDRESS,
+            text(order, "id_address_invoice"),
+            text(order, "id_address_delivery"),
+        ],
     )
-    rows = bindings.values_list("kind", "external_id", "object_id", "fingerprint")
-    return {(kind, external_id): (object_id, print_) for kind, external_id, object_id, print_ in rows}
+    return {(kind, external_id): (object_id, print_) for kind, external_id, object_id, print_ in found}
+
+
+def _locked_order_binding(channel: ShopChannel, external_id: str) -> Binding | None:
+    """The order's binding, its row locked (under the order's advisory lock: absent, it stays so)."""
+    sql = _LOCKED_BINDING + (" FOR UPDATE" if connection.features.has_select_for_update else "")
+    found = _fetch(sql, [channel.pk, Binding.Kind.ORDER, external_id])
+    return rows.get_row(Binding, found[0][0]) if found else None
 
 
 def fetch_related(channel: ShopChannel, client: WebserviceClient, order: dict, memo: dict, known: dict | None = None) -> Fetched:
@@ -545,9 +574,11 @@ def _bind_products(channel: ShopChannel, lines: list[dict]):
 
 
 def _resolve_issue(channel, external_id):
-    ImportIssue.objects.filter(
-        channel=channel, kind=Binding.Kind.ORDER, external_id=external_id, status=ImportIssue.Status.OPEN
-    ).update(status=ImportIssue.Status.RESOLVED)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _RESOLVE_ISSUE,
+            [ImportIssue.Status.RESOLVED, channel.pk, Binding.Kind.ORDER, str(external_id), ImportIssue.Status.OPEN],
+        )
 
 
 def follow_shop_state(channel: ShopChannel, binding: Binding, payload: dict):
@@ -585,11 +616,7 @@ def import_order(
         # and the company and legal mentions are read once for the caller's run.
         with run_cache.kept_in(memo), transactions.all_or_nothing():
             _lock(channel, Binding.Kind.ORDER, external_id)
-            binding = (
-                Binding.objects.select_for_update()
-                .filter(channel=channel, kind=Binding.Kind.ORDER, external_id=external_id)
-                .first()
-            )
+            binding = _locked_order_binding(channel, external_id)
             if binding is not None:
                 if binding.fingerprint == print_:
                     return Outcome(external_id, "unchanged", binding.object_id)

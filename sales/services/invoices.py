@@ -406,8 +406,7 @@ def receive_deposit(order: Order, *, amount, method: str, payment_date: date | N
     order = documents.locked_again(order, "customer", "channel")
     documents.require_status(order, *Order.OPEN_STATUSES, action=_("enregistrer un acompte"))
     amount = money.amount(amount)
-    already = Invoice.objects.filter(kind=Invoice.Kind.DEPOSIT, status=Invoice.Status.ISSUED, orders=order)
-    received = sum((queries.deposit_value(deposit) for deposit in already), ZERO)
+    received = queries.deposits_received(order)
     if amount <= 0 or amount + received > order.total_incl_tax:
         raise InvalidInput(
             {
