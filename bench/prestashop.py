@@ -13,13 +13,12 @@ Prints JSON with:
 Aim (issue #7): ≥ 100 orders/s fresh.
 
 Measured (1,000 orders, 2 cores shared with PostgreSQL and other work, load average 3.6-5):
-before the ps3 work 9.9 orders/s with 1 worker, 9.3 with 2, 68 statements per order (counted
-on 150 orders of one worker); after it
-16.1 and 13.6 orders/s, 36.6 statements per order (earlier, on a lighter load: 12.4 before,
-20.9 after, 1 worker). A second worker does not help: each order takes the order, invoice and
-chain numbers (gapless sequences locked until commit) from its confirmation on, so two
-workers queue for most of each order's transaction; on two cores they also share the CPU
-with PostgreSQL.
+before the ps3 work 9.9 orders/s with 1 worker, 9.3 with 2, 68 statements per order (counted on
+150 orders of one worker); after it 16.1 and 13.6 orders/s, 36.6 statements per order (earlier,
+on a lighter load: 12.4 before, 20.9 after, 1 worker). A second worker does not help: each order
+takes the order, invoice and chain numbers (gapless sequences locked until commit) from its
+confirmation on, so two workers queue for most of each order's transaction; on two cores they
+also share the CPU with PostgreSQL.
 
 Run: ``.venv/bin/python bench/prestashop.py [--orders 10000] [--workers 1]`` (BENCH_DATABASE_URL,
 default postgres://postgres@127.0.0.1:5432/lmb_bench, is dropped and recreated, and dropped at the end).
