@@ -8,19 +8,42 @@ Prints JSON with:
   deposit invoice issued) — with W worker processes each syncing its share of the pages, as W
   Celery workers would (``--workers``, default 1);
 - orders/s re-importing them unchanged (one pass, nothing written);
+- the SQL statements per order of the fresh import (savepoints included);
 - the checks: one LMB order per shop order, none in the error queue.
 Aim (issue #7): ≥ 100 orders/s fresh.
+
+Measured (1,000 orders, 2 cores shared with PostgreSQL and other work, load average 3.6-5):
+before the ps3 work 9.9 orders/s with 1 worker, 9.3 with 2, 68 statements per order (counted on
+150 orders of one worker); after it 16.1 and 13.6 orders/s, 36.6 statements per order (earlier,
+on a lighter load: 12.4 before, 20.9 after, 1 worker). A second worker does not help: each order
+takes the order, invoice and chain numbers (gapless sequences locked until commit) from its
+confirmation on, so two workers queue for most of each order's transaction; on two cores they
+also share the CPU with PostgreSQL.
 
 Run: ``.venv/bin/python bench/prestashop.py [--orders 10000] [--workers 1]`` (BENCH_DATABASE_URL,
 default postgres://postgres@127.0.0.1:5432/lmb_bench, is dropped and recreated, and dropped at the end).
 """
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import time
 
 from harness import DATABASE_URL, ROOT, drop_database, forget_inherited_connections, recreate_database, save_bench_company, setup
+
+
+@contextlib.contextmanager
+def counted_statements(counter: dict):
+    """Count the SQL statements this process sends (SAVEPOINTs included) into counter["statements"]."""
+    from django.db import connection
+
+    def count(execute, sql, params, many, context):
+        counter["statements"] = counter.get("statements", 0) + 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        yield counter
 
 
 def prepare(base_url, api_key):
@@ -46,13 +69,14 @@ def _import_share(channel_id, share, workers, results):
         client = services.client_for(channel)
         counts, memo = {"created": 0, "unchanged": 0, "updated": 0, "failed": 0}, {}
         page, size = share, 100
-        while True:
-            records = list(client.list("orders", start=page * size, page_size=size, sort="[id_ASC]", max_pages=1))
-            for payload in records:
-                counts[importer.import_order(channel=channel, client=client, payload=payload, memo=memo).status] += 1
-            if len(records) < size:
-                break
-            page += workers
+        with counted_statements(counts):
+            while True:
+                records = list(client.list("orders", start=page * size, page_size=size, sort="[id_ASC]", max_pages=1))
+                for payload in records:
+                    counts[importer.import_order(channel=channel, client=client, payload=payload, memo=memo).status] += 1
+                if len(records) < size:
+                    break
+                page += workers
         results.put(counts)
     except Exception as exc:
         results.put({"error": repr(exc)})
@@ -98,11 +122,14 @@ def main():
         channel = prepare(shop.base_url, API_KEY)
         if options.workers == 1:
             started = time.perf_counter()
-            fresh = services.sync_channel(channel, trigger="bench")
+            with counted_statements({}) as counter:
+                fresh = services.sync_channel(channel, trigger="bench")
             fresh_seconds = time.perf_counter() - started
             fresh_counts = {"created": fresh.created, "unchanged": fresh.unchanged, "failed": fresh.failed}
+            statements = counter["statements"]
         else:
             fresh_seconds, fresh_counts = timed_parallel(channel.pk, options.workers)
+            statements = sum(counts.pop("statements", 0) for counts in fresh_counts)
         started = time.perf_counter()
         again = services.sync_channel(channel, trigger="bench", full=True)
         again_seconds = time.perf_counter() - started
@@ -114,6 +141,7 @@ def main():
             "fresh_seconds": round(fresh_seconds, 2),
             "fresh_orders_per_second": round(options.orders / fresh_seconds, 1),
             "fresh_counts": fresh_counts,
+            "fresh_statements_per_order": round(statements / options.orders, 1),
             "reimport_seconds": round(again_seconds, 2),
             "reimport_orders_per_second": round(options.orders / again_seconds, 1),
             "reimport_counts": {"read": again.read, "created": again.created, "unchanged": again.unchanged},

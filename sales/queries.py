@@ -3,10 +3,12 @@
 
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from catalog.models import Product
+from lmb import money
 
 from .models import Allocation, CreditNote, DeliveryNote, Invoice, Order, OrderLine, Payment, Quote, Voucher
 
@@ -45,6 +47,20 @@ def deposit_value(deposit: Invoice) -> Decimal:
     """What a deposit invoice still stands for: its total less its credit notes (a refunded deposit)."""
     credited = deposit.credit_notes.filter(status=CreditNote.Status.ISSUED).aggregate(total=Sum("total_incl_tax"))["total"]
     return deposit.total_incl_tax - (credited or ZERO)
+
+
+def deposits_received(order: Order) -> Decimal:
+    """What the order's issued deposit invoices still stand for (Σ ``deposit_value``), in one
+    plain statement: every deposit received reads it first."""
+    invoices, links, notes = Invoice._meta.db_table, Invoice.orders.through._meta.db_table, CreditNote._meta.db_table
+    sql = f"""SELECT COALESCE(SUM(deposit.total_incl_tax - COALESCE(
+            (SELECT SUM(note.total_incl_tax) FROM {notes} note WHERE note.invoice_id = deposit.id AND note.status = %s), 0)), 0)
+        FROM {invoices} deposit JOIN {links} link ON link.invoice_id = deposit.id
+        WHERE link.order_id = %s AND deposit.kind = %s AND deposit.status = %s"""  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [CreditNote.Status.ISSUED, order.pk, Invoice.Kind.DEPOSIT, Invoice.Status.ISSUED])
+        value = cursor.fetchone()[0]
+    return money.amount(str(value) if isinstance(value, float | int) else value)  # SQLite answers REAL or INTEGER
 
 
 def credit_note_used(credit_note: CreditNote) -> Decimal:

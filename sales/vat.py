@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Product, VatRate
+from lmb import run_cache
 from lmb.countries import EU_MEMBER_STATES
 from lmb.errors import InvalidInput
 from lmb.formats import decimal_fr
@@ -51,10 +52,21 @@ def destination_of(address: dict) -> Destination:
 
 def eu_distance_sales(year: int) -> Decimal:
     """Distance sales of goods to EU consumers issued in a year (tax excluded), for the OSS threshold."""
+    return eu_distance_sales_of(year)[year]
+
+
+def eu_distance_sales_of(*years: int) -> dict[int, Decimal]:
+    """``eu_distance_sales`` of each year, read in one statement."""
     invoices = Invoice.objects.filter(
-        status=Invoice.Status.ISSUED, invoice_date__year=year, vat_treatment__in=[VatTreatment.EU_B2C, VatTreatment.EU_OSS]
+        status=Invoice.Status.ISSUED,
+        invoice_date__year__gte=min(years),
+        invoice_date__year__lte=max(years),
+        vat_treatment__in=[VatTreatment.EU_B2C, VatTreatment.EU_OSS],
     )
-    return invoices.aggregate(total=Sum("total_excl_tax"))["total"] or ZERO
+    totals = invoices.aggregate(
+        **{f"y{year}": Sum("total_excl_tax", filter=Q(invoice_date__year=year), default=ZERO) for year in years}
+    )
+    return {year: totals[f"y{year}"] for year in years}
 
 
 def oss_applies(company, *, on_date: date, amount: Decimal = ZERO) -> bool:
@@ -63,7 +75,8 @@ def oss_applies(company, *, on_date: date, amount: Decimal = ZERO) -> bool:
     if company.oss_registered:
         return True
     threshold = company.oss_threshold
-    return eu_distance_sales(on_date.year - 1) > threshold or eu_distance_sales(on_date.year) + amount > threshold
+    sales = eu_distance_sales_of(on_date.year - 1, on_date.year)
+    return sales[on_date.year - 1] > threshold or sales[on_date.year] + amount > threshold
 
 
 def decide_treatment(
@@ -206,7 +219,8 @@ def legal_mentions(*, treatment: str, categories: set[str], customer_is_business
         codes[codes.index("exemption_export")] = "exemption_overseas"
     if treatment == VatTreatment.EU_OSS:
         codes.append("oss")
-    in_force = mention_texts([*codes, "late_penalties", "recovery_indemnity"], on_date)
+    wanted = (*codes, "late_penalties", "recovery_indemnity")
+    in_force = run_cache.remembered(("sales.mention_texts", wanted, on_date), lambda: mention_texts(list(wanted), on_date))
     texts = [in_force.get(code, "") for code in codes]
     texts.append(company.early_payment_terms)
     if company.late_penalty_rate:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Product
 from catalog.queries import find_by_code, in_category
-from lmb import events, money
+from lmb import events, money, transactions
 from lmb.errors import Conflict, InvalidInput, TransitionNotAllowed
 from lmb.formats import decimal_fr
 from lmb.services import apply_changes, get_company, next_reference, validate_and_save
@@ -381,7 +381,7 @@ def adjust(*, product, warehouse, difference, reference="", note="", user=None, 
 # --- Reservations ------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transactions.atomic
 def reserve(*, product, warehouse, quantity, source: tuple[str, int]) -> Reservation:
     """Promise stock to a document (added to what it already reserved). "Available" goes down,
     "on hand" does not. Reserving more than is available is allowed (it shows as a shortage)."""

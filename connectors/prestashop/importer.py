@@ -26,12 +26,13 @@ from catalog.models import VatRate
 from catalog.queries import find_by_code
 from crm import services as crm_services
 from crm.models import Address, Civility, CustomerCategory, ThirdParty
-from lmb import money
+from lmb import money, rows, run_cache, transactions
 from lmb.errors import DomainError
 from lmb.formats import decimal_fr, money_fr
 from lmb.models import PaymentTerms
 from sales import services as sales_services
 from sales.models import DocumentLine, Order, PaymentMethod
+from sales.services import documents
 
 from .client import WebserviceClient, WebserviceError
 from .models import Binding, ImportIssue, ShopChannel
@@ -200,11 +201,11 @@ def _customer_fields(channel: ShopChannel, payload: dict) -> dict:
 
 def _customer(channel, external_id: str, payload: dict | None, bound: dict) -> ThirdParty:
     if (Binding.Kind.CUSTOMER, external_id) in bound:  # bindings are never removed: no lock needed
-        return ThirdParty.objects.get(pk=bound[Binding.Kind.CUSTOMER, external_id])
+        return rows.get_row(ThirdParty, bound[Binding.Kind.CUSTOMER, external_id])
     _lock(channel, Binding.Kind.CUSTOMER, external_id)
     existing = bound_id(channel, Binding.Kind.CUSTOMER, external_id)
     if existing:
-        return ThirdParty.objects.get(pk=existing)
+        return rows.get_row(ThirdParty, existing)
     if payload is None:
         raise ImportRefused(_("Le client PrestaShop n° %(id)s n'a pas été lu.") % {"id": external_id})
     customer = crm_services.create_third_party(**_customer_fields(channel, payload))
@@ -249,18 +250,57 @@ def _address(channel, customer: ThirdParty, external_id: str, payload: dict | No
     return address
 
 
-def fetch_related(channel: ShopChannel, client: WebserviceClient, order: dict, memo: dict) -> Fetched:
-    """Read the customer and addresses the order needs and LMB does not have yet."""
+# The statements every imported order runs, written once (the ORM would compile them anew each
+# time, for more than the database spends running them).
+_BINDINGS_OF_ORDER = f"""SELECT kind, external_id, object_id, fingerprint FROM {Binding._meta.db_table}
+    WHERE channel_id = %s AND ((kind = %s AND external_id = %s) OR (kind = %s AND external_id = %s)
+    OR (kind = %s AND external_id IN (%s, %s)))"""  # noqa: S608
+_LOCKED_BINDING = f"SELECT id FROM {Binding._meta.db_table} WHERE channel_id = %s AND kind = %s AND external_id = %s"  # noqa: S608
+_RESOLVE_ISSUE = f"""UPDATE {ImportIssue._meta.db_table} SET status = %s
+    WHERE channel_id = %s AND kind = %s AND external_id = %s AND status = %s"""  # noqa: S608
+
+
+def _fetch(sql: str, parameters: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, parameters)
+        return cursor.fetchall()
+
+
+def bindings_of(channel: ShopChannel, order: dict) -> dict:
+    """The bindings of the order, its customer and its addresses, in one read:
+    (kind, external id) → (LMB id, fingerprint)."""
+    kinds = Binding.Kind
+    found = _fetch(
+        _BINDINGS_OF_ORDER,
+        [
+            channel.pk,
+            kinds.ORDER,
+            text(order, "id"),
+            kinds.CUSTOMER,
+            text(order, "id_customer"),
+            kinds.ADDRESS,
+            text(order, "id_address_invoice"),
+            text(order, "id_address_delivery"),
+        ],
+    )
+    return {(kind, external_id): (object_id, print_) for kind, external_id, object_id, print_ in found}
+
+
+def _locked_order_binding(channel: ShopChannel, external_id: str) -> Binding | None:
+    """The order's binding, its row locked (under the order's advisory lock: absent, it stays so)."""
+    sql = _LOCKED_BINDING + (" FOR UPDATE" if connection.features.has_select_for_update else "")
+    found = _fetch(sql, [channel.pk, Binding.Kind.ORDER, external_id])
+    return rows.get_row(Binding, found[0][0]) if found else None
+
+
+def fetch_related(channel: ShopChannel, client: WebserviceClient, order: dict, memo: dict, known: dict | None = None) -> Fetched:
+    """Read the customer and addresses the order needs and LMB does not have yet (``known``: the
+    order's ``bindings_of``, when the caller read them)."""
     fetched = Fetched(memo=memo)
     customer_id = text(order, "id_customer")
     address_ids = {text(order, "id_address_invoice"), text(order, "id_address_delivery")}
-    bindings = Binding.objects.filter(channel=channel).filter(
-        Q(kind=Binding.Kind.CUSTOMER, external_id=customer_id) | Q(kind=Binding.Kind.ADDRESS, external_id__in=address_ids)
-    )
-    fetched.bound = {
-        (kind, external_id): object_id
-        for kind, external_id, object_id in bindings.values_list("kind", "external_id", "object_id")
-    }
+    known = bindings_of(channel, order) if known is None else known
+    fetched.bound = {key: object_id for key, (object_id, _print) in known.items() if key[0] != Binding.Kind.ORDER}
     if (Binding.Kind.CUSTOMER, customer_id) not in fetched.bound:
         fetched.customer = client.get("customers", customer_id)
     if channel.tax_rules and not all(text(row, "id_tax_rules_group") for row in rows_of(order)):
@@ -429,7 +469,7 @@ def _discount_percent(order: dict) -> Decimal:
 
 def check_totals(order: Order, payload: dict):
     """The shop's totals, to the cent, or TotalsMismatch naming every difference."""
-    lines = list(order.lines.all())
+    lines = documents.ordered_lines(order)
     shipping = sum((line.gross_amount for line in lines if line.kind == DocumentLine.Kind.SHIPPING), ZERO)
     products = sum(
         (line.gross_amount for line in lines if line.kind in (DocumentLine.Kind.PRODUCT, DocumentLine.Kind.ECO)), ZERO
@@ -471,7 +511,7 @@ def _create_order(channel: ShopChannel, payload: dict, fetched: Fetched) -> Orde
     invoice_id, delivery_id = text(payload, "id_address_invoice"), text(payload, "id_address_delivery")
     billing = _address(channel, customer, invoice_id, fetched.addresses.get(invoice_id), Address.Kind.BILLING, fetched.bound)
     if isinstance(billing, int):
-        billing = Address.objects.get(pk=billing)
+        billing = rows.get_row(Address, billing)
     delivery = _address(
         channel,
         customer,
@@ -481,7 +521,7 @@ def _create_order(channel: ShopChannel, payload: dict, fetched: Fetched) -> Orde
         fetched.bound,
     )
     if isinstance(delivery, int):
-        delivery = billing if delivery == billing.pk else Address.objects.get(pk=delivery)
+        delivery = billing if delivery == billing.pk else rows.get_row(Address, delivery)
     lines = _lines(channel, payload, fetched)
     reference = text(payload, "reference")
     order = sales_services.create_order(
@@ -534,9 +574,11 @@ def _bind_products(channel: ShopChannel, lines: list[dict]):
 
 
 def _resolve_issue(channel, external_id):
-    ImportIssue.objects.filter(
-        channel=channel, kind=Binding.Kind.ORDER, external_id=external_id, status=ImportIssue.Status.OPEN
-    ).update(status=ImportIssue.Status.RESOLVED)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _RESOLVE_ISSUE,
+            [ImportIssue.Status.RESOLVED, channel.pk, Binding.Kind.ORDER, str(external_id), ImportIssue.Status.OPEN],
+        )
 
 
 def follow_shop_state(channel: ShopChannel, binding: Binding, payload: dict):
@@ -561,20 +603,20 @@ def import_order(
     (totals, currency, bad address…): nothing is kept but an open entry of the error queue."""
     if payload is None:
         payload = client.get("orders", external_id)
+    memo = {} if memo is None else memo
     external_id = text(payload, "id")
     print_ = fingerprint(without_secrets(payload))
-    binding = Binding.objects.filter(channel=channel, kind=Binding.Kind.ORDER, external_id=external_id).first()
-    if binding is not None and binding.fingerprint == print_:
-        return Outcome(external_id, "unchanged", binding.object_id)
+    known = bindings_of(channel, payload)
+    bound_order = known.get((Binding.Kind.ORDER, external_id))
+    if bound_order is not None and bound_order[1] == print_:
+        return Outcome(external_id, "unchanged", bound_order[0])
     try:
-        fetched = fetch_related(channel, client, payload, {} if memo is None else memo) if binding is None else Fetched()
-        with transaction.atomic():
+        fetched = fetch_related(channel, client, payload, memo, known) if bound_order is None else Fetched()
+        # One transaction undone whole on any error: the services inside need no savepoints,
+        # and the company and legal mentions are read once for the caller's run.
+        with run_cache.kept_in(memo), transactions.all_or_nothing():
             _lock(channel, Binding.Kind.ORDER, external_id)
-            binding = (
-                Binding.objects.select_for_update()
-                .filter(channel=channel, kind=Binding.Kind.ORDER, external_id=external_id)
-                .first()
-            )
+            binding = _locked_order_binding(channel, external_id)
             if binding is not None:
                 if binding.fingerprint == print_:
                     return Outcome(external_id, "unchanged", binding.object_id)

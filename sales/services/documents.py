@@ -3,6 +3,7 @@ its lines (added by product code, typed, shipping, eco-participation), and its t
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -12,8 +13,8 @@ from catalog.models import Product
 from catalog.queries import find_by_code, unit_price_for
 from crm import queries as crm_queries
 from crm.models import Address
-from lmb import money, rows
-from lmb.errors import InvalidInput, TransitionNotAllowed
+from lmb import money, rows, run_cache, transactions
+from lmb.errors import InvalidInput, TransitionNotAllowed, messages_by_field
 from lmb.services import get_company, next_reference, validate_and_save
 
 from .. import totals, vat
@@ -24,7 +25,8 @@ LineKind = DocumentLine.Kind
 
 
 def company_or_error():
-    company = get_company()
+    """The seller's identity (read once per run within ``lmb.run_cache.kept_in``)."""
+    company = run_cache.remembered(("lmb.company",), get_company)
     if company is None:
         raise InvalidInput({"company": [_("Renseignez d'abord l'identité de l'entreprise (Paramètres > Entreprise).")]})
     return company
@@ -147,6 +149,17 @@ def lock(document):
     return rows.get_row(type(document), document.pk, for_update=True)
 
 
+def locked_again(document, *related: str):
+    """``lock(document)``, keeping the related objects (customer, channel…) the caller had read
+    on it: the lock covers the document's row only, they would be read again for nothing."""
+    locked = lock(document)
+    for name in related:
+        field = type(document)._meta.get_field(name)
+        if field.is_cached(document) and getattr(document, field.attname) == getattr(locked, field.attname):
+            field.set_cached_value(locked, field.get_cached_value(document))
+    return locked
+
+
 def number(document, code: str, prefix: str, on_date) -> str:
     return next_reference(code, prefix=prefix, yearly=True, on_date=on_date)
 
@@ -248,9 +261,23 @@ def update_draft(document, *, user=None, **changes):
     return refresh_totals(document)
 
 
-def append_line(
+def append_line(document, **line):
+    """A new line on a draft: a product (by object or scanned code), a free text, or shipping.
+    A product brings its price (price lists included), designation, unit and VAT; one with an
+    eco-participation brings a linked line for it (never discounted, same VAT, ECO-04).
+    Totals are not recomputed: the caller does it once after its lines."""
+    created, *eco = new_lines(document, position=_next_position(document), **line)
+    validate_and_save(created)
+    for linked in eco:
+        linked.parent = created
+        linked.save()
+    return created
+
+
+def new_lines(
     document,
     *,
+    position: int,
     product=None,
     code: str = "",
     description: str = "",
@@ -259,11 +286,9 @@ def append_line(
     discount_percent=ZERO,
     kind: str = LineKind.PRODUCT,
     vat_rate=None,
-):
-    """A new line on a draft: a product (by object or scanned code), a free text, or shipping.
-    A product brings its price (price lists included), designation, unit and VAT; one with an
-    eco-participation brings a linked line for it (never discounted, same VAT, ECO-04).
-    Totals are not recomputed: the caller does it once after its lines."""
+) -> list:
+    """What ``append_line`` adds, not saved yet: the line at ``position``, then its
+    eco-participation line (if any) right after it, linked to it once both are saved."""
     if code and product is None:
         product = find_by_code(code)
         if product is None:
@@ -285,7 +310,7 @@ def append_line(
         unit_price = _catalogue_price(document, product, quantity, rate) if product is not None else ZERO
     line = document.lines.model(
         document=document,
-        position=_next_position(document),
+        position=position,
         kind=kind,
         product=product,
         description=description or (product.designation if product else ""),
@@ -297,24 +322,68 @@ def append_line(
         vat_category=line_vat.category,
         vat_exemption_code=line_vat.exemption_code,
     )
-    validate_and_save(line)
-    if kind == LineKind.PRODUCT and product.eco_participation:
-        eco_price = _in_document_mode(document, product.eco_participation, rate)
-        document.lines.model.objects.create(
-            document=document,
-            position=_next_position(document),
-            kind=LineKind.ECO,
-            product=product,
-            description=_("Éco-participation"),
-            quantity=quantity,
-            unit=line.unit,
-            unit_price=eco_price,
-            vat_rate=rate,
-            vat_category=line_vat.category,
-            vat_exemption_code=line_vat.exemption_code,
-            parent=line,
+    if not (kind == LineKind.PRODUCT and product.eco_participation):
+        return [line]
+    eco = document.lines.model(
+        document=document,
+        position=position + 1,
+        kind=LineKind.ECO,
+        product=product,
+        description=_("Éco-participation"),
+        quantity=quantity,
+        unit=line.unit,
+        unit_price=_in_document_mode(document, product.eco_participation, rate),
+        vat_rate=rate,
+        vat_category=line_vat.category,
+        vat_exemption_code=line_vat.exemption_code,
+    )
+    return [line, eco]
+
+
+def insert_lines(document, lines: list) -> list:
+    """Save a new document's lines (from ``new_lines``, in their order) in two statements: the
+    lines, then the eco-participation lines linked to them. Each line is checked as
+    ``validate_and_save`` checks it, less the foreign keys it was handed saved objects for (the
+    document, the product; the parent just below), and carries the amounts ``recompute`` will
+    find for it. Returns ``lines``, saved."""
+    parents = {}
+    for index, line in enumerate(lines):
+        if line.kind == LineKind.ECO:
+            parents[index] = lines[index - 1]
+        try:
+            line.full_clean(exclude=["document", "product", "parent"])  # also turns "5" into Decimal("5")
+        except ValidationError as exc:
+            raise InvalidInput(messages_by_field(exc)) from exc
+    _set_line_amounts(document, lines)
+    model = document.lines.model
+    model.objects.bulk_create([line for index, line in enumerate(lines) if index not in parents])
+    for index, parent in parents.items():
+        lines[index].parent = parent
+    if parents:
+        model.objects.bulk_create([lines[index] for index in parents])
+    return lines
+
+
+def _set_line_amounts(document, lines: list):
+    """Set on lines not saved yet the amounts ``recompute`` will find for them (same VAT moves,
+    same arithmetic), so that it has none left to write: it stays the authority, and would
+    still store any difference."""
+    if not isinstance(document, CreditNote):
+        vat.services_follow_exported_goods(document.vat_treatment, lines, is_service=_is_service_line)
+    inputs = [
+        totals.LineInput(
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            vat_rate=line.vat_rate,
+            vat_category=line.vat_category,
+            discount_percent=line.discount_percent,
+            discountable=line.kind in (LineKind.PRODUCT, LineKind.TEXT),
         )
-    return line
+        for line in lines
+    ]
+    result = totals.compute(inputs, prices_include_tax=document.prices_include_tax, discount_percent=document.discount_percent)
+    for line, amounts in zip(lines, result.lines, strict=True):
+        line.net_amount, line.gross_amount = amounts.net, amounts.gross
 
 
 def _change_line(line, **changes):
@@ -414,9 +483,10 @@ def save_totals(document, **save_kwargs):
     document.save(update_fields=TOTAL_FIELDS, **save_kwargs)
 
 
-@transaction.atomic
-def refresh_totals(document):
-    recompute(document)
+@transactions.atomic
+def refresh_totals(document, *, lines=None):
+    """Recompute and store the totals; ``lines``: the document's lines in order, when the caller has them."""
+    recompute(document, lines=lines)
     save_totals(document)
     return document
 

@@ -13,14 +13,14 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from lmb import events, money, rows
+from lmb import events, money, rows, transactions
 from lmb.errors import Conflict, InvalidInput
 from lmb.formats import money_fr
 from lmb.models import PaymentTerms
 from lmb.services import next_values, reference
 
 from .. import chain, queries
-from ..models import DeliveryNote, DeliveryNoteLine, Installment, Invoice, InvoiceLine, Order, OrderLine, Payment
+from ..models import DeliveryNote, DeliveryNoteLine, Installment, Invoice, InvoiceLine, Order, OrderLine, Payment, VatCategory
 from . import documents, payments
 
 ZERO = Decimal("0")
@@ -314,7 +314,7 @@ def _schedule(invoice: Invoice, installments):
     invoice.due_date = max(due for due, _amount in installments)
 
 
-@transaction.atomic
+@transactions.atomic
 def issue_invoice(invoice: Invoice, *, user=None, issue_date: date | None = None, installments=None) -> Invoice:
     """Issue a draft: number it in the one series of invoices (FA2026-000123), date it, compute
     its totals and due dates, deduct the deposits of its orders, chain its hash, and freeze it.
@@ -408,17 +408,16 @@ def _split_by_rate(order: Order, deposit: Decimal) -> list[tuple[str, Decimal, D
     return shares
 
 
-@transaction.atomic
+@transactions.atomic
 def receive_deposit(order: Order, *, amount, method: str, payment_date: date | None = None, reference: str = "", user=None):
     """Money received on an order before its invoice (acompte, YE-04: a web order paid at
     checkout and shipped later is one): the payment, and the deposit invoice (386) issued at once
     with the VAT it carries (chargeable on receipt since 2023, VAT-20), paid by that payment. The
     final invoice will deduct it."""
-    order = documents.lock(order)
+    order = documents.locked_again(order, "customer", "channel")
     documents.require_status(order, *Order.OPEN_STATUSES, action=_("enregistrer un acompte"))
     amount = money.amount(amount)
-    already = Invoice.objects.filter(kind=Invoice.Kind.DEPOSIT, status=Invoice.Status.ISSUED, orders=order)
-    received = sum((queries.deposit_value(deposit) for deposit in already), ZERO)
+    received = queries.deposits_received(order)
     if amount <= 0 or amount + received > order.total_incl_tax:
         raise InvalidInput(
             {
@@ -448,9 +447,9 @@ def receive_deposit(order: Order, *, amount, method: str, payment_date: date | N
     deposit.discount_percent = ZERO
     deposit.payment_terms = PaymentTerms.ON_RECEIPT
     documents.validate_and_save(deposit)
-    deposit.orders.set([order])
-    for position, (category, rate, share) in enumerate(_split_by_rate(order, amount), start=1):
-        InvoiceLine.objects.create(
+    deposit.orders.add(order)  # a new invoice: nothing to replace, one INSERT
+    lines = [
+        InvoiceLine(
             document=deposit,
             position=position,
             kind=LineKind.TEXT,
@@ -462,13 +461,18 @@ def receive_deposit(order: Order, *, amount, method: str, payment_date: date | N
             vat_category=category,
             vat_exemption_code=_exemption_of(order, category),
         )
+        for position, (category, rate, share) in enumerate(_split_by_rate(order, amount), start=1)
+    ]
+    documents.insert_lines(deposit, lines)  # with their amounts: issuing finds none to update
     deposit = issue_invoice(deposit, user=user, issue_date=payment_date)
-    payments.allocate(payment=payment, invoice=deposit, amount=amount)
+    payments.allocate_new(payment=payment, invoice=deposit)
     documents.log_event(order, "deposit", user=user, detail=deposit.number)
     return deposit
 
 
 def _exemption_of(order, category):
+    if category == VatCategory.STANDARD:
+        return ""  # standard-rated lines carry no exemption reason (vat.line_vat)
     line = order.lines.filter(vat_category=category).exclude(vat_exemption_code="").first()
     return line.vat_exemption_code if line else ""
 

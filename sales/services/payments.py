@@ -12,7 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lmb import money
+from lmb import money, transactions
 from lmb.errors import Conflict, InvalidInput
 from lmb.formats import money_fr
 
@@ -115,7 +115,7 @@ def _spend_voucher(code: str, amount: Decimal, on_date: date) -> Voucher:
 # --- Payments ------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transactions.atomic
 def record_payment(
     *,
     customer,
@@ -183,7 +183,7 @@ def available_credit(credit_note: CreditNote) -> Decimal:
     return credit_note.total_incl_tax - queries.credit_note_used(credit_note)
 
 
-@transaction.atomic
+@transactions.atomic
 def allocate(*, invoice: Invoice, amount, payment: Payment | None = None, credit_note: CreditNote | None = None) -> Allocation:
     """Settle ``amount`` of an issued invoice with a payment or a credit note of the same customer."""
     if (payment is None) == (credit_note is None):
@@ -217,6 +217,28 @@ def allocate(*, invoice: Invoice, amount, payment: Payment | None = None, credit
     allocation = Allocation.objects.create(invoice=invoice, payment=payment, credit_note=credit_note, amount=amount)
     documents.log_event(
         invoice, "allocated", detail=_("%(amount)s par %(source)s") % {"amount": money_fr(amount), "source": source}
+    )
+    return allocation
+
+
+@transactions.atomic
+def allocate_new(*, payment: Payment, invoice: Invoice) -> Allocation:
+    """Settle an invoice with all of a payment, both made in the current transaction for each
+    other (a deposit received and its deposit invoice issued at once). No one else sees either
+    before the commit and nothing was allocated on them yet, so the locks and sums of
+    ``allocate`` would find what is known here: only what can still differ is checked, else
+    ``allocate`` decides."""
+    fits = (
+        invoice.status == Invoice.Status.ISSUED
+        and payment.customer_id == invoice.customer_id
+        and payment.purpose in (Payment.Purpose.SETTLEMENT, Payment.Purpose.DEPOSIT)
+        and 0 < payment.amount <= invoice.amount_due
+    )
+    if not fits:
+        return allocate(invoice=invoice, payment=payment, amount=payment.amount)
+    allocation = Allocation.objects.create(invoice=invoice, payment=payment, amount=payment.amount)
+    documents.log_event(
+        invoice, "allocated", detail=_("%(amount)s par %(source)s") % {"amount": money_fr(payment.amount), "source": payment}
     )
     return allocation
 

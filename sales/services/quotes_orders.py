@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lmb import events
+from lmb import events, transactions
 from lmb.errors import Conflict, InvalidInput
 from stock import services as stock_services
 
@@ -42,9 +42,10 @@ def _new_document(
         document.exchange_rate, document.exchange_rate_date = rate.rate, rate.day
     documents.decide_vat(document)
     documents.validate_and_save(document)
-    for line in lines:
-        documents.append_line(document, **line)
-    return documents.refresh_totals(document)
+    built = []
+    for line in lines:  # numbered here: no "last position" read per line
+        built += documents.new_lines(document, position=len(built) + 1, **line)
+    return documents.refresh_totals(document, lines=documents.insert_lines(document, built))
 
 
 # --- Quotes --------------------------------------------------------------------------------------
@@ -137,7 +138,7 @@ def _warehouse_of(channel):
 # --- Orders --------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transactions.atomic
 def create_order(*, customer, channel, user=None, warehouse=None, **fields) -> Order:
     """A draft order; ``lines`` are dicts for ``add_line``."""
     return _new_document(
@@ -149,10 +150,10 @@ def order_source(order) -> tuple[str, int]:
     return ("sales.order", order.pk)
 
 
-@transaction.atomic
+@transactions.atomic
 def confirm_order(order: Order, *, user=None) -> Order:
     """Number the order and reserve its goods in its warehouse."""
-    order = documents.lock(order)
+    order = documents.locked_again(order, "customer", "channel", "warehouse")
     documents.require_status(order, Order.Status.DRAFT, action=_("confirmer la commande"))
     lines = list(order.lines.select_related("product").order_by("position"))
     if not lines:
@@ -172,7 +173,7 @@ def confirm_order(order: Order, *, user=None) -> Order:
     return order
 
 
-@transaction.atomic
+@transactions.atomic
 def cancel_order(order: Order, *, user=None, reason: str = "") -> Order:
     """Cancel an order nothing of which was shipped; its reservations are released. An order
     with a deposit invoice needs a credit note first (the deposit is the customer's money)."""

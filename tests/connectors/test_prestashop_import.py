@@ -4,6 +4,8 @@ orders through the crm and sales services, to the cent, once."""
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from connectors.prestashop import importer, services
 from connectors.prestashop.models import Binding, ImportIssue, SyncRun
@@ -136,3 +138,21 @@ def test_a_paid_order_cancelled_on_the_shop_waits_for_a_credit_note(channel, sta
     assert outcome.status == "failed" and "avoir" in outcome.error
     assert Order.objects.get().status == Order.Status.CONFIRMED
     assert ImportIssue.objects.get(external_id="1").status == ImportIssue.Status.OPEN
+
+
+def test_a_paid_order_of_a_known_customer_costs_a_pinned_number_of_statements(channel, standin, shop_client):
+    """The import's cost per order (bench/prestashop.py): a repeat buyer's paid order is created,
+    checked, confirmed and its deposit invoice issued and paid in at most this many statements,
+    savepoints included. Raise it only for a reason worth a statement on every web order."""
+    order_1 = standin.records["orders"]["1"]
+    standin.put_record("orders", derived(order_1, id=7, reference="SECONDBUY"))
+    memo = {}
+    importer.import_order(channel=channel, client=shop_client, external_id="1", memo=memo)
+    payload = shop_client.get("orders", "7")
+
+    with CaptureQueriesContext(connection) as queries:
+        outcome = importer.import_order(channel=channel, client=shop_client, payload=payload, memo=memo)
+
+    assert outcome.status == "created"
+    assert Invoice.objects.get(orders=outcome.order_id, kind=Invoice.Kind.DEPOSIT).status == Invoice.Status.ISSUED
+    assert len(queries) <= 38  # about 70 before the work of issue #7

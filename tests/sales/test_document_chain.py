@@ -334,3 +334,18 @@ def test_quotes_past_their_validity_expire_every_night(shop):
     quote.refresh_from_db()
     assert quote.status == Quote.Status.EXPIRED
     assert PeriodicTask.objects.get(task="sales.tasks.expire_quotes").crontab.hour == "0"
+
+
+@pytest.mark.django_db
+def test_what_the_deposits_of_an_order_still_stand_for_is_read_in_one_statement(shop, django_assert_num_queries):
+    order = confirmed_order(shop, customer=shop.walk_in, channel=shop.phone, lines=[{"product": shop.lamp, "quantity": 2}])
+    with django_assert_num_queries(1):
+        assert queries.deposits_received(order) == Decimal("0.00")
+    first = services.receive_deposit(order, amount=Decimal("30.00"), method=PaymentMethod.CARD)
+    services.receive_deposit(order, amount=Decimal("20.00"), method=PaymentMethod.CASH)
+    assert queries.deposits_received(order) == Decimal("50.00")
+    # A refunded deposit (its credit note issued) no longer counts, and a new one fits again.
+    services.issue_credit_note(services.create_credit_note(first, reason="Remboursement"))
+    deposits = Invoice.objects.filter(orders=order, kind=Invoice.Kind.DEPOSIT)
+    assert queries.deposits_received(order) == sum(queries.deposit_value(deposit) for deposit in deposits) == Decimal("20.00")
+    services.receive_deposit(order, amount=order.total_incl_tax - Decimal("20.00"), method=PaymentMethod.CARD)

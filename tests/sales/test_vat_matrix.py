@@ -105,6 +105,8 @@ def test_eu_consumer_once_the_oss_threshold_is_crossed_pays_the_rates_of_their_s
     services.ship_delivery_note(services.create_delivery_note(first))
     services.issue_invoice(services.invoice_order(first))  # 165 € HT of distance sales this year: threshold crossed
     assert vat.eu_distance_sales(date.today().year) == Decimal("165.00")
+    year = date.today().year  # both years the threshold looks at, in one statement
+    assert vat.eu_distance_sales_of(year - 1, year) == {year - 1: Decimal("0"), year: Decimal("165.00")}
 
     order = order_for(shop, german)
     assert order.vat_treatment == VatTreatment.EU_OSS
