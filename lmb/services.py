@@ -76,31 +76,18 @@ def next_value(code: str, *, period: str = "") -> int:
     transaction ends, so numbers are handed out in commit order, and a rollback gives the number
     back. Concurrent callers wait on the lock (PostgreSQL) or on the write lock (SQLite).
     """
-    connection = transaction.get_connection()
-    if not connection.in_atomic_block:
-        raise RuntimeError("next_value() must run inside transaction.atomic().")
-    # One statement creates the series at 1 or increments it, and leaves its row locked until the
-    # transaction ends (the UPDATE of ON CONFLICT takes the row lock; SQLite locks the database).
-    # It is the hottest statement of invoicing: one round trip, no ORM.
-    with connection.cursor() as cursor:
-        cursor.execute(_NEXT_VALUE_SQL, [code, period])
-        return cursor.fetchone()[0]
-
-
-_NEXT_VALUE_SQL = f"""
-    INSERT INTO {Sequence._meta.db_table} (code, period, last_value) VALUES (%s, %s, 1)
-    ON CONFLICT (code, period) DO UPDATE SET last_value = {Sequence._meta.db_table}.last_value + 1
-    RETURNING last_value
-"""
+    return next_values((code, period))[0]
 
 
 def next_values(*series: tuple[str, str]) -> list[int]:
     """The next number of several gapless sequences, ``(code, period)`` each, in one statement that
     locks their rows in the order given (always give them in the same order: no deadlock). Same
     rules as ``next_value``: inside the transaction that uses the numbers, held until it ends."""
+    # One statement creates each series at 1 or increments it, and leaves its row locked until the
+    # transaction ends (the UPDATE of ON CONFLICT takes the row lock; SQLite locks the database).
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
-        raise RuntimeError("next_values() must run inside transaction.atomic().")
+        raise RuntimeError("A sequence number must be taken inside transaction.atomic().")
     rows = ", ".join(["(%s, %s, 1)"] * len(series))
     with connection.cursor() as cursor:
         cursor.execute(_NEXT_VALUES_SQL.format(rows=rows), [part for pair in series for part in pair])

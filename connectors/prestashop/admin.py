@@ -5,6 +5,9 @@ from django.contrib import admin
 
 from .models import ImportIssue, Push, ShopChannel, SyncRun, WebhookEvent
 
+# Only what needs no sealing nor checking is edited here; the rest goes through the services.
+EDITABLE_IN_ADMIN = {"base_url", "id_shop", "warehouse", "poll_cursor", "is_active"}
+
 
 @admin.register(ShopChannel)
 class ShopChannelAdmin(admin.ModelAdmin):
@@ -25,17 +28,7 @@ class ShopChannelAdmin(admin.ModelAdmin):
         "poll_cursor",
         "is_active",
     ]
-    readonly_fields = [
-        "name",
-        "api_key_display",
-        "sales_channel",
-        "states",
-        "paid_states",
-        "payment_methods",
-        "currencies",
-        "carriers",
-        "tax_rules",
-    ]
+    readonly_fields = [name for name in fields if name not in EDITABLE_IN_ADMIN]
 
     def has_add_permission(self, request):
         return False

@@ -370,6 +370,12 @@ def _set_line_amounts(document, lines: list):
     still store any difference."""
     if not isinstance(document, CreditNote):
         vat.services_follow_exported_goods(document.vat_treatment, lines, is_service=_is_service_line)
+    for line, amounts in zip(lines, _totals_of(document, lines).lines, strict=True):
+        line.net_amount, line.gross_amount = amounts.net, amounts.gross
+
+
+def _totals_of(document, lines) -> totals.DocumentTotals:
+    """The document's amounts computed from its lines (``totals.compute``, the one arithmetic)."""
     inputs = [
         totals.LineInput(
             quantity=line.quantity,
@@ -381,9 +387,7 @@ def _set_line_amounts(document, lines: list):
         )
         for line in lines
     ]
-    result = totals.compute(inputs, prices_include_tax=document.prices_include_tax, discount_percent=document.discount_percent)
-    for line, amounts in zip(lines, result.lines, strict=True):
-        line.net_amount, line.gross_amount = amounts.net, amounts.gross
+    return totals.compute(inputs, prices_include_tax=document.prices_include_tax, discount_percent=document.discount_percent)
 
 
 def _change_line(line, **changes):
@@ -417,18 +421,7 @@ def recompute(document, *, on_date=None, lines=None):
         moved = vat.services_follow_exported_goods(document.vat_treatment, lines, is_service=_is_service_line)
         if moved:
             type(moved[0]).objects.bulk_update(moved, ["vat_category", "vat_exemption_code"])
-    inputs = [
-        totals.LineInput(
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            vat_rate=line.vat_rate,
-            vat_category=line.vat_category,
-            discount_percent=line.discount_percent,
-            discountable=line.kind in (LineKind.PRODUCT, LineKind.TEXT),
-        )
-        for line in lines
-    ]
-    result = totals.compute(inputs, prices_include_tax=document.prices_include_tax, discount_percent=document.discount_percent)
+    result = _totals_of(document, lines)
     changed = []
     for line, amounts in zip(lines, result.lines, strict=True):
         if (line.net_amount, line.gross_amount) != (amounts.net, amounts.gross):
