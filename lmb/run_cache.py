@@ -31,3 +31,15 @@ def remembered(key: Hashable, read: Callable):
     if key not in store:
         store[key] = read()
     return store[key]
+
+
+def once_true(key: Hashable, check: Callable[[], bool]) -> bool:
+    """``check()``, not asked again within the current run once it has said True: for facts that
+    never turn false again (a yearly threshold passed, on documents that cannot be deleted)."""
+    store = _store.get()
+    if store is None:
+        return check()
+    if store.get(key):
+        return True
+    store[key] = check()
+    return store[key]

@@ -394,6 +394,13 @@ class Invoice(Document):
         indexes = [
             models.Index(fields=["status", "invoice_date"], name="sales_invoice_status_idx"),
             models.Index(fields=["customer", "invoice_date"], name="sales_invoice_customer_idx"),
+            # The distance sales to EU consumers, summed for the OSS threshold (vat.eu_distance_sales_of)
+            # for every EU consumer's order: only those invoices are read, not the year's every invoice.
+            models.Index(
+                fields=["invoice_date"],
+                name="sales_invoice_eu_sales_idx",
+                condition=Q(status="issued", vat_treatment__in=["eu_b2c", "eu_oss"]),
+            ),
         ]
 
     def save(self, *args, issuing=False, **kwargs):
@@ -452,6 +459,7 @@ class CreditNote(Document):
     class Meta:
         verbose_name = _("avoir")
         ordering = ["-credit_date", "-pk"]
+        indexes = [models.Index(fields=["status", "credit_date"], name="sales_creditnote_status_idx")]
 
     def save(self, *args, issuing=False, **kwargs):
         """``issuing`` is for ``issue_credit_note`` only."""

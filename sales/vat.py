@@ -10,12 +10,12 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Product, VatRate
-from lmb import run_cache
+from lmb import money, run_cache
 from lmb.countries import EU_MEMBER_STATES
 from lmb.errors import InvalidInput
 from lmb.formats import decimal_fr
@@ -55,18 +55,25 @@ def eu_distance_sales(year: int) -> Decimal:
     return eu_distance_sales_of(year)[year]
 
 
+# The status and treatments are written into the statement, not bound: PostgreSQL then knows,
+# even for a prepared statement, that the partial index sales_invoice_eu_sales_idx holds every
+# row wanted, and reads those invoices only.
+_EU_DISTANCE_SALES_SQL = (
+    f"SELECT {{sums}} FROM {Invoice._meta.db_table} "  # noqa: S608
+    f"WHERE status = '{Invoice.Status.ISSUED}' AND vat_treatment IN ('{VatTreatment.EU_B2C}', '{VatTreatment.EU_OSS}') "
+    "AND invoice_date >= %s AND invoice_date <= %s"
+)
+
+
 def eu_distance_sales_of(*years: int) -> dict[int, Decimal]:
     """``eu_distance_sales`` of each year, read in one statement."""
-    invoices = Invoice.objects.filter(
-        status=Invoice.Status.ISSUED,
-        invoice_date__year__gte=min(years),
-        invoice_date__year__lte=max(years),
-        vat_treatment__in=[VatTreatment.EU_B2C, VatTreatment.EU_OSS],
-    )
-    totals = invoices.aggregate(
-        **{f"y{year}": Sum("total_excl_tax", filter=Q(invoice_date__year=year), default=ZERO) for year in years}
-    )
-    return {year: totals[f"y{year}"] for year in years}
+    sums = ", ".join(["SUM(total_excl_tax) FILTER (WHERE invoice_date >= %s AND invoice_date <= %s)"] * len(years))
+    bounds = [bound for year in years for bound in (date(year, 1, 1), date(year, 12, 31))]
+    with connection.cursor() as cursor:
+        cursor.execute(_EU_DISTANCE_SALES_SQL.format(sums=sums), [*bounds, min(bounds), max(bounds)])
+        totals = cursor.fetchone()
+    # SQLite adds decimals in floating point: back to the cent.
+    return {year: money.amount(str(total)) if total is not None else ZERO for year, total in zip(years, totals, strict=True)}
 
 
 def oss_applies(company, *, on_date: date, amount: Decimal = ZERO) -> bool:
@@ -74,9 +81,17 @@ def oss_applies(company, *, on_date: date, amount: Decimal = ZERO) -> bool:
     of the previous or the current year (this sale included) exceed the threshold."""
     if company.oss_registered:
         return True
-    threshold = company.oss_threshold
-    sales = eu_distance_sales_of(on_date.year - 1, on_date.year)
-    return sales[on_date.year - 1] > threshold or sales[on_date.year] + amount > threshold
+    threshold, year = company.oss_threshold, on_date.year
+
+    def passed(amount: Decimal) -> bool:
+        sales = eu_distance_sales_of(year - 1, year)
+        return sales[year - 1] > threshold or sales[year] + amount > threshold
+
+    # Issued invoices are never deleted and the sum counts no credit note: once passed by what is
+    # issued, the threshold stays passed for the year, and a shop sync stops summing per EU order.
+    return run_cache.once_true(("sales.oss_threshold_passed", year, threshold), lambda: passed(ZERO)) or (
+        amount > 0 and passed(amount)
+    )
 
 
 def decide_treatment(

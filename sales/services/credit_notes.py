@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Max, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -167,7 +167,12 @@ def _check_chronology(issue_date: date, invoice: Invoice):
                 ]
             }
         )
-    last = CreditNote.objects.filter(status=CreditNote.Status.ISSUED).aggregate(last=Max("credit_date"))["last"]
+    last = (  # one row read backwards from the (status, credit_date) index, not every credit note aggregated
+        CreditNote.objects.filter(status=CreditNote.Status.ISSUED, credit_date__isnull=False)
+        .order_by("-credit_date")
+        .values_list("credit_date", flat=True)
+        .first()
+    )
     if last and issue_date < last:
         raise Conflict(
             _("Un avoir ne peut pas être daté du %(day)s : le dernier émis est du %(last)s.")

@@ -126,13 +126,16 @@ def line_terms(line) -> dict:
     return {name: getattr(line, name) for name in LINE_TERMS}
 
 
-def log_event(document, action: str, *, user=None, detail: str = ""):
-    # Written by every transition (under the series lock when issuing): compiled once.
-    rows.insert(
-        DocumentEvent(
-            document_type=document._meta.model_name, document_id=document.pk, action=action, detail=detail[:255], user=user
-        )
+def history_entry(document, action: str, *, user=None, detail: str = "") -> DocumentEvent:
+    """The document's history entry for ``action``, not saved yet."""
+    return DocumentEvent(
+        document_type=document._meta.model_name, document_id=document.pk, action=action, detail=detail[:255], user=user
     )
+
+
+def log_event(document, action: str, *, user=None, detail: str = ""):
+    # Written by every transition: compiled once.
+    rows.insert(history_entry(document, action, user=user, detail=detail))
 
 
 def require_status(document, *allowed, action: str):

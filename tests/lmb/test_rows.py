@@ -74,3 +74,20 @@ def test_rows_written_read_back_as_the_orm_writes_them(shop):  # noqa: F811
     rows.update_fields(order, ["billing_address", "total_incl_tax", "note"])
     after = _values(Order.objects.get(pk=order.pk))
     assert after == {**before, "billing_address": order.billing_address, "total_incl_tax": Decimal("123.45"), "note": order.note}
+
+
+@pytest.mark.smoke  # one statement on PostgreSQL, one per row elsewhere: the same rows either way
+@pytest.mark.django_db
+def test_rows_saved_together_are_the_rows_saved_one_by_one(shop):  # noqa: F811
+    order = services.create_order(customer=shop.bakery, channel=shop.b2b, lines=[{"product": shop.lamp, "quantity": 2}])
+    order.note, order.total_incl_tax = "livré le matin", Decimal("99.90")
+    first = DocumentEvent(document_type="order", document_id=order.pk, action="confirmed", detail="un")
+    second = DocumentEvent(document_type="order", document_id=order.pk, action="deposit", detail="deux")
+    with CaptureQueriesContext(connection) as captured:
+        rows.save_together(update=(order, ["note", "total_incl_tax"]), inserts=[first, second])
+    assert len(captured.captured_queries) == (1 if connection.vendor == "postgresql" else 3)
+    stored = Order.objects.get(pk=order.pk)
+    assert (stored.note, stored.total_incl_tax) == ("livré le matin", Decimal("99.90"))
+    events = {event.pk: (event.action, event.detail) for event in DocumentEvent.objects.filter(document_id=order.pk)}
+    assert events[first.pk] == ("confirmed", "un") and events[second.pk] == ("deposit", "deux")
+    assert first.pk != second.pk and first._state.adding is False

@@ -1,5 +1,7 @@
 """Reference data kept for a run: read once inside it, afresh outside."""
 
+import pytest
+
 from lmb import run_cache
 
 
@@ -30,3 +32,18 @@ def test_within_a_run_the_first_read_is_kept_in_the_callers_store():
     with run_cache.kept_in({}):  # another run reads again
         assert run_cache.remembered("key", read) == 2
     assert run_cache.remembered("key", read) == 3  # and none is active any more
+
+
+@pytest.mark.smoke
+def test_a_fact_is_asked_again_until_it_is_true_then_no_more_within_the_run():
+    answers = iter([False, False, True, False])
+    asked = []
+
+    def check():
+        asked.append(1)
+        return next(answers)
+
+    with run_cache.kept_in({}):
+        assert [run_cache.once_true("passed", check) for _ in range(4)] == [False, False, True, True]
+    assert len(asked) == 3  # not asked after the first True
+    assert run_cache.once_true("passed", check) is False  # outside a run: asked every time

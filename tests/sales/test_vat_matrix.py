@@ -5,8 +5,11 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from crm.models import Address
+from lmb import run_cache
 from sales import services, vat
 from sales.models import VatTreatment
 from tests.sales.conftest import customer
@@ -116,6 +119,24 @@ def test_eu_consumer_once_the_oss_threshold_is_crossed_pays_the_rates_of_their_s
         "Pose et réglage": ("S", 20, ""),
     }  # services to consumers stay French (art. 45)
     assert OSS in mentions(order)
+
+
+@pytest.mark.django_db
+def test_within_a_run_the_threshold_is_summed_until_it_is_passed_then_no_more(shop):
+    shop.company.oss_threshold = Decimal("100")
+    shop.company.save()
+    german = customer("Schmidt", country="DE", postal_code="10115", business=False)
+    with run_cache.kept_in({}):  # a shop sync's run
+        first = services.confirm_order(
+            services.create_order(customer=german, channel=shop.phone, lines=[{"product": shop.mug, "quantity": 20}])
+        )
+        assert first.vat_treatment == VatTreatment.EU_B2C  # below: asked again for the next order
+        services.ship_delivery_note(services.create_delivery_note(first))
+        services.issue_invoice(services.invoice_order(first))  # 165 € HT: crossed within the run
+        assert order_for(shop, german).vat_treatment == VatTreatment.EU_OSS
+        with CaptureQueriesContext(connection) as captured:
+            assert order_for(shop, german).vat_treatment == VatTreatment.EU_OSS
+    assert not [query for query in captured.captured_queries if "vat_treatment IN" in query["sql"]]
 
 
 @pytest.mark.django_db
