@@ -277,6 +277,8 @@ class Order(Document):
         Quote, on_delete=models.PROTECT, null=True, blank=True, related_name="orders", verbose_name=_("devis")
     )
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+", verbose_name=_("dépôt d'expédition"))
+    # Chosen with the order (a web shop's checkout): its delivery notes start with it.
+    carrier = models.CharField(_("transporteur"), max_length=100, blank=True)
 
     class Meta:
         verbose_name = _("commande client")

@@ -232,7 +232,7 @@ class OrderSerializer(ModelSerializer):
 
     class Meta:
         model = Order
-        fields = [*DOCUMENT_FIELDS, "order_date", "quote", "warehouse", "delivery_notes", "invoices", "lines"]
+        fields = [*DOCUMENT_FIELDS, "order_date", "quote", "warehouse", "carrier", "delivery_notes", "invoices", "lines"]
         read_only_fields = read_only_except(fields, DRAFT_TERMS)
 
 
@@ -412,6 +412,9 @@ class NewQuoteSerializer(NewDocumentSerializer):
 class NewOrderSerializer(NewDocumentSerializer):
     warehouse = serializers.PrimaryKeyRelatedField(
         queryset=Warehouse.objects.all(), required=False, help_text="Par défaut, le dépôt du canal."
+    )
+    carrier = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, help_text="Le transporteur choisi : celui des bons de livraison."
     )
 
 

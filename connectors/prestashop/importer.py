@@ -533,6 +533,7 @@ def _create_order(channel: ShopChannel, payload: dict, fetched: Fetched) -> Orde
         currency=_currency(channel, payload),
         prices_include_tax=True,
         customer_reference=reference[:50],
+        carrier=(channel.carriers or {}).get(text(payload, "id_carrier"), ""),
         discount_percent=_discount_percent(payload),
         note=_("Commande PrestaShop %(shop)s n° %(id)s (%(reference)s) du %(date)s, paiement : %(payment)s.")
         % {

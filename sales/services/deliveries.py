@@ -27,7 +27,7 @@ def create_delivery_note(order: Order, *, quantities: dict | None = None, user=N
     if order.delivery_notes.filter(status=DeliveryNote.Status.DRAFT).exists():
         raise Conflict(_("Une livraison de la commande %(number)s est déjà en préparation.") % {"number": order})
     note = DeliveryNote.objects.create(
-        order=order, warehouse=order.warehouse, delivery_address=order.delivery_address, created_by=user
+        order=order, warehouse=order.warehouse, delivery_address=order.delivery_address, carrier=order.carrier, created_by=user
     )
     for line in order.lines.select_related("product").filter(kind=OrderLine.Kind.PRODUCT).order_by("position"):
         if not line.is_goods:
@@ -74,7 +74,8 @@ def set_delivery_quantity(line: DeliveryNoteLine, quantity) -> DeliveryNoteLine:
 @transaction.atomic
 def ship_delivery_note(note: DeliveryNote, *, carrier: str = "", tracking_number: str = "", user=None) -> DeliveryNote:
     """Number the delivery note, write one delivery move per line and update the order:
-    partially delivered, or delivered when nothing is left to ship."""
+    partially delivered, or delivered when nothing is left to ship. Without ``carrier``, the
+    note keeps the one it was prepared with (the order's)."""
     note = documents.lock(note)
     documents.require_status(note, DeliveryNote.Status.DRAFT, action=_("expédier"))
     lines = list(note.lines.select_related("order_line__product").filter(quantity__gt=0).order_by("order_line_id"))
@@ -100,7 +101,7 @@ def ship_delivery_note(note: DeliveryNote, *, carrier: str = "", tracking_number
         order_line.save(update_fields=["delivered_quantity"])
     note.lines.filter(quantity=0).delete()
     note.status, note.shipped_at = DeliveryNote.Status.SHIPPED, now
-    note.carrier, note.tracking_number = carrier, tracking_number
+    note.carrier, note.tracking_number = carrier or note.carrier, tracking_number
     note.save(update_fields=["number", "status", "shipped_at", "carrier", "tracking_number"])
     _update_delivery_status(order)
     documents.log_event(order, "shipped", user=user, detail=note.number)

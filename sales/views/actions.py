@@ -56,6 +56,8 @@ class Action:
     def initial(self, document):
         if self.name == "checkout":
             return {"amount": document.total_incl_tax}
+        if self.name == "ship":  # the carrier chosen with the order (a web shop's), to confirm or change
+            return {"carrier": document.carrier}
         if self.name == "pay":
             balance = getattr(document, "balance", None)
             return {"amount": balance if balance is not None else queries.invoice_balance(document)}

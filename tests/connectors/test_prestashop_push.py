@@ -144,3 +144,33 @@ def test_the_final_invoice_pushes_the_invoiced_state_and_a_deposit_invoice_does_
     with django_capture_on_commit_callbacks(execute=True):
         sales_services.issue_invoice(sales_services.invoice_order(order))
     assert [write["record"]["id_order_state"] for write in standin.writes_to("order_histories")] == ["4", "5"]
+
+
+@pytest.fixture
+def imported_with_carrier(channel, shop_client, processor, main_warehouse):
+    channel.carriers = {"1": "Colissimo suivi"}  # order 1 ships with the shop's carrier 1
+    channel.save(update_fields=["carriers"])
+    stock_services.receive(product=processor, warehouse=main_warehouse, quantity=10, unit_cost=Decimal("120.00"))
+    outcome = importer.import_order(channel=channel, client=shop_client, external_id="1")
+    assert outcome.status == "created", outcome.error
+    return Order.objects.get(pk=outcome.order_id)
+
+
+def test_the_delivery_note_ships_with_the_carrier_the_customer_chose_on_the_shop(
+    imported_with_carrier, standin, django_capture_on_commit_callbacks
+):
+    assert imported_with_carrier.carrier == "Colissimo suivi"
+    note = sales_services.create_delivery_note(imported_with_carrier)
+    assert note.carrier == "Colissimo suivi"  # prepared with it: shown on the ship form
+    with django_capture_on_commit_callbacks(execute=True):
+        shipped = sales_services.ship_delivery_note(note, tracking_number="6A12345678901")  # no carrier typed
+    assert shipped.carrier == "Colissimo suivi"
+    [tracking] = standin.writes_to("order_carriers")
+    assert tracking["record"]["tracking_number"] == "6A12345678901"
+    [push] = Push.objects.filter(kind="tracking")
+    assert push.payload["carrier"] == "Colissimo suivi"
+
+
+def test_a_carrier_typed_at_shipping_replaces_the_order_s(imported_with_carrier):
+    note = sales_services.ship_delivery_note(sales_services.create_delivery_note(imported_with_carrier), carrier="Chronopost")
+    assert note.carrier == "Chronopost"
