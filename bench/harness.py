@@ -2,8 +2,10 @@
 (default postgres://postgres@127.0.0.1:5432/lmb_bench), dropped and recreated for each run, and
 Django set up on it. Import this module first: it sets the environment Django reads."""
 
+import contextlib
 import os
 import sys
+import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -86,3 +88,29 @@ def forget_inherited_connections():
     for conn in connections.all():
         _INHERITED_CONNECTIONS.append(conn.connection)
         conn.connection = None
+
+
+@contextlib.contextmanager
+def autoanalyze(every_seconds: float = 15.0):
+    """Keep the planner statistics as autovacuum keeps them on a database in use (``ANALYZE``
+    every ``every_seconds``, on a connection of its own) while a bench fills tables from empty.
+
+    The PostgreSQL of the bench machine may run with autovacuum off (``SHOW autovacuum``): its
+    statistics would then stay those of the empty tables, and plans made for empty tables
+    (prepared statements keep theirs until the next ANALYZE) read whole tables later on."""
+    import psycopg
+
+    stop = threading.Event()
+
+    def run():
+        with psycopg.connect(DATABASE_URL, autocommit=True) as connection:
+            while not stop.wait(every_seconds):
+                connection.execute("ANALYZE")
+
+    thread = threading.Thread(target=run, name="autoanalyze", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()

@@ -130,10 +130,11 @@ def save_together(*, update: tuple | None = None, inserts=()) -> None:
     """``update_fields(*update)`` and ``insert(instance)`` of each of ``inserts``, in one statement
     on PostgreSQL (data-modifying WITH queries: one round trip instead of one per row, which counts
     where the caller holds a lock every other writer waits for). Other databases run them one by one."""
-    instances = [instance for instance, _names in [update] if update] + list(inserts)
-    if not instances:
+    inserts = list(inserts)
+    first = update[0] if update else next(iter(inserts), None)
+    if first is None:
         return
-    using = router.db_for_write(type(instances[0]), instance=instances[0])
+    using = router.db_for_write(type(first), instance=first)
     connection = connections[using]
     if connection.vendor != "postgresql":
         if update:
