@@ -457,3 +457,27 @@ def test_api_lists_take_a_fixed_number_of_queries(shop, api_client, django_asser
         assert response.status_code == 200, url
     many = {url: count_queries(api, url) for url in LISTS}
     assert many == few
+
+
+@pytest.mark.django_db
+def test_an_order_created_with_its_carrier_ships_with_it_unless_another_is_given(shop, api_client):
+    api = api_client()
+    order = created(
+        post(
+            api,
+            "/orders/",
+            {
+                "customer": shop.bakery.pk,
+                "channel": shop.b2b.pk,
+                "carrier": "Chronopost",
+                "lines": [{"product": shop.mug.pk, "quantity": "2"}],
+            },
+        )
+    )
+    assert order["carrier"] == "Chronopost"
+    ok(post(api, f"/orders/{order['id']}/confirm/"))
+    note = created(post(api, f"/orders/{order['id']}/deliver/"))
+    assert note["carrier"] == "Chronopost"
+    note = ok(post(api, f"/delivery-notes/{note['id']}/ship/", {"tracking_number": "XY1"}))
+    assert (note["carrier"], note["tracking_number"]) == ("Chronopost", "XY1")
+    refused(post(api, "/orders/", {"customer": shop.bakery.pk, "channel": shop.b2b.pk, "carrier": "x" * 101}), 400, "carrier")
