@@ -88,16 +88,20 @@ def _update(model, names: tuple[str, ...], using: str, vendor: str) -> tuple[str
     return f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(model._meta.pk.column)} = %s", fields
 
 
+def _update_statement(instance, names, using: str) -> tuple[str, list]:
+    """The UPDATE of ``names`` on the instance's row and its parameters, as ``save`` sends them."""
+    connection = connections[using]
+    sql, fields = _update(type(instance), tuple(names), using, connection.vendor)
+    return sql, [*(field.get_db_prep_save(field.pre_save(instance, False), connection) for field in fields), instance.pk]
+
+
 def update_fields(instance, names) -> None:
     """``instance.save(update_fields=names)``, compiled once per model and columns (no ``save``
     override, no signals: see the module's docstring)."""
-    model = type(instance)
-    using = router.db_for_write(model, instance=instance)
-    connection = connections[using]
-    sql, fields = _update(model, tuple(names), using, connection.vendor)
-    values = [field.get_db_prep_save(field.pre_save(instance, False), connection) for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, instance.pk])
+    using = router.db_for_write(type(instance), instance=instance)
+    sql, parameters = _update_statement(instance, names, using)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, parameters)
 
 
 @cache
@@ -111,19 +115,27 @@ def _insert(model, using: str, vendor: str) -> tuple[str, tuple]:
     return f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) RETURNING {pk}", fields
 
 
+def _insert_statement(instance, using: str) -> tuple[str, list]:
+    """The INSERT of the instance's row (returning its primary key) and its parameters."""
+    connection = connections[using]
+    sql, fields = _insert(type(instance), using, connection.vendor)
+    return sql, [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
+
+
+def _saved(instance, pk, using: str):
+    instance.pk = pk
+    instance._state.adding, instance._state.db = False, using
+    return instance
+
+
 def insert(instance):
     """``instance.save()`` of a new row with an automatic primary key, compiled once per model
     (no ``save`` override, no signals: see the module's docstring). Sets the primary key."""
-    model = type(instance)
-    using = router.db_for_write(model, instance=instance)
-    connection = connections[using]
-    sql, fields = _insert(model, using, connection.vendor)
-    values = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        instance.pk = cursor.fetchone()[0]
-    instance._state.adding, instance._state.db = False, using
-    return instance
+    using = router.db_for_write(type(instance), instance=instance)
+    sql, parameters = _insert_statement(instance, using)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, parameters)
+        return _saved(instance, cursor.fetchone()[0], using)
 
 
 def save_together(*, update: tuple | None = None, inserts=()) -> None:
@@ -135,28 +147,24 @@ def save_together(*, update: tuple | None = None, inserts=()) -> None:
     if first is None:
         return
     using = router.db_for_write(type(first), instance=first)
-    connection = connections[using]
-    if connection.vendor != "postgresql":
+    if connections[using].vendor != "postgresql":
         if update:
             update_fields(*update)
         for instance in inserts:
             insert(instance)
         return
-    parts, values = [], []
+    parts, parameters = [], []
     if update:
-        instance, names = update
-        sql, fields = _update(type(instance), tuple(names), using, connection.vendor)
+        sql, values = _update_statement(*update, using)
         parts.append(f"updated AS ({sql} RETURNING 1)")
-        values += [field.get_db_prep_save(field.pre_save(instance, False), connection) for field in fields]
-        values.append(instance.pk)
+        parameters += values
     for index, instance in enumerate(inserts):
-        sql, fields = _insert(type(instance), using, connection.vendor)
+        sql, values = _insert_statement(instance, using)
         parts.append(f"inserted_{index} AS ({sql})")
-        values += [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
+        parameters += values
     pk_columns = ", ".join(f"(SELECT * FROM inserted_{index})" for index in range(len(inserts))) or "1"
-    with connection.cursor() as cursor:
-        cursor.execute(f"WITH {', '.join(parts)} SELECT {pk_columns}", values)
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(parts)} SELECT {pk_columns}", parameters)
         primary_keys = cursor.fetchone()
-    for instance, pk in zip(inserts, primary_keys, strict=False):
-        instance.pk = pk
-        instance._state.adding, instance._state.db = False, using
+    for instance, pk in zip(inserts, primary_keys, strict=False):  # "1" stands alone without inserts
+        _saved(instance, pk, using)

@@ -400,11 +400,16 @@ def row_vat_rate(channel: ShopChannel, row: dict, fetched: Fetched) -> Decimal:
     return rate
 
 
+def _carrier(channel: ShopChannel, order: dict) -> str:
+    """The name of the LMB carrier the order's shop carrier is mapped to ("" when unmapped)."""
+    return (channel.carriers or {}).get(text(order, "id_carrier"), "")
+
+
 def _shipping_line(channel: ShopChannel, order: dict, memo: dict) -> dict | None:
     """Shipping at the carrier's rate, named after the LMB carrier the shop's one is mapped to
     (then kept even when free: the order says how it ships)."""
     shipping = decimal(order, "total_shipping_tax_incl")
-    carrier = (channel.carriers or {}).get(text(order, "id_carrier"), "")
+    carrier = _carrier(channel, order)
     if not shipping and not carrier:
         return None
     rate = decimal(order, "carrier_tax_rate")
@@ -533,7 +538,7 @@ def _create_order(channel: ShopChannel, payload: dict, fetched: Fetched) -> Orde
         currency=_currency(channel, payload),
         prices_include_tax=True,
         customer_reference=reference[:50],
-        carrier=(channel.carriers or {}).get(text(payload, "id_carrier"), ""),
+        carrier=_carrier(channel, payload),
         discount_percent=_discount_percent(payload),
         note=_("Commande PrestaShop %(shop)s n° %(id)s (%(reference)s) du %(date)s, paiement : %(payment)s.")
         % {
