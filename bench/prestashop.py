@@ -3,9 +3,10 @@
 Prints JSON with:
 - orders/s importing N orders (default 10,000, derived from the fixture orders with new ids) by
   ``connectors.prestashop.services.sync_channel``: list pages of 100 read as JSON over HTTP,
-  customers and addresses read once and bound, each order created through the sales services,
-  its totals checked against the shop's, confirmed, and its payment booked as a deposit (the
-  deposit invoice issued) — with W worker processes each syncing its share of the pages, as W
+  customers and addresses read once and bound, each order built by the sales services, its
+  totals checked against the shop's, and each page's new orders written together, confirmed,
+  with their payments booked as deposits (the deposit invoices issued) —
+  ``importer.import_page`` — with W worker processes each syncing its share of the pages, as W
   Celery workers would (``--workers``, default 1);
 - orders/s re-importing them unchanged (one pass, nothing written);
 - the SQL statements per order of the fresh import (savepoints included);
@@ -13,8 +14,11 @@ Prints JSON with:
 Aim (issue #7): ≥ 100 orders/s fresh. While the tables fill, ANALYZE runs every 15 s
 (``harness.autoanalyze``), as autovacuum would: the bench machine's PostgreSQL runs without it.
 
-Measured on 2026-11-23 (quiet machine, 1 worker): 32.6 orders/s for 10,000 orders, 30.5
-statements per order, 3,688 orders/s re-importing; without the planner statistics, 19.2 orders/s
+Measured on 2026-11-23 (1 worker), each page's new orders written together: 109.5 orders/s for
+10,000 orders, 0.7 statements per order, 2,755 orders/s re-importing (108.6 for 2,000 orders).
+Before, each order in its own transaction through create_order, confirm_order and
+receive_deposit: 32.6 orders/s for 10,000 orders, 30.5 statements per order, 3,688 orders/s
+re-importing; without the planner statistics, 19.2 orders/s
 (34.5 for 1,000 orders: the plans made for empty tables read more and more rows).
 
 Earlier (1,000 orders, 2 cores shared with PostgreSQL and other work, load average 3.6-5):
@@ -86,8 +90,8 @@ def _import_share(channel_id, share, workers, results):
         with counted_statements(counts):
             while True:
                 records = list(client.list("orders", start=page * size, page_size=size, sort="[id_ASC]", max_pages=1))
-                for payload in records:
-                    counts[importer.import_order(channel=channel, client=client, payload=payload, memo=memo).status] += 1
+                for outcome in importer.import_page(channel=channel, client=client, payloads=records, memo=memo):
+                    counts[outcome.status] += 1
                 if len(records) < size:
                     break
                 page += workers

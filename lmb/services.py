@@ -19,12 +19,17 @@ def validate_and_save(instance, **save_kwargs):
     Services call this instead of ``save()`` so a bad value is refused with a message naming the
     field, whatever edge it came from.
     """
+    validate(instance)
+    instance.save(**save_kwargs)
+    return instance
+
+
+def validate(instance):
+    """The checks of ``validate_and_save``, for an object saved later (or in bulk)."""
     try:
         _full_clean(instance)
     except ValidationError as exc:
         raise InvalidInput(messages_by_field(exc)) from exc
-    instance.save(**save_kwargs)
-    return instance
 
 
 def _full_clean(instance):
@@ -83,22 +88,29 @@ def next_values(*series: tuple[str, str]) -> list[int]:
     """The next number of several gapless sequences, ``(code, period)`` each, in one statement that
     locks their rows in the order given (always give them in the same order: no deadlock). Same
     rules as ``next_value``: inside the transaction that uses the numbers, held until it ends."""
-    # One statement creates each series at 1 or increments it, and leaves its row locked until the
-    # transaction ends (the UPDATE of ON CONFLICT takes the row lock; SQLite locks the database).
+    return [taken.start for taken in take_values(*((code, period, 1) for code, period in series))]
+
+
+def take_values(*series: tuple[str, str, int]) -> list[range]:
+    """``next_values`` for callers that number many documents at once (a page of web orders):
+    ``(code, period, count)`` each, the ``count`` next numbers of each sequence as a range."""
+    # One statement creates each series at its count or adds the count to it, and leaves its row
+    # locked until the transaction ends (the UPDATE of ON CONFLICT takes the row lock; SQLite
+    # locks the database).
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("A sequence number must be taken inside transaction.atomic().")
-    rows = ", ".join(["(%s, %s, 1)"] * len(series))
+    rows = ", ".join(["(%s, %s, %s)"] * len(series))
     with connection.cursor() as cursor:
-        cursor.execute(_NEXT_VALUES_SQL.format(rows=rows), [part for pair in series for part in pair])
-        taken = {(code, period): value for code, period, value in cursor.fetchall()}
-    return [taken[pair] for pair in series]
+        cursor.execute(_NEXT_VALUES_SQL.format(rows=rows), [part for triple in series for part in triple])
+        last = {(code, period): value for code, period, value in cursor.fetchall()}
+    return [range(last[code, period] - count + 1, last[code, period] + 1) for code, period, count in series]
 
 
 # Rows are inserted (or their conflict updated, which locks them) in the order of VALUES.
 _NEXT_VALUES_SQL = f"""
     INSERT INTO {Sequence._meta.db_table} (code, period, last_value) VALUES {{rows}}
-    ON CONFLICT (code, period) DO UPDATE SET last_value = {Sequence._meta.db_table}.last_value + 1
+    ON CONFLICT (code, period) DO UPDATE SET last_value = {Sequence._meta.db_table}.last_value + EXCLUDED.last_value
     RETURNING code, period, last_value
 """
 

@@ -397,6 +397,54 @@ def reserve(*, product, warehouse, quantity, source: tuple[str, int]) -> Reserva
     return reservation
 
 
+@transactions.atomic
+def reserve_for_new_sources(reservations: list[tuple[tuple[str, int], Product, Warehouse, Decimal]]) -> list[Reservation]:
+    """``reserve`` for many documents at once, each reserving for the first time (a page of web
+    orders confirmed together): ``(source, product, warehouse, quantity)`` each, several of one
+    source and product added up. The levels are locked in id order, then written in one statement."""
+    wanted: dict[tuple, Decimal] = {}
+    products, warehouses = {}, {}
+    for source, product, warehouse, quantity in reservations:
+        key = (source, product.pk, warehouse.pk)
+        wanted[key] = wanted.get(key, ZERO) + _positive_quantity(quantity)
+        products[product.pk], warehouses[warehouse.pk] = product, warehouse
+    if not wanted:
+        return []
+    created = Reservation.objects.bulk_create(
+        [
+            Reservation(
+                source_type=source[0],
+                source_id=source[1],
+                product=products[product_id],
+                warehouse=warehouses[warehouse_id],
+                quantity=quantity,
+            )
+            for (source, product_id, warehouse_id), quantity in wanted.items()
+        ]
+    )
+    added: dict[tuple[int, int], Decimal] = {}
+    for (_source, product_id, warehouse_id), quantity in wanted.items():
+        added[product_id, warehouse_id] = added.get((product_id, warehouse_id), ZERO) + quantity
+    levels = _locked_levels(added)
+    for level in levels:
+        level.reserved += added[level.product_id, level.warehouse_id]
+    StockLevel.objects.bulk_update(levels, ["reserved"])
+    return created
+
+
+def _locked_levels(pairs) -> list[StockLevel]:
+    """The levels of (product id, warehouse id) pairs, created when missing, locked in id order."""
+    pairs = set(pairs)
+    StockLevel.objects.bulk_create(
+        [StockLevel(product_id=product_id, warehouse_id=warehouse_id) for product_id, warehouse_id in sorted(pairs)],
+        ignore_conflicts=True,
+    )
+    candidates = StockLevel.objects.select_for_update().filter(
+        product_id__in={product_id for product_id, _w in pairs}, warehouse_id__in={warehouse_id for _p, warehouse_id in pairs}
+    )
+    return [level for level in candidates.order_by("pk") if (level.product_id, level.warehouse_id) in pairs]
+
+
 @transaction.atomic
 def release(*, source: tuple[str, int], product=None) -> Decimal:
     """Give back what a document reserved (all its products, or one). Returns the quantity released."""

@@ -8,9 +8,10 @@ import logging
 import secrets
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import islice
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -28,7 +29,7 @@ from stock import services as stock_services
 from stock.models import StockLevel
 
 from . import importer, keys
-from .client import WebserviceClient, WebserviceError
+from .client import PAGE_SIZE, WebserviceClient, WebserviceError
 from .models import Binding, ImportIssue, Push, ShopChannel, SyncRun, WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -350,17 +351,19 @@ def sync_channel(
         total = sum(1 for _ in client.list("orders", filters=filters, display="[id]", page_size=1000)) if report else 0
         memo = {}  # product lookups shared by the run's orders
         known = dict(Binding.objects.filter(channel=channel, kind=Binding.Kind.ORDER).values_list("external_id", "fingerprint"))
-        for payload in client.list("orders", filters=filters, sort="[date_upd_ASC,id_ASC]"):
-            counts.read += 1
-            external_id = importer.text(payload, "id")
-            if known.get(external_id) == importer.fingerprint(importer.without_secrets(payload)):
-                counts.unchanged += 1  # the cheap path of a re-read: no lock, no query
-            else:
-                outcome = importer.import_order(channel=channel, client=client, payload=payload, memo=memo)
-                counted = "unchanged" if outcome.status == "updated" else outcome.status
+        for page in _pages(client.list("orders", filters=filters, sort="[date_upd_ASC,id_ASC]"), PAGE_SIZE):
+            counts.read += len(page)
+            changed = [
+                payload
+                for payload in page  # the cheap path of a re-read: no lock, no query for what did not change
+                if known.get(importer.text(payload, "id")) != importer.fingerprint(importer.without_secrets(payload))
+            ]
+            counts.unchanged += len(page) - len(changed)
+            for outcome in importer.import_page(channel=channel, client=client, payloads=changed, memo=memo) if changed else ():
+                counted = "unchanged" if outcome.status in ("updated", "unchanged") else outcome.status
                 setattr(counts, counted, getattr(counts, counted) + 1)
-            cursor = max(cursor, importer.text(payload, "date_upd"))
-            if report and counts.read % 50 == 0:
+            cursor = max(cursor, *(importer.text(payload, "date_upd") for payload in page))
+            if report:
                 report(
                     counts.read * 100 // max(total, 1),
                     _("%(read)s commandes lues sur %(total)s") % {"read": counts.read, "total": total},
@@ -372,6 +375,13 @@ def sync_channel(
     ShopChannel.objects.filter(pk=channel.pk).update(poll_cursor=cursor)
     channel.poll_cursor = cursor
     return _finish(run, counts, SyncRun.Status.DONE, "")
+
+
+def _pages(records: Iterable[dict], size: int) -> Iterator[list[dict]]:
+    """The records in lists of ``size`` (the last one shorter), as the webservice's pages came."""
+    iterator = iter(records)
+    while page := list(islice(iterator, size)):
+        yield page
 
 
 def _finish(run: SyncRun, counts: SyncCounts, status: str, error: str) -> SyncRun:

@@ -1,6 +1,7 @@
 """Every write path of sales, one function per business action (DESIGN §3). The edges (views,
 API, tasks, connectors) call these and never write sales models themselves."""
 
+from .bulk_orders import NewOrder, add_deposit, prepare_order, save_confirmed_orders
 from .counter import checkout_at_counter, sell_at_counter
 from .credit_notes import create_credit_note, delete_draft_credit_note, issue_credit_note
 from .deliveries import cancel_delivery_note, close_backorder, create_delivery_note, set_delivery_quantity, ship_delivery_note
@@ -27,7 +28,9 @@ from .quotes_orders import (
 )
 
 __all__ = [
+    "NewOrder",
     "accept_quote",
+    "add_deposit",
     "add_line",
     "allocate",
     "apply_customer_credit",
@@ -50,12 +53,14 @@ __all__ = [
     "issue_credit_note",
     "issue_invoice",
     "issue_voucher",
+    "prepare_order",
     "receive_deposit",
     "record_payment",
     "refresh_totals",
     "refund",
     "refuse_quote",
     "remove_line",
+    "save_confirmed_orders",
     "sell_at_counter",
     "checkout_at_counter",
     "sell_voucher",

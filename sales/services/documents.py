@@ -311,7 +311,8 @@ def new_lines(
     rate = line_vat.rate if vat_rate is None or line_vat.category != VatCategory.STANDARD else money.round_to(vat_rate, 3)
     if unit_price is None:
         unit_price = _catalogue_price(document, product, quantity, rate) if product is not None else ZERO
-    line = document.lines.model(
+    line_model = type(document).lines.rel.related_model  # the document may not be saved yet
+    line = line_model(
         document=document,
         position=position,
         kind=kind,
@@ -327,7 +328,7 @@ def new_lines(
     )
     if not (kind == LineKind.PRODUCT and product.eco_participation):
         return [line]
-    eco = document.lines.model(
+    eco = line_model(
         document=document,
         position=position + 1,
         kind=LineKind.ECO,
@@ -349,16 +350,24 @@ def insert_lines(document, lines: list) -> list:
     ``validate_and_save`` checks it, less the foreign keys it was handed saved objects for (the
     document, the product; the parent just below), and carries the amounts ``recompute`` will
     find for it. Returns ``lines``, saved."""
-    parents = {}
-    for index, line in enumerate(lines):
-        if line.kind == LineKind.ECO:
-            parents[index] = lines[index - 1]
+    return save_new_lines(type(document).lines.rel.related_model, check_lines(document, lines))
+
+
+def check_lines(document, lines: list) -> list:
+    """What ``insert_lines`` does before saving: check each line, set its amounts. Returns ``lines``."""
+    for line in lines:
         try:
             line.full_clean(exclude=["document", "product", "parent"])  # also turns "5" into Decimal("5")
         except ValidationError as exc:
             raise InvalidInput(messages_by_field(exc)) from exc
     _set_line_amounts(document, lines)
-    model = document.lines.model
+    return lines
+
+
+def save_new_lines(model, lines: list) -> list:
+    """Insert checked lines, of one document or of several one after the other, in two statements:
+    the lines, then the eco-participation lines, each linked to the line just before it."""
+    parents = {index: lines[index - 1] for index, line in enumerate(lines) if line.kind == LineKind.ECO}
     model.objects.bulk_create([line for index, line in enumerate(lines) if index not in parents])
     for index, parent in parents.items():
         lines[index].parent = parent

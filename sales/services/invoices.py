@@ -173,7 +173,7 @@ def due_date_for(terms: str, days: int | None, invoice_date: date) -> date:
     return invoice_date + timedelta(days=30)
 
 
-def _check_chronology(issue_date: date, last: date | None):
+def check_chronology(issue_date: date, last: date | None):
     """Numbers follow dates (NUM-01): an invoice cannot be dated before the last one issued
     (``last``, read under the series lock), nor in the future."""
     if last and issue_date < last:
@@ -376,12 +376,19 @@ def _number_and_link(invoice: Invoice, lines, issue_date: date):
     last invoice issued and the hash of the document before this one in the chain."""
     year = str(issue_date.year)
     value, position = next_values(("invoice", year), (chain.CHAIN_SEQUENCE, ""))
-    last_date, previous_hash = _row(
-        f"SELECT ({LAST_ISSUE_DATE_SQL}), ({chain.HASH_AT_SQL})", [Invoice.Status.ISSUED, position - 1, position - 1]
-    )
-    _check_chronology(issue_date, _as_date(last_date))
+    last_date, previous_hash = last_issue_date_and_hash(position - 1)
+    check_chronology(issue_date, last_date)
     invoice.number = reference("FA", value, period=year)
-    chain.link_at(invoice, position, previous_hash or "", lines)
+    chain.link_at(invoice, position, previous_hash, lines)
+
+
+def last_issue_date_and_hash(position: int) -> tuple[date | None, str]:
+    """The date of the last invoice issued and the hash of the document at chain ``position``,
+    in one round trip (read under the series and chain locks)."""
+    last_date, previous_hash = _row(
+        f"SELECT ({LAST_ISSUE_DATE_SQL}), ({chain.HASH_AT_SQL})", [Invoice.Status.ISSUED, position, position]
+    )
+    return _as_date(last_date), previous_hash or ""
 
 
 def _shipment_and_deposit(invoice: Invoice, lines) -> tuple[date | None, bool]:
@@ -455,14 +462,32 @@ def receive_deposit(order: Order, *, amount, method: str, payment_date: date | N
         order=order,
         user=user,
     )
-    deposit = Invoice(kind=Invoice.Kind.DEPOSIT, created_by=user)
-    documents.copy_header(order, deposit)
-    deposit.prices_include_tax = True  # the amount received is tax included: each rate's share is kept exactly
-    deposit.discount_percent = ZERO
-    deposit.payment_terms = PaymentTerms.ON_RECEIPT
+    deposit = new_deposit_invoice(order, user=user)
     documents.validate_and_save(deposit)
     deposit.orders.add(order)  # a new invoice: nothing to replace, one INSERT
-    lines = [
+    lines = deposit_lines(deposit, order, amount)
+    documents.insert_lines(deposit, lines)  # with their amounts: issuing finds none to update
+    deposit = issue_invoice(deposit, user=user, issue_date=payment_date)
+    payments.allocate_new(payment=payment, invoice=deposit)
+    documents.log_event(order, "deposit", user=user, detail=deposit.number)
+    return deposit
+
+
+def new_deposit_invoice(order: Order, *, user=None) -> Invoice:
+    """The deposit invoice of an order, not saved: the order's terms, tax included (the amount
+    received is: each rate's share is kept exactly), no discount, due on receipt."""
+    deposit = Invoice(kind=Invoice.Kind.DEPOSIT, created_by=user)
+    documents.copy_header(order, deposit)
+    deposit.prices_include_tax = True
+    deposit.discount_percent = ZERO
+    deposit.payment_terms = PaymentTerms.ON_RECEIPT
+    return deposit
+
+
+def deposit_lines(deposit: Invoice, order: Order, amount: Decimal, *, order_lines=None) -> list[InvoiceLine]:
+    """One line per VAT rate of the order, its share of the deposit (``order_lines``: the
+    order's lines, when the caller holds them)."""
+    return [
         InvoiceLine(
             document=deposit,
             position=position,
@@ -473,20 +498,19 @@ def receive_deposit(order: Order, *, amount, method: str, payment_date: date | N
             description=_("Acompte sur la commande %(number)s") % {"number": order.number},
             vat_rate=rate,
             vat_category=category,
-            vat_exemption_code=_exemption_of(order, category),
+            vat_exemption_code=_exemption_of(order, category, order_lines),
         )
         for position, (category, rate, share) in enumerate(_split_by_rate(order, amount), start=1)
     ]
-    documents.insert_lines(deposit, lines)  # with their amounts: issuing finds none to update
-    deposit = issue_invoice(deposit, user=user, issue_date=payment_date)
-    payments.allocate_new(payment=payment, invoice=deposit)
-    documents.log_event(order, "deposit", user=user, detail=deposit.number)
-    return deposit
 
 
-def _exemption_of(order, category):
+def _exemption_of(order, category, order_lines=None) -> str:
     if category == VatCategory.STANDARD:
         return ""  # standard-rated lines carry no exemption reason (vat.line_vat)
+    if order_lines is not None:
+        return next(
+            (line.vat_exemption_code for line in order_lines if line.vat_category == category and line.vat_exemption_code), ""
+        )
     line = order.lines.filter(vat_category=category).exclude(vat_exemption_code="").first()
     return line.vat_exemption_code if line else ""
 

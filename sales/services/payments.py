@@ -25,7 +25,7 @@ VOUCHER_VALIDITY_DAYS = 365
 VOUCHER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at the till
 
 
-def _positive_amount(value, field="amount") -> Decimal:
+def positive_amount(value, field="amount") -> Decimal:
     try:
         value = money.amount(value)
     except (ValueError, TypeError) as exc:
@@ -35,7 +35,7 @@ def _positive_amount(value, field="amount") -> Decimal:
     return value
 
 
-def _check_method(method: str):
+def check_method(method: str):
     if method not in PaymentMethod.values:
         raise InvalidInput({"method": [_("Mode de règlement inconnu : « %(method)s ».") % {"method": method}]})
 
@@ -51,7 +51,7 @@ def _new_voucher_code() -> str:
 
 
 def issue_voucher(*, amount, customer=None, credit_note=None, sold=False, expires_on: date | None = None) -> Voucher:
-    amount = _positive_amount(amount)
+    amount = positive_amount(amount)
     expires_on = expires_on or timezone.localdate() + timedelta(days=VOUCHER_VALIDITY_DAYS)
     return Voucher.objects.create(
         code=_new_voucher_code(),
@@ -71,7 +71,7 @@ def sell_voucher(
     """A multi-purpose voucher sold (VOU-03): money received, no VAT now — VAT is due on the goods
     it later pays for. The payment is kept with purpose "voucher sale" (a liability, not a sale).
     At the counter, the customer is the channel's walk-in customer."""
-    _check_method(method)
+    check_method(method)
     if method == PaymentMethod.VOUCHER:
         raise InvalidInput({"method": [_("Un bon d'achat ne se paie pas avec un autre bon d'achat.")]})
     voucher = issue_voucher(amount=amount, customer=customer, sold=True, expires_on=expires_on)
@@ -134,8 +134,8 @@ def record_payment(
     (each up to its balance); the rest stays as the customer's credit. Paid with a voucher, the
     voucher's balance goes down by the amount (refused if it does not cover it). A draft among
     ``invoices`` is refused: it has nothing to pay yet, and the money would silently go to credit."""
-    amount = _positive_amount(amount)
-    _check_method(method)
+    amount = positive_amount(amount)
+    check_method(method)
     invoices = list(invoices)
     for invoice in invoices:
         if invoice.status != Invoice.Status.ISSUED:
@@ -188,7 +188,7 @@ def allocate(*, invoice: Invoice, amount, payment: Payment | None = None, credit
     """Settle ``amount`` of an issued invoice with a payment or a credit note of the same customer."""
     if (payment is None) == (credit_note is None):
         raise InvalidInput({"payment": [_("Indiquez un règlement ou un avoir.")]})
-    amount = _positive_amount(amount)
+    amount = positive_amount(amount)
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     source = payment or credit_note
     type(source).objects.select_for_update().filter(pk=source.pk).first()
@@ -266,8 +266,8 @@ def refund(
     *, customer, amount, method: str, credit_note: CreditNote | None = None, payment_date=None, reference: str = "", user=None
 ) -> Payment:
     """Money paid back to a customer: what a credit note leaves to refund, or an overpayment."""
-    amount = _positive_amount(amount)
-    _check_method(method)
+    amount = positive_amount(amount)
+    check_method(method)
     if method == PaymentMethod.VOUCHER:
         raise InvalidInput({"method": [_("Pour rendre un bon d'achat, émettez un bon d'achat depuis l'avoir.")]})
     if credit_note is not None:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from lmb import events, transactions
 from lmb.errors import Conflict, InvalidInput
+from lmb.services import validate
 from stock import services as stock_services
 
 from .. import currency as currencies
@@ -19,7 +20,14 @@ from . import documents
 QUOTE_VALIDITY_DAYS = 30
 
 
-def _new_document(
+def _new_document(model, **arguments):
+    document, lines = built_document(model, **arguments)
+    document.save()  # with its totals: its lines' amounts are known already
+    documents.save_new_lines(type(document).lines.rel.related_model, lines)
+    return document
+
+
+def built_document(
     model,
     *,
     customer,
@@ -32,6 +40,7 @@ def _new_document(
     prices_include_tax=None,
     **fields,
 ):
+    """A new document and its lines, checked and totalled, none of them saved: (document, lines)."""
     if not (customer.is_customer or customer.is_prospect):
         raise InvalidInput({"customer": [_("%(name)s n'est ni client ni prospect.") % {"name": customer.name}]})
     document = model(channel=channel, created_by=user, currency=(currency or "EUR").upper(), **fields)
@@ -41,11 +50,12 @@ def _new_document(
         rate = currencies.rate_for(document.currency, timezone.localdate())
         document.exchange_rate, document.exchange_rate_date = rate.rate, rate.day
     documents.decide_vat(document)
-    documents.validate_and_save(document)
+    validate(document)  # also turns "5" into Decimal("5") before the totals use it
     built = []
     for line in lines:  # numbered here: no "last position" read per line
         built += documents.new_lines(document, position=len(built) + 1, **line)
-    return documents.refresh_totals(document, lines=documents.insert_lines(document, built))
+    documents.recompute(document, lines=documents.check_lines(document, built))
+    return document, built
 
 
 # --- Quotes --------------------------------------------------------------------------------------
@@ -82,7 +92,7 @@ def accept_quote(quote: Quote, *, user=None) -> Order:
         raise Conflict(
             _("Le devis %(number)s a expiré le %(day)s.") % {"number": quote, "day": quote.valid_until.strftime("%d/%m/%Y")}
         )
-    order = Order(quote=quote, warehouse=_warehouse_of(quote.channel), created_by=user)
+    order = Order(quote=quote, warehouse=warehouse_of(quote.channel), created_by=user)
     documents.copy_header(quote, order)
     documents.validate_and_save(order)
     _copy_lines(quote, order, OrderLine)
@@ -128,7 +138,7 @@ def _copy_lines(source, target, line_model):
         )
 
 
-def _warehouse_of(channel):
+def warehouse_of(channel):
     warehouse = channel.warehouse or stock_services.default_warehouse()
     if warehouse is None:
         raise InvalidInput({"channel": [_("Aucun dépôt : créez un dépôt pour expédier les commandes.")]})
@@ -142,7 +152,7 @@ def _warehouse_of(channel):
 def create_order(*, customer, channel, user=None, warehouse=None, **fields) -> Order:
     """A draft order; ``lines`` are dicts for ``add_line``."""
     return _new_document(
-        Order, customer=customer, channel=channel, user=user, warehouse=warehouse or _warehouse_of(channel), **fields
+        Order, customer=customer, channel=channel, user=user, warehouse=warehouse or warehouse_of(channel), **fields
     )
 
 
