@@ -837,7 +837,11 @@ def _write_page(channel: ShopChannel, prepared: list[_Prepared], memo: dict) -> 
     except (DatabaseError, DomainError) as error:  # a deadlock, a unique key taken behind the locks' back…
         logger.warning("PrestaShop %s: a page of %s orders written one by one instead (%s)", channel, len(prepared), error)
         return {item.index: None for item in prepared}
-    return {item.index: Outcome(item.external_id, "created", item.order.order.pk) if item in todo else None for item in prepared}
+    written = {item.index for item in todo}
+    return {
+        item.index: Outcome(item.external_id, "created", item.order.order.pk) if item.index in written else None
+        for item in prepared
+    }
 
 
 def _lock_orders(channel: ShopChannel, external_ids: list[str]) -> set[str]:
