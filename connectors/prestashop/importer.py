@@ -761,13 +761,7 @@ def import_page(
 
 def page_bindings(channel: ShopChannel, payloads: list[dict]) -> dict:
     """``bindings_of`` for every order of a page, in one read."""
-    wanted = {(Binding.Kind.ORDER, text(payload, "id")) for payload in payloads}
-    wanted |= {(Binding.Kind.CUSTOMER, text(payload, "id_customer")) for payload in payloads}
-    wanted |= {
-        (Binding.Kind.ADDRESS, text(payload, name))
-        for payload in payloads
-        for name in ("id_address_invoice", "id_address_delivery")
-    }
+    wanted = {key for payload in payloads for key in {(Binding.Kind.ORDER, text(payload, "id")), *_party_keys(payload)}}
     found = Binding.objects.filter(
         channel=channel, kind__in={kind for kind, _id in wanted}, external_id__in={ext for _k, ext in wanted}
     )

@@ -359,7 +359,7 @@ def sync_channel(
                 if known.get(importer.text(payload, "id")) != importer.fingerprint(importer.without_secrets(payload))
             ]
             counts.unchanged += len(page) - len(changed)
-            for outcome in importer.import_page(channel=channel, client=client, payloads=changed, memo=memo) if changed else ():
+            for outcome in importer.import_page(channel=channel, client=client, payloads=changed, memo=memo):
                 counted = "unchanged" if outcome.status in ("updated", "unchanged") else outcome.status
                 setattr(counts, counted, getattr(counts, counted) + 1)
             cursor = max(cursor, *(importer.text(payload, "date_upd") for payload in page))

@@ -311,8 +311,7 @@ def new_lines(
     rate = line_vat.rate if vat_rate is None or line_vat.category != VatCategory.STANDARD else money.round_to(vat_rate, 3)
     if unit_price is None:
         unit_price = _catalogue_price(document, product, quantity, rate) if product is not None else ZERO
-    line_model = type(document).lines.rel.related_model  # the document may not be saved yet
-    line = line_model(
+    line = line_model(document)(
         document=document,
         position=position,
         kind=kind,
@@ -328,7 +327,7 @@ def new_lines(
     )
     if not (kind == LineKind.PRODUCT and product.eco_participation):
         return [line]
-    eco = line_model(
+    eco = line_model(document)(
         document=document,
         position=position + 1,
         kind=LineKind.ECO,
@@ -344,13 +343,18 @@ def new_lines(
     return [line, eco]
 
 
+def line_model(document):
+    """The model of the document's lines (read from the class: the document may not be saved yet)."""
+    return type(document).lines.rel.related_model
+
+
 def insert_lines(document, lines: list) -> list:
     """Save a new document's lines (from ``new_lines``, in their order) in two statements: the
     lines, then the eco-participation lines linked to them. Each line is checked as
     ``validate_and_save`` checks it, less the foreign keys it was handed saved objects for (the
     document, the product; the parent just below), and carries the amounts ``recompute`` will
     find for it. Returns ``lines``, saved."""
-    return save_new_lines(type(document).lines.rel.related_model, check_lines(document, lines))
+    return save_new_lines(line_model(document), check_lines(document, lines))
 
 
 def check_lines(document, lines: list) -> list:

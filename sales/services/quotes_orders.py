@@ -23,7 +23,7 @@ QUOTE_VALIDITY_DAYS = 30
 def _new_document(model, **arguments):
     document, lines = built_document(model, **arguments)
     document.save()  # with its totals: its lines' amounts are known already
-    documents.save_new_lines(type(document).lines.rel.related_model, lines)
+    documents.save_new_lines(documents.line_model(document), lines)
     return document
 
 
