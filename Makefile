@@ -13,6 +13,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/lmb)
 TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/15)
 PYTEST_ARGS ?=
+# The suite runs on both cores of the CI machine (pytest-xdist): each worker has its own test
+# database (test_lmb_gw0, …) and Redis cache database (tests/settings.py).
+PYTEST_WORKERS ?= 2
 
 .PHONY: install demo test lint test-postgres test-sqlite-smoke chromium system-packages clean
 
@@ -53,7 +56,7 @@ lint: install
 	$(PY) manage.py makemigrations --check --dry-run
 
 test-postgres: install system-packages
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # `make demo` runs on the embedded SQLite default: keep it working.
 test-sqlite-smoke: install

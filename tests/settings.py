@@ -1,9 +1,28 @@
 """Settings of the test run: the project's, with Celery tasks run in-process (a test that needs a
 real worker switches this off itself, see tests/integration)."""
 
+import os
+from urllib.parse import urlsplit, urlunsplit
+
 from lmb.settings import *  # noqa: F403
+from lmb.settings import CACHES, REDIS_URL
 
 CELERY_TASK_ALWAYS_EAGER = True
 # Tasks run eagerly here: rendering a Factur-X (~0.5 s) at every issued invoice would slow down
 # every test that issues one. The tests of that path switch it on (tests/sales/test_issued_pdf_on_issue.py).
 ISSUED_PDF_ON_ISSUE = False
+
+
+def _redis_db_of_this_worker(url: str, worker: str) -> str:
+    """Each test clears the cache (a Redis FLUSHDB): under pytest-xdist every worker process gets
+    a Redis database of its own (the run's one, then the ones below it), so one worker's clearing
+    never wipes another's login-throttling counters mid-test."""
+    parts = urlsplit(url)
+    first = int(parts.path.strip("/") or 0)
+    index = int(worker.removeprefix("gw") or 0)
+    db = first - index if first >= index else first + index
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+if REDIS_URL and os.environ.get("PYTEST_XDIST_WORKER"):
+    CACHES["default"]["LOCATION"] = _redis_db_of_this_worker(REDIS_URL, os.environ["PYTEST_XDIST_WORKER"])
