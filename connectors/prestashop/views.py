@@ -112,8 +112,12 @@ def sync_now(request, pk):
 
 
 class IssueFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=ImportIssue.Status.choices, empty_label=gettext_lazy("Tous"))
-    channel = django_filters.ModelChoiceFilter(queryset=ShopChannel.objects.all(), empty_label=gettext_lazy("Toutes"))
+    status = django_filters.ChoiceFilter(
+        label=gettext_lazy("Statut"), choices=ImportIssue.Status.choices, empty_label=gettext_lazy("Tous")
+    )
+    channel = django_filters.ModelChoiceFilter(
+        label=gettext_lazy("Boutique"), queryset=ShopChannel.objects.all(), empty_label=gettext_lazy("Toutes")
+    )
 
     class Meta:
         model = ImportIssue

@@ -15,7 +15,7 @@ from lmb import roles
 # Codes that mean something to the program, not to a shopkeeper.
 ENGLISH_KEYS = re.compile(
     r"\b(shipped|invoiced|cancelled|refunded|date_upd|manage\.py|prestashop_channel|poll|manual|command|"
-    r"card|cheque|transfer|direct_debit|state:\d|tracking:\d|stock:\d)\b"
+    r"card|cheque|transfer|direct_debit|state:\d|tracking:\d|stock:\d)\b|\bChannel\b"
 )
 
 
