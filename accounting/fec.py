@@ -1,9 +1,11 @@
 """The FEC (Fichier des écritures comptables, LPF A47 A-1, fr-rules §4) of a fiscal year.
 
 One line per entry line, 18 tab-separated columns, a header line, ISO 8859-15, dates AAAAMMJJ,
-amounts with a decimal comma (Montantdevise signed: negative on a credit line, FEC-07), sorted by
-journal then entry number (each journal's numbers are one continuous series per fiscal year,
-given in the order entries were validated).
+amounts with a decimal comma (Montantdevise signed: negative on a credit line, FEC-07), sorted in
+the chronological order of validation (FEC-06): by ValidDate, the day the entry was posted, then
+entry date, journal and number. Each journal's numbers are one continuous series per fiscal year,
+given as entries are posted, so they rise with ValidDate too; sorting journal by journal would
+break the order as soon as two journals are posted on different days.
 
 Streamed in constant memory: on PostgreSQL the database formats the rows and sends them through
 ``COPY … TO STDOUT`` in chunks written as they come; elsewhere a server-side iterator formats
@@ -16,6 +18,7 @@ import re
 from datetime import date
 
 from django.db import connection
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from lmb.services import get_company
@@ -93,7 +96,7 @@ COPY (
       JOIN accounting_journal j ON j.id = e.journal_id
       JOIN accounting_account a ON a.id = l.account_id
      WHERE e.fiscal_year_id = %(year)s
-     ORDER BY j.code, e.number, l.position, l.id
+     ORDER BY (e.posted_at AT TIME ZONE %(tz)s)::date, e.date, j.code, e.number, l.position, l.id
 ) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\t', QUOTE E'\\x01', NULL '')
 """
 
@@ -129,7 +132,8 @@ def _day(value) -> str:
 def _iterate_rows(fiscal_year, out):
     lines = (
         JournalLine.objects.filter(entry__fiscal_year=fiscal_year)
-        .order_by("entry__journal__code", "entry__number", "position", "pk")
+        .annotate(valid_day=TruncDate("entry__posted_at", tzinfo=timezone.get_current_timezone()))
+        .order_by("valid_day", "entry__date", "entry__journal__code", "entry__number", "position", "pk")
         .values_list(
             "entry__journal__code",
             "entry__journal__label",

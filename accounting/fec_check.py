@@ -1,10 +1,11 @@
 """Checks of an FEC file against the published format (fr-rules §4, FEC-02 to FEC-09): file name,
 header, columns, character set, dates, amounts with a decimal comma, balance per entry and in
-total, entries contiguous and numbered without gap in each journal, account numbers, auxiliary
-accounts, lettering and currency pairs.
+total, entries contiguous and in the chronological order of their validation (ValidDate, FEC-06),
+each journal numbered in that order without gap, account numbers, auxiliary accounts, lettering
+and currency pairs.
 
 ``check(path)`` returns the problems found (an empty list: the file passes). It reads the file
-line by line, so it checks a file of millions of lines in constant memory. Used by the tests and
+line by line, keeping only the keys of the entries seen (for contiguity and gaps). Used by the tests and
 by ``manage.py export_fec``; the DGFiP's "Test Compta Demat" remains the official judge.
 """
 
@@ -56,14 +57,18 @@ def _amount(text: str) -> Decimal:
 
 
 class _Entries:
-    """Follows entries as lines go by: each one contiguous, balanced, one date and piece, and
-    each journal's numbers in order with no gap."""
+    """Follows entries as lines go by: each one contiguous, balanced, with one date and piece; the
+    entries in the chronological order of their validation (FEC-06: ValidDate never goes back);
+    in each journal, numbers that follow that order (an entry validated on a later day has a
+    higher number) and, once the file is read, no gap. Memory grows with the entries (the keys
+    seen), not with the lines."""
 
     def __init__(self, report: Report):
         self.report = report
         self.current = None
         self.seen = set()
-        self.last_number = {}
+        self.last_valid = None  # (ValidDate, line) of the previous entry
+        self.journals = {}  # journal → _JournalNumbers
 
     def line(self, number: int, row, debit: Decimal, credit: Decimal):
         key = (row[COLUMN["JournalCode"]], row[COLUMN["EcritureNum"]])
@@ -75,22 +80,42 @@ class _Entries:
         entry["credit"] += credit
         if row[COLUMN["EcritureDate"]] != entry["date"] or row[COLUMN["PieceRef"]] != entry["piece"]:
             self.report.add(f"ligne {number} : l'écriture {key[0]} {key[1]} change de date ou de pièce en cours de route")
+        if row[COLUMN["ValidDate"]] != entry["valid"]:
+            self.report.add(f"ligne {number} : l'écriture {key[0]} {key[1]} change de ValidDate en cours de route")
 
     def _open(self, key, row, number):
         journal, text = key
         self.report.entries += 1
+        valid = _date(row[COLUMN["ValidDate"]])
+        self._check_validation_order(key, valid, number)
         if key in self.seen:
             self.report.add(f"ligne {number} : les lignes de l'écriture {journal} {text} ne sont pas contiguës")
         elif text.isdigit():
-            value, previous = int(text), self.last_number.get(journal)
-            if previous is not None and value != previous + 1:
-                self.report.add(f"ligne {number} : journal {journal}, écriture {value} après {previous} (trou ou désordre)")
-            self.last_number[journal] = value
+            numbers = self.journals.setdefault(journal, _JournalNumbers())
+            earlier = numbers.add(int(text), valid)
+            if earlier is not None:
+                self.report.add(
+                    f"ligne {number} : journal {journal}, l'écriture {text} validée le {valid:%Y%m%d} porte un numéro "
+                    f"inférieur à l'écriture {earlier} validée avant elle : la numérotation ne suit pas l'ordre de validation"
+                )
         else:
             self.report.add(f"ligne {number} : EcritureNum « {text} » n'est pas un numéro")
         self.seen.add(key)
         self.current = {"key": key, "debit": Decimal(0), "credit": Decimal(0), "date": row[COLUMN["EcritureDate"]],
-                        "piece": row[COLUMN["PieceRef"]], "line": number}  # fmt: skip
+                        "piece": row[COLUMN["PieceRef"]], "valid": row[COLUMN["ValidDate"]], "line": number}  # fmt: skip
+
+    def _check_validation_order(self, key, valid, number):
+        if valid is None:
+            return  # reported by the date check of the row
+        if self.last_valid is not None and valid < self.last_valid[0]:
+            previous, line = self.last_valid
+            self.report.add(
+                f"ligne {number} : l'écriture {key[0]} {key[1]} validée le {valid:%Y%m%d} vient après une écriture "
+                f"validée le {previous:%Y%m%d} (ligne {line}) : les écritures doivent suivre l'ordre chronologique "
+                "de validation (FEC-06)"
+            )
+        else:
+            self.last_valid = (valid, number)
 
     def close(self):
         entry = self.current
@@ -101,6 +126,44 @@ class _Entries:
                 f"(débit {entry['debit']}, crédit {entry['credit']})"
             )
         self.current = None
+
+    def finish(self):
+        """After the last line: each journal's numbers without gap (FEC-06)."""
+        self.close()
+        for journal, numbers in sorted(self.journals.items()):
+            if numbers.count != numbers.highest - numbers.lowest + 1:
+                present = {int(text) for code, text in self.seen if code == journal and text.isdigit()}
+                missing = [value for value in range(numbers.lowest, numbers.highest + 1) if value not in present]
+                shown = ", ".join(str(value) for value in missing[:10]) + (" …" if len(missing) > 10 else "")
+                self.report.add(f"journal {journal} : numéros manquants {shown} (trou dans la numérotation)")
+
+
+@dataclass
+class _JournalNumbers:
+    """One journal's numbers as entries go by, in O(1) memory: how many, the lowest and highest,
+    and the highest validated on a day before the current one."""
+
+    count: int = 0
+    lowest: int = 0
+    highest: int = 0
+    day: date | None = None
+    day_highest: int = 0
+    before_day_highest: int | None = None
+
+    def add(self, value: int, valid: date | None) -> int | None:
+        """Records ``value``; returns the higher number validated on an earlier day, if any."""
+        self.count += 1
+        self.lowest = value if self.count == 1 else min(self.lowest, value)
+        self.highest = value if self.count == 1 else max(self.highest, value)
+        if valid != self.day:
+            if self.day is not None:
+                self.before_day_highest = max(self.before_day_highest or 0, self.day_highest)
+            self.day, self.day_highest = valid, value
+        else:
+            self.day_highest = max(self.day_highest, value)
+        if self.before_day_highest is not None and value <= self.before_day_highest:
+            return self.before_day_highest
+        return None
 
 
 def check_name(path: str, report: Report, *, siren: str | None, closing: date | None):
@@ -144,7 +207,7 @@ def check(path: str, *, siren: str | None = None, start: date | None = None, clo
                 continue
             report.lines += 1
             _check_row(number, row, report, entries, start, closing)
-    entries.close()
+    entries.finish()
     if report.lines == 0:
         report.add("aucune écriture")
     if report.total_debit != report.total_credit:

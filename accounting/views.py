@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -20,6 +21,7 @@ from lmb.errors import DomainError
 from lmb.forms import add_domain_error
 from lmb.lists import ListView
 from lmb.spreadsheets import Column, table_response
+from lmb.views import safe_next
 
 from . import fec, lettering, queries, services
 from .forms import AccountForm, FecForm, FiscalYearForm, LetteringFilterForm, MappingForm, PeriodExportForm
@@ -193,7 +195,7 @@ def post_pending(request):
     messages.success(request, str(report))
     for error in report.errors[:10]:
         messages.warning(request, error)
-    return redirect(request.POST.get("next") or "accounting:entry_list")
+    return redirect(safe_next(request, reverse("accounting:entry_list")))
 
 
 # --- Fiscal years and periods --------------------------------------------------------------------

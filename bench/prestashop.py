@@ -37,9 +37,13 @@ import argparse
 import contextlib
 import json
 import multiprocessing
+import os
 import time
 
-from harness import (
+# The stand-in listens on 127.0.0.1, which the client refuses by default (see the README).
+os.environ.setdefault("PRESTASHOP_ALLOW_PRIVATE_ADDRESSES", "1")
+
+from harness import (  # noqa: E402 (after the environment it reads)
     DATABASE_URL,
     ROOT,
     autoanalyze,

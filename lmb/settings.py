@@ -147,6 +147,10 @@ LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
 # Behind a reverse proxy, the client's address is the last one the proxy appends to X-Forwarded-For.
 BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", default=False)
+# The PrestaShop client sends the webservice key with every request: by default it only calls
+# public addresses (never this machine, its network, or a cloud metadata service). Set to 1 for
+# a shop hosted on the local network.
+PRESTASHOP_ALLOW_PRIVATE_ADDRESSES = env.bool("PRESTASHOP_ALLOW_PRIVATE_ADDRESSES", default=False)
 
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS

@@ -26,7 +26,9 @@ from .spreadsheets import EXPORT_FORMATS, table_response
 
 
 def safe_next(request, default: str) -> str:
-    """The ``next`` URL of a form when it stays on this site, else ``default``."""
+    """The ``next`` URL of a form when it stays on this site, else ``default``. The one place a
+    redirect target is read from a request (a test keeps it so): a target taken as is would send
+    a user, from one of our buttons, to any site (open redirect)."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     allowed = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
     return target if target and allowed else default

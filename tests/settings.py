@@ -11,6 +11,9 @@ CELERY_TASK_ALWAYS_EAGER = True
 # Tasks run eagerly here: rendering a Factur-X (~0.5 s) at every issued invoice would slow down
 # every test that issues one. The tests of that path switch it on (tests/sales/test_issued_pdf_on_issue.py).
 ISSUED_PDF_ON_ISSUE = False
+# The PrestaShop stand-in listens on 127.0.0.1: the tests allow the shop's client to call it
+# (production refuses local and private addresses, see connectors/prestashop/client.py).
+PRESTASHOP_ALLOW_PRIVATE_ADDRESSES = True
 
 
 def _redis_db_of_this_worker(url: str, worker: str) -> str:

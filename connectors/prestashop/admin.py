@@ -6,7 +6,8 @@ from django.contrib import admin
 from .models import ImportIssue, Push, ShopChannel, SyncRun, WebhookEvent
 
 # Only what needs no sealing nor checking is edited here; the rest goes through the services.
-EDITABLE_IN_ADMIN = {"base_url", "id_shop", "warehouse", "poll_cursor", "is_active"}
+# Not the address: a new one is only taken with the key typed again (services.update_channel).
+EDITABLE_IN_ADMIN = {"id_shop", "warehouse", "poll_cursor", "is_active"}
 
 
 @admin.register(ShopChannel)

@@ -1,21 +1,38 @@
 """The PrestaShop webservice, on ``requests`` (see fixtures/prestashop/WEBSERVICE.md).
 
 Reads ask for JSON (``output_format=JSON``); writes send XML, the only input format PrestaShop
-accepts. Every URL is built from the channel's base URL: an ``xlink:href`` found in a payload
-names whatever host the shop believed it was on and is never followed. 5xx answers and network
-errors are retried with exponential backoff, then raised; 401 and 404 raise at once with
-PrestaShop's own error codes.
+accepts. 5xx answers and network errors are retried with exponential backoff, then raised; 401
+and 404 raise at once with PrestaShop's own error codes.
+
+The key goes out with every request (HTTP Basic auth), so the client talks to the shop's stored
+address and nowhere else:
+- every URL is built from the channel's base URL (an ``xlink:href`` found in a payload names
+  whatever host the shop believed it was on and is never followed), and a request to another
+  origin is refused before it leaves;
+- redirects are never followed: a 3xx answer is an error naming where the shop wanted to send us;
+- the base URL must be http(s), without credentials, query or fragment (``shop_url_problem``);
+- unless ``PRESTASHOP_ALLOW_PRIVATE_ADDRESSES`` is set, the connection is refused when the
+  address it reaches is not a public one (loopback, private network, link-local such as a cloud
+  metadata service…): checked on the socket once connected, so a name that resolves (or is made
+  to resolve) to such an address is refused too. Through an HTTP(S) proxy set in the
+  environment, the proxy is what we connect to, and it decides where requests may go.
 """
 
+import ipaddress
 import json
 import logging
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
+from django.conf import settings
+from django.utils.translation import gettext as _
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +72,114 @@ class Unreachable(WebserviceError):
     """Network errors or 5xx answers, still failing after every retry."""
 
 
+class UnsafeAddress(WebserviceError):
+    """Refused before the key is sent: the address is not one the client may call (see the module
+    doc), or the shop answered with a redirect."""
+
+
+# --- Which addresses the key may be sent to ------------------------------------------------------
+
+
+def private_addresses_allowed() -> bool:
+    """``PRESTASHOP_ALLOW_PRIVATE_ADDRESSES``: off in production (a shop is on the internet); on
+    for a shop on the local network, and in the tests (the stand-in listens on 127.0.0.1)."""
+    return bool(getattr(settings, "PRESTASHOP_ALLOW_PRIVATE_ADDRESSES", False))
+
+
+def is_public_address(address: str) -> bool:
+    """A globally routable IP address (``::ffff:127.0.0.1`` and ``fe80::1%eth0`` are not)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def _is_local_name(host: str) -> bool:
+    """What the address itself says is not public; names are judged once resolved, on connect."""
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return not is_public_address(host)
+
+
+def shop_url_problem(url: str, *, allow_private: bool | None = None) -> str | None:
+    """Why ``url`` cannot be a shop's address (a French sentence for the form), or None."""
+    allow_private = private_addresses_allowed() if allow_private is None else allow_private
+    try:
+        parts = urlsplit(url or "")
+        parts.port  # noqa: B018 — raises ValueError on a port out of range or not a number
+    except ValueError:
+        return _("Adresse illisible : écrivez-la comme https://boutique.example.fr.")
+    if parts.scheme not in ("http", "https"):
+        return _("L'adresse de la boutique commence par https:// (ou http://).")
+    if "@" in parts.netloc:
+        return _("L'adresse ne doit contenir ni identifiant ni mot de passe (« …@ ») : la clé du webservice suffit.")
+    if not parts.hostname:
+        return _("Donnez le nom de la boutique dans l'adresse, par exemple https://boutique.example.fr.")
+    if parts.query or parts.fragment or (url or "").rstrip().endswith(("?", "#")):
+        return _("L'adresse de la boutique est sa racine, sans « ? » ni « # ».")
+    if not allow_private and _is_local_name(parts.hostname):
+        return _(
+            "« %(host)s » est une adresse locale ou privée : LMB n'appelle que des boutiques publiques "
+            "(réglage PRESTASHOP_ALLOW_PRIVATE_ADDRESSES pour une boutique du réseau local)."
+        ) % {"host": parts.hostname}
+    return None
+
+
+def _origin(url: str) -> tuple:
+    parts = urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+
+
+class _PeerRefused(Exception):
+    """Raised from inside urllib3 (not an OSError, so it is neither retried nor wrapped)."""
+
+    def __init__(self, host: str, address: str):
+        self.host, self.address = host, address
+        super().__init__(f"{host} → {address}")
+
+
+def _checked(sock, host: str):
+    address = sock.getpeername()[0]
+    if not is_public_address(address):
+        sock.close()
+        raise _PeerRefused(host, address)
+    return sock
+
+
+class _PublicHTTPConnection(HTTPConnection):
+    def _new_conn(self):
+        return _checked(super()._new_conn(), self.host)
+
+
+class _PublicHTTPSConnection(HTTPSConnection):
+    def _new_conn(self):
+        return _checked(super()._new_conn(), self.host)
+
+
+class _PublicHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _PublicHTTPConnection
+
+
+class _PublicHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _PublicHTTPSConnection
+
+
+class PublicAddressAdapter(HTTPAdapter):
+    """Direct connections only to public addresses (proxied ones go through requests' own pools)."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _PublicHTTPPool, "https": _PublicHTTPSPool}
+
+
 def parse_errors(body: bytes) -> list[ShopError]:
     """PrestaShop's ``<errors>`` (XML) or ``{"errors": [...]}`` (JSON) body; empty when neither."""
     text = body.decode("utf-8", "replace").strip() if body else ""
@@ -85,6 +210,12 @@ class WebserviceClient:
     attempts: int = DEFAULT_ATTEMPTS
     backoff: float = DEFAULT_BACKOFF
     session: requests.Session = field(default_factory=requests.Session)
+    allow_private: bool = field(default_factory=private_addresses_allowed)
+
+    def __post_init__(self):
+        if not self.allow_private:
+            for prefix in ("http://", "https://"):
+                self.session.mount(prefix, PublicAddressAdapter())
 
     @classmethod
     def for_channel(cls, channel, **options) -> "WebserviceClient":
@@ -171,7 +302,16 @@ class WebserviceClient:
 
     # --- Transport --------------------------------------------------------------------------------
 
+    def _check_address(self, url: str):
+        """Before anything leaves: the shop's own address, and one the client may call."""
+        problem = shop_url_problem(self.base_url, allow_private=self.allow_private)
+        if problem:
+            raise UnsafeAddress(_("Adresse de la boutique refusée : %(problem)s") % {"problem": problem}, url=url)
+        if _origin(url) != _origin(self.base_url):
+            raise UnsafeAddress(_("%(url)s n'est pas sur l'adresse de la boutique : rien n'est envoyé.") % {"url": url}, url=url)
+
     def _send(self, method: str, url: str, *, params: dict, **kwargs) -> requests.Response:
+        self._check_address(url)
         if self.id_shop:
             params = {**params, "id_shop": str(self.id_shop)}
         # A POST creates (an order history): sent again after a lost answer it could create twice,
@@ -180,11 +320,41 @@ class WebserviceClient:
         for attempt in range(1, attempts + 1):
             try:
                 response = self.session.request(
-                    method, url, params=params, auth=(self.api_key, ""), timeout=self.timeout, **kwargs
+                    method,
+                    url,
+                    params=params,
+                    auth=(self.api_key, ""),
+                    timeout=self.timeout,
+                    allow_redirects=False,  # the key would follow to wherever the shop points
+                    **kwargs,
                 )
+            except _PeerRefused as exc:
+                raise UnsafeAddress(
+                    _(
+                        "%(method)s %(url)s : %(host)s mène à %(address)s, une adresse locale ou privée ; rien n'est "
+                        "envoyé (réglage PRESTASHOP_ALLOW_PRIVATE_ADDRESSES pour une boutique du réseau local)"
+                    )
+                    % {"method": method, "url": url, "host": exc.host, "address": exc.address},
+                    url=url,
+                ) from exc
             except (requests.ConnectionError, requests.Timeout) as exc:
                 failure = Unreachable(f"{method} {url} : boutique injoignable ({type(exc).__name__})", url=url)
             else:
+                if 300 <= response.status_code < 400:
+                    raise UnsafeAddress(
+                        _(
+                            "%(method)s %(url)s : la boutique redirige vers %(location)s (HTTP %(status)s). LMB ne suit "
+                            "pas les redirections : enregistrez l'adresse exacte de la boutique."
+                        )
+                        % {
+                            "method": method,
+                            "url": url,
+                            "location": response.headers.get("Location", "?"),
+                            "status": response.status_code,
+                        },
+                        status=response.status_code,
+                        url=url,
+                    )
                 if response.status_code < 400:
                     return response
                 errors = parse_errors(response.content)

@@ -2,6 +2,7 @@
 the form reads the lines (naming the line at fault), the service checks the values."""
 
 from django import forms
+from django.utils.functional import lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -81,10 +82,10 @@ class ChannelForm(Form):
         help_text=gettext_lazy("Les 32 caractères créés dans PrestaShop > Paramètres avancés > Webservice."),
     )
     id_shop = forms.IntegerField(
-        label=gettext_lazy("id_shop"),
+        label=gettext_lazy("Numéro de boutique (multiboutique)"),
         required=False,
         min_value=1,
-        help_text=gettext_lazy("En multiboutique seulement : la boutique à lire."),
+        help_text=gettext_lazy("En multiboutique seulement : l'identifiant (id_shop) de la boutique à lire."),
     )
     warehouse = forms.ModelChoiceField(
         label=gettext_lazy("Dépôt d'expédition"),
@@ -102,8 +103,8 @@ class ChannelForm(Form):
         label=gettext_lazy("Modules de paiement"),
         key_label=gettext_lazy("module"),
         help_text=format_lazy(
-            gettext_lazy("« module = mode » par ligne, modes : {modes}. Un module non listé : carte bancaire."),
-            modes=", ".join(PaymentMethod.values),
+            gettext_lazy("« module = mode de règlement » par ligne, modes : {modes}. Un module non listé : carte bancaire."),
+            modes=lazy(lambda: ", ".join(str(label) for label in PaymentMethod.labels), str)(),
         ),
     )
     currencies = MappingField(
@@ -140,9 +141,9 @@ class ChannelForm(Form):
             self.fields["api_key"].required = True
             del self.fields["is_active"]
         else:
-            self.fields["api_key"].help_text = _("Clé enregistrée : …%(hint)s. Laissez vide pour la garder.") % {
-                "hint": channel.api_key_hint
-            }
+            self.fields["api_key"].help_text = _(
+                "Clé enregistrée : …%(hint)s. Laissez vide pour la garder ; si vous changez l'adresse de la boutique, retapez-la."
+            ) % {"hint": channel.api_key_hint}
 
     @staticmethod
     def state_field(action):
@@ -158,7 +159,7 @@ class ChannelForm(Form):
             "is_active": channel.is_active,
             **{f"state_{action}": (channel.states or {}).get(action, "") for action in STATE_ACTIONS},
             "paid_states": ", ".join(channel.paid_states or []),
-            "payment_methods": mapping_text(channel.payment_methods),
+            "payment_methods": mapping_text(dict(channel.payment_methods_display)),
             "currencies": mapping_text(channel.currencies),
             "carriers": mapping_text(channel.carriers),
             "tax_rules": mapping_text(channel.tax_rules),

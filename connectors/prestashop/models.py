@@ -6,14 +6,25 @@ Every external object is bound by (channel, kind, external id) under a unique co
 same PrestaShop order imported twice, concurrently, by webhook and by poll, is one LMB order.
 """
 
+from datetime import datetime
+
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from sales.models import Channel as SalesChannel
+from sales.models import PaymentMethod
 from stock.models import Warehouse
 
 from . import keys
+
+# What LMB tells the shop, and the PrestaShop state it sets for each (ShopChannel.states).
+STATE_ACTION_LABELS = {
+    "shipped": _("expédiée"),
+    "invoiced": _("facturée"),
+    "cancelled": _("annulée"),
+    "refunded": _("remboursée"),
+}
 
 
 class ShopChannel(models.Model):
@@ -37,7 +48,7 @@ class ShopChannel(models.Model):
         _("états PrestaShop"),
         default=dict,
         blank=True,
-        help_text=_("Action LMB → id d'état PrestaShop : shipped, invoiced, cancelled, refunded."),
+        help_text=_("Action LMB (expédiée, facturée, annulée, remboursée) → id d'état PrestaShop."),
     )
     paid_states = models.JSONField(_("états payés"), default=list, blank=True)
     payment_methods = models.JSONField(_("modules de paiement"), default=dict, blank=True)
@@ -55,7 +66,8 @@ class ShopChannel(models.Model):
         help_text=_("id de groupe de règles de taxes PrestaShop → code du taux de TVA LMB (FR-20…)."),
     )
     countries = models.JSONField(_("pays (cache)"), default=dict, blank=True, editable=False)
-    poll_cursor = models.CharField(_("dernier date_upd lu"), max_length=19, blank=True)
+    # PrestaShop's date_upd ("AAAA-MM-JJ hh:mm:ss", the shop's local time) of the last order read.
+    poll_cursor = models.CharField(_("dernière mise à jour lue"), max_length=19, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -63,6 +75,9 @@ class ShopChannel(models.Model):
         verbose_name = _("boutique PrestaShop")
         verbose_name_plural = _("boutiques PrestaShop")
         ordering = ["name"]
+        # Changing a shop (its address, key, mappings) or testing its connection: administrators
+        # (change_shopchannel). Running a sync and retrying pushes only talks to the stored address.
+        permissions = [("sync_shopchannel", _("Peut synchroniser une boutique et relancer ses envois"))]
 
     def __str__(self):
         return self.name
@@ -81,6 +96,26 @@ class ShopChannel(models.Model):
     @property
     def api_key_display(self) -> str:
         return f"…{self.api_key_hint}"
+
+    @property
+    def states_display(self) -> list[tuple[str, str]]:
+        """(French label of the LMB action, PrestaShop state id or "") in the actions' order."""
+        states = self.states or {}
+        return [(label, str(states.get(action) or "")) for action, label in STATE_ACTION_LABELS.items()]
+
+    @property
+    def payment_methods_display(self) -> list[tuple[str, str]]:
+        """(PrestaShop module, French name of the LMB payment method)."""
+        labels = dict(PaymentMethod.choices)
+        return [(module, str(labels.get(method, method))) for module, method in (self.payment_methods or {}).items()]
+
+    @property
+    def poll_cursor_datetime(self) -> datetime | None:
+        """The last date_upd read, as a date and time for display (None before the first sync)."""
+        try:
+            return datetime.strptime(self.poll_cursor, "%Y-%m-%d %H:%M:%S")
+        except (TypeError, ValueError):
+            return None
 
 
 class Binding(models.Model):
@@ -177,8 +212,13 @@ class SyncRun(models.Model):
         DONE = "done", _("Terminé")
         FAILED = "failed", _("Échec")
 
+    class Trigger(models.TextChoices):
+        POLL = "poll", _("Automatique")
+        MANUAL = "manual", _("Synchroniser maintenant")
+        COMMAND = "command", _("Commande")
+
     channel = models.ForeignKey(ShopChannel, on_delete=models.PROTECT, related_name="runs")
-    trigger = models.CharField(_("origine"), max_length=20)
+    trigger = models.CharField(_("origine"), max_length=20, choices=Trigger.choices)
     status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.RUNNING)
     read = models.PositiveIntegerField(_("lues"), default=0)
     created = models.PositiveIntegerField(_("créées"), default=0)
@@ -229,3 +269,22 @@ class Push(models.Model):
 
     def __str__(self):
         return f"{self.channel} {self.key}"
+
+    @property
+    def description(self) -> str:
+        """What the push tells the shop, in French (its key is for the machine)."""
+        payload = self.payload or {}
+        if self.kind == self.Kind.STATE:
+            action = STATE_ACTION_LABELS.get(payload.get("action"), payload.get("action", ""))
+            return _("Commande %(order)s : état « %(action)s » (id %(state)s)") % {
+                "order": payload.get("order", "?"),
+                "action": action,
+                "state": payload.get("state", "?"),
+            }
+        if self.kind == self.Kind.TRACKING:
+            return _("Commande %(order)s : n° de suivi %(number)s (%(note)s)") % {
+                "order": payload.get("order", "?"),
+                "number": payload.get("tracking_number", "?"),
+                "note": payload.get("delivery_note", ""),
+            }
+        return _("Produit %(product)s de la boutique : stock disponible") % {"product": payload.get("shop_product", "?")}

@@ -29,7 +29,7 @@ from stock import services as stock_services
 from stock.models import StockLevel
 
 from . import importer, keys
-from .client import PAGE_SIZE, WebserviceClient, WebserviceError
+from .client import PAGE_SIZE, WebserviceClient, WebserviceError, shop_url_problem
 from .models import Binding, ImportIssue, Push, ShopChannel, SyncRun, WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -75,6 +75,13 @@ def _id_errors(field: str, keys: list[str], what: str) -> dict:
     }
 
 
+def _payment_method(text: str) -> str:
+    """An LMB payment method from what the screen shows (« Chèque ») or its code (cheque)."""
+    text = text.strip()
+    by_label = {str(label).casefold(): value for value, label in PaymentMethod.choices}
+    return text if text in PaymentMethod.values else by_label.get(text.casefold(), text)
+
+
 def clean_mappings(**mappings) -> dict:
     """The shop's mappings, checked and normalised: every PrestaShop id a number, every LMB value
     one LMB knows. Refused with one message per field at fault (states as ``state_<action>``)."""
@@ -91,12 +98,12 @@ def clean_mappings(**mappings) -> dict:
         errors["paid_states"] = [_("Les états payés sont des id d'état PrestaShop (des nombres séparés par des virgules).")]
     cleaned["paid_states"] = list(dict.fromkeys(paid))
 
-    methods = {str(key).strip(): str(value).strip() for key, value in (mappings.get("payment_methods") or {}).items()}
+    methods = {str(key).strip(): _payment_method(str(value)) for key, value in (mappings.get("payment_methods") or {}).items()}
     unknown = [f"{module} = {method}" for module, method in methods.items() if method not in PaymentMethod.values]
     if unknown or not all(methods):
         errors["payment_methods"] = [
             _("Mode de règlement inconnu : %(lines)s. Modes possibles : %(choices)s.")
-            % {"lines": ", ".join(unknown) or "—", "choices": ", ".join(PaymentMethod.values)}
+            % {"lines": ", ".join(unknown) or "—", "choices": ", ".join(str(label) for label in PaymentMethod.labels)}
         ]
     cleaned["payment_methods"] = methods
 
@@ -140,9 +147,14 @@ def _clean_name(name: str, *, channel: ShopChannel | None = None) -> str:
 
 
 def _clean_base_url(base_url: str) -> str:
-    """The shop's root: a pasted ``…/api/`` is the webservice's address, not the shop's."""
+    """The shop's root: a pasted ``…/api/`` is the webservice's address, not the shop's. Refused
+    when the client could not call it (not http(s), credentials in it, a private address…)."""
     base_url = (base_url or "").strip().rstrip("/")
-    return base_url.removesuffix("/api").rstrip("/")
+    base_url = base_url.removesuffix("/api").rstrip("/")
+    problem = shop_url_problem(base_url)
+    if problem:
+        raise InvalidInput({"base_url": [problem]})
+    return base_url
 
 
 def _clean_api_key(api_key: str) -> str:
@@ -188,11 +200,26 @@ def add_channel(
 def update_channel(
     channel: ShopChannel, *, name: str, base_url: str, api_key: str = "", id_shop=None, warehouse=None, is_active=True, **mappings
 ) -> ShopChannel:
-    """Change a shop's settings. An empty ``api_key`` keeps the stored key (it is never shown back);
-    renaming changes the webhook's address, which the shop's module must then be given."""
+    """Change a shop's settings. An empty ``api_key`` keeps the stored key (it is never shown back),
+    unless the address changes: the key goes out with every request to the shop, so a new address
+    is only taken with the key typed again — else whoever may edit the shop could point it at a
+    server of theirs and read the key there. Renaming changes the webhook's address, which the
+    shop's module must then be given."""
     channel = ShopChannel.objects.select_for_update().get(pk=channel.pk)
     channel.name = _clean_name(name, channel=channel)
-    channel.base_url = _clean_base_url(base_url)
+    new_base_url = _clean_base_url(base_url)
+    if new_base_url != channel.base_url and not (api_key or "").strip():
+        raise InvalidInput(
+            {
+                "api_key": [
+                    _(
+                        "L'adresse de la boutique change : retapez la clé du webservice. Elle part avec chaque appel "
+                        "à la boutique, elle n'est envoyée à une nouvelle adresse que saisie à nouveau."
+                    )
+                ]
+            }
+        )
+    channel.base_url = new_base_url
     if (api_key or "").strip():
         api_key = _clean_api_key(api_key)
         channel.api_key_sealed, channel.api_key_hint = keys.seal(api_key), keys.hint(api_key)

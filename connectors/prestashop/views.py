@@ -24,8 +24,13 @@ from .forms import ChannelForm
 from .models import ImportIssue, Push, ShopChannel
 
 PERMISSION = "prestashop.view_shopchannel"
+# A shop's settings and the connection test: administrators. The key goes out with every call
+# to the shop, so whoever may change its address could have the key sent to a server of theirs.
 CHANGE = "prestashop.change_shopchannel"
 ADD = "prestashop.add_shopchannel"
+# Calls to the shop's stored address only: a sync, a push retried (sales too).
+SYNC = "prestashop.sync_shopchannel"
+WORK_ISSUES = "prestashop.change_importissue"
 
 
 @permission_required(PERMISSION, raise_exception=True)
@@ -99,7 +104,7 @@ def channel_test(request, pk):
 
 
 @require_POST
-@permission_required(CHANGE, raise_exception=True)
+@permission_required(SYNC, raise_exception=True)
 def sync_now(request, pk):
     channel = get_object_or_404(ShopChannel, pk=pk)
     job = services.start_sync_job(channel, user=request.user)
@@ -107,8 +112,12 @@ def sync_now(request, pk):
 
 
 class IssueFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=ImportIssue.Status.choices, empty_label=gettext_lazy("Tous"))
-    channel = django_filters.ModelChoiceFilter(queryset=ShopChannel.objects.all(), empty_label=gettext_lazy("Toutes"))
+    status = django_filters.ChoiceFilter(
+        label=gettext_lazy("Statut"), choices=ImportIssue.Status.choices, empty_label=gettext_lazy("Tous")
+    )
+    channel = django_filters.ModelChoiceFilter(
+        label=gettext_lazy("Boutique"), queryset=ShopChannel.objects.all(), empty_label=gettext_lazy("Toutes")
+    )
 
     class Meta:
         model = ImportIssue
@@ -151,7 +160,7 @@ def issue_detail(request, pk):
 
 
 @require_POST
-@permission_required(CHANGE, raise_exception=True)
+@permission_required(WORK_ISSUES, raise_exception=True)
 def issue_retry(request, pk):
     issue = get_object_or_404(ImportIssue, pk=pk)
     try:
@@ -167,7 +176,7 @@ def issue_retry(request, pk):
 
 
 @require_POST
-@permission_required(CHANGE, raise_exception=True)
+@permission_required(WORK_ISSUES, raise_exception=True)
 def issue_ignore(request, pk):
     issue = get_object_or_404(ImportIssue, pk=pk)
     try:
@@ -180,7 +189,7 @@ def issue_ignore(request, pk):
 
 
 @require_POST
-@permission_required(CHANGE, raise_exception=True)
+@permission_required(SYNC, raise_exception=True)
 def push_retry(request, pk):
     push = get_object_or_404(Push, pk=pk)
     services.retry_push(push)

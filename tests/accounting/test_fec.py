@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 from accounting import fec, fec_check, services
 from accounting.models import JournalLine
+from tests.accounting.conftest import on
 
 SIREN = "902114305"
 
@@ -83,7 +84,7 @@ def test_the_checker_catches_what_breaks_the_format(shop, tmp_path):
         "colonnes": lambda lines: [lines[0], lines[1] + "\tx"] + lines[2:],
         "virgule décimale": lambda lines: [lines[0], _swap(lines[1], 11, "100.00")] + lines[2:],
         "pas équilibrée": lambda lines: [lines[0], _swap(lines[1], 11, "99,00")] + lines[2:],
-        "trou ou désordre": lambda lines: lines[:3] + [_swap(line, 2, "3") for line in lines[3:5]] + lines[5:],
+        "trou dans la numérotation": lambda lines: lines[:3] + [_swap(line, 2, "3") for line in lines[3:5]] + lines[5:],
         "contiguës": lambda lines: [lines[0], lines[1], lines[3], lines[2], lines[4]] + lines[5:],
         "AAAAMMJJ": lambda lines: [lines[0], _swap(lines[1], 3, "2025-03-03")] + lines[2:],
         "CompAuxNum et CompAuxLib": lambda lines: [lines[0], _swap(lines[1], 6, "C001")] + lines[2:],
@@ -97,3 +98,68 @@ def test_the_checker_catches_what_breaks_the_format(shop, tmp_path):
         path = _broken(tmp_path / f"case{index}", good, transform, name)
         problems = fec_check.check(path, siren=SIREN, start=date(2025, 1, 1), closing=date(2025, 12, 31)).problems
         assert any(expected in problem for problem in problems), (expected, problems)
+
+
+def _entry(journal, day, piece, amount):
+    return services.post_manual_entry(
+        journal=journal,
+        day=day,
+        piece_ref=piece,
+        label=piece,
+        lines=[{"account": "627800", "debit": amount}, {"account": "512100", "credit": amount}],
+    )
+
+
+def _rows(path):
+    text = Path(path).read_bytes().decode("iso-8859-15")
+    return [row.split("\t") for row in text.split("\r\n")[1:] if row]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("stream", ["auto", "iterator"])
+def test_entries_of_several_journals_come_in_the_order_they_were_validated(shop, tmp_path, stream):
+    """FEC-06: entries of two journals posted interleaved over days are listed by validation date
+    (ValidDate), not journal by journal; an entry dated earlier but validated later comes after."""
+    posted = [
+        ("OD", date(2025, 3, 3), date(2025, 3, 3), "OD-A"),
+        ("BQ1", date(2025, 3, 4), date(2025, 3, 4), "BQ-A"),
+        ("OD", date(2025, 3, 5), date(2025, 3, 5), "OD-B"),
+        ("BQ1", date(2025, 3, 6), date(2025, 3, 6), "BQ-B"),
+        ("OD", date(2025, 3, 7), date(2025, 3, 1), "OD-C"),  # validated on the 7th, dated the 1st
+    ]
+    for journal, validated, day, piece in posted:
+        with on(validated):
+            _entry(journal, day, piece, "10.00")
+    path = fec.export(fec.fiscal_year_of(2025), str(tmp_path), siren=SIREN, stream=stream)
+
+    rows = _rows(path)
+    pieces = list(dict.fromkeys(row[8] for row in rows))
+    assert pieces == ["OD-A", "BQ-A", "OD-B", "BQ-B", "OD-C"]
+    valid_dates = [row[15] for row in rows]
+    assert valid_dates == sorted(valid_dates) and valid_dates[-1] == "20250307"
+    assert fec_check.check(path, siren=SIREN, start=date(2025, 1, 1), closing=date(2025, 12, 31)).problems == []
+
+
+@pytest.mark.django_db
+def test_the_checker_wants_the_order_of_validation_and_numbers_following_it(shop, tmp_path):
+    for journal, validated, piece in (
+        ("OD", date(2025, 3, 3), "OD-A"),
+        ("BQ1", date(2025, 3, 4), "BQ-A"),
+        ("OD", date(2025, 3, 5), "OD-B"),
+    ):
+        with on(validated):
+            _entry(journal, validated, piece, "10.00")
+    good = fec.export(fec.fiscal_year_of(2025), str(tmp_path), siren=SIREN)
+    assert fec_check.check(good, siren=SIREN).problems == []
+    header, od_a, od_a2, bq_a, bq_a2, od_b, od_b2 = Path(good).read_bytes().decode("iso-8859-15").split("\r\n")[:7]
+
+    # Journal by journal (what the export wrote before FEC-06 was followed): out of validation order.
+    by_journal = _broken(tmp_path / "journal", good, lambda lines: [header, bq_a, bq_a2, od_a, od_a2, od_b, od_b2, ""])
+    problems = fec_check.check(by_journal, siren=SIREN).problems
+    assert any("ordre chronologique de validation" in problem for problem in problems), problems
+
+    # OD 2 validated before OD 1: the numbering does not follow the validation.
+    renumbered = [_swap(od_a, 2, "2"), _swap(od_a2, 2, "2"), bq_a, bq_a2, _swap(od_b, 2, "1"), _swap(od_b2, 2, "1")]
+    swapped = _broken(tmp_path / "numbers", good, lambda lines: [header, *renumbered, ""])
+    problems = fec_check.check(swapped, siren=SIREN).problems
+    assert any("ordre de validation" in problem and "OD" in problem for problem in problems), problems

@@ -129,3 +129,15 @@ def test_the_warehouse_role_is_kept_out(role_client, books):
     client = role_client(roles.WAREHOUSE)
     assert client.get(reverse("accounting:exports")).status_code == 403
     assert client.get(reverse("accounting:entry_list")).status_code == 403
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/phish", "//evil.example/", "/\\evil.example", "javascript:alert(1)"])
+def test_posting_pending_entries_never_redirects_off_the_site(shop, role_client, target):
+    response = role_client(roles.ACCOUNTANT).post(reverse("accounting:post_pending"), {"next": target})
+    assert response.status_code == 302 and response["Location"] == reverse("accounting:entry_list")
+
+
+def test_posting_pending_entries_goes_back_to_a_page_of_the_site(shop, role_client):
+    back = reverse("accounting:lettering") + "?account=411"
+    response = role_client(roles.ACCOUNTANT).post(reverse("accounting:post_pending"), {"next": back})
+    assert response["Location"] == back

@@ -86,7 +86,9 @@ def test_a_shop_is_added_on_screen_and_its_webhook_secret_shown_once(admin_clien
     ("changes", "field", "message"),
     [
         ({"name": "  "}, "name", "Ce champ est obligatoire."),
-        ({"base_url": "boutique sans adresse"}, "base_url", "Saisissez une URL valide."),
+        ({"base_url": "boutique sans adresse"}, "base_url", "L'adresse de la boutique commence par https://"),
+        ({"base_url": "https://moi:secret@boutique.example.fr"}, "base_url", "ni identifiant ni mot de passe"),
+        ({"base_url": "ftp://boutique.example.fr"}, "base_url", "commence par https://"),
         ({"api_key": ""}, "api_key", "Ce champ est obligatoire."),
         ({"api_key": "court"}, "api_key", "La clé du webservice PrestaShop compte 32 caractères."),
         ({"carriers": "1 Colissimo"}, "carriers", "Ligne 1 (« 1 Colissimo ») : écrivez « id = valeur »."),
@@ -156,11 +158,18 @@ def test_an_unreachable_shop_is_reported_by_the_connection_test(admin_client, ch
 
 
 def test_who_may_add_edit_and_test_a_shop(client, make_user, channel, form_data):
+    """A shop's settings and the connection test are for administrators (whoever may change the
+    address could have the key sent elsewhere); sales sync, retry pushes and work the error queue."""
     client.force_login(make_user(roles.CUSTOMER_SERVICE))
     assert client.get(f"/connectors/prestashop/{channel.pk}/").status_code == 200
     assert client.get(f"/connectors/prestashop/{channel.pk}/edit/").status_code == 403
     assert client.post(f"/connectors/prestashop/{channel.pk}/test/").status_code == 403
+    assert client.post(f"/connectors/prestashop/{channel.pk}/sync/").status_code == 403
     client.force_login(make_user(roles.SALES))
-    assert client.get(f"/connectors/prestashop/{channel.pk}/edit/").status_code == 200
+    detail = page(client.get(f"/connectors/prestashop/{channel.pk}/"))
+    assert "Synchroniser maintenant" in detail and "Tester la connexion" not in detail and "/edit/" not in detail
+    assert client.get(f"/connectors/prestashop/{channel.pk}/edit/").status_code == 403
+    assert client.post(f"/connectors/prestashop/{channel.pk}/edit/", edit_data(channel)).status_code == 403
+    assert client.post(f"/connectors/prestashop/{channel.pk}/test/").status_code == 403
     assert client.post("/connectors/prestashop/new/", form_data).status_code == 403  # adding a shop: administrators
     assert ShopChannel.objects.count() == 1
