@@ -6,13 +6,13 @@ import json
 
 import django_filters
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from lmb.access import permission_required
 from lmb.errors import DomainError
 from lmb.forms import add_domain_error
 from lmb.lists import ListView
@@ -28,7 +28,7 @@ CHANGE = "prestashop.change_shopchannel"
 ADD = "prestashop.add_shopchannel"
 
 
-@permission_required(PERMISSION, raise_exception=True)
+@permission_required(PERMISSION)
 def channel_list(request):
     channels = ShopChannel.objects.select_related("sales_channel", "warehouse").order_by("name")
     return render(request, "prestashop/channel_list.html", {"channels": channels})
@@ -48,13 +48,13 @@ def _detail_context(request, channel) -> dict:
     }
 
 
-@permission_required(PERMISSION, raise_exception=True)
+@permission_required(PERMISSION)
 def channel_detail(request, pk):
     channel = get_object_or_404(ShopChannel.objects.select_related("sales_channel", "warehouse"), pk=pk)
     return render(request, "prestashop/channel_detail.html", _detail_context(request, channel))
 
 
-@permission_required(ADD, raise_exception=True)
+@permission_required(ADD)
 def channel_create(request):
     """A new shop. Its webhook secret is shown on the answer to this POST, once: it is not kept
     readable anywhere a page could show it again."""
@@ -70,7 +70,7 @@ def channel_create(request):
     return render(request, "prestashop/channel_form.html", {"form": form})
 
 
-@permission_required(CHANGE, raise_exception=True)
+@permission_required(CHANGE)
 def channel_edit(request, pk):
     channel = get_object_or_404(ShopChannel, pk=pk)
     form = ChannelForm(request.POST or None, channel=channel)
@@ -86,7 +86,7 @@ def channel_edit(request, pk):
 
 
 @require_POST
-@permission_required(CHANGE, raise_exception=True)
+@permission_required(CHANGE)
 def channel_test(request, pk):
     """Ask the shop's webservice what the stored key may do, and show its answer on the page."""
     channel = get_object_or_404(ShopChannel.objects.select_related("sales_channel", "warehouse"), pk=pk)
@@ -99,7 +99,7 @@ def channel_test(request, pk):
 
 
 @require_POST
-@permission_required(CHANGE, raise_exception=True)
+@permission_required(CHANGE)
 def sync_now(request, pk):
     channel = get_object_or_404(ShopChannel, pk=pk)
     job = services.start_sync_job(channel, user=request.user)
@@ -143,7 +143,7 @@ class IssueListView(ListView):
 issue_list = IssueListView.as_view()
 
 
-@permission_required(PERMISSION, raise_exception=True)
+@permission_required(PERMISSION)
 def issue_detail(request, pk):
     issue = get_object_or_404(ImportIssue.objects.select_related("channel"), pk=pk)
     payload_json = json.dumps(issue.payload, indent=2, ensure_ascii=False)
@@ -151,7 +151,7 @@ def issue_detail(request, pk):
 
 
 @require_POST
-@permission_required(CHANGE, raise_exception=True)
+@permission_required(CHANGE)
 def issue_retry(request, pk):
     issue = get_object_or_404(ImportIssue, pk=pk)
     try:
@@ -167,7 +167,7 @@ def issue_retry(request, pk):
 
 
 @require_POST
-@permission_required(CHANGE, raise_exception=True)
+@permission_required(CHANGE)
 def issue_ignore(request, pk):
     issue = get_object_or_404(ImportIssue, pk=pk)
     try:
@@ -180,7 +180,7 @@ def issue_ignore(request, pk):
 
 
 @require_POST
-@permission_required(CHANGE, raise_exception=True)
+@permission_required(CHANGE)
 def push_retry(request, pk):
     push = get_object_or_404(Push, pk=pk)
     services.retry_push(push)
