@@ -100,11 +100,11 @@ class MappingListView(ListView):
     export_name = "affectations-comptables"
     export_columns = [
         Column(gettext_lazy("Rôle"), lambda rule: rule.get_role_display()),
-        Column(gettext_lazy("Type de produit"), "product_kind"),
-        Column(gettext_lazy("Régime de TVA"), "vat_treatment"),
+        Column(gettext_lazy("Type de produit"), lambda rule: rule.get_product_kind_display()),
+        Column(gettext_lazy("Régime de TVA"), lambda rule: rule.vat_treatment_label),
         Column(gettext_lazy("Taux"), "vat_rate"),
         Column(gettext_lazy("Canal"), "channel.name"),
-        Column(gettext_lazy("Mode de règlement"), "payment_method"),
+        Column(gettext_lazy("Mode de règlement"), lambda rule: rule.payment_method_label),
         Column(gettext_lazy("Compte"), "account.number"),
         Column(gettext_lazy("Journal"), "journal.code"),
     ]

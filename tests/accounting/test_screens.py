@@ -159,3 +159,14 @@ def test_the_lettering_selector_shows_the_account_whose_lines_are_listed(role_cl
     response = client.get(reverse("accounting:lettering"), {"account": "999999"})
     assert response.status_code == 200 and response.context["lines"] == []
     assert 'data-error-for="account"' in page_text(response)
+
+
+def test_the_mapping_names_vat_treatments_and_payment_methods_in_french(role_client):
+    """The rules showed sales' stored values (``eu_b2b``, ``direct_debit``, ``card``)."""
+    client = role_client(roles.ACCOUNTANT)
+    page = page_text(client.get(reverse("accounting:mapping_list"), {"sort": "role"}))
+    assert "Intracommunautaire (entreprise)" in page and "Prélèvement" in page and "Carte bancaire" in page
+    assert not re.search(r">(eu_b2b|eu_oss|overseas|direct_debit|card|cash|cheque|transfer)<", page)
+    export = client.get(reverse("accounting:mapping_list"), {"export": "xlsx"})
+    rows = [[cell.value for cell in row] for row in load_workbook(io.BytesIO(b"".join(export.streaming_content))).active]
+    assert "Virement" in {row[5] for row in rows} and "eu_b2b" not in {row[2] for row in rows}
