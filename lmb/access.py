@@ -33,25 +33,13 @@ def permission_required(*permissions: str):
     return decorator
 
 
-def login_only(view):
-    """Mark a view that every logged-in user may open (home, own account…), so that a link to
-    it can be offered without a permission. A view with neither mark cannot be linked to."""
-    view.permission_required = ()
-    return view
-
-
 def view_permissions(view) -> tuple[str, ...] | None:
-    """The permissions a view (the callable a URL resolves to) declares; None when it declares
-    none in a readable way."""
+    """The permissions a view (the callable a URL resolves to) enforces, read where it enforces
+    them (PermissionRequiredMixin, or this module's decorator); None when it declares none."""
     view_class = getattr(view, "view_class", None)
     if view_class is not None and issubclass(view_class, PermissionRequiredMixin):
-        return tuple(view_class().get_permission_required())
-    declared = getattr(view, "permission_required", None)
-    if declared is None and view_class is not None:
-        declared = getattr(view_class, "permission_required", None)
-    if declared is None:
-        return None
-    return (declared,) if isinstance(declared, str) else tuple(declared)
+        return tuple(view_class(**getattr(view, "view_initkwargs", {})).get_permission_required())
+    return getattr(view, "permission_required", None)
 
 
 @cache
@@ -61,7 +49,7 @@ def required_permissions(url_name: str) -> tuple[str, ...]:
     if permissions is None:
         raise ImproperlyConfigured(
             f"The view of « {url_name} » declares no permission: use lmb.access.permission_required "
-            "(or login_only), or PermissionRequiredMixin, so that links to it can read it."
+            "or PermissionRequiredMixin, so that links to it can read it."
         )
     return permissions
 
