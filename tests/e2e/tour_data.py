@@ -1,7 +1,7 @@
 """A small but lived-in shop for the browser tour, built in seconds by the demo's own builders
 (``make demo`` takes a minute): the demo users (one per role), a trimmed demo catalogue, a
 sample of the demo customers and all its suppliers, the warehouses, purchases and stock life of
-the demo, six weeks of sales replayed by the demo's sales calendar, and the books.
+the demo, six weeks of sales replayed by the demo's sales calendar, the books, a PrestaShop shop.
 
 Every list the menu leads to has rows (and the documents have the statuses a user meets:
 drafts, sent quotes, backorders, overdue invoices, credit notes, vouchers, lettered entries)."""
@@ -12,6 +12,7 @@ from unittest import mock
 
 from accounting.demo import seed_accounting
 from catalog import demo as catalog_demo
+from connectors.prestashop import services as prestashop_services
 from crm import demo as crm_demo
 from crm import services as crm_services
 from lmb.demo_users import seed_company_and_users
@@ -82,4 +83,8 @@ def seed_tour_shop(seed: int = 2026) -> dict:
     seed_stock_life(context)
     _sales(context)
     seed_accounting(context)
+    # The web shop, as an administrator adds it (nothing is asked of it: no network in tests).
+    prestashop_services.add_channel(
+        name="boutique", base_url="https://boutique.comptoir-breton.example", api_key="K" * 32, warehouse=context["warehouse"]
+    )
     return context
