@@ -8,15 +8,20 @@ class AccountingConfig(AppConfig):
 
     def ready(self):
         from lmb import demo
-        from lmb.context_processors import register_menu_item
+        from lmb.navigation import register_menu_item, register_section
 
         from .demo import seed_accounting
 
         demo.register_step("accounting", seed_accounting, order=60)  # after sales (50): documents to book
-        register_menu_item(
-            label=_("Comptabilité"),
-            url_name="accounting:exports",
-            permission="accounting.view_journalentry",
-            icon="journal-text",
-            order=40,
-        )
+        register_section(key="accounting", label=_("Comptabilité"), icon="journal-text", order=60)
+        for order, (label, url_name) in enumerate(
+            [
+                (_("Exports"), "accounting:exports"),
+                (_("Écritures"), "accounting:entry_list"),
+                (_("Lettrage"), "accounting:lettering"),
+                (_("Exercices et périodes"), "accounting:fiscal_years"),
+                (_("Plan comptable"), "accounting:account_list"),
+                (_("Affectations"), "accounting:mapping_list"),
+            ]
+        ):
+            register_menu_item(section="accounting", label=label, url_name=url_name, order=order)

@@ -127,6 +127,20 @@ class AccountMapping(models.Model):
         qualifiers = [str(getattr(self, name)) for name in self.QUALIFIERS if getattr(self, name) not in ("", None)]
         return f"{self.get_role_display()} {' / '.join(qualifiers)} → {self.account.number}"
 
+    # The VAT treatment and payment method are sales' choices, stored here without them (the
+    # rule only names them): their French labels come from sales.
+    @property
+    def vat_treatment_label(self) -> str:
+        from sales.models import VatTreatment
+
+        return dict(VatTreatment.choices).get(self.vat_treatment, self.vat_treatment)
+
+    @property
+    def payment_method_label(self) -> str:
+        from sales.models import PaymentMethod
+
+        return dict(PaymentMethod.choices).get(self.payment_method, self.payment_method)
+
 
 class FiscalYear(models.Model):
     start = models.DateField(_("début"))

@@ -9,7 +9,6 @@ import tempfile
 
 import django_filters
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from lmb.access import permission_required
 from lmb.errors import DomainError
 from lmb.forms import add_domain_error
 from lmb.lists import ListView
@@ -69,7 +69,7 @@ def _edit(request, form_class, instance, *, title, success_url):
     return render(request, "accounting/form.html", {"form": form, "title": title})
 
 
-@permission_required("accounting.change_account", raise_exception=True)
+@permission_required("accounting.change_account")
 def account_edit(request, pk=None):
     account = get_object_or_404(Account, pk=pk) if pk else None
     title = _("Compte %(number)s") % {"number": account.number} if account else _("Nouveau compte")
@@ -102,11 +102,11 @@ class MappingListView(ListView):
     export_name = "affectations-comptables"
     export_columns = [
         Column(gettext_lazy("Rôle"), lambda rule: rule.get_role_display()),
-        Column(gettext_lazy("Type de produit"), "product_kind"),
-        Column(gettext_lazy("Régime de TVA"), "vat_treatment"),
+        Column(gettext_lazy("Type de produit"), lambda rule: rule.get_product_kind_display()),
+        Column(gettext_lazy("Régime de TVA"), lambda rule: rule.vat_treatment_label),
         Column(gettext_lazy("Taux"), "vat_rate"),
         Column(gettext_lazy("Canal"), "channel.name"),
-        Column(gettext_lazy("Mode de règlement"), "payment_method"),
+        Column(gettext_lazy("Mode de règlement"), lambda rule: rule.payment_method_label),
         Column(gettext_lazy("Compte"), "account.number"),
         Column(gettext_lazy("Journal"), "journal.code"),
     ]
@@ -115,7 +115,7 @@ class MappingListView(ListView):
         return AccountMapping.objects.select_related("account", "journal", "channel")
 
 
-@permission_required("accounting.change_accountmapping", raise_exception=True)
+@permission_required("accounting.change_accountmapping")
 def mapping_edit(request, pk=None):
     rule = get_object_or_404(AccountMapping, pk=pk) if pk else None
     return _edit(request, MappingForm, rule, title=_("Affectation comptable"), success_url="accounting:mapping_list")
@@ -189,7 +189,7 @@ class EntryLineListView(ListView):
 
 
 @require_POST
-@permission_required(VIEW, raise_exception=True)
+@permission_required(VIEW)
 def post_pending(request):
     report = services.post_pending()
     messages.success(request, str(report))
@@ -201,7 +201,7 @@ def post_pending(request):
 # --- Fiscal years and periods --------------------------------------------------------------------
 
 
-@permission_required("accounting.view_fiscalyear", raise_exception=True)
+@permission_required("accounting.view_fiscalyear")
 def fiscal_years(request):
     form = FiscalYearForm(request.POST or None)
     if request.method == "POST":
@@ -220,7 +220,7 @@ def fiscal_years(request):
 
 
 @require_POST
-@permission_required("accounting.change_period", raise_exception=True)
+@permission_required("accounting.change_period")
 def period_action(request, pk, action):
     period = get_object_or_404(Period, pk=pk)
     try:
@@ -238,26 +238,50 @@ def period_action(request, pk, action):
 # --- Manual lettering ----------------------------------------------------------------------------
 
 
-@permission_required("accounting.change_journalline", raise_exception=True)
+def _default_lettering_account():
+    """The customers' account (411…) when it can be lettered, else the first lettering account."""
+    lettering_accounts = Account.objects.filter(is_control=True)
+    customers = (
+        AccountMapping.objects.filter(role=AccountMapping.Role.CUSTOMERS, account__in=lettering_accounts)
+        .select_related("account")
+        .first()
+    )
+    return customers.account if customers else lettering_accounts.order_by("number").first()
+
+
+def _lettering_filter(request):
+    """The filter of the lettering screen, always bound: the account it lists is the account its
+    selector shows. Left unbound, the selector showed its first option (401) above the lines of
+    the default account (411)."""
+    data = request.GET.copy()
+    if not data.get("account"):
+        default = _default_lettering_account()
+        data["account"] = default.pk if default else ""
+    return LetteringFilterForm(data)
+
+
+def _letter_or_unletter(request, account):
+    try:
+        if request.POST.get("unletter"):
+            lettering.unletter(account_id=account.pk, code=request.POST["unletter"].strip().upper())
+            messages.success(request, _("Lettrage retiré."))
+        else:
+            ids = [int(pk) for pk in request.POST.getlist("line") if pk.isdigit()]
+            code = lettering.letter_lines(line_ids=ids)
+            messages.success(request, _("Lignes lettrées « %(code)s ».") % {"code": code})
+    except DomainError as error:
+        messages.error(request, str(error))
+
+
+@permission_required("accounting.change_journalline")
 def lettering_screen(request):
-    form = LetteringFilterForm(request.GET or None, initial={"account": None})
-    customers = AccountMapping.objects.filter(role=AccountMapping.Role.CUSTOMERS).select_related("account").first()
-    account = customers.account if customers else Account.objects.filter(is_control=True).order_by("number").first()
-    auxiliary = ""
+    form = _lettering_filter(request)
+    account, auxiliary = None, ""
     if form.is_valid():
-        account = form.cleaned_data["account"] or account
-        auxiliary = form.cleaned_data["auxiliary"].strip()
+        account, auxiliary = form.cleaned_data["account"], form.cleaned_data["auxiliary"].strip()
     if request.method == "POST":
-        try:
-            if request.POST.get("unletter"):
-                lettering.unletter(account_id=account.pk, code=request.POST["unletter"].strip().upper())
-                messages.success(request, _("Lettrage retiré."))
-            else:
-                ids = [int(pk) for pk in request.POST.getlist("line") if pk.isdigit()]
-                code = lettering.letter_lines(line_ids=ids)
-                messages.success(request, _("Lignes lettrées « %(code)s ».") % {"code": code})
-        except DomainError as error:
-            messages.error(request, str(error))
+        if account is not None:
+            _letter_or_unletter(request, account)
         return redirect(request.get_full_path())
     lines = list(queries.unlettered_lines(account.pk, auxiliary)[:500]) if account else []
     return render(request, "accounting/lettering.html", {"form": form, "lines": lines, "account": account})
@@ -266,7 +290,7 @@ def lettering_screen(request):
 # --- Exports -------------------------------------------------------------------------------------
 
 
-@permission_required(VIEW, raise_exception=True)
+@permission_required(VIEW)
 def exports(request):
     return render(
         request,
@@ -275,7 +299,7 @@ def exports(request):
     )
 
 
-@permission_required(VIEW, raise_exception=True)
+@permission_required(VIEW)
 def fec_download(request):
     """Book what is pending, write the FEC to a temporary file, hand it over, remove it."""
     form = FecForm(request.GET)
@@ -311,7 +335,7 @@ def _csv_response(start, end):
     return response
 
 
-@permission_required(VIEW, raise_exception=True)
+@permission_required(VIEW)
 def period_export(request):
     form = PeriodExportForm(request.GET)
     if not form.is_valid():

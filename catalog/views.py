@@ -2,7 +2,6 @@
 
 import django_filters
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
@@ -14,6 +13,7 @@ from django.views import generic
 from django.views.decorators.http import require_POST
 
 from crm.models import CustomerCategory
+from lmb.access import permission_required
 from lmb.errors import DomainError
 from lmb.forms import ServiceFormMixin, add_domain_error
 from lmb.lists import ListView, yes_no_filter
@@ -212,7 +212,7 @@ class CategoryUpdateView(PermissionRequiredMixin, ServiceFormMixin, generic.Upda
 
 
 @require_POST
-@permission_required("catalog.delete_category", raise_exception=True)
+@permission_required("catalog.delete_category")
 def category_delete(request, pk):
     category = get_object_or_404(Category, pk=pk)
     try:
@@ -260,7 +260,7 @@ class PriceListListView(ListView):
         return PriceList.objects.annotate(item_count=Count("items"))
 
 
-@permission_required("catalog.view_pricelist", raise_exception=True)
+@permission_required("catalog.view_pricelist")
 def pricelist_detail(request, pk):
     price_list = get_object_or_404(PriceList, pk=pk)
     form = PriceListItemForm()
@@ -283,7 +283,7 @@ def pricelist_detail(request, pk):
 
 
 @require_POST
-@permission_required("catalog.change_pricelist", raise_exception=True)
+@permission_required("catalog.change_pricelist")
 def pricelist_item_delete(request, pk, item_pk):
     item = get_object_or_404(PriceListItem, pk=item_pk, price_list_id=pk)
     services.delete_price_list_item(item)

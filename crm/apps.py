@@ -8,24 +8,18 @@ class CrmConfig(AppConfig):
 
     def ready(self):
         from lmb import demo, imports, search
-        from lmb.context_processors import register_menu_item
+        from lmb.navigation import register_menu_item, register_section
         from lmb.views import register_dashboard_panel
 
         from . import importers, queries
         from .demo import seed_third_parties
         from .search import ThirdPartySearch
 
-        register_menu_item(
-            label=_("Tiers"), url_name="crm:thirdparty_list", permission="crm.view_thirdparty", icon="people", order=30
-        )
-        register_menu_item(label=_("Agenda"), url_name="crm:agenda", permission="crm.view_task", icon="calendar-check", order=40)
-        register_menu_item(
-            label=_("Incidents"),
-            url_name="crm:incident_list",
-            permission="crm.view_timelineentry",
-            icon="exclamation-triangle",
-            order=50,
-        )
+        register_section(key="crm", label=_("Tiers"), icon="people", order=50)
+        register_menu_item(section="crm", label=_("Clients et fournisseurs"), url_name="crm:thirdparty_list", order=10)
+        register_menu_item(section="crm", label=_("Mon agenda"), url_name="crm:agenda", order=20)
+        register_menu_item(section="crm", label=_("Tâches"), url_name="crm:task_list", order=30)
+        register_menu_item(section="crm", label=_("Incidents"), url_name="crm:incident_list", order=40)
         demo.register_step("third-parties", seed_third_parties, order=30)
         search.register_provider(ThirdPartySearch())
         imports.register(importers.ThirdPartyImporter())

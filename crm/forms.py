@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from lmb.forms import ModelForm
+from lmb.forms import ModelForm, name_users
 
 from .models import Address, Contact, EmailTemplate, Task, ThirdParty, TimelineEntry
 
@@ -167,7 +167,8 @@ class TaskForm(ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+        self.fields["assignee"].queryset = get_user_model().objects.filter(is_active=True)
+        name_users(self)  # the queryset was just replaced
 
 
 class EmailForm(forms.Form):

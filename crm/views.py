@@ -3,7 +3,6 @@
 import django_filters
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db.models import Exists, OuterRef
 from django.forms import DateInput
@@ -16,9 +15,10 @@ from django.utils.translation import gettext_lazy
 from django.views import generic
 from django.views.decorators.http import require_POST
 
+from lmb.access import permission_required
 from lmb.countries import country_choices
 from lmb.errors import DomainError
-from lmb.forms import ServiceFormMixin, add_domain_error
+from lmb.forms import ServiceFormMixin, add_domain_error, user_label
 from lmb.lists import ListView, search, yes_no_filter
 from lmb.spreadsheets import Column
 from lmb.views import safe_next
@@ -285,7 +285,7 @@ class ContactUpdateView(_ThirdPartyChildMixin, generic.UpdateView):
 
 
 @require_POST
-@permission_required("crm.delete_address", raise_exception=True)
+@permission_required("crm.delete_address")
 def address_delete(request, third_party_pk, pk):
     address = get_object_or_404(Address, pk=pk, third_party_id=third_party_pk)
     services.delete_address(address)
@@ -294,7 +294,7 @@ def address_delete(request, third_party_pk, pk):
 
 
 @require_POST
-@permission_required("crm.delete_contact", raise_exception=True)
+@permission_required("crm.delete_contact")
 def contact_delete(request, third_party_pk, pk):
     contact = get_object_or_404(Contact, pk=pk, third_party_id=third_party_pk)
     services.delete_contact(contact)
@@ -307,7 +307,7 @@ def contact_delete(request, third_party_pk, pk):
 TIMELINE_PAGE = 30
 
 
-@permission_required("crm.view_thirdparty", raise_exception=True)
+@permission_required("crm.view_thirdparty")
 def timeline_more(request, pk):
     """Older exchanges, appended under the timeline by htmx ("voir les plus anciens")."""
     third_party = get_object_or_404(ThirdParty, pk=pk)
@@ -329,7 +329,7 @@ def timeline_more(request, pk):
 
 
 @require_POST
-@permission_required("crm.add_timelineentry", raise_exception=True)
+@permission_required("crm.add_timelineentry")
 def log_interaction(request, pk):
     """The form under the timeline: saves the exchange and, with htmx, re-renders the timeline
     block (new entry on top, empty form); errors come back beside their field."""
@@ -362,7 +362,7 @@ def log_interaction(request, pk):
     return render(request, "crm/_timeline.html", context, status=200 if saved or form.is_valid() else 422)
 
 
-@permission_required("crm.view_timelineentry", raise_exception=True)
+@permission_required("crm.view_timelineentry")
 def attachment_download(request, pk):
     attachment = get_object_or_404(TimelineAttachment, pk=pk)
     return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name)
@@ -394,7 +394,7 @@ class IncidentListView(ListView):
         Column(gettext_lazy("Tiers"), "third_party.name"),
         Column(gettext_lazy("Objet"), "subject"),
         Column(gettext_lazy("Statut"), lambda entry: entry.get_incident_status_display()),
-        Column(gettext_lazy("Auteur"), lambda entry: str(entry.author or "")),
+        Column(gettext_lazy("Auteur"), lambda entry: user_label(entry.author) if entry.author else ""),
         Column(gettext_lazy("Texte"), "body"),
     ]
 
@@ -403,7 +403,7 @@ class IncidentListView(ListView):
 
 
 @require_POST
-@permission_required("crm.change_timelineentry", raise_exception=True)
+@permission_required("crm.change_timelineentry")
 def incident_status(request, pk):
     entry = get_object_or_404(TimelineEntry, pk=pk, kind=TimelineEntry.Kind.INCIDENT)
     form = IncidentStatusForm(request.POST)
@@ -425,7 +425,7 @@ def incident_status(request, pk):
 class TaskFilter(django_filters.FilterSet):
     assignee = django_filters.ModelChoiceFilter(
         label=gettext_lazy("Assignée à"),
-        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+        queryset=get_user_model().objects.filter(is_active=True),
         empty_label=gettext_lazy("Tout le monde"),
     )
     status = django_filters.ChoiceFilter(
@@ -464,7 +464,7 @@ class TaskListView(ListView):
         Column(gettext_lazy("Échéance"), "due_date"),
         Column(gettext_lazy("Titre"), "title"),
         Column(gettext_lazy("Tiers"), "third_party.name"),
-        Column(gettext_lazy("Assignée à"), lambda task: task.assignee.get_full_name() or task.assignee.username),
+        Column(gettext_lazy("Assignée à"), lambda task: user_label(task.assignee)),
         Column(gettext_lazy("Priorité"), lambda task: task.get_priority_display()),
         Column(gettext_lazy("Faite le"), "done_at"),
     ]
@@ -473,7 +473,7 @@ class TaskListView(ListView):
         return Task.objects.select_related("third_party", "assignee")
 
 
-@permission_required("crm.view_task", raise_exception=True)
+@permission_required("crm.view_task")
 def agenda(request):
     return render(request, "crm/agenda.html", {"agenda": queries.agenda_of(request.user)})
 
@@ -516,7 +516,7 @@ class TaskUpdateView(PermissionRequiredMixin, ServiceFormMixin, generic.UpdateVi
 
 
 @require_POST
-@permission_required("crm.change_task", raise_exception=True)
+@permission_required("crm.change_task")
 def task_complete(request, pk):
     task = get_object_or_404(Task, pk=pk)
     try:
@@ -557,14 +557,14 @@ def email_document_page(request, *, document, back_url: str, nav_template: str):
     return render(request, "crm/email_form.html", context, status=400 if form.errors else 200)
 
 
-@permission_required("crm.view_emailtemplate", raise_exception=True)
+@permission_required("crm.view_emailtemplate")
 def email_templates(request):
     labels = mailing.template_types()
     templates = sorted(EmailTemplate.objects.filter(document_type__in=labels), key=lambda template: str(template))
     return render(request, "crm/email_templates.html", {"templates": templates})
 
 
-@permission_required("crm.change_emailtemplate", raise_exception=True)
+@permission_required("crm.change_emailtemplate")
 def email_template_edit(request, document_type):
     template = get_object_or_404(EmailTemplate, document_type=document_type)
     form = EmailTemplateForm(request.POST or None, instance=template)

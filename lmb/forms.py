@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.forms.renderers import TemplatesSetting
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
@@ -63,11 +64,33 @@ class FrenchDecimalsMixin:
                 field.widget.is_localized = True
 
 
-class ModelForm(FrenchDecimalsMixin, forms.ModelForm):
+def user_label(user) -> str:
+    """How a screen names a user: « Claire Le Goff », the login only for a user with no name."""
+    return user.get_full_name() or user.get_username()
+
+
+def name_users(form):
+    """Every choice of a user in ``form`` shows people by name (``user_label``), sorted by name —
+    not by their login, which is what Django shows of a user."""
+    user_model = get_user_model()
+    for field in form.fields.values():
+        queryset = getattr(field, "queryset", None)
+        if isinstance(field, forms.ModelChoiceField) and queryset is not None and queryset.model is user_model:
+            field.label_from_instance = user_label
+            field.queryset = queryset.order_by("first_name", "last_name", "username")
+
+
+class UsersByNameMixin:
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        name_users(self)
+
+
+class ModelForm(UsersByNameMixin, FrenchDecimalsMixin, forms.ModelForm):
     """Base of LMB's model forms."""
 
 
-class Form(FrenchDecimalsMixin, forms.Form):
+class Form(UsersByNameMixin, FrenchDecimalsMixin, forms.Form):
     """Base of LMB's plain forms."""
 
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import generic
 
 from . import text_search
+from .forms import name_users
 from .spreadsheets import EXPORT_FORMATS, Column, export_response
 
 RESULTS_TARGET = "list-results"
@@ -66,6 +67,7 @@ class ListView(PermissionRequiredMixin, generic.ListView):
         queryset = self.get_base_queryset()
         if self.filterset_class is not None:
             self.filterset = self.filterset_class(self.request.GET or None, queryset=queryset, request=self.request)
+            name_users(self.filterset.form)
             queryset = self.filterset.qs if self.filterset.is_bound else queryset
         else:
             self.filterset = None

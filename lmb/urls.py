@@ -2,7 +2,6 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -42,8 +41,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
-    # The admin's own login would bypass the throttled one.
-    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
+    # The admin's own login would bypass the throttled one (and loop for a logged-in non-staff user).
+    path("admin/login/", views.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
     # Only the company logo is served from /media/ (to logged-in users); attachments and job
     # results go through views that check permissions and force a download.

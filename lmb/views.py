@@ -5,19 +5,21 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_not_required, permission_required
+from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import Http404, HttpResponseServerError, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import imports, search, services
+from .access import permission_required
 from .errors import DomainError
 from .forms import CompanyForm, add_domain_error
 from .models import ApiToken, ImportJob
@@ -151,7 +153,7 @@ class LoginView(auth_views.LoginView):
         return super().form_valid(form)
 
 
-@permission_required("lmb.view_company", raise_exception=True)
+@permission_required("lmb.view_company")
 def company_detail(request):
     company = services.get_company()
     return render(request, "lmb/company_detail.html", {"company": company})
@@ -167,7 +169,7 @@ def _company_changes(cleaned_data):
     return changes
 
 
-@permission_required("lmb.change_company", raise_exception=True)
+@permission_required("lmb.change_company")
 def company_edit(request):
     company = services.get_company()
     form = CompanyForm(request.POST or None, request.FILES or None, instance=company)
@@ -295,6 +297,20 @@ def import_rejected(request, pk, fmt):
         raise Http404
     header, rows = imports.rejected_rows(job)
     return table_response(fmt, f"lignes-rejetees-{job.pk}", header, rows)
+
+
+@login_not_required
+def admin_login(request):
+    """Where Django's admin sends whoever it refuses. Someone not logged in goes to our (throttled)
+    login page. A logged-in user the admin refuses (not staff) would be sent back by the login page
+    to the admin, which refuses them again — a redirect loop: tell them instead."""
+    if not request.user.is_authenticated:
+        query = request.META.get("QUERY_STRING", "")
+        return redirect(f"{reverse('login')}?{query}" if query else reverse("login"))
+    if request.user.is_active and request.user.is_staff:
+        return redirect(safe_next(request, reverse("admin:index")))
+    reason = _("L'administration technique est réservée au support technique.")
+    return render(request, "403.html", {"reason": reason}, status=403)
 
 
 # --- Error pages -----------------------------------------------------------------------------

@@ -9,20 +9,24 @@ class PurchasingConfig(AppConfig):
     def ready(self):
         from catalog import panels
         from lmb import demo
-        from lmb.context_processors import register_menu_item
+        from lmb.navigation import register_menu_item, register_section
 
         from . import mailing
         from .demo import seed_purchasing
 
         demo.register_step("purchasing", seed_purchasing, order=40)
 
-        register_menu_item(
-            label=_("Achats"),
-            url_name="purchasing:order_list",
-            permission="purchasing.view_supplierorder",
-            icon="truck",
-            order=25,
-        )
+        register_section(key="purchasing", label=_("Achats"), icon="truck", order=40)
+        for order, (label, url_name) in enumerate(
+            [
+                (_("Commandes fournisseurs"), "purchasing:order_list"),
+                (_("Réceptions"), "purchasing:reception_list"),
+                (_("Factures fournisseurs"), "purchasing:invoice_list"),
+                (_("Réassort"), "purchasing:replenishment"),
+                (_("Modèles d'e-mail"), "crm:email_templates"),
+            ]
+        ):
+            register_menu_item(section="purchasing", label=label, url_name=url_name, order=order)
         panels.register(
             template_name="purchasing/_product_panel.html",
             permission="purchasing.view_supplierprice",

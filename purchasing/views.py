@@ -3,7 +3,6 @@ replenishment, supplier prices. Scanning works with a keyboard or a scanner only
 
 import django_filters
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_POST
 from catalog.models import Product
 from crm.views import email_document_page
 from lmb import money
+from lmb.access import permission_required
 from lmb.errors import DomainError
 from lmb.formats import decimal_fr
 from lmb.forms import add_domain_error
@@ -107,13 +107,13 @@ def _order_context(order, line_form=None):
     }
 
 
-@permission_required("purchasing.view_supplierorder", raise_exception=True)
+@permission_required("purchasing.view_supplierorder")
 def order_detail(request, pk):
     order = get_object_or_404(queries.orders(), pk=pk)
     return render(request, "purchasing/order_detail.html", _order_context(order))
 
 
-@permission_required("purchasing.view_supplierorder", raise_exception=True)
+@permission_required("purchasing.view_supplierorder")
 def order_pdf(request, pk):
     order = get_object_or_404(SupplierOrder, pk=pk)
     filename, content = pdfs.supplier_order_pdf(order)
@@ -124,7 +124,7 @@ def order_pdf(request, pk):
 
 
 @require_POST
-@permission_required("purchasing.change_supplierorder", raise_exception=True)
+@permission_required("purchasing.change_supplierorder")
 def order_add_line(request, pk):
     """Scan or type a product on a draft: a product already there gets one more (or the typed
     quantity); with htmx only the lines block is re-rendered."""
@@ -148,7 +148,7 @@ def order_add_line(request, pk):
 
 
 @require_POST
-@permission_required("purchasing.change_supplierorder", raise_exception=True)
+@permission_required("purchasing.change_supplierorder")
 def order_line_update(request, pk, line_pk):
     line = get_object_or_404(SupplierOrderLine, pk=line_pk, order_id=pk)
     try:
@@ -173,12 +173,12 @@ def _transition(request, pk, action, success):
 
 
 @require_POST
-@permission_required("purchasing.change_supplierorder", raise_exception=True)
+@permission_required("purchasing.change_supplierorder")
 def order_send(request, pk):
     return _transition(request, pk, lambda order: services.send_supplier_order(order, user=request.user), _("Commande envoyée."))
 
 
-@permission_required("purchasing.view_supplierorder", raise_exception=True)
+@permission_required("purchasing.view_supplierorder")
 def order_email(request, pk):
     """Send the order's PDF to the supplier (the outcome lands on the supplier's timeline)."""
     order = get_object_or_404(queries.orders(), pk=pk)
@@ -188,13 +188,13 @@ def order_email(request, pk):
 
 
 @require_POST
-@permission_required("purchasing.change_supplierorder", raise_exception=True)
+@permission_required("purchasing.change_supplierorder")
 def order_cancel(request, pk):
     return _transition(request, pk, services.cancel_supplier_order, _("Commande annulée."))
 
 
 @require_POST
-@permission_required("purchasing.add_reception", raise_exception=True)
+@permission_required("purchasing.add_reception")
 def order_receive(request, pk):
     order = get_object_or_404(SupplierOrder, pk=pk)
     try:
@@ -255,14 +255,14 @@ def _reception_context(reception, form=None, last_line=None):
     }
 
 
-@permission_required("purchasing.view_reception", raise_exception=True)
+@permission_required("purchasing.view_reception")
 def reception_detail(request, pk):
     reception = get_object_or_404(Reception.objects.select_related("order", "order__supplier", "warehouse"), pk=pk)
     return render(request, "purchasing/reception_detail.html", _reception_context(reception))
 
 
 @require_POST
-@permission_required("purchasing.change_reception", raise_exception=True)
+@permission_required("purchasing.change_reception")
 def reception_scan(request, pk):
     """The scan box of a reception: a code + Enter counts one received unit."""
     reception = get_object_or_404(Reception.objects.select_related("order", "order__supplier", "warehouse"), pk=pk)
@@ -289,7 +289,7 @@ def reception_scan(request, pk):
 
 
 @require_POST
-@permission_required("purchasing.change_reception", raise_exception=True)
+@permission_required("purchasing.change_reception")
 def reception_validate(request, pk):
     reception = get_object_or_404(Reception, pk=pk)
     try:
@@ -304,7 +304,7 @@ def reception_validate(request, pk):
 
 
 @require_POST
-@permission_required("purchasing.change_reception", raise_exception=True)
+@permission_required("purchasing.change_reception")
 def reception_cancel(request, pk):
     reception = get_object_or_404(Reception, pk=pk)
     try:
@@ -343,7 +343,7 @@ class InvoiceListView(ListView):
         return SupplierInvoice.objects.select_related("supplier")
 
 
-@permission_required("purchasing.add_supplierinvoice", raise_exception=True)
+@permission_required("purchasing.add_supplierinvoice")
 def invoice_create(request):
     """Record a supplier invoice against receptions (prefilled from ``?reception=<id>``)."""
     reception = Reception.objects.select_related("order__supplier").filter(pk=request.GET.get("reception") or 0).first()
@@ -362,7 +362,7 @@ def invoice_create(request):
     return render(request, "purchasing/invoice_form.html", {"form": form, "supplier_id": supplier_id})
 
 
-@permission_required("purchasing.view_supplierinvoice", raise_exception=True)
+@permission_required("purchasing.view_supplierinvoice")
 def invoice_detail(request, pk):
     invoice = get_object_or_404(SupplierInvoice.objects.select_related("supplier"), pk=pk)
     lines = invoice.lines.select_related("product").order_by("position", "pk")
@@ -378,7 +378,7 @@ def invoice_detail(request, pk):
 
 
 @require_POST
-@permission_required("purchasing.change_supplierinvoice", raise_exception=True)
+@permission_required("purchasing.change_supplierinvoice")
 def invoice_line_update(request, pk, line_pk):
     line = get_object_or_404(SupplierInvoiceLine, pk=line_pk, invoice_id=pk)
     form = InvoiceLineForm(request.POST, instance=line, prefix=f"l{line.pk}")
@@ -396,7 +396,7 @@ def invoice_line_update(request, pk, line_pk):
 
 
 @require_POST
-@permission_required("purchasing.change_supplierinvoice", raise_exception=True)
+@permission_required("purchasing.change_supplierinvoice")
 def invoice_record(request, pk):
     invoice = get_object_or_404(SupplierInvoice, pk=pk)
     try:
@@ -411,7 +411,7 @@ def invoice_record(request, pk):
 # --- Replenishment -------------------------------------------------------------------------------
 
 
-@permission_required("purchasing.view_supplierorder", raise_exception=True)
+@permission_required("purchasing.view_supplierorder")
 def replenishment(request):
     """Products under their minimum, grouped by preferred supplier; ticked lines become draft
     supplier orders (one per supplier and warehouse) in one click."""
@@ -456,7 +456,7 @@ def _selection(post, groups):
 # --- Supplier prices of a product ----------------------------------------------------------------
 
 
-@permission_required("purchasing.view_supplierprice", raise_exception=True)
+@permission_required("purchasing.view_supplierprice")
 def product_prices(request, pk):
     product = get_object_or_404(Product, pk=pk)
     form = SupplierPriceForm(request.POST or None, instance=SupplierPrice(product=product))
@@ -477,7 +477,7 @@ def product_prices(request, pk):
 
 
 @require_POST
-@permission_required("purchasing.delete_supplierprice", raise_exception=True)
+@permission_required("purchasing.delete_supplierprice")
 def product_price_delete(request, pk, price_pk):
     price = get_object_or_404(SupplierPrice, pk=price_pk, product_id=pk)
     services.delete_supplier_price(price)

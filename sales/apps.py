@@ -9,7 +9,7 @@ class SalesConfig(AppConfig):
     def ready(self):
         from crm import timeline
         from lmb import demo, events
-        from lmb.context_processors import register_menu_item
+        from lmb.navigation import register_menu_item, register_section
 
         from . import mailing, tasks
         from .demo import seed_sales
@@ -17,11 +17,22 @@ class SalesConfig(AppConfig):
 
         demo.register_step("sales", seed_sales, order=50)  # after purchasing (40) and stock life (45): goods in stock
 
-        register_menu_item(label=_("Caisse"), url_name="sales:counter", permission="sales.add_order", icon="shop", order=14)
-        register_menu_item(label=_("Ventes"), url_name="sales:order_list", permission="sales.view_order", icon="cart3", order=15)
-        register_menu_item(
-            label=_("Factures"), url_name="sales:invoice_list", permission="sales.view_invoice", icon="receipt", order=16
-        )
+        register_section(key="sales", label=_("Ventes"), icon="cart3", order=20)
+        for order, (label, url_name) in enumerate(
+            [
+                (_("Caisse"), "sales:counter"),
+                (_("Devis"), "sales:quote_list"),
+                (_("Commandes"), "sales:order_list"),
+                (_("Livraisons"), "sales:delivery_list"),
+                (_("Reliquats"), "sales:backorder_list"),
+                (_("Factures"), "sales:invoice_list"),
+                (_("Avoirs"), "sales:credit_note_list"),
+                (_("Règlements"), "sales:payment_list"),
+                (_("Bons d'achat"), "sales:voucher_list"),
+                (_("Modèles d'e-mail"), "crm:email_templates"),
+            ]
+        ):
+            register_menu_item(section="sales", label=label, url_name=url_name, order=order)
         timeline.register_provider(sales_timeline)
         mailing.register()
         # The Factur-X of an issued document is made by a worker at once, not on first download.

@@ -9,7 +9,7 @@ class StockConfig(AppConfig):
     def ready(self):
         from catalog import panels
         from lmb import demo
-        from lmb.context_processors import register_menu_item
+        from lmb.navigation import register_menu_item, register_section
 
         from . import queries
         from .demo import seed_stock_life, seed_warehouses
@@ -17,16 +17,23 @@ class StockConfig(AppConfig):
         demo.register_step("warehouses", seed_warehouses, order=35)
         demo.register_step("stock-life", seed_stock_life, order=45)
 
-        register_menu_item(
-            label=_("Stock"), url_name="stock:level_list", permission="stock.view_stocklevel", icon="boxes", order=20
-        )
+        register_section(key="stock", label=_("Stock"), icon="boxes", order=30)
+        for order, (label, url_name) in enumerate(
+            [
+                (_("Niveaux"), "stock:level_list"),
+                (_("Mouvements"), "stock:move_list"),
+                (_("Sortie"), "stock:exit"),
+                (_("Transfert"), "stock:transfer"),
+                (_("Inventaires"), "stock:inventory_list"),
+                (_("Dépôts"), "stock:warehouse_list"),
+                (_("Valorisation"), "stock:valuation"),
+                (_("Étiquettes"), "stock:label_create"),
+            ]
+        ):
+            register_menu_item(section="stock", label=label, url_name=url_name, order=order)
         panels.register(
             template_name="stock/_product_panel.html",
             permission="stock.view_stocklevel",
             context=lambda request, product: {"product": product, "levels": queries.levels().filter(product=product)},
             order=10,
-        )
-
-        register_menu_item(
-            label=_("Étiquettes"), url_name="stock:label_create", permission="stock.view_stocklevel", icon="upc", order=30
         )

@@ -6,13 +6,13 @@ preview beside it shows what each line resolves to while scanning.
 """
 
 from django import forms
-from django.contrib.auth.decorators import permission_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from catalog.models import Product
+from lmb.access import permission_required
 from lmb.errors import DomainError
 from lmb.forms import add_domain_error
 
@@ -83,7 +83,7 @@ def prefill(spec: str) -> tuple[str, list[str]]:
     return "\n".join(lines), rejected
 
 
-@permission_required(PERMISSION, raise_exception=True)
+@permission_required(PERMISSION)
 def label_create(request):
     rejected = []
     if request.method == "POST":
@@ -117,7 +117,7 @@ def label_create(request):
 
 
 @require_POST
-@permission_required(PERMISSION, raise_exception=True)
+@permission_required(PERMISSION)
 def label_preview(request):
     """What the typed lines give, as the user scans (htmx partial; always 200: it is information)."""
     lines = labels.read_code_lines(request.POST.get("items", ""))

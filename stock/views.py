@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import django_filters
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, OuterRef, Subquery
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from catalog import queries as catalog_queries
 from catalog.models import Category, Product
+from lmb.access import permission_required
 from lmb.errors import DomainError
 from lmb.formats import decimal_fr
 from lmb.forms import ServiceFormMixin, add_domain_error
@@ -126,7 +126,7 @@ class LevelListView(ListView):
 # --- One product's stock -----------------------------------------------------------------------
 
 
-@permission_required("stock.view_stocklevel", raise_exception=True)
+@permission_required("stock.view_stocklevel")
 def product_stock(request, pk):
     """Levels per warehouse with their settings, rotation over 90 days, and the move history."""
     product = get_object_or_404(catalog_queries.products(), pk=pk)
@@ -158,7 +158,7 @@ def product_stock(request, pk):
 
 
 @require_POST
-@permission_required("stock.change_productstocksetting", raise_exception=True)
+@permission_required("stock.change_productstocksetting")
 def product_stock_setting(request, pk, warehouse_pk):
     product = get_object_or_404(Product, pk=pk)
     warehouse = get_object_or_404(Warehouse, pk=warehouse_pk)
@@ -334,14 +334,14 @@ def _inventory_context(inventory, form=None, last_line=None):
     }
 
 
-@permission_required("stock.view_inventory", raise_exception=True)
+@permission_required("stock.view_inventory")
 def inventory_detail(request, pk):
     inventory = get_object_or_404(Inventory.objects.select_related("warehouse"), pk=pk)
     return render(request, "stock/inventory_detail.html", _inventory_context(inventory))
 
 
 @require_POST
-@permission_required("stock.change_inventory", raise_exception=True)
+@permission_required("stock.change_inventory")
 def inventory_count(request, pk):
     """The scan box: a code + Enter adds one; with htmx only the count block is re-rendered,
     with the box emptied and focused for the next scan."""
@@ -365,7 +365,7 @@ def inventory_count(request, pk):
 
 
 @require_POST
-@permission_required("stock.change_inventory", raise_exception=True)
+@permission_required("stock.change_inventory")
 def inventory_validate(request, pk):
     inventory = get_object_or_404(Inventory, pk=pk)
     try:
@@ -380,7 +380,7 @@ def inventory_validate(request, pk):
 
 
 @require_POST
-@permission_required("stock.change_inventory", raise_exception=True)
+@permission_required("stock.change_inventory")
 def inventory_cancel(request, pk):
     inventory = get_object_or_404(Inventory, pk=pk)
     try:
@@ -440,7 +440,7 @@ class WarehouseUpdateView(PermissionRequiredMixin, ServiceFormMixin, generic.Upd
         return reverse("stock:warehouse_detail", args=[self.object.pk])
 
 
-@permission_required("stock.view_warehouse", raise_exception=True)
+@permission_required("stock.view_warehouse")
 def warehouse_detail(request, pk):
     warehouse = get_object_or_404(Warehouse, pk=pk)
     form = LocationForm(request.POST or None, instance=Location(warehouse=warehouse))
@@ -467,7 +467,7 @@ def warehouse_detail(request, pk):
 # --- Valuation ---------------------------------------------------------------------------------
 
 
-@permission_required("stock.view_stockmove", raise_exception=True)
+@permission_required("stock.view_stockmove")
 def valuation(request):
     """Stock value at a date (weighted average cost), the accountant's year-end figure."""
     form = ValuationForm(request.GET or None)

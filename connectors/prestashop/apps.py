@@ -11,17 +11,12 @@ class PrestashopConfig(AppConfig):
         """Listen to what sales and stock announce: each fact owed to a shop becomes a push in
         the outbox (after the business transaction has committed) and a task sends it."""
         from lmb import events
-        from lmb.context_processors import register_menu_item
+        from lmb.navigation import register_menu_item, register_section
 
         from . import services
 
-        register_menu_item(
-            label=_("PrestaShop"),
-            url_name="prestashop:channel_list",
-            permission="prestashop.view_shopchannel",
-            icon="shop",
-            order=60,
-        )
+        register_section(key="prestashop", label=_("PrestaShop"), icon="globe", order=70)
+        register_menu_item(section="prestashop", label=_("Boutiques PrestaShop"), url_name="prestashop:channel_list")
         events.subscribe(events.DELIVERY_NOTE_SHIPPED, services.on_delivery_note_shipped)
         events.subscribe(events.INVOICE_ISSUED, services.on_invoice_issued)
         events.subscribe(events.CREDIT_NOTE_ISSUED, services.on_credit_note_issued)

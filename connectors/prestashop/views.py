@@ -6,13 +6,13 @@ import json
 
 import django_filters
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from lmb.access import permission_required
 from lmb.errors import DomainError
 from lmb.forms import add_domain_error
 from lmb.lists import ListView
@@ -33,7 +33,7 @@ SYNC = "prestashop.sync_shopchannel"
 WORK_ISSUES = "prestashop.change_importissue"
 
 
-@permission_required(PERMISSION, raise_exception=True)
+@permission_required(PERMISSION)
 def channel_list(request):
     channels = ShopChannel.objects.select_related("sales_channel", "warehouse").order_by("name")
     return render(request, "prestashop/channel_list.html", {"channels": channels})
@@ -53,13 +53,13 @@ def _detail_context(request, channel) -> dict:
     }
 
 
-@permission_required(PERMISSION, raise_exception=True)
+@permission_required(PERMISSION)
 def channel_detail(request, pk):
     channel = get_object_or_404(ShopChannel.objects.select_related("sales_channel", "warehouse"), pk=pk)
     return render(request, "prestashop/channel_detail.html", _detail_context(request, channel))
 
 
-@permission_required(ADD, raise_exception=True)
+@permission_required(ADD)
 def channel_create(request):
     """A new shop. Its webhook secret is shown on the answer to this POST, once: it is not kept
     readable anywhere a page could show it again."""
@@ -75,7 +75,7 @@ def channel_create(request):
     return render(request, "prestashop/channel_form.html", {"form": form})
 
 
-@permission_required(CHANGE, raise_exception=True)
+@permission_required(CHANGE)
 def channel_edit(request, pk):
     channel = get_object_or_404(ShopChannel, pk=pk)
     form = ChannelForm(request.POST or None, channel=channel)
@@ -91,7 +91,7 @@ def channel_edit(request, pk):
 
 
 @require_POST
-@permission_required(CHANGE, raise_exception=True)
+@permission_required(CHANGE)
 def channel_test(request, pk):
     """Ask the shop's webservice what the stored key may do, and show its answer on the page."""
     channel = get_object_or_404(ShopChannel.objects.select_related("sales_channel", "warehouse"), pk=pk)
@@ -104,7 +104,7 @@ def channel_test(request, pk):
 
 
 @require_POST
-@permission_required(SYNC, raise_exception=True)
+@permission_required(SYNC)
 def sync_now(request, pk):
     channel = get_object_or_404(ShopChannel, pk=pk)
     job = services.start_sync_job(channel, user=request.user)
@@ -152,7 +152,7 @@ class IssueListView(ListView):
 issue_list = IssueListView.as_view()
 
 
-@permission_required(PERMISSION, raise_exception=True)
+@permission_required(PERMISSION)
 def issue_detail(request, pk):
     issue = get_object_or_404(ImportIssue.objects.select_related("channel"), pk=pk)
     payload_json = json.dumps(issue.payload, indent=2, ensure_ascii=False)
@@ -160,7 +160,7 @@ def issue_detail(request, pk):
 
 
 @require_POST
-@permission_required(WORK_ISSUES, raise_exception=True)
+@permission_required(WORK_ISSUES)
 def issue_retry(request, pk):
     issue = get_object_or_404(ImportIssue, pk=pk)
     try:
@@ -176,7 +176,7 @@ def issue_retry(request, pk):
 
 
 @require_POST
-@permission_required(WORK_ISSUES, raise_exception=True)
+@permission_required(WORK_ISSUES)
 def issue_ignore(request, pk):
     issue = get_object_or_404(ImportIssue, pk=pk)
     try:
@@ -189,7 +189,7 @@ def issue_ignore(request, pk):
 
 
 @require_POST
-@permission_required(SYNC, raise_exception=True)
+@permission_required(SYNC)
 def push_retry(request, pk):
     push = get_object_or_404(Push, pk=pk)
     services.retry_push(push)

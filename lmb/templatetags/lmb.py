@@ -4,7 +4,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from lmb import formats
+from lmb import access, formats
 
 register = template.Library()
 
@@ -78,3 +78,18 @@ def export_url(context, fmt):
     params.pop("page", None)
     params["export"] = fmt
     return "?" + urlencode(params, doseq=True)
+
+
+@register.inclusion_tag("lmb/_menu_tabs.html", takes_context=True)
+def menu_tabs(context, section_key):
+    """A section's entries as tabs on its pages: the same entries as its drop-down in the top
+    bar (``lmb.navigation``), so the tabs offer only pages the user may open."""
+    sections = context.get("navigation") or []
+    return {"section": next((section for section in sections if section["key"] == section_key), None)}
+
+
+@register.simple_tag(takes_context=True)
+def can_open(context, url_name):
+    """``{% can_open "company" as allowed %}``: whether the user may open that page, read from
+    its view (``lmb.access``), for a link offered outside the menu."""
+    return access.can_open(context["request"].user, url_name)

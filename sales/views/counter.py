@@ -3,13 +3,13 @@ in the order editor, then rung up with « Encaisser »), resume one left open, a
 taken today by payment method."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.db.models import Count, Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from lmb.access import permission_required
 from lmb.errors import DomainError
 
 from .. import services
@@ -20,7 +20,7 @@ def _counter_channels():
     return Channel.objects.filter(kind=Channel.Kind.COUNTER, is_active=True).select_related("default_customer").order_by("name")
 
 
-@permission_required("sales.add_order", raise_exception=True)
+@permission_required("sales.add_order")
 def counter(request):
     today = timezone.localdate()
     counter_invoices = Invoice.objects.filter(
@@ -45,7 +45,7 @@ def _takings(day) -> list[tuple[str, object]]:
 
 
 @require_POST
-@permission_required("sales.add_order", raise_exception=True)
+@permission_required("sales.add_order")
 def counter_start(request, channel_pk):
     """A new sale for the channel's walk-in customer; the order editor takes the scans."""
     channel = get_object_or_404(_counter_channels(), pk=channel_pk)

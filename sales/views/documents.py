@@ -5,7 +5,6 @@ then moved along its status machine by the buttons its status allows; and delive
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from lmb.access import permission_required
 from lmb.errors import DomainError
 from lmb.forms import add_domain_error
 
@@ -275,7 +275,7 @@ def document_action(request, kind, pk, action):
 # --- Delivery notes ----------------------------------------------------------------------------
 
 
-@permission_required("sales.view_deliverynote", raise_exception=True)
+@permission_required("sales.view_deliverynote")
 def delivery_detail(request, pk):
     note = get_object_or_404(queries.delivery_notes(), pk=pk)
     lines = note.lines.select_related("order_line__product").order_by("order_line__position", "pk")
@@ -292,7 +292,7 @@ def delivery_detail(request, pk):
 
 
 @require_POST
-@permission_required("sales.change_deliverynote", raise_exception=True)
+@permission_required("sales.change_deliverynote")
 def delivery_quantity(request, pk, line_pk):
     """The quantity actually packed (less than ordered: the rest stays as a backorder)."""
     line = get_object_or_404(DeliveryNoteLine, pk=line_pk, delivery_note_id=pk)
@@ -308,7 +308,6 @@ def delivery_quantity(request, pk, line_pk):
     return redirect("sales:delivery_detail", pk=pk)
 
 
-@login_required
 def delivery_action(request, pk, action):
     note = get_object_or_404(DeliveryNote.objects.select_related("order"), pk=pk)
     return _run_action(request, "delivery", note, action, page=reverse("sales:delivery_detail", args=[pk]))

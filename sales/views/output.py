@@ -5,13 +5,13 @@ batch printing of selected documents as a job."""
 from datetime import date
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
 from crm.views import email_document_page
+from lmb.access import permission_required
 from lmb.errors import DomainError
 
 from .. import output, pdfs
@@ -49,7 +49,7 @@ def document_pdf(request, kind, pk):
     return _render_or_refuse(request, _document(request, kind, pk))
 
 
-@permission_required("sales.view_deliverynote", raise_exception=True)
+@permission_required("sales.view_deliverynote")
 def delivery_pdf(request, pk):
     return _render_or_refuse(request, get_object_or_404(DeliveryNote.objects.select_related("order"), pk=pk))
 
@@ -65,7 +65,7 @@ def document_email(request, kind, pk):
     return _email(request, document, document.get_absolute_url())
 
 
-@permission_required("sales.view_deliverynote", raise_exception=True)
+@permission_required("sales.view_deliverynote")
 def delivery_email(request, pk):
     note = get_object_or_404(DeliveryNote.objects.select_related("order"), pk=pk)
     if request.method == "POST":
@@ -81,7 +81,7 @@ def _day(value):
 
 
 @require_POST
-@permission_required("sales.view_invoice", raise_exception=True)
+@permission_required("sales.view_invoice")
 def archive_start(request):
     """The zip of a period's issued documents (from the invoice list)."""
     try:

@@ -2,10 +2,10 @@
 settled, allocate what is left to another invoice of the same customer."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from lmb.access import permission_required
 from lmb.errors import DomainError, InvalidInput
 from lmb.forms import add_domain_error
 
@@ -14,7 +14,7 @@ from ..forms import AllocationForm, NewPaymentForm
 from ..models import Invoice
 
 
-@permission_required("sales.add_payment", raise_exception=True)
+@permission_required("sales.add_payment")
 def payment_create(request):
     form = NewPaymentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -41,13 +41,13 @@ def _payment_context(payment, form=None):
     }
 
 
-@permission_required("sales.view_payment", raise_exception=True)
+@permission_required("sales.view_payment")
 def payment_detail(request, pk):
     payment = get_object_or_404(queries.payments(), pk=pk)
     return render(request, "sales/payment_detail.html", _payment_context(payment))
 
 
-@permission_required("sales.add_allocation", raise_exception=True)
+@permission_required("sales.add_allocation")
 def payment_allocate(request, pk):
     """Allocate what is left of a payment to an invoice of its customer, typed by its number."""
     payment = get_object_or_404(queries.payments(), pk=pk)

@@ -2,6 +2,7 @@
 CSV), period close from the screen, manual lettering; other roles are kept out."""
 
 import io
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -10,12 +11,12 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from accounting import services
-from accounting.models import JournalLine, Period
+from accounting.models import Account, JournalLine, Period
 from lmb import roles
 from sales import services as sales
 from sales.models import PaymentMethod
 from tests.accounting.conftest import on
-from tests.helpers import get_counting_queries
+from tests.helpers import get_counting_queries, page_text
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +44,7 @@ SCREENS = {
     "/accounting/entries/?account=411&lettered=false&sort=account": 9,
     "/accounting/accounts/": 7,
     "/accounting/mapping/": 8,
-    "/accounting/lettering/": 9,
+    "/accounting/lettering/": 10,  # + the account chosen, checked by the filter form
     "/accounting/fiscal-years/": 7,
     "/accounting/": 7,
 }
@@ -141,3 +142,43 @@ def test_posting_pending_entries_goes_back_to_a_page_of_the_site(shop, role_clie
     back = reverse("accounting:lettering") + "?account=411"
     response = role_client(roles.ACCOUNTANT).post(reverse("accounting:post_pending"), {"next": back})
     assert response["Location"] == back
+
+
+def _selected_account(page: str) -> str:
+    """The account number the lettering selector shows (the browser shows the first option
+    when none is marked selected)."""
+    select = re.search(r'<select name="account"[^>]*>(.*?)</select>', page, re.S).group(1)
+    options = re.findall(r'<option value="\d+"( selected)?>(\d+) ', select)
+    chosen = [number for selected, number in options if selected] or [options[0][1]]
+    return chosen[0]
+
+
+def test_the_lettering_selector_shows_the_account_whose_lines_are_listed(role_client, books):
+    """The screen listed the open lines of 411000 under a selector showing 401000 (its first
+    option, as nothing was selected): what is chosen and what is listed must be one account."""
+    client = role_client(roles.ACCOUNTANT)
+    suppliers = Account.objects.get(number="401000")
+    page = page_text(client.get(reverse("accounting:lettering")))
+    assert _selected_account(page) == "411000"
+    assert "Lignes non lettrées du compte 411000" in page and "50,00" in page
+    # Choosing another account lists that account, shown as chosen.
+    page = page_text(client.get(reverse("accounting:lettering"), {"account": suppliers.pk}))
+    assert _selected_account(page) == "401000" and "50,00" not in page
+    # Only a code of a third party: still the default account, shown as chosen.
+    page = page_text(client.get(reverse("accounting:lettering"), {"auxiliary": "C-NOBODY"}))
+    assert _selected_account(page) == "411000"
+    # An account that does not exist: said beside the selector, and nothing is listed under it.
+    response = client.get(reverse("accounting:lettering"), {"account": "999999"})
+    assert response.status_code == 200 and response.context["lines"] == []
+    assert 'data-error-for="account"' in page_text(response)
+
+
+def test_the_mapping_names_vat_treatments_and_payment_methods_in_french(role_client):
+    """The rules showed sales' stored values (``eu_b2b``, ``direct_debit``, ``card``)."""
+    client = role_client(roles.ACCOUNTANT)
+    page = page_text(client.get(reverse("accounting:mapping_list"), {"sort": "role"}))
+    assert "Intracommunautaire (entreprise)" in page and "Prélèvement" in page and "Carte bancaire" in page
+    assert not re.search(r">(eu_b2b|eu_oss|overseas|direct_debit|card|cash|cheque|transfer)<", page)
+    export = client.get(reverse("accounting:mapping_list"), {"export": "xlsx"})
+    rows = [[cell.value for cell in row] for row in load_workbook(io.BytesIO(b"".join(export.streaming_content))).active]
+    assert "Virement" in {row[5] for row in rows} and "eu_b2b" not in {row[2] for row in rows}

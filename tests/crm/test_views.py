@@ -1,6 +1,10 @@
+import io
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from crm import services
 from crm.models import ThirdParty, TimelineEntry
@@ -126,6 +130,29 @@ def test_task_form_takes_a_third_party_code(admin_client, admin_user):
     assert "Aucun tiers ne porte ce code" in page_text(bad)
     admin_client.post(reverse("crm:task_create"), {**data, "third_party": customer.code})
     assert customer.tasks.get().title == "Livrer"
+
+
+def _options(page: str, select_name: str) -> list[str]:
+    select = re.search(rf'<select name="{select_name}"[^>]*>(.*?)</select>', page, re.S).group(1)
+    return [label.strip() for label in re.findall(r"<option[^>]*>([^<]*)</option>", select)]
+
+
+def test_assignees_are_chosen_and_listed_by_their_full_name(admin_client, admin_user, make_user):
+    """The assignee list showed logins (« user12 », « ventes »): people are named, sorted by
+    name; the login only stands in for a user who has no name."""
+    make_user(roles.SALES, username="ymorvan", first_name="Yann", last_name="Morvan")
+    make_user(roles.WAREHOUSE, username="entrepot2", first_name="", last_name="")
+    admin_user.first_name, admin_user.last_name = "Claire", "Le Goff"
+    admin_user.save()
+    services.create_task(title="Rappeler", assignee=admin_user, due_date=timezone.localdate())
+    form = page_text(admin_client.get(reverse("crm:task_create")))
+    assert _options(form, "assignee") == ["---------", "entrepot2", "Claire Le Goff", "Yann Morvan"]
+    tasks = page_text(admin_client.get(reverse("crm:task_list")))
+    assert _options(tasks, "assignee") == ["Tout le monde", "entrepot2", "Claire Le Goff", "Yann Morvan"]
+    assert "<td>Claire Le Goff</td>" in tasks
+    export = admin_client.get(reverse("crm:task_list"), {"export": "xlsx"})
+    sheet = load_workbook(io.BytesIO(b"".join(export.streaming_content))).active
+    assert "Claire Le Goff" in [cell.value for cell in sheet[2]]
 
 
 def test_incident_list_and_status_change(role_client):
