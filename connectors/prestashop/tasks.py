@@ -4,7 +4,7 @@ retried with backoff when the shop cannot be reached."""
 from celery import shared_task
 
 from lmb.errors import DomainError
-from lmb.jobs import run_job
+from lmb.jobs import JOB_TASK_OPTIONS, run_job
 
 from . import services
 from .client import Unreachable, WebserviceError
@@ -39,7 +39,7 @@ def poll_shops() -> dict:
     return results
 
 
-@shared_task(acks_late=True)
+@shared_task(**JOB_TASK_OPTIONS)
 def run_sync_job(job_id: int) -> None:
     def work(job, report):
         channel = ShopChannel.objects.get(pk=job.parameters["channel"])
