@@ -20,10 +20,23 @@ def process_webhook_event(event_id: int) -> str:
     return services.process_webhook_event(event).status
 
 
-@shared_task(acks_late=True, autoretry_for=(Unreachable,), retry_backoff=True, retry_backoff_max=900, max_retries=6)
+@shared_task(
+    acks_late=True,
+    autoretry_for=(Unreachable,),
+    retry_backoff=True,
+    retry_backoff_max=services.PUSH_RETRY_BACKOFF_MAX,
+    max_retries=6,
+)
 def send_push(push_id: int) -> str:
     push = Push.objects.get(pk=push_id)
     return services.send_push(push).status
+
+
+@shared_task(acks_late=True)
+def sweep_outbox() -> dict:
+    """Celery beat, every minute (migration 0006): send again the webhook events and the pushes
+    whose message was lost (``services.sweep_outbox``)."""
+    return services.sweep_outbox()
 
 
 @shared_task(acks_late=True)
