@@ -34,7 +34,7 @@ def send_push(push_id: int) -> str:
 
 @shared_task(acks_late=True)
 def sweep_outbox() -> dict:
-    """Celery beat, every minute (migration 0006): send again the webhook events and the pushes
+    """Celery beat, every minute (migration 0007): send again the webhook events and the pushes
     whose message was lost (``services.sweep_outbox``)."""
     return services.sweep_outbox()
 

@@ -22,7 +22,7 @@ def unschedule(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("prestashop", "0005_workers_outbox_sweep"),
+        ("prestashop", "0006_workers_outbox_sweep"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 

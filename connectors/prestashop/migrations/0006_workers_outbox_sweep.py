@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("prestashop", "0004_carriers_and_tax_rules"),
+        ("prestashop", "0005_security_shop_settings_admin_only"),
     ]
 
     operations = [
