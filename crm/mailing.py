@@ -9,7 +9,8 @@ PDF goes with it and what fills the template's ``{placeholders}``.
 
 ``send_document_email`` checks the request and queues ``crm.tasks.email_document`` once the
 transaction commits; the task calls ``deliver`` (or ``record_failure`` when the sending fails for
-good).
+good). A broker that cannot take the message is a failure recorded at once, with its reason: the
+user sends again; nothing is sent twice behind their back.
 """
 
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from lmb import queueing
 from lmb.errors import InvalidInput
 from lmb.services import get_company
 
@@ -154,10 +156,13 @@ def send_document_email(*, document, recipient: str = "", user=None) -> str:
         validate_email(recipient)
     except ValidationError:
         raise InvalidInput({"recipient": [_("« %(address)s » n'est pas une adresse e-mail.") % {"address": recipient}]}) from None
-    from .tasks import email_document  # the task module imports this one
-
     kind, user_id = mailable.kind, user.pk if user else None
-    transaction.on_commit(lambda: email_document.delay(kind, document.pk, recipient, user_id))
+
+    def not_queued():  # the broker is down: the timeline says the e-mail did not leave, and why
+        reason = _("la file d'envoi ne répond pas ; l'e-mail n'est pas parti, renvoyez-le dans un instant.")
+        record_failure(document=document, recipient=recipient, reason=reason, user=user)
+
+    queueing.send_on_commit("crm.tasks.email_document", kind, document.pk, recipient, user_id, on_failure=not_queued)
     return recipient
 
 

@@ -22,13 +22,18 @@ def email_document(self, kind: str, document_id: int, recipient: str, user_id: i
     except TRANSIENT_MAIL_ERRORS as error:
         # In-process (eager) runs have no worker to come back later: the failure is final at once.
         if not self.request.is_eager and self.request.retries < self.max_retries:
-            raise self.retry(exc=error, countdown=30 * 2**self.request.retries) from error
+            raise self.retry(exc=error, countdown=retry_countdown(self.request.retries)) from error
         mailing.record_failure(document=document, recipient=recipient, reason=_reason(error), user=user)
         return "failed"
     except Exception as error:
         mailing.record_failure(document=document, recipient=recipient, reason=_reason(error), user=user)
         raise
     return "sent"
+
+
+def retry_countdown(retries: int) -> int:
+    """Seconds before the next try of a sending: 30, 60, 120."""
+    return 30 * 2**retries
 
 
 def _reason(error: Exception) -> str:

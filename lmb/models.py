@@ -167,7 +167,9 @@ class ApiToken(models.Model):
 
 class Job(models.Model):
     """Long work done by a Celery task (label sheets, exports, archives, syncs): the page that
-    started it polls this row to show progress, then offers the result file."""
+    started it polls this row to show progress, then offers the result file. ``task`` names the
+    task that runs it, and the run in progress says it is alive (``heartbeat_at``, ``worker``):
+    ``lmb.jobs`` re-queues a job whose worker died (see its docstring)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("En attente")
@@ -185,11 +187,18 @@ class Job(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    task = models.CharField(_("tâche Celery"), max_length=200, blank=True)
+    queued_at = models.DateTimeField(_("mise en file le"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("exécutions commencées"), default=0)
+    heartbeat_at = models.DateTimeField(_("dernier signe de vie"), null=True, blank=True)
+    worker = models.CharField(_("processus"), max_length=200, blank=True, help_text="host:pid of the run in progress")
 
     class Meta:
         verbose_name = _("tâche de fond")
         verbose_name_plural = _("tâches de fond")
         ordering = ["-created_at"]
+        # The sweeper's two questions: running jobs by heartbeat, pending jobs by queue time.
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="lmb_job_status_heartbeat_idx")]
 
     def __str__(self):
         return self.title

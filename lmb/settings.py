@@ -116,12 +116,36 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 # Without a broker the embedded setup runs every task in-process, at once.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not (REDIS_URL or env("CELERY_BROKER_URL", default="")))
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# What survives a killed worker (lmb/celery.py tells the whole story): a message is acknowledged
+# once its task has run; a worker process killed mid-task gives it back at once (jobs) or as a
+# retry bounded by the task's max_retries (every other task); a whole worker killed leaves its
+# messages to Redis, which hands them out again after the visibility timeout. The timeout must
+# outlast the longest time a message stays with a live worker: the longest retry countdown
+# (send_push's backoff, 900 s: a message waiting for its ETA sits unacknowledged in the worker)
+# plus the run of a task that is not a job (a shop poll, a minute or two). Jobs and the PrestaShop
+# outbox do not wait for it: Celery beat's sweepers send them again within a minute or two.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_RETRY_ON_WORKER_LOST = True
+VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=20 * 60)
+# 20 minutes against Redis' default hour. A broker that vanished without closing the connection
+# must not hold a request (a webhook, a till sale) for ever: each attempt to connect gives up after
+# 5 s, and what was not sent is swept up later.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": VISIBILITY_TIMEOUT, "socket_connect_timeout": 5}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Europe/Paris"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# Background jobs (lmb.jobs): a running job's worker writes a heartbeat every JOB_HEARTBEAT_SECONDS;
+# a job whose heartbeat is older than three beats has lost its worker, and the sweeper (Celery beat,
+# every minute) re-queues it, at most JOB_MAX_ATTEMPTS runs in all, then fails it with a message.
+# A pending job whose message was sent JOB_REQUEUE_SECONDS ago and not taken is sent again.
+JOB_HEARTBEAT_SECONDS = env.int("JOB_HEARTBEAT_SECONDS", default=10)
+JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=3 * JOB_HEARTBEAT_SECONDS)
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+JOB_REQUEUE_SECONDS = env.int("JOB_REQUEUE_SECONDS", default=5 * 60)
 
 # The Factur-X of an invoice or credit note is rendered and stored by a worker right after issue
 # (sales.tasks.store_issued_pdf), so the first download, e-mail or archive reads it at once. Off,

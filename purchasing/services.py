@@ -319,6 +319,7 @@ def validate_reception(reception: Reception, *, user=None, confirm_over_receipt=
             _("Sur-réception à confirmer : %(products)s.") % {"products": ", ".join(line.product.reference for line in over)},
             field="lines",
         )
+    stock_services.lock_products(line.product for line in lines)  # the stock before the number
     reception.number = next_reference("reception", prefix="BR", yearly=True)
     for line in lines:
         line.stock_move = stock_services.receive(

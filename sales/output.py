@@ -4,27 +4,23 @@ printing (the PDFs of selected documents in one file, by a job)."""
 
 import csv
 import io
-import logging
 import tempfile
 import zipfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from pypdf import PdfWriter
 
 from lmb.errors import DomainError, InvalidInput
-from lmb.jobs import create_job
+from lmb.jobs import start_job
 from lmb.models import Job
 
 from . import pdfs
 from .models import CreditNote, DeliveryNote, Invoice, IssuedPdf, Order, Quote
-
-logger = logging.getLogger(__name__)
 
 ARCHIVE_JOB = "sales_archive"
 BATCH_JOB = "sales_batch_print"
@@ -203,21 +199,4 @@ def batch_work(job: Job, report):
 
 
 def _start(kind: str, title: str, parameters: dict, user, task_name: str) -> Job:
-    with transaction.atomic():
-        job = create_job(kind=kind, title=title[:200], user=user, parameters=parameters)
-        transaction.on_commit(lambda: _enqueue(task_name, job.pk))
-    return job
-
-
-def _enqueue(task_name: str, job_id: int):
-    from . import tasks  # the task module imports this one
-
-    try:
-        getattr(tasks, task_name).delay(job_id)
-    except Exception:  # broker unreachable: say so on the job page rather than leave it pending
-        logger.exception("Job %s could not be queued", job_id)
-        Job.objects.filter(pk=job_id, status=Job.Status.PENDING).update(
-            status=Job.Status.FAILED,
-            message=_("La file des tâches de fond ne répond pas : relancez la demande dans un instant."),
-            finished_at=timezone.now(),
-        )
+    return start_job(kind=kind, title=title, user=user, parameters=parameters, task=f"sales.tasks.{task_name}")

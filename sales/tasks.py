@@ -3,7 +3,8 @@
 from celery import shared_task
 from django.conf import settings
 
-from lmb.jobs import run_job
+from lmb import queueing
+from lmb.jobs import JOB_TASK_OPTIONS, run_job
 
 from . import output, pdfs, services
 from .models import CreditNote, Invoice
@@ -17,13 +18,13 @@ def expire_quotes() -> int:
     return services.expire_quotes()
 
 
-@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+@shared_task(**JOB_TASK_OPTIONS, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
 def build_archive(job_id: int) -> None:
     """The zip of issued documents' PDFs and their index (``sales.output.archive_work``)."""
     run_job(job_id, output.archive_work)
 
 
-@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+@shared_task(**JOB_TASK_OPTIONS, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
 def print_batch(job_id: int) -> None:
     """One PDF of the selected documents (``sales.output.batch_work``)."""
     run_job(job_id, output.batch_work)
@@ -37,13 +38,14 @@ def store_issued_pdf(kind: str, document_id: int) -> str:
 
 
 # Subscribers of lmb.events (SalesConfig.ready): they run once the issuing transaction commits.
+# A broker that cannot take the message loses nothing: the PDF is made on first use instead.
 
 
 def on_invoice_issued(*, invoice_id, **_payload):
     if settings.ISSUED_PDF_ON_ISSUE:
-        store_issued_pdf.delay("invoice", invoice_id)
+        queueing.send(store_issued_pdf.name, "invoice", invoice_id)
 
 
 def on_credit_note_issued(*, credit_note_id, **_payload):
     if settings.ISSUED_PDF_ON_ISSUE:
-        store_issued_pdf.delay("credit_note", credit_note_id)
+        queueing.send(store_issued_pdf.name, "credit_note", credit_note_id)

@@ -17,7 +17,6 @@ from xml.dom import minidom
 
 from barcode import EAN13
 from barcode.writer import SVGWriter, pt2mm
-from django.db import transaction
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -26,11 +25,9 @@ from django.utils.translation import gettext_lazy, ngettext
 from catalog.models import Product
 from catalog.queries import find_by_code
 from lmb.errors import DomainError, InvalidInput
-from lmb.jobs import create_job
+from lmb.jobs import start_job
 from lmb.models import Job
 from lmb.pdf import render_pdf
-
-logger = logging.getLogger(__name__)
 
 JOB_KIND = "labels"
 MAX_QUANTITY = 1000  # labels of one product in one job
@@ -604,10 +601,7 @@ def start_label_job(*, items, layout, user, title="", first_position: int = 1) -
     if without_ean:
         parameters["notice"] = missing_ean_message(without_ean)
     title = title or default_title(total, sheet)
-    with transaction.atomic():
-        job = create_job(kind=JOB_KIND, title=title[:200], user=user, parameters=parameters)
-        transaction.on_commit(lambda: _enqueue(job.pk))
-    return job
+    return start_job(kind=JOB_KIND, title=title, user=user, parameters=parameters, task="stock.tasks.render_labels")
 
 
 def default_title(count: int, layout: LabelLayout) -> str:
@@ -615,20 +609,6 @@ def default_title(count: int, layout: LabelLayout) -> str:
         "count": count,
         "layout": layout.name,
     }
-
-
-def _enqueue(job_id: int):
-    from .tasks import render_labels  # the task module imports this one
-
-    try:
-        render_labels.delay(job_id)
-    except Exception:  # broker unreachable: say so on the job page rather than leave the job pending forever
-        logger.exception("Label job %s could not be queued", job_id)
-        Job.objects.filter(pk=job_id, status=Job.Status.PENDING).update(
-            status=Job.Status.FAILED,
-            message=_("La file des tâches de fond ne répond pas : relancez la demande dans un instant."),
-            finished_at=timezone.now(),
-        )
 
 
 def labels_work(job: Job, report: Progress):

@@ -4,8 +4,26 @@ Every move goes through ``_write_move``, which, in one transaction: locks the pr
 row (serialising the product's moves, so the weighted average cost is computed on the true
 quantity), locks the level row of the warehouse, refuses to go below zero unless the company
 allows negative stock, writes the immutable move with its cost, then updates both caches.
-Locks are always taken in the same order (valuation, then levels by warehouse id), so two
-transactions never wait on each other in a circle.
+
+The lock order — one for every path that touches the stock (here, and the sales, purchasing and
+connector services that call these), so that two transactions never wait on each other in a
+circle (PostgreSQL would abort one: "deadlock detected"):
+
+1. the document being acted on (its row, locked by the calling service: the order, the delivery
+   note, the reception…);
+2. the valuation row of every product the transaction will move or reserve, all at once, in
+   product id order: ``lock_products``. A service working on several products (confirming an
+   order, shipping, receiving, issuing a credit note with returns, validating an inventory, a page
+   of web orders) calls it before anything else; each function below also locks its own product's
+   valuation first, so a single call is right on its own;
+3. stock levels and reservations: only ever locked by a transaction that holds their product's
+   valuation, so no one ever waits for them;
+4. document numbers (the gapless sequences, held until commit): drawn after the stock is locked.
+   A path that numbered first and then waited for a product would close a circle with one that
+   holds the product and waits for the number (the till: its delivery note and its invoice).
+
+The valuation row is the product's stock lock: two transactions on the same product take turns
+at step 2, holding nothing the other needs.
 """
 
 from decimal import Decimal
@@ -36,6 +54,7 @@ from .models import (
 
 Kind = StockMove.Kind
 ZERO = Decimal("0")
+LOCK_BATCH = 10_000  # product ids per locking statement (PostgreSQL takes at most 65,535 parameters)
 
 
 class InsufficientStock(Conflict):
@@ -108,12 +127,28 @@ def _positive_quantity(quantity, field="quantity") -> Decimal:
     return quantity
 
 
+def lock_products(products) -> dict[int, ProductValuation]:
+    """Lock the stock of these products (Product objects or ids) for the rest of the transaction:
+    their valuation rows, created when missing, in product id order (step 2 of the lock order in
+    this module's docstring). Returns the rows by product id."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("lock_products() must run inside transaction.atomic().")
+    ids = sorted({getattr(product, "pk", product) for product in products})
+    locked = {}
+    for start in range(0, len(ids), LOCK_BATCH):  # batches in id order: still one order
+        batch = ids[start : start + LOCK_BATCH]
+        rows = ProductValuation.objects.select_for_update().filter(product_id__in=batch).order_by("product_id")
+        locked.update((row.product_id, row) for row in rows)
+        missing = [product_id for product_id in batch if product_id not in locked]
+        if missing:  # a product's first stock: its row is made, then locked
+            ProductValuation.objects.bulk_create([ProductValuation(product_id=pk) for pk in missing], ignore_conflicts=True)
+            rows = ProductValuation.objects.select_for_update().filter(product_id__in=missing).order_by("product_id")
+            locked.update((row.product_id, row) for row in rows)
+    return locked
+
+
 def _lock_valuation(product: Product) -> ProductValuation:
-    try:
-        return ProductValuation.objects.select_for_update().get(product=product)
-    except ProductValuation.DoesNotExist:
-        ProductValuation.objects.bulk_create([ProductValuation(product=product)], ignore_conflicts=True)
-        return ProductValuation.objects.select_for_update().get(product=product)
+    return lock_products([product])[product.pk]
 
 
 def _lock_level(product: Product, warehouse: Warehouse) -> StockLevel:
@@ -275,6 +310,7 @@ def deliver(*, product, warehouse, quantity, reference="", source=None, reservat
     made by ``reservation`` (e.g. the order; by default ``source``, the document that ships)
     shrinks by what is shipped."""
     quantity = _positive_quantity(quantity)
+    _lock_valuation(product)  # before the reservation's row (lock order)
     reservation = reservation or source
     released = _consume_reservation(product, warehouse, quantity, reservation) if reservation else ZERO
     return _write_move(
@@ -386,6 +422,7 @@ def reserve(*, product, warehouse, quantity, source: tuple[str, int]) -> Reserva
     """Promise stock to a document (added to what it already reserved). "Available" goes down,
     "on hand" does not. Reserving more than is available is allowed (it shows as a shortage)."""
     quantity = _positive_quantity(quantity)
+    _lock_valuation(product)
     level = _lock_level(product, warehouse)
     reservation, _created = Reservation.objects.get_or_create(
         source_type=source[0], source_id=source[1], product=product, warehouse=warehouse, defaults={"quantity": ZERO}
@@ -400,8 +437,9 @@ def reserve(*, product, warehouse, quantity, source: tuple[str, int]) -> Reserva
 @transactions.atomic
 def reserve_for_new_sources(reservations: list[tuple[tuple[str, int], Product, Warehouse, Decimal]]) -> list[Reservation]:
     """``reserve`` for many documents at once, each reserving for the first time (a page of web
-    orders confirmed together): ``(source, product, warehouse, quantity)`` each, several of one
-    source and product added up. The levels are locked in id order, then written in one statement."""
+        orders confirmed together): ``(source, product, warehouse, quantity)`` each, several of one
+        source and product added up. The products are locked first (``lock_products``), then the levels
+    in id order, written in one statement."""
     wanted: dict[tuple, Decimal] = {}
     products, warehouses = {}, {}
     for source, product, warehouse, quantity in reservations:
@@ -410,6 +448,7 @@ def reserve_for_new_sources(reservations: list[tuple[tuple[str, int], Product, W
         products[product.pk], warehouses[warehouse.pk] = product, warehouse
     if not wanted:
         return []
+    lock_products(products)
     created = Reservation.objects.bulk_create(
         [
             Reservation(
@@ -451,6 +490,7 @@ def release(*, source: tuple[str, int], product=None) -> Decimal:
     reservations = Reservation.objects.filter(source_type=source[0], source_id=source[1])
     if product is not None:
         reservations = reservations.filter(product=product)
+    lock_products(reservations.values_list("product_id", flat=True))
     released = ZERO
     for reservation in reservations.order_by("warehouse_id", "product_id"):
         level = _lock_level(reservation.product, reservation.warehouse)
@@ -554,6 +594,7 @@ def validate_inventory(inventory: Inventory, *, user=None, uncounted_as_zero: bo
     """Write one adjustment move per difference, all in one transaction. Lines not counted are
     left as they are, unless ``uncounted_as_zero`` (then they were looked for and not found)."""
     inventory = _counting(inventory)
+    lock_products(inventory.lines.values_list("product_id", flat=True))
     moves = []
     for line in inventory.lines.select_related("product").order_by("product_id"):
         counted = line.counted_quantity
@@ -595,6 +636,7 @@ def cancel_inventory(inventory: Inventory) -> Inventory:
 @transaction.atomic
 def fix_caches(level_differences, valuation_differences) -> int:
     """Set the cached levels and valuations to what the ledger says. Returns rows corrected."""
+    lock_products([difference.product_id for difference in [*level_differences, *valuation_differences]])
     for difference in level_differences:
         level, _created = StockLevel.objects.select_for_update().get_or_create(
             product_id=difference.product_id, warehouse_id=difference.warehouse_id

@@ -2,12 +2,12 @@
 
 from celery import shared_task
 
-from lmb.jobs import run_job
+from lmb.jobs import JOB_TASK_OPTIONS, run_job
 
 from . import labels
 
 
-@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+@shared_task(**JOB_TASK_OPTIONS, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
 def render_labels(job_id: int) -> None:
     """Make the PDF of a "labels" job (see ``stock.labels.start_label_job``). A job already finished
     (a redelivered or retried message) is left as it is by ``run_job``."""

@@ -1,8 +1,12 @@
+import socket
+
 import pytest
 from django.core.cache import cache
+from kombu.exceptions import OperationalError
 from rest_framework.test import APIClient
 
 from lmb import roles, services
+from lmb.celery import app
 from tests.factories import UserFactory
 
 
@@ -56,6 +60,41 @@ def api_client(make_user):
         return client
 
     return make
+
+
+class BrokerDown:
+    """The Celery broker refuses connections, as when Redis is down: tasks are sent (not run in
+    the process) to a Redis URL on a port of localhost that nothing listens on. ``back()`` brings
+    the test run's own setting back (tasks run in the process again). The shared Redis server is
+    left alone."""
+
+    def __init__(self):
+        with socket.socket() as probe:  # a free port, closed again: connecting to it is refused
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
+        app.conf.update(broker_url=f"redis://127.0.0.1:{port}/0", task_always_eager=False)
+        self._reset_pools()
+        with pytest.raises(OperationalError), app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1)  # never a test against a broker that answers
+
+    def back(self):
+        app.conf.update(self.saved)
+        self._reset_pools()
+
+    @staticmethod
+    def _reset_pools():  # the connection pools were made for the broker URL of their time
+        app._pool = None
+        app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def broker_down():
+    down = BrokerDown()
+    try:
+        yield down
+    finally:
+        down.back()
 
 
 def pytest_collection_modifyitems(items):

@@ -147,7 +147,8 @@ class Binding(models.Model):
 
 
 class WebhookEvent(models.Model):
-    """A signed event the shop's module posted, kept as received until a task has handled it."""
+    """A signed event the shop's module posted, kept as received until a task has handled it.
+    ``queued_at`` and ``attempted_at`` tell the outbox sweeper whether its message may be lost."""
 
     class Status(models.TextChoices):
         RECEIVED = "received", _("Reçu")
@@ -162,10 +163,14 @@ class WebhookEvent(models.Model):
     error = models.TextField(_("erreur"), blank=True)
     received_at = models.DateTimeField(_("reçu le"), auto_now_add=True)
     processed_at = models.DateTimeField(_("traité le"), null=True, blank=True)
+    queued_at = models.DateTimeField(_("remis en file le"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("traitements commencés"), default=0)
+    attempted_at = models.DateTimeField(_("dernier traitement commencé le"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("évènement reçu")
         ordering = ["-received_at", "-pk"]
+        indexes = [models.Index(fields=["status", "received_at"], name="prestashop_event_status_idx")]
 
     def __str__(self):
         return f"{self.event} #{self.external_id}"
@@ -239,7 +244,9 @@ class SyncRun(models.Model):
 class Push(models.Model):
     """What LMB owes the shop (a state, a tracking number, a stock level): written in the
     transaction of the business event's handler, sent by a task, retried until it is sent.
-    ``key`` makes each push idempotent: the same fact is recorded once."""
+    ``key`` makes each push idempotent: the same fact is recorded once. ``attempts`` counts the
+    sendings started; ``queued_at`` and ``attempted_at`` tell the outbox sweeper whether a pending
+    push's message may be lost."""
 
     class Kind(models.TextChoices):
         STATE = "state", _("État de commande")
@@ -260,6 +267,8 @@ class Push(models.Model):
     last_error = models.TextField(_("dernière erreur"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
+    queued_at = models.DateTimeField(_("mis en file le"), null=True, blank=True)
+    attempted_at = models.DateTimeField(_("dernier envoi commencé le"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("envoi vers PrestaShop")

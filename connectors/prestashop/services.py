@@ -16,12 +16,16 @@ from itertools import islice
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from catalog.models import VatRate
+from lmb import queueing
 from lmb.errors import Conflict, InvalidInput, messages_by_field
+from lmb.jobs import start_job
 from lmb.services import validate_and_save
 from sales.models import CreditNote, DeliveryNote, Invoice, PaymentMethod
 from sales.services.channels import create_channel
@@ -41,6 +45,8 @@ DEFAULT_STATES = {"shipped": "4", "cancelled": "6", "refunded": "7", "invoiced":
 DEFAULT_PAID_STATES = ["2", "3", "4", "5", "9", "11"]
 DEFAULT_CURRENCIES = {"1": "EUR"}
 PUSH_MAX_ATTEMPTS = 5
+# tasks.send_push retries an unreachable shop by itself, the n-th time after up to 2^n s, at most this long.
+PUSH_RETRY_BACKOFF_MAX = 900
 
 
 # --- Shops ----------------------------------------------------------------------------------------
@@ -300,7 +306,9 @@ class WebhookRefused(Exception):
 
 def receive_webhook(*, channel: ShopChannel, body: bytes, signature: str, now: float | None = None) -> WebhookEvent:
     """Check a posted event (HMAC-SHA256 of the raw body with the shop's secret; its timestamp
-    within WEBHOOK_MAX_AGE), store it and queue its processing. A refused event stores nothing."""
+    within WEBHOOK_MAX_AGE), store it and queue its processing. A refused event stores nothing.
+    Once the event is stored, the shop gets its answer whatever the broker's state: a message the
+    broker could not take is sent again when the same body comes back, or by ``sweep_outbox``."""
     if not hmac.compare_digest(sign(channel.webhook_secret, body), signature or ""):
         raise WebhookRefused(_("Signature invalide."), 401)
     try:
@@ -317,16 +325,20 @@ def receive_webhook(*, channel: ShopChannel, body: bytes, signature: str, now: f
         replayed = WebhookEvent.objects.filter(
             channel=channel, external_id=order_id, event=event, body=data, received_at__gte=window_start
         ).first()
-        if replayed is not None:  # the same signed body again: already stored, nothing more to do
+        if replayed is not None:  # the same signed body again: already stored
+            if replayed.status == WebhookEvent.Status.RECEIVED:  # and not handled yet: its message may be lost
+                WebhookEvent.objects.filter(pk=replayed.pk).update(queued_at=timezone.now())
+                _queue_on_commit("process_webhook_event", replayed.pk)
             return replayed
         stored = WebhookEvent.objects.create(channel=channel, event=event, external_id=order_id, body=data)
-        transaction.on_commit(lambda: _queue("process_webhook_event", stored.pk))
+        _queue_on_commit("process_webhook_event", stored.pk)
     return stored
 
 
 def process_webhook_event(event: WebhookEvent, *, client: WebserviceClient | None = None) -> importer.Outcome:
     """Read the order the event names from the webservice (the authoritative data) and import it."""
     channel = event.channel
+    WebhookEvent.objects.filter(pk=event.pk).update(attempts=F("attempts") + 1, attempted_at=timezone.now())
     try:
         outcome = importer.import_order(channel=channel, client=client or client_for(channel), external_id=event.external_id)
     except WebserviceError as error:
@@ -338,10 +350,10 @@ def process_webhook_event(event: WebhookEvent, *, client: WebserviceClient | Non
     return outcome
 
 
-def _queue(task_name: str, *args):
-    from . import tasks  # the tasks module imports these services
-
-    getattr(tasks, task_name).delay(*args)
+def _queue_on_commit(task_name: str, *args):
+    """Send one of this connector's tasks once the transaction commits. The row it handles is
+    committed first; a broker that cannot take the message leaves it pending for ``sweep_outbox``."""
+    queueing.send_on_commit(f"connectors.prestashop.tasks.{task_name}", *args)
 
 
 # --- Sync (poll, "sync now", command) -------------------------------------------------------------
@@ -420,16 +432,13 @@ def _finish(run: SyncRun, counts: SyncCounts, status: str, error: str) -> SyncRu
 
 def start_sync_job(channel: ShopChannel, *, user=None):
     """A "sync now" job: the task runs the sync and reports progress on the job."""
-    from lmb.jobs import create_job
-
-    job = create_job(
+    return start_job(
         kind="prestashop_sync",
         title=_("Synchronisation de %(shop)s") % {"shop": channel.name},
         user=user,
         parameters={"channel": channel.pk},
+        task="connectors.prestashop.tasks.run_sync_job",
     )
-    transaction.on_commit(lambda: _queue("run_sync_job", job.pk))
-    return job
 
 
 # --- Error queue ----------------------------------------------------------------------------------
@@ -471,14 +480,15 @@ def _record_push(channel, kind, key, payload, *, renew=False) -> Push | None:
     """One push per key (idempotent); ``renew`` re-arms a sent one (stock: the newest level)."""
     with transaction.atomic():
         push, created = Push.objects.select_for_update().get_or_create(
-            channel=channel, key=key, defaults={"kind": kind, "payload": payload}
+            channel=channel, key=key, defaults={"kind": kind, "payload": payload, "queued_at": timezone.now()}
         )
         if not created:
             if not renew or push.status == Push.Status.PENDING:
                 return None
             push.status, push.attempts, push.last_error, push.payload = Push.Status.PENDING, 0, "", payload
-            push.save(update_fields=["status", "attempts", "last_error", "payload"])
-        transaction.on_commit(lambda: _queue("send_push", push.pk))
+            push.queued_at = timezone.now()
+            push.save(update_fields=["status", "attempts", "last_error", "payload", "queued_at"])
+        _queue_on_commit("send_push", push.pk)
     return push
 
 
@@ -561,22 +571,24 @@ def on_stock_moved(*, product_id, warehouse_id, **_):
 
 
 def send_push(push: Push, *, client: WebserviceClient | None = None) -> Push:
-    """Send one push. Idempotent: a push already sent is left alone, and a state the order
-    already has is not posted again. A failure is kept on the push (and raised for the retry)."""
+    """Send one push. Idempotent: a push already sent (or given up) is left alone, and a state
+    the order already has is not posted again. Each attempt is counted when it starts, so that an
+    attempt whose worker died counts too; a failure is kept on the push (and raised for the retry)."""
     push = Push.objects.select_related("channel").get(pk=push.pk)
-    if push.status == Push.Status.SENT:
+    if push.status != Push.Status.PENDING:
         return push
+    if push.attempts >= PUSH_MAX_ATTEMPTS:  # the last attempt's worker died: Celery sent it again
+        return _give_up_push(push)
+    attempts = push.attempts + 1
+    Push.objects.filter(pk=push.pk).update(attempts=attempts, attempted_at=timezone.now())
     client = client or client_for(push.channel)
     try:
         {Push.Kind.STATE: _send_state, Push.Kind.TRACKING: _send_tracking, Push.Kind.STOCK: _send_stock}[push.kind](client, push)
     except WebserviceError as error:
-        attempts = push.attempts + 1
         status = Push.Status.FAILED if attempts >= PUSH_MAX_ATTEMPTS or not _retryable(error) else Push.Status.PENDING
-        Push.objects.filter(pk=push.pk).update(attempts=attempts, last_error=str(error), status=status)
+        Push.objects.filter(pk=push.pk).update(last_error=str(error), status=status)
         raise
-    Push.objects.filter(pk=push.pk).update(
-        status=Push.Status.SENT, attempts=push.attempts + 1, sent_at=timezone.now(), last_error=""
-    )
+    Push.objects.filter(pk=push.pk).update(status=Push.Status.SENT, sent_at=timezone.now(), last_error="")
     push.refresh_from_db()
     return push
 
@@ -586,9 +598,93 @@ def _retryable(error: WebserviceError) -> bool:
 
 
 def retry_push(push: Push) -> Push:
-    Push.objects.filter(pk=push.pk).exclude(status=Push.Status.SENT).update(status=Push.Status.PENDING, attempts=0)
-    transaction.on_commit(lambda: _queue("send_push", push.pk))
+    Push.objects.filter(pk=push.pk).exclude(status=Push.Status.SENT).update(
+        status=Push.Status.PENDING, attempts=0, queued_at=timezone.now()
+    )
+    _queue_on_commit("send_push", push.pk)
     return push
+
+
+def _give_up_push(push: Push) -> Push:
+    Push.objects.filter(pk=push.pk, status=Push.Status.PENDING).update(
+        status=Push.Status.FAILED,
+        last_error=_(
+            "Envoi interrompu %(count)s fois (le processus qui l'exécutait s'est arrêté) : abandonné. « Renvoyer » le relance."
+        )
+        % {"count": push.attempts},
+    )
+    push.refresh_from_db()
+    return push
+
+
+# --- The outbox sweeper ---------------------------------------------------------------------------
+
+# A message that should have been taken by now: the broker was down when it was sent, or lost it.
+OUTBOX_RESEND_AFTER = timedelta(minutes=5)
+# A push that failed is retried by its task within PUSH_RETRY_BACKOFF_MAX: the sweeper waits longer.
+PUSH_RETRY_WAIT = timedelta(seconds=PUSH_RETRY_BACKOFF_MAX) + OUTBOX_RESEND_AFTER
+EVENT_MAX_ATTEMPTS = 3
+
+
+def _last_activity(model, *fields) -> Greatest:
+    """The latest of the row's timestamps, those never set left out (SQLite's MAX gives NULL)."""
+    first, *others = fields
+    return Greatest(first, *(Coalesce(field, first) for field in others), output_field=model._meta.get_field(first))
+
+
+def sweep_outbox(now=None) -> dict:
+    """Celery beat: send again what was left undone when the broker was down or a worker died —
+    webhook events still « received » and pushes still « pending » whose message should have been
+    taken by now (a shipped order's tracking number never posted to the shop). Bounded: an event
+    whose handling was started EVENT_MAX_ATTEMPTS times (the poll reads its order anyway), or a
+    push started PUSH_MAX_ATTEMPTS times, fails with the reason instead. Duplicates are harmless:
+    both tasks leave a handled row alone."""
+    now = now or timezone.now()
+    counts = {"events": 0, "events_failed": 0, "pushes": 0, "pushes_failed": 0}
+    events = WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED).annotate(
+        last=_last_activity(WebhookEvent, "received_at", "queued_at", "attempted_at")
+    )
+    for event_id in events.filter(last__lt=now - OUTBOX_RESEND_AFTER).values_list("pk", flat=True):
+        with transaction.atomic():
+            event = WebhookEvent.objects.select_for_update(skip_locked=True).filter(
+                pk=event_id, status=WebhookEvent.Status.RECEIVED
+            )
+            found = event.first()
+            if found is None:
+                continue
+            if found.attempts >= EVENT_MAX_ATTEMPTS:
+                event.update(
+                    status=WebhookEvent.Status.FAILED,
+                    error=_(
+                        "Traitement interrompu %(count)s fois (le processus qui l'exécutait s'est arrêté) : "
+                        "la commande sera relue par le relevé périodique de la boutique."
+                    )
+                    % {"count": found.attempts},
+                )
+                counts["events_failed"] += 1
+                continue
+            event.update(queued_at=now)
+            _queue_on_commit("process_webhook_event", event_id)
+            counts["events"] += 1
+    pushes = Push.objects.filter(status=Push.Status.PENDING).annotate(
+        last=_last_activity(Push, "created_at", "queued_at", "attempted_at")
+    )
+    waited = Q(attempts=0, last__lt=now - OUTBOX_RESEND_AFTER) | Q(attempts__gt=0, last__lt=now - PUSH_RETRY_WAIT)
+    for push_id in pushes.filter(waited).values_list("pk", flat=True):
+        with transaction.atomic():
+            push = Push.objects.select_for_update(skip_locked=True).filter(pk=push_id, status=Push.Status.PENDING).first()
+            if push is None:
+                continue
+            if push.attempts >= PUSH_MAX_ATTEMPTS:
+                _give_up_push(push)
+                counts["pushes_failed"] += 1
+                continue
+            Push.objects.filter(pk=push_id).update(queued_at=now)
+            _queue_on_commit("send_push", push_id)
+            counts["pushes"] += 1
+    if any(counts.values()):
+        logger.warning("PrestaShop outbox swept: %s", counts)
+    return counts
 
 
 def _xml(resource: str, **values) -> ET.Element:

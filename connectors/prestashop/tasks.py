@@ -4,7 +4,7 @@ retried with backoff when the shop cannot be reached."""
 from celery import shared_task
 
 from lmb.errors import DomainError
-from lmb.jobs import run_job
+from lmb.jobs import JOB_TASK_OPTIONS, run_job
 
 from . import services
 from .client import Unreachable, WebserviceError
@@ -20,10 +20,23 @@ def process_webhook_event(event_id: int) -> str:
     return services.process_webhook_event(event).status
 
 
-@shared_task(acks_late=True, autoretry_for=(Unreachable,), retry_backoff=True, retry_backoff_max=900, max_retries=6)
+@shared_task(
+    acks_late=True,
+    autoretry_for=(Unreachable,),
+    retry_backoff=True,
+    retry_backoff_max=services.PUSH_RETRY_BACKOFF_MAX,
+    max_retries=6,
+)
 def send_push(push_id: int) -> str:
     push = Push.objects.get(pk=push_id)
     return services.send_push(push).status
+
+
+@shared_task(acks_late=True)
+def sweep_outbox() -> dict:
+    """Celery beat, every minute (migration 0007): send again the webhook events and the pushes
+    whose message was lost (``services.sweep_outbox``)."""
+    return services.sweep_outbox()
 
 
 @shared_task(acks_late=True)
@@ -39,7 +52,7 @@ def poll_shops() -> dict:
     return results
 
 
-@shared_task(acks_late=True)
+@shared_task(**JOB_TASK_OPTIONS)
 def run_sync_job(job_id: int) -> None:
     def work(job, report):
         channel = ShopChannel.objects.get(pk=job.parameters["channel"])

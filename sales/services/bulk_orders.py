@@ -79,6 +79,8 @@ def add_deposit(new: NewOrder, *, amount, method: str, reference: str = ""):
 def save_confirmed_orders(new_orders: list[NewOrder], *, user=None) -> list[Order]:
     """Write prepared orders, confirmed (numbered, their goods reserved), each with its deposit
     received and its deposit invoice issued and paid. All or nothing."""
+    # The stock before the numbers (lock order: stock/services.py).
+    stock_services.lock_products(line.product for new in new_orders for line in new.lines if line.is_goods)
     today = timezone.localdate()
     year = str(today.year)
     paid = [new for new in new_orders if new.deposit]

@@ -182,13 +182,17 @@ def _check_chronology(issue_date: date, invoice: Invoice):
         raise InvalidInput({"credit_date": [_("Un avoir ne se date pas dans le futur.")]})
 
 
-def _return_goods(credit_note: CreditNote, user):
-    """Returned goods come back to the warehouse they left, at the cost they left at."""
-    for line in credit_note.lines.select_related(
+def _returned_lines(credit_note: CreditNote) -> list:
+    """The lines whose goods come back to stock."""
+    lines = credit_note.lines.select_related(
         "invoice_line__delivery_line__delivery_note", "invoice_line__delivery_line__stock_move", "product"
-    ):
-        if not line.return_to_stock or line.kind != LineKind.PRODUCT:
-            continue
+    )
+    return [line for line in lines if line.return_to_stock and line.kind == LineKind.PRODUCT]
+
+
+def _return_goods(credit_note: CreditNote, lines: list, user):
+    """Returned goods come back to the warehouse they left, at the cost they left at."""
+    for line in lines:
         delivery_line = line.invoice_line.delivery_line
         line.stock_move = stock_services.customer_return(
             product=line.product,
@@ -220,10 +224,12 @@ def issue_credit_note(
     documents.recompute(credit_note, on_date=issue_date)
     credit_note.invoice = invoice
     _check_credit_left(credit_note)
+    returned = _returned_lines(credit_note)
+    stock_services.lock_products(line.product for line in returned)  # the stock before the number (stock/services.py)
     credit_note.number = documents.number(credit_note, "credit_note", "AV", issue_date)  # locks the series until commit
     _check_chronology(issue_date, invoice)
     credit_note.credit_date = issue_date
-    _return_goods(credit_note, user)
+    _return_goods(credit_note, returned, user)
     chain.link(credit_note)
     credit_note.status = CreditNote.Status.ISSUED
     credit_note.issued_at = timezone.now()

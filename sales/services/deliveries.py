@@ -82,6 +82,7 @@ def ship_delivery_note(note: DeliveryNote, *, carrier: str = "", tracking_number
     if not lines:
         raise InvalidInput({"lines": [_("Rien à expédier : indiquez au moins une quantité.")]})
     order = documents.lock(note.order)
+    stock_services.lock_products(line.order_line.product for line in lines)  # the stock before the number
     now = timezone.now()
     note.number = documents.number(note, "delivery_note", "BL", timezone.localdate())
     for line in lines:

@@ -168,6 +168,7 @@ def confirm_order(order: Order, *, user=None) -> Order:
     lines = list(order.lines.select_related("product").order_by("position"))
     if not lines:
         raise InvalidInput({"lines": [_("Une commande sans ligne ne se confirme pas.")]})
+    stock_services.lock_products(line.product for line in lines if line.is_goods)  # the stock before the number
     today = timezone.localdate()
     order.number = documents.number(order, "order", "CO", today)
     order.order_date = today

@@ -56,7 +56,8 @@ def test_the_same_signed_body_replayed_is_stored_once(client, channel, django_ca
     with django_capture_on_commit_callbacks(execute=False) as queued:
         first, again = post_event(client, channel, body), post_event(client, channel, body)
     assert (first.status_code, again.status_code) == (202, 202) and first.json()["id"] == again.json()["id"]
-    assert WebhookEvent.objects.count() == 1 and len(queued) == 1
+    # Stored once; not handled yet, its processing is queued again (its first message may be lost).
+    assert WebhookEvent.objects.count() == 1 and len(queued) == 2
 
 
 def test_an_unknown_shop_or_a_get_is_refused(client, channel):

@@ -83,6 +83,19 @@ def test_a_mail_server_that_stays_down_leaves_the_failure_and_its_reason_on_the_
 
 
 @pytest.mark.django_db
+def test_sending_while_the_broker_is_down_answers_and_leaves_the_failure_on_the_timeline(
+    shop, invoice, sales_client, broker_down, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = sales_client.post(reverse("sales:invoice_email", args=[invoice.pk]), {"recipient": "achats@legoff.example"})
+    assert response.status_code == 302 and not mail.outbox
+    entry = TimelineEntry.objects.get(third_party=shop.bakery)
+    assert entry.subject == f"Échec de l'envoi de Facture {invoice.number} à achats@legoff.example"
+    assert entry.body == "Raison : la file d'envoi ne répond pas ; l'e-mail n'est pas parti, renvoyez-le dans un instant."
+    assert DocumentEvent.objects.filter(document_id=invoice.pk, action="email_failed").count() == 1
+
+
+@pytest.mark.django_db
 def test_nothing_is_queued_for_a_bad_address_a_customer_without_one_or_a_draft(shop, invoice, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as queued:
         with pytest.raises(InvalidInput, match="n'est pas une adresse"):
