@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -150,6 +151,15 @@ class ThirdPartyChoiceField(forms.ModelChoiceField):
         kwargs.setdefault("queryset", ThirdParty.objects.all())
         super().__init__(to_field_name="code", widget=ThirdPartyCodeInput, **kwargs)
         self.widget.role = role
+
+    def to_python(self, value):
+        """The code as typed: "t000123" is T000123 (accents and case aside, like every search)."""
+        if value in self.empty_values:
+            return None
+        found = list(self.queryset.filter(code__same_text=str(value).strip())[:2])
+        if len(found) != 1:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+        return found[0]
 
 
 class TaskForm(ModelForm):
