@@ -227,8 +227,12 @@ def mention_texts(codes: list[str], on_date: date) -> dict[str, str]:
         return dict(cursor.fetchall())  # later rows (newer valid_from) overwrite older ones
 
 
-def legal_mentions(*, treatment: str, categories: set[str], customer_is_business: bool, company, on_date: date) -> list[str]:
-    """The legal texts a document of this treatment must print, in order."""
+def legal_mentions(
+    *, treatment: str, categories: set[str], customer_is_business: bool, company, on_date: date, is_invoice: bool
+) -> list[str]:
+    """The legal texts a document of this treatment must print, in order: the VAT mentions on
+    every document; the payment mentions (escompte, late penalties, INV-12; the EUR 40 indemnity
+    to a business, INV-13) on invoices only — a quote, an order or a credit note asks no payment."""
     codes = [CATEGORY_MENTIONS[category] for category in sorted(categories) if category in CATEGORY_MENTIONS]
     if treatment == VatTreatment.OVERSEAS and "exemption_export" in codes:
         codes[codes.index("exemption_export")] = "exemption_overseas"
@@ -237,11 +241,12 @@ def legal_mentions(*, treatment: str, categories: set[str], customer_is_business
     wanted = (*codes, "late_penalties", "recovery_indemnity")
     in_force = run_cache.remembered(("sales.mention_texts", wanted, on_date), lambda: mention_texts(list(wanted), on_date))
     texts = [in_force.get(code, "") for code in codes]
-    texts.append(company.early_payment_terms)
-    if company.late_penalty_rate:
-        texts.append(in_force.get("late_penalties", "").format(rate=_percent(company.late_penalty_rate)))
-    if customer_is_business:  # INV-13: never on a consumer's invoice
-        texts.append(in_force.get("recovery_indemnity", ""))
+    if is_invoice:
+        texts.append(company.early_payment_terms)
+        if company.late_penalty_rate:
+            texts.append(in_force.get("late_penalties", "").format(rate=_percent(company.late_penalty_rate)))
+        if customer_is_business:  # INV-13: never on a consumer's invoice
+            texts.append(in_force.get("recovery_indemnity", ""))
     return [text for text in texts if text]
 
 

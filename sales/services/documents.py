@@ -18,7 +18,7 @@ from lmb.errors import InvalidInput, TransitionNotAllowed, messages_by_field
 from lmb.services import get_company, next_reference, validate_and_save
 
 from .. import totals, vat
-from ..models import Channel, CreditNote, DocumentEvent, DocumentLine, VatCategory
+from ..models import Channel, CreditNote, DocumentEvent, DocumentLine, Invoice, VatCategory
 
 ZERO = Decimal("0")
 LineKind = DocumentLine.Kind
@@ -470,6 +470,7 @@ def recompute(document, *, on_date=None, lines=None):
         customer_is_business=document.customer_is_business,
         company=company_or_error(),
         on_date=on_date or timezone.localdate(),
+        is_invoice=isinstance(document, Invoice),
     )
     return document
 
