@@ -516,6 +516,11 @@ class PaymentMethod(models.TextChoices):
     DIRECT_DEBIT = "direct_debit", _("Prélèvement")
     VOUCHER = "voucher", _("Bon d'achat")
 
+    @classmethod
+    def label_of(cls, code: str) -> str:
+        """``card`` → « Carte bancaire »; an unknown code as it is."""
+        return str(cls(code).label) if code in cls.values else code
+
 
 class Voucher(models.Model):
     """A multi-purpose voucher (bon d'achat, VOU-03): issued from a credit note or sold; spent as

@@ -24,13 +24,14 @@ from facturx import facturx as facturx_module
 from catalog.models import Product
 from lmb.countries import country_name
 from lmb.errors import Conflict
-from lmb.formats import decimal_fr, percent_fr
+from lmb.formats import decimal_fr
 from lmb.money import amount, excl_from_incl, round_to
 from lmb.pdf import html_to_pdf
 from lmb.services import get_company
 
 from . import facturx as cii
-from .models import CreditNote, DeliveryNote, DocumentLine, Invoice, IssuedPdf, Order, Quote, VatCategory
+from . import vat
+from .models import CreditNote, DeliveryNote, DocumentLine, Invoice, IssuedPdf, Order, Quote
 
 PDF_VARIANT = "pdf/a-3b"  # Factur-X needs PDF/A-3 (EI-06); WeasyPrint embeds every font
 
@@ -165,12 +166,7 @@ def _with_country_name(address: dict) -> dict:
 
 def _vat_group(group: dict) -> dict:
     """A row of the printed VAT breakdown (INV-09), from the stored breakdown."""
-    category = group["category"]
-    if category == VatCategory.STANDARD:
-        label = percent_fr(group["rate"])
-    else:
-        label = f"{percent_fr(group['rate'])} — {VatCategory(category).label}"
-    return {**group, "label": label}
+    return {**group, "label": vat.vat_label(group["category"], group["rate"])}
 
 
 def _orders(document):

@@ -13,12 +13,13 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from catalog.models import Product, VatRate
 from lmb import money, run_cache
 from lmb.countries import EU_MEMBER_STATES
 from lmb.errors import InvalidInput
-from lmb.formats import decimal_fr
+from lmb.formats import decimal_fr, percent_fr
 
 from .models import Invoice, LegalMention, VatCategory, VatTreatment
 
@@ -201,6 +202,37 @@ def services_follow_exported_goods(treatment: str, lines, *, is_service) -> list
     for line in changed:
         line.vat_category, line.vat_exemption_code = target.category, target.exemption_code
     return changed
+
+
+# --- In words ------------------------------------------------------------------------------------
+
+# What a shopkeeper reads for a VAT category beside its rate, on screens and PDFs; the EN 16931
+# codes (K, G, AE…) stay in the Factur-X XML and the API.
+CATEGORY_WORDS = {
+    VatCategory.ZERO: gettext_lazy("taux zéro"),
+    VatCategory.EXEMPT: gettext_lazy("exonération"),
+    VatCategory.REVERSE_CHARGE: gettext_lazy("autoliquidation"),
+    VatCategory.INTRA_EU: gettext_lazy("autoliquidation intracommunautaire"),
+    VatCategory.EXPORT: gettext_lazy("exportation"),
+    VatCategory.OUT_OF_SCOPE: gettext_lazy("hors champ de la TVA"),
+}
+EXEMPTION_WORDS = {"VATEX-FR-FRANCHISE": gettext_lazy("franchise en base")}
+
+
+def vat_label(category: str, rate, exemption_code: str = "") -> str:
+    """A line's or a breakdown's VAT as read: « 20 % », « 0 % — exportation », « 0 % —
+    autoliquidation intracommunautaire »; out of scope has no rate at all (CAL-10)."""
+    if category == VatCategory.STANDARD:
+        return percent_fr(rate)
+    words = EXEMPTION_WORDS.get(exemption_code) or CATEGORY_WORDS.get(category) or category
+    if category == VatCategory.OUT_OF_SCOPE:
+        return str(words)
+    return f"{percent_fr(rate)} — {words}"
+
+
+def treatment_label(treatment: str) -> str:
+    """A document's VAT treatment as read (« Export hors UE »); an unknown code as it is."""
+    return str(VatTreatment(treatment).label) if treatment in VatTreatment.values else treatment
 
 
 # The mention each exemption needs (INV-10, INV-11, INV-14), and the payment mentions (INV-12, INV-13).
