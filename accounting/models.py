@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from lmb.formats import decimal_fr
+
 AMOUNT = {"max_digits": 14, "decimal_places": 2}
 
 account_number = RegexValidator(
@@ -242,7 +244,7 @@ class JournalLine(models.Model):
     LETTERING_FIELDS = frozenset({"lettering_code", "lettering_date"})
 
     def __str__(self):
-        return f"{self.account.number} {self.debit or -self.credit}"
+        return f"{self.account.number} {decimal_fr(self.debit or -self.credit, 2)}"
 
     def save(self, *args, update_fields=None, **kwargs):
         """A posted line changes only its lettering (``save(update_fields=[…lettering…])``)."""

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from catalog.models import Product
 from catalog.queries import find_by_code
 from lmb.errors import DomainError, InvalidInput
+from lmb.formats import decimal_fr
 from lmb.jobs import create_job
 from lmb.models import Job
 from lmb.pdf import render_pdf
@@ -399,7 +400,8 @@ class _PageProgress(logging.Handler):
             page = int(record.args[0])
             self.report(
                 5 + 50 * page // self.page_total,
-                _("Mise en page : page %(page)s sur %(total)s") % {"page": page, "total": self.page_total},
+                _("Mise en page : page %(page)s sur %(total)s")
+                % {"page": decimal_fr(page), "total": decimal_fr(self.page_total)},
             )
         elif record.msg.startswith("Step 6"):
             self.report(60, _("Dessin des pages et des codes-barres…"))
@@ -487,7 +489,10 @@ def read_code_lines(text: str) -> list[CodeLine]:
         line = CodeLine(number=number, code=code.strip())
         lines.append(line)
         if len(lines) > MAX_LINES:
-            line.error = _("Ligne %(line)s : pas plus de %(max)s lignes à la fois.") % {"line": number, "max": MAX_LINES}
+            line.error = _("Ligne %(line)s : pas plus de %(max)s lignes à la fois.") % {
+                "line": number,
+                "max": decimal_fr(MAX_LINES),
+            }
             break
         quantity_text = quantity_text.strip()
         if quantity_text:
@@ -541,13 +546,13 @@ def _merge_items(items) -> list[tuple[Product, int]]:
     raises InvalidInput naming the ``items`` field on any bad quantity."""
     merged: dict[int, list] = {}
     errors = []
-    for product, quantity in items:
+    for product, given in items:
         try:
-            quantity = int(quantity)
+            quantity = int(given)
         except (TypeError, ValueError):
             errors.append(
-                _("%(reference)s : la quantité « %(quantity)s » n'est pas un nombre entier.")
-                % {"reference": product.reference, "quantity": quantity}
+                _("%(reference)s : la quantité « %(typed)s » n'est pas un nombre entier.")
+                % {"reference": product.reference, "typed": given}
             )
             continue
         if product.pk in merged:
@@ -558,7 +563,7 @@ def _merge_items(items) -> list[tuple[Product, int]]:
         if not 1 <= quantity <= MAX_QUANTITY:
             errors.append(
                 _("%(reference)s : la quantité doit être comprise entre 1 et %(max)s (demandé : %(quantity)s).")
-                % {"reference": product.reference, "max": MAX_QUANTITY, "quantity": quantity}
+                % {"reference": product.reference, "max": decimal_fr(MAX_QUANTITY), "quantity": decimal_fr(quantity)}
             )
     if errors:
         raise InvalidInput({"items": errors})
@@ -591,7 +596,7 @@ def start_label_job(*, items, layout, user, title="", first_position: int = 1) -
             {
                 "items": [
                     _("%(total)s étiquettes demandées : %(max)s au plus par PDF ; faites-en plusieurs.")
-                    % {"total": total, "max": MAX_LABELS}
+                    % {"total": decimal_fr(total), "max": decimal_fr(MAX_LABELS)}
                 ]
             }
         )
