@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lmb.errors import Conflict, InvalidInput
-from lmb.formats import money_fr
+from lmb.formats import decimal_fr, money_fr
 from lmb.services import next_value
 
 from . import posting
@@ -213,9 +213,9 @@ class PostingReport:
     lettered: int = 0
 
     def __str__(self):
-        text = _("%(posted)s écriture(s) passée(s)") % {"posted": self.posted}
+        text = _("%(posted)s écriture(s) passée(s)") % {"posted": decimal_fr(self.posted)}
         if self.errors:
-            text += " — " + _("%(count)s document(s) en erreur") % {"count": len(self.errors)}
+            text += " — " + _("%(count)s document(s) en erreur") % {"count": decimal_fr(len(self.errors))}
         return text
 
 

@@ -448,7 +448,7 @@ def render_label_sheets(
         labels.extend([label] * quantity)
         report(
             5 * done // len(printable),
-            _("Codes-barres : %(done)s / %(total)s produits") % {"done": done, "total": len(printable)},
+            _("Codes-barres : %(done)s / %(total)s produits") % {"done": decimal_fr(done), "total": decimal_fr(len(printable))},
         )
     count = len(labels) - (0 if layout.is_single else first_position - 1)
     if not count:
@@ -617,7 +617,7 @@ def start_label_job(*, items, layout, user, title="", first_position: int = 1) -
 
 def default_title(count: int, layout: LabelLayout) -> str:
     return ngettext("%(count)s étiquette — %(layout)s", "%(count)s étiquettes — %(layout)s", count) % {
-        "count": count,
+        "count": decimal_fr(count),
         "layout": layout.name,
     }
 

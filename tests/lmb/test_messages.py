@@ -111,8 +111,8 @@ def test_every_lmb_form_writes_its_error_numbers_the_french_way():
 APPS = ("lmb", "crm", "catalog", "stock", "purchasing", "sales", "accounting", "dunning", "stats", "connectors")
 # What a value of a message is called when it is a quantity or an amount (the project's names).
 NUMERIC_NAME = re.compile(
-    r"(quantity|quantities|amount|total|debit|credit|price|cost|discount|balance|left|rate|percent|due|received|"
-    r"deposits|on_hand|reserved|difference|counted|expected|value_eur|max|limit)$"
+    r"(^|_)(quantity|quantities|amount|total|debit|credit|price|cost|discount|balance|left|rate|percent|due|received|"
+    r"deposits|on_hand|reserved|difference|counted|expected|max|limit|count|created|updated|rejected|posted|done|read)$"
 )
 FRENCH_FORMATS = {"decimal_fr", "money_fr", "percent_fr", "unit_price_fr"}
 MESSAGE_CALLS = {
