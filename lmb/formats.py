@@ -54,16 +54,19 @@ def percent_fr(value) -> str:
 
 
 def french_params(params):
-    """The values a message is formatted with, every number written the French way: a limit of
-    ``Decimal("0.01")`` reads ``0,01``, ``Decimal("5E+1")`` reads ``50``, ``10000`` reads
-    ``10 000``. For the parameters of validation messages (Django's, ours), which are limits,
-    lengths and counts, never identifiers; other values pass as they are."""
+    """The values a validation message is formatted with, decimals written the French way: a
+    limit of ``Decimal("0.01")`` reads ``0,01``, ``Decimal("5E+1")`` reads ``50``. For the
+    parameters of validation messages (Django's, ours), which are limits and lengths. Integers
+    stay integers: Django's messages format lengths with ``%(…)d`` and pick their plural form
+    from the number (a text there fails); other values pass as they are."""
     if not isinstance(params, dict):
         return params
     return {name: _french(value) for name, value in params.items()}
 
 
 def _french(value):
-    if isinstance(value, bool) or not isinstance(value, Decimal | int | float):
-        return value
-    return decimal_fr(str(value) if isinstance(value, float) else value)
+    if isinstance(value, Decimal):
+        return decimal_fr(value)
+    if isinstance(value, float):
+        return decimal_fr(str(value))
+    return value

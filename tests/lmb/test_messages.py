@@ -75,10 +75,14 @@ def test_form_errors_write_the_limits_of_django_validators_the_french_way(shop, 
     class PriceForm(lmb_forms.Form):
         price = forms.DecimalField(validators=[MinValueValidator(Decimal("2.5"))], max_digits=6, decimal_places=2)
         quantity = forms.DecimalField(max_value=Decimal("10000"))
+        name = forms.CharField(max_length=5)  # a length: Django picks its plural from the number
+        digits = forms.DecimalField(max_digits=4, decimal_places=2)
 
-    form = PriceForm(data={"price": "1", "quantity": "20000"})
+    form = PriceForm(data={"price": "1", "quantity": "20000", "name": "Théière", "digits": "123.456"})
     assert not form.is_valid()
     assert "2,5" in form.errors["price"][0] and "10\u202f000" in form.errors["quantity"][0]
+    assert form.errors["name"] == ["Assurez-vous que cette valeur comporte au plus 5 caractères (actuellement 7)."]
+    assert "pas plus de 4 chiffres" in form.errors["digits"][0]
     for messages in form.errors.values():
         for message in messages:
             assert_french(message)
@@ -90,6 +94,8 @@ def test_model_validation_messages_write_their_numbers_the_french_way():
     assert messages_by_field(ValidationError("Pas plus de %(max)s.", params={"max": Decimal("5E+1")})) == {
         "__all__": ["Pas plus de 50."]
     }
+    length = ValidationError("Au plus %(limit_value)d caractères.", params={"limit_value": 200})
+    assert messages_by_field(length) == {"__all__": ["Au plus 200 caractères."]}
 
 
 def test_every_lmb_form_writes_its_error_numbers_the_french_way():
