@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from lmb.formats import decimal_fr
+
 from .fec import ENCODING, HEADER
 
 NAME = re.compile(r"^(?P<siren>\d{9})FEC(?P<closing>\d{8})\.txt$")
@@ -123,7 +125,7 @@ class _Entries:
             journal, text = entry["key"]
             self.report.add(
                 f"ligne {entry['line']} : l'écriture {journal} {text} n'est pas équilibrée "
-                f"(débit {entry['debit']}, crédit {entry['credit']})"
+                f"(débit {decimal_fr(entry['debit'], 2)}, crédit {decimal_fr(entry['credit'], 2)})"
             )
         self.current = None
 
@@ -211,7 +213,9 @@ def check(path: str, *, siren: str | None = None, start: date | None = None, clo
     if report.lines == 0:
         report.add("aucune écriture")
     if report.total_debit != report.total_credit:
-        report.add(f"total des débits {report.total_debit} ≠ total des crédits {report.total_credit}")
+        report.add(
+            f"total des débits {decimal_fr(report.total_debit, 2)} ≠ total des crédits {decimal_fr(report.total_credit, 2)}"
+        )
     return report
 
 
@@ -249,10 +253,10 @@ def _pairs(number, row, report):
         report.add(f"ligne {number} : EcritureLet et DateLet vont ensemble")
     if get(COLUMN["DateLet"]) and _date(get(COLUMN["DateLet"])) is None:
         report.add(f"ligne {number} : DateLet « {get(COLUMN['DateLet'])} » n'est pas une date AAAAMMJJ")
-    amount, currency = get(COLUMN["Montantdevise"]), get(COLUMN["Idevise"])
-    if bool(amount) != bool(currency):
+    written, currency = get(COLUMN["Montantdevise"]), get(COLUMN["Idevise"])  # the amount as the file writes it
+    if bool(written) != bool(currency):
         report.add(f"ligne {number} : Montantdevise et Idevise vont ensemble")
-    if amount and not SIGNED_AMOUNT.match(amount):
-        report.add(f"ligne {number} : Montantdevise « {amount} » mal formé")
+    if written and not SIGNED_AMOUNT.match(written):
+        report.add(f"ligne {number} : Montantdevise « {written} » mal formé")
     if currency and not CURRENCY.match(currency):
         report.add(f"ligne {number} : Idevise « {currency} » n'est pas un code ISO 4217")

@@ -15,6 +15,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from lmb.errors import Conflict, InvalidInput
+from lmb.formats import money_fr
 from lmb.services import next_value
 
 from .models import AccountMapping, JournalEntry, JournalLine
@@ -134,7 +135,12 @@ def letter_lines(*, line_ids) -> str:
     credit = sum(line.credit for line in lines)
     if debit != credit:
         raise InvalidInput(
-            {"lines": [_("Les lignes ne s'équilibrent pas : débit %(d)s, crédit %(c)s.") % {"d": debit, "c": credit}]}
+            {
+                "lines": [
+                    _("Les lignes ne s'équilibrent pas : débit %(d)s, crédit %(c)s.")
+                    % {"d": money_fr(debit), "c": money_fr(credit)}
+                ]
+            }
         )
     return _apply(lines, max(line.entry.date for line in lines))
 

@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from lmb.formats import decimal_fr
+
 AMOUNT = {"max_digits": 14, "decimal_places": 2}
 
 account_number = RegexValidator(
@@ -126,20 +128,6 @@ class AccountMapping(models.Model):
     def __str__(self):
         qualifiers = [str(getattr(self, name)) for name in self.QUALIFIERS if getattr(self, name) not in ("", None)]
         return f"{self.get_role_display()} {' / '.join(qualifiers)} → {self.account.number}"
-
-    # The VAT treatment and payment method are sales' choices, stored here without them (the
-    # rule only names them): their French labels come from sales.
-    @property
-    def vat_treatment_label(self) -> str:
-        from sales.models import VatTreatment
-
-        return dict(VatTreatment.choices).get(self.vat_treatment, self.vat_treatment)
-
-    @property
-    def payment_method_label(self) -> str:
-        from sales.models import PaymentMethod
-
-        return dict(PaymentMethod.choices).get(self.payment_method, self.payment_method)
 
 
 class FiscalYear(models.Model):
@@ -256,7 +244,7 @@ class JournalLine(models.Model):
     LETTERING_FIELDS = frozenset({"lettering_code", "lettering_date"})
 
     def __str__(self):
-        return f"{self.account.number} {self.debit or -self.credit}"
+        return f"{self.account.number} {decimal_fr(self.debit or -self.credit, 2)}"
 
     def save(self, *args, update_fields=None, **kwargs):
         """A posted line changes only its lettering (``save(update_fields=[…lettering…])``)."""

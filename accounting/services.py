@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lmb.errors import Conflict, InvalidInput
+from lmb.formats import decimal_fr, money_fr
 from lmb.services import next_value
 
 from . import posting
@@ -138,7 +139,7 @@ def check_balanced(draft: posting.EntryDraft):
             {
                 "lines": [
                     _("Écriture déséquilibrée : débit %(debit)s, crédit %(credit)s.")
-                    % {"debit": draft.total_debit, "credit": draft.total_credit}
+                    % {"debit": money_fr(draft.total_debit), "credit": money_fr(draft.total_credit)}
                 ]
             }
         )
@@ -212,9 +213,9 @@ class PostingReport:
     lettered: int = 0
 
     def __str__(self):
-        text = _("%(posted)s écriture(s) passée(s)") % {"posted": self.posted}
+        text = _("%(posted)s écriture(s) passée(s)") % {"posted": decimal_fr(self.posted)}
         if self.errors:
-            text += " — " + _("%(count)s document(s) en erreur") % {"count": len(self.errors)}
+            text += " — " + _("%(count)s document(s) en erreur") % {"count": decimal_fr(len(self.errors))}
         return text
 
 

@@ -22,6 +22,8 @@ from lmb.forms import add_domain_error
 from lmb.lists import ListView
 from lmb.spreadsheets import Column, table_response
 from lmb.views import safe_next
+from sales import vat
+from sales.models import PaymentMethod
 
 from . import fec, lettering, queries, services
 from .forms import AccountForm, FecForm, FiscalYearForm, LetteringFilterForm, MappingForm, PeriodExportForm
@@ -103,10 +105,10 @@ class MappingListView(ListView):
     export_columns = [
         Column(gettext_lazy("Rôle"), lambda rule: rule.get_role_display()),
         Column(gettext_lazy("Type de produit"), lambda rule: rule.get_product_kind_display()),
-        Column(gettext_lazy("Régime de TVA"), lambda rule: rule.vat_treatment_label),
+        Column(gettext_lazy("Régime de TVA"), lambda rule: vat.treatment_label(rule.vat_treatment)),
         Column(gettext_lazy("Taux"), "vat_rate"),
         Column(gettext_lazy("Canal"), "channel.name"),
-        Column(gettext_lazy("Mode de règlement"), lambda rule: rule.payment_method_label),
+        Column(gettext_lazy("Mode de règlement"), lambda rule: PaymentMethod.label_of(rule.payment_method)),
         Column(gettext_lazy("Compte"), "account.number"),
         Column(gettext_lazy("Journal"), "journal.code"),
     ]

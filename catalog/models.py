@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.models import CustomerCategory
 from lmb.countries import EU_MEMBER_STATES, country_name
 from lmb.fields import Ean13Field
+from lmb.formats import decimal_fr
 
 
 def territory_choices():
@@ -257,7 +258,7 @@ class PriceListItem(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.price_list} — {self.product.reference} ≥ {self.min_quantity}"
+        return f"{self.price_list} — {self.product.reference} ≥ {decimal_fr(self.min_quantity)}"
 
     def clean(self):
         if (self.unit_price_excl_tax is None) == (self.discount_percent is None):

@@ -2,12 +2,16 @@
 
 from decimal import Decimal
 
-from django.db.models import Case, Q, When
+from django.db.models import Q
 from django.utils import timezone
 
 from lmb import money
 
 from .models import Category, PriceListItem, Product
+
+# References that read the same without accents and case: a handful at most (the catalogue
+# refuses two references equal but for case), enough to rank them.
+MAX_SAME_CODE = 20
 
 
 def products():
@@ -20,13 +24,23 @@ def in_category(queryset, category: Category):
 
 
 def find_by_code(code: str) -> Product | None:
-    """The product whose EAN-13 or reference is exactly ``code`` (what a scanner types)."""
+    """The one product whose EAN-13 or reference is ``code`` (what a scanner types), the
+    reference read without accents and case: "cpe-0002" is "CPÉ-0002". A scanned EAN wins over a
+    reference spelling the same digits, a reference typed as it is written (case aside) over one
+    that only matches without its accents; two references matching only that way are no answer."""
     code = (code or "").strip()
     if not code:
         return None
-    # A scanned EAN wins over a reference that happens to spell the same digits.
-    matches = products().filter(Q(ean13=code) | Q(reference__iexact=code))
-    return matches.annotate(by_ean=Case(When(ean13=code, then=0), default=1)).order_by("by_ean", "pk").first()
+    candidates = products().filter(Q(ean13=code) | Q(reference__same_text=code)).order_by("pk")[:MAX_SAME_CODE]
+
+    def closeness(product):
+        # Compared here rather than by SQL: SQLite's case folding stops at ASCII ("é" is not "É").
+        return 0 if product.ean13 == code else 1 if product.reference.casefold() == code.casefold() else 2
+
+    ranked = sorted(candidates, key=closeness)
+    if not ranked or (len(ranked) > 1 and closeness(ranked[0]) == closeness(ranked[1]) == 2):
+        return None
+    return ranked[0]
 
 
 def unit_price_for(product: Product, *, customer_category: str, quantity=1, on_date=None) -> Decimal:

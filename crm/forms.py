@@ -1,9 +1,10 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from lmb.forms import ModelForm, name_users
+from lmb.forms import Form, ModelForm, name_users
 
 from .models import Address, Contact, EmailTemplate, Task, ThirdParty, TimelineEntry
 
@@ -125,7 +126,7 @@ class TimelineEntryForm(ModelForm):
         return self.cleaned_data["occurred_at"] or timezone.now()
 
 
-class IncidentStatusForm(forms.Form):
+class IncidentStatusForm(Form):
     status = forms.ChoiceField(label=_("Nouveau statut"), choices=TimelineEntry.IncidentStatus.choices)
     comment = forms.CharField(label=_("Commentaire"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -151,6 +152,15 @@ class ThirdPartyChoiceField(forms.ModelChoiceField):
         super().__init__(to_field_name="code", widget=ThirdPartyCodeInput, **kwargs)
         self.widget.role = role
 
+    def to_python(self, value):
+        """The code as typed: "t000123" is T000123 (accents and case aside, like every search)."""
+        if value in self.empty_values:
+            return None
+        found = list(self.queryset.filter(code__same_text=str(value).strip())[:2])
+        if len(found) != 1:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+        return found[0]
+
 
 class TaskForm(ModelForm):
     two_columns = True
@@ -171,7 +181,7 @@ class TaskForm(ModelForm):
         name_users(self)  # the queryset was just replaced
 
 
-class EmailForm(forms.Form):
+class EmailForm(Form):
     """The address a document goes to (empty: the third party's)."""
 
     recipient = forms.EmailField(label=_("Destinataire"), required=False)

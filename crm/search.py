@@ -12,7 +12,7 @@ class ThirdPartySearch(SearchProvider):
     order = 20
 
     def exact(self, code):
-        third_party = ThirdParty.objects.filter(code__iexact=code).only("pk").first()
+        third_party = ThirdParty.objects.filter(code__same_text=code).only("pk").first()
         return third_party.get_absolute_url() if third_party else None
 
     def results(self, text, limit):

@@ -4,6 +4,8 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from .formats import french_params
+
 
 class DomainError(Exception):
     """A business rule refused the action. ``field`` names the input at fault, when there is one."""
@@ -48,7 +50,12 @@ class Conflict(DomainError):
 
 
 def messages_by_field(exc) -> dict:
-    """A Django ValidationError as {field: [messages]}; errors without a field go under ``__all__``."""
+    """A Django ValidationError as {field: [messages]}; errors without a field go under ``__all__``.
+    Numbers in the messages read the French way (« 0,01 », not « 0.01 »)."""
     if hasattr(exc, "error_dict"):
-        return exc.message_dict
-    return {"__all__": exc.messages}
+        return {field: [_message(error) for error in errors] for field, errors in exc.error_dict.items()}
+    return {"__all__": [_message(error) for error in exc.error_list]}
+
+
+def _message(error) -> str:
+    return str(error.message % french_params(error.params) if error.params else error.message)

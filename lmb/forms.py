@@ -5,11 +5,13 @@ from decimal import Decimal
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.forms.renderers import TemplatesSetting
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
 from .errors import DomainError, InvalidInput
+from .formats import french_params
 from .models import Company
 
 
@@ -86,11 +88,29 @@ class UsersByNameMixin:
         name_users(self)
 
 
-class ModelForm(UsersByNameMixin, FrenchDecimalsMixin, forms.ModelForm):
+class FrenchMessagesMixin:
+    """Error messages say their numbers the French way: Django formats its validators' messages
+    with the raw limit (« supérieure ou égale à 0.01 »); every error added to the form has its
+    parameters rewritten by ``lmb.formats.french_params`` first (« 0,01 »)."""
+
+    def add_error(self, field, error):
+        if isinstance(error, ValidationError):
+            for each in _error_list(error):
+                each.params = french_params(each.params)
+        super().add_error(field, error)
+
+
+def _error_list(error: ValidationError):
+    if hasattr(error, "error_dict"):
+        return [each for errors in error.error_dict.values() for each in errors]
+    return error.error_list
+
+
+class ModelForm(UsersByNameMixin, FrenchMessagesMixin, FrenchDecimalsMixin, forms.ModelForm):
     """Base of LMB's model forms."""
 
 
-class Form(UsersByNameMixin, FrenchDecimalsMixin, forms.Form):
+class Form(UsersByNameMixin, FrenchMessagesMixin, FrenchDecimalsMixin, forms.Form):
     """Base of LMB's plain forms."""
 
 

@@ -1,9 +1,11 @@
 """Accent- and case-insensitive search: "theiere" finds "Théière", "oeuf" finds "Œuf".
 
 The lookup ``field__matches="word"`` compares ``lmb_search_text(field)`` with the same function
-of the word. On PostgreSQL ``lmb_search_text`` is ``upper(unaccent(...))``, declared IMMUTABLE
-so that trigram GIN indexes can be built on it (see ``migration_operations.trigram_indexes``);
-on SQLite the same function is registered in Python for each connection.
+of the word (the field contains it); ``field__same_text="cpe-0002"`` is the whole value, for codes
+typed or scanned ("cpe-0002" is the reference "CPÉ-0002"). On PostgreSQL ``lmb_search_text`` is
+``upper(unaccent(...))``, declared IMMUTABLE so that trigram GIN indexes can be built on it (see
+``migration_operations.trigram_indexes``); on SQLite the same function is registered in Python
+for each connection.
 """
 
 import unicodedata
@@ -42,8 +44,24 @@ class Matches(Lookup):
         return f"lmb_search_text({lhs}) LIKE lmb_search_text({rhs}) ESCAPE '\\'", [*lhs_params, *params]
 
 
-CharField.register_lookup(Matches)
-TextField.register_lookup(Matches)
+class SameText(Lookup):
+    """``reference__same_text="cpe-0002"``: the field is the value, ignoring accents and case (a
+    code typed without its accents). PostgreSQL answers it from the same trigram index as
+    ``matches`` (pg_trgm indexes equality since PostgreSQL 14)."""
+
+    lookup_name = "same_text"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        if connection.vendor == "postgresql":
+            lhs = f"({lhs})::text"
+        return f"lmb_search_text({lhs}) = lmb_search_text({rhs})", [*lhs_params, *rhs_params]
+
+
+for lookup in (Matches, SameText):
+    CharField.register_lookup(lookup)
+    TextField.register_lookup(lookup)
 
 
 def register_sqlite_function(sender, connection, **kwargs):

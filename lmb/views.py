@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from . import imports, search, services
 from .access import permission_required
 from .errors import DomainError
+from .formats import decimal_fr
 from .forms import CompanyForm, add_domain_error
 from .models import ApiToken, ImportJob
 from .roles import user_roles
@@ -274,7 +275,11 @@ def import_confirm(request, pk):
         messages.success(
             request,
             _("Import terminé : %(created)s créé(s), %(updated)s mis à jour, %(rejected)s ligne(s) rejetée(s).")
-            % {"created": job.created_count, "updated": job.updated_count, "rejected": len(job.rejected_row_numbers)},
+            % {
+                "created": decimal_fr(job.created_count),
+                "updated": decimal_fr(job.updated_count),
+                "rejected": decimal_fr(len(job.rejected_row_numbers)),
+            },
         )
     return redirect("import_preview", pk=job.pk)
 

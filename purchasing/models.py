@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from catalog.models import Product
 from crm.models import ThirdParty
 from lmb import money
+from lmb.formats import decimal_fr
 from stock.models import Location, StockMove, Warehouse
 
 QUANTITY = {"max_digits": 14, "decimal_places": 3}
@@ -204,7 +205,7 @@ class ReceptionLine(models.Model):
         constraints = [models.UniqueConstraint(fields=["reception", "order_line"], name="purchasing_reception_line_unique")]
 
     def __str__(self):
-        return f"{self.reception} — {self.product_id} × {self.quantity}"
+        return f"{self.reception} — {self.product_id} × {decimal_fr(self.quantity)}"
 
 
 class SupplierInvoice(Document):

@@ -284,7 +284,7 @@ def reception_scan(request, pk):
             form = ReceptionScanForm()
     context = _reception_context(reception, form, line)
     if request.htmx:
-        return render(request, "purchasing/_reception_results.html", context, status=200 if line else 422)
+        return render(request, "purchasing/_reception_lines.html", context, status=200 if line else 422)
     return redirect(reception) if line else render(request, "purchasing/reception_detail.html", context, status=400)
 
 

@@ -1,6 +1,8 @@
 """Forms of the sales screens. They only check what was typed; the services decide the rest
 (prices, VAT, whether a transition is allowed) and their refusals land beside the field."""
 
+from decimal import Decimal
+
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
@@ -114,7 +116,7 @@ def _today():
 
 
 class MoneyReceivedForm(Form):
-    amount = forms.DecimalField(label=_("Montant"), min_value=0.01, max_digits=14, decimal_places=2)
+    amount = forms.DecimalField(label=_("Montant"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
     method = forms.ChoiceField(label=_("Mode de règlement"), choices=PaymentMethod.choices)
     payment_date = forms.DateField(label=_("Date"), initial=_today, widget=forms.DateInput(**DATE_INPUT))
     reference = forms.CharField(label=_("Référence (n° de chèque, de transaction…)"), max_length=100, required=False)
@@ -134,12 +136,14 @@ class CounterCheckoutForm(Form):
     """What the customer at the till pays with: one tender, or two (a voucher, then a card…)."""
 
     method = forms.ChoiceField(label=_("Mode de règlement"), choices=PaymentMethod.choices, initial=PaymentMethod.CASH)
-    amount = forms.DecimalField(label=_("Montant reçu"), min_value=0.01, max_digits=14, decimal_places=2)
+    amount = forms.DecimalField(label=_("Montant reçu"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
     voucher_code = forms.CharField(label=_("Code du bon d'achat"), max_length=20, required=False)
     second_method = forms.ChoiceField(
         label=_("Second mode de règlement"), choices=[("", "—"), *PaymentMethod.choices], required=False
     )
-    second_amount = forms.DecimalField(label=_("Second montant"), min_value=0.01, max_digits=14, decimal_places=2, required=False)
+    second_amount = forms.DecimalField(
+        label=_("Second montant"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2, required=False
+    )
 
     def clean(self):
         data = super().clean()
@@ -169,7 +173,7 @@ class NewPaymentForm(PaymentForm):
 
 class AllocationForm(Form):
     invoice_number = forms.CharField(label=_("Facture (numéro)"), max_length=30)
-    amount = forms.DecimalField(label=_("Montant"), min_value=0.01, max_digits=14, decimal_places=2)
+    amount = forms.DecimalField(label=_("Montant"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
 
 
 class CreditNoteForm(Form):

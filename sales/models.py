@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product, Unit
 from crm.models import ThirdParty
-from lmb.formats import money_fr
+from lmb.formats import decimal_fr, money_fr
 from lmb.models import PaymentTerms
 from stock.models import Warehouse
 
@@ -124,7 +124,7 @@ class ExchangeRate(models.Model):
         constraints = [models.UniqueConstraint(fields=["day", "currency"], name="sales_exchange_rate_unique_day")]
 
     def __str__(self):
-        return f"{self.day} 1 EUR = {self.rate} {self.currency}"
+        return f"{self.day:%d/%m/%Y} 1 EUR = {decimal_fr(self.rate)} {self.currency}"
 
 
 class Document(models.Model):
@@ -219,7 +219,7 @@ class DocumentLine(models.Model):
         ordering = ["position", "pk"]
 
     def __str__(self):
-        return f"{self.description} × {self.quantity}"
+        return f"{self.description} × {decimal_fr(self.quantity)}"
 
     @property
     def is_goods(self):
@@ -353,7 +353,7 @@ class DeliveryNoteLine(models.Model):
         constraints = [models.UniqueConstraint(fields=["delivery_note", "order_line"], name="sales_delivery_line_unique")]
 
     def __str__(self):
-        return f"{self.delivery_note} — {self.order_line.description} × {self.quantity}"
+        return f"{self.delivery_note} — {self.order_line.description} × {decimal_fr(self.quantity)}"
 
 
 # --- Invoices and credit notes -----------------------------------------------------------------
@@ -501,7 +501,7 @@ class Installment(models.Model):
         ordering = ["due_date", "pk"]
 
     def __str__(self):
-        return f"{self.invoice} {self.due_date} {self.amount}"
+        return f"{self.invoice} {self.due_date:%d/%m/%Y} {money_fr(self.amount)}"
 
 
 # --- Payments, vouchers ------------------------------------------------------------------------
@@ -515,6 +515,11 @@ class PaymentMethod(models.TextChoices):
     PAYPAL = "paypal", _("PayPal")
     DIRECT_DEBIT = "direct_debit", _("Prélèvement")
     VOUCHER = "voucher", _("Bon d'achat")
+
+    @classmethod
+    def label_of(cls, code: str) -> str:
+        """``card`` → « Carte bancaire »; an unknown code as it is."""
+        return str(cls(code).label) if code in cls.values else code
 
 
 class Voucher(models.Model):
@@ -604,7 +609,7 @@ class Allocation(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.invoice} ← {self.amount}"
+        return f"{self.invoice} ← {money_fr(self.amount)}"
 
 
 class DocumentEvent(models.Model):

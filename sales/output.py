@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from pypdf import PdfWriter
 
 from lmb.errors import DomainError, InvalidInput
+from lmb.formats import decimal_fr
 from lmb.jobs import start_job
 from lmb.models import Job
 
@@ -109,7 +110,9 @@ def write_archive(*, kind: str, date_from: date, date_to: date, put, progress=No
         put(stored.filename, bytes(stored.content))
         writer.writerow(_index_row(document, stored))
         if progress and (done % 10 == 0 or done == total):
-            progress(95 * done / total, _("%(done)s / %(total)s documents") % {"done": done, "total": total})
+            progress(
+                95 * done / total, _("%(done)s / %(total)s documents") % {"done": decimal_fr(done), "total": decimal_fr(total)}
+            )
     put("index.csv", index.getvalue().encode("utf-8"))
     return total
 
@@ -167,7 +170,7 @@ def start_batch_job(*, kind: str, ids, user=None) -> Job:
     if not ids:
         raise InvalidInput({"ids": [_("Cochez au moins un document.")]})
     if len(ids) > BATCH_LIMIT:
-        raise InvalidInput({"ids": [_("Au plus %(limit)s documents à la fois.") % {"limit": BATCH_LIMIT}]})
+        raise InvalidInput({"ids": [_("Au plus %(limit)s documents à la fois.") % {"limit": decimal_fr(BATCH_LIMIT)}]})
     found = set(BATCH_MODELS[kind].objects.filter(pk__in=ids).values_list("pk", flat=True))
     missing = [str(pk) for pk in ids if pk not in found]
     if missing:
@@ -182,7 +185,9 @@ def batch_pdf(documents, progress=None) -> bytes:
     for done, document in enumerate(documents, start=1):
         writer.append(io.BytesIO(pdfs.pdf_of(document).content))
         if progress:
-            progress(95 * done / total, _("%(done)s / %(total)s documents") % {"done": done, "total": total})
+            progress(
+                95 * done / total, _("%(done)s / %(total)s documents") % {"done": decimal_fr(done), "total": decimal_fr(total)}
+            )
     output = io.BytesIO()
     writer.write(output)
     return output.getvalue()

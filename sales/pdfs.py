@@ -13,7 +13,6 @@ import io
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
-from decimal import Decimal
 
 import facturx
 from django.db import IntegrityError, transaction
@@ -24,13 +23,14 @@ from facturx import facturx as facturx_module
 from catalog.models import Product
 from lmb.countries import country_name
 from lmb.errors import Conflict
-from lmb.formats import decimal_fr, percent_fr
-from lmb.money import amount, excl_from_incl, round_to
+from lmb.formats import unit_price_fr
+from lmb.money import excl_from_incl
 from lmb.pdf import html_to_pdf
 from lmb.services import get_company
 
 from . import facturx as cii
-from .models import CreditNote, DeliveryNote, DocumentLine, Invoice, IssuedPdf, Order, Quote, VatCategory
+from . import queries, vat
+from .models import CreditNote, DeliveryNote, DocumentLine, Invoice, IssuedPdf, Order, Quote
 
 PDF_VARIANT = "pdf/a-3b"  # Factur-X needs PDF/A-3 (EI-06); WeasyPrint embeds every font
 
@@ -78,10 +78,12 @@ def filename_of(document) -> str:
 
 
 def _unit_price_excl_tax(document, line) -> str:
-    """INV-07 asks for the unit price excluding VAT; a tax-included document stores it TTC. Shown
-    with 2 decimals, or up to 4 when the cents would not explain the line amount."""
-    price = excl_from_incl(line.unit_price, line.vat_rate, places=4) if document.prices_include_tax else line.unit_price
-    return decimal_fr(price, 2) if price == round_to(price, 2) else decimal_fr(round_to(price, 4))
+    """INV-07 asks for the unit price excluding VAT, printed with the decimals it has (up to 6,
+    ``lmb.formats.unit_price_fr``): the stored price of a tax-excluded document, the one the line
+    amount is computed from; a tax-included document stores the price TTC, and its HT price is
+    derived to the same 6 places."""
+    price = excl_from_incl(line.unit_price, line.vat_rate) if document.prices_include_tax else line.unit_price
+    return unit_price_fr(price)
 
 
 def _operation_nature(lines) -> str:
@@ -165,12 +167,7 @@ def _with_country_name(address: dict) -> dict:
 
 def _vat_group(group: dict) -> dict:
     """A row of the printed VAT breakdown (INV-09), from the stored breakdown."""
-    category = group["category"]
-    if category == VatCategory.STANDARD:
-        label = percent_fr(group["rate"])
-    else:
-        label = f"{percent_fr(group['rate'])} — {VatCategory(category).label}"
-    return {**group, "label": label}
+    return {**group, "label": vat.vat_label(group["category"], group["rate"])}
 
 
 def _orders(document):
@@ -216,22 +213,19 @@ def render_document(document) -> RenderedPdf:
 
 
 def delivery_note_html(note: DeliveryNote) -> str:
+    """Every goods line of the order, shipped now or not (what is left is the backorder the
+    customer waits for), and the amounts of what is shipped as its invoice will compute them."""
     company = get_company()
     order = note.order
-    rows = []
-    for delivery_line in note.lines.select_related("order_line__product").order_by("order_line__position", "pk"):
-        order_line = delivery_line.order_line
-        rows.append(
-            {
-                "line": order_line,
-                "reference": order_line.product.reference if order_line.product_id else "",
-                "ordered": order_line.quantity,
-                "shipped": delivery_line.quantity,
-                "backorder": order_line.backorder_quantity,
-                "unit_price": _unit_price_excl_tax(order, order_line),
-                "amount": _shipped_amount(order_line, delivery_line.quantity),
-            }
-        )
+    content = queries.delivery_note_content(note)
+    rows = [
+        {
+            "row": row,
+            "reference": row.line.product.reference if row.line.product_id and not row.is_eco else "",
+            "unit_price": _unit_price_excl_tax(order, row.line),
+        }
+        for row in content.rows
+    ]
     show_prices = not (company and company.delivery_note_without_prices)
     context = {
         "company": company,
@@ -244,21 +238,14 @@ def delivery_note_html(note: DeliveryNote) -> str:
         "title": title_of(note),
         "document_date": document_date(note),
         "rows": rows,
-        "has_backorder": any(row["backorder"] for row in rows),
+        "content": content,
+        "vat_groups": [_vat_group(group.as_dict()) for group in content.totals.groups],
+        "has_backorder": content.has_backorder,
         "show_prices": show_prices,
-        "has_line_discount": show_prices and any(row["line"].discount_percent for row in rows),
-        "shipped_total": sum((row["amount"] for row in rows), Decimal(0)),
+        "has_line_discount": show_prices and any(row.line.discount_percent for row in content.rows),
         "created_iso": _timestamp(note).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     return render_to_string("sales/pdf/delivery_note.html", context)
-
-
-def _shipped_amount(order_line, quantity) -> Decimal:
-    """What the quantity shipped is worth, tax excluded: the order line's stored amount (as the
-    order confirmation prints it) for the whole line, its share for part of it."""
-    if quantity == order_line.quantity:
-        return order_line.net_amount
-    return amount(order_line.net_amount * quantity / order_line.quantity) if order_line.quantity else Decimal(0)
 
 
 def render_delivery_note(note: DeliveryNote) -> RenderedPdf:

@@ -1,16 +1,18 @@
 """Read paths of sales used by several edges: document lists with what they need, and balances
 (what an invoice still awaits, what a customer has to their credit)."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
+from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from catalog.models import Product
 from lmb import money
 
-from .models import Allocation, CreditNote, DeliveryNote, Invoice, Order, OrderLine, Payment, Quote, Voucher
+from . import totals
+from .models import Allocation, CreditNote, DeliveryNote, DeliveryNoteLine, Invoice, Order, OrderLine, Payment, Quote, Voucher
 
 ZERO = Decimal("0.00")
 AMOUNT_FIELD = DecimalField(max_digits=14, decimal_places=2)
@@ -171,3 +173,107 @@ def unpaid_invoices(customer):
         .filter(balance__gt=0)
         .order_by("due_date", "pk")
     )
+
+
+# --- A delivery note as printed -------------------------------------------------------------------
+
+
+@dataclass
+class DeliveryRow:
+    """One line of the order on its delivery note: every goods line appears, shipped now or not,
+    so the customer reads what is still to come (the backorder); its eco-participation follows it."""
+
+    line: OrderLine  # designation, price, discount and VAT
+    ordered: Decimal
+    already_shipped: Decimal  # by the notes shipped before this one
+    shipped: Decimal  # by this note
+    remaining: Decimal  # still to ship after this note
+    delivery_line: DeliveryNoteLine | None = None  # this note's line (its quantity is edited while a draft)
+    net_amount: Decimal | None = None  # what this note ships, tax excluded (None: nothing shipped)
+    gross_amount: Decimal | None = None
+
+    @property
+    def is_eco(self):
+        return self.line.kind == OrderLine.Kind.ECO
+
+
+@dataclass
+class DeliveryNoteContent:
+    rows: list[DeliveryRow]
+    #: the goods this note ships, computed as their invoice will be (sales.totals: VAT per rate on
+    #: the sum of the net lines, tax included or excluded as on the order, its discount,
+    #: the eco-participation as its own lines)
+    totals: totals.DocumentTotals
+    eco_participation_total: Decimal
+
+    @property
+    def has_backorder(self):
+        return any(row.remaining for row in self.rows)
+
+
+@dataclass
+class _Shipped:
+    """An order line taken for the quantity a delivery note ships (what its invoice line will be)."""
+
+    quantity: Decimal
+    unit_price: Decimal
+    vat_rate: Decimal
+    vat_category: str
+    discount_percent: Decimal
+    kind: str
+
+    @classmethod
+    def of(cls, line: OrderLine, quantity: Decimal):
+        terms = ("unit_price", "vat_rate", "vat_category", "discount_percent", "kind")
+        return cls(quantity=quantity, **{name: getattr(line, name) for name in terms})
+
+
+def shipped_before(note: DeliveryNote) -> dict[int, Decimal]:
+    """Order line id → quantity shipped by the order's notes shipped before ``note`` (all of the
+    shipped ones while ``note`` is a draft): a delivery note printed again says what it said."""
+    earlier = DeliveryNoteLine.objects.filter(
+        delivery_note__order_id=note.order_id, delivery_note__status=DeliveryNote.Status.SHIPPED
+    ).exclude(delivery_note_id=note.pk)
+    if note.shipped_at:
+        earlier = earlier.filter(
+            Q(delivery_note__shipped_at__lt=note.shipped_at)
+            | Q(delivery_note__shipped_at=note.shipped_at, delivery_note_id__lt=note.pk)
+        )
+    return dict(earlier.values("order_line_id").annotate(total=Sum("quantity")).values_list("order_line_id", "total"))
+
+
+def delivery_note_content(note: DeliveryNote) -> DeliveryNoteContent:
+    """Every goods line of the order with what is ordered, already shipped, shipped by this note
+    and left to ship, and the amounts of what this note ships — computed as the invoice of these
+    goods will compute them, to the cent (the screen and the PDF both read this)."""
+    order = note.order
+    order_lines = list(order.lines.select_related("product").order_by("position", "pk"))
+    goods = [line for line in order_lines if line.parent_id is None and line.is_goods]
+    eco_of = {}
+    for line in order_lines:
+        if line.kind == OrderLine.Kind.ECO and line.parent_id:
+            eco_of.setdefault(line.parent_id, []).append(line)
+    in_note = {line.order_line_id: line for line in note.lines.all()}
+    before = shipped_before(note)
+    rows, shipped_lines = [], []
+    for line in goods:
+        delivery_line = in_note.get(line.pk)
+        shipped = delivery_line.quantity if delivery_line else ZERO
+        already = before.get(line.pk, ZERO)
+        remaining = max(line.quantity - already - shipped, ZERO)
+        for each in (line, *eco_of.get(line.pk, ())):
+            rows.append(DeliveryRow(each, each.quantity, already, shipped, remaining, delivery_line if each is line else None))
+            if shipped:
+                shipped_lines.append((rows[-1], _Shipped.of(each, shipped)))
+    computed = totals.of_lines(
+        [shipped for _row, shipped in shipped_lines],
+        prices_include_tax=order.prices_include_tax,
+        discount_percent=order.discount_percent,
+    )
+    eco_lines = []
+    for (row, _shipped), amounts in zip(shipped_lines, computed.lines, strict=True):
+        row.net_amount, row.gross_amount = amounts.net, amounts.gross
+        if row.is_eco:
+            eco_lines.append((row.line.vat_rate, amounts))
+    eco_total = totals.eco_participation_total(eco_lines, prices_include_tax=order.prices_include_tax)
+    return DeliveryNoteContent(rows=rows, totals=computed, eco_participation_total=eco_total)

@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from lmb.money import HUNDRED, ZERO, amount, excl_from_incl, vat_on
+from lmb.money import HUNDRED, ZERO, amount, excl_from_incl, incl_from_excl, vat_on
 
 ONE = Decimal(1)
 
@@ -68,6 +68,38 @@ class DocumentTotals:
     total_excl_tax: Decimal = ZERO
     total_vat: Decimal = ZERO
     total_incl_tax: Decimal = ZERO
+
+
+# The kinds of line the document discount applies to: never the eco-participation (ECO-03),
+# nor shipping.
+DISCOUNTABLE_KINDS = ("product", "text")
+
+
+def of_lines(lines, *, prices_include_tax: bool, discount_percent: Decimal = ZERO) -> DocumentTotals:
+    """``compute`` for a document's lines, or for what they would be: anything with ``quantity``,
+    ``unit_price``, ``vat_rate``, ``vat_category``, ``discount_percent`` and ``kind`` (a stored
+    line, or an order line taken for the quantity a delivery note ships)."""
+    inputs = [
+        LineInput(
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            vat_rate=line.vat_rate,
+            vat_category=line.vat_category,
+            discount_percent=line.discount_percent,
+            discountable=line.kind in DISCOUNTABLE_KINDS,
+        )
+        for line in lines
+    ]
+    return compute(inputs, prices_include_tax=prices_include_tax, discount_percent=discount_percent)
+
+
+def eco_participation_total(eco_lines, *, prices_include_tax: bool) -> Decimal:
+    """« dont éco-participation TTC » (ECO-01): ``eco_lines`` are (VAT rate, LineAmounts) of the
+    eco-participation lines; their gross as computed, or their net with its VAT, to the cent."""
+    return sum(
+        (amounts.gross if prices_include_tax else incl_from_excl(amounts.net, rate, places=2) for rate, amounts in eco_lines),
+        ZERO,
+    )
 
 
 def _line_total(line: LineInput) -> Decimal:

@@ -13,12 +13,13 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from catalog.models import Product, VatRate
 from lmb import money, run_cache
 from lmb.countries import EU_MEMBER_STATES
 from lmb.errors import InvalidInput
-from lmb.formats import decimal_fr
+from lmb.formats import decimal_fr, percent_fr
 
 from .models import Invoice, LegalMention, VatCategory, VatTreatment
 
@@ -203,6 +204,37 @@ def services_follow_exported_goods(treatment: str, lines, *, is_service) -> list
     return changed
 
 
+# --- In words ------------------------------------------------------------------------------------
+
+# What a shopkeeper reads for a VAT category beside its rate, on screens and PDFs; the EN 16931
+# codes (K, G, AE…) stay in the Factur-X XML and the API.
+CATEGORY_WORDS = {
+    VatCategory.ZERO: gettext_lazy("taux zéro"),
+    VatCategory.EXEMPT: gettext_lazy("exonération"),
+    VatCategory.REVERSE_CHARGE: gettext_lazy("autoliquidation"),
+    VatCategory.INTRA_EU: gettext_lazy("autoliquidation intracommunautaire"),
+    VatCategory.EXPORT: gettext_lazy("exportation"),
+    VatCategory.OUT_OF_SCOPE: gettext_lazy("hors champ de la TVA"),
+}
+EXEMPTION_WORDS = {"VATEX-FR-FRANCHISE": gettext_lazy("franchise en base")}
+
+
+def vat_label(category: str, rate, exemption_code: str = "") -> str:
+    """A line's or a breakdown's VAT as read: « 20 % », « 0 % — exportation », « 0 % —
+    autoliquidation intracommunautaire »; out of scope has no rate at all (CAL-10)."""
+    if category == VatCategory.STANDARD:
+        return percent_fr(rate)
+    words = EXEMPTION_WORDS.get(exemption_code) or CATEGORY_WORDS.get(category) or category
+    if category == VatCategory.OUT_OF_SCOPE:
+        return str(words)
+    return f"{percent_fr(rate)} — {words}"
+
+
+def treatment_label(treatment: str) -> str:
+    """A document's VAT treatment as read (« Export hors UE »); an unknown code as it is."""
+    return str(VatTreatment(treatment).label) if treatment in VatTreatment.values else treatment
+
+
 # The mention each exemption needs (INV-10, INV-11, INV-14), and the payment mentions (INV-12, INV-13).
 CATEGORY_MENTIONS = {
     VatCategory.INTRA_EU: "exemption_intra_eu",
@@ -227,8 +259,12 @@ def mention_texts(codes: list[str], on_date: date) -> dict[str, str]:
         return dict(cursor.fetchall())  # later rows (newer valid_from) overwrite older ones
 
 
-def legal_mentions(*, treatment: str, categories: set[str], customer_is_business: bool, company, on_date: date) -> list[str]:
-    """The legal texts a document of this treatment must print, in order."""
+def legal_mentions(
+    *, treatment: str, categories: set[str], customer_is_business: bool, company, on_date: date, is_invoice: bool
+) -> list[str]:
+    """The legal texts a document of this treatment must print, in order: the VAT mentions on
+    every document; the payment mentions (escompte, late penalties, INV-12; the EUR 40 indemnity
+    to a business, INV-13) on invoices only — a quote, an order or a credit note asks no payment."""
     codes = [CATEGORY_MENTIONS[category] for category in sorted(categories) if category in CATEGORY_MENTIONS]
     if treatment == VatTreatment.OVERSEAS and "exemption_export" in codes:
         codes[codes.index("exemption_export")] = "exemption_overseas"
@@ -237,11 +273,12 @@ def legal_mentions(*, treatment: str, categories: set[str], customer_is_business
     wanted = (*codes, "late_penalties", "recovery_indemnity")
     in_force = run_cache.remembered(("sales.mention_texts", wanted, on_date), lambda: mention_texts(list(wanted), on_date))
     texts = [in_force.get(code, "") for code in codes]
-    texts.append(company.early_payment_terms)
-    if company.late_penalty_rate:
-        texts.append(in_force.get("late_penalties", "").format(rate=_percent(company.late_penalty_rate)))
-    if customer_is_business:  # INV-13: never on a consumer's invoice
-        texts.append(in_force.get("recovery_indemnity", ""))
+    if is_invoice:
+        texts.append(company.early_payment_terms)
+        if company.late_penalty_rate:
+            texts.append(in_force.get("late_penalties", "").format(rate=_percent(company.late_penalty_rate)))
+        if customer_is_business:  # INV-13: never on a consumer's invoice
+            texts.append(in_force.get("recovery_indemnity", ""))
     return [text for text in texts if text]
 
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from catalog.models import Product
 from catalog.queries import find_by_code
 from lmb.errors import DomainError, InvalidInput
+from lmb.formats import decimal_fr
 from lmb.jobs import start_job
 from lmb.models import Job
 from lmb.pdf import render_pdf
@@ -396,7 +397,8 @@ class _PageProgress(logging.Handler):
             page = int(record.args[0])
             self.report(
                 5 + 50 * page // self.page_total,
-                _("Mise en page : page %(page)s sur %(total)s") % {"page": page, "total": self.page_total},
+                _("Mise en page : page %(page)s sur %(total)s")
+                % {"page": decimal_fr(page), "total": decimal_fr(self.page_total)},
             )
         elif record.msg.startswith("Step 6"):
             self.report(60, _("Dessin des pages et des codes-barres…"))
@@ -443,7 +445,7 @@ def render_label_sheets(
         labels.extend([label] * quantity)
         report(
             5 * done // len(printable),
-            _("Codes-barres : %(done)s / %(total)s produits") % {"done": done, "total": len(printable)},
+            _("Codes-barres : %(done)s / %(total)s produits") % {"done": decimal_fr(done), "total": decimal_fr(len(printable))},
         )
     count = len(labels) - (0 if layout.is_single else first_position - 1)
     if not count:
@@ -484,7 +486,10 @@ def read_code_lines(text: str) -> list[CodeLine]:
         line = CodeLine(number=number, code=code.strip())
         lines.append(line)
         if len(lines) > MAX_LINES:
-            line.error = _("Ligne %(line)s : pas plus de %(max)s lignes à la fois.") % {"line": number, "max": MAX_LINES}
+            line.error = _("Ligne %(line)s : pas plus de %(max)s lignes à la fois.") % {
+                "line": number,
+                "max": decimal_fr(MAX_LINES),
+            }
             break
         quantity_text = quantity_text.strip()
         if quantity_text:
@@ -538,13 +543,13 @@ def _merge_items(items) -> list[tuple[Product, int]]:
     raises InvalidInput naming the ``items`` field on any bad quantity."""
     merged: dict[int, list] = {}
     errors = []
-    for product, quantity in items:
+    for product, given in items:
         try:
-            quantity = int(quantity)
+            quantity = int(given)
         except (TypeError, ValueError):
             errors.append(
-                _("%(reference)s : la quantité « %(quantity)s » n'est pas un nombre entier.")
-                % {"reference": product.reference, "quantity": quantity}
+                _("%(reference)s : la quantité « %(typed)s » n'est pas un nombre entier.")
+                % {"reference": product.reference, "typed": given}
             )
             continue
         if product.pk in merged:
@@ -555,7 +560,7 @@ def _merge_items(items) -> list[tuple[Product, int]]:
         if not 1 <= quantity <= MAX_QUANTITY:
             errors.append(
                 _("%(reference)s : la quantité doit être comprise entre 1 et %(max)s (demandé : %(quantity)s).")
-                % {"reference": product.reference, "max": MAX_QUANTITY, "quantity": quantity}
+                % {"reference": product.reference, "max": decimal_fr(MAX_QUANTITY), "quantity": decimal_fr(quantity)}
             )
     if errors:
         raise InvalidInput({"items": errors})
@@ -588,7 +593,7 @@ def start_label_job(*, items, layout, user, title="", first_position: int = 1) -
             {
                 "items": [
                     _("%(total)s étiquettes demandées : %(max)s au plus par PDF ; faites-en plusieurs.")
-                    % {"total": total, "max": MAX_LABELS}
+                    % {"total": decimal_fr(total), "max": decimal_fr(MAX_LABELS)}
                 ]
             }
         )
@@ -606,7 +611,7 @@ def start_label_job(*, items, layout, user, title="", first_position: int = 1) -
 
 def default_title(count: int, layout: LabelLayout) -> str:
     return ngettext("%(count)s étiquette — %(layout)s", "%(count)s étiquettes — %(layout)s", count) % {
-        "count": count,
+        "count": decimal_fr(count),
         "layout": layout.name,
     }
 

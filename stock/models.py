@@ -9,6 +9,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Category, Product
+from lmb.formats import decimal_fr, unit_price_fr
 
 QUANTITY = {"max_digits": 14, "decimal_places": 3}
 UNIT_COST = {"max_digits": 16, "decimal_places": 6}
@@ -168,7 +169,7 @@ class StockMove(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.quantity} {self.product.reference}"
+        return f"{self.get_kind_display()} {decimal_fr(self.quantity)} {self.product.reference}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not kwargs.get("force_insert"):
@@ -194,7 +195,7 @@ class StockLevel(models.Model):
         indexes = [models.Index(fields=["warehouse", "product"], name="stock_level_warehouse_idx")]
 
     def __str__(self):
-        return f"{self.product.reference} @ {self.warehouse.code}: {self.on_hand}"
+        return f"{self.product.reference} @ {self.warehouse.code}: {decimal_fr(self.on_hand)}"
 
     @property
     def available(self):
@@ -213,7 +214,7 @@ class ProductValuation(models.Model):
         verbose_name = _("valorisation")
 
     def __str__(self):
-        return f"{self.product_id}: {self.quantity} × {self.average_cost}"
+        return f"{self.product_id}: {decimal_fr(self.quantity)} × {unit_price_fr(self.average_cost)}"
 
 
 class Reservation(models.Model):
@@ -234,7 +235,7 @@ class Reservation(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.source_type}#{self.source_id}: {self.quantity} {self.product_id}"
+        return f"{self.source_type}#{self.source_id}: {decimal_fr(self.quantity)} {self.product_id}"
 
 
 class Inventory(models.Model):

@@ -283,7 +283,7 @@ class InventoryListView(ListView):
     template_name = "stock/inventory_list.html"
     results_template_name = "stock/_inventory_results.html"
     search_fields = ("reference", "note")
-    sort_fields = {"date": ("opened_at",)}
+    sort_fields = {"date": ("opened_at",), "number": ("reference",)}
     default_sort = "-date"
     export_name = "inventaires"
     export_columns = [
@@ -358,7 +358,7 @@ def inventory_count(request, pk):
             form = CountForm()
     context = _inventory_context(inventory, form, line)
     if request.htmx:
-        return render(request, "stock/_inventory_results.html", context, status=200 if line else 422)
+        return render(request, "stock/_inventory_lines.html", context, status=200 if line else 422)
     if line:
         return redirect("stock:inventory_detail", pk=pk)
     return render(request, "stock/inventory_detail.html", context, status=400)

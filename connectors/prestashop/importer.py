@@ -480,7 +480,7 @@ def _discount_percent(order: dict) -> Decimal:
     if not discount:
         return ZERO
     if products <= 0:
-        raise ImportRefused(_("Remise de %(amount)s sur une commande sans produit.") % {"amount": discount})
+        raise ImportRefused(_("Remise de %(amount)s sur une commande sans produit.") % {"amount": money_fr(discount)})
     return money.round_to(discount / products * 100, 2)
 
 

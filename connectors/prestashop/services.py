@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from catalog.models import VatRate
 from lmb import queueing
 from lmb.errors import Conflict, InvalidInput, messages_by_field
+from lmb.formats import decimal_fr
 from lmb.jobs import start_job
 from lmb.services import validate_and_save
 from sales.models import CreditNote, DeliveryNote, Invoice, PaymentMethod
@@ -124,7 +125,9 @@ def clean_mappings(**mappings) -> dict:
     if _bad_ids(carriers):
         errors.update(_id_errors("carriers", _bad_ids(carriers), _("de transporteur")))
     elif not all(0 < len(label) <= CARRIER_LABEL_MAX for label in carriers.values()):
-        errors["carriers"] = [_("Donnez à chaque transporteur un nom de 1 à %(max)s caractères.") % {"max": CARRIER_LABEL_MAX}]
+        errors["carriers"] = [
+            _("Donnez à chaque transporteur un nom de 1 à %(max)s caractères.") % {"max": decimal_fr(CARRIER_LABEL_MAX)}
+        ]
     cleaned["carriers"] = carriers
 
     tax_rules = {str(key).strip(): str(value).strip().upper() for key, value in (mappings.get("tax_rules") or {}).items()}
@@ -405,7 +408,7 @@ def sync_channel(
             if report:
                 report(
                     counts.read * 100 // max(total, 1),
-                    _("%(read)s commandes lues sur %(total)s") % {"read": counts.read, "total": total},
+                    _("%(read)s commandes lues sur %(total)s") % {"read": decimal_fr(counts.read), "total": decimal_fr(total)},
                 )
     except WebserviceError as error:
         _finish(run, counts, SyncRun.Status.FAILED, str(error))

@@ -22,6 +22,13 @@ def number(value, places=None):
 
 
 @register.filter
+def unit_price(value, currency=""):
+    """A unit price with the decimals it is stored with, at least 2: ``15,416667``; with a
+    currency, ``15,416667 €``. For every price a line's amount is computed from."""
+    return formats.unit_price_fr(value, currency)
+
+
+@register.filter
 def percent(value):
     """``20.000`` → ``20 %``; ``5.5`` → ``5,5 %``."""
     return formats.percent_fr(value)

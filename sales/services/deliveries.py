@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from lmb import events, money
 from lmb.errors import Conflict, InvalidInput
+from lmb.formats import decimal_fr
 from stock import services as stock_services
 
 from ..models import DeliveryNote, DeliveryNoteLine, Order, OrderLine
@@ -50,8 +51,8 @@ def _check_quantity(order_line, quantity):
                     _("%(product)s : %(quantity)s à livrer pour %(left)s restant(s) sur la commande.")
                     % {
                         "product": order_line.description,
-                        "quantity": quantity.normalize(),
-                        "left": order_line.backorder_quantity.normalize(),
+                        "quantity": decimal_fr(quantity),
+                        "left": decimal_fr(order_line.backorder_quantity),
                     }
                 ]
             }

@@ -18,7 +18,7 @@ from lmb.errors import InvalidInput, TransitionNotAllowed, messages_by_field
 from lmb.services import get_company, next_reference, validate_and_save
 
 from .. import totals, vat
-from ..models import Channel, CreditNote, DocumentEvent, DocumentLine, VatCategory
+from ..models import Channel, CreditNote, DocumentEvent, DocumentLine, Invoice, VatCategory
 
 ZERO = Decimal("0")
 LineKind = DocumentLine.Kind
@@ -392,18 +392,7 @@ def _set_line_amounts(document, lines: list):
 
 def _totals_of(document, lines) -> totals.DocumentTotals:
     """The document's amounts computed from its lines (``totals.compute``, the one arithmetic)."""
-    inputs = [
-        totals.LineInput(
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            vat_rate=line.vat_rate,
-            vat_category=line.vat_category,
-            discount_percent=line.discount_percent,
-            discountable=line.kind in (LineKind.PRODUCT, LineKind.TEXT),
-        )
-        for line in lines
-    ]
-    return totals.compute(inputs, prices_include_tax=document.prices_include_tax, discount_percent=document.discount_percent)
+    return totals.of_lines(lines, prices_include_tax=document.prices_include_tax, discount_percent=document.discount_percent)
 
 
 def _change_line(line, **changes):
@@ -451,13 +440,9 @@ def recompute(document, *, on_date=None, lines=None):
     document.total_vat = result.total_vat
     document.total_incl_tax = result.total_incl_tax
     document.vat_breakdown = [group.as_dict() for group in result.groups]
-    document.eco_participation_total = sum(
-        (
-            line.gross_amount if document.prices_include_tax else money.incl_from_excl(line.net_amount, line.vat_rate, places=2)
-            for line in lines
-            if line.kind == LineKind.ECO
-        ),
-        ZERO,
+    document.eco_participation_total = totals.eco_participation_total(
+        [(line.vat_rate, amounts) for line, amounts in zip(lines, result.lines, strict=True) if line.kind == LineKind.ECO],
+        prices_include_tax=document.prices_include_tax,
     )
     document.total_vat_eur = (
         money.amount(document.total_vat / document.exchange_rate)
@@ -470,6 +455,7 @@ def recompute(document, *, on_date=None, lines=None):
         customer_is_business=document.customer_is_business,
         company=company_or_error(),
         on_date=on_date or timezone.localdate(),
+        is_invoice=isinstance(document, Invoice),
     )
     return document
 

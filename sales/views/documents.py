@@ -278,11 +278,10 @@ def document_action(request, kind, pk, action):
 @permission_required("sales.view_deliverynote")
 def delivery_detail(request, pk):
     note = get_object_or_404(queries.delivery_notes(), pk=pk)
-    lines = note.lines.select_related("order_line__product").order_by("order_line__position", "pk")
     context = {
         "note": note,
         "document": note,
-        "lines": lines,
+        "content": queries.delivery_note_content(note),
         "editable": note.status == DeliveryNote.Status.DRAFT and request.user.has_perm("sales.change_deliverynote"),
         "actions": [(action, action.make_form(note)) for action in actions.offered("delivery", note, request.user)],
         "events": _events(note),

@@ -24,7 +24,7 @@ def document_filter(model, *, date_field, customer_path="customer", channel_path
     attrs = {
         "status": django_filters.ChoiceFilter(label=_("Statut"), choices=model.Status.choices, empty_label=_("Tous")),
         "customer": django_filters.CharFilter(
-            label=_("Client (code)"), field_name=f"{customer_path}__code", lookup_expr="iexact"
+            label=_("Client (code)"), field_name=f"{customer_path}__code", lookup_expr="same_text"
         ),
         "channel": django_filters.ModelChoiceFilter(
             label=_("Canal"), field_name=channel_path, queryset=Channel.objects.order_by("name"), empty_label=_("Tous")
@@ -285,7 +285,7 @@ class BackorderListView(SalesListView):
 class PaymentFilter(django_filters.FilterSet):
     purpose = django_filters.ChoiceFilter(label=_("Objet"), choices=Payment.Purpose.choices, empty_label=_("Tous"))
     method = django_filters.ChoiceFilter(label=_("Mode"), choices=PaymentMethod.choices, empty_label=_("Tous"))
-    customer = django_filters.CharFilter(label=_("Client (code)"), field_name="customer__code", lookup_expr="iexact")
+    customer = django_filters.CharFilter(label=_("Client (code)"), field_name="customer__code", lookup_expr="same_text")
     since = _date_filter(_("Du"), "payment_date", "gte")
     until = _date_filter(_("Au"), "payment_date", "lte")
 

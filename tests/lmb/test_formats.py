@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django.template import Context, Template
 
-from lmb.templatetags.lmb import money, number, percent
+from lmb.templatetags.lmb import money, number, percent, unit_price
 
 
 def test_money_is_written_the_french_way():
@@ -27,3 +27,13 @@ def test_dates_use_the_french_short_format():
 
     rendered = Template('{{ day|date:"SHORT_DATE_FORMAT" }} {{ day|date }}').render(Context({"day": datetime.date(2026, 11, 22)}))
     assert rendered == "22/11/2026 22 novembre 2026"
+
+
+def test_unit_prices_keep_their_decimals():
+    """Up to the 6 places a unit price is stored with, at least 2: the amount it makes is explained."""
+    assert unit_price(Decimal("15.416667")) == "15,416667"
+    assert unit_price(Decimal("12.500000")) == "12,50"
+    assert unit_price(Decimal("3.125000")) == "3,125"
+    assert unit_price(Decimal("1234.5"), "EUR") == "1\u202f234,50\xa0€"
+    assert unit_price(Decimal("0.000001"), "EUR") == "0,000001\xa0€"
+    assert unit_price(None) == ""

@@ -150,8 +150,9 @@ def test_quote_order_and_delivery_note_pdfs(shop, sales_client):
     note = services.ship_delivery_note(note)
     response = sales_client.get(reverse("sales:delivery_pdf", args=[note.pk]))
     text = _text(response.content)
-    assert f"Bon de livraison N° {note.number}" in text and "Commandé Livré ici Reste P.U. HT Montant HT" in text
-    assert "Mug triskell 5 3 2 8,25 24,75 €" in text and "Total HT livré 24,75 €" in text  # the 3 shipped, priced
+    assert f"Bon de livraison N° {note.number}" in text
+    assert "Commandé Déjà livré Livré ici Reste à livrer P.U. HT TVA Montant HT" in text
+    assert "Mug triskell 5 — 3 2 8,25 20 % 24,75 €" in text and "Total HT livré 24,75 €" in text  # the 3 shipped, priced
 
 
 @pytest.mark.django_db
@@ -169,7 +170,7 @@ def test_the_company_may_prefer_delivery_notes_without_prices(shop, sales_client
     assert response.status_code == 302 and get_company().delivery_note_without_prices
     assert "sans prix (quantités seules)" in admin_client.get(reverse("company")).content.decode()
     text = _text(sales_client.get(reverse("sales:delivery_pdf", args=[note.pk])).content)
-    assert "Commandé Livré ici Reste à livrer" in text and "Mug triskell 5 5 —" in text  # quantities only
+    assert "Commandé Déjà livré Livré ici Reste à livrer" in text and "Mug triskell 5 — 5 —" in text  # quantities only
     assert "8,25" not in text and "41,25" not in text and "Montant" not in text and "P.U." not in text
 
 

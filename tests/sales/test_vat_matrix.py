@@ -48,6 +48,13 @@ def mentions(order):
     return " | ".join(order.legal_mentions)
 
 
+def invoice_of(order):
+    """The invoice of the whole order, shipped: what carries the payment mentions."""
+    order = services.confirm_order(order)
+    services.ship_delivery_note(services.create_delivery_note(order))
+    return services.issue_invoice(services.invoice_order(order))
+
+
 @pytest.mark.django_db
 def test_france_business_pays_french_vat_and_is_told_the_recovery_indemnity(shop):
     order = order_for(shop, shop.bakery, shop.b2b)
@@ -57,16 +64,19 @@ def test_france_business_pays_french_vat_and_is_told_the_recovery_indemnity(shop
         "Confiture de fraises": ("S", Decimal("5.5"), ""),
         "Pose et réglage": ("S", 20, ""),
     }
-    assert INDEMNITY in mentions(order) and PENALTIES in mentions(order)
-    assert "Pas d'escompte pour paiement anticipé." in order.legal_mentions
     assert [group["rate"] for group in order.vat_breakdown] == ["5.5", "20"]
+    assert INDEMNITY not in mentions(order) and PENALTIES not in mentions(order)  # an order asks no payment yet
+    invoice = invoice_of(order)
+    assert INDEMNITY in mentions(invoice) and PENALTIES in mentions(invoice)
+    assert "Pas d'escompte pour paiement anticipé." in invoice.legal_mentions
 
 
 @pytest.mark.django_db
 def test_france_consumer_is_never_told_the_business_indemnity(shop):
     order = order_for(shop, customer("Le Bihan", business=False))
-    assert order.vat_treatment == VatTreatment.FRANCE and INDEMNITY not in mentions(order)
-    assert PENALTIES in mentions(order)
+    assert order.vat_treatment == VatTreatment.FRANCE
+    invoice = invoice_of(order)
+    assert INDEMNITY not in mentions(invoice) and PENALTIES in mentions(invoice)
 
 
 @pytest.mark.django_db

@@ -205,7 +205,7 @@ def test_bad_requests_are_refused_naming_the_field(arguments, field, products, a
 def test_quantities_of_a_product_given_twice_add_up_and_are_capped(products, admin_user):
     with pytest.raises(InvalidInput) as refused:
         labels.start_label_job(items=[(products[0], 600), (products[0], 401)], layout="a4-3x7-63x38", user=admin_user)
-    assert "THE-01" in refused.value.errors["items"][0] and "1001" in refused.value.errors["items"][0]
+    assert "THE-01" in refused.value.errors["items"][0] and "1\u202f001" in refused.value.errors["items"][0]
 
 
 # --- The task ----------------------------------------------------------------------------------------
@@ -294,7 +294,7 @@ def test_quantity_above_the_limit_is_shown_beside_the_field(products, role_clien
         reverse("stock:label_create"), {"items": f"{products[0].reference};1500", "layout": "a4-3x7-63x38", "first_position": 1}
     )
     assert response.status_code == 422
-    assert re.search(r'data-error-for="items">THE-01 : la quantité doit être comprise entre 1 et 1000', page_text(response))
+    assert re.search(r'data-error-for="items">THE-01 : la quantité doit être comprise entre 1 et 1\u202f000', page_text(response))
 
 
 def test_scanning_then_submitting_opens_the_job_page_and_the_file(products, role_client, django_capture_on_commit_callbacks):

@@ -8,6 +8,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from lmb.errors import DomainError
+from lmb.formats import decimal_fr
 from sales import output
 
 
@@ -33,4 +34,4 @@ class Command(BaseCommand):
             count = output.export_to_folder(kind=kind, date_from=date_from, date_to=date_to, output=folder)
         except DomainError as error:
             raise CommandError(str(error.message)) from error
-        self.stdout.write(f"{count} document(s) exporté(s) dans {folder} (index : {folder / 'index.csv'})")
+        self.stdout.write(f"{decimal_fr(count)} document(s) exporté(s) dans {folder} (index : {folder / 'index.csv'})")

@@ -2,6 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from lmb.formats import decimal_fr
+
 from ... import services
 from ...client import WebserviceError
 from ...models import ShopChannel
@@ -23,6 +25,6 @@ class Command(BaseCommand):
         except WebserviceError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(
-            f"{run.read} lues, {run.created} créées, {run.unchanged} inchangées, {run.failed} en erreur"
-            + (" (voir la file des erreurs)" if run.failed else "")
+            f"{decimal_fr(run.read)} lues, {decimal_fr(run.created)} créées, {decimal_fr(run.unchanged)} inchangées, "
+            f"{decimal_fr(run.failed)} en erreur" + (" (voir la file des erreurs)" if run.failed else "")
         )
