@@ -168,8 +168,8 @@ def _check_attachments(files):
 def log_interaction(
     *,
     third_party: ThirdParty,
-    kind: str,
     subject: str,
+    kind: str = TimelineEntry.Kind.CALL,  # the model's default, the one the form and the API schema offer
     author=None,
     body: str = "",
     occurred_at=None,
