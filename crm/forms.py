@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from lmb.forms import ModelForm
+from lmb.forms import Form, ModelForm
 
 from .models import Address, Contact, EmailTemplate, Task, ThirdParty, TimelineEntry
 
@@ -125,7 +125,7 @@ class TimelineEntryForm(ModelForm):
         return self.cleaned_data["occurred_at"] or timezone.now()
 
 
-class IncidentStatusForm(forms.Form):
+class IncidentStatusForm(Form):
     status = forms.ChoiceField(label=_("Nouveau statut"), choices=TimelineEntry.IncidentStatus.choices)
     comment = forms.CharField(label=_("Commentaire"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -170,7 +170,7 @@ class TaskForm(ModelForm):
         self.fields["assignee"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
 
 
-class EmailForm(forms.Form):
+class EmailForm(Form):
     """The address a document goes to (empty: the third party's)."""
 
     recipient = forms.EmailField(label=_("Destinataire"), required=False)

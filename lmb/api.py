@@ -14,6 +14,7 @@ from rest_framework import exceptions, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from . import text
 from .errors import DomainError, messages_by_field
 from .fields import IdentifierField
 from .models import IdempotencyRecord
@@ -44,7 +45,30 @@ class IdentifierSerializerField(serializers.CharField):
         return self.compact(value) if value else value
 
 
-class ModelSerializer(serializers.ModelSerializer):
+# A text the API takes on several lines: declared with this style (a model TextField gets it from
+# DRF). Any other text is one line.
+MULTILINE = {"base_template": "textarea.html"}
+
+
+class InputRulesMixin:
+    """What every LMB serializer accepts, as LMB's forms do (``lmb.forms.InputRulesMixin``): text
+    fields refuse control characters (``lmb.text``); one declared multi-line (``style=MULTILINE``)
+    keeps its tabs and line breaks."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            if isinstance(field, serializers.CharField) and not field.read_only:
+                multiline = field.style.get("base_template") == MULTILINE["base_template"]
+                field.validators.append(text.validate_multiline if multiline else text.validate_single_line)
+        return fields
+
+
+class Serializer(InputRulesMixin, serializers.Serializer):
+    """Base of LMB's plain serializers (an action's input)."""
+
+
+class ModelSerializer(InputRulesMixin, serializers.ModelSerializer):
     """Base serializer: identifiers are compacted like in forms, ``Meta.create_only_fields`` are
     read-only once the object exists (an address does not move to another third party: better
     shown in the schema than silently ignored), and ``create``/``update`` are refused — writes

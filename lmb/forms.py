@@ -8,6 +8,7 @@ from django.forms.renderers import TemplatesSetting
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
+from . import text
 from .errors import DomainError, InvalidInput
 from .models import Company
 
@@ -51,8 +52,10 @@ class DecimalInput(forms.TextInput):
         return super().format_value(value)
 
 
-class FrenchDecimalsMixin:
-    """Decimal fields accept "12,90" as well as "12.90", and show "12,90"."""
+class InputRulesMixin:
+    """What every LMB form accepts: decimal fields take "12,90" as well as "12.90" and show
+    "12,90"; text fields refuse control characters (``lmb.text``), a text area keeping its tabs
+    and line breaks."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -61,13 +64,16 @@ class FrenchDecimalsMixin:
                 field.localize = True
                 field.widget = DecimalInput(field.widget.attrs)
                 field.widget.is_localized = True
+            elif isinstance(field, forms.CharField):
+                multiline = isinstance(field.widget, forms.Textarea)
+                field.validators.append(text.validate_multiline if multiline else text.validate_single_line)
 
 
-class ModelForm(FrenchDecimalsMixin, forms.ModelForm):
+class ModelForm(InputRulesMixin, forms.ModelForm):
     """Base of LMB's model forms."""
 
 
-class Form(FrenchDecimalsMixin, forms.Form):
+class Form(InputRulesMixin, forms.Form):
     """Base of LMB's plain forms."""
 
 

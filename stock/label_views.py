@@ -14,14 +14,14 @@ from django.views.decorators.http import require_POST
 
 from catalog.models import Product
 from lmb.errors import DomainError
-from lmb.forms import add_domain_error
+from lmb.forms import Form, add_domain_error
 
 from . import labels
 
 PERMISSION = "stock.view_stocklevel"
 
 
-class LabelForm(forms.Form):
+class LabelForm(Form):
     items = forms.CharField(
         label=gettext_lazy("Codes des produits"),
         widget=forms.Textarea(

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from catalog.models import VatRate
 from lmb.errors import Conflict, InvalidInput, messages_by_field
 from lmb.services import validate_and_save
+from lmb.text import xml_text
 from sales.models import CreditNote, DeliveryNote, Invoice, PaymentMethod
 from sales.services.channels import create_channel
 from stock import services as stock_services
@@ -595,7 +596,7 @@ def _xml(resource: str, **values) -> ET.Element:
     root = ET.Element("prestashop")
     record = ET.SubElement(root, resource)
     for name, value in values.items():
-        ET.SubElement(record, name).text = str(value)
+        ET.SubElement(record, name).text = xml_text(value)
     return root
 
 
@@ -638,9 +639,10 @@ def _send_tracking(client: WebserviceClient, push: Push):
     node = record.find("tracking_number")
     if node is None:
         node = ET.SubElement(record, "tracking_number")
-    if (node.text or "").strip() == push.payload["tracking_number"]:
+    tracking_number = xml_text(push.payload["tracking_number"])  # XML cannot carry a control character
+    if (node.text or "").strip() == tracking_number:
         return
-    node.text = push.payload["tracking_number"]
+    node.text = tracking_number
     _strip_links(record)
     client.put_xml("order_carriers", carrier_id, root, sendemail="1")
 

@@ -13,7 +13,7 @@ from catalog.models import Product
 from catalog.queries import find_by_code, unit_price_for
 from crm import queries as crm_queries
 from crm.models import Address
-from lmb import money, rows, run_cache, transactions
+from lmb import money, rows, run_cache, text, transactions
 from lmb.errors import InvalidInput, TransitionNotAllowed, messages_by_field
 from lmb.services import get_company, next_reference, validate_and_save
 
@@ -364,6 +364,8 @@ def check_lines(document, lines: list) -> list:
             line.full_clean(exclude=["document", "product", "parent"])  # also turns "5" into Decimal("5")
         except ValidationError as exc:
             raise InvalidInput(messages_by_field(exc)) from exc
+        if refused := text.model_text_errors(line):
+            raise InvalidInput(refused)
     _set_line_amounts(document, lines)
     return lines
 
