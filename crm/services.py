@@ -193,7 +193,8 @@ def log_interaction(
     )
     validate_and_save(entry)
     for uploaded in attachments:
-        TimelineAttachment.objects.create(entry=entry, file=uploaded, original_name=uploaded.name[:255], size=uploaded.size)
+        # Django gives an uploaded file's name 255 characters at most: the column holds it whole.
+        TimelineAttachment.objects.create(entry=entry, file=uploaded, original_name=uploaded.name, size=uploaded.size)
     return entry
 
 

@@ -32,4 +32,4 @@ def email_document(self, kind: str, document_id: int, recipient: str, user_id: i
 
 
 def _reason(error: Exception) -> str:
-    return f"{type(error).__name__}: {error}"[:500]
+    return f"{type(error).__name__}: {error}"[:500]  # why a sending failed, our own text cut to the column

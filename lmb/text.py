@@ -10,6 +10,9 @@ a single-line text (a name, a reference: a ``CharField``) refuses those too (the
 the one-line places it is printed in, and the tab-separated FEC).
 
 What was stored before these rules still has to print: ``xml_text`` drops what XML cannot carry.
+
+A text longer than its column is refused with a message naming the field, never cut to fit in
+silence (``require_max_length`` where a service moves a text into a column of its own).
 """
 
 import re
@@ -18,6 +21,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from .errors import InvalidInput
+from .formats import decimal_fr
 
 # C0 controls, DEL, C1 controls, and the two non-characters U+FFFE and U+FFFF.
 _CONTROL = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff"
@@ -79,3 +85,37 @@ def xml_text(value) -> str:
     """``value`` as text XML 1.0 can carry: the characters it forbids are dropped (they were never
     visible). For data stored before LMB refused them at the input."""
     return _NOT_XML.sub("", str(value))
+
+
+def check_fields(instance, *names: str):
+    """LMB's text rules on some fields of a model instance a service saves without ``full_clean``
+    (a hot path): no control character, no more characters than the column holds. Refused naming
+    the field, never cut."""
+    errors = {}
+    for name in names:
+        field = instance._meta.get_field(name)
+        value = getattr(instance, field.attname)
+        if not isinstance(value, str):
+            continue
+        if character := control_character(value, multiline=isinstance(field, models.TextField)):
+            errors[name] = [refusal(character, field.verbose_name)]
+        elif field.max_length and len(value) > field.max_length:
+            errors[name] = [too_long(field.verbose_name, len(value), field.max_length)]
+    if errors:
+        raise InvalidInput(errors)
+
+
+def too_long(label, length: int, max_length: int) -> str:
+    """« Motif : 10 000 caractères, c'est trop long (255 au plus). »"""
+    return _("%(label)s : %(length)s caractères, c'est trop long (%(max)s au plus).") % {
+        "label": f"{str(label)[:1].upper()}{str(label)[1:]}",
+        "length": decimal_fr(length, 0),
+        "max": decimal_fr(max_length, 0),
+    }
+
+
+def require_max_length(value: str, max_length: int, *, field: str, label) -> str:
+    """``value`` if it fits ``max_length`` characters; else the input is refused, naming the field."""
+    if value is not None and len(value) > max_length:
+        raise InvalidInput({field: [too_long(label, len(value), max_length)]})
+    return value

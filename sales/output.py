@@ -204,6 +204,7 @@ def batch_work(job: Job, report):
 
 def _start(kind: str, title: str, parameters: dict, user, task_name: str) -> Job:
     with transaction.atomic():
+        # The title is our own text (a period, a count), cut to the job's column.
         job = create_job(kind=kind, title=title[:200], user=user, parameters=parameters)
         transaction.on_commit(lambda: _enqueue(task_name, job.pk))
     return job

@@ -605,6 +605,7 @@ def start_label_job(*, items, layout, user, title="", first_position: int = 1) -
         parameters["notice"] = missing_ean_message(without_ean)
     title = title or default_title(total, sheet)
     with transaction.atomic():
+        # The sheet's title names the job (prefilled by our screens, checked by the form): cut to its column.
         job = create_job(kind=JOB_KIND, title=title[:200], user=user, parameters=parameters)
         transaction.on_commit(lambda: _enqueue(job.pk))
     return job

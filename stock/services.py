@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Product
 from catalog.queries import find_by_code, in_category
-from lmb import events, money, transactions
+from lmb import events, money, text, transactions
 from lmb.errors import Conflict, InvalidInput, TransitionNotAllowed
 from lmb.formats import decimal_fr
 from lmb.services import apply_changes, get_company, next_reference, validate_and_save
@@ -172,13 +172,14 @@ def _write_move(
         kind=kind,
         quantity=quantity,
         reason=reason,
-        note=note[:255],
-        reference=reference[:50],
+        note=note,
+        reference=reference[:50],  # our own text (a document's number, a transfer's label); the API checks a typed one
         source_type=source[0] if source else "",
         source_id=source[1] if source else None,
         transfer_pair=transfer_pair,
         created_by=user,
     )
+    text.check_fields(move, "note")  # typed by a user: refused naming it, never cut
     if unit_cost is not None:
         unit_cost = money.unit_price(unit_cost)
     if transaction.get_connection().vendor == "postgresql":

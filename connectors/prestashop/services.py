@@ -21,6 +21,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from catalog.models import VatRate
+from lmb import text
 from lmb.errors import Conflict, InvalidInput, messages_by_field
 from lmb.services import validate_and_save
 from lmb.text import xml_text
@@ -190,7 +191,11 @@ def add_channel(
         raise InvalidInput(messages_by_field(exc)) from exc
     if sales_channel is None:
         sales_channel = create_channel(
-            code=f"PS-{slug}"[:20], name=f"PrestaShop {name}"[:100], prices_include_tax=True, warehouse=warehouse
+            # Our own code and name for the sales channel, made from the shop's (checked above), cut to their columns.
+            code=f"PS-{slug}"[:20],
+            name=f"PrestaShop {name}"[:100],
+            prices_include_tax=True,
+            warehouse=warehouse,
         )
     secret = secrets.token_hex(32)
     channel.sales_channel, channel.webhook_secret_sealed = sales_channel, keys.seal(secret)
@@ -308,9 +313,11 @@ def receive_webhook(*, channel: ShopChannel, body: bytes, signature: str, now: f
         data = json.loads(body)
         stamp = int(data["timestamp"])
         order_id = str(int(data["id_order"]))
-        event = str(data.get("event", "order"))[:60]
+        event = str(data.get("event", "order"))
     except (ValueError, KeyError, TypeError) as exc:
         raise WebhookRefused(_("Contenu illisible : il faut event, id_order et timestamp."), 400) from exc
+    if len(event) > WebhookEvent._meta.get_field("event").max_length:  # refused, never cut to fit
+        raise WebhookRefused(text.too_long("event", len(event), WebhookEvent._meta.get_field("event").max_length), 400)
     if abs((now or time.time()) - stamp) > WEBHOOK_MAX_AGE:
         raise WebhookRefused(_("Évènement trop ancien ou daté dans le futur (rejeu refusé)."), 403)
     with transaction.atomic():
@@ -452,7 +459,8 @@ def ignore_issue(issue: ImportIssue, *, reason: str) -> ImportIssue:
     issue = ImportIssue.objects.select_for_update().get(pk=issue.pk)
     if issue.status != ImportIssue.Status.OPEN:
         raise Conflict(_("Seule une erreur à traiter peut être ignorée."))
-    issue.status, issue.ignored_reason = ImportIssue.Status.IGNORED, reason[:255]
+    issue.status, issue.ignored_reason = ImportIssue.Status.IGNORED, reason
+    text.check_fields(issue, "ignored_reason")  # typed on the screen: refused naming it, never cut
     issue.save(update_fields=["status", "ignored_reason", "last_seen_at"])
     return issue
 

@@ -127,9 +127,22 @@ def line_terms(line) -> dict:
 
 
 def history_entry(document, action: str, *, user=None, detail: str = "") -> DocumentEvent:
-    """The document's history entry for ``action``, not saved yet."""
+    """The document's history entry for ``action``, not saved yet. ``detail`` is our own text (a
+    number, an amount); a reason typed by a user is checked by its service (``history_reason``)."""
     return DocumentEvent(
-        document_type=document._meta.model_name, document_id=document.pk, action=action, detail=detail[:255], user=user
+        document_type=document._meta.model_name,
+        document_id=document.pk,
+        action=action,
+        detail=detail[:255],  # our own text, cut to the column: never what a user typed (see history_reason)
+        user=user,
+    )
+
+
+def history_reason(reason: str) -> str:
+    """A reason typed by the user for the history (a refused quote, a cancelled order): it must
+    fit the history's column, or the action is refused naming it."""
+    return text.require_max_length(
+        reason or "", DocumentEvent._meta.get_field("detail").max_length, field="reason", label=_("motif")
     )
 
 

@@ -3,11 +3,15 @@ error queue with the reason, nothing of it is kept, never a 500 nor a silently c
 
 import copy
 
-from connectors.prestashop import importer
-from connectors.prestashop.models import ImportIssue
+import pytest
+
+from connectors.prestashop import importer, services
+from connectors.prestashop.models import ImportIssue, WebhookEvent
 from crm.models import ThirdParty
+from lmb.errors import InvalidInput
 from sales.models import Order
 from tests.connectors.prestashop_standin import derived
+from tests.connectors.test_prestashop_webhook import event, post_event
 
 REFUSED = "caractère de contrôle invisible (U+0007)"
 
@@ -46,3 +50,41 @@ def test_a_shop_order_row_with_one_goes_to_the_error_queue_with_the_reason(chann
     outcome = importer.import_order(channel=channel, client=shop_client, external_id="1")
     assert outcome.status == "failed" and REFUSED in ImportIssue.objects.get(external_id="1").error
     assert not Order.objects.exists()
+
+
+# --- Too long for LMB: refused with the reason, never cut to fit (item 3) ---------------------------
+
+
+def test_a_product_name_too_long_goes_to_the_error_queue(channel, standin, shop_client):
+    _with_row(standin, product_name="Mug " + "x" * 296)
+    _refused(channel, shop_client, "description", "255")
+
+
+def test_an_order_reference_too_long_goes_to_the_error_queue(channel, standin, shop_client):
+    standin.put_record("orders", derived(standin.records["orders"]["1"], reference="R" * 60))
+    issue = _refused(channel, shop_client, "customer_reference", "50")
+    assert issue.reference == "R" * 40  # the queue's own label of the order, the payload kept whole beside it
+    assert issue.payload["reference"] == "R" * 60
+
+
+@pytest.mark.parametrize(("field", "value", "words"), [("alias", "A" * 150, "100"), ("phone", "0" * 40, "30")])
+def test_an_address_field_too_long_goes_to_the_error_queue(channel, standin, shop_client, field, value, words):
+    standin.put_record("addresses", derived(standin.records["addresses"]["12"], **{field: value}))
+    _refused(channel, shop_client, words)
+    assert not ThirdParty.objects.exists()
+
+
+def test_an_ignored_issue_reason_too_long_is_refused_not_cut(channel):
+    services.sync_channel(channel)
+    issue = ImportIssue.objects.get(external_id="114")
+    with pytest.raises(InvalidInput) as error:
+        services.ignore_issue(issue, reason="x" * 300)
+    assert "300 caractères" in error.value.message and "255 au plus" in error.value.message
+    issue.refresh_from_db()
+    assert issue.status == ImportIssue.Status.OPEN and issue.ignored_reason == ""
+
+
+def test_a_webhook_event_name_too_long_is_refused_not_cut(client, channel):
+    response = post_event(client, channel, {**event(1), "event": "e" * 100})
+    assert response.status_code == 400 and "60 au plus" in response.content.decode()
+    assert not WebhookEvent.objects.exists()
