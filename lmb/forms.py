@@ -21,11 +21,16 @@ class BootstrapFormRenderer(TemplatesSetting):
 
 
 def add_domain_error(form, error: DomainError):
-    """Show a service's refusal on the form: beside the field it names, or above the form."""
+    """Show a service's refusal on the form: beside the field it names, or above the form. A
+    refusal that a confirmation lifts (``confirmation_field``, e.g. a payment far beyond what is
+    due) shows that field's box, for the user to tick and send again."""
     errors = error.errors if isinstance(error, InvalidInput) else {error.field or "__all__": [error.message]}
     for field, field_messages in errors.items():
         for message in field_messages:
             form.add_error(field if field in form.fields else None, message)
+    confirmation = getattr(error, "confirmation_field", None)
+    if confirmation in form.fields:
+        form.fields[confirmation].widget = forms.CheckboxInput()
 
 
 class DecimalInput(forms.TextInput):

@@ -500,6 +500,11 @@ class MoneyInSerializer(Serializer):
 class PaySerializer(MoneyInSerializer):
     voucher_code = serializers.CharField(required=False, allow_blank=True, default="", max_length=20)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
+    confirm_excess = serializers.BooleanField(
+        default=False,
+        help_text="Un montant très supérieur au reste dû des factures (plus de 10 %) est refusé (400) "
+        "sauf avec true : le surplus reste au crédit du client.",
+    )
 
 
 class NewPaymentSerializer(PaySerializer):

@@ -26,7 +26,7 @@ from catalog.models import VatRate
 from catalog.queries import find_by_code
 from crm import services as crm_services
 from crm.models import Address, Civility, CustomerCategory, ThirdParty
-from lmb import money, rows, run_cache, transactions
+from lmb import bounds, money, rows, run_cache, transactions
 from lmb.errors import DomainError
 from lmb.formats import decimal_fr, money_fr
 from lmb.models import PaymentTerms
@@ -93,14 +93,24 @@ def text(payload: dict, name: str) -> str:
     return str(value if value is not None else "").strip()
 
 
+# No LMB column holds a number with more digits than this: beyond, the shop's value is refused
+# at once (the columns' own limits are checked by the sales services, naming the field).
+LARGEST_DIGITS = {"max_digits": 20, "decimal_places": 6}
+
+
 def decimal(payload: dict, name: str) -> Decimal:
     raw = text(payload, name) or "0"
     try:
-        return Decimal(raw)
+        value = Decimal(raw)
     except InvalidOperation as exc:
         raise ImportRefused(
             _("Le champ %(field)s vaut « %(value)s » : ce n'est pas un nombre.") % {"field": name, "value": raw}
         ) from exc
+    if not bounds.fits(value, **LARGEST_DIGITS):
+        raise ImportRefused(
+            _("Le champ %(field)s vaut « %(value)s » : ce nombre est trop grand pour LMB.") % {"field": name, "value": raw}
+        )
+    return value
 
 
 def fingerprint(payload: dict) -> str:

@@ -8,12 +8,13 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from catalog.models import Product
 from catalog.queries import find_by_code, unit_price_for
 from crm import queries as crm_queries
 from crm.models import Address
-from lmb import money, rows, run_cache, text, transactions
+from lmb import bounds, money, rows, run_cache, text, transactions
 from lmb.errors import InvalidInput, TransitionNotAllowed, messages_by_field
 from lmb.services import get_company, next_reference, validate_and_save
 
@@ -406,7 +407,8 @@ def _set_line_amounts(document, lines: list):
 
 
 def _totals_of(document, lines) -> totals.DocumentTotals:
-    """The document's amounts computed from its lines (``totals.compute``, the one arithmetic)."""
+    """The document's amounts computed from its lines (``totals.compute``, the one arithmetic),
+    refused when a column could not hold one of them (``_check_amounts``)."""
     inputs = [
         totals.LineInput(
             quantity=line.quantity,
@@ -418,7 +420,40 @@ def _totals_of(document, lines) -> totals.DocumentTotals:
         )
         for line in lines
     ]
-    return totals.compute(inputs, prices_include_tax=document.prices_include_tax, discount_percent=document.discount_percent)
+    result = totals.compute(inputs, prices_include_tax=document.prices_include_tax, discount_percent=document.discount_percent)
+    _check_amounts(document, lines, result)
+    return result
+
+
+# What a document's totals are called when one is too large for its column.
+_TOTAL_NAMES = {
+    "lines_total": gettext_lazy("le total des lignes HT"),
+    "total_excl_tax": gettext_lazy("le total HT"),
+    "total_vat": gettext_lazy("le total de TVA"),
+    "total_incl_tax": gettext_lazy("le total TTC"),
+}
+
+
+def _check_amounts(document, lines, result: totals.DocumentTotals):
+    """Every amount computed from the lines must fit its column (``lmb.bounds``): a quantity or a
+    price too large for what it makes is refused naming the quantity, before anything is saved
+    — on SQLite the document could never be read again, on PostgreSQL it would be a 500."""
+    model = type(document)
+    for line, amounts in zip(lines, result.lines, strict=True):
+        column = type(line)._meta.get_field("net_amount")
+        for value in (amounts.net, amounts.gross):
+            if not bounds.fits(value, column.max_digits, column.decimal_places):
+                what = _("le montant de la ligne « %(line)s »") % {"line": line.description}
+                raise InvalidInput(
+                    {"quantity": [bounds.too_large_result(_("quantité"), what, value, column.max_digits, column.decimal_places)]}
+                )
+    for name, what in _TOTAL_NAMES.items():
+        column = model._meta.get_field(name)
+        value = getattr(result, name)
+        if not bounds.fits(value, column.max_digits, column.decimal_places):
+            raise InvalidInput(
+                {"quantity": [bounds.too_large_result(_("quantité"), what, value, column.max_digits, column.decimal_places)]}
+            )
 
 
 def _change_line(line, **changes):

@@ -2,9 +2,11 @@
 error queue with the reason, nothing of it is kept, never a 500 nor a silently changed value."""
 
 import copy
+from decimal import Decimal
 
 import pytest
 
+from catalog.models import Unit
 from connectors.prestashop import importer, services
 from connectors.prestashop.models import ImportIssue, WebhookEvent
 from crm.models import ThirdParty
@@ -12,6 +14,7 @@ from lmb.errors import InvalidInput
 from sales.models import Order
 from tests.connectors.prestashop_standin import derived
 from tests.connectors.test_prestashop_webhook import event, post_event
+from tests.factories import ProductFactory
 
 REFUSED = "caractère de contrôle invisible (U+0007)"
 
@@ -88,3 +91,26 @@ def test_a_webhook_event_name_too_long_is_refused_not_cut(client, channel):
     response = post_event(client, channel, {**event(1), "event": "e" * 100})
     assert response.status_code == 400 and "60 au plus" in response.content.decode()
     assert not WebhookEvent.objects.exists()
+
+
+# --- Numbers LMB cannot hold, quantities the unit refuses (items 1 and 21) ---------------------------
+
+
+def test_a_quantity_too_large_for_what_it_makes_goes_to_the_error_queue(channel, standin, shop_client):
+    _with_row(standin, product_quantity="99999999999")
+    _refused(channel, shop_client, "Quantité : trop grand", "montant de la ligne")
+
+
+@pytest.mark.parametrize("field", ["product_quantity", "unit_price_tax_incl", "total_paid_tax_incl"])
+def test_a_number_beyond_any_column_goes_to_the_error_queue(channel, standin, shop_client, field):
+    if field == "total_paid_tax_incl":
+        standin.put_record("orders", derived(standin.records["orders"]["1"], total_paid_tax_incl="1e40"))
+    else:
+        _with_row(standin, **{field: "1e40"})
+    _refused(channel, shop_client, field)
+
+
+def test_decimals_of_a_product_sold_by_the_piece_go_to_the_error_queue(channel, standin, shop_client):
+    ProductFactory(reference="COMP-0003", designation="Processeur", unit=Unit.PIECE, sale_price=Decimal("150"))
+    _with_row(standin, product_quantity="1.5")
+    _refused(channel, shop_client, "Quantité : 1,5", "ne se fractionne pas")
