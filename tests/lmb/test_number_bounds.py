@@ -8,10 +8,12 @@ from decimal import Decimal
 import pytest
 from django import forms as django_forms
 from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
 from rest_framework import serializers as drf_serializers
 
-from lmb import bounds
+from catalog.models import Product
+from lmb import bounds, imports
 from lmb.errors import InvalidInput
 from lmb.fields import DecimalField
 from purchasing import services as purchasing_services
@@ -96,3 +98,16 @@ def test_a_supplier_order_line_too_large_is_refused_naming_the_quantity():
     with pytest.raises(InvalidInput) as error:
         purchasing_services.create_supplier_order(supplier=supplier, warehouse=warehouse(), lines=[line])
     assert "Quantité : trop grand, le montant de la ligne" in error.value.errors["quantity"][0]
+
+
+@pytest.mark.django_db
+def test_a_price_whose_tax_included_form_would_overflow_is_refused_naming_the_sale_price(admin_user):
+    """99 999 999,99 € HT fits its column; its 119 999 999,99 € TTC does not."""
+    with pytest.raises(InvalidInput) as error:
+        ProductFactory(sale_price=Decimal("99999999.99"))
+    assert "Prix de vente : trop grand, le prix TTC" in error.value.errors["sale_price"][0]
+    rows = "Référence;Désignation;TVA;Prix de vente\nBOL-01;Bol;20;99999999,99\nBOL-02;Bol;20;12,90\n"
+    job = imports.preview_import(kind="products", uploaded_file=SimpleUploadedFile("p.csv", rows.encode()), user=admin_user)
+    assert [(error["row"], error["column"]) for error in job.errors] == [(2, "Prix de vente")]
+    imports.confirm_import(job, user=admin_user)
+    assert list(Product.objects.values_list("reference", flat=True)) == ["BOL-02"]
