@@ -6,6 +6,7 @@ import functools
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
@@ -15,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import text
+from .bounds import LARGEST_INTEGER
 from .errors import DomainError, messages_by_field
 from .fields import IdentifierField
 from .models import IdempotencyRecord
@@ -52,15 +54,24 @@ MULTILINE = {"base_template": "textarea.html"}
 
 class InputRulesMixin:
     """What every LMB serializer accepts, as LMB's forms do (``lmb.forms.InputRulesMixin``): text
-    fields refuse control characters (``lmb.text``); one declared multi-line (``style=MULTILINE``)
-    keeps its tabs and line breaks."""
+    fields refuse control characters (``lmb.text``), one declared multi-line (``style=MULTILINE``)
+    keeping its tabs and line breaks; integer fields without a bound of their own hold in a bigint
+    (also shown in the schema)."""
 
     def get_fields(self):
         fields = super().get_fields()
         for field in fields.values():
-            if isinstance(field, serializers.CharField) and not field.read_only:
+            if field.read_only:
+                continue
+            if isinstance(field, serializers.CharField):
                 multiline = field.style.get("base_template") == MULTILINE["base_template"]
                 field.validators.append(text.validate_multiline if multiline else text.validate_single_line)
+            elif isinstance(field, serializers.IntegerField) and field.max_value is None:
+                if field.min_value is None:
+                    field.min_value = -LARGEST_INTEGER
+                    field.validators.append(MinValueValidator(-LARGEST_INTEGER))
+                field.max_value = LARGEST_INTEGER
+                field.validators.append(MaxValueValidator(LARGEST_INTEGER))
         return fields
 
 

@@ -22,6 +22,11 @@ from django.utils.translation import gettext as _
 from .errors import InvalidInput
 from .formats import decimal_fr
 
+# The largest integer column LMB has (a bigint): an integer field of a form or a serializer that
+# says no bound of its own gets this one (``lmb.forms``, ``lmb.api``), so a number typed beyond
+# it is refused in French instead of failing in the database.
+LARGEST_INTEGER = 2**63 - 1
+
 
 def largest(max_digits: int, decimal_places: int) -> Decimal:
     """The largest value a column holds: 999999999999.99 for (14, 2)."""

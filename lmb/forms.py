@@ -4,11 +4,13 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.forms.renderers import TemplatesSetting
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
 from . import text
+from .bounds import LARGEST_INTEGER
 from .errors import DomainError, InvalidInput
 from .models import Company
 
@@ -59,8 +61,8 @@ class DecimalInput(forms.TextInput):
 
 class InputRulesMixin:
     """What every LMB form accepts: decimal fields take "12,90" as well as "12.90" and show
-    "12,90"; text fields refuse control characters (``lmb.text``), a text area keeping its tabs
-    and line breaks."""
+    "12,90"; integer fields without a bound of their own hold in a bigint; text fields refuse
+    control characters (``lmb.text``), a text area keeping its tabs and line breaks."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -69,6 +71,8 @@ class InputRulesMixin:
                 field.localize = True
                 field.widget = DecimalInput(field.widget.attrs)
                 field.widget.is_localized = True
+            elif isinstance(field, forms.IntegerField) and field.max_value is None:
+                field.validators += [MinValueValidator(-LARGEST_INTEGER), MaxValueValidator(LARGEST_INTEGER)]
             elif isinstance(field, forms.CharField):
                 multiline = isinstance(field.widget, forms.Textarea)
                 field.validators.append(text.validate_multiline if multiline else text.validate_single_line)

@@ -149,3 +149,11 @@ def test_the_form_shows_a_box_to_confirm_it(shop, admin_client):
     response = admin_client.post(url, {**data, "confirm_excess": "on"})
     assert response.status_code == 302
     assert invoice.allocations.get().amount == Decimal("757.50")
+
+
+def test_an_integer_beyond_any_column_is_refused_not_a_500(shop, api_client):
+    invoice = _issued_invoice(shop)
+    response = api_client().post(
+        f"/api/v1/invoices/{invoice.pk}/credit/", {"reason": "Casse", "lines": [{"invoice_line": 2**70}]}, format="json"
+    )
+    assert response.status_code == 400 and "invoice_line" in str(response.json())
