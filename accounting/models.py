@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from lmb.fields import DecimalField
 from lmb.formats import decimal_fr
 
 AMOUNT = {"max_digits": 14, "decimal_places": 2}
@@ -95,7 +96,7 @@ class AccountMapping(models.Model):
     role = models.CharField(_("rôle"), max_length=20, choices=Role.choices)
     product_kind = models.CharField(_("type de produit"), max_length=10, choices=ProductKind.choices, blank=True)
     vat_treatment = models.CharField(_("régime de TVA"), max_length=20, blank=True)
-    vat_rate = models.DecimalField(_("taux de TVA (%)"), max_digits=6, decimal_places=3, null=True, blank=True)
+    vat_rate = DecimalField(_("taux de TVA (%)"), max_digits=6, decimal_places=3, null=True, blank=True)
     channel = models.ForeignKey(
         "sales.Channel", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("canal")
     )
@@ -220,9 +221,9 @@ class JournalLine(models.Model):
     auxiliary_number = models.CharField(_("compte auxiliaire"), max_length=20, blank=True)
     auxiliary_label = models.CharField(_("libellé auxiliaire"), max_length=200, blank=True)
     label = models.CharField(_("libellé"), max_length=200)
-    debit = models.DecimalField(_("débit"), **AMOUNT, default=0)
-    credit = models.DecimalField(_("crédit"), **AMOUNT, default=0)
-    currency_amount = models.DecimalField(_("montant en devise"), **AMOUNT, null=True, blank=True)
+    debit = DecimalField(_("débit"), **AMOUNT, default=0)
+    credit = DecimalField(_("crédit"), **AMOUNT, default=0)
+    currency_amount = DecimalField(_("montant en devise"), **AMOUNT, null=True, blank=True)
     currency = models.CharField(_("devise"), max_length=3, blank=True)
     lettering_code = models.CharField(_("lettrage"), max_length=10, blank=True, db_index=True)
     lettering_date = models.DateField(_("date de lettrage"), null=True, blank=True)

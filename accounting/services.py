@@ -125,7 +125,7 @@ def reopen_period(period: Period) -> Period:
 def _auxiliary(third_party) -> tuple[str, str]:
     if third_party is None:
         return "", ""
-    return third_party.code, third_party.name[:200]
+    return third_party.code, third_party.name[:200]  # a name is 200 characters at most: the cut never bites
 
 
 def check_balanced(draft: posting.EntryDraft):
@@ -178,6 +178,8 @@ def post_entry(draft: posting.EntryDraft, *, late_documents_go_forward: bool = F
         fiscal_year=period.fiscal_year,
         date=entry_date,
         period=period,
+        # Piece references and labels are our own text, made from a document's number and its
+        # customer's name (each checked at its input): cut to the columns, as a ledger shows them.
         piece_ref=draft.piece_ref[:50],
         piece_date=draft.piece_date,
         label=draft.label[:200],

@@ -7,6 +7,7 @@ from django.forms.models import model_to_dict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from lmb.errors import DomainError
 from lmb.formats import decimal_fr
 from lmb.imports import CheckedRows, ImportColumn, Importer, RowError, form_errors, parse_bool, parse_choice
 from lmb.money import to_decimal
@@ -96,6 +97,8 @@ class ProductImporter(Importer):
             if not errors and not form.is_valid():
                 errors += form_errors(row, form, LABELS)
             if not errors:
+                errors += self._prices(row, form.instance)
+            if not errors:
                 errors += self._duplicates(row, form.cleaned_data, instance, owners_of_ean, first_row)
             if errors:
                 checked.errors += errors
@@ -140,6 +143,16 @@ class ProductImporter(Importer):
             known = ", ".join(decimal_fr(rate) for rate in sorted(rates, reverse=True))
             raise ValueError(_("Taux de TVA inconnu : %(text)s (taux possibles : %(known)s).") % {"text": text, "known": known})
         return rate.pk
+
+    @staticmethod
+    def _prices(row, product) -> list[RowError]:
+        """The prices the import will derive (HT and TTC) must fit their columns: refused in the
+        preview, naming the column, rather than failing the whole import at confirmation."""
+        try:
+            services.derive_prices(product)
+        except DomainError as error:
+            return [RowError(row, LABELS["sale_price"], message) for messages in error.as_dict().values() for message in messages]
+        return []
 
     @staticmethod
     def _duplicates(row, cleaned, instance, owners_of_ean, first_row):

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models import CustomerCategory
 from lmb.countries import EU_MEMBER_STATES, country_name
-from lmb.fields import Ean13Field
+from lmb.fields import DecimalField, Ean13Field
 from lmb.formats import decimal_fr
 
 
@@ -41,7 +41,7 @@ class VatRate(models.Model):
     label = models.CharField(_("libellé"), max_length=100)
     territory = models.CharField(_("territoire"), max_length=10, choices=territory_choices, default=Territory.METROPOLITAN)
     category = models.CharField(_("catégorie"), max_length=20, choices=Category.choices)
-    rate = models.DecimalField(_("taux (%)"), max_digits=6, decimal_places=3, validators=[MinValueValidator(0)])
+    rate = DecimalField(_("taux (%)"), max_digits=6, decimal_places=3, validators=[MinValueValidator(0)])
     valid_from = models.DateField(_("en vigueur depuis"))
     valid_until = models.DateField(_("en vigueur jusqu'au"), null=True, blank=True)
 
@@ -118,13 +118,13 @@ class Product(models.Model):
     kind = models.CharField(_("nature"), max_length=10, choices=Kind.choices, default=Kind.GOODS)
     unit = models.CharField(_("unité"), max_length=3, choices=Unit.choices, default=Unit.PIECE)
     vat_rate = models.ForeignKey(VatRate, on_delete=models.PROTECT, related_name="+", verbose_name=_("taux de TVA"))
-    purchase_price = models.DecimalField(
+    purchase_price = DecimalField(
         _("prix d'achat HT"), max_digits=14, decimal_places=6, default=0, validators=[MinValueValidator(0)]
     )
     price_includes_tax = models.BooleanField(
         _("prix saisi TTC"), default=False, help_text=_("Cochez si le prix de vente est saisi toutes taxes comprises.")
     )
-    sale_price = models.DecimalField(
+    sale_price = DecimalField(
         _("prix de vente"),
         max_digits=14,
         decimal_places=6,
@@ -133,9 +133,9 @@ class Product(models.Model):
         help_text=_("HT ou TTC selon la case « prix saisi TTC »."),
     )
     # Both forms of the price, derived from the entered one by catalog.services (never typed).
-    sale_price_excl_tax = models.DecimalField(_("prix de vente HT"), max_digits=14, decimal_places=6, default=0, editable=False)
-    sale_price_incl_tax = models.DecimalField(_("prix de vente TTC"), max_digits=14, decimal_places=6, default=0, editable=False)
-    eco_participation = models.DecimalField(
+    sale_price_excl_tax = DecimalField(_("prix de vente HT"), max_digits=14, decimal_places=6, default=0, editable=False)
+    sale_price_incl_tax = DecimalField(_("prix de vente TTC"), max_digits=14, decimal_places=6, default=0, editable=False)
+    eco_participation = DecimalField(
         _("éco-participation HT"),
         max_digits=10,
         decimal_places=2,
@@ -143,16 +143,16 @@ class Product(models.Model):
         validators=[MinValueValidator(0)],
         help_text=_("Montant unitaire HT, facturé à part et jamais remisé."),
     )
-    weight = models.DecimalField(
+    weight = DecimalField(
         _("poids (kg)"), max_digits=10, decimal_places=3, null=True, blank=True, validators=[MinValueValidator(0)]
     )
-    length = models.DecimalField(
+    length = DecimalField(
         _("longueur (cm)"), max_digits=8, decimal_places=1, null=True, blank=True, validators=[MinValueValidator(0)]
     )
-    width = models.DecimalField(
+    width = DecimalField(
         _("largeur (cm)"), max_digits=8, decimal_places=1, null=True, blank=True, validators=[MinValueValidator(0)]
     )
-    height = models.DecimalField(
+    height = DecimalField(
         _("hauteur (cm)"), max_digits=8, decimal_places=1, null=True, blank=True, validators=[MinValueValidator(0)]
     )
     units_per_pack = models.PositiveIntegerField(_("unités par colis"), null=True, blank=True, validators=[MinValueValidator(1)])
@@ -231,13 +231,13 @@ class PriceListItem(models.Model):
 
     price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="items", verbose_name=_("tarif"))
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="price_list_items", verbose_name=_("produit"))
-    min_quantity = models.DecimalField(
+    min_quantity = DecimalField(
         _("à partir de (quantité)"), max_digits=12, decimal_places=3, default=1, validators=[MinValueValidator(0)]
     )
-    unit_price_excl_tax = models.DecimalField(
+    unit_price_excl_tax = DecimalField(
         _("prix unitaire HT"), max_digits=14, decimal_places=6, null=True, blank=True, validators=[MinValueValidator(0)]
     )
-    discount_percent = models.DecimalField(
+    discount_percent = DecimalField(
         _("remise (%)"), max_digits=5, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
     )
 

@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lmb import money
+from lmb import bounds, money
 from lmb.errors import Conflict, InvalidInput
 from lmb.services import apply_changes, next_value, validate_and_save
 from lmb.text_search import search_text
@@ -81,7 +81,8 @@ def delete_category(category: Category):
 
 def derive_prices(product: Product):
     """Fill both the HT and the TTC sale price from the one the user entered, at the product's
-    VAT rate. The entered one is kept exactly (a shop's TTC price stays what the customer saw)."""
+    VAT rate. The entered one is kept exactly (a shop's TTC price stays what the customer saw).
+    A price whose other form its column cannot hold is refused, naming the sale price."""
     entered = money.unit_price(product.sale_price or 0)
     rate = product.vat_rate.rate
     if product.price_includes_tax:
@@ -90,6 +91,12 @@ def derive_prices(product: Product):
     else:
         product.sale_price_excl_tax = entered
         product.sale_price_incl_tax = money.incl_from_excl(entered, rate)
+    for name, what in (("sale_price_excl_tax", _("le prix HT")), ("sale_price_incl_tax", _("le prix TTC"))):
+        column = Product._meta.get_field(name)
+        value = getattr(product, name)
+        if not bounds.fits(value, column.max_digits, column.decimal_places):
+            message = bounds.too_large_result(_("prix de vente"), what, value, column.max_digits, column.decimal_places)
+            raise InvalidInput({"sale_price": [message]})
 
 
 def _check_vat_rate(product: Product):

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from lmb.api import ModelSerializer
+from lmb.api import MULTILINE, ModelSerializer, Serializer
 
 from . import queries
 from .models import Address, Contact, Task, ThirdParty, TimelineEntry
@@ -112,9 +112,9 @@ class TimelineEntrySerializer(ModelSerializer):
         read_only_fields = ["author", "incident_status", "created_at"]
 
 
-class IncidentStatusSerializer(serializers.Serializer):
+class IncidentStatusSerializer(Serializer):
     status = serializers.ChoiceField(choices=TimelineEntry.IncidentStatus.choices)
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = serializers.CharField(required=False, allow_blank=True, default="", style=MULTILINE)
 
 
 class TaskSerializer(ModelSerializer):
@@ -138,12 +138,12 @@ class TaskSerializer(ModelSerializer):
         read_only_fields = ["done_at", "created_at"]
 
 
-class EmailRequestSerializer(serializers.Serializer):
+class EmailRequestSerializer(Serializer):
     """POST {document}/email/: where a document goes (``crm.mailing``)."""
 
     recipient = serializers.EmailField(required=False, allow_blank=True, help_text="Vide : l'adresse du tiers.")
 
 
-class EmailQueuedSerializer(serializers.Serializer):
+class EmailQueuedSerializer(Serializer):
     recipient = serializers.EmailField()
     status = serializers.CharField()

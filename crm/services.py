@@ -168,8 +168,8 @@ def _check_attachments(files):
 def log_interaction(
     *,
     third_party: ThirdParty,
-    kind: str,
     subject: str,
+    kind: str = TimelineEntry.Kind.CALL,  # the model's default, the one the form and the API schema offer
     author=None,
     body: str = "",
     occurred_at=None,
@@ -193,7 +193,8 @@ def log_interaction(
     )
     validate_and_save(entry)
     for uploaded in attachments:
-        TimelineAttachment.objects.create(entry=entry, file=uploaded, original_name=uploaded.name[:255], size=uploaded.size)
+        # Django gives an uploaded file's name 255 characters at most: the column holds it whole.
+        TimelineAttachment.objects.create(entry=entry, file=uploaded, original_name=uploaded.name, size=uploaded.size)
     return entry
 
 

@@ -37,4 +37,4 @@ def retry_countdown(retries: int) -> int:
 
 
 def _reason(error: Exception) -> str:
-    return f"{type(error).__name__}: {error}"[:500]
+    return f"{type(error).__name__}: {error}"[:500]  # why a sending failed, our own text cut to the column

@@ -6,6 +6,7 @@ import functools
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
@@ -14,6 +15,8 @@ from rest_framework import exceptions, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from . import text
+from .bounds import LARGEST_INTEGER
 from .errors import DomainError, messages_by_field
 from .fields import IdentifierField
 from .models import IdempotencyRecord
@@ -44,7 +47,39 @@ class IdentifierSerializerField(serializers.CharField):
         return self.compact(value) if value else value
 
 
-class ModelSerializer(serializers.ModelSerializer):
+# A text the API takes on several lines: declared with this style (a model TextField gets it from
+# DRF). Any other text is one line.
+MULTILINE = {"base_template": "textarea.html"}
+
+
+class InputRulesMixin:
+    """What every LMB serializer accepts, as LMB's forms do (``lmb.forms.InputRulesMixin``): text
+    fields refuse control characters (``lmb.text``), one declared multi-line (``style=MULTILINE``)
+    keeping its tabs and line breaks; integer fields without a bound of their own hold in a bigint
+    (also shown in the schema)."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            if field.read_only:
+                continue
+            if isinstance(field, serializers.CharField):
+                multiline = field.style.get("base_template") == MULTILINE["base_template"]
+                field.validators.append(text.validate_multiline if multiline else text.validate_single_line)
+            elif isinstance(field, serializers.IntegerField) and field.max_value is None:
+                if field.min_value is None:
+                    field.min_value = -LARGEST_INTEGER
+                    field.validators.append(MinValueValidator(-LARGEST_INTEGER))
+                field.max_value = LARGEST_INTEGER
+                field.validators.append(MaxValueValidator(LARGEST_INTEGER))
+        return fields
+
+
+class Serializer(InputRulesMixin, serializers.Serializer):
+    """Base of LMB's plain serializers (an action's input)."""
+
+
+class ModelSerializer(InputRulesMixin, serializers.ModelSerializer):
     """Base serializer: identifiers are compacted like in forms, ``Meta.create_only_fields`` are
     read-only once the object exists (an address does not move to another third party: better
     shown in the schema than silently ignored), and ``create``/``update`` are refused — writes

@@ -1,14 +1,38 @@
-"""Model fields for identifiers (SIREN, SIRET, VAT number, IBAN, EAN-13).
+"""Model fields of LMB: decimals that never reach a column that cannot hold them, and identifiers
+(SIREN, SIRET, VAT number, IBAN, EAN-13).
 
-Users type them with spaces or dots ("732 829 320"); the field stores the compact form and checks
-it with python-stdnum. The compacting happens in ``to_python`` so forms, the API and ``full_clean``
-all store the same value and give the same error.
+Users type identifiers with spaces or dots ("732 829 320"); the field stores the compact form and
+checks it with python-stdnum. The compacting happens in ``to_python`` so forms, the API and
+``full_clean`` all store the same value and give the same error.
 """
 
 from django import forms
 from django.db import models
 
-from . import validators
+from . import bounds, validators
+from .errors import InvalidInput
+
+
+class DecimalField(models.DecimalField):
+    """Every model decimal of LMB (a test holds every model to it). Before any write — ``save``,
+    ``bulk_create``, ``bulk_update``, ``QuerySet.update``, ``lmb.rows`` all prepare values through
+    ``get_db_prep_save`` — a value its column cannot hold is refused naming the field (see
+    ``lmb.bounds``), on SQLite (which would store it, then fail to read it back) as on
+    PostgreSQL (which would answer an error). Services check what they compute first, with a
+    message naming the input at fault; this is the guard for any path that did not."""
+
+    def get_db_prep_save(self, value, connection):
+        if value is not None and not hasattr(value, "as_sql"):  # expressions are the database's to compute
+            checked = self.to_python(value)
+            if not bounds.fits(checked, self.max_digits, self.decimal_places):
+                label = self.verbose_name
+                raise InvalidInput({self.name: [bounds.too_large(label, checked, self.max_digits, self.decimal_places)]})
+        return super().get_db_prep_save(value, connection)
+
+    def deconstruct(self):
+        # Migrations see Django's field: the column is the same, only the guard before writes differs.
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.DecimalField", args, kwargs
 
 
 class IdentifierFormField(forms.CharField):

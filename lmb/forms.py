@@ -6,10 +6,13 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.forms.renderers import TemplatesSetting
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
+from . import text
+from .bounds import LARGEST_INTEGER
 from .errors import DomainError, InvalidInput
 from .formats import french_params
 from .models import Company
@@ -23,11 +26,16 @@ class BootstrapFormRenderer(TemplatesSetting):
 
 
 def add_domain_error(form, error: DomainError):
-    """Show a service's refusal on the form: beside the field it names, or above the form."""
+    """Show a service's refusal on the form: beside the field it names, or above the form. A
+    refusal that a confirmation lifts (``confirmation_field``, e.g. a payment far beyond what is
+    due) shows that field's box, for the user to tick and send again."""
     errors = error.errors if isinstance(error, InvalidInput) else {error.field or "__all__": [error.message]}
     for field, field_messages in errors.items():
         for message in field_messages:
             form.add_error(field if field in form.fields else None, message)
+    confirmation = getattr(error, "confirmation_field", None)
+    if confirmation in form.fields:
+        form.fields[confirmation].widget = forms.CheckboxInput()
 
 
 class DecimalInput(forms.TextInput):
@@ -54,8 +62,10 @@ class DecimalInput(forms.TextInput):
         return super().format_value(value)
 
 
-class FrenchDecimalsMixin:
-    """Decimal fields accept "12,90" as well as "12.90", and show "12,90"."""
+class InputRulesMixin:
+    """What every LMB form accepts: decimal fields take "12,90" as well as "12.90" and show
+    "12,90"; integer fields without a bound of their own hold in a bigint; text fields refuse
+    control characters (``lmb.text``), a text area keeping its tabs and line breaks."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -64,6 +74,11 @@ class FrenchDecimalsMixin:
                 field.localize = True
                 field.widget = DecimalInput(field.widget.attrs)
                 field.widget.is_localized = True
+            elif isinstance(field, forms.IntegerField) and field.max_value is None:
+                field.validators += [MinValueValidator(-LARGEST_INTEGER), MaxValueValidator(LARGEST_INTEGER)]
+            elif isinstance(field, forms.CharField):
+                multiline = isinstance(field.widget, forms.Textarea)
+                field.validators.append(text.validate_multiline if multiline else text.validate_single_line)
 
 
 def user_label(user) -> str:
@@ -106,11 +121,11 @@ def _error_list(error: ValidationError):
     return error.error_list
 
 
-class ModelForm(UsersByNameMixin, FrenchMessagesMixin, FrenchDecimalsMixin, forms.ModelForm):
+class ModelForm(UsersByNameMixin, FrenchMessagesMixin, InputRulesMixin, forms.ModelForm):
     """Base of LMB's model forms."""
 
 
-class Form(UsersByNameMixin, FrenchMessagesMixin, FrenchDecimalsMixin, forms.Form):
+class Form(UsersByNameMixin, FrenchMessagesMixin, InputRulesMixin, forms.Form):
     """Base of LMB's plain forms."""
 
 

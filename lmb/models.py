@@ -40,7 +40,7 @@ class Company(models.Model):
     name = models.CharField(_("raison sociale"), max_length=200)
     trade_name = models.CharField(_("nom commercial"), max_length=200, blank=True)
     legal_form = models.CharField(_("forme juridique"), max_length=20, choices=LegalForm.choices, default=LegalForm.SARL)
-    share_capital = models.DecimalField(
+    share_capital = fields.DecimalField(
         _("capital social (€)"), max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
     )
     siren = fields.SirenField(_("SIREN"), blank=False)
@@ -64,7 +64,7 @@ class Company(models.Model):
     default_payment_terms = models.CharField(
         _("conditions de paiement par défaut"), max_length=20, choices=PaymentTerms.choices, default=PaymentTerms.NET_30
     )
-    late_penalty_rate = models.DecimalField(
+    late_penalty_rate = fields.DecimalField(
         _("taux des pénalités de retard (%)"),
         max_digits=6,
         decimal_places=3,
@@ -83,7 +83,7 @@ class Company(models.Model):
         default=False,
         help_text=_("Ventes à distance aux particuliers de l'UE taxées à la TVA du pays de destination."),
     )
-    oss_threshold = models.DecimalField(
+    oss_threshold = fields.DecimalField(
         _("seuil des ventes à distance UE (€ HT)"),
         max_digits=12,
         decimal_places=2,

@@ -19,6 +19,8 @@ HUNDRED = Decimal(100)
 def to_decimal(value) -> Decimal:
     """Read a value typed by a user or received from outside ("12,50", "12.5", 12, Decimal)."""
     if isinstance(value, Decimal):
+        if not value.is_finite():  # NaN, Infinity: no column holds them
+            raise ValueError(f"« {value} » n'est pas un nombre.")
         return value
     if isinstance(value, float):
         raise TypeError("Les montants ne sont jamais des float : passez une chaîne ou un Decimal.")
@@ -33,14 +35,21 @@ def to_decimal(value) -> Decimal:
         text = text.replace(thousands, "")
     text = text.replace(",", ".")
     try:
-        return Decimal(text)
+        number = Decimal(text)
     except InvalidOperation as exc:
         raise ValueError(f"« {value} » n'est pas un nombre.") from exc
+    if not number.is_finite():  # "NaN", "Infinity": Decimal reads them, no column holds them
+        raise ValueError(f"« {value} » n'est pas un nombre.")
+    return number
 
 
 def round_to(value, places: int) -> Decimal:
-    """Round half-up to ``places`` decimal places."""
-    return to_decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    """Round half-up to ``places`` decimal places. A number too large to round (beyond any column
+    LMB has: more than 28 digits) is refused as a ValueError, as a word would be."""
+    try:
+        return to_decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:
+        raise ValueError(f"« {value} » est un nombre trop grand.") from exc
 
 
 def amount(value) -> Decimal:

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import ForeignKey
 from django.utils import timezone
 
-from . import rows
+from . import rows, text
 from .errors import InvalidInput, messages_by_field
 from .models import ApiToken, Company, Sequence
 
@@ -36,12 +36,15 @@ def _full_clean(instance):
     """``Model.full_clean()``, less one query per foreign key whose object the caller handed over
     (``line.document = order``): that object was read or saved, so it exists, and the database's
     foreign-key constraint stands guard anyway. Saving a document line otherwise asks the database
-    three times whether things it was just given exist."""
+    three times whether things it was just given exist. Plus LMB's own rule: no control character
+    in a text field (``lmb.text``)."""
     errors = {}
     try:
         instance.clean_fields(exclude=_related_objects_in_hand(instance))
     except ValidationError as exc:
         errors = exc.update_error_dict(errors)
+    for name, messages in text.model_text_errors(instance, exclude=errors).items():
+        errors.setdefault(name, []).extend(messages)
     try:
         instance.clean()
     except ValidationError as exc:

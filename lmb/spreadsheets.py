@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from stream_write_ods import stream_write_ods
 
+from .text import xml_text
 from .xlsx import stream_xlsx
 
 logger = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ _ODS_ENCODERS = (
     (datetime, ("date", "office:date-value", None, lambda v: v.isoformat())),
     (int, ("float", "office:value", None, str)),
     (Decimal, ("float", "office:value", None, str)),
-    (str, ("string", None, None, str)),
+    (str, ("string", None, None, xml_text)),  # a control character stored before LMB refused them: dropped
     (type(None), (None, None, None, lambda _: None)),
 )
 

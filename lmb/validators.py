@@ -11,6 +11,7 @@ from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siren, siret
+from stdnum.util import clean
 
 _REASONS = {
     InvalidLength: "la longueur est incorrecte",
@@ -46,8 +47,23 @@ def validate_siret(value):
     _check(siret, value, _("Le SIRET"), "invalid_siret")
 
 
+# The prefixes python-stdnum reads: the member states (Greece as EL), Northern Ireland (XI) and the
+# OSS identification numbers (EU, IM).
+VAT_PREFIXES = {*eu_vat.MEMBER_STATES, "el", "eu", "im"}
+
+
 def validate_eu_vat_number(value):
-    _check(eu_vat, value, _("Le numéro de TVA intracommunautaire"), "invalid_vat_number")
+    label = _("Le numéro de TVA intracommunautaire")
+    if compact_vat_number(value)[:2].lower() not in VAT_PREFIXES:  # stdnum says only "invalid component"
+        raise ValidationError(
+            _(
+                "%(label)s « %(value)s » n'est pas valide : il doit commencer par le code d'un pays de l'Union "
+                "européenne (FR, DE, BE…)."
+            )
+            % {"label": label, "value": value},
+            code="invalid_vat_number",
+        )
+    _check(eu_vat, value, label, "invalid_vat_number")
 
 
 def validate_iban(value):
@@ -62,24 +78,36 @@ def validate_ean13(value):
     _check(ean, value, _("Le code EAN-13"), "invalid_ean13")
 
 
+# Compacting never raises: it runs while the input is read (form field, serializer field, model
+# field's ``to_python``), before any validator; a number stdnum cannot read keeps its plain compact
+# form (no spaces, dots, dashes or slashes) and its validator then says, in French, what is wrong.
+
+
+def _compact(module, value: str) -> str:
+    try:
+        return module.compact(value or "")
+    except StdnumError:
+        return clean(value or "", " -./").upper().strip()
+
+
 def compact_siren(value: str) -> str:
-    return siren.compact(value or "")
+    return _compact(siren, value)
 
 
 def compact_siret(value: str) -> str:
-    return siret.compact(value or "")
+    return _compact(siret, value)
 
 
 def compact_vat_number(value: str) -> str:
-    return eu_vat.compact(value or "")
+    return _compact(eu_vat, value)
 
 
 def compact_iban(value: str) -> str:
-    return iban.compact(value or "")
+    return _compact(iban, value)
 
 
 def compact_ean(value: str) -> str:
-    return ean.compact(value or "")
+    return _compact(ean, value)
 
 
 def ean13_with_check_digit(first_twelve_digits: str) -> str:

@@ -192,8 +192,12 @@ def account(request):
         if not name:
             messages.error(request, _("Nom du jeton : ce champ est obligatoire."))
         else:
-            _token, key = services.create_api_token(user=request.user, name=name[:100])
-            request.session["new_api_key"] = key  # shown once, after the redirect
+            try:
+                _token, key = services.create_api_token(user=request.user, name=name)
+            except DomainError as error:
+                messages.error(request, _("Nom du jeton : %(error)s") % {"error": error.message})
+            else:
+                request.session["new_api_key"] = key  # shown once, after the redirect
         return redirect("account")
     new_key = request.session.pop("new_api_key", None)
     tokens = ApiToken.objects.filter(user=request.user)

@@ -8,9 +8,11 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from catalog import units
 from catalog.models import Product
 from crm.models import ThirdParty
 from lmb import money
+from lmb.fields import DecimalField
 from lmb.formats import decimal_fr
 from stock.models import Location, StockMove, Warehouse
 
@@ -33,8 +35,8 @@ class SupplierPrice(models.Model):
         limit_choices_to={"is_supplier": True},
     )
     supplier_reference = models.CharField(_("référence fournisseur"), max_length=50, blank=True)
-    purchase_price = models.DecimalField(_("prix d'achat HT"), **UNIT_PRICE, validators=[MinValueValidator(0)])
-    min_quantity = models.DecimalField(_("quantité minimale"), **QUANTITY, default=1, validators=[MinValueValidator(0)])
+    purchase_price = DecimalField(_("prix d'achat HT"), **UNIT_PRICE, validators=[MinValueValidator(0)])
+    min_quantity = DecimalField(_("quantité minimale"), **QUANTITY, default=1, validators=[MinValueValidator(0)])
     lead_time_days = models.PositiveSmallIntegerField(_("délai (jours)"), default=0)
     is_preferred = models.BooleanField(_("fournisseur préféré"), default=False)
 
@@ -59,9 +61,9 @@ class Document(models.Model):
     """What supplier orders and invoices share: a supplier, lines, and totals per VAT rate."""
 
     supplier = models.ForeignKey(ThirdParty, on_delete=models.PROTECT, related_name="+", verbose_name=_("fournisseur"))
-    total_excl_tax = models.DecimalField(_("total HT"), **AMOUNT)
-    total_vat = models.DecimalField(_("total TVA"), **AMOUNT)
-    total_incl_tax = models.DecimalField(_("total TTC"), **AMOUNT)
+    total_excl_tax = DecimalField(_("total HT"), **AMOUNT)
+    total_vat = DecimalField(_("total TVA"), **AMOUNT)
+    total_incl_tax = DecimalField(_("total TTC"), **AMOUNT)
     vat_breakdown = models.JSONField(_("TVA par taux"), default=list, blank=True, help_text="[{rate, base, vat}] as strings")
     note = models.TextField(_("note"), blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
@@ -83,13 +85,13 @@ class Line(models.Model):
         Product, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("produit")
     )
     description = models.CharField(_("désignation"), max_length=255)
-    quantity = models.DecimalField(_("quantité"), **QUANTITY, validators=[MinValueValidator(0)])
-    unit_price = models.DecimalField(_("prix unitaire HT"), **UNIT_PRICE, validators=[MinValueValidator(0)])
-    discount_percent = models.DecimalField(
+    quantity = DecimalField(_("quantité"), **QUANTITY, validators=[MinValueValidator(0)])
+    unit_price = DecimalField(_("prix unitaire HT"), **UNIT_PRICE, validators=[MinValueValidator(0)])
+    discount_percent = DecimalField(
         _("remise (%)"), max_digits=5, decimal_places=2, default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
     )
-    vat_rate = models.DecimalField(_("taux de TVA (%)"), **RATE, validators=[MinValueValidator(0)])
-    net_amount = models.DecimalField(_("montant HT"), **AMOUNT)
+    vat_rate = DecimalField(_("taux de TVA (%)"), **RATE, validators=[MinValueValidator(0)])
+    net_amount = DecimalField(_("montant HT"), **AMOUNT)
 
     class Meta:
         abstract = True
@@ -98,6 +100,11 @@ class Line(models.Model):
     @property
     def net_unit_price(self):
         return money.unit_price(self.unit_price * (1 - self.discount_percent / 100))
+
+    def clean(self):
+        """A product's line takes the quantities its unit allows (``catalog.units``)."""
+        if self.product_id is not None and (message := units.quantity_error(self.quantity, self.product.unit)):
+            raise ValidationError({"quantity": message})
 
 
 class SupplierOrder(Document):
@@ -135,7 +142,7 @@ class SupplierOrder(Document):
 class SupplierOrderLine(Line):
     order = models.ForeignKey(SupplierOrder, on_delete=models.CASCADE, related_name="lines")
     supplier_reference = models.CharField(_("réf. fournisseur"), max_length=50, blank=True)
-    received_quantity = models.DecimalField(
+    received_quantity = DecimalField(
         _("quantité reçue"),
         **QUANTITY,
         default=0,
@@ -192,8 +199,8 @@ class ReceptionLine(models.Model):
     reception = models.ForeignKey(Reception, on_delete=models.CASCADE, related_name="lines")
     order_line = models.ForeignKey(SupplierOrderLine, on_delete=models.PROTECT, related_name="reception_lines")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("produit"))
-    quantity = models.DecimalField(_("quantité reçue"), **QUANTITY, default=0, validators=[MinValueValidator(0)])
-    unit_cost = models.DecimalField(_("coût unitaire HT"), **UNIT_PRICE)
+    quantity = DecimalField(_("quantité reçue"), **QUANTITY, default=0, validators=[MinValueValidator(0)])
+    unit_cost = DecimalField(_("coût unitaire HT"), **UNIT_PRICE)
     location = models.ForeignKey(
         Location, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("emplacement")
     )

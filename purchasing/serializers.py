@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from catalog.models import Product
-from lmb.api import ModelSerializer
+from lmb.api import ModelSerializer, Serializer
 
 from .models import (
     Reception,
@@ -87,7 +87,7 @@ class SupplierOrderSerializer(ModelSerializer):
         ]
 
 
-class ReceiveLineSerializer(serializers.Serializer):
+class ReceiveLineSerializer(Serializer):
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all(), required=False)
     code = serializers.CharField(required=False, max_length=40)
     quantity = serializers.DecimalField(max_digits=14, decimal_places=3)
@@ -98,7 +98,7 @@ class ReceiveLineSerializer(serializers.Serializer):
         return data
 
 
-class ReceiveSerializer(serializers.Serializer):
+class ReceiveSerializer(Serializer):
     lines = ReceiveLineSerializer(many=True, allow_empty=False)
     confirm_over_receipt = serializers.BooleanField(default=False)
     delivery_note_reference = serializers.CharField(required=False, allow_blank=True, max_length=50, default="")
@@ -130,14 +130,14 @@ class ReceptionSerializer(ModelSerializer):
         read_only_fields = ["number", "warehouse", "status", "created_at", "validated_at"]
 
 
-class ScanSerializer(serializers.Serializer):
+class ScanSerializer(Serializer):
     code = serializers.CharField(max_length=40)
     quantity = serializers.DecimalField(max_digits=14, decimal_places=3, required=False, allow_null=True)
     replace = serializers.BooleanField(default=False)
     confirm_over_receipt = serializers.BooleanField(default=False)
 
 
-class ConfirmSerializer(serializers.Serializer):
+class ConfirmSerializer(Serializer):
     confirm_over_receipt = serializers.BooleanField(default=False)
 
 

@@ -8,8 +8,9 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from catalog import units
 from catalog.queries import find_by_code
-from lmb import money
+from lmb import bounds, money
 from lmb.errors import Conflict, InvalidInput, TransitionNotAllowed
 from lmb.formats import decimal_fr
 from lmb.services import apply_changes, next_reference, validate_and_save
@@ -62,7 +63,32 @@ def supplier_price(product, supplier) -> SupplierPrice | None:
 
 
 def _price_line(line):
-    line.net_amount = money.amount(line.quantity * line.unit_price * (1 - line.discount_percent / money.HUNDRED))
+    """Net = quantity × unit price × (1 − discount), refused naming the quantity when its column
+    could not hold it (``lmb.bounds``)."""
+    try:
+        line.net_amount = money.amount(
+            money.to_decimal(line.quantity)
+            * money.to_decimal(line.unit_price)
+            * (1 - money.to_decimal(line.discount_percent) / money.HUNDRED)
+        )
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput({"quantity": [str(exc)]}) from exc
+    column = type(line)._meta.get_field("net_amount")
+    if not bounds.fits(line.net_amount, column.max_digits, column.decimal_places):
+        what = _("le montant de la ligne « %(line)s »") % {"line": line.description}
+        message = bounds.too_large_result(_("quantité"), what, line.net_amount, column.max_digits, column.decimal_places)
+        raise InvalidInput({"quantity": [message]})
+
+
+def _check_totals(document):
+    """The document's totals must fit their columns, like its lines (named by the quantity)."""
+    for name, what in (("total_excl_tax", _("le total HT")), ("total_incl_tax", _("le total TTC"))):
+        column = type(document)._meta.get_field(name)
+        value = getattr(document, name)
+        if not bounds.fits(value, column.max_digits, column.decimal_places):
+            raise InvalidInput(
+                {"quantity": [bounds.too_large_result(_("quantité"), what, value, column.max_digits, column.decimal_places)]}
+            )
 
 
 def recompute_totals(document):
@@ -75,6 +101,7 @@ def recompute_totals(document):
     document.total_excl_tax = sum((line.net_amount for line in lines), money.ZERO)
     document.total_vat = sum((values["vat"] for values in breakdown.values()), money.ZERO)
     document.total_incl_tax = document.total_excl_tax + document.total_vat
+    _check_totals(document)
     document.save(update_fields=["vat_breakdown", "total_excl_tax", "total_vat", "total_incl_tax"])
     return document
 
@@ -272,9 +299,13 @@ def scan_reception(
                 ]
             }
         )
-    quantity = Decimal(1) if quantity in (None, "") else money.quantity(quantity)
+    try:
+        quantity = Decimal(1) if quantity in (None, "") else money.quantity(quantity)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput({"quantity": [str(exc)]}) from exc
     if quantity < 0:
         raise InvalidInput({"quantity": [_("Une quantité reçue ne peut pas être négative.")]})
+    units.check_quantity(quantity, product.unit)
     line, _created = ReceptionLine.objects.select_for_update().get_or_create(
         reception=reception,
         order_line=order_line,
@@ -285,6 +316,8 @@ def scan_reception(
         },
     )
     new_quantity = line.quantity + quantity if add else quantity
+    column = ReceptionLine._meta.get_field("quantity")
+    bounds.check(new_quantity, column.max_digits, column.decimal_places, field="quantity", label=_("quantité"))
     total = order_line.received_quantity + new_quantity
     if total > order_line.quantity and not confirm_over_receipt:
         raise OverReceipt(

@@ -10,6 +10,8 @@ from decimal import Decimal
 
 from lxml import etree
 
+from lmb.text import xml_text
+
 from .models import CreditNote, Invoice, VatCategory
 
 NS = {
@@ -33,9 +35,11 @@ def _tag(prefix_name: str) -> str:
 
 
 def _add(parent, name: str, text=None, **attributes):
-    element = etree.SubElement(parent, _tag(name), {key: str(value) for key, value in attributes.items()})
+    """Every text and attribute of the XML goes through here: what XML cannot carry (a control
+    character stored before the input refused them) is dropped, never a file that cannot be built."""
+    element = etree.SubElement(parent, _tag(name), {key: xml_text(value) for key, value in attributes.items()})
     if text is not None:
-        element.text = str(text)
+        element.text = xml_text(text)
     return element
 
 

@@ -130,6 +130,10 @@ class DepositForm(MoneyReceivedForm):
 
 class PaymentForm(MoneyReceivedForm):
     voucher_code = forms.CharField(label=_("Code du bon d'achat"), max_length=20, required=False)
+    # Shown (ticked by the user) only once the service asked: an amount far beyond what is due.
+    confirm_excess = forms.BooleanField(
+        label=_("Je confirme ce montant : le surplus reste au crédit du client"), required=False, widget=forms.HiddenInput
+    )
 
 
 class CounterCheckoutForm(Form):
@@ -168,7 +172,7 @@ class NewPaymentForm(PaymentForm):
     allocate = forms.BooleanField(
         label=_("Affecter aux factures impayées, les plus anciennes d'abord"), required=False, initial=True
     )
-    field_order = ["customer", "amount", "method", "payment_date", "reference", "voucher_code", "allocate"]
+    field_order = ["customer", "amount", "method", "payment_date", "reference", "voucher_code", "allocate", "confirm_excess"]
 
 
 class AllocationForm(Form):

@@ -58,7 +58,11 @@ class SalesDocumentMail(mailing.MailableDocument):
 
     def record(self, document, *, action: str, detail: str, user) -> None:
         DocumentEvent.objects.create(
-            document_type=document._meta.model_name, document_id=document.pk, action=action, detail=detail[:255], user=user
+            document_type=document._meta.model_name,
+            document_id=document.pk,
+            action=action,
+            detail=detail[:255],  # our own text (the recipient, or why the sending failed), cut to the column
+            user=user,
         )
 
 

@@ -14,8 +14,10 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from catalog import units
 from catalog.models import Product, Unit
 from crm.models import ThirdParty
+from lmb.fields import DecimalField
 from lmb.formats import decimal_fr, money_fr
 from lmb.models import PaymentTerms
 from stock.models import Warehouse
@@ -115,7 +117,7 @@ class ExchangeRate(models.Model):
 
     day = models.DateField(_("date"))
     currency = models.CharField(_("devise"), max_length=3)
-    rate = models.DecimalField(_("cours (1 EUR =)"), max_digits=14, decimal_places=6, validators=[MinValueValidator(0)])
+    rate = DecimalField(_("cours (1 EUR =)"), max_digits=14, decimal_places=6, validators=[MinValueValidator(0)])
     source = models.CharField(_("source"), max_length=50, default="BCE")
 
     class Meta:
@@ -146,9 +148,9 @@ class Document(models.Model):
     destination_country = models.CharField(_("pays de destination"), max_length=2, default="FR")
     prices_include_tax = models.BooleanField(_("prix saisis TTC"), default=False)
     currency = models.CharField(_("devise"), max_length=3, default="EUR")
-    exchange_rate = models.DecimalField(_("cours (1 EUR =)"), max_digits=14, decimal_places=6, null=True, blank=True)
+    exchange_rate = DecimalField(_("cours (1 EUR =)"), max_digits=14, decimal_places=6, null=True, blank=True)
     exchange_rate_date = models.DateField(_("date du cours"), null=True, blank=True)
-    discount_percent = models.DecimalField(
+    discount_percent = DecimalField(
         _("remise globale (%)"),
         max_digits=5,
         decimal_places=2,
@@ -162,13 +164,13 @@ class Document(models.Model):
         _("délai (jours)"), null=True, blank=True, validators=[MaxValueValidator(60)]
     )
     # Totals (EN 16931 BT-106 to BT-112), written by the services from the lines.
-    lines_total = models.DecimalField(_("total des lignes HT"), **AMOUNT, default=0)
-    allowance_total = models.DecimalField(_("remise globale HT"), **AMOUNT, default=0)
-    total_excl_tax = models.DecimalField(_("total HT"), **AMOUNT, default=0)
-    total_vat = models.DecimalField(_("total TVA"), **AMOUNT, default=0)
-    total_incl_tax = models.DecimalField(_("total TTC"), **AMOUNT, default=0)
-    total_vat_eur = models.DecimalField(_("total TVA en euros"), **AMOUNT, null=True, blank=True)
-    eco_participation_total = models.DecimalField(_("dont éco-participation TTC"), **AMOUNT, default=0)
+    lines_total = DecimalField(_("total des lignes HT"), **AMOUNT, default=0)
+    allowance_total = DecimalField(_("remise globale HT"), **AMOUNT, default=0)
+    total_excl_tax = DecimalField(_("total HT"), **AMOUNT, default=0)
+    total_vat = DecimalField(_("total TVA"), **AMOUNT, default=0)
+    total_incl_tax = DecimalField(_("total TTC"), **AMOUNT, default=0)
+    total_vat_eur = DecimalField(_("total TVA en euros"), **AMOUNT, null=True, blank=True)
+    eco_participation_total = DecimalField(_("dont éco-participation TTC"), **AMOUNT, default=0)
     vat_breakdown = models.JSONField(_("TVA par taux"), default=list, blank=True)
     legal_mentions = models.JSONField(_("mentions légales"), default=list, blank=True)
     note = models.TextField(_("note"), blank=True)
@@ -200,19 +202,19 @@ class DocumentLine(models.Model):
         Product, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("produit")
     )
     description = models.CharField(_("désignation"), max_length=255)
-    quantity = models.DecimalField(_("quantité"), **QUANTITY)
+    quantity = DecimalField(_("quantité"), **QUANTITY)
     unit = models.CharField(_("unité"), max_length=3, choices=Unit.choices, default=Unit.PIECE)
-    unit_price = models.DecimalField(_("prix unitaire"), **UNIT_PRICE, validators=[MinValueValidator(0)])
-    discount_percent = models.DecimalField(
+    unit_price = DecimalField(_("prix unitaire"), **UNIT_PRICE, validators=[MinValueValidator(0)])
+    discount_percent = DecimalField(
         _("remise (%)"), max_digits=5, decimal_places=2, default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
     )
-    vat_rate = models.DecimalField(_("taux de TVA (%)"), **RATE, validators=[MinValueValidator(0)])
+    vat_rate = DecimalField(_("taux de TVA (%)"), **RATE, validators=[MinValueValidator(0)])
     vat_category = models.CharField(
         _("catégorie de TVA"), max_length=2, choices=VatCategory.choices, default=VatCategory.STANDARD
     )
     vat_exemption_code = models.CharField(_("motif d'exonération"), max_length=30, blank=True)
-    net_amount = models.DecimalField(_("montant HT"), **AMOUNT, default=0)
-    gross_amount = models.DecimalField(_("montant TTC"), **AMOUNT, default=0)
+    net_amount = DecimalField(_("montant HT"), **AMOUNT, default=0)
+    gross_amount = DecimalField(_("montant TTC"), **AMOUNT, default=0)
 
     class Meta:
         abstract = True
@@ -224,6 +226,12 @@ class DocumentLine(models.Model):
     @property
     def is_goods(self):
         return self.kind == self.Kind.PRODUCT and self.product is not None and self.product.kind == Product.Kind.GOODS
+
+    def clean(self):
+        """A product's line takes the quantities its unit allows (``catalog.units``): run by the
+        services' validation of every line (``lmb.services.validate``, ``documents.check_lines``)."""
+        if self.product_id is not None and (message := units.quantity_error(self.quantity, self.unit)):
+            raise ValidationError({"quantity": message})
 
 
 # --- Quotes and orders -------------------------------------------------------------------------
@@ -295,8 +303,8 @@ class OrderLine(DocumentLine):
     parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     # Caches of the quantities shipped and invoiced, updated in the transaction of each delivery
     # note or invoice issued (the documents are the truth).
-    delivered_quantity = models.DecimalField(_("livré"), **QUANTITY, default=0)
-    invoiced_quantity = models.DecimalField(_("facturé"), **QUANTITY, default=0)
+    delivered_quantity = DecimalField(_("livré"), **QUANTITY, default=0)
+    invoiced_quantity = DecimalField(_("facturé"), **QUANTITY, default=0)
 
     class Meta(DocumentLine.Meta):
         verbose_name = _("ligne de commande")
@@ -343,8 +351,8 @@ class DeliveryNote(models.Model):
 class DeliveryNoteLine(models.Model):
     delivery_note = models.ForeignKey(DeliveryNote, on_delete=models.CASCADE, related_name="lines")
     order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="delivery_lines")
-    quantity = models.DecimalField(_("quantité"), **QUANTITY, validators=[MinValueValidator(0)])
-    invoiced_quantity = models.DecimalField(_("facturé"), **QUANTITY, default=0)
+    quantity = DecimalField(_("quantité"), **QUANTITY, validators=[MinValueValidator(0)])
+    invoiced_quantity = DecimalField(_("facturé"), **QUANTITY, default=0)
     stock_move = models.ForeignKey("stock.StockMove", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     class Meta:
@@ -380,8 +388,8 @@ class Invoice(Document):
     delivery_date = models.DateField(_("date de livraison"), null=True, blank=True)
     due_date = models.DateField(_("échéance"), null=True, blank=True)
     orders = models.ManyToManyField(Order, related_name="invoices", blank=True, verbose_name=_("commandes"))
-    deposits_total = models.DecimalField(_("acomptes déduits TTC"), **AMOUNT, default=0)
-    amount_due = models.DecimalField(_("net à payer"), **AMOUNT, default=0)
+    deposits_total = DecimalField(_("acomptes déduits TTC"), **AMOUNT, default=0)
+    amount_due = DecimalField(_("net à payer"), **AMOUNT, default=0)
     deducted_deposits = models.ManyToManyField(
         "self", symmetrical=False, blank=True, related_name="deducted_by", verbose_name=_("factures d'acompte déduites")
     )
@@ -494,7 +502,7 @@ class Installment(models.Model):
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="installments")
     due_date = models.DateField(_("échéance"))
-    amount = models.DecimalField(_("montant"), **AMOUNT)
+    amount = DecimalField(_("montant"), **AMOUNT)
 
     class Meta:
         verbose_name = _("échéance")
@@ -528,8 +536,8 @@ class Voucher(models.Model):
 
     code = models.CharField(_("code"), max_length=20, unique=True)
     customer = models.ForeignKey(ThirdParty, on_delete=models.PROTECT, null=True, blank=True, related_name="vouchers")
-    amount = models.DecimalField(_("montant"), **AMOUNT, validators=[MinValueValidator(0)])
-    balance = models.DecimalField(_("solde"), **AMOUNT, validators=[MinValueValidator(0)])
+    amount = DecimalField(_("montant"), **AMOUNT, validators=[MinValueValidator(0)])
+    balance = DecimalField(_("solde"), **AMOUNT, validators=[MinValueValidator(0)])
     expires_on = models.DateField(_("expire le"))
     credit_note = models.ForeignKey(CreditNote, on_delete=models.PROTECT, null=True, blank=True, related_name="vouchers")
     sold = models.BooleanField(_("vendu"), default=False, help_text=_("Vendu (encaissé) plutôt qu'émis par un avoir."))
@@ -561,7 +569,7 @@ class Payment(models.Model):
     customer = models.ForeignKey(ThirdParty, on_delete=models.PROTECT, related_name="payments", verbose_name=_("client"))
     purpose = models.CharField(_("objet"), max_length=20, choices=Purpose.choices, default=Purpose.SETTLEMENT)
     method = models.CharField(_("mode de règlement"), max_length=20, choices=PaymentMethod.choices)
-    amount = models.DecimalField(_("montant"), **AMOUNT, validators=[MinValueValidator(0)])
+    amount = DecimalField(_("montant"), **AMOUNT, validators=[MinValueValidator(0)])
     currency = models.CharField(_("devise"), max_length=3, default="EUR")
     payment_date = models.DateField(_("date"))
     reference = models.CharField(_("référence"), max_length=100, blank=True)
@@ -596,7 +604,7 @@ class Allocation(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("facture"))
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="allocations")
     credit_note = models.ForeignKey(CreditNote, on_delete=models.PROTECT, null=True, blank=True, related_name="allocations")
-    amount = models.DecimalField(_("montant"), **AMOUNT, validators=[MinValueValidator(0)])
+    amount = DecimalField(_("montant"), **AMOUNT, validators=[MinValueValidator(0)])
     allocated_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

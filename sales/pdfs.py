@@ -27,6 +27,7 @@ from lmb.formats import unit_price_fr
 from lmb.money import excl_from_incl
 from lmb.pdf import html_to_pdf
 from lmb.services import get_company
+from lmb.text import xml_text
 
 from . import facturx as cii
 from . import queries, vat
@@ -263,11 +264,11 @@ _facturx_clock = threading.Lock()
 
 def _embed_facturx(pdf: bytes, xml: bytes, document, company) -> bytes:
     stamp = _timestamp(document)
-    metadata = {
-        "author": company.name,
+    metadata = {  # written into the PDF's XMP (XML): what XML cannot carry is dropped
+        "author": xml_text(company.name),
         "keywords": "Factur-X",
-        "title": f"{title_of(document)} {document.number}",
-        "subject": f"{title_of(document)} {document.number} — {document.customer_name}",
+        "title": xml_text(f"{title_of(document)} {document.number}"),
+        "subject": xml_text(f"{title_of(document)} {document.number} — {document.customer_name}"),
     }
     with _facturx_clock:
         saved = facturx_module._get_metadata_timestamp, facturx_module._get_pdf_timestamp

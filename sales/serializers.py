@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from catalog.models import Product
 from crm.models import Address, ThirdParty
-from lmb.api import ModelSerializer
+from lmb.api import MULTILINE, ModelSerializer, Serializer
 from stock.models import Warehouse
 
 from .models import (
@@ -158,7 +158,7 @@ class CreditNoteLineSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class NewLineSerializer(serializers.Serializer):
+class NewLineSerializer(Serializer):
     """A line given with a new document (the same as ``add_line``)."""
 
     kind = serializers.ChoiceField(
@@ -378,7 +378,7 @@ class VoucherSerializer(ModelSerializer):
 # --- Inputs of creations and actions -------------------------------------------------------------
 
 
-class NewDocumentSerializer(serializers.Serializer):
+class NewDocumentSerializer(Serializer):
     """Who the document is for and through which channel; its customer details, addresses, payment
     terms and VAT treatment are copied from the customer by the service."""
 
@@ -393,7 +393,7 @@ class NewDocumentSerializer(serializers.Serializer):
     prices_include_tax = serializers.BooleanField(required=False, help_text="Par défaut, le mode du canal.")
     customer_reference = serializers.CharField(max_length=50, required=False)
     discount_percent = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False)
-    note = serializers.CharField(required=False, allow_blank=True)
+    note = serializers.CharField(required=False, allow_blank=True, style=MULTILINE)
     lines = NewLineSerializer(many=True, required=False)
 
     def validate(self, data):
@@ -418,7 +418,7 @@ class NewOrderSerializer(NewDocumentSerializer):
     )
 
 
-class NewInvoiceSerializer(serializers.Serializer):
+class NewInvoiceSerializer(Serializer):
     """Either what was shipped (``delivery_notes``, and/or ``orders`` for their services and
     shipping), or an invoice typed directly (``customer``, ``channel``, ``lines``)."""
 
@@ -427,7 +427,7 @@ class NewInvoiceSerializer(serializers.Serializer):
     customer = serializers.PrimaryKeyRelatedField(queryset=ThirdParty.objects.all(), required=False)
     channel = serializers.PrimaryKeyRelatedField(queryset=Channel.objects.filter(is_active=True), required=False)
     customer_reference = serializers.CharField(max_length=50, required=False)
-    note = serializers.CharField(required=False, allow_blank=True)
+    note = serializers.CharField(required=False, allow_blank=True, style=MULTILINE)
     lines = NewLineSerializer(many=True, required=False)
 
     def validate(self, data):
@@ -450,12 +450,12 @@ class NewInvoiceSerializer(serializers.Serializer):
         return data
 
 
-class QuantityLineSerializer(serializers.Serializer):
+class QuantityLineSerializer(Serializer):
     order_line = serializers.IntegerField()
     quantity = serializers.DecimalField(**QUANTITY, min_value=0)
 
 
-class DeliverSerializer(serializers.Serializer):
+class DeliverSerializer(Serializer):
     """Without ``lines``, everything left to ship; else the given quantity of each order line."""
 
     lines = QuantityLineSerializer(many=True, required=False, allow_empty=False)
@@ -475,20 +475,20 @@ class DeliverSerializer(serializers.Serializer):
         return lines
 
 
-class ReasonSerializer(serializers.Serializer):
+class ReasonSerializer(Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
 
 
-class ShipSerializer(serializers.Serializer):
+class ShipSerializer(Serializer):
     carrier = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
     tracking_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
 
 
-class DeliveryQuantitySerializer(serializers.Serializer):
+class DeliveryQuantitySerializer(Serializer):
     quantity = serializers.DecimalField(**QUANTITY, min_value=0)
 
 
-class MoneyInSerializer(serializers.Serializer):
+class MoneyInSerializer(Serializer):
     """Money received: how much, how, when."""
 
     amount = serializers.DecimalField(**AMOUNT)
@@ -500,6 +500,11 @@ class MoneyInSerializer(serializers.Serializer):
 class PaySerializer(MoneyInSerializer):
     voucher_code = serializers.CharField(required=False, allow_blank=True, default="", max_length=20)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
+    confirm_excess = serializers.BooleanField(
+        default=False,
+        help_text="Un montant très supérieur au reste dû des factures (plus de 10 %) est refusé (400) "
+        "sauf avec true : le surplus reste au crédit du client.",
+    )
 
 
 class NewPaymentSerializer(PaySerializer):
@@ -516,7 +521,7 @@ class NewPaymentSerializer(PaySerializer):
         return data
 
 
-class RefundSerializer(serializers.Serializer):
+class RefundSerializer(Serializer):
     customer = serializers.PrimaryKeyRelatedField(queryset=ThirdParty.objects.all())
     credit_note = serializers.PrimaryKeyRelatedField(queryset=CreditNote.objects.all(), required=False, allow_null=True)
     amount = serializers.DecimalField(**AMOUNT)
@@ -531,7 +536,7 @@ class RefundSerializer(serializers.Serializer):
         return data
 
 
-class AllocateSerializer(serializers.Serializer):
+class AllocateSerializer(Serializer):
     invoice = serializers.PrimaryKeyRelatedField(queryset=Invoice.objects.all())
     amount = serializers.DecimalField(**AMOUNT)
 
@@ -541,17 +546,17 @@ class VoucherSaleSerializer(MoneyInSerializer):
     expires_on = serializers.DateField(required=False, help_text="Par défaut, dans un an.")
 
 
-class InstallmentInputSerializer(serializers.Serializer):
+class InstallmentInputSerializer(Serializer):
     due_date = serializers.DateField()
     amount = serializers.DecimalField(**AMOUNT)
 
 
-class IssueInvoiceSerializer(serializers.Serializer):
+class IssueInvoiceSerializer(Serializer):
     issue_date = serializers.DateField(required=False, help_text="Par défaut, aujourd'hui.")
     installments = InstallmentInputSerializer(many=True, required=False, help_text="Échéancier ; par défaut, une échéance.")
 
 
-class CreditLineSerializer(serializers.Serializer):
+class CreditLineSerializer(Serializer):
     invoice_line = serializers.IntegerField()
     quantity = serializers.DecimalField(**QUANTITY, required=False)
     unit_price = serializers.DecimalField(
@@ -560,7 +565,7 @@ class CreditLineSerializer(serializers.Serializer):
     return_to_stock = serializers.BooleanField(required=False, default=False)
 
 
-class CreditSerializer(serializers.Serializer):
+class CreditSerializer(Serializer):
     """Without ``lines``, everything not credited yet (a cancellation)."""
 
     reason = serializers.CharField(max_length=255)
@@ -569,6 +574,6 @@ class CreditSerializer(serializers.Serializer):
     settlement = serializers.ChoiceField(choices=CreditNote.Settlement.choices, default=CreditNote.Settlement.BALANCE)
 
 
-class IssueCreditNoteSerializer(serializers.Serializer):
+class IssueCreditNoteSerializer(Serializer):
     issue_date = serializers.DateField(required=False, help_text="Par défaut, aujourd'hui.")
     refund_method = payment_method_field(required=False, help_text="Obligatoire quand l'avoir est remboursé.")

@@ -104,6 +104,8 @@ def label_create(request):
                 return redirect("jobs:detail", job.pk)
     else:
         text, rejected = prefill(request.GET.get("items", ""))
+        # The title comes with the links of our own screens (a reception's labels): a prefill, cut to
+        # the field's length (the form is what checks what is sent).
         initial = {"items": text, "title": request.GET.get("title", "")[:200]}
         if request.GET.get("layout") in labels.LAYOUTS:
             initial["layout"] = request.GET["layout"]

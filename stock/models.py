@@ -9,6 +9,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Category, Product
+from lmb.fields import DecimalField
 from lmb.formats import decimal_fr, unit_price_fr
 
 QUANTITY = {"max_digits": 14, "decimal_places": 3}
@@ -60,8 +61,8 @@ class ProductStockSetting(models.Model):
     location = models.ForeignKey(
         Location, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("emplacement par défaut")
     )
-    min_quantity = models.DecimalField(_("stock minimum"), **QUANTITY, default=0, validators=[MinValueValidator(0)])
-    max_quantity = models.DecimalField(_("stock maximum"), **QUANTITY, default=0, validators=[MinValueValidator(0)])
+    min_quantity = DecimalField(_("stock minimum"), **QUANTITY, default=0, validators=[MinValueValidator(0)])
+    max_quantity = DecimalField(_("stock maximum"), **QUANTITY, default=0, validators=[MinValueValidator(0)])
 
     class Meta:
         verbose_name = _("paramètre de stock")
@@ -125,11 +126,11 @@ class StockMove(models.Model):
         db_index=False,
     )
     kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
-    quantity = models.DecimalField(_("quantité"), **QUANTITY)
-    unit_cost = models.DecimalField(_("coût unitaire"), **UNIT_COST)
-    value = models.DecimalField(_("valeur"), max_digits=16, decimal_places=2)
-    product_quantity_after = models.DecimalField(_("stock du produit après"), **QUANTITY)
-    average_cost_after = models.DecimalField(_("PMP après"), **UNIT_COST)
+    quantity = DecimalField(_("quantité"), **QUANTITY)
+    unit_cost = DecimalField(_("coût unitaire"), **UNIT_COST)
+    value = DecimalField(_("valeur"), max_digits=16, decimal_places=2)
+    product_quantity_after = DecimalField(_("stock du produit après"), **QUANTITY)
+    average_cost_after = DecimalField(_("PMP après"), **UNIT_COST)
     reason = models.CharField(_("motif"), max_length=20, choices=ExitReason.choices, blank=True)
     note = models.CharField(_("commentaire"), max_length=255, blank=True)
     reference = models.CharField(_("pièce"), max_length=50, blank=True, help_text=_("Numéro du document d'origine."))
@@ -186,8 +187,8 @@ class StockLevel(models.Model):
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock_levels", verbose_name=_("produit"))
     warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="levels", verbose_name=_("dépôt"))
-    on_hand = models.DecimalField(_("stock physique"), **QUANTITY, default=0)
-    reserved = models.DecimalField(_("réservé"), **QUANTITY, default=0)
+    on_hand = DecimalField(_("stock physique"), **QUANTITY, default=0)
+    reserved = DecimalField(_("réservé"), **QUANTITY, default=0)
 
     class Meta:
         verbose_name = _("niveau de stock")
@@ -207,8 +208,8 @@ class ProductValuation(models.Model):
     serialises every move of the product, so the PMP is computed on the true quantity."""
 
     product = models.OneToOneField(Product, on_delete=models.CASCADE, primary_key=True, related_name="valuation")
-    quantity = models.DecimalField(_("stock total"), **QUANTITY, default=0)
-    average_cost = models.DecimalField(_("PMP"), **UNIT_COST, default=0)
+    quantity = DecimalField(_("stock total"), **QUANTITY, default=0)
+    average_cost = DecimalField(_("PMP"), **UNIT_COST, default=0)
 
     class Meta:
         verbose_name = _("valorisation")
@@ -222,7 +223,7 @@ class Reservation(models.Model):
 
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
-    quantity = models.DecimalField(_("quantité réservée"), **QUANTITY, validators=[MinValueValidator(0)])
+    quantity = DecimalField(_("quantité réservée"), **QUANTITY, validators=[MinValueValidator(0)])
     source_type = models.CharField(max_length=50)
     source_id = models.BigIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -281,8 +282,8 @@ class Inventory(models.Model):
 class InventoryLine(models.Model):
     inventory = models.ForeignKey(Inventory, on_delete=models.CASCADE, related_name="lines")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("produit"))
-    expected_quantity = models.DecimalField(_("stock attendu"), **QUANTITY)
-    counted_quantity = models.DecimalField(_("compté"), **QUANTITY, null=True, blank=True)
+    expected_quantity = DecimalField(_("stock attendu"), **QUANTITY)
+    counted_quantity = DecimalField(_("compté"), **QUANTITY, null=True, blank=True)
     adjustment = models.OneToOneField(StockMove, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     class Meta:

@@ -2,7 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from catalog.models import Product
-from lmb.api import ModelSerializer
+from lmb.api import ModelSerializer, Serializer
 
 from .models import Inventory, InventoryLine, Location, ProductStockSetting, StockLevel, StockMove, Warehouse
 
@@ -62,7 +62,7 @@ class StockMoveSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class MoveRequestSerializer(serializers.Serializer):
+class MoveRequestSerializer(Serializer):
     """What an integrator may write directly: receptions outside a supplier order, exits,
     transfers and customer returns. Deliveries come from sales, adjustments from inventories."""
 
@@ -104,11 +104,11 @@ class InventorySerializer(ModelSerializer):
         read_only_fields = ["reference", "status", "opened_at", "validated_at"]
 
 
-class CountSerializer(serializers.Serializer):
+class CountSerializer(Serializer):
     code = serializers.CharField(max_length=40)
     quantity = serializers.DecimalField(max_digits=14, decimal_places=3, required=False, allow_null=True)
     replace = serializers.BooleanField(default=False)
 
 
-class ValidateInventorySerializer(serializers.Serializer):
+class ValidateInventorySerializer(Serializer):
     uncounted_as_zero = serializers.BooleanField(default=False)

@@ -31,10 +31,12 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from psycopg.errors import NumericValueOutOfRange
 
+from catalog import units
 from catalog.models import Product
 from catalog.queries import find_by_code, in_category
-from lmb import events, money, transactions
+from lmb import bounds, events, money, text, transactions
 from lmb.errors import Conflict, InvalidInput, TransitionNotAllowed
 from lmb.formats import decimal_fr
 from lmb.services import apply_changes, get_company, next_reference, validate_and_save
@@ -124,7 +126,38 @@ def _positive_quantity(quantity, field="quantity") -> Decimal:
         raise InvalidInput({field: [str(exc)]}) from exc
     if quantity <= 0:
         raise InvalidInput({field: [_("La quantité doit être positive.")]})
-    return quantity
+    column = StockMove._meta.get_field("quantity")
+    return bounds.check(quantity, column.max_digits, column.decimal_places, field=field, label=_("quantité"))
+
+
+def _check_move(move: StockMove, unit_cost: Decimal | None):
+    """What every move must respect before it is written (the one place every stock quantity goes
+    through): the product's unit decides whether the quantity may have decimals, and a move's
+    value at a known cost must fit its column (named by the quantity, the input at fault)."""
+    units.check_quantity(move.quantity, move.product.unit, field="quantity")
+    if unit_cost is not None:
+        column = StockMove._meta.get_field("value")
+        value = money.amount(move.quantity * unit_cost)
+        if not bounds.fits(value, column.max_digits, column.decimal_places):
+            what = _("la valeur du mouvement")
+            message = bounds.too_large_result(_("quantité"), what, value, column.max_digits, column.decimal_places)
+            raise InvalidInput({"quantity": [message]})
+
+
+def _digits(model, name: str) -> tuple[int, int]:
+    column = model._meta.get_field(name)
+    return column.max_digits, column.decimal_places
+
+
+def _too_large_for_the_stock(product: Product) -> InvalidInput:
+    return InvalidInput(
+        {
+            "quantity": [
+                _("Quantité : trop grand, le stock de %(reference)s ou sa valeur dépasserait ce que LMB peut enregistrer.")
+                % {"reference": product.reference}
+            ]
+        }
+    )
 
 
 def lock_products(products) -> dict[int, ProductValuation]:
@@ -207,15 +240,17 @@ def _write_move(
         kind=kind,
         quantity=quantity,
         reason=reason,
-        note=note[:255],
-        reference=reference[:50],
+        note=note,
+        reference=reference[:50],  # our own text (a document's number, a transfer's label); the API checks a typed one
         source_type=source[0] if source else "",
         source_id=source[1] if source else None,
         transfer_pair=transfer_pair,
         created_by=user,
     )
+    text.check_fields(move, "note")  # typed by a user: refused naming it, never cut
     if unit_cost is not None:
         unit_cost = money.unit_price(unit_cost)
+    _check_move(move, unit_cost)
     if transaction.get_connection().vendor == "postgresql":
         move = _write_move_in_one_statement(move, unit_cost, release_reserved, allow_negative)
     else:
@@ -245,9 +280,12 @@ def _write_move_in_one_statement(move, unit_cost, release_reserved, allow_negati
         "transfer_pair": move.transfer_pair_id,
         "user": move.created_by_id,
     }
-    row = ledger_sql.write_move(parameters)
-    if row is None and not allow_negative and _company_allows_negative_stock():
-        row = ledger_sql.write_move({**parameters, "allow_negative": True})
+    try:
+        row = ledger_sql.write_move(parameters)
+        if row is None and not allow_negative and _company_allows_negative_stock():
+            row = ledger_sql.write_move({**parameters, "allow_negative": True})
+    except NumericValueOutOfRange as exc:  # the level, the valuation or their value: beyond their columns
+        raise _too_large_for_the_stock(move.product) from exc
     if row is None:
         level = StockLevel.objects.get(product=move.product, warehouse=move.warehouse)
         _refuse_negative(move.product, move.warehouse, level.on_hand, -move.quantity)
@@ -272,11 +310,16 @@ def _write_move_with_orm(move, unit_cost, release_reserved, allow_negative) -> S
     move.value = money.amount(quantity * move.unit_cost)
     move.product_quantity_after = valuation.quantity + quantity
     move.average_cost_after = next_average_cost(valuation.quantity, valuation.average_cost, quantity, move.unit_cost)
-    move.save(force_insert=True)
     level.on_hand += quantity
+    valuation.quantity += quantity
+    if not all(
+        bounds.fits(getattr(row, name), *_digits(type(row), name))
+        for row, name in ((move, "value"), (move, "product_quantity_after"), (level, "on_hand"), (valuation, "quantity"))
+    ):
+        raise _too_large_for_the_stock(product)  # what PostgreSQL refuses in the one statement, refused here too
+    move.save(force_insert=True)
     level.reserved = max(ZERO, level.reserved - release_reserved)
     level.save(update_fields=["on_hand", "reserved"])
-    valuation.quantity += quantity
     valuation.average_cost = move.average_cost_after
     valuation.save(update_fields=["quantity", "average_cost"])
     return move
@@ -577,14 +620,20 @@ def count(inventory: Inventory, *, code: str = "", product=None, quantity=None, 
         product = find_by_code(code)
         if product is None:
             raise InvalidInput({"code": [_("Aucun produit n'a le code « %(code)s ».") % {"code": code}]})
-    quantity = Decimal(1) if quantity in (None, "") else money.quantity(quantity)
+    try:
+        quantity = Decimal(1) if quantity in (None, "") else money.quantity(quantity)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput({"quantity": [str(exc)]}) from exc
     if quantity < 0:
         raise InvalidInput({"quantity": [_("Une quantité comptée ne peut pas être négative.")]})
+    units.check_quantity(quantity, product.unit)
     line = InventoryLine.objects.select_for_update().filter(inventory=inventory, product=product).first()
     if line is None:
         level = StockLevel.objects.filter(product=product, warehouse=inventory.warehouse).first()
         line = InventoryLine(inventory=inventory, product=product, expected_quantity=level.on_hand if level else ZERO)
     line.counted_quantity = (line.counted_quantity or ZERO) + quantity if add else quantity
+    column = InventoryLine._meta.get_field("counted_quantity")
+    bounds.check(line.counted_quantity, column.max_digits, column.decimal_places, field="quantity", label=_("quantité"))
     line.save()
     return line
 

@@ -26,7 +26,7 @@ from catalog.models import VatRate
 from catalog.queries import find_by_code
 from crm import services as crm_services
 from crm.models import Address, Civility, CustomerCategory, ThirdParty
-from lmb import money, rows, run_cache, transactions
+from lmb import bounds, money, rows, run_cache, transactions
 from lmb.errors import DomainError
 from lmb.formats import decimal_fr, money_fr
 from lmb.models import PaymentTerms
@@ -93,14 +93,24 @@ def text(payload: dict, name: str) -> str:
     return str(value if value is not None else "").strip()
 
 
+# No LMB column holds a number with more digits than this: beyond, the shop's value is refused
+# at once (the columns' own limits are checked by the sales services, naming the field).
+LARGEST_DIGITS = {"max_digits": 20, "decimal_places": 6}
+
+
 def decimal(payload: dict, name: str) -> Decimal:
     raw = text(payload, name) or "0"
     try:
-        return Decimal(raw)
+        value = Decimal(raw)
     except InvalidOperation as exc:
         raise ImportRefused(
             _("Le champ %(field)s vaut « %(value)s » : ce n'est pas un nombre.") % {"field": name, "value": raw}
         ) from exc
+    if not bounds.fits(value, **LARGEST_DIGITS):
+        raise ImportRefused(
+            _("Le champ %(field)s vaut « %(value)s » : ce nombre est trop grand pour LMB.") % {"field": name, "value": raw}
+        )
+    return value
 
 
 def fingerprint(payload: dict) -> str:
@@ -249,14 +259,15 @@ def _address(channel, customer: ThirdParty, external_id: str, payload: dict | No
     address = crm_services.add_address(
         customer,
         kind=kind,
-        label=text(payload, "alias")[:100],
-        recipient=(f"{company} — {recipient}" if company and company != customer.name else recipient)[:200],
+        # Too long for LMB's columns, the shop's values are refused (error queue) by add_address, never cut.
+        label=text(payload, "alias"),
+        recipient=f"{company} — {recipient}" if company and company != customer.name else recipient,
         line1=text(payload, "address1"),
         line2=text(payload, "address2"),
         postal_code=text(payload, "postcode"),
         city=text(payload, "city"),
         country=payload["_country"],
-        phone=(text(payload, "phone") or text(payload, "phone_mobile"))[:30],
+        phone=text(payload, "phone") or text(payload, "phone_mobile"),
     )
     _bind(channel, Binding.Kind.ADDRESS, external_id, address.pk, fingerprint=fingerprint(payload))
     return address
@@ -446,7 +457,7 @@ def _lines(channel: ShopChannel, order: dict, fetched: Fetched) -> list[dict]:
         lines.append(
             {
                 "product": product,
-                "description": text(row, "product_name")[:255] or text(row, "product_reference"),
+                "description": text(row, "product_name") or text(row, "product_reference"),
                 "quantity": decimal(row, "product_quantity"),
                 "unit_price": money.unit_price(decimal(row, "unit_price_tax_incl")),
                 "vat_rate": row_vat_rate(channel, row, fetched),
@@ -552,7 +563,7 @@ def _order_terms(channel: ShopChannel, payload: dict, fetched: Fetched) -> tuple
         "delivery_address": delivery,
         "currency": _currency(channel, payload),
         "prices_include_tax": True,
-        "customer_reference": reference[:50],
+        "customer_reference": reference,
         "carrier": _carrier(channel, payload),
         "discount_percent": _discount_percent(payload),
         "note": _("Commande PrestaShop %(shop)s n° %(id)s (%(reference)s) du %(date)s, paiement : %(payment)s.")
@@ -859,12 +870,15 @@ def record_issue(
 ) -> ImportIssue:
     """Keep what could not be imported, with the reason; seen again, it counts one more attempt
     (and reopens if it had been resolved)."""
+    # The error queue keeps any order, a faulty one above all: its reference is only a label
+    # there (the whole payload is kept beside it), cut to the column.
+    reference = text(payload, "reference")[:40]
     with transaction.atomic():
         issue, created = ImportIssue.objects.select_for_update().get_or_create(
             channel=channel,
             kind=kind,
             external_id=str(external_id),
-            defaults={"payload": without_secrets(payload), "error": error, "reference": text(payload, "reference")[:40]},
+            defaults={"payload": without_secrets(payload), "error": error, "reference": reference},
         )
         if not created and issue.status != ImportIssue.Status.IGNORED:
             issue.payload, issue.error, issue.status = without_secrets(payload), error, ImportIssue.Status.OPEN

@@ -23,11 +23,12 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from catalog.models import VatRate
-from lmb import queueing
+from lmb import queueing, text
 from lmb.errors import Conflict, InvalidInput, messages_by_field
 from lmb.formats import decimal_fr
 from lmb.jobs import start_job
 from lmb.services import validate_and_save
+from lmb.text import xml_text
 from sales.models import CreditNote, DeliveryNote, Invoice, PaymentMethod
 from sales.services.channels import create_channel
 from stock import services as stock_services
@@ -198,7 +199,11 @@ def add_channel(
         raise InvalidInput(messages_by_field(exc)) from exc
     if sales_channel is None:
         sales_channel = create_channel(
-            code=f"PS-{slug}"[:20], name=f"PrestaShop {name}"[:100], prices_include_tax=True, warehouse=warehouse
+            # Our own code and name for the sales channel, made from the shop's (checked above), cut to their columns.
+            code=f"PS-{slug}"[:20],
+            name=f"PrestaShop {name}"[:100],
+            prices_include_tax=True,
+            warehouse=warehouse,
         )
     secret = secrets.token_hex(32)
     channel.sales_channel, channel.webhook_secret_sealed = sales_channel, keys.seal(secret)
@@ -318,9 +323,11 @@ def receive_webhook(*, channel: ShopChannel, body: bytes, signature: str, now: f
         data = json.loads(body)
         stamp = int(data["timestamp"])
         order_id = str(int(data["id_order"]))
-        event = str(data.get("event", "order"))[:60]
+        event = str(data.get("event", "order"))
     except (ValueError, KeyError, TypeError) as exc:
         raise WebhookRefused(_("Contenu illisible : il faut event, id_order et timestamp."), 400) from exc
+    if len(event) > WebhookEvent._meta.get_field("event").max_length:  # refused, never cut to fit
+        raise WebhookRefused(text.too_long("event", len(event), WebhookEvent._meta.get_field("event").max_length), 400)
     if abs((now or time.time()) - stamp) > WEBHOOK_MAX_AGE:
         raise WebhookRefused(_("Évènement trop ancien ou daté dans le futur (rejeu refusé)."), 403)
     with transaction.atomic():
@@ -463,7 +470,8 @@ def ignore_issue(issue: ImportIssue, *, reason: str) -> ImportIssue:
     issue = ImportIssue.objects.select_for_update().get(pk=issue.pk)
     if issue.status != ImportIssue.Status.OPEN:
         raise Conflict(_("Seule une erreur à traiter peut être ignorée."))
-    issue.status, issue.ignored_reason = ImportIssue.Status.IGNORED, reason[:255]
+    issue.status, issue.ignored_reason = ImportIssue.Status.IGNORED, reason
+    text.check_fields(issue, "ignored_reason")  # typed on the screen: refused naming it, never cut
     issue.save(update_fields=["status", "ignored_reason", "last_seen_at"])
     return issue
 
@@ -694,7 +702,7 @@ def _xml(resource: str, **values) -> ET.Element:
     root = ET.Element("prestashop")
     record = ET.SubElement(root, resource)
     for name, value in values.items():
-        ET.SubElement(record, name).text = str(value)
+        ET.SubElement(record, name).text = xml_text(value)
     return root
 
 
@@ -737,9 +745,10 @@ def _send_tracking(client: WebserviceClient, push: Push):
     node = record.find("tracking_number")
     if node is None:
         node = ET.SubElement(record, "tracking_number")
-    if (node.text or "").strip() == push.payload["tracking_number"]:
+    tracking_number = xml_text(push.payload["tracking_number"])  # XML cannot carry a control character
+    if (node.text or "").strip() == tracking_number:
         return
-    node.text = push.payload["tracking_number"]
+    node.text = tracking_number
     _strip_links(record)
     client.put_xml("order_carriers", carrier_id, root, sendemail="1")
 

@@ -15,7 +15,7 @@ from .invoices import (
     issue_invoice,
     receive_deposit,
 )
-from .payments import allocate, apply_customer_credit, issue_voucher, record_payment, refund, sell_voucher
+from .payments import ExcessPayment, allocate, apply_customer_credit, issue_voucher, record_payment, refund, sell_voucher
 from .quotes_orders import (
     accept_quote,
     cancel_order,
@@ -28,6 +28,7 @@ from .quotes_orders import (
 )
 
 __all__ = [
+    "ExcessPayment",
     "NewOrder",
     "accept_quote",
     "add_deposit",

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from catalog import units
 from lmb import events, money
 from lmb.errors import Conflict, InvalidInput
 from lmb.formats import decimal_fr
@@ -44,6 +45,7 @@ def create_delivery_note(order: Order, *, quantities: dict | None = None, user=N
 
 
 def _check_quantity(order_line, quantity):
+    units.check_quantity(quantity, order_line.unit)  # 2,5 pieces are not shipped
     if quantity > order_line.backorder_quantity:
         raise InvalidInput(
             {

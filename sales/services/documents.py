@@ -8,12 +8,13 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from catalog.models import Product
 from catalog.queries import find_by_code, unit_price_for
 from crm import queries as crm_queries
 from crm.models import Address
-from lmb import money, rows, run_cache, transactions
+from lmb import bounds, money, rows, run_cache, text, transactions
 from lmb.errors import InvalidInput, TransitionNotAllowed, messages_by_field
 from lmb.services import get_company, next_reference, validate_and_save
 
@@ -127,9 +128,22 @@ def line_terms(line) -> dict:
 
 
 def history_entry(document, action: str, *, user=None, detail: str = "") -> DocumentEvent:
-    """The document's history entry for ``action``, not saved yet."""
+    """The document's history entry for ``action``, not saved yet. ``detail`` is our own text (a
+    number, an amount); a reason typed by a user is checked by its service (``history_reason``)."""
     return DocumentEvent(
-        document_type=document._meta.model_name, document_id=document.pk, action=action, detail=detail[:255], user=user
+        document_type=document._meta.model_name,
+        document_id=document.pk,
+        action=action,
+        detail=detail[:255],  # our own text, cut to the column: never what a user typed (see history_reason)
+        user=user,
+    )
+
+
+def history_reason(reason: str) -> str:
+    """A reason typed by the user for the history (a refused quote, a cancelled order): it must
+    fit the history's column, or the action is refused naming it."""
+    return text.require_max_length(
+        reason or "", DocumentEvent._meta.get_field("detail").max_length, field="reason", label=_("motif")
     )
 
 
@@ -364,6 +378,8 @@ def check_lines(document, lines: list) -> list:
             line.full_clean(exclude=["document", "product", "parent"])  # also turns "5" into Decimal("5")
         except ValidationError as exc:
             raise InvalidInput(messages_by_field(exc)) from exc
+        if refused := text.model_text_errors(line):
+            raise InvalidInput(refused)
     _set_line_amounts(document, lines)
     return lines
 
@@ -391,8 +407,42 @@ def _set_line_amounts(document, lines: list):
 
 
 def _totals_of(document, lines) -> totals.DocumentTotals:
-    """The document's amounts computed from its lines (``totals.compute``, the one arithmetic)."""
-    return totals.of_lines(lines, prices_include_tax=document.prices_include_tax, discount_percent=document.discount_percent)
+    """The document's amounts computed from its lines (``totals.compute``, the one arithmetic),
+    refused when a column could not hold one of them (``_check_amounts``)."""
+    result = totals.of_lines(lines, prices_include_tax=document.prices_include_tax, discount_percent=document.discount_percent)
+    _check_amounts(document, lines, result)
+    return result
+
+
+# What a document's totals are called when one is too large for its column.
+_TOTAL_NAMES = {
+    "lines_total": gettext_lazy("le total des lignes HT"),
+    "total_excl_tax": gettext_lazy("le total HT"),
+    "total_vat": gettext_lazy("le total de TVA"),
+    "total_incl_tax": gettext_lazy("le total TTC"),
+}
+
+
+def _check_amounts(document, lines, result: totals.DocumentTotals):
+    """Every amount computed from the lines must fit its column (``lmb.bounds``): a quantity or a
+    price too large for what it makes is refused naming the quantity, before anything is saved
+    — on SQLite the document could never be read again, on PostgreSQL it would be a 500."""
+    model = type(document)
+    for line, amounts in zip(lines, result.lines, strict=True):
+        column = type(line)._meta.get_field("net_amount")
+        for value in (amounts.net, amounts.gross):
+            if not bounds.fits(value, column.max_digits, column.decimal_places):
+                what = _("le montant de la ligne « %(line)s »") % {"line": line.description}
+                raise InvalidInput(
+                    {"quantity": [bounds.too_large_result(_("quantité"), what, value, column.max_digits, column.decimal_places)]}
+                )
+    for name, what in _TOTAL_NAMES.items():
+        column = model._meta.get_field(name)
+        value = getattr(result, name)
+        if not bounds.fits(value, column.max_digits, column.decimal_places):
+            raise InvalidInput(
+                {"quantity": [bounds.too_large_result(_("quantité"), what, value, column.max_digits, column.decimal_places)]}
+            )
 
 
 def _change_line(line, **changes):

@@ -12,7 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lmb import money, transactions
+from lmb import bounds, money, transactions
 from lmb.errors import Conflict, InvalidInput
 from lmb.formats import money_fr
 
@@ -32,7 +32,42 @@ def positive_amount(value, field="amount") -> Decimal:
         raise InvalidInput({field: [str(exc)]}) from exc
     if value <= 0:
         raise InvalidInput({field: [_("Le montant doit être positif.")]})
-    return value
+    column = Payment._meta.get_field("amount")
+    return bounds.check(value, column.max_digits, column.decimal_places, field=field, label=_("montant"))
+
+
+# A payment for invoices may exceed what they still owe (the rest stays as the customer's credit);
+# far beyond it — more than 10 % above, and more than 1 € — it is most likely a typing slip
+# (99 999 999 999 € for a 750,17 € invoice): the user confirms it first.
+EXCESS_TOLERANCE_PERCENT = Decimal("10")
+EXCESS_TOLERANCE_MIN = Decimal("1.00")
+
+
+class ExcessPayment(InvalidInput):
+    """The amount is far beyond what the invoices owe: accepted only once confirmed
+    (``confirm_excess``). ``confirmation_field`` names the box a form shows to confirm it."""
+
+    confirmation_field = "confirm_excess"
+
+    def __init__(self, amount: Decimal, due: Decimal):
+        super().__init__(
+            {
+                "amount": [
+                    _(
+                        "Montant : %(amount)s reçu(s) pour %(due)s dû(s) — le surplus de %(excess)s resterait au crédit "
+                        "du client. Vérifiez le montant, ou confirmez-le."
+                    )
+                    % {"amount": money_fr(amount), "due": money_fr(due), "excess": money_fr(amount - due)}
+                ]
+            }
+        )
+
+
+def check_excess(amount: Decimal, due: Decimal, *, confirmed: bool):
+    """Refuse, unless ``confirmed``, an amount far beyond what is ``due`` (see EXCESS_TOLERANCE_*)."""
+    tolerance = max(EXCESS_TOLERANCE_MIN, money.amount(due * EXCESS_TOLERANCE_PERCENT / money.HUNDRED))
+    if amount > due + tolerance and not confirmed:
+        raise ExcessPayment(amount, due)
 
 
 def check_method(method: str):
@@ -129,11 +164,14 @@ def record_payment(
     invoices=(),
     note: str = "",
     user=None,
+    confirm_excess: bool = False,
 ) -> Payment:
     """Money received from a customer. With ``invoices``, it is allocated to them in that order
-    (each up to its balance); the rest stays as the customer's credit. Paid with a voucher, the
+    (each up to its balance); the rest stays as the customer's credit — far beyond what they owe,
+    only once confirmed (``confirm_excess``, see ``check_excess``). Paid with a voucher, the
     voucher's balance goes down by the amount (refused if it does not cover it). A draft among
-    ``invoices`` is refused: it has nothing to pay yet, and the money would silently go to credit."""
+    ``invoices`` is refused: it has nothing to pay yet, and the money would silently go to credit.
+    Without ``invoices``, the money is a credit on purpose: nothing is due to compare it with."""
     amount = positive_amount(amount)
     check_method(method)
     invoices = list(invoices)
@@ -142,6 +180,8 @@ def record_payment(
             raise Conflict(
                 _("La facture %(number)s n'est pas émise : elle ne se règle pas encore.") % {"number": invoice}, field="invoices"
             )
+    if invoices:
+        check_excess(amount, sum((queries.invoice_balance(invoice) for invoice in invoices), ZERO), confirmed=confirm_excess)
     payment_date = payment_date or timezone.localdate()
     if payment_date > timezone.localdate():
         raise InvalidInput({"payment_date": [_("Un règlement ne se date pas dans le futur.")]})

@@ -108,6 +108,7 @@ def accept_quote(quote: Quote, *, user=None) -> Order:
 def refuse_quote(quote: Quote, *, user=None, reason: str = "") -> Quote:
     quote = documents.lock(quote)
     documents.require_status(quote, Quote.Status.SENT, action=_("refuser le devis"))
+    reason = documents.history_reason(reason)
     quote.status = Quote.Status.REFUSED
     quote.save(update_fields=["status"])
     documents.log_event(quote, "refused", user=user, detail=reason)
@@ -190,6 +191,7 @@ def cancel_order(order: Order, *, user=None, reason: str = "") -> Order:
     with a deposit invoice needs a credit note first (the deposit is the customer's money)."""
     order = documents.lock(order)
     documents.require_status(order, Order.Status.DRAFT, Order.Status.CONFIRMED, action=_("annuler la commande"))
+    reason = documents.history_reason(reason)
     if order.lines.filter(delivered_quantity__gt=0).exists():
         raise Conflict(_("Des articles de la commande %(number)s sont déjà expédiés.") % {"number": order})
     deposits = Invoice.objects.filter(orders=order, kind=Invoice.Kind.DEPOSIT, status=Invoice.Status.ISSUED)

@@ -1,0 +1,98 @@
+"""What a number column can hold, and the refusal when a value does not fit.
+
+A ``DecimalField(max_digits=14, decimal_places=2)`` holds 999 999 999 999,99 at most. PostgreSQL
+refuses more (an error, a 500); SQLite stores it, then can never read it back — the page that
+shows it, and every list that contains it, fail for everyone. Numbers typed by users are bounded
+by their column (forms and serializers take ``max_digits`` from the model), but amounts computed
+from them (quantity × unit price, totals, stock values) must be checked too. Three layers:
+
+- the services check what they compute before saving, naming the input at fault (``check``,
+  ``too_large``: « Quantité : … trop grand … »);
+- every model ``DecimalField`` of LMB is ``lmb.fields.DecimalField``, which refuses, on any
+  write path (``save``, ``bulk_create``, ``bulk_update``, ``update``, ``lmb.rows``), a value its
+  column cannot hold — the last guard, on SQLite and PostgreSQL alike;
+- ``lmb.money`` refuses numbers beyond any column before rounding them.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.db import models
+from django.utils.translation import gettext as _
+
+from .errors import InvalidInput
+from .formats import decimal_fr
+
+# The largest integer column LMB has (a bigint): an integer field of a form or a serializer that
+# says no bound of its own gets this one (``lmb.forms``, ``lmb.api``), so a number typed beyond
+# it is refused in French instead of failing in the database.
+LARGEST_INTEGER = 2**63 - 1
+
+
+def largest(max_digits: int, decimal_places: int) -> Decimal:
+    """The largest value a column holds: 999999999999.99 for (14, 2)."""
+    return Decimal(10) ** (max_digits - decimal_places) - Decimal(1).scaleb(-decimal_places)
+
+
+def fits(value, max_digits: int, decimal_places: int) -> bool:
+    """Whether ``value`` (rounded to the column's places, as the database would) fits the column."""
+    if value is None:
+        return True
+    try:
+        value = Decimal(value)
+        if not value.is_finite():
+            return False
+        rounded = value.quantize(Decimal(1).scaleb(-decimal_places), rounding=ROUND_HALF_UP)
+    except (InvalidOperation, ValueError, TypeError):
+        return False
+    return abs(rounded) <= largest(max_digits, decimal_places)
+
+
+def too_large(label, value, max_digits: int, decimal_places: int) -> str:
+    """« Quantité : 99 999 999 999 999 est trop grand (999 999 999,999 au plus). »"""
+    return _("%(label)s : %(value)s est trop grand (%(largest)s au plus).") % {
+        "label": _capitalized(label),
+        "value": _shown(value),
+        "largest": decimal_fr(largest(max_digits, decimal_places)),
+    }
+
+
+def too_large_result(label, what, value, max_digits: int, decimal_places: int) -> str:
+    """A value computed from the input does not fit: « Quantité : le montant de la ligne
+    (1 234 567 890 123,45) serait trop grand (999 999 999 999,99 au plus). »"""
+    return _("%(label)s : trop grand, %(what)s (%(value)s) dépasserait %(largest)s.") % {
+        "label": _capitalized(label),
+        "what": what,
+        "value": _shown(value),
+        "largest": decimal_fr(largest(max_digits, decimal_places)),
+    }
+
+
+def check(value, max_digits: int, decimal_places: int, *, field: str, label):
+    """Refuse ``value`` naming ``field`` when its column cannot hold it."""
+    if not fits(value, max_digits, decimal_places):
+        raise InvalidInput({field: [too_large(label, value, max_digits, decimal_places)]})
+    return value
+
+
+def field_errors(instance, names=None) -> dict[str, list[str]]:
+    """The model ``DecimalField``s of ``instance`` (all, or ``names``) whose value its column cannot hold."""
+    errors = {}
+    for field in instance._meta.concrete_fields:
+        if not isinstance(field, models.DecimalField) or (names is not None and field.name not in names):
+            continue
+        value = getattr(instance, field.attname)
+        if not hasattr(value, "as_sql") and not fits(value, field.max_digits, field.decimal_places):
+            errors[field.name] = [too_large(field.verbose_name, value, field.max_digits, field.decimal_places)]
+    return errors
+
+
+def _capitalized(label) -> str:
+    label = str(label)
+    return label[:1].upper() + label[1:]
+
+
+def _shown(value) -> str:
+    try:
+        return decimal_fr(value) if Decimal(value).is_finite() else str(value)
+    except (InvalidOperation, ValueError, TypeError):
+        return str(value)
