@@ -16,16 +16,18 @@ ISSUED_PDF_ON_ISSUE = False
 PRESTASHOP_ALLOW_PRIVATE_ADDRESSES = True
 
 
-def _redis_db_of_this_worker(url: str, worker: str) -> str:
-    """Each test clears the cache (a Redis FLUSHDB): under pytest-xdist every worker process gets
-    a Redis database of its own (the run's one, then the ones below it), so one worker's clearing
-    never wipes another's login-throttling counters mid-test."""
+def _cache_db(url: str, worker: str) -> str:
+    """Each test clears the cache, a Redis FLUSHDB. The cache therefore never shares its Redis
+    database with the broker (the real-worker tests keep their queues and unacknowledged messages
+    there), and under pytest-xdist every worker process has one of its own: the databases below
+    the broker's (15 → 14, 13…), so one worker's clearing never wipes another's login-throttling
+    counters or a worker test's queue mid-test."""
     parts = urlsplit(url)
-    first = int(parts.path.strip("/") or 0)
-    index = int(worker.removeprefix("gw") or 0)
-    db = first - index if first >= index else first + index
+    broker = int(parts.path.strip("/") or 0)
+    offset = 1 + int(worker.removeprefix("gw") or 0)
+    db = broker - offset if broker >= offset else broker + offset
     return urlunsplit(parts._replace(path=f"/{db}"))
 
 
-if REDIS_URL and os.environ.get("PYTEST_XDIST_WORKER"):
-    CACHES["default"]["LOCATION"] = _redis_db_of_this_worker(REDIS_URL, os.environ["PYTEST_XDIST_WORKER"])
+if REDIS_URL:
+    CACHES["default"]["LOCATION"] = _cache_db(REDIS_URL, os.environ.get("PYTEST_XDIST_WORKER", ""))
