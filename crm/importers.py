@@ -78,12 +78,16 @@ class ThirdPartyImporter(Importer):
                 errors.append(RowError(row, LABELS[name], str(exc)))
         return data
 
-    def check(self, rows):
+    def check(self, rows, state=None):
+        """Check a batch of rows: one look-up of the batch's codes and SIRETs; the codes and
+        SIRETs seen in earlier rows of the file are kept in ``state``."""
+        state = {} if state is None else state
+        first_row_of_code = state.setdefault("first_row_of_code", {})
+        first_row_of_siret = state.setdefault("first_row_of_siret", {})
         checked = CheckedRows()
         codes = {values.get("code", "").strip().upper() for _row, values in rows} - {""}
         existing = {tp.code: tp for tp in ThirdParty.objects.filter(code__in=codes)}
-        known_sirets = dict(ThirdParty.objects.exclude(siret="").values_list("siret", "code"))
-        first_row_of_code, first_row_of_siret = {}, {}
+        candidates = []
         for row, values in rows:
             errors = []
             code = values.get("code", "").strip().upper()
@@ -108,8 +112,15 @@ class ThirdPartyImporter(Importer):
             if not errors:
                 errors += [] if form.is_valid() else form_errors(row, form, LABELS)
                 errors += [] if address_form.is_valid() else form_errors(row, address_form, LABELS)
-            if not errors:
-                errors += _duplicate_siret(row, form.cleaned_data.get("siret"), instance, known_sirets, first_row_of_siret)
+            if errors:
+                checked.errors += errors
+            else:
+                candidates.append((row, instance, form, address_form))
+
+        sirets = {form.cleaned_data.get("siret") for _row, _instance, form, _address in candidates} - {None, ""}
+        known_sirets = dict(ThirdParty.objects.filter(siret__in=sirets).values_list("siret", "code"))
+        for row, instance, form, address_form in candidates:
+            errors = _duplicate_siret(row, form.cleaned_data.get("siret"), instance, known_sirets, first_row_of_siret)
             if errors:
                 checked.errors += errors
                 continue
