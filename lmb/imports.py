@@ -238,7 +238,7 @@ def check_work(task: Job, report):
     if job.status != ImportJob.Status.CHECKING:
         return None  # a redelivered message: the work was done
     importer = get_importer(job.kind)
-    with _failing_import(job):
+    with _failing_import(job, forget_rows=True):
         job.rows.all().delete()
         with job.file.open("rb") as handle, open_table(handle) as table:
             mapping, _ignored = _checked_header(importer, table.header)
@@ -249,21 +249,25 @@ def check_work(task: Job, report):
 
 
 @contextmanager
-def _failing_import(job: ImportJob):
-    """A failure of the job's work fails the import too, with the reason the user can act on."""
+def _failing_import(job: ImportJob, *, forget_rows=False):
+    """A failure of the job's work fails the import too, with the reason the user can act on. A
+    preview that failed keeps no row; a write that failed keeps them, each telling whether it was
+    imported."""
     try:
         yield
     except (DomainError, UnreadableFile) as error:
         message = str(getattr(error, "message", error))
-        _fail(job, message)
+        _fail(job, message, forget_rows=forget_rows)
         raise DomainError(message) from error
     except Exception:
-        _fail(job, _("Erreur interne : l'équipe technique est prévenue."))
+        _fail(job, _("Erreur interne : l'équipe technique est prévenue."), forget_rows=forget_rows)
         raise
 
 
-def _fail(job: ImportJob, message: str):
+def _fail(job: ImportJob, message: str, *, forget_rows=False):
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.FAILED, message=message)
+    if forget_rows:
+        job.rows.all().delete()
     _forget_file(job)
 
 

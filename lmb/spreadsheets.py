@@ -170,8 +170,9 @@ class Table:
         self.close()
 
 
-def open_table(uploaded_file, limits: ReadLimits = LIMITS) -> Table:
+def open_table(uploaded_file, limits: ReadLimits | None = None) -> Table:
     """Open an xlsx or csv file (what it is is told by its content first, then by its name)."""
+    limits = limits or LIMITS
     name = (getattr(uploaded_file, "name", "") or "").lower()
     size = getattr(uploaded_file, "size", None)
     if size is not None and size > limits.file_bytes:
@@ -197,16 +198,23 @@ def open_table(uploaded_file, limits: ReadLimits = LIMITS) -> Table:
     raise UnreadableFile(_("Le fichier est vide."))
 
 
-def read_table(uploaded_file, limits: ReadLimits = LIMITS) -> tuple[list[str], list[list[str]]]:
+def read_table(uploaded_file, limits: ReadLimits | None = None) -> tuple[list[str], list[list[str]]]:
     """The header and the non-empty data rows of a small file, all in memory (tests, small tables)."""
     with open_table(uploaded_file, limits) as table:
         return table.header, [cells for _number, cells in table.rows]
 
 
+def _size_fr(size: int) -> str:
+    """« 45,2 Mo », « 19,5 Ko »."""
+    if size >= 2**20:
+        return f"{decimal_fr(Decimal(size) / 2**20, 1)} Mo"
+    return f"{decimal_fr(Decimal(size) / 2**10, 1)} Ko"
+
+
 def _too_large(size: int, limits: ReadLimits) -> str:
-    return _("Le fichier fait %(size)s Mo : %(max)s Mo au plus. Découpez-le en plusieurs fichiers.") % {
-        "size": decimal_fr(Decimal(size) / 2**20, 1),
-        "max": decimal_fr(Decimal(limits.file_bytes) / 2**20, 0),
+    return _("Le fichier fait %(size)s : %(max)s au plus. Découpez-le en plusieurs fichiers.") % {
+        "size": _size_fr(size),
+        "max": _size_fr(limits.file_bytes),
     }
 
 
@@ -279,8 +287,8 @@ def _xlsx_rows(data: bytes, limits: ReadLimits):
         raise UnreadableFile(_("Les classeurs OpenDocument (.ods) ne sont pas lus : enregistrez-le au format .xlsx ou .csv."))
     if unpacked > limits.unpacked_bytes:
         raise UnreadableFile(
-            _("Le classeur fait %(size)s Mo une fois décompressé : %(max)s Mo au plus. Découpez-le en plusieurs fichiers.")
-            % {"size": decimal_fr(Decimal(unpacked) / 2**20, 0), "max": decimal_fr(Decimal(limits.unpacked_bytes) / 2**20, 0)}
+            _("Le classeur fait %(size)s une fois décompressé : %(max)s au plus. Découpez-le en plusieurs fichiers.")
+            % {"size": _size_fr(unpacked), "max": _size_fr(limits.unpacked_bytes)}
         )
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
