@@ -52,7 +52,8 @@ def test_rows_are_checked_in_batches_with_one_look_up_each_and_the_whole_file_in
     taken = ProductFactory(reference="AUTRE", ean13="3760123456784")
     with CaptureQueriesContext(connection) as captured:
         job = imports.preview_import(kind="products", uploaded_file=products_csv(ten_products(taken.ean13)), user=admin_user)
-    by_reference = [sql for sql in (q["sql"] for q in captured) if 'FROM "catalog_product"' in sql and "UPPER" in sql and " IN (" in sql]
+    statements = [query["sql"] for query in captured]
+    by_reference = [sql for sql in statements if 'FROM "catalog_product"' in sql and "UPPER" in sql and " IN (" in sql]
     assert len(by_reference) == 4  # 10 rows in batches of 3: one look-up per batch, never one list of every reference
     assert {(e["row"], e["column"]) for e in job.errors} == {(6, "EAN-13"), (9, "Référence")}
     assert "ligne 2" in next(e["message"] for e in job.errors if e["row"] == 9)  # found across batches
