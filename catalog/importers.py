@@ -8,7 +8,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from lmb.formats import decimal_fr
-from lmb.imports import CheckedRows, ImportColumn, Importer, RowError, form_errors, parse_bool, parse_choice
+from lmb.imports import (
+    BatchCheckedForm,
+    CheckedRows,
+    ImportColumn,
+    Importer,
+    RowError,
+    form_errors,
+    parse_bool,
+    parse_choice,
+)
 from lmb.money import to_decimal
 
 from . import services
@@ -57,12 +66,11 @@ NEW_PRODUCT_DEFAULTS = {
 }
 
 
-class ProductImportForm(ProductForm):
-    """The product form, minus the per-row uniqueness queries: the importer checks references and
-    EANs for the whole file at once."""
+class ProductImportForm(BatchCheckedForm, ProductForm):
+    """The product form, minus its per-row queries: the importer checks references and EANs for
+    the whole batch at once and gives the VAT rates and categories it loaded once."""
 
-    def validate_unique(self):
-        pass
+    batch_checked_fields = ("reference", "vat_rate", "category")
 
 
 class ProductImporter(Importer):
@@ -78,6 +86,10 @@ class ProductImporter(Importer):
         if "rates" not in state:
             state["rates"] = {rate.rate: rate for rate in metropolitan_rates()}
             state["categories"] = {c.full_name.lower(): c for c in Category.objects.all()}
+            state["known"] = {
+                "vat_rate": {rate.pk: rate for rate in state["rates"].values()},
+                "category": {category.pk: category for category in state["categories"].values()},
+            }
             state["first_row"] = {"reference": {}, "ean13": {}}
         checked = CheckedRows()
         references = {values.get("reference", "").strip().upper() for _row, values in rows} - {""}
@@ -93,7 +105,7 @@ class ProductImporter(Importer):
             data.update(cells)
             if instance is not None:
                 data["reference"] = instance.reference  # the cell finds the product ("sa-0288"), it does not rename it
-            form = ProductImportForm(data, instance=instance)
+            form = ProductImportForm(data, instance=instance, known=state["known"])
             if not errors and not form.is_valid():
                 errors += form_errors(row, form, LABELS)
             if errors:

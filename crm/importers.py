@@ -6,7 +6,16 @@ A row with a known code updates that third party; a row without a code creates o
 from django.forms.models import model_to_dict
 from django.utils.translation import gettext_lazy as _
 
-from lmb.imports import CheckedRows, ImportColumn, Importer, RowError, form_errors, parse_bool, parse_choice
+from lmb.imports import (
+    BatchCheckedForm,
+    CheckedRows,
+    ImportColumn,
+    Importer,
+    RowError,
+    form_errors,
+    parse_bool,
+    parse_choice,
+)
 from lmb.models import PaymentTerms
 
 from . import services
@@ -37,6 +46,15 @@ COLUMNS = (
     ImportColumn("country", _("Pays"), help=_("Code ISO à deux lettres (FR par défaut).")),
 )
 LABELS = {column.name: str(column.label) for column in COLUMNS}
+
+
+class ThirdPartyImportForm(BatchCheckedForm, ThirdPartyForm):
+    """The third-party form without its per-row query: the roles' constraint is checked by the
+    model's ``clean()`` in Python; SIRETs by the importer for the whole batch."""
+
+    batch_checked_fields = ("is_customer", "is_prospect", "is_supplier")
+
+
 ADDRESS_FIELDS = ("line1", "line2", "postal_code", "city", "country")
 
 
@@ -105,7 +123,7 @@ class ThirdPartyImporter(Importer):
             data.update({name: value for name, value in cells.items() if name not in ADDRESS_FIELDS})
             if instance is None:
                 _defaults_for_new(data)
-            form = ThirdPartyForm(data, instance=instance)
+            form = ThirdPartyImportForm(data, instance=instance)
             address_cells = {name: cells.get(name, "") for name in ADDRESS_FIELDS} | {"country": cells.get("country", "FR")}
             address_cells["postal_code"] = _french_postal_code(address_cells["postal_code"], address_cells["country"])
             address_form = FirstAddressForm(address_cells)

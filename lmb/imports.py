@@ -16,6 +16,7 @@ import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
 from django.db.models import F
@@ -397,6 +398,44 @@ def rejected_rows(job: ImportJob):
 
 
 # --- Helpers for importers ---------------------------------------------------------------------
+
+
+class BatchCheckedForm:
+    """Mixin for the model form an importer checks each row with: the per-row database look-ups
+    of the form are left to the importer, which makes them once per batch.
+
+    ``batch_checked_fields`` are left out of the model's own validation (its foreign-key,
+    uniqueness and constraint queries): the importer checks them for the whole batch, or the
+    model's ``clean()`` does in Python. ``known={"vat_rate": {pk: rate}}`` gives a choice field
+    the instances loaded once, instead of one query per row. Uniqueness is the importer's."""
+
+    batch_checked_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, known=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, instances in (known or {}).items():
+            _choose_among(self.fields[name], instances)
+
+    def _get_validation_exclusions(self):
+        return super()._get_validation_exclusions() | set(self.batch_checked_fields)
+
+    def validate_unique(self):
+        pass
+
+
+def _choose_among(field, instances: dict):
+    """A model choice field that finds its value among ``instances`` (by primary key)."""
+
+    def to_python(value):
+        if value in field.empty_values:
+            return None
+        try:
+            return instances[int(getattr(value, "pk", value))]
+        except (KeyError, TypeError, ValueError):
+            raise ValidationError(field.error_messages["invalid_choice"], code="invalid_choice") from None
+
+    field.to_python = to_python
+
 
 _TRUE = {"1", "oui", "o", "yes", "y", "vrai", "true", "x"}
 _FALSE = {"", "0", "non", "n", "no", "faux", "false"}
