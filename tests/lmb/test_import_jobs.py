@@ -92,6 +92,7 @@ def siret_of(siren: str) -> str:
     raise AssertionError
 
 
+@pytest.mark.smoke  # the embedded SQLite setup runs the same jobs (eagerly)
 def test_a_large_file_is_checked_then_written_by_jobs_the_import_page_follows(
     small_batches, large_from, admin_user, admin_client, django_capture_on_commit_callbacks
 ):
