@@ -15,6 +15,7 @@ changes the number of rows).
 import json
 import os
 import resource
+import sys
 import tempfile
 import time
 
@@ -86,8 +87,9 @@ def main():
     user = get_user_model().objects.create_superuser("bench", "bench@example.fr", "bench")
     figures = {"rows": ROWS}
     with autoanalyze():
-        figures["products"] = measure("products", products_csv(ROWS), user)
-        figures["third_parties"] = measure("third-parties", third_parties_csv(ROWS), user)
+        for name, kind, make in (("products", "products", products_csv), ("third_parties", "third-parties", third_parties_csv)):
+            figures[name] = measure(kind, make(ROWS), user)
+            print(json.dumps({name: figures[name]}), file=sys.stderr, flush=True)  # a long run shows each as it ends
     print(json.dumps(figures, indent=2))
 
 

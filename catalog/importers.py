@@ -72,6 +72,10 @@ class ProductImportForm(BatchCheckedForm, ProductForm):
 
     batch_checked_fields = ("reference", "vat_rate", "category")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.reference_checked_by_batch = True
+
 
 class ProductImporter(Importer):
     kind = "products"
