@@ -130,7 +130,7 @@ def _checked_header(importer: Importer, header: list[str]) -> tuple[list[str | N
 
 BATCH_ROWS = 1000  # rows checked, stored and written together
 SYNC_MAX_ROWS = 2000  # up to this many rows a file is checked and written during the request
-SYNC_MAX_BYTES = 1024 * 1024  # a file whose rows cannot be counted ahead is large beyond this
+SYNC_MAX_BYTES = 1024 * 1024  # and a file heavier than this
 PREVIEW_JOB = "import_preview"
 CONFIRM_JOB = "import_confirm"
 
@@ -143,9 +143,9 @@ def _open(uploaded_file) -> Table:
 
 
 def _is_large(table: Table, uploaded_file) -> bool:
-    if table.estimated_rows:
-        return table.estimated_rows > SYNC_MAX_ROWS
-    return (getattr(uploaded_file, "size", 0) or 0) > SYNC_MAX_BYTES
+    """Many rows announced, or a file heavy enough to hold many (a workbook's announced size
+    may be wrong)."""
+    return table.estimated_rows > SYNC_MAX_ROWS or (getattr(uploaded_file, "size", 0) or 0) > SYNC_MAX_BYTES
 
 
 def preview_import(*, kind: str, uploaded_file, user) -> ImportJob:

@@ -245,7 +245,7 @@ class ImportJob(models.Model):
         """Every problem found, ``{row, column, message}``, in row order (small imports, tests)."""
         return [
             {"row": number, **error}
-            for number, errors in self.rows.exclude(errors=[]).order_by("number").values_list("number", "errors")
+            for number, errors in self.rows.filter(state=ImportRow.State.REJECTED).values_list("number", "errors")
             for error in errors
         ]
 

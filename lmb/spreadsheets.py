@@ -127,6 +127,7 @@ class ReadLimits:
 
     file_bytes: int = 30 * 1024 * 1024
     unpacked_bytes: int = 250 * 1024 * 1024  # an xlsx is a zip: what its parts weigh once unpacked
+    shared_strings_bytes: int = 64 * 1024 * 1024  # the texts of an xlsx, all held in memory while it is read
     columns: int = 200
     cell_chars: int = 32_767  # what a cell of Excel can hold
     rows: int = 200_000  # data rows
@@ -279,6 +280,7 @@ def _xlsx_rows(data: bytes, limits: ReadLimits):
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
+            texts = sum(info.file_size for info in archive.infolist() if info.filename.lower().endswith("sharedstrings.xml"))
             is_ods = "mimetype" in archive.namelist() and archive.read("mimetype").startswith(b"application/vnd.oasis")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
         logger.info("Unreadable xlsx upload: %r", exc)
@@ -289,6 +291,11 @@ def _xlsx_rows(data: bytes, limits: ReadLimits):
         raise UnreadableFile(
             _("Le classeur fait %(size)s une fois décompressé : %(max)s au plus. Découpez-le en plusieurs fichiers.")
             % {"size": _size_fr(unpacked), "max": _size_fr(limits.unpacked_bytes)}
+        )
+    if texts > limits.shared_strings_bytes:
+        raise UnreadableFile(
+            _("Les textes du classeur font %(size)s : %(max)s au plus. Découpez-le en plusieurs fichiers.")
+            % {"size": _size_fr(texts), "max": _size_fr(limits.shared_strings_bytes)}
         )
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)

@@ -101,7 +101,9 @@ def test_the_import_screen_answers_every_bad_file_and_keeps_nothing(name, conten
 
 @pytest.fixture
 def low_limits(monkeypatch):
-    limits = replace(spreadsheets.LIMITS, file_bytes=20_000, columns=6, rows=50, unpacked_bytes=400_000)
+    limits = replace(
+        spreadsheets.LIMITS, file_bytes=20_000, columns=6, rows=50, unpacked_bytes=400_000, shared_strings_bytes=200_000
+    )
     monkeypatch.setattr(spreadsheets, "LIMITS", limits)
     return limits
 
@@ -121,6 +123,8 @@ def test_what_we_accept_is_bounded_and_the_message_says_by_what(low_limits, admi
     assert refused("long.csv", long.encode()) == "Le fichier a plus de 50 lignes : découpez-le en plusieurs fichiers."
     bomb = xlsx_bytes([[f"A{n}", f"{n}" + "x" * 1000, "20", "5"] for n in range(500)])  # a few KB zipped
     assert len(bomb) < 20_000 and "une fois décompressé" in refused("bombe.xlsx", bomb)
+    many_texts = xlsx_bytes([[f"A{n}", f"{n}" + "x" * 1000, "20", "5"] for n in range(300)])
+    assert "Les textes du classeur font" in refused("textes.xlsx", many_texts)
     assert not ImportJob.objects.exists()
 
 
