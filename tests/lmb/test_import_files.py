@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from catalog.models import Product
 from lmb import imports, spreadsheets
 from lmb.errors import InvalidInput
-from lmb.models import ImportJob
+from lmb.models import ImportJob, ImportRow
 from lmb.spreadsheets import UnreadableFile, read_table
 from tests.helpers import page_text
 
@@ -92,11 +92,19 @@ def test_every_unreadable_file_is_refused_with_its_reason(name, content, message
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("name", "content", "message"), BAD_FILES, ids=[f"{n}-{m[:20]}" for n, _c, m in BAD_FILES])
-def test_the_import_screen_answers_every_bad_file_and_keeps_nothing(name, content, message, admin_client):
-    response = admin_client.post(reverse("import_start", args=["products"]), {"file": SimpleUploadedFile(name, content)})
+def test_the_import_screen_answers_every_bad_file_and_keeps_nothing(
+    name, content, message, admin_client, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = str(tmp_path)
+    start = reverse("import_start", args=["products"])
+    with django_capture_on_commit_callbacks(execute=True):  # a heavy file is read by a job: its page then tells
+        response = admin_client.post(start, {"file": SimpleUploadedFile(name, content)})
+    if response.status_code == 302:
+        response = admin_client.get(response["Location"])
     assert response.status_code == 200
     assert message in said(page_text(response))
-    assert not ImportJob.objects.exists() and not Product.objects.exists()
+    assert not ImportRow.objects.exists() and not Product.objects.exists()
+    assert set(ImportJob.objects.values_list("status", flat=True)) <= {ImportJob.Status.FAILED}
 
 
 @pytest.fixture
@@ -123,8 +131,11 @@ def test_what_we_accept_is_bounded_and_the_message_says_by_what(low_limits, admi
     assert refused("long.csv", long.encode()) == "Le fichier a plus de 50 lignes : découpez-le en plusieurs fichiers."
     bomb = xlsx_bytes([[f"A{n}", f"{n}" + "x" * 1000, "20", "5"] for n in range(500)])  # a few KB zipped
     assert len(bomb) < 20_000 and "une fois décompressé" in refused("bombe.xlsx", bomb)
-    many_texts = xlsx_bytes([[f"A{n}", f"{n}" + "x" * 1000, "20", "5"] for n in range(300)])
-    assert "Les textes du classeur font" in refused("textes.xlsx", many_texts)
+    many_texts = io.BytesIO(xlsx_bytes([["A", "B", "20", "5"]]))
+    with zipfile.ZipFile(many_texts, "a") as archive:  # the table of texts is read whole: bounded apart
+        texts = b"<sst>" + b"<si><t>x</t></si>" * 15_000 + b"</sst>"
+        archive.writestr("xl/sharedStrings.xml", texts, compress_type=zipfile.ZIP_DEFLATED)
+    assert "Les textes du classeur font" in refused("textes.xlsx", many_texts.getvalue())
     assert not ImportJob.objects.exists()
 
 
