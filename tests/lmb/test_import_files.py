@@ -165,3 +165,15 @@ def test_a_file_too_large_is_refused_before_it_is_read(low_limits, admin_user):
 
     with pytest.raises(InvalidInput, match="Ko au plus"):
         imports.preview_import(kind="products", uploaded_file=Huge("enorme.csv", b"x" * 30_000), user=admin_user)
+
+
+def test_rows_keep_the_number_the_user_sees_across_empty_rows():
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER)
+    sheet["A2"], sheet["B2"] = "A-1", "Bol"
+    sheet["A5"], sheet["B5"] = "A-2", "Tasse"  # rows 3 and 4 left empty
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with spreadsheets.open_table(SimpleUploadedFile("trous.xlsx", buffer.getvalue())) as table:
+        assert [(number, cells[0]) for number, cells in table.rows] == [(2, "A-1"), (5, "A-2")]
