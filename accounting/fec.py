@@ -49,6 +49,12 @@ ENCODING = "iso-8859-15"
 CHUNK = 1 << 16
 # A tab, a line break or a "|" inside a label would break the columns (FEC-03): they become spaces.
 _UNSAFE = re.compile(r"[\t\r\n|]")
+# No CSV-injection escaping here (unlike every CSV we write, lmb.csv_export), on purpose: the FEC
+# is a legal flat file (LPF A47 A-1) read by the tax administration's tools (Test Compta Demat,
+# Alto2), not a spreadsheet file. Its content must be the books as validated: an apostrophe put
+# before a label starting with "=" or "-" would make EcritureLib differ from the entry, and the
+# amounts must stay as FEC-05/FEC-07 write them (Montantdevise "-12,50" on a credit line). Its
+# ".txt" opens in a spreadsheet only through the text import wizard, at the user's choice.
 
 
 def file_name(siren: str, closing: date) -> str:

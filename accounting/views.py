@@ -3,7 +3,6 @@ and periods (close, reopen), manual lettering, and the exports page (FEC, ledger
 trial balance, CSV). The accountant role reads everything and exports; writes go through
 ``accounting.services`` and ``accounting.lettering``."""
 
-import csv
 import os
 import tempfile
 
@@ -17,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from lmb.access import permission_required
+from lmb.csv_export import csv_writer
 from lmb.errors import DomainError
 from lmb.forms import add_domain_error
 from lmb.lists import ListView
@@ -325,7 +325,9 @@ class _Echo:
 
 
 def _csv_response(start, end):
-    writer = csv.writer(_Echo(), delimiter=";")
+    # Amounts are plain numbers ("-12,50") and stay numbers; a label or a piece reference that a
+    # spreadsheet would run as a formula is written as text (lmb.csv_export).
+    writer = csv_writer(_Echo(), delimiter=";")
 
     def rows():
         yield "\ufeff" + writer.writerow(queries.CSV_HEADERS)

@@ -9,7 +9,16 @@ from django.utils.translation import gettext_lazy
 
 from lmb.errors import DomainError
 from lmb.formats import decimal_fr
-from lmb.imports import CheckedRows, ImportColumn, Importer, RowError, form_errors, parse_bool, parse_choice
+from lmb.imports import (
+    BatchCheckedForm,
+    CheckedRows,
+    ImportColumn,
+    Importer,
+    RowError,
+    form_errors,
+    parse_bool,
+    parse_choice,
+)
 from lmb.money import to_decimal
 
 from . import services
@@ -58,12 +67,15 @@ NEW_PRODUCT_DEFAULTS = {
 }
 
 
-class ProductImportForm(ProductForm):
-    """The product form, minus the per-row uniqueness queries: the importer checks references and
-    EANs for the whole file at once."""
+class ProductImportForm(BatchCheckedForm, ProductForm):
+    """The product form, minus its per-row queries: the importer checks references and EANs for
+    the whole batch at once and gives the VAT rates and categories it loaded once."""
 
-    def validate_unique(self):
-        pass
+    batch_checked_fields = ("reference", "vat_rate", "category")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.reference_checked_by_batch = True
 
 
 class ProductImporter(Importer):
@@ -72,38 +84,51 @@ class ProductImporter(Importer):
     permissions = ("catalog.add_product", "catalog.change_product")
     columns = COLUMNS
 
-    def check(self, rows):
+    def check(self, rows, state=None):
+        """Check a batch of rows: one look-up of the batch's references and EANs; the catalogue's
+        rates and categories once per run, and the rows seen so far, kept in ``state``."""
+        state = {} if state is None else state
+        if "rates" not in state:
+            state["rates"] = {rate.rate: rate for rate in metropolitan_rates()}
+            state["categories"] = {c.full_name.lower(): c for c in Category.objects.all()}
+            state["known"] = {
+                "vat_rate": {rate.pk: rate for rate in state["rates"].values()},
+                "category": {category.pk: category for category in state["categories"].values()},
+            }
+            state["first_row"] = {"reference": {}, "ean13": {}}
         checked = CheckedRows()
         references = {values.get("reference", "").strip().upper() for _row, values in rows} - {""}
         existing = {p.reference.lower(): p for p in Product.objects.annotate(key=Upper("reference")).filter(key__in=references)}
-        rates = {rate.rate: rate for rate in metropolitan_rates()}
-        categories = {c.full_name.lower(): c for c in Category.objects.all()}
-        owners_of_ean = {
-            ean: (pk, reference)
-            for ean, pk, reference in Product.objects.exclude(ean13=None).values_list("ean13", "pk", "reference")
-        }
-        first_row = {"reference": {}, "ean13": {}}
 
+        candidates = []
         for row, values in rows:
             errors = []
             instance = existing.get(values.get("reference", "").strip().lower())
             # An update keeps what the file does not mention; a creation starts from the defaults.
             data = model_to_dict(instance, fields=ProductForm.Meta.fields) if instance else dict(NEW_PRODUCT_DEFAULTS)
-            cells, category_path = self._read(row, values, rates, categories, errors)
+            cells, category_path = self._read(row, values, state["rates"], state["categories"], errors)
             data.update(cells)
             if instance is not None:
                 data["reference"] = instance.reference  # the cell finds the product ("sa-0288"), it does not rename it
-            form = ProductImportForm(data, instance=instance)
+            form = ProductImportForm(data, instance=instance, known=state["known"])
             if not errors and not form.is_valid():
                 errors += form_errors(row, form, LABELS)
             if not errors:
                 errors += self._prices(row, form.instance)
-            if not errors:
-                errors += self._duplicates(row, form.cleaned_data, instance, owners_of_ean, first_row)
+            if errors:
+                checked.errors += errors
+            else:
+                candidates.append((row, instance, form.cleaned_data, category_path))
+
+        eans = {cleaned.get("ean13") for _row, _instance, cleaned, _path in candidates} - {None, ""}
+        owned = Product.objects.filter(ean13__in=eans).values_list("ean13", "pk", "reference")
+        owners_of_ean = {ean: (pk, reference) for ean, pk, reference in owned}
+        for row, instance, cleaned, category_path in candidates:
+            errors = self._duplicates(row, cleaned, instance, owners_of_ean, state["first_row"])
             if errors:
                 checked.errors += errors
                 continue
-            fields = {name: value for name, value in form.cleaned_data.items() if name != "generate_ean"}
+            fields = {name: value for name, value in cleaned.items() if name != "generate_ean"}
             checked.valid.append((row, (instance, fields, category_path)))
         return checked
 

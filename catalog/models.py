@@ -188,8 +188,16 @@ class Product(models.Model):
             self.ean13 = None
         super().save(*args, **kwargs)
 
+    # Set on the instance by the importer, which looks up the references of a whole batch at once
+    # (catalog.importers): the per-row look-up below would cost one query per imported row.
+    reference_checked_by_batch = False
+
     def clean(self):
-        if self.reference and Product.objects.filter(reference__iexact=self.reference).exclude(pk=self.pk).exists():
+        if (
+            self.reference
+            and not self.reference_checked_by_batch
+            and Product.objects.filter(reference__iexact=self.reference).exclude(pk=self.pk).exists()
+        ):
             raise ValidationError(
                 {
                     "reference": _("Un autre produit porte déjà la référence « %(reference)s » (majuscules ou minuscules).")

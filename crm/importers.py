@@ -6,7 +6,16 @@ A row with a known code updates that third party; a row without a code creates o
 from django.forms.models import model_to_dict
 from django.utils.translation import gettext_lazy as _
 
-from lmb.imports import CheckedRows, ImportColumn, Importer, RowError, form_errors, parse_bool, parse_choice
+from lmb.imports import (
+    BatchCheckedForm,
+    CheckedRows,
+    ImportColumn,
+    Importer,
+    RowError,
+    form_errors,
+    parse_bool,
+    parse_choice,
+)
 from lmb.models import PaymentTerms
 
 from . import services
@@ -37,6 +46,15 @@ COLUMNS = (
     ImportColumn("country", _("Pays"), help=_("Code ISO à deux lettres (FR par défaut).")),
 )
 LABELS = {column.name: str(column.label) for column in COLUMNS}
+
+
+class ThirdPartyImportForm(BatchCheckedForm, ThirdPartyForm):
+    """The third-party form without its per-row query: the roles' constraint is checked by the
+    model's ``clean()`` in Python; SIRETs by the importer for the whole batch."""
+
+    batch_checked_fields = ("is_customer", "is_prospect", "is_supplier")
+
+
 ADDRESS_FIELDS = ("line1", "line2", "postal_code", "city", "country")
 
 
@@ -78,12 +96,16 @@ class ThirdPartyImporter(Importer):
                 errors.append(RowError(row, LABELS[name], str(exc)))
         return data
 
-    def check(self, rows):
+    def check(self, rows, state=None):
+        """Check a batch of rows: one look-up of the batch's codes and SIRETs; the codes and
+        SIRETs seen in earlier rows of the file are kept in ``state``."""
+        state = {} if state is None else state
+        first_row_of_code = state.setdefault("first_row_of_code", {})
+        first_row_of_siret = state.setdefault("first_row_of_siret", {})
         checked = CheckedRows()
         codes = {values.get("code", "").strip().upper() for _row, values in rows} - {""}
         existing = {tp.code: tp for tp in ThirdParty.objects.filter(code__in=codes)}
-        known_sirets = dict(ThirdParty.objects.exclude(siret="").values_list("siret", "code"))
-        first_row_of_code, first_row_of_siret = {}, {}
+        candidates = []
         for row, values in rows:
             errors = []
             code = values.get("code", "").strip().upper()
@@ -101,15 +123,22 @@ class ThirdPartyImporter(Importer):
             data.update({name: value for name, value in cells.items() if name not in ADDRESS_FIELDS})
             if instance is None:
                 _defaults_for_new(data)
-            form = ThirdPartyForm(data, instance=instance)
+            form = ThirdPartyImportForm(data, instance=instance)
             address_cells = {name: cells.get(name, "") for name in ADDRESS_FIELDS} | {"country": cells.get("country", "FR")}
             address_cells["postal_code"] = _french_postal_code(address_cells["postal_code"], address_cells["country"])
             address_form = FirstAddressForm(address_cells)
             if not errors:
                 errors += [] if form.is_valid() else form_errors(row, form, LABELS)
                 errors += [] if address_form.is_valid() else form_errors(row, address_form, LABELS)
-            if not errors:
-                errors += _duplicate_siret(row, form.cleaned_data.get("siret"), instance, known_sirets, first_row_of_siret)
+            if errors:
+                checked.errors += errors
+            else:
+                candidates.append((row, instance, form, address_form))
+
+        sirets = {form.cleaned_data.get("siret") for _row, _instance, form, _address in candidates} - {None, ""}
+        known_sirets = dict(ThirdParty.objects.filter(siret__in=sirets).values_list("siret", "code"))
+        for row, instance, form, address_form in candidates:
+            errors = _duplicate_siret(row, form.cleaned_data.get("siret"), instance, known_sirets, first_row_of_siret)
             if errors:
                 checked.errors += errors
                 continue

@@ -3,12 +3,15 @@ block polled by htmx until the job ends, and the file it produced. A job is seen
 who started it (or a superuser); anyone else gets a 404, as if it did not exist.
 
 A job may put a remark for the user in ``parameters["notice"]`` (e.g. what was left out of the
-file); the page shows it above the progress."""
+file); the page shows it above the progress. A job whose outcome is shown on another page (an
+import's preview) names it in ``parameters["next_url"]``: once the job ends, the polling block
+sends the browser there (htmx's ``HX-Redirect``) and offers the link."""
 
 import os
 
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 
 from .models import Job
@@ -29,6 +32,7 @@ def _context(request, job):
         # A failure's technical details (traceback) are for the staff, not for every user.
         "message_details": details if request.user.is_staff else "",
         "notice": (job.parameters or {}).get("notice", ""),
+        "next_url": (job.parameters or {}).get("next_url", ""),
     }
 
 
@@ -43,7 +47,11 @@ def job_progress(request, pk):
     """The progress block alone: htmx polls it every second while the job runs; the block of a
     finished job carries no trigger, so polling stops."""
     job = _visible_job(request, pk)
-    return render(request, "lmb/_job_progress.html", _context(request, job))
+    response = render(request, "lmb/_job_progress.html", _context(request, job))
+    next_url = (job.parameters or {}).get("next_url", "")
+    if job.is_finished and url_has_allowed_host_and_scheme(next_url, allowed_hosts=None):
+        response["HX-Redirect"] = next_url
+    return response
 
 
 @never_cache

@@ -209,20 +209,29 @@ class Job(models.Model):
 
 
 class ImportJob(models.Model):
-    """A spreadsheet import: previewed first, written only when the user confirms."""
+    """A spreadsheet import: checked first (the preview), written only when the user confirms.
+
+    A large file is checked, and its valid rows written, by a background ``Job`` (``job``) whose
+    progress the import page shows; its rows are kept one per ``ImportRow``."""
 
     class Status(models.TextChoices):
+        CHECKING = "checking", _("Vérification en cours")
         PREVIEW = "preview", _("Aperçu")
+        IMPORTING = "importing", _("Import en cours")
         DONE = "done", _("Importé")
         CANCELLED = "cancelled", _("Annulé")
+        FAILED = "failed", _("Échec")
 
     kind = models.CharField(_("type"), max_length=50)
     status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.PREVIEW)
     filename = models.CharField(_("fichier"), max_length=255)
+    file = models.FileField(_("fichier envoyé"), upload_to="imports/%Y/%m/", blank=True, help_text="kept for the worker")
+    job = models.ForeignKey("Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    message = models.TextField(_("message"), blank=True, help_text="why the file could not be read")
     columns = models.JSONField(default=list)
     ignored_columns = models.JSONField(default=list, help_text="headers of the file that match no column")
-    rows = models.JSONField(default=list, help_text="[{row, values}] as read from the file")
-    errors = models.JSONField(default=list, help_text="[{row, column, message}]")
+    row_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -237,12 +246,40 @@ class ImportJob(models.Model):
         return f"{self.kind} — {self.filename}"
 
     @property
-    def rejected_row_numbers(self):
-        return sorted({error["row"] for error in self.errors})
+    def valid_count(self):
+        return self.row_count - self.rejected_count
 
     @property
-    def valid_count(self):
-        return len(self.rows) - len(self.rejected_row_numbers)
+    def errors(self) -> list[dict]:
+        """Every problem found, ``{row, column, message}``, in row order (small imports, tests)."""
+        return [
+            {"row": number, **error}
+            for number, errors in self.rows.filter(state=ImportRow.State.REJECTED).values_list("number", "errors")
+            for error in errors
+        ]
+
+
+class ImportRow(models.Model):
+    """One non-empty row of an imported file, with the problems found in it."""
+
+    class State(models.TextChoices):
+        VALID = "valid", _("Valide")
+        REJECTED = "rejected", _("Rejetée")
+        IMPORTED = "imported", _("Importée")
+
+    import_job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="rows")
+    number = models.PositiveIntegerField(help_text="the row number the user sees in the file")
+    values = models.JSONField(default=dict, help_text="{column name: cell text}")
+    errors = models.JSONField(default=list, help_text="[{column, message}]")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.VALID)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["import_job", "number"], name="lmb_importrow_unique_number")]
+        indexes = [models.Index(fields=["import_job", "state", "number"], name="lmb_importrow_state")]
+        ordering = ["number"]
+
+    def __str__(self):
+        return f"{self.import_job_id} — ligne {self.number}"
 
 
 class IdempotencyRecord(models.Model):

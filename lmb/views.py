@@ -23,9 +23,9 @@ from .access import permission_required
 from .errors import DomainError
 from .formats import decimal_fr
 from .forms import CompanyForm, add_domain_error
-from .models import ApiToken, ImportJob
+from .models import ApiToken, ImportJob, ImportRow
 from .roles import user_roles
-from .spreadsheets import EXPORT_FORMATS, table_response
+from .spreadsheets import CSV, EXPORT_FORMATS, table_response
 
 
 def safe_next(request, default: str) -> str:
@@ -215,6 +215,10 @@ def revoke_token(request, pk):
 # --- Spreadsheet imports (any kind an app registered) ------------------------------------------
 
 
+# The rejected rows also come as CSV: what a user who sent a CSV corrects and sends back.
+REJECTED_ROWS_FORMATS = {**EXPORT_FORMATS, CSV: "CSV (;)"}
+
+
 def _importer_for(request, kind):
     try:
         importer = imports.get_importer(kind)
@@ -250,20 +254,27 @@ def _own_job(request, pk):
     return job
 
 
+PREVIEW_ERROR_ROWS = 200  # rejected rows listed on the page; all of them are in the download
+
+
 def import_preview(request, pk):
+    """The import's page: its background job's progress while a large file is checked or
+    written, then the preview (the rejected rows and why) or the outcome."""
     job = _own_job(request, pk)
     importer = imports.get_importer(job.kind)
-    errors_by_row = {}
-    for error in job.errors:
-        errors_by_row.setdefault(error["row"], []).append(error)
+    rejected = job.rows.filter(state=ImportRow.State.REJECTED).order_by("number")[:PREVIEW_ERROR_ROWS]
+    errors_by_row = [(row.number, row.errors) for row in rejected]
+    background = job.job if job.status in (ImportJob.Status.CHECKING, ImportJob.Status.IMPORTING) else None
     return render(
         request,
         "lmb/import_preview.html",
         {
             "job": job,
             "importer": importer,
-            "errors_by_row": sorted(errors_by_row.items()),
-            "export_formats": EXPORT_FORMATS,
+            "errors_by_row": errors_by_row,
+            "more_rejected": max(job.rejected_count - len(errors_by_row), 0),
+            "export_formats": REJECTED_ROWS_FORMATS,
+            "background_job": background,
         },
     )
 
@@ -276,15 +287,18 @@ def import_confirm(request, pk):
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(
-            request,
-            _("Import terminé : %(created)s créé(s), %(updated)s mis à jour, %(rejected)s ligne(s) rejetée(s).")
-            % {
-                "created": decimal_fr(job.created_count),
-                "updated": decimal_fr(job.updated_count),
-                "rejected": decimal_fr(len(job.rejected_row_numbers)),
-            },
-        )
+        if job.status == ImportJob.Status.IMPORTING:
+            messages.info(request, _("Import lancé : les lignes sont écrites par lots, la page suit leur progression."))
+        else:
+            messages.success(
+                request,
+                _("Import terminé : %(created)s créé(s), %(updated)s mis à jour, %(rejected)s ligne(s) rejetée(s).")
+                % {
+                    "created": decimal_fr(job.created_count),
+                    "updated": decimal_fr(job.updated_count),
+                    "rejected": decimal_fr(job.rejected_count),
+                },
+            )
     return redirect("import_preview", pk=job.pk)
 
 
@@ -302,7 +316,7 @@ def import_cancel(request, pk):
 
 def import_rejected(request, pk, fmt):
     job = _own_job(request, pk)
-    if fmt not in EXPORT_FORMATS:
+    if fmt not in REJECTED_ROWS_FORMATS:
         raise Http404
     header, rows = imports.rejected_rows(job)
     return table_response(fmt, f"lignes-rejetees-{job.pk}", header, rows)

@@ -13,7 +13,24 @@ from xml.sax.saxutils import escape, quoteattr
 from stream_zip import ZIP_32, stream_zip
 
 _EXCEL_EPOCH = datetime(1899, 12, 30)
+
+# How a number is shown, told by its value: amounts are stored with 2 decimals, unit prices up to
+# 6 and quantities 3 (DESIGN §4), so a Decimal of at most 2 places shows 2 (« 1 234,50 »), one of
+# more shows at least 2 and as many as it has (« 15,416667 », « 2,50 »), an integer none.
+# Format codes are written the English way; Excel and LibreOffice show them in the user's
+# locale (« # ##0,00 » in French).
+NUMBER_FORMATS = {"amount": "#,##0.00", "precise": "#,##0.00####", "integer": "0"}
+
+
+def number_kind(value) -> str:
+    """``amount``, ``precise`` or ``integer``: the format a number is shown with."""
+    if isinstance(value, Decimal) and value.is_finite():
+        return "amount" if value.as_tuple().exponent >= -2 else "precise"
+    return "integer" if isinstance(value, int) else "amount"
+
+
 _HEADER, _DATE, _DATETIME = 1, 2, 3  # indexes of cellXfs in the styles part
+_NUMBER_STYLES = {"amount": 4, "precise": 5, "integer": 6}
 
 _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
@@ -42,16 +59,21 @@ _WORKBOOK_RELS = (
 _STYLES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
     '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-    '<numFmts count="2"><numFmt numFmtId="164" formatCode="dd/mm/yyyy"/>'
-    '<numFmt numFmtId="165" formatCode="dd/mm/yyyy hh:mm"/></numFmts>'
+    '<numFmts count="4"><numFmt numFmtId="164" formatCode="dd/mm/yyyy"/>'
+    '<numFmt numFmtId="165" formatCode="dd/mm/yyyy hh:mm"/>'
+    f'<numFmt numFmtId="166" formatCode="{NUMBER_FORMATS["amount"]}"/>'
+    f'<numFmt numFmtId="167" formatCode="{NUMBER_FORMATS["precise"]}"/></numFmts>'
     '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
     '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<cellXfs count="7"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="167" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="1" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"
 )
@@ -78,7 +100,7 @@ def _cell(value) -> str:
     if isinstance(value, bool):
         return f'<c t="b"><v>{int(value)}</v></c>'
     if isinstance(value, int | Decimal):
-        return f"<c><v>{value}</v></c>"
+        return f'<c s="{_NUMBER_STYLES[number_kind(value)]}"><v>{value}</v></c>'
     if isinstance(value, datetime):
         return f'<c s="{_DATETIME}"><v>{_serial(value)}</v></c>'
     if isinstance(value, date):

@@ -2,7 +2,6 @@
 an index with each file's SHA-256, NUM-04) written to a folder or zipped by a job, and batch
 printing (the PDFs of selected documents in one file, by a job)."""
 
-import csv
 import io
 import tempfile
 import zipfile
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from pypdf import PdfWriter
 
+from lmb.csv_export import csv_writer
 from lmb.errors import DomainError, InvalidInput
 from lmb.formats import decimal_fr
 from lmb.jobs import start_job
@@ -103,7 +103,7 @@ def write_archive(*, kind: str, date_from: date, date_to: date, put, progress=No
     documents = ARCHIVE_KINDS[kind].documents(kind, date_from, date_to)
     total = documents.count()
     index = io.StringIO()
-    writer = csv.writer(index, delimiter=";", lineterminator="\r\n")
+    writer = csv_writer(index, delimiter=";", lineterminator="\r\n")  # a customer's name cannot become a formula
     writer.writerow(INDEX_HEADER)
     for done, document in enumerate(documents.iterator(chunk_size=200), start=1):
         stored = pdfs.issued_pdf(document)

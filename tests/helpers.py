@@ -1,4 +1,5 @@
 import html
+import subprocess
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -15,3 +16,10 @@ def get_counting_queries(client, url):
         response = client.get(url)
     assert response.status_code == 200, url
     return response, len(captured)
+
+
+def a_dead_process_id() -> int:
+    """The id of a process that has ended (a worker process the OOM killer took)."""
+    process = subprocess.Popen(["true"])
+    process.wait()  # exited and reaped: no process has this id now (until the system reuses it)
+    return process.pid

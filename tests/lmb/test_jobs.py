@@ -4,7 +4,6 @@ that was lost is sent again; a message delivered twice does the work once. Tasks
 here; tests/integration/test_worker_kill.py kills real workers."""
 
 import socket
-import subprocess
 from datetime import timedelta
 
 import pytest
@@ -15,6 +14,7 @@ from django_celery_beat.models import PeriodicTask
 from lmb import jobs
 from lmb.jobs import JOB_TASK_OPTIONS, run_job, start_job, sweep_jobs
 from lmb.models import Job
+from tests.helpers import a_dead_process_id
 
 pytestmark = pytest.mark.django_db
 
@@ -45,12 +45,6 @@ def started_job(django_capture_on_commit_callbacks, **fields) -> Job:
     Job.objects.filter(pk=job.pk).update(**{"queued_at": timezone.now(), **fields})
     job.refresh_from_db()
     return job
-
-
-def a_dead_process_id() -> int:
-    process = subprocess.Popen(["true"])
-    process.wait()  # exited and reaped: no process has this id now (until the system reuses it)
-    return process.pid
 
 
 def long_ago(seconds):

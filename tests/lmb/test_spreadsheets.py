@@ -1,3 +1,4 @@
+import datetime as dt
 import io
 import zipfile
 from decimal import Decimal
@@ -75,3 +76,60 @@ def test_xlsx_export_streams_text_as_text_and_dates_as_dates():
     assert sheet["B2"].value == 1.5 and sheet["C2"].value == "xy"
     assert sheet["D2"].value == datetime.datetime(2026, 11, 22) and sheet["D2"].number_format == "dd/mm/yyyy"
     assert sheet["A1"].font.b
+
+
+NUMBERS = [
+    Row({"amount": D("-1234.50"), "price": D("15.416667"), "quantity": D("2.000"), "count": 12, "day": None}),
+]
+NUMBER_COLUMNS = [
+    Column("Montant", "amount"),
+    Column("Prix unitaire", "price"),
+    Column("Quantité", "quantity"),
+    Column("Colis", "count"),
+    Column("Jour", lambda row: dt.date(2026, 11, 22)),
+    Column("Le", lambda row: dt.datetime(2026, 11, 22, 9, 30)),
+]
+
+
+def test_xlsx_numbers_carry_a_number_format_amounts_with_two_decimals():
+    response = export_response("xlsx", "montants", NUMBER_COLUMNS, NUMBERS, sheet_name="Montants")
+    sheet = load_workbook(io.BytesIO(_body(response))).active
+    formats = [cell.number_format for cell in sheet[2]]
+    assert formats == ["#,##0.00", "#,##0.00####", "#,##0.00####", "0", "dd/mm/yyyy", "dd/mm/yyyy hh:mm"]
+    assert sheet["A2"].value == -1234.5 and sheet["B2"].value == 15.416667
+
+
+def _ods_styles(document):
+    """{cell style name: (its data style's element, its attributes)} of the automatic styles."""
+    from odf.namespaces import NUMBERNS, STYLENS
+
+    data_styles = {}
+    for element in document.automaticstyles.childNodes:
+        if element.qname[0] == NUMBERNS:
+            parts = [(child.qname[1], dict(child.attributes)) for child in element.childNodes]
+            data_styles[element.getAttrNS(STYLENS, "name")] = (element.qname[1], parts)
+    return {
+        element.getAttrNS(STYLENS, "name"): data_styles.get(element.getAttrNS(STYLENS, "data-style-name"))
+        for element in document.automaticstyles.childNodes
+        if element.qname == (STYLENS, "style")
+    }
+
+
+def test_ods_numbers_and_dates_carry_their_styles():
+    from odf.namespaces import NUMBERNS, TABLENS
+
+    response = export_response("ods", "montants", NUMBER_COLUMNS, NUMBERS, sheet_name="Montants")
+    document = load_ods(io.BytesIO(_body(response)))
+    styles = _ods_styles(document)
+    cells = document.spreadsheet.getElementsByType(Table)[0].getElementsByType(TableRow)[1].getElementsByType(TableCell)
+    kinds = [styles[cell.getAttrNS(TABLENS, "style-name")] for cell in cells]
+    amount, precise, _quantity, integer, day, moment = kinds
+    assert amount[0] == "number-style"
+    number = dict(amount[1])["number"]
+    assert number[(NUMBERNS, "decimal-places")] == "2" and number[(NUMBERNS, "grouping")] == "true"
+    assert dict(precise[1])["number"][(NUMBERNS, "decimal-places")] == "6"
+    assert dict(integer[1])["number"][(NUMBERNS, "decimal-places")] == "0"
+    assert day[0] == "date-style" and [name for name, _attrs in day[1]] == ["day", "text", "month", "text", "year"]
+    assert "hours" in [name for name, _attrs in moment[1]]
+    assert cells[0].getAttribute("value") == "-1234.50" and cells[0].getAttribute("valuetype") == "float"
+    assert cells[4].getAttribute("datevalue") == "2026-11-22"

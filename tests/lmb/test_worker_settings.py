@@ -37,6 +37,8 @@ def test_every_task_goes_back_to_the_queue_when_its_worker_dies():
 
 
 JOB_TASKS = {
+    "lmb.tasks.check_import",
+    "lmb.tasks.write_import",
     "sales.tasks.build_archive",
     "sales.tasks.print_batch",
     "stock.tasks.render_labels",
