@@ -28,7 +28,12 @@ def exception_handler(exc, context):
         return Response(messages_by_field(exc), status=400)
     if isinstance(exc, ProtectedError):
         return Response({"detail": _("Suppression impossible : cet élément est utilisé ailleurs.")}, status=409)
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, list):
+        # A validation error of no field (a search term with a NUL character): an object like
+        # every other error body, as the schema documents it (lmb.api_schema).
+        response.data = {"detail": response.data}
+    return response
 
 
 class IdentifierSerializerField(serializers.CharField):
