@@ -229,7 +229,7 @@ REST_FRAMEWORK = {
         "lmb.api_access.SearchFilter",
         "lmb.api_access.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "lmb.api_schema.AutoSchema",
     "EXCEPTION_HANDLER": "lmb.api.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "DATETIME_FORMAT": "iso-8601",

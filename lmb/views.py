@@ -15,6 +15,7 @@ from django.template import loader
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -339,9 +340,26 @@ def admin_login(request):
 # --- Error pages -----------------------------------------------------------------------------
 
 
+# Under /api/ an error Django answers itself (no URL matches, an unhandled exception) is JSON
+# like DRF's: an integrator's client reads every answer of the API the same way.
+API_PREFIX = "/api/"
+API_ERROR_MESSAGES = {
+    400: gettext_lazy("Requête invalide."),
+    403: gettext_lazy("Vous n'avez pas la permission d'effectuer cette action."),
+    404: gettext_lazy("Aucune ressource à cette adresse."),
+    500: gettext_lazy("Erreur interne du serveur : l'équipe technique a été prévenue."),
+}
+
+
+def _api_error(request, status):
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"detail": str(API_ERROR_MESSAGES[status])}, status=status)
+    return None
+
+
 def _error_page(template, status):
     def view(request, exception=None):
-        return render(request, template, status=status)
+        return _api_error(request, status) or render(request, template, status=status)
 
     return login_not_required(view)
 
@@ -354,4 +372,4 @@ page_not_found = _error_page("404.html", 404)
 @login_not_required
 def server_error(request):
     """Rendered without context processors: the database may be what failed."""
-    return HttpResponseServerError(loader.get_template("500.html").render())
+    return _api_error(request, 500) or HttpResponseServerError(loader.get_template("500.html").render())

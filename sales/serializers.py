@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from catalog.models import Product
 from crm.models import Address, ThirdParty
-from lmb.api import MULTILINE, ModelSerializer, Serializer
+from lmb.api import MULTILINE, DateField, ModelSerializer, Serializer
 from stock.models import Warehouse
 
 from .models import (
@@ -406,7 +406,7 @@ class NewDocumentSerializer(Serializer):
 
 
 class NewQuoteSerializer(NewDocumentSerializer):
-    valid_until = serializers.DateField(required=False, help_text="Par défaut, 30 jours après l'envoi.")
+    valid_until = DateField(required=False, help_text="Par défaut, 30 jours après l'envoi.")
 
 
 class NewOrderSerializer(NewDocumentSerializer):
@@ -493,7 +493,7 @@ class MoneyInSerializer(Serializer):
 
     amount = serializers.DecimalField(**AMOUNT)
     method = payment_method_field()
-    payment_date = serializers.DateField(required=False, help_text="Par défaut, aujourd'hui.")
+    payment_date = DateField(required=False, help_text="Par défaut, aujourd'hui.")
     reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
 
 
@@ -526,7 +526,7 @@ class RefundSerializer(Serializer):
     credit_note = serializers.PrimaryKeyRelatedField(queryset=CreditNote.objects.all(), required=False, allow_null=True)
     amount = serializers.DecimalField(**AMOUNT)
     method = payment_method_field()
-    payment_date = serializers.DateField(required=False)
+    payment_date = DateField(required=False)
     reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
 
     def validate(self, data):
@@ -543,16 +543,16 @@ class AllocateSerializer(Serializer):
 
 class VoucherSaleSerializer(MoneyInSerializer):
     customer = serializers.PrimaryKeyRelatedField(queryset=ThirdParty.objects.all())
-    expires_on = serializers.DateField(required=False, help_text="Par défaut, dans un an.")
+    expires_on = DateField(required=False, help_text="Par défaut, dans un an.")
 
 
 class InstallmentInputSerializer(Serializer):
-    due_date = serializers.DateField()
+    due_date = DateField()
     amount = serializers.DecimalField(**AMOUNT)
 
 
 class IssueInvoiceSerializer(Serializer):
-    issue_date = serializers.DateField(required=False, help_text="Par défaut, aujourd'hui.")
+    issue_date = DateField(required=False, help_text="Par défaut, aujourd'hui.")
     installments = InstallmentInputSerializer(many=True, required=False, help_text="Échéancier ; par défaut, une échéance.")
 
 
@@ -575,5 +575,5 @@ class CreditSerializer(Serializer):
 
 
 class IssueCreditNoteSerializer(Serializer):
-    issue_date = serializers.DateField(required=False, help_text="Par défaut, aujourd'hui.")
+    issue_date = DateField(required=False, help_text="Par défaut, aujourd'hui.")
     refund_method = payment_method_field(required=False, help_text="Obligatoire quand l'avoir est remboursé.")

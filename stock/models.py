@@ -1,6 +1,8 @@
 """Stock: warehouses and locations, the immutable ledger of moves, the level cache, reservations,
 per-warehouse settings (default location, min/max), inventories and label sheets."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -295,5 +297,6 @@ class InventoryLine(models.Model):
         return f"{self.inventory} {self.product_id}"
 
     @property
-    def difference(self):
+    def difference(self) -> Decimal | None:
+        """Counted − expected; None until the product is counted."""
         return None if self.counted_quantity is None else self.counted_quantity - self.expected_quantity
