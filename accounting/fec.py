@@ -1,7 +1,11 @@
 """The FEC (Fichier des écritures comptables, LPF A47 A-1, fr-rules §4) of a fiscal year.
 
 One line per entry line, 18 tab-separated columns, a header line, ISO 8859-15, dates AAAAMMJJ,
-amounts with a decimal comma (Montantdevise signed: negative on a credit line, FEC-07), sorted in
+amounts with a decimal comma (Montantdevise signed: negative on a credit line, FEC-07).
+
+Order: the file starts with the opening entries (à-nouveaux, the journals of kind "opening", AN
+in the seeded chart; FEC-01), whenever they were validated — last year is usually closed in
+spring, months after this year's first sales were posted. Then, and within the opening entries,
 the chronological order of validation (FEC-06): by ValidDate, the day the entry was posted, then
 entry date, journal and number. Each journal's numbers are one continuous series per fiscal year,
 given as entries are posted, so they rise with ValidDate too; sorting journal by journal would
@@ -18,12 +22,13 @@ import re
 from datetime import date
 
 from django.db import connection
+from django.db.models import Case, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from lmb.services import get_company
 
-from .models import FiscalYear, JournalLine
+from .models import FiscalYear, Journal, JournalLine
 
 HEADER = [
     "JournalCode",
@@ -69,6 +74,11 @@ def fiscal_year_of(year: int) -> FiscalYear:
     return fiscal_year
 
 
+def opening_journal_codes() -> list[str]:
+    """The codes of the opening-entry journals (à-nouveaux), whose entries open the file (FEC-01)."""
+    return list(Journal.objects.filter(kind=Journal.Kind.OPENING).values_list("code", flat=True))
+
+
 def export(fiscal_year: FiscalYear, directory: str, *, siren: str | None = None, stream: str = "auto") -> str:
     """Write the FEC of ``fiscal_year`` into ``directory``; returns the file's path. Call
     ``services.post_pending()`` first (the command and the screen do)."""
@@ -102,7 +112,7 @@ COPY (
       JOIN accounting_journal j ON j.id = e.journal_id
       JOIN accounting_account a ON a.id = l.account_id
      WHERE e.fiscal_year_id = %(year)s
-     ORDER BY (e.posted_at AT TIME ZONE %(tz)s)::date, e.date, j.code, e.number, l.position, l.id
+     ORDER BY j.kind <> %(opening)s, (e.posted_at AT TIME ZONE %(tz)s)::date, e.date, j.code, e.number, l.position, l.id
 ) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\t', QUOTE E'\\x01', NULL '')
 """
 
@@ -112,7 +122,7 @@ def _copy_rows(fiscal_year, out):
     line breaks, so nothing is ever quoted); UTF-8 chunks are re-encoded as they arrive."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     with connection.cursor() as cursor:
-        params = {"tz": timezone.get_current_timezone_name(), "year": fiscal_year.pk}
+        params = {"tz": timezone.get_current_timezone_name(), "year": fiscal_year.pk, "opening": Journal.Kind.OPENING}
         with cursor.cursor.copy(_COPY_SQL, params) as copy:
             for chunk in copy:
                 text = decoder.decode(bytes(chunk)).replace("\x01", "")
@@ -138,8 +148,11 @@ def _day(value) -> str:
 def _iterate_rows(fiscal_year, out):
     lines = (
         JournalLine.objects.filter(entry__fiscal_year=fiscal_year)
-        .annotate(valid_day=TruncDate("entry__posted_at", tzinfo=timezone.get_current_timezone()))
-        .order_by("valid_day", "entry__date", "entry__journal__code", "entry__number", "position", "pk")
+        .annotate(
+            after_opening=Case(When(entry__journal__kind=Journal.Kind.OPENING, then=Value(0)), default=Value(1)),
+            valid_day=TruncDate("entry__posted_at", tzinfo=timezone.get_current_timezone()),
+        )
+        .order_by("after_opening", "valid_day", "entry__date", "entry__journal__code", "entry__number", "position", "pk")
         .values_list(
             "entry__journal__code",
             "entry__journal__label",

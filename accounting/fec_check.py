@@ -1,7 +1,8 @@
 """Checks of an FEC file against the published format (fr-rules §4, FEC-02 to FEC-09): file name,
 header, columns, character set, dates, amounts with a decimal comma, balance per entry and in
-total, entries contiguous and in the chronological order of their validation (ValidDate, FEC-06),
-each journal numbered in that order without gap, account numbers, auxiliary accounts, lettering
+total, entries contiguous, the opening entries (à-nouveaux) first (FEC-01), then and among them
+the chronological order of their validation (ValidDate, FEC-06), each journal numbered in that
+order without gap, account numbers, auxiliary accounts, lettering
 and currency pairs.
 
 ``check(path)`` returns the problems found (an empty list: the file passes). It reads the file
@@ -26,6 +27,9 @@ ACCOUNT = re.compile(r"^\d{3}[0-9A-Za-z]*$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_PROBLEMS = 100
 COLUMN = {name: index for index, name in enumerate(HEADER)}
+# The opening journal of the seeded chart; the export command passes the codes of its database
+# (fec.opening_journal_codes()), since a journal's code can be edited.
+OPENING_JOURNALS = ("AN",)
 REQUIRED = ("JournalCode", "JournalLib", "EcritureNum", "EcritureDate", "CompteNum", "CompteLib", "PieceRef", "PieceDate",
             "EcritureLib", "Debit", "Credit", "ValidDate")  # fmt: skip
 
@@ -60,13 +64,16 @@ def _amount(text: str) -> Decimal:
 
 class _Entries:
     """Follows entries as lines go by: each one contiguous, balanced, with one date and piece; the
-    entries in the chronological order of their validation (FEC-06: ValidDate never goes back);
+    opening entries before any other (FEC-01); among them, then among the others, the entries in
+    the chronological order of their validation (FEC-06: ValidDate never goes back);
     in each journal, numbers that follow that order (an entry validated on a later day has a
     higher number) and, once the file is read, no gap. Memory grows with the entries (the keys
     seen), not with the lines."""
 
-    def __init__(self, report: Report):
+    def __init__(self, report: Report, opening_journals=OPENING_JOURNALS):
         self.report = report
+        self.opening_journals = frozenset(opening_journals)
+        self.first_other = None  # (journal, number, line) of the first entry that is not an opening one
         self.current = None
         self.seen = set()
         self.last_valid = None  # (ValidDate, line) of the previous entry
@@ -89,6 +96,7 @@ class _Entries:
         journal, text = key
         self.report.entries += 1
         valid = _date(row[COLUMN["ValidDate"]])
+        self._check_opening_first(key, number)
         self._check_validation_order(key, valid, number)
         if key in self.seen:
             self.report.add(f"ligne {number} : les lignes de l'écriture {journal} {text} ne sont pas contiguës")
@@ -105,6 +113,19 @@ class _Entries:
         self.seen.add(key)
         self.current = {"key": key, "debit": Decimal(0), "credit": Decimal(0), "date": row[COLUMN["EcritureDate"]],
                         "piece": row[COLUMN["PieceRef"]], "valid": row[COLUMN["ValidDate"]], "line": number}  # fmt: skip
+
+    def _check_opening_first(self, key, number):
+        journal, text = key
+        if journal in self.opening_journals:
+            if self.first_other is not None:
+                other_journal, other_text, line = self.first_other
+                self.report.add(
+                    f"ligne {number} : l'écriture d'à-nouveaux {journal} {text} vient après l'écriture {other_journal} "
+                    f"{other_text} (ligne {line}) : le FEC commence par les à-nouveaux (FEC-01)"
+                )
+        elif self.first_other is None:
+            self.first_other = (journal, text, number)
+            self.last_valid = None  # the order of validation starts again after the opening entries
 
     def _check_validation_order(self, key, valid, number):
         if valid is None:
@@ -181,12 +202,20 @@ def check_name(path: str, report: Report, *, siren: str | None, closing: date | 
         report.add(f"nom de fichier : clôture {match['closing']}, attendu {closing:%Y%m%d}")
 
 
-def check(path: str, *, siren: str | None = None, start: date | None = None, closing: date | None = None) -> Report:
+def check(
+    path: str,
+    *,
+    siren: str | None = None,
+    start: date | None = None,
+    closing: date | None = None,
+    opening_journals=OPENING_JOURNALS,
+) -> Report:
     """Every problem of the FEC at ``path`` (see the module doc). ``start``/``closing`` bound the
-    entry dates when given (the fiscal year)."""
+    entry dates when given (the fiscal year); ``opening_journals`` are the codes of the
+    à-nouveaux journals, whose entries come first."""
     report = Report()
     check_name(path, report, siren=siren, closing=closing)
-    entries = _Entries(report)
+    entries = _Entries(report, opening_journals)
     with open(path, "rb") as handle:
         for number, raw in enumerate(handle, start=1):
             try:

@@ -163,3 +163,63 @@ def test_the_checker_wants_the_order_of_validation_and_numbers_following_it(shop
     swapped = _broken(tmp_path / "numbers", good, lambda lines: [header, *renumbered, ""])
     problems = fec_check.check(swapped, siren=SIREN).problems
     assert any("ordre de validation" in problem and "OD" in problem for problem in problems), problems
+
+
+def _lines_entry(journal, day, piece, lines):
+    return services.post_manual_entry(journal=journal, day=day, piece_ref=piece, label=piece, lines=lines)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("stream", ["auto", "iterator"])
+def test_the_opening_entries_come_first_even_when_validated_after_the_sales(shop, tmp_path, stream):
+    """FEC-01: the file starts with the à-nouveaux. Last year is closed in spring, so the AN entry
+    is validated after January's sales; it still opens the file, and the file passes the checker."""
+    for validated, piece in ((date(2025, 1, 10), "VT-A"), (date(2025, 2, 10), "VT-B")):
+        with on(validated):
+            _lines_entry(
+                "VT", validated, piece, [{"account": "411000", "debit": "12.00"}, {"account": "707100", "credit": "12.00"}]
+            )
+    with on(date(2025, 4, 15)):
+        _lines_entry(
+            "AN",
+            date(2025, 1, 1),
+            "AN-2025",
+            [{"account": "512100", "debit": "500.00"}, {"account": "110000", "credit": "500.00"}],
+        )
+    with on(date(2025, 4, 16)):
+        _entry("OD", date(2025, 4, 16), "OD-A", "3.00")
+    path = fec.export(fec.fiscal_year_of(2025), str(tmp_path), siren=SIREN, stream=stream)
+
+    assert list(dict.fromkeys(row[8] for row in _rows(path))) == ["AN-2025", "VT-A", "VT-B", "OD-A"]
+    assert fec_check.check(path, siren=SIREN, start=date(2025, 1, 1), closing=date(2025, 12, 31)).problems == []
+    # Both writers agree.
+    other = tmp_path / "other"
+    other.mkdir()
+    again = fec.export(fec.fiscal_year_of(2025), str(other), siren=SIREN, stream="iterator" if stream == "auto" else "copy")
+    assert Path(again).read_bytes() == Path(path).read_bytes()
+
+
+@pytest.mark.django_db
+def test_the_checker_wants_the_opening_entries_first(shop, tmp_path):
+    with on(date(2025, 1, 10)):
+        _lines_entry(
+            "VT", date(2025, 1, 10), "VT-A", [{"account": "411000", "debit": "12.00"}, {"account": "707100", "credit": "12.00"}]
+        )
+    with on(date(2025, 4, 15)):
+        _lines_entry(
+            "AN",
+            date(2025, 1, 1),
+            "AN-2025",
+            [{"account": "512100", "debit": "500.00"}, {"account": "110000", "credit": "500.00"}],
+        )
+    good = fec.export(fec.fiscal_year_of(2025), str(tmp_path), siren=SIREN)
+    header, an, an2, vt, vt2 = Path(good).read_bytes().decode("iso-8859-15").split("\r\n")[:5]
+    assert an.startswith("AN\t") and vt.startswith("VT\t")
+
+    # In the order of validation alone (what the export wrote before): the AN entry in the middle.
+    by_validation = _broken(tmp_path / "late", good, lambda lines: [header, vt, vt2, an, an2, ""])
+    problems = fec_check.check(by_validation, siren=SIREN).problems
+    assert any("commence par les à-nouveaux" in problem and "AN 1" in problem for problem in problems), problems
+    # The journal of the à-nouveaux is the one given (its code can be edited).
+    assert fec_check.check(by_validation, siren=SIREN, opening_journals=["RAN"]).problems == []
+    assert not any("à-nouveaux" in p for p in fec_check.check(good, siren=SIREN, opening_journals=["AN"]).problems)

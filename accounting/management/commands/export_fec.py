@@ -32,7 +32,13 @@ class Command(BaseCommand):
         except FiscalYear.DoesNotExist as exc:
             raise CommandError(str(exc)) from exc
         path = fec.export(fiscal_year, output, siren=company.siren)
-        checked = fec_check.check(path, siren=company.siren, start=fiscal_year.start, closing=fiscal_year.end)
+        checked = fec_check.check(
+            path,
+            siren=company.siren,
+            start=fiscal_year.start,
+            closing=fiscal_year.end,
+            opening_journals=fec.opening_journal_codes(),
+        )
         self.stdout.write(f"{path} : {checked.lines} lignes, {checked.entries} écritures")
         if not checked.ok:
             for problem in checked.problems:
