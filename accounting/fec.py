@@ -19,6 +19,7 @@ them in Python. Both give the same bytes (a test compares them).
 import codecs
 import os
 import re
+import unicodedata
 from datetime import date
 
 from django.db import connection
@@ -52,8 +53,31 @@ HEADER = [
 ]
 ENCODING = "iso-8859-15"
 CHUNK = 1 << 16
-# A tab, a line break or a "|" inside a label would break the columns (FEC-03): they become spaces.
-_UNSAFE = re.compile(r"[\t\r\n|]")
+# A separator ("|", a tab), a line break or any other control character (C0, DEL, C1: text stored
+# before the input rules refused them) inside a label would break the columns or the line (FEC-03):
+# it becomes a space. The COPY path applies the same class in SQL (_TEXT; PostgreSQL text holds no NUL).
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f|]")
+_UNSAFE_SQL = r"[\x01-\x1f\x7f-\x9f|]"
+# What ISO 8859-15 (FEC-04) cannot write, on both paths: the typographic quotes and dashes French
+# text is full of as their plain form, then the compatibility form without accents ISO 8859-15
+# lacks (NFKD: "ő" → "o", "…" → "...", a narrow no-break space → " "), anything else as "?". The
+# euro sign, "œ", "Š", "Ž", "Ÿ" are in ISO 8859-15 and stay as they are.
+_PLAIN = {"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"',
+          "\u2010": "-", "\u2011": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-"}  # fmt: skip
+UNENCODABLE = "lmb-fec-iso-8859-15"
+
+
+def _nearest_latin9(error: UnicodeEncodeError) -> tuple[str, int]:
+    """Codec error handler: the nearest ISO 8859-15 text for each character it cannot encode."""
+    written = []
+    for char in error.object[error.start : error.end]:
+        plain = _PLAIN.get(char) or unicodedata.normalize("NFKD", char)
+        kept = "".join(c for c in plain if c.encode(ENCODING, errors="ignore"))
+        written.append(_UNSAFE.sub(" ", kept) or "?")  # NFKD of a full-width "｜" is "|"
+    return "".join(written), error.end
+
+
+codecs.register_error(UNENCODABLE, _nearest_latin9)
 # No CSV-injection escaping here (unlike every CSV we write, lmb.csv_export), on purpose: the FEC
 # is a legal flat file (LPF A47 A-1) read by the tax administration's tools (Test Compta Demat,
 # Alto2), not a spreadsheet file. Its content must be the books as validated: an apostrophe put
@@ -96,7 +120,7 @@ def export(fiscal_year: FiscalYear, directory: str, *, siren: str | None = None,
 
 # --- PostgreSQL: the database formats, COPY streams -----------------------------------------------
 
-_TEXT = "regexp_replace({}, E'[\\t\\r\\n|]', ' ', 'g')"
+_TEXT = "regexp_replace({}, '" + _UNSAFE_SQL + "', ' ', 'g')"
 _COPY_SQL = f"""
 COPY (
     SELECT j.code, {_TEXT.format("j.label")}, e.number, to_char(e.date, 'YYYYMMDD'),
@@ -118,16 +142,16 @@ COPY (
 
 
 def _copy_rows(fiscal_year, out):
-    """COPY in CSV form with a quote character that cannot occur (labels are cleaned of tabs and
-    line breaks, so nothing is ever quoted); UTF-8 chunks are re-encoded as they arrive."""
+    """COPY in CSV form with a quote character that cannot occur (labels are cleaned of control
+    characters, so nothing is ever quoted); UTF-8 chunks are re-encoded as they arrive."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     with connection.cursor() as cursor:
         params = {"tz": timezone.get_current_timezone_name(), "year": fiscal_year.pk, "opening": Journal.Kind.OPENING}
         with cursor.cursor.copy(_COPY_SQL, params) as copy:
             for chunk in copy:
                 text = decoder.decode(bytes(chunk)).replace("\x01", "")
-                out.write(text.replace("\n", "\r\n").encode(ENCODING, errors="replace"))
-        out.write(decoder.decode(b"", final=True).encode(ENCODING, errors="replace"))
+                out.write(text.replace("\n", "\r\n").encode(ENCODING, errors=UNENCODABLE))
+        out.write(decoder.decode(b"", final=True).encode(ENCODING, errors=UNENCODABLE))
 
 
 # --- Any database: a server-side iterator ---------------------------------------------------------
@@ -204,7 +228,7 @@ def _iterate_rows(fiscal_year, out):
         buffer.append(text)
         size += len(text)
         if size > CHUNK:
-            out.write(("\r\n".join(buffer) + "\r\n").encode(ENCODING, errors="replace"))
+            out.write(("\r\n".join(buffer) + "\r\n").encode(ENCODING, errors=UNENCODABLE))
             buffer, size = [], 0
     if buffer:
-        out.write(("\r\n".join(buffer) + "\r\n").encode(ENCODING, errors="replace"))
+        out.write(("\r\n".join(buffer) + "\r\n").encode(ENCODING, errors=UNENCODABLE))

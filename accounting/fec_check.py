@@ -224,7 +224,7 @@ def check(
                 report.add(f"ligne {number} : caractères hors ISO 8859-15")
                 continue
             text = text.rstrip("\r\n")
-            if re.search(r"[\x00-\x08\x0b-\x1f\x7f]", text):
+            if re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", text):
                 report.add(f"ligne {number} : caractère de contrôle dans les données")
             row = text.split("\t")
             if number == 1:

@@ -3,6 +3,7 @@ break them; the command writes the file under its legal name."""
 
 import os
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -223,3 +224,34 @@ def test_the_checker_wants_the_opening_entries_first(shop, tmp_path):
     # The journal of the à-nouveaux is the one given (its code can be edited).
     assert fec_check.check(by_validation, siren=SIREN, opening_journals=["RAN"]).problems == []
     assert not any("à-nouveaux" in p for p in fec_check.check(good, siren=SIREN, opening_journals=["AN"]).problems)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("stream", ["auto", "iterator"])
+def test_labels_with_control_characters_and_signs_outside_iso_8859_15(shop, tmp_path, stream):
+    """Labels stored before the input rules: every control character (here BEL, tab, NEL) becomes a
+    space on both paths (FEC-03); "€" is ISO 8859-15 and stays; a curly apostrophe becomes "'", a
+    full-width bar a space (never a separator), a letter ISO 8859-15 lacks "?" (FEC-04)."""
+    from accounting.posting import EntryDraft, LineDraft
+
+    label = "Caf\x07é\tà 5 € – l’été\x85 Łódź ｜ fin"
+    with on(date(2025, 3, 3)):
+        services.post_entry(
+            EntryDraft("OD", date(2025, 3, 3), "P|1\x07", date(2025, 3, 3), label, "", None, [
+                LineDraft(account="627800", debit=Decimal("5.00"), label=label),
+                LineDraft(account="512100", credit=Decimal("5.00"), label="ok"),
+            ])
+        )  # fmt: skip
+    path = fec.export(fec.fiscal_year_of(2025), str(tmp_path), siren=SIREN, stream=stream)
+
+    raw = Path(path).read_bytes()
+    assert "Caf é à 5 € - l'été  ?ódz   fin".encode("iso-8859-15") in raw  # "ź" less its accent: "z"
+    assert b"\xa4" in raw  # the euro sign of ISO 8859-15
+    rows = _rows(path)
+    assert len(rows) == 2 and all(len(row) == 18 for row in rows)
+    assert rows[0][8] == "P 1 " and rows[0][10].startswith("Caf é")
+    assert fec_check.check(path, siren=SIREN, start=date(2025, 1, 1), closing=date(2025, 12, 31)).problems == []
+    other = tmp_path / "other"
+    other.mkdir()
+    again = fec.export(fec.fiscal_year_of(2025), str(other), siren=SIREN, stream="iterator" if stream == "auto" else "copy")
+    assert Path(again).read_bytes() == raw
