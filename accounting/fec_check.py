@@ -5,11 +5,15 @@ the chronological order of their validation (ValidDate, FEC-06), each journal nu
 order without gap, account numbers, auxiliary accounts, lettering
 and currency pairs.
 
-``check(path)`` returns the problems found (an empty list: the file passes). It reads the file
-line by line, keeping only the keys of the entries seen (for contiguity and gaps). Used by the tests and
-by ``manage.py export_fec``; the DGFiP's "Test Compta Demat" remains the official judge.
+``check(path)`` returns the problems found (an empty list: the file passes), each with its line
+number; it never raises on a bad file (wrong encoding, short or blank lines, text where a number or
+a date goes, no header, an empty or unreadable file): each is a problem. It reads the file line
+by line (ended by CR, LF or CR LF), keeping only the keys of the entries seen (for contiguity and
+gaps). Used by the tests and by ``manage.py export_fec``; the DGFiP's "Test Compta Demat" remains the official judge.
 """
 
+import io
+import itertools
 import os
 import re
 from dataclasses import dataclass, field
@@ -21,8 +25,13 @@ from lmb.formats import decimal_fr
 from .fec import ENCODING, HEADER
 
 NAME = re.compile(r"^(?P<siren>\d{9})FEC(?P<closing>\d{8})\.txt$")
-AMOUNT = re.compile(r"^\d+,\d{2}$")
-SIGNED_AMOUNT = re.compile(r"^-?\d+,\d{2}$")
+# ASCII digits only: "²" is a digit to str.isdigit() and \d would take other scripts' digits.
+AMOUNT = re.compile(r"^[0-9]+,[0-9]{2}$")
+SIGNED_AMOUNT = re.compile(r"^-?[0-9]+,[0-9]{2}$")
+ENTRY_NUMBER = re.compile(r"^[0-9]{1,18}$")
+DAY = re.compile(r"^[0-9]{8}$")
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+BOM = b"\xef\xbb\xbf"
 ACCOUNT = re.compile(r"^\d{3}[0-9A-Za-z]*$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_PROBLEMS = 100
@@ -53,7 +62,7 @@ class Report:
 
 def _date(text: str) -> date | None:
     try:
-        return datetime.strptime(text, "%Y%m%d").date() if len(text) == 8 else None
+        return datetime.strptime(text, "%Y%m%d").date() if DAY.match(text) else None
     except ValueError:
         return None
 
@@ -100,12 +109,13 @@ class _Entries:
         self._check_validation_order(key, valid, number)
         if key in self.seen:
             self.report.add(f"ligne {number} : les lignes de l'écriture {journal} {text} ne sont pas contiguës")
-        elif text.isdigit():
+        elif ENTRY_NUMBER.match(text):
             numbers = self.journals.setdefault(journal, _JournalNumbers())
             earlier = numbers.add(int(text), valid)
             if earlier is not None:
                 self.report.add(
-                    f"ligne {number} : journal {journal}, l'écriture {text} validée le {valid:%Y%m%d} porte un numéro "
+                    f"ligne {number} : journal {journal}, l'écriture {text} validée le {row[COLUMN['ValidDate']]} porte "
+                    "un numéro "
                     f"inférieur à l'écriture {earlier} validée avant elle : la numérotation ne suit pas l'ordre de validation"
                 )
         else:
@@ -154,11 +164,17 @@ class _Entries:
         """After the last line: each journal's numbers without gap (FEC-06)."""
         self.close()
         for journal, numbers in sorted(self.journals.items()):
-            if numbers.count != numbers.highest - numbers.lowest + 1:
-                present = {int(text) for code, text in self.seen if code == journal and text.isdigit()}
-                missing = [value for value in range(numbers.lowest, numbers.highest + 1) if value not in present]
-                shown = ", ".join(str(value) for value in missing[:10]) + (" …" if len(missing) > 10 else "")
-                self.report.add(f"journal {journal} : numéros manquants {shown} (trou dans la numérotation)")
+            absent = numbers.highest - numbers.lowest + 1 - numbers.count
+            if absent:
+                present = {int(text) for code, text in self.seen if code == journal and ENTRY_NUMBER.match(text)}
+                # The first ten missing numbers, found in at most len(present) + 10 steps (a stray
+                # number such as 99999999999 must not make us walk the whole range).
+                span = range(numbers.lowest, numbers.highest + 1)
+                missing = itertools.islice((value for value in span if value not in present), 10)
+                shown = ", ".join(str(value) for value in missing) + (" …" if absent > 10 else "")
+                self.report.add(
+                    f"journal {journal} : {decimal_fr(absent)} numéro(s) manquant(s) {shown} (trou dans la numérotation)"
+                )
 
 
 @dataclass
@@ -216,28 +232,12 @@ def check(
     report = Report()
     check_name(path, report, siren=siren, closing=closing)
     entries = _Entries(report, opening_journals)
-    with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                text = raw.decode(ENCODING)
-            except UnicodeDecodeError:
-                report.add(f"ligne {number} : caractères hors ISO 8859-15")
-                continue
-            text = text.rstrip("\r\n")
-            if re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", text):
-                report.add(f"ligne {number} : caractère de contrôle dans les données")
-            row = text.split("\t")
-            if number == 1:
-                if row != HEADER:
-                    report.add(
-                        "ligne 1 : l'en-tête n'est pas celui des 18 champs du format, dans l'ordre, séparés par tabulation"
-                    )
-                continue
-            if len(row) != len(HEADER):
-                report.add(f"ligne {number} : {len(row)} colonnes au lieu de {len(HEADER)}")
-                continue
-            report.lines += 1
-            _check_row(number, row, report, entries, start, closing)
+    try:
+        with open(path, "rb") as handle:
+            _check_lines(handle, report, entries, start, closing)
+    except OSError as exc:
+        report.add(f"fichier illisible : {exc.strerror or exc}")
+        return report
     entries.finish()
     if report.lines == 0:
         report.add("aucune écriture")
@@ -246,6 +246,62 @@ def check(
             f"total des débits {decimal_fr(report.total_debit, 2)} ≠ total des crédits {decimal_fr(report.total_credit, 2)}"
         )
     return report
+
+
+def _check_lines(handle, report, entries, start, closing):
+    """Every line of the open file, by number. A file of any bytes gives problems, never an
+    exception: ISO 8859-15 decodes every byte (so the text is the bytes, one character each), and
+    lines end with CR, LF or CR LF (FEC-03)."""
+    if handle.read(3) == BOM:
+        report.add("ligne 1 : le fichier commence par la marque UTF-8 (BOM) : il doit être en ISO 8859-15 (FEC-04)")
+    else:
+        handle.seek(0)
+    lines = io.TextIOWrapper(handle, encoding=ENCODING, newline=None)
+    utf8_seen = False
+    number = 0
+    for number, text in enumerate(lines, start=1):
+        text = text.rstrip("\n")
+        if not utf8_seen and _looks_like_utf8(text):
+            utf8_seen = True
+            report.add(f"ligne {number} : texte encodé en UTF-8 (« é » lu « Ã© ») : le FEC est en ISO 8859-15 (FEC-04)")
+        if CONTROL.search(text):
+            report.add(f"ligne {number} : caractère de contrôle dans les données")
+        row = text.split("\t")
+        if number == 1 and _header(row, report):
+            continue
+        if not text:
+            report.add(f"ligne {number} : ligne vide")
+        elif len(row) != len(HEADER):
+            report.add(f"ligne {number} : {len(row)} colonnes au lieu de {len(HEADER)}")
+        else:
+            report.lines += 1
+            _check_row(number, row, report, entries, start, closing)
+    if number == 0:
+        report.add("fichier vide : ni l'en-tête ni les écritures")
+
+
+def _header(row, report) -> bool:
+    """Checks the first line; True when it is a header (right or wrong), False when it is an
+    entry line (the header is missing: the line is checked as data)."""
+    if row == HEADER:
+        return True
+    if len(row) == len(HEADER) and row[0] != HEADER[0]:
+        report.add("ligne 1 : l'en-tête manque (la première ligne est une écriture) ; attendu : " + " ".join(HEADER))
+        return False
+    report.add("ligne 1 : l'en-tête n'est pas celui des 18 champs du format, dans l'ordre, séparés par tabulation")
+    return True
+
+
+def _looks_like_utf8(text: str) -> bool:
+    """Text read as ISO 8859-15 that is valid UTF-8 with accented letters: a UTF-8 file."""
+    raw = text.encode(ENCODING)
+    if raw.isascii():
+        return False
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _check_row(number, row, report, entries, start, closing):

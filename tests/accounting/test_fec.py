@@ -255,3 +255,61 @@ def test_labels_with_control_characters_and_signs_outside_iso_8859_15(shop, tmp_
     other.mkdir()
     again = fec.export(fec.fiscal_year_of(2025), str(other), siren=SIREN, stream="iterator" if stream == "auto" else "copy")
     assert Path(again).read_bytes() == raw
+
+
+def _fec_line(**cells):
+    """One entry line of a made-up FEC, OD 1 on 3 March 2025 unless told otherwise."""
+    line = dict.fromkeys(fec.HEADER, "")
+    line.update(JournalCode="OD", JournalLib="Opérations diverses", EcritureNum="1", EcritureDate="20250303",
+                CompteNum="512100", CompteLib="Banque", PieceRef="P1", PieceDate="20250303", EcritureLib="Apport",
+                Debit="10,00", Credit="0,00", ValidDate="20250303")  # fmt: skip
+    line.update(cells)
+    return "\t".join(line[name] for name in fec.HEADER)
+
+
+def _latin9(*lines: str) -> bytes:
+    return "".join(line + "\r\n" for line in lines).encode("iso-8859-15")
+
+
+_HEADER = "\t".join(fec.HEADER)
+_CREDIT = {"CompteNum": "101000", "CompteLib": "Capital", "Debit": "0,00", "Credit": "10,00"}
+MALFORMED = {
+    "empty file": (b"", ["fichier vide"]),
+    "header only": (_latin9(_HEADER), ["aucune écriture"]),
+    "header missing": (_latin9(_fec_line(), _fec_line(**_CREDIT)), ["ligne 1 : l'en-tête manque"]),
+    "UTF-8": ((_HEADER + "\r\n" + _fec_line(EcritureLib="Café") + "\r\n").encode("utf-8"), ["ligne 2 : texte encodé en UTF-8"]),
+    "UTF-8 BOM": (b"\xef\xbb\xbf" + _latin9(_HEADER), ["ligne 1 : le fichier commence par la marque UTF-8"]),
+    "short line": (_latin9(_HEADER, "OD\t1"), ["ligne 2 : 2 colonnes au lieu de 18"]),
+    "blank line": (_latin9(_HEADER, ""), ["ligne 2 : ligne vide"]),
+    "not a number": (_latin9(_HEADER, _fec_line(Debit="dix")), ["ligne 2 : montants « dix »"]),
+    "bad dates": (
+        _latin9(_HEADER, _fec_line(EcritureNum="5"), _fec_line(ValidDate="2025xx04", PieceDate="20251340", **_CREDIT)),
+        ["ligne 3 : ValidDate « 2025xx04 »", "ligne 3 : PieceDate « 20251340 »", "ligne 3 : journal OD, l'écriture 1"],
+    ),
+    "superscript number": (_latin9(_HEADER, _fec_line(EcritureNum="²")), ["ligne 2 : EcritureNum « ² » n'est pas un numéro"]),
+    "stray huge number": (
+        _latin9(_HEADER, _fec_line(EcritureNum="99999999999", Debit="0,00"), _fec_line(Debit="0,00")),
+        ["numéro(s) manquant(s) 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 …"],
+    ),
+    "binary": (bytes(range(256)) * 4, ["ligne 1 : caractère de contrôle", "ligne 1 : l'en-tête n'est pas"]),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_the_checker_reports_a_malformed_file_line_by_line_and_never_raises(tmp_path, case):
+    content, expected = MALFORMED[case]
+    path = tmp_path / f"{SIREN}FEC20251231.txt"
+    path.write_bytes(content)
+    problems = fec_check.check(str(path), siren=SIREN).problems
+    for text in expected:
+        assert any(text in problem for problem in problems), (text, problems)
+
+
+@pytest.mark.django_db
+def test_the_checker_reads_lines_ended_by_cr_alone_and_reports_a_missing_file(tmp_path):
+    path = tmp_path / f"{SIREN}FEC20251231.txt"
+    path.write_bytes(_latin9(_HEADER, _fec_line(), _fec_line(**_CREDIT)).replace(b"\r\n", b"\r"))
+    assert fec_check.check(str(path), siren=SIREN).problems == []  # FEC-03: CR and/or LF
+    problems = fec_check.check(str(tmp_path / f"{SIREN}FEC20241231.txt"), siren=SIREN).problems
+    assert any("fichier illisible" in problem for problem in problems), problems
