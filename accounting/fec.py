@@ -6,10 +6,16 @@ amounts with a decimal comma (Montantdevise signed: negative on a credit line, F
 Order: the file starts with the opening entries (à-nouveaux, the journals of kind "opening", AN
 in the seeded chart; FEC-01), whenever they were validated — last year is usually closed in
 spring, months after this year's first sales were posted. Then, and within the opening entries,
-the chronological order of validation (FEC-06): by ValidDate, the day the entry was posted, then
-entry date, journal and number. Each journal's numbers are one continuous series per fiscal year,
-given as entries are posted, so they rise with ValidDate too; sorting journal by journal would
-break the order as soon as two journals are posted on different days.
+the chronological order of validation (FEC-06): by the instant each entry was posted (posted_at,
+whose day is ValidDate), then journal and number. Sorting journal by journal would break that
+order as soon as two journals are posted on different days.
+
+Why no entry date in the sort: a journal's numbers are one continuous series per fiscal year, each
+taken under the lock of the journal's sequence row just before posted_at is stamped, so within a
+journal numbers and posted_at rise together, and the checker wants each journal's numbers rising
+down the file. Where two entries share a posted_at (a frozen clock, a bulk load), the number breaks
+the tie; the entry date would not (an entry dated earlier may be numbered later: a late document)
+and would put a journal's numbers out of order.
 
 Streamed in constant memory: on PostgreSQL the database formats the rows and sends them through
 ``COPY … TO STDOUT`` in chunks written as they come; elsewhere a server-side iterator formats
@@ -24,7 +30,6 @@ from datetime import date
 
 from django.db import connection
 from django.db.models import Case, Value, When
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from lmb.services import get_company
@@ -136,7 +141,7 @@ COPY (
       JOIN accounting_journal j ON j.id = e.journal_id
       JOIN accounting_account a ON a.id = l.account_id
      WHERE e.fiscal_year_id = %(year)s
-     ORDER BY j.kind <> %(opening)s, (e.posted_at AT TIME ZONE %(tz)s)::date, e.date, j.code, e.number, l.position, l.id
+     ORDER BY j.kind <> %(opening)s, e.posted_at, j.code, e.number, l.position, l.id
 ) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\t', QUOTE E'\\x01', NULL '')
 """
 
@@ -172,11 +177,8 @@ def _day(value) -> str:
 def _iterate_rows(fiscal_year, out):
     lines = (
         JournalLine.objects.filter(entry__fiscal_year=fiscal_year)
-        .annotate(
-            after_opening=Case(When(entry__journal__kind=Journal.Kind.OPENING, then=Value(0)), default=Value(1)),
-            valid_day=TruncDate("entry__posted_at", tzinfo=timezone.get_current_timezone()),
-        )
-        .order_by("after_opening", "valid_day", "entry__date", "entry__journal__code", "entry__number", "position", "pk")
+        .annotate(after_opening=Case(When(entry__journal__kind=Journal.Kind.OPENING, then=Value(0)), default=Value(1)))
+        .order_by("after_opening", "entry__posted_at", "entry__journal__code", "entry__number", "position", "pk")
         .values_list(
             "entry__journal__code",
             "entry__journal__label",

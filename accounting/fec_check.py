@@ -75,8 +75,10 @@ class _Entries:
     """Follows entries as lines go by: each one contiguous, balanced, with one date and piece; the
     opening entries before any other (FEC-01); among them, then among the others, the entries in
     the chronological order of their validation (FEC-06: ValidDate never goes back);
-    in each journal, numbers that follow that order (an entry validated on a later day has a
-    higher number) and, once the file is read, no gap. Memory grows with the entries (the keys
+    in each journal, numbers that rise down the file (the export sorts by the instant of
+    validation, and a journal's number is taken under a lock at that instant: an entry validated
+    later has a higher number; the file shows only the day, so this is the check of that order
+    within a day) and, once the file is read, no gap. Memory grows with the entries (the keys
     seen), not with the lines."""
 
     def __init__(self, report: Report, opening_journals=OPENING_JOURNALS):
@@ -111,12 +113,11 @@ class _Entries:
             self.report.add(f"ligne {number} : les lignes de l'écriture {journal} {text} ne sont pas contiguës")
         elif ENTRY_NUMBER.match(text):
             numbers = self.journals.setdefault(journal, _JournalNumbers())
-            earlier = numbers.add(int(text), valid)
+            earlier = numbers.add(int(text))
             if earlier is not None:
                 self.report.add(
-                    f"ligne {number} : journal {journal}, l'écriture {text} validée le {row[COLUMN['ValidDate']]} porte "
-                    "un numéro "
-                    f"inférieur à l'écriture {earlier} validée avant elle : la numérotation ne suit pas l'ordre de validation"
+                    f"ligne {number} : journal {journal}, l'écriture {text} vient après l'écriture {earlier}, validée "
+                    "avant elle : la numérotation ne suit pas l'ordre de validation (FEC-06)"
                 )
         else:
             self.report.add(f"ligne {number} : EcritureNum « {text} » n'est pas un numéro")
@@ -179,30 +180,19 @@ class _Entries:
 
 @dataclass
 class _JournalNumbers:
-    """One journal's numbers as entries go by, in O(1) memory: how many, the lowest and highest,
-    and the highest validated on a day before the current one."""
+    """One journal's numbers as entries go by, in O(1) memory: how many, the lowest and highest."""
 
     count: int = 0
     lowest: int = 0
     highest: int = 0
-    day: date | None = None
-    day_highest: int = 0
-    before_day_highest: int | None = None
 
-    def add(self, value: int, valid: date | None) -> int | None:
-        """Records ``value``; returns the higher number validated on an earlier day, if any."""
+    def add(self, value: int) -> int | None:
+        """Records ``value``; returns the higher number that came before it in the file, if any."""
+        higher_before = self.highest if self.count and value < self.highest else None
         self.count += 1
         self.lowest = value if self.count == 1 else min(self.lowest, value)
         self.highest = value if self.count == 1 else max(self.highest, value)
-        if valid != self.day:
-            if self.day is not None:
-                self.before_day_highest = max(self.before_day_highest or 0, self.day_highest)
-            self.day, self.day_highest = valid, value
-        else:
-            self.day_highest = max(self.day_highest, value)
-        if self.before_day_highest is not None and value <= self.before_day_highest:
-            return self.before_day_highest
-        return None
+        return higher_before
 
 
 def check_name(path: str, report: Report, *, siren: str | None, closing: date | None):

@@ -2,16 +2,17 @@
 break them; the command writes the file under its legal name."""
 
 import os
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.core.management import call_command
 
 from accounting import fec, fec_check, services
 from accounting.models import JournalLine
-from tests.accounting.conftest import on
+from tests.accounting.conftest import PARIS, on
 
 SIREN = "902114305"
 
@@ -313,3 +314,40 @@ def test_the_checker_reads_lines_ended_by_cr_alone_and_reports_a_missing_file(tm
     assert fec_check.check(str(path), siren=SIREN).problems == []  # FEC-03: CR and/or LF
     problems = fec_check.check(str(tmp_path / f"{SIREN}FEC20241231.txt"), siren=SIREN).problems
     assert any("fichier illisible" in problem for problem in problems), problems
+
+
+def _at(day: date, hour: int, minute: int = 0):
+    return time_machine.travel(datetime(day.year, day.month, day.day, hour, minute, tzinfo=PARIS), tick=False)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("stream", ["auto", "iterator"])
+def test_within_a_day_entries_come_in_the_order_they_were_posted(shop, tmp_path, stream):
+    """FEC-06 within one ValidDate: the instant of posting decides, not the entry date; entries
+    posted at the same instant (a frozen clock) follow their journal's numbers, never their dates."""
+    day = date(2025, 3, 10)
+    with _at(day, 9):
+        _entry("OD", date(2025, 3, 9), "OD-A", "1.00")  # OD 1, dated the 9th, posted at 9:00
+    with _at(day, 11):
+        _entry("BQ1", date(2025, 3, 2), "BQ-A", "2.00")  # dated earlier, posted later
+    with _at(day, 14):
+        _entry("OD", date(2025, 3, 10), "OD-B", "3.00")  # OD 2 and OD 3 at the same instant,
+        _entry("OD", date(2025, 3, 1), "OD-C", "4.00")  # OD 3 dated before OD 2
+    path = fec.export(fec.fiscal_year_of(2025), str(tmp_path), siren=SIREN, stream=stream)
+
+    rows = _rows(path)
+    assert list(dict.fromkeys((row[0], row[2], row[8]) for row in rows)) == [
+        ("OD", "1", "OD-A"),
+        ("BQ1", "1", "BQ-A"),
+        ("OD", "2", "OD-B"),
+        ("OD", "3", "OD-C"),
+    ]
+    assert {row[15] for row in rows} == {"20250310"}
+    assert fec_check.check(path, siren=SIREN, start=date(2025, 1, 1), closing=date(2025, 12, 31)).problems == []
+
+    # By entry date within the day (the order before): OD 3 before OD 2, which the checker refuses.
+    header, *lines = Path(path).read_bytes().decode("iso-8859-15").split("\r\n")
+    by_date = sorted(lines[:-1], key=lambda line: line.split("\t")[3])
+    swapped = _broken(tmp_path / "by-date", path, lambda _: [header, *by_date, ""])
+    problems = fec_check.check(swapped, siren=SIREN).problems
+    assert any("l'écriture 2 vient après l'écriture 3" in problem for problem in problems), problems
