@@ -45,13 +45,15 @@ REQUIRED = ("JournalCode", "JournalLib", "EcritureNum", "EcritureDate", "CompteN
 
 @dataclass
 class Report:
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # the first MAX_PROBLEMS
+    found: int = 0  # every problem found, listed or not
     lines: int = 0
     entries: int = 0
     total_debit: Decimal = Decimal("0.00")
     total_credit: Decimal = Decimal("0.00")
 
     def add(self, message: str):
+        self.found += 1
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append(message)
 

@@ -1,14 +1,16 @@
 """The FEC of a year of documents passes every rule of the format; the checker catches files that
 break them; the command writes the file under its legal name."""
 
+import io
 import os
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import time_machine
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from accounting import fec, fec_check, services
 from accounting.models import JournalLine
@@ -351,3 +353,37 @@ def test_within_a_day_entries_come_in_the_order_they_were_posted(shop, tmp_path,
     swapped = _broken(tmp_path / "by-date", path, lambda _: [header, *by_date, ""])
     problems = fec_check.check(swapped, siren=SIREN).problems
     assert any("l'écriture 2 vient après l'écriture 3" in problem for problem in problems), problems
+
+
+@pytest.mark.django_db
+def test_the_command_says_what_it_did_in_french_with_french_counts(year, tmp_path, monkeypatch):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("export_fec", year=2025, output=str(tmp_path), stdout=out, stderr=err)
+    first, where, counts, verdict = out.getvalue().splitlines()
+    assert re.fullmatch(r"Comptabilisation avant l'export : \d+ écriture\(s\) passée\(s\), \d+ lettrage\(s\)\.", first)
+    assert where == f"FEC de l'exercice du 01/01/2025 au 31/12/2025 : {tmp_path / (SIREN + 'FEC20251231.txt')}"
+    assert re.fullmatch(r"\d+ ligne\(s\), \d+ écriture\(s\)", counts) and verdict == "Contrôles du format : OK"
+    assert err.getvalue() == ""
+
+    # Large counts and a failed check: « 12 345 », never « 12345 »; each problem on its line.
+    big = fec_check.Report(lines=12345, entries=1234)
+    for _ in range(1500):
+        big.add("ligne 2 : x")
+    monkeypatch.setattr(fec_check, "check", lambda *args, **kwargs: big)
+    monkeypatch.setattr(
+        services, "post_pending", lambda: services.PostingReport(posted=1234, already=2, lettered=1001, errors=["FA1 : y"])
+    )
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError, match="ne passe pas les contrôles \\(1\u202f500 problème\\(s\\)\\)"):
+        call_command("export_fec", year=2025, output=str(tmp_path), stdout=out, stderr=err)
+    assert out.getvalue().splitlines()[0] == (
+        "Comptabilisation avant l'export : 1\u202f234 écriture(s) passée(s), 2 déjà passée(s) par un autre traitement, "
+        "1\u202f001 lettrage(s) — 1 document(s) en erreur."
+    )
+    assert "12\u202f345 ligne(s), 1\u202f234 écriture(s)" in out.getvalue()
+    assert err.getvalue().splitlines()[:2] == [
+        "Documents non comptabilisés (absents du FEC tant qu'ils ne le sont pas) :",
+        "  - FA1 : y",
+    ]
+    assert "Problèmes trouvés (100 premiers) :" in err.getvalue()
+    assert err.getvalue().count("  - ligne 2 : x") == 100  # the report keeps the first hundred problems
