@@ -1,11 +1,21 @@
 """The FEC (Fichier des écritures comptables, LPF A47 A-1, fr-rules §4) of a fiscal year.
 
 One line per entry line, 18 tab-separated columns, a header line, ISO 8859-15, dates AAAAMMJJ,
-amounts with a decimal comma (Montantdevise signed: negative on a credit line, FEC-07), sorted in
-the chronological order of validation (FEC-06): by ValidDate, the day the entry was posted, then
-entry date, journal and number. Each journal's numbers are one continuous series per fiscal year,
-given as entries are posted, so they rise with ValidDate too; sorting journal by journal would
-break the order as soon as two journals are posted on different days.
+amounts with a decimal comma (Montantdevise signed: negative on a credit line, FEC-07).
+
+Order: the file starts with the opening entries (à-nouveaux, the journals of kind "opening", AN
+in the seeded chart; FEC-01), whenever they were validated — last year is usually closed in
+spring, months after this year's first sales were posted. Then, and within the opening entries,
+the chronological order of validation (FEC-06): by the instant each entry was posted (posted_at,
+whose day is ValidDate), then journal and number. Sorting journal by journal would break that
+order as soon as two journals are posted on different days.
+
+Why no entry date in the sort: a journal's numbers are one continuous series per fiscal year, each
+taken under the lock of the journal's sequence row just before posted_at is stamped, so within a
+journal numbers and posted_at rise together, and the checker wants each journal's numbers rising
+down the file. Where two entries share a posted_at (a frozen clock, a bulk load), the number breaks
+the tie; the entry date would not (an entry dated earlier may be numbered later: a late document)
+and would put a journal's numbers out of order.
 
 Streamed in constant memory: on PostgreSQL the database formats the rows and sends them through
 ``COPY … TO STDOUT`` in chunks written as they come; elsewhere a server-side iterator formats
@@ -15,15 +25,16 @@ them in Python. Both give the same bytes (a test compares them).
 import codecs
 import os
 import re
+import unicodedata
 from datetime import date
 
 from django.db import connection
-from django.db.models.functions import TruncDate
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from lmb.services import get_company
 
-from .models import FiscalYear, JournalLine
+from .models import FiscalYear, Journal, JournalLine
 
 HEADER = [
     "JournalCode",
@@ -47,8 +58,31 @@ HEADER = [
 ]
 ENCODING = "iso-8859-15"
 CHUNK = 1 << 16
-# A tab, a line break or a "|" inside a label would break the columns (FEC-03): they become spaces.
-_UNSAFE = re.compile(r"[\t\r\n|]")
+# A separator ("|", a tab), a line break or any other control character (C0, DEL, C1: text stored
+# before the input rules refused them) inside a label would break the columns or the line (FEC-03):
+# it becomes a space. The COPY path applies the same class in SQL (_TEXT; PostgreSQL text holds no NUL).
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f|]")
+_UNSAFE_SQL = r"[\x01-\x1f\x7f-\x9f|]"
+# What ISO 8859-15 (FEC-04) cannot write, on both paths: the typographic quotes and dashes French
+# text is full of as their plain form, then the compatibility form without accents ISO 8859-15
+# lacks (NFKD: "ő" → "o", "…" → "...", a narrow no-break space → " "), anything else as "?". The
+# euro sign, "œ", "Š", "Ž", "Ÿ" are in ISO 8859-15 and stay as they are.
+_PLAIN = {"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"',
+          "\u2010": "-", "\u2011": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-"}  # fmt: skip
+UNENCODABLE = "lmb-fec-iso-8859-15"
+
+
+def _nearest_latin9(error: UnicodeEncodeError) -> tuple[str, int]:
+    """Codec error handler: the nearest ISO 8859-15 text for each character it cannot encode."""
+    written = []
+    for char in error.object[error.start : error.end]:
+        plain = _PLAIN.get(char) or unicodedata.normalize("NFKD", char)
+        kept = "".join(c for c in plain if c.encode(ENCODING, errors="ignore"))
+        written.append(_UNSAFE.sub(" ", kept) or "?")  # NFKD of a full-width "｜" is "|"
+    return "".join(written), error.end
+
+
+codecs.register_error(UNENCODABLE, _nearest_latin9)
 # No CSV-injection escaping here (unlike every CSV we write, lmb.csv_export), on purpose: the FEC
 # is a legal flat file (LPF A47 A-1) read by the tax administration's tools (Test Compta Demat,
 # Alto2), not a spreadsheet file. Its content must be the books as validated: an apostrophe put
@@ -69,6 +103,11 @@ def fiscal_year_of(year: int) -> FiscalYear:
     return fiscal_year
 
 
+def opening_journal_codes() -> list[str]:
+    """The codes of the opening-entry journals (à-nouveaux), whose entries open the file (FEC-01)."""
+    return list(Journal.objects.filter(kind=Journal.Kind.OPENING).values_list("code", flat=True))
+
+
 def export(fiscal_year: FiscalYear, directory: str, *, siren: str | None = None, stream: str = "auto") -> str:
     """Write the FEC of ``fiscal_year`` into ``directory``; returns the file's path. Call
     ``services.post_pending()`` first (the command and the screen do)."""
@@ -86,7 +125,7 @@ def export(fiscal_year: FiscalYear, directory: str, *, siren: str | None = None,
 
 # --- PostgreSQL: the database formats, COPY streams -----------------------------------------------
 
-_TEXT = "regexp_replace({}, E'[\\t\\r\\n|]', ' ', 'g')"
+_TEXT = "regexp_replace({}, '" + _UNSAFE_SQL + "', ' ', 'g')"
 _COPY_SQL = f"""
 COPY (
     SELECT j.code, {_TEXT.format("j.label")}, e.number, to_char(e.date, 'YYYYMMDD'),
@@ -102,22 +141,22 @@ COPY (
       JOIN accounting_journal j ON j.id = e.journal_id
       JOIN accounting_account a ON a.id = l.account_id
      WHERE e.fiscal_year_id = %(year)s
-     ORDER BY (e.posted_at AT TIME ZONE %(tz)s)::date, e.date, j.code, e.number, l.position, l.id
+     ORDER BY j.kind <> %(opening)s, e.posted_at, j.code, e.number, l.position, l.id
 ) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\t', QUOTE E'\\x01', NULL '')
 """
 
 
 def _copy_rows(fiscal_year, out):
-    """COPY in CSV form with a quote character that cannot occur (labels are cleaned of tabs and
-    line breaks, so nothing is ever quoted); UTF-8 chunks are re-encoded as they arrive."""
+    """COPY in CSV form with a quote character that cannot occur (labels are cleaned of control
+    characters, so nothing is ever quoted); UTF-8 chunks are re-encoded as they arrive."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     with connection.cursor() as cursor:
-        params = {"tz": timezone.get_current_timezone_name(), "year": fiscal_year.pk}
+        params = {"tz": timezone.get_current_timezone_name(), "year": fiscal_year.pk, "opening": Journal.Kind.OPENING}
         with cursor.cursor.copy(_COPY_SQL, params) as copy:
             for chunk in copy:
                 text = decoder.decode(bytes(chunk)).replace("\x01", "")
-                out.write(text.replace("\n", "\r\n").encode(ENCODING, errors="replace"))
-        out.write(decoder.decode(b"", final=True).encode(ENCODING, errors="replace"))
+                out.write(text.replace("\n", "\r\n").encode(ENCODING, errors=UNENCODABLE))
+        out.write(decoder.decode(b"", final=True).encode(ENCODING, errors=UNENCODABLE))
 
 
 # --- Any database: a server-side iterator ---------------------------------------------------------
@@ -138,8 +177,8 @@ def _day(value) -> str:
 def _iterate_rows(fiscal_year, out):
     lines = (
         JournalLine.objects.filter(entry__fiscal_year=fiscal_year)
-        .annotate(valid_day=TruncDate("entry__posted_at", tzinfo=timezone.get_current_timezone()))
-        .order_by("valid_day", "entry__date", "entry__journal__code", "entry__number", "position", "pk")
+        .annotate(after_opening=Case(When(entry__journal__kind=Journal.Kind.OPENING, then=Value(0)), default=Value(1)))
+        .order_by("after_opening", "entry__posted_at", "entry__journal__code", "entry__number", "position", "pk")
         .values_list(
             "entry__journal__code",
             "entry__journal__label",
@@ -191,7 +230,7 @@ def _iterate_rows(fiscal_year, out):
         buffer.append(text)
         size += len(text)
         if size > CHUNK:
-            out.write(("\r\n".join(buffer) + "\r\n").encode(ENCODING, errors="replace"))
+            out.write(("\r\n".join(buffer) + "\r\n").encode(ENCODING, errors=UNENCODABLE))
             buffer, size = [], 0
     if buffer:
-        out.write(("\r\n".join(buffer) + "\r\n").encode(ENCODING, errors="replace"))
+        out.write(("\r\n".join(buffer) + "\r\n").encode(ENCODING, errors=UNENCODABLE))

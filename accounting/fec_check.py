@@ -1,14 +1,19 @@
 """Checks of an FEC file against the published format (fr-rules §4, FEC-02 to FEC-09): file name,
 header, columns, character set, dates, amounts with a decimal comma, balance per entry and in
-total, entries contiguous and in the chronological order of their validation (ValidDate, FEC-06),
-each journal numbered in that order without gap, account numbers, auxiliary accounts, lettering
+total, entries contiguous, the opening entries (à-nouveaux) first (FEC-01), then and among them
+the chronological order of their validation (ValidDate, FEC-06), each journal numbered in that
+order without gap, account numbers, auxiliary accounts, lettering
 and currency pairs.
 
-``check(path)`` returns the problems found (an empty list: the file passes). It reads the file
-line by line, keeping only the keys of the entries seen (for contiguity and gaps). Used by the tests and
-by ``manage.py export_fec``; the DGFiP's "Test Compta Demat" remains the official judge.
+``check(path)`` returns the problems found (an empty list: the file passes), each with its line
+number; it never raises on a bad file (wrong encoding, short or blank lines, text where a number or
+a date goes, no header, an empty or unreadable file): each is a problem. It reads the file line
+by line (ended by CR, LF or CR LF), keeping only the keys of the entries seen (for contiguity and
+gaps). Used by the tests and by ``manage.py export_fec``; the DGFiP's "Test Compta Demat" remains the official judge.
 """
 
+import io
+import itertools
 import os
 import re
 from dataclasses import dataclass, field
@@ -20,25 +25,35 @@ from lmb.formats import decimal_fr
 from .fec import ENCODING, HEADER
 
 NAME = re.compile(r"^(?P<siren>\d{9})FEC(?P<closing>\d{8})\.txt$")
-AMOUNT = re.compile(r"^\d+,\d{2}$")
-SIGNED_AMOUNT = re.compile(r"^-?\d+,\d{2}$")
+# ASCII digits only: "²" is a digit to str.isdigit() and \d would take other scripts' digits.
+AMOUNT = re.compile(r"^[0-9]+,[0-9]{2}$")
+SIGNED_AMOUNT = re.compile(r"^-?[0-9]+,[0-9]{2}$")
+ENTRY_NUMBER = re.compile(r"^[0-9]{1,18}$")
+DAY = re.compile(r"^[0-9]{8}$")
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+BOM = b"\xef\xbb\xbf"
 ACCOUNT = re.compile(r"^\d{3}[0-9A-Za-z]*$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_PROBLEMS = 100
 COLUMN = {name: index for index, name in enumerate(HEADER)}
+# The opening journal of the seeded chart; the export command passes the codes of its database
+# (fec.opening_journal_codes()), since a journal's code can be edited.
+OPENING_JOURNALS = ("AN",)
 REQUIRED = ("JournalCode", "JournalLib", "EcritureNum", "EcritureDate", "CompteNum", "CompteLib", "PieceRef", "PieceDate",
             "EcritureLib", "Debit", "Credit", "ValidDate")  # fmt: skip
 
 
 @dataclass
 class Report:
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # the first MAX_PROBLEMS
+    found: int = 0  # every problem found, listed or not
     lines: int = 0
     entries: int = 0
     total_debit: Decimal = Decimal("0.00")
     total_credit: Decimal = Decimal("0.00")
 
     def add(self, message: str):
+        self.found += 1
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append(message)
 
@@ -49,7 +64,7 @@ class Report:
 
 def _date(text: str) -> date | None:
     try:
-        return datetime.strptime(text, "%Y%m%d").date() if len(text) == 8 else None
+        return datetime.strptime(text, "%Y%m%d").date() if DAY.match(text) else None
     except ValueError:
         return None
 
@@ -60,13 +75,18 @@ def _amount(text: str) -> Decimal:
 
 class _Entries:
     """Follows entries as lines go by: each one contiguous, balanced, with one date and piece; the
-    entries in the chronological order of their validation (FEC-06: ValidDate never goes back);
-    in each journal, numbers that follow that order (an entry validated on a later day has a
-    higher number) and, once the file is read, no gap. Memory grows with the entries (the keys
+    opening entries before any other (FEC-01); among them, then among the others, the entries in
+    the chronological order of their validation (FEC-06: ValidDate never goes back);
+    in each journal, numbers that rise down the file (the export sorts by the instant of
+    validation, and a journal's number is taken under a lock at that instant: an entry validated
+    later has a higher number; the file shows only the day, so this is the check of that order
+    within a day) and, once the file is read, no gap. Memory grows with the entries (the keys
     seen), not with the lines."""
 
-    def __init__(self, report: Report):
+    def __init__(self, report: Report, opening_journals=OPENING_JOURNALS):
         self.report = report
+        self.opening_journals = frozenset(opening_journals)
+        self.first_other = None  # (journal, number, line) of the first entry that is not an opening one
         self.current = None
         self.seen = set()
         self.last_valid = None  # (ValidDate, line) of the previous entry
@@ -89,22 +109,36 @@ class _Entries:
         journal, text = key
         self.report.entries += 1
         valid = _date(row[COLUMN["ValidDate"]])
+        self._check_opening_first(key, number)
         self._check_validation_order(key, valid, number)
         if key in self.seen:
             self.report.add(f"ligne {number} : les lignes de l'écriture {journal} {text} ne sont pas contiguës")
-        elif text.isdigit():
+        elif ENTRY_NUMBER.match(text):
             numbers = self.journals.setdefault(journal, _JournalNumbers())
-            earlier = numbers.add(int(text), valid)
+            earlier = numbers.add(int(text))
             if earlier is not None:
                 self.report.add(
-                    f"ligne {number} : journal {journal}, l'écriture {text} validée le {valid:%Y%m%d} porte un numéro "
-                    f"inférieur à l'écriture {earlier} validée avant elle : la numérotation ne suit pas l'ordre de validation"
+                    f"ligne {number} : journal {journal}, l'écriture {text} vient après l'écriture {earlier}, validée "
+                    "avant elle : la numérotation ne suit pas l'ordre de validation (FEC-06)"
                 )
         else:
             self.report.add(f"ligne {number} : EcritureNum « {text} » n'est pas un numéro")
         self.seen.add(key)
         self.current = {"key": key, "debit": Decimal(0), "credit": Decimal(0), "date": row[COLUMN["EcritureDate"]],
                         "piece": row[COLUMN["PieceRef"]], "valid": row[COLUMN["ValidDate"]], "line": number}  # fmt: skip
+
+    def _check_opening_first(self, key, number):
+        journal, text = key
+        if journal in self.opening_journals:
+            if self.first_other is not None:
+                other_journal, other_text, line = self.first_other
+                self.report.add(
+                    f"ligne {number} : l'écriture d'à-nouveaux {journal} {text} vient après l'écriture {other_journal} "
+                    f"{other_text} (ligne {line}) : le FEC commence par les à-nouveaux (FEC-01)"
+                )
+        elif self.first_other is None:
+            self.first_other = (journal, text, number)
+            self.last_valid = None  # the order of validation starts again after the opening entries
 
     def _check_validation_order(self, key, valid, number):
         if valid is None:
@@ -133,39 +167,34 @@ class _Entries:
         """After the last line: each journal's numbers without gap (FEC-06)."""
         self.close()
         for journal, numbers in sorted(self.journals.items()):
-            if numbers.count != numbers.highest - numbers.lowest + 1:
-                present = {int(text) for code, text in self.seen if code == journal and text.isdigit()}
-                missing = [value for value in range(numbers.lowest, numbers.highest + 1) if value not in present]
-                shown = ", ".join(str(value) for value in missing[:10]) + (" …" if len(missing) > 10 else "")
-                self.report.add(f"journal {journal} : numéros manquants {shown} (trou dans la numérotation)")
+            absent = numbers.highest - numbers.lowest + 1 - numbers.count
+            if absent:
+                present = {int(text) for code, text in self.seen if code == journal and ENTRY_NUMBER.match(text)}
+                # The first ten missing numbers, found in at most len(present) + 10 steps (a stray
+                # number such as 99999999999 must not make us walk the whole range).
+                span = range(numbers.lowest, numbers.highest + 1)
+                missing = itertools.islice((value for value in span if value not in present), 10)
+                shown = ", ".join(str(value) for value in missing) + (" …" if absent > 10 else "")
+                self.report.add(
+                    f"journal {journal} : {decimal_fr(absent)} numéro(s) manquant(s) {shown} (trou dans la numérotation)"
+                )
 
 
 @dataclass
 class _JournalNumbers:
-    """One journal's numbers as entries go by, in O(1) memory: how many, the lowest and highest,
-    and the highest validated on a day before the current one."""
+    """One journal's numbers as entries go by, in O(1) memory: how many, the lowest and highest."""
 
     count: int = 0
     lowest: int = 0
     highest: int = 0
-    day: date | None = None
-    day_highest: int = 0
-    before_day_highest: int | None = None
 
-    def add(self, value: int, valid: date | None) -> int | None:
-        """Records ``value``; returns the higher number validated on an earlier day, if any."""
+    def add(self, value: int) -> int | None:
+        """Records ``value``; returns the higher number that came before it in the file, if any."""
+        higher_before = self.highest if self.count and value < self.highest else None
         self.count += 1
         self.lowest = value if self.count == 1 else min(self.lowest, value)
         self.highest = value if self.count == 1 else max(self.highest, value)
-        if valid != self.day:
-            if self.day is not None:
-                self.before_day_highest = max(self.before_day_highest or 0, self.day_highest)
-            self.day, self.day_highest = valid, value
-        else:
-            self.day_highest = max(self.day_highest, value)
-        if self.before_day_highest is not None and value <= self.before_day_highest:
-            return self.before_day_highest
-        return None
+        return higher_before
 
 
 def check_name(path: str, report: Report, *, siren: str | None, closing: date | None):
@@ -181,34 +210,26 @@ def check_name(path: str, report: Report, *, siren: str | None, closing: date | 
         report.add(f"nom de fichier : clôture {match['closing']}, attendu {closing:%Y%m%d}")
 
 
-def check(path: str, *, siren: str | None = None, start: date | None = None, closing: date | None = None) -> Report:
+def check(
+    path: str,
+    *,
+    siren: str | None = None,
+    start: date | None = None,
+    closing: date | None = None,
+    opening_journals=OPENING_JOURNALS,
+) -> Report:
     """Every problem of the FEC at ``path`` (see the module doc). ``start``/``closing`` bound the
-    entry dates when given (the fiscal year)."""
+    entry dates when given (the fiscal year); ``opening_journals`` are the codes of the
+    à-nouveaux journals, whose entries come first."""
     report = Report()
     check_name(path, report, siren=siren, closing=closing)
-    entries = _Entries(report)
-    with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                text = raw.decode(ENCODING)
-            except UnicodeDecodeError:
-                report.add(f"ligne {number} : caractères hors ISO 8859-15")
-                continue
-            text = text.rstrip("\r\n")
-            if re.search(r"[\x00-\x08\x0b-\x1f\x7f]", text):
-                report.add(f"ligne {number} : caractère de contrôle dans les données")
-            row = text.split("\t")
-            if number == 1:
-                if row != HEADER:
-                    report.add(
-                        "ligne 1 : l'en-tête n'est pas celui des 18 champs du format, dans l'ordre, séparés par tabulation"
-                    )
-                continue
-            if len(row) != len(HEADER):
-                report.add(f"ligne {number} : {len(row)} colonnes au lieu de {len(HEADER)}")
-                continue
-            report.lines += 1
-            _check_row(number, row, report, entries, start, closing)
+    entries = _Entries(report, opening_journals)
+    try:
+        with open(path, "rb") as handle:
+            _check_lines(handle, report, entries, start, closing)
+    except OSError as exc:
+        report.add(f"fichier illisible : {exc.strerror or exc}")
+        return report
     entries.finish()
     if report.lines == 0:
         report.add("aucune écriture")
@@ -217,6 +238,62 @@ def check(path: str, *, siren: str | None = None, start: date | None = None, clo
             f"total des débits {decimal_fr(report.total_debit, 2)} ≠ total des crédits {decimal_fr(report.total_credit, 2)}"
         )
     return report
+
+
+def _check_lines(handle, report, entries, start, closing):
+    """Every line of the open file, by number. A file of any bytes gives problems, never an
+    exception: ISO 8859-15 decodes every byte (so the text is the bytes, one character each), and
+    lines end with CR, LF or CR LF (FEC-03)."""
+    if handle.read(3) == BOM:
+        report.add("ligne 1 : le fichier commence par la marque UTF-8 (BOM) : il doit être en ISO 8859-15 (FEC-04)")
+    else:
+        handle.seek(0)
+    lines = io.TextIOWrapper(handle, encoding=ENCODING, newline=None)
+    utf8_seen = False
+    number = 0
+    for number, text in enumerate(lines, start=1):
+        text = text.rstrip("\n")
+        if not utf8_seen and _looks_like_utf8(text):
+            utf8_seen = True
+            report.add(f"ligne {number} : texte encodé en UTF-8 (« é » lu « Ã© ») : le FEC est en ISO 8859-15 (FEC-04)")
+        if CONTROL.search(text):
+            report.add(f"ligne {number} : caractère de contrôle dans les données")
+        row = text.split("\t")
+        if number == 1 and _header(row, report):
+            continue
+        if not text:
+            report.add(f"ligne {number} : ligne vide")
+        elif len(row) != len(HEADER):
+            report.add(f"ligne {number} : {len(row)} colonnes au lieu de {len(HEADER)}")
+        else:
+            report.lines += 1
+            _check_row(number, row, report, entries, start, closing)
+    if number == 0:
+        report.add("fichier vide : ni l'en-tête ni les écritures")
+
+
+def _header(row, report) -> bool:
+    """Checks the first line; True when it is a header (right or wrong), False when it is an
+    entry line (the header is missing: the line is checked as data)."""
+    if row == HEADER:
+        return True
+    if len(row) == len(HEADER) and row[0] != HEADER[0]:
+        report.add("ligne 1 : l'en-tête manque (la première ligne est une écriture) ; attendu : " + " ".join(HEADER))
+        return False
+    report.add("ligne 1 : l'en-tête n'est pas celui des 18 champs du format, dans l'ordre, séparés par tabulation")
+    return True
+
+
+def _looks_like_utf8(text: str) -> bool:
+    """Text read as ISO 8859-15 that is valid UTF-8 with accented letters: a UTF-8 file."""
+    raw = text.encode(ENCODING)
+    if raw.isascii():
+        return False
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _check_row(number, row, report, entries, start, closing):

@@ -215,7 +215,13 @@ class PostingReport:
     lettered: int = 0
 
     def __str__(self):
+        """The run in one French sentence, counts written the French way: « 1 234 écriture(s)
+        passée(s), 12 lettrage(s) — 2 document(s) en erreur » (the screens' message, the task's
+        result, the export command's first line)."""
         text = _("%(posted)s écriture(s) passée(s)") % {"posted": decimal_fr(self.posted)}
+        if self.already:
+            text += ", " + _("%(count)s déjà passée(s) par un autre traitement") % {"count": decimal_fr(self.already)}
+        text += ", " + _("%(count)s lettrage(s)") % {"count": decimal_fr(self.lettered)}
         if self.errors:
             text += " — " + _("%(count)s document(s) en erreur") % {"count": decimal_fr(len(self.errors))}
         return text
@@ -282,7 +288,7 @@ def post_pending(*, until: date | None = None) -> PostingReport:
             try:
                 drafts.append(rule(document, mapping))
             except (posting.MappingMissing, InvalidInput) as exc:
-                report.errors.append(f"{document}: {exc}")
+                report.errors.append(f"{document} : {exc}")
     # Posted in date order, so numbers follow dates within each journal as far as possible.
     drafts.sort(key=lambda draft: (draft.date, draft.source_type != "invoice", draft.source_id))
     for draft in drafts:
@@ -292,7 +298,7 @@ def post_pending(*, until: date | None = None) -> PostingReport:
             # Another process posted it (the unique source constraint), or closed its period
             # meanwhile (the trigger): in the latter case the next run books it forward.
             if not JournalEntry.objects.filter(source_type=draft.source_type, source_id=draft.source_id).exists():
-                report.errors.append(f"{draft.piece_ref}: {exc}")
+                report.errors.append(f"{draft.piece_ref} : {exc}")
                 continue
             entry = None
         except (InvalidInput, Conflict) as exc:

@@ -138,7 +138,7 @@ def bare_copy(year_id, path) -> float:
           JOIN accounting_journal j ON j.id = e.journal_id
           JOIN accounting_account a ON a.id = l.account_id
          WHERE e.fiscal_year_id = %s
-         ORDER BY j.code, e.number, l.position, l.id) TO STDOUT"""
+         ORDER BY j.kind <> 'opening', e.posted_at, j.code, e.number, l.position, l.id) TO STDOUT"""
     started = time.perf_counter()
     with connection.cursor() as cursor, open(path, "wb") as out, cursor.cursor.copy(sql, [year_id]) as copy:
         for chunk in copy:

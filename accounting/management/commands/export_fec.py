@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounting import fec, fec_check, services
 from accounting.models import FiscalYear
+from lmb.formats import decimal_fr
 from lmb.services import get_company
 
 
@@ -24,18 +25,31 @@ class Command(BaseCommand):
         if company is None or not company.siren:
             raise CommandError("Renseignez d'abord le SIREN de l'entreprise.")
         report = services.post_pending()
-        self.stdout.write(f"Écritures en attente : {report}")
-        for error in report.errors:
-            self.stderr.write(f"  non comptabilisé : {error}")
+        self.stdout.write(f"Comptabilisation avant l'export : {report}.")
+        if report.errors:
+            self.stderr.write("Documents non comptabilisés (absents du FEC tant qu'ils ne le sont pas) :")
+            for error in report.errors:
+                self.stderr.write(f"  - {error}")
         try:
             fiscal_year = fec.fiscal_year_of(year)
         except FiscalYear.DoesNotExist as exc:
             raise CommandError(str(exc)) from exc
         path = fec.export(fiscal_year, output, siren=company.siren)
-        checked = fec_check.check(path, siren=company.siren, start=fiscal_year.start, closing=fiscal_year.end)
-        self.stdout.write(f"{path} : {checked.lines} lignes, {checked.entries} écritures")
+        checked = fec_check.check(
+            path,
+            siren=company.siren,
+            start=fiscal_year.start,
+            closing=fiscal_year.end,
+            opening_journals=fec.opening_journal_codes(),
+        )
+        self.stdout.write(
+            f"FEC de l'exercice du {fiscal_year.start:%d/%m/%Y} au {fiscal_year.end:%d/%m/%Y} : {path}\n"
+            f"{decimal_fr(checked.lines)} ligne(s), {decimal_fr(checked.entries)} écriture(s)"
+        )
         if not checked.ok:
+            listed = len(checked.problems)
+            self.stderr.write("Problèmes trouvés" + (f" ({decimal_fr(listed)} premiers) :" if checked.found > listed else " :"))
             for problem in checked.problems:
-                self.stderr.write(f"  {problem}")
-            raise CommandError(f"Le FEC ne passe pas les contrôles ({len(checked.problems)} problème(s)).")
+                self.stderr.write(f"  - {problem}")
+            raise CommandError(f"Le FEC ne passe pas les contrôles ({decimal_fr(checked.found)} problème(s)).")
         self.stdout.write(self.style.SUCCESS("Contrôles du format : OK"))
