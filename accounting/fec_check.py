@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from lmb.formats import decimal_fr
 
-from .fec import ENCODING, HEADER
+from .fec import ENCODING, HEADER, opening_journal_codes
 
 NAME = re.compile(r"^(?P<siren>\d{9})FEC(?P<closing>\d{8})\.txt$")
 # ASCII digits only: "²" is a digit to str.isdigit() and \d would take other scripts' digits.
@@ -337,3 +337,15 @@ def _pairs(number, row, report):
         report.add(f"ligne {number} : Montantdevise « {written} » mal formé")
     if currency and not CURRENCY.match(currency):
         report.add(f"ligne {number} : Idevise « {currency} » n'est pas un code ISO 4217")
+
+
+def check_export(path: str, fiscal_year, siren: str) -> Report:
+    """Check a FEC just written by ``fec.export`` for ``fiscal_year``: its dates within the year,
+    its name and its opening journals as they are in the books (the command and the screen)."""
+    return check(
+        path,
+        siren=siren,
+        start=fiscal_year.start,
+        closing=fiscal_year.end,
+        opening_journals=opening_journal_codes(),
+    )

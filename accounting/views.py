@@ -18,18 +18,22 @@ from django.views.decorators.http import require_POST
 from lmb.access import permission_required
 from lmb.csv_export import csv_writer
 from lmb.errors import DomainError
+from lmb.formats import decimal_fr
 from lmb.forms import add_domain_error
 from lmb.lists import ListView
+from lmb.services import get_company
 from lmb.spreadsheets import Column, table_response
 from lmb.views import safe_next
 from sales import vat
 from sales.models import PaymentMethod
 
-from . import fec, lettering, queries, services
+from . import fec, fec_check, lettering, queries, services
 from .forms import AccountForm, FecForm, FiscalYearForm, LetteringFilterForm, MappingForm, PeriodExportForm
 from .models import Account, AccountMapping, FiscalYear, Journal, JournalLine, Period
 
 VIEW = "accounting.view_journalentry"
+# A refused FEC names its first problems on the exports page; the command lists them all.
+FEC_PROBLEMS_SHOWN = 5
 
 # --- Chart of accounts ---------------------------------------------------------------------------
 
@@ -303,20 +307,41 @@ def exports(request):
 
 @permission_required(VIEW)
 def fec_download(request):
-    """Book what is pending, write the FEC to a temporary file, hand it over, remove it."""
+    """Book what is pending, write the FEC to a temporary file, check it against the format's rules
+    (like ``manage.py export_fec``), hand it over, remove it."""
     form = FecForm(request.GET)
     if not form.is_valid():
         messages.error(request, _("Choisissez un exercice."))
         return redirect("accounting:exports")
+    company = get_company()
+    if company is None or not company.siren:
+        messages.error(request, _("Renseignez d'abord le SIREN de l'entreprise : il nomme le fichier du FEC."))
+        return redirect("accounting:exports")
     services.post_pending()
+    fiscal_year = form.cleaned_data["fiscal_year"]
     directory = tempfile.mkdtemp(prefix="fec-")
-    path = fec.export(form.cleaned_data["fiscal_year"], directory)
+    path = fec.export(fiscal_year, directory, siren=company.siren)
+    checked = fec_check.check_export(path, fiscal_year, company.siren)
+    if not checked.ok:  # never hand the accountant a file the administration's tools would reject
+        os.unlink(path)
+        os.rmdir(directory)
+        _refuse_fec(request, checked)
+        return redirect("accounting:exports")
     handle = open(path, "rb")  # noqa: SIM115 — FileResponse closes it
     os.unlink(path)  # the open handle keeps the data until the response is sent
     os.rmdir(directory)
     return FileResponse(
         handle, as_attachment=True, filename=os.path.basename(path), content_type="text/plain; charset=iso-8859-15"
     )
+
+
+def _refuse_fec(request, checked):
+    shown = checked.problems[:FEC_PROBLEMS_SHOWN]
+    message = _("Le FEC ne passe pas les contrôles du format (%(count)s problème(s)) : %(problems)s") % {
+        "count": decimal_fr(checked.found),
+        "problems": " ; ".join(shown) + (" ; …" if checked.found > len(shown) else ""),
+    }
+    messages.error(request, message)
 
 
 class _Echo:

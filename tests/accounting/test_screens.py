@@ -79,6 +79,40 @@ def test_lists_answer_with_a_fixed_number_of_queries(role_client, books):
     assert len(rows) == 1 + 7 + 40
 
 
+def test_the_fec_button_never_hands_over_a_file_the_checker_refuses(role_client, books, monkeypatch):
+    """The screen checks the file like ``manage.py export_fec``: a file breaking a rule (here a
+    line cut short after the export) is not downloaded; the page says why, in French."""
+    from accounting import fec
+
+    real_export = fec.export
+
+    def export_with_a_short_line(*args, **kwargs):
+        path = real_export(*args, **kwargs)
+        with open(path, "ab") as out:
+            out.write(b"VT\tVentes\r\n")
+        return path
+
+    monkeypatch.setattr(fec, "export", export_with_a_short_line)
+    client = role_client(roles.ACCOUNTANT)
+    year = Period.objects.get(start=date(2025, 3, 1)).fiscal_year
+    answer = client.get(reverse("accounting:fec_download"), {"fiscal_year": year.pk}, follow=True)
+    assert answer.redirect_chain[-1][0] == reverse("accounting:exports")
+    assert "attachment" not in answer.get("Content-Disposition", "")
+    assert "Le FEC ne passe pas les contrôles du format (1 problème(s))" in page_text(answer)
+
+
+def test_the_fec_button_asks_for_the_siren_first(role_client, books):
+    from lmb.services import get_company
+
+    company = get_company()
+    company.siren = ""
+    company.save(update_fields=["siren"])
+    client = role_client(roles.ACCOUNTANT)
+    year = Period.objects.get(start=date(2025, 3, 1)).fiscal_year
+    answer = client.get(reverse("accounting:fec_download"), {"fiscal_year": year.pk}, follow=True)
+    assert "Renseignez d'abord le SIREN de l'entreprise" in page_text(answer)
+
+
 def test_exports_page_fec_button_spreadsheets_and_csv(role_client, books):
     client = role_client(roles.ACCOUNTANT)
     assert client.get(reverse("accounting:exports")).status_code == 200

@@ -35,13 +35,7 @@ class Command(BaseCommand):
         except FiscalYear.DoesNotExist as exc:
             raise CommandError(str(exc)) from exc
         path = fec.export(fiscal_year, output, siren=company.siren)
-        checked = fec_check.check(
-            path,
-            siren=company.siren,
-            start=fiscal_year.start,
-            closing=fiscal_year.end,
-            opening_journals=fec.opening_journal_codes(),
-        )
+        checked = fec_check.check_export(path, fiscal_year, company.siren)
         self.stdout.write(
             f"FEC de l'exercice du {fiscal_year.start:%d/%m/%Y} au {fiscal_year.end:%d/%m/%Y} : {path}\n"
             f"{decimal_fr(checked.lines)} ligne(s), {decimal_fr(checked.entries)} écriture(s)"
