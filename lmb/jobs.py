@@ -54,9 +54,10 @@ from .models import Job
 logger = logging.getLogger(__name__)
 
 
-# The options of every task that runs a job (``@shared_task(**JOB_TASK_OPTIONS)``): a worker
-# process lost mid-run puts the message back at once, not as a retry after a countdown; the job
-# bounds its runs itself (JOB_MAX_ATTEMPTS), whatever Celery counts.
+# The options of every task that runs a job (``@shared_task(**JOB_TASK_OPTIONS)``, and nothing
+# more): a worker process lost mid-run puts the message back at once, not as a retry after a
+# countdown; the job bounds its runs itself (JOB_MAX_ATTEMPTS), whatever Celery counts. No
+# ``autoretry_for``: a run that failed has marked its job failed, a retry would find it finished.
 JOB_TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "retry_on_worker_lost": False}
 
 
