@@ -270,3 +270,27 @@ def test_an_import_whose_write_is_given_up_or_fails_keeps_its_rows_and_fails_wit
 
 def broken_write(self, valid_rows, *, user):
     raise RuntimeError("a bug")
+
+
+@pytest.mark.parametrize("status", [ImportJob.Status.PREVIEW, ImportJob.Status.DONE])
+def test_the_import_page_shows_its_counts_and_row_numbers_in_the_french_format(admin_user, admin_client, status):
+    job = ImportJob.objects.create(
+        kind="products",
+        filename="catalogue.csv",
+        created_by=admin_user,
+        status=status,
+        row_count=12345,
+        rejected_count=1201,
+        created_count=10000 if status == ImportJob.Status.DONE else 0,
+        updated_count=1144 if status == ImportJob.Status.DONE else 0,
+    )
+    ImportRow.objects.create(
+        import_job=job, number=10002, state=ImportRow.State.REJECTED, errors=[{"column": "Désignation", "message": "?"}]
+    )
+    page = page_text(admin_client.get(reverse("import_preview", args=[job.pk]))).replace("\u202f", " ")
+    assert "Lignes lues : <strong>12 345</strong>" in page and '<strong id="rejected-count">1 201</strong>' in page
+    assert "<td>10 002</td>" in page and "… et 1 200 autres lignes rejetées" in page
+    if status == ImportJob.Status.DONE:
+        assert "Créées : <strong>10 000</strong>" in page and "Mises à jour : <strong>1 144</strong>" in page
+    else:
+        assert '<strong id="valid-count">11 144</strong>' in page and "Importer les 11 144 lignes valides" in page
