@@ -16,7 +16,7 @@ per row.
 
 Third parties created per batch (``crm.services.create_third_parties``: one take of the
 sequence, one uniqueness query, one ``bulk_create`` each for third parties and addresses),
-measured on 2026-12-06, 10,000 rows, ``BENCH_IMPORT_KINDS=third_parties``, 2 cores shared:
+measured on 2026-12-05, 10,000 rows, ``BENCH_IMPORT_KINDS=third_parties``, 2 cores shared:
 confirm 116.0 s (86 rows/s) before, 42.6 s (235 rows/s) after; peak RSS 221 MB both. What is
 left per row: the form re-check of the confirmation and Django's query for the role constraint.
 
