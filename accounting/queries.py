@@ -159,11 +159,9 @@ CSV_HEADERS = [
 ]
 
 
-def _fr_amount(value) -> str:
-    return "" if value is None else f"{value:.2f}".replace(".", ",")
-
-
 def csv_rows(start: date, end: date):
+    """The rows of the entries' CSV; amounts stay Decimals (2 places, as stored), which the CSV
+    writer puts with a decimal comma (lmb.csv_export)."""
     lines = _lines(start, end).order_by("entry__journal__code", "entry__number", "position")
     for line in lines.iterator(chunk_size=CHUNK):
         yield [
@@ -175,10 +173,10 @@ def csv_rows(start: date, end: date):
             line.entry.piece_ref,
             line.entry.piece_date.strftime("%d/%m/%Y"),
             line.label,
-            _fr_amount(line.debit),
-            _fr_amount(line.credit),
+            line.debit,
+            line.credit,
             line.lettering_code,
-            _fr_amount(line.currency_amount),
+            line.currency_amount,
             line.currency,
         ]
 

@@ -148,19 +148,20 @@ class ThirdPartyImporter(Importer):
         return checked
 
     def write(self, valid_rows, *, user):
-        created = updated = 0
+        """The new third parties of the batch are created together (``create_third_parties``);
+        the ones the file updates, one by one."""
+        new, updated = [], 0
         for _row, data in valid_rows:
             address = data["address"]
             if data["instance"] is None:
                 addresses = [{**address, "kind": Address.Kind.BILLING}] if address else []
-                services.create_third_party(**data["fields"], addresses=addresses)
-                created += 1
+                new.append({**data["fields"], "addresses": addresses})
             else:
                 third_party = services.update_third_party(data["instance"], **data["fields"])
                 if address:
                     _replace_billing_address(third_party, address)
                 updated += 1
-        return created, updated
+        return len(services.create_third_parties(new)), updated
 
 
 def _french_postal_code(text: str, country: str) -> str:

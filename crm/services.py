@@ -4,13 +4,14 @@ Every edge (screens, API, imports, connectors) calls these; each runs in one tra
 refuses bad input with an ``InvalidInput`` naming the field.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lmb.errors import Conflict, InvalidInput, TransitionNotAllowed
-from lmb.services import apply_changes, next_value, validate_and_save
+from lmb.errors import Conflict, InvalidInput, TransitionNotAllowed, messages_by_field
+from lmb.services import apply_changes, take_values, validate, validate_and_save
 
 from .models import Address, Contact, CustomerCategory, Task, ThirdParty, TimelineAttachment, TimelineEntry
 
@@ -56,23 +57,108 @@ def _number_of(third_party: ThirdParty) -> int:
     return int(third_party.code.lstrip("T"))
 
 
-@transaction.atomic
 def create_third_party(*, addresses=(), contacts=(), **fields) -> ThirdParty:
     """Create a third party with its code (T000123) and auxiliary accounts (C000123 / F000123),
     and optionally its first addresses and contacts (dicts of their fields)."""
+    return create_third_parties([{**fields, "addresses": addresses, "contacts": contacts}])[0]
+
+
+# The fields numbered from the third party's sequence: unique, checked for a whole batch at once.
+_NUMBERED = ("code", "customer_account", "supplier_account")
+
+
+@transaction.atomic
+def create_third_parties(new: list[dict]) -> list[ThirdParty]:
+    """Create third parties (an import's batch, or one: ``create_third_party``), each a dict of
+    its fields with ``addresses`` and ``contacts`` (dicts of their fields), as one:
+
+    - a person buys as a consumer, a company as a business, unless ``customer_category`` is given;
+    - codes T000123 follow each other, taken at once from the gapless ``third_party`` sequence,
+      and give the auxiliary accounts (C000123 customer or prospect, F000123 supplier) unless given;
+    - every model check of ``validate_and_save`` runs on each, the uniqueness of the code and the
+      accounts in one query for the batch (and between its members);
+    - the first address of each kind is the default one unless said otherwise, and a later one
+      said default takes its place; a contact said primary takes the place of an earlier one.
+
+    Written with one ``bulk_create`` each for the third parties, their addresses and contacts.
+    One invalid member refuses the whole batch (``InvalidInput`` naming the field)."""
+    if not new:
+        return []
+    numbers = take_values(("third_party", "", len(new)))[0]
+    third_parties = [_numbered_third_party(number, item) for number, item in zip(numbers, new, strict=True)]
+    _refuse_taken_numbers(third_parties)
+    ThirdParty.objects.bulk_create(third_parties)
+    addresses, contacts = [], []
+    for third_party, item in zip(third_parties, new, strict=True):
+        addresses += _first_addresses(third_party, item.get("addresses", ()))
+        contacts += _first_contacts(third_party, item.get("contacts", ()))
+    for child in (*addresses, *contacts):
+        validate(child)
+    Address.objects.bulk_create(addresses)
+    Contact.objects.bulk_create(contacts)
+    return third_parties
+
+
+def _numbered_third_party(number: int, item: dict) -> ThirdParty:
+    fields = {name: value for name, value in item.items() if name not in ("addresses", "contacts")}
     if "customer_category" not in fields:  # a person buys as a consumer, a company as a business
         is_person = fields.get("kind") == ThirdParty.Kind.INDIVIDUAL
         fields["customer_category"] = CustomerCategory.CONSUMER if is_person else CustomerCategory.BUSINESS
     third_party = ThirdParty(**fields)
-    number = next_value("third_party")
     third_party.code = f"T{number:06d}"
     _assign_accounts(third_party, number)
-    validate_and_save(third_party)
-    for address in addresses:
-        add_address(third_party, **address)
-    for contact in contacts:
-        add_contact(third_party, **contact)
+    validate(third_party, unique_checked_in_bulk=_NUMBERED)
     return third_party
+
+
+def _refuse_taken_numbers(third_parties: list[ThirdParty]):
+    """The code and accounts of new third parties are nobody else's, in the database or the batch
+    (an account may be given by the caller), with Django's own message for a unique field."""
+    wanted = Q()
+    for name in _NUMBERED:
+        values = {getattr(third_party, name) for third_party in third_parties} - {None, ""}
+        if values:
+            wanted |= Q(**{f"{name}__in": values})
+    taken = {name: set() for name in _NUMBERED}
+    for row in ThirdParty.objects.filter(wanted).values(*_NUMBERED) if wanted else ():
+        for name in _NUMBERED:
+            taken[name].add(row[name])
+    for third_party in third_parties:
+        for name in _NUMBERED:
+            value = getattr(third_party, name)
+            if value in (None, ""):
+                continue
+            if value in taken[name]:
+                error = third_party.unique_error_message(ThirdParty, (name,))
+                raise InvalidInput(messages_by_field(ValidationError({name: [error]})))
+            taken[name].add(value)
+
+
+def _first_addresses(third_party: ThirdParty, given) -> list[Address]:
+    """The addresses of a new third party, their defaults set as ``add_address`` would one by one."""
+    made: list[Address] = []
+    for fields in given:
+        address = Address(third_party=third_party, **fields)
+        same_kind = [other for other in made if other.kind == address.kind]
+        if "is_default" not in fields:
+            address.is_default = not same_kind
+        if address.is_default:
+            for other in same_kind:
+                other.is_default = False
+        made.append(address)
+    return made
+
+
+def _first_contacts(third_party: ThirdParty, given) -> list[Contact]:
+    """The contacts of a new third party, one primary at most as ``add_contact`` keeps it."""
+    made: list[Contact] = []
+    for fields in given:
+        contact = Contact(third_party=third_party, **fields)
+        if contact.is_primary:
+            for other in made:
+                other.is_primary = False
+        made.append(contact)
+    return made
 
 
 @transaction.atomic

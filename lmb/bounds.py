@@ -16,11 +16,11 @@ from them (quantity × unit price, totals, stock values) must be checked too. Th
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from django.db import models
 from django.utils.translation import gettext as _
 
 from .errors import InvalidInput
 from .formats import decimal_fr
+from .text import capitalized
 
 # The largest integer column LMB has (a bigint): an integer field of a form or a serializer that
 # says no bound of its own gets this one (``lmb.forms``, ``lmb.api``), so a number typed beyond
@@ -50,7 +50,7 @@ def fits(value, max_digits: int, decimal_places: int) -> bool:
 def too_large(label, value, max_digits: int, decimal_places: int) -> str:
     """« Quantité : 99 999 999 999 999 est trop grand (999 999 999,999 au plus). »"""
     return _("%(label)s : %(value)s est trop grand (%(largest)s au plus).") % {
-        "label": _capitalized(label),
+        "label": capitalized(label),
         "value": _shown(value),
         "largest": decimal_fr(largest(max_digits, decimal_places)),
     }
@@ -60,7 +60,7 @@ def too_large_result(label, what, value, max_digits: int, decimal_places: int) -
     """A value computed from the input does not fit: « Quantité : le montant de la ligne
     (1 234 567 890 123,45) serait trop grand (999 999 999 999,99 au plus). »"""
     return _("%(label)s : trop grand, %(what)s (%(value)s) dépasserait %(largest)s.") % {
-        "label": _capitalized(label),
+        "label": capitalized(label),
         "what": what,
         "value": _shown(value),
         "largest": decimal_fr(largest(max_digits, decimal_places)),
@@ -72,23 +72,6 @@ def check(value, max_digits: int, decimal_places: int, *, field: str, label):
     if not fits(value, max_digits, decimal_places):
         raise InvalidInput({field: [too_large(label, value, max_digits, decimal_places)]})
     return value
-
-
-def field_errors(instance, names=None) -> dict[str, list[str]]:
-    """The model ``DecimalField``s of ``instance`` (all, or ``names``) whose value its column cannot hold."""
-    errors = {}
-    for field in instance._meta.concrete_fields:
-        if not isinstance(field, models.DecimalField) or (names is not None and field.name not in names):
-            continue
-        value = getattr(instance, field.attname)
-        if not hasattr(value, "as_sql") and not fits(value, field.max_digits, field.decimal_places):
-            errors[field.name] = [too_large(field.verbose_name, value, field.max_digits, field.decimal_places)]
-    return errors
-
-
-def _capitalized(label) -> str:
-    label = str(label)
-    return label[:1].upper() + label[1:]
 
 
 def _shown(value) -> str:

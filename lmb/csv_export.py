@@ -1,5 +1,8 @@
 """Every CSV file LMB writes goes through ``csv_writer``: the archive's ``index.csv``, the accounting
-export of entries, the rejected rows of an import.
+export of entries, the list exports and the rejected rows of an import (``lmb.spreadsheets``).
+
+A cell is written as French Excel reads it (``csv_text``): a Decimal with a decimal comma
+(``-1234,50``, no grouping, so it stays a number), dates as JJ/MM/AAAA, booleans as oui/non.
 
 A spreadsheet opening a CSV runs a cell that starts with ``=``, ``+``, ``-`` or ``@`` as a formula
 (and a leading tab or carriage return can hide such a start): a customer named
@@ -14,7 +17,11 @@ rules and the reason are written there.
 
 import csv
 import re
+from datetime import date, datetime
 from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # A plain number, as our exports write amounts ("-12,50", "1250.00", "-3"): never a formula.
@@ -36,13 +43,26 @@ def csv_safe(value) -> str | int | Decimal:
     return text
 
 
+def csv_text(value):
+    """A cell as French Excel reads it: decimal comma, JJ/MM/AAAA, oui/non; anything else as is."""
+    if isinstance(value, bool):
+        return _("oui") if value else _("non")
+    if isinstance(value, Decimal):
+        return format(value, "f").replace(".", ",")  # "f": never an exponent (Decimal("1E+3"))
+    if isinstance(value, datetime):
+        return (timezone.localtime(value) if timezone.is_aware(value) else value).strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return value
+
+
 class _SafeWriter:
     def __init__(self, stream, **options):
         self._writer = csv.writer(stream, **options)
 
     def writerow(self, row):
         # Returns what the stream's write returned: a streaming response writes to an echo.
-        return self._writer.writerow([csv_safe(value) for value in row])
+        return self._writer.writerow([csv_safe(csv_text(value)) for value in row])
 
     def writerows(self, rows):
         for row in rows:
@@ -50,7 +70,7 @@ class _SafeWriter:
 
 
 def csv_writer(stream, **options) -> _SafeWriter:
-    """A ``csv.writer`` (same options) whose cells go through ``csv_safe``."""
+    """A ``csv.writer`` (same options) whose cells go through ``csv_text``, then ``csv_safe``."""
     return _SafeWriter(stream, **options)
 
 

@@ -193,13 +193,15 @@ def _check_all(job: ImportJob, importer: Importer, mapping: list, table: Table, 
 
     def flush():
         nonlocal count, rejected, batch
-        rejected += _check_batch(job, importer, batch, state)
         count += len(batch)
+        with transaction.atomic():
+            if report:  # first: it locks the job's row until the batch is stored, or raises
+                # JobTakenOver, so a run declared dead stores nothing once another one took over
+                total = max(table.estimated_rows, count)
+                progress = {"done": decimal_fr(count), "total": decimal_fr(total)}
+                report(99 * count / total, _("%(done)s / %(total)s lignes vérifiées") % progress)
+            rejected += _check_batch(job, importer, batch, state)
         batch = []
-        if report:
-            total = max(table.estimated_rows, count)
-            progress = {"done": decimal_fr(count), "total": decimal_fr(total)}
-            report(99 * count / total, _("%(done)s / %(total)s lignes vérifiées") % progress)
 
     for number, cells in table.rows:
         batch.append((number, {name: (cells[i] if i < len(cells) else "") for i, name in enumerate(mapping) if name}))
@@ -241,7 +243,7 @@ def check_work(task: Job, report):
     if job.status != ImportJob.Status.CHECKING:
         return None  # a redelivered message: the work was done
     importer = get_importer(job.kind)
-    with _failing_import(job, forget_rows=True):
+    with _unreadable_fails_the_job():
         job.rows.all().delete()
         with job.file.open("rb") as handle, open_table(handle) as table:
             mapping, _ignored = _checked_header(importer, table.header)
@@ -252,19 +254,25 @@ def check_work(task: Job, report):
 
 
 @contextmanager
-def _failing_import(job: ImportJob, *, forget_rows=False):
-    """A failure of the job's work fails the import too, with the reason the user can act on. A
-    preview that failed keeps no row; a write that failed keeps them, each telling whether it was
-    imported."""
+def _unreadable_fails_the_job():
+    """A part of the file found unreadable while the job reads it fails the job with the reason
+    the user can act on (and so the import, ``job_failed``)."""
     try:
         yield
-    except (DomainError, UnreadableFile) as error:
-        message = str(getattr(error, "message", error))
-        _fail(job, message, forget_rows=forget_rows)
-        raise DomainError(message) from error
-    except Exception:
-        _fail(job, _("Erreur interne : l'équipe technique est prévenue."), forget_rows=forget_rows)
-        raise
+    except UnreadableFile as error:
+        raise DomainError(str(error)) from error
+
+
+def job_failed(task: Job):
+    """An import's job failed, whatever the reason (its run failed, or ``lmb.jobs`` gave it up
+    after too many interrupted runs): the import fails with the job's reason (its first line; the
+    rest is technical details), so its page stops waiting. Registered with ``lmb.jobs.on_failure``
+    in ``LmbConfig.ready()``. A failed preview keeps no row; a failed write keeps them, each
+    telling whether it was imported."""
+    reason = task.message.partition("\n")[0] or _("L'import a échoué.")
+    waiting = (ImportJob.Status.CHECKING, ImportJob.Status.IMPORTING)
+    for job in ImportJob.objects.select_for_update().filter(job=task, status__in=waiting):
+        _fail(job, reason, forget_rows=job.status == ImportJob.Status.CHECKING)
 
 
 def _fail(job: ImportJob, message: str, *, forget_rows=False):
@@ -335,19 +343,18 @@ def write_work(task: Job, report):
     importer, state = get_importer(job.kind), {}
     total = max(job.rows.filter(state=ImportRow.State.VALID).count(), 1)
     done = 0
-    with _failing_import(job):
-        while True:
-            with transaction.atomic():
-                job = ImportJob.objects.select_for_update().get(pk=job.pk)  # one run at a time
-                if job.status != ImportJob.Status.IMPORTING:
-                    return None  # a redelivered message: the work was done
-                taken = _write_batch(job, importer, task.created_by, state)
-                if not taken:
-                    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE)
-                    return None
-            done += taken
-            progress = {"done": decimal_fr(done), "total": decimal_fr(total)}
-            report(99 * done / total, _("%(done)s / %(total)s lignes importées") % progress)
+    while True:
+        with transaction.atomic():
+            job = ImportJob.objects.select_for_update().get(pk=job.pk)  # one run at a time
+            if job.status != ImportJob.Status.IMPORTING:
+                return None  # a redelivered message: the work was done
+            taken = _write_batch(job, importer, task.created_by, state)
+            if not taken:
+                ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE)
+                return None
+        done += taken
+        progress = {"done": decimal_fr(done), "total": decimal_fr(total)}
+        report(99 * done / total, _("%(done)s / %(total)s lignes importées") % progress)
 
 
 def _start_job(kind: str, title: str, job: ImportJob, user, task_name: str) -> Job:

@@ -26,6 +26,9 @@ Nothing is lost when a worker dies. The life of a job:
 - Every write of a run (progress, heartbeat, result) names its attempt: a run declared dead that
   was not (a process frozen for a while) writes nothing over its successor's work, and stops at
   its next progress report.
+- Whatever makes a job fail (its run failed, or the job was given up), what registered for its
+  kind with ``on_failure`` hears it in the transaction that records the failure: a job whose
+  outcome lives elsewhere (an import) never leaves that outcome waiting for ever.
 """
 
 import logging
@@ -33,6 +36,8 @@ import os
 import socket
 import threading
 import traceback
+from collections import defaultdict
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -49,14 +54,39 @@ from .models import Job
 logger = logging.getLogger(__name__)
 
 
-# The options of every task that runs a job (``@shared_task(**JOB_TASK_OPTIONS)``): a worker
-# process lost mid-run puts the message back at once, not as a retry after a countdown; the job
-# bounds its runs itself (JOB_MAX_ATTEMPTS), whatever Celery counts.
+# The options of every task that runs a job (``@shared_task(**JOB_TASK_OPTIONS)``, and nothing
+# more): a worker process lost mid-run puts the message back at once, not as a retry after a
+# countdown; the job bounds its runs itself (JOB_MAX_ATTEMPTS), whatever Celery counts. No
+# ``autoretry_for``: a run that failed has marked its job failed, a retry would find it finished.
 JOB_TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "retry_on_worker_lost": False}
 
 
 class JobTakenOver(Exception):
     """This run was declared dead and another one has the job now: stop, write nothing more."""
+
+
+# --- What a failure tells ------------------------------------------------------------------------
+
+_failure_listeners: dict[str, list[Callable[[Job], None]]] = defaultdict(list)
+
+
+def on_failure(kind: str, listener: Callable[[Job], None]) -> None:
+    """Call ``listener(job)`` whenever a job of ``kind`` fails (registered in ``AppConfig.ready()``),
+    inside the transaction that records the failure, the job's ``message`` set: its first line is
+    for the user, the rest technical details."""
+    if listener not in _failure_listeners[kind]:
+        _failure_listeners[kind].append(listener)
+
+
+def _failed(job: Job) -> None:
+    """Tell the listeners of the job's kind. A listener that fails is logged: the job's own
+    failure is recorded whatever becomes of it (each runs in a savepoint)."""
+    for listener in _failure_listeners.get(job.kind, ()):
+        try:
+            with transaction.atomic():
+                listener(job)
+        except Exception:
+            logger.exception("Job %s (%s): a failure listener failed", job.pk, job.kind)
 
 
 def create_job(*, kind: str, title: str, user=None, parameters=None, task: str = "") -> Job:
@@ -157,9 +187,14 @@ def _finish(job: Job, mine, status: str, message: str, produced=None) -> Job:
         filename, content = produced
         job.result.save(filename, ContentFile(content), save=False)
         fields["result"] = job.result.name
-    if not mine.update(**fields):
-        logger.warning("Job %s: another run took it over, this run's outcome is dropped", job.pk)
-    job.refresh_from_db()
+    with transaction.atomic():
+        if not mine.update(**fields):
+            logger.warning("Job %s: another run took it over, this run's outcome is dropped", job.pk)
+            job.refresh_from_db()
+            return job
+        job.refresh_from_db()
+        if status == Job.Status.FAILED:
+            _failed(job)
     return job
 
 
@@ -243,6 +278,7 @@ def _give_up(job: Job, now) -> None:
         message = _("Le traitement a été interrompu et ne peut pas être repris automatiquement : relancez la demande.")
     job.status, job.message, job.finished_at = Job.Status.FAILED, message, now
     job.save(update_fields=["status", "message", "finished_at"])
+    _failed(job)
     logger.error("Job %s (%s) given up after %s interrupted run(s)", job.pk, job.kind, job.attempts)
 
 

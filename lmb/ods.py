@@ -102,7 +102,7 @@ def _cell(value) -> str:
 def _content(sheet_name: str, headers: list[str], rows: Iterable[Iterable]):
     yield f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_NAMESPACES} office:version="1.3">'
     yield _STYLES
-    yield f"<office:body><office:spreadsheet><table:table table:name={quoteattr(sheet_name)}>"
+    yield f"<office:body><office:spreadsheet><table:table table:name={quoteattr(xml_text(sheet_name))}>"
     yield f'<table:table-column table:number-columns-repeated="{max(len(headers), 1)}"/>'
     yield "<table:table-header-rows><table:table-row>"
     yield "".join(_text(header, "header") for header in headers)

@@ -24,15 +24,17 @@ def validate_and_save(instance, **save_kwargs):
     return instance
 
 
-def validate(instance):
-    """The checks of ``validate_and_save``, for an object saved later (or in bulk)."""
+def validate(instance, *, unique_checked_in_bulk=()):
+    """The checks of ``validate_and_save``, for an object saved later (or in bulk). A service that
+    checks the uniqueness of some fields for a whole batch in one query names them in
+    ``unique_checked_in_bulk``: they are not asked about one object at a time."""
     try:
-        _full_clean(instance)
+        _full_clean(instance, unique_checked_in_bulk)
     except ValidationError as exc:
         raise InvalidInput(messages_by_field(exc)) from exc
 
 
-def _full_clean(instance):
+def _full_clean(instance, unique_checked_in_bulk=()):
     """``Model.full_clean()``, less one query per foreign key whose object the caller handed over
     (``line.document = order``): that object was read or saved, so it exists, and the database's
     foreign-key constraint stands guard anyway. Saving a document line otherwise asks the database
@@ -50,9 +52,12 @@ def _full_clean(instance):
     except ValidationError as exc:
         errors = exc.update_error_dict(errors)
     failed = {name for name in errors if name != NON_FIELD_ERRORS}  # checked no further, as full_clean does
-    for check in (instance.validate_unique, instance.validate_constraints):
+    for check, exclude in (
+        (instance.validate_unique, failed | set(unique_checked_in_bulk)),
+        (instance.validate_constraints, failed),
+    ):
         try:
-            check(exclude=failed)
+            check(exclude=exclude)
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
     if errors:

@@ -96,25 +96,13 @@ class _Echo:
         return value
 
 
-def _csv_text(value):
-    """A cell as French Excel reads it: decimal comma, JJ/MM/AAAA, oui/non."""
-    if isinstance(value, bool):
-        return _("oui") if value else _("non")
-    if isinstance(value, Decimal):
-        return str(value).replace(".", ",")
-    if isinstance(value, datetime):
-        return value.strftime("%d/%m/%Y %H:%M")
-    if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
-    return value
-
-
 def _stream_csv(headers: list[str], rows: Iterable[Iterable]):
-    """UTF-8 with its mark (so Excel reads the accents), ``;``-separated, cells made safe."""
+    """UTF-8 with its mark (so Excel reads the accents), ``;``-separated, cells in French and made
+    safe (``lmb.csv_export``)."""
     writer = csv_writer(_Echo(), delimiter=";", lineterminator="\r\n")
     yield ("\ufeff" + writer.writerow(headers)).encode()
     for row in rows:
-        yield writer.writerow([_csv_text(value) for value in row]).encode()
+        yield writer.writerow(row).encode()
 
 
 # --- Reading an uploaded table ------------------------------------------------------------------

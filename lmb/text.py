@@ -45,10 +45,17 @@ def _described(character: str) -> str:
     return str(_NAMES.get(character) or _("un caractère de contrôle invisible (U+%(code)04X)") % {"code": ord(character)})
 
 
+def capitalized(text) -> str:
+    """``text`` (a field's label, a lazy translation…) with its first letter capital, as it starts
+    a message: « prix de vente » → « Prix de vente »; the rest as it is (« TVA », « e-mail »)."""
+    text = str(text)
+    return text[:1].upper() + text[1:]
+
+
 def refusal(character: str, label: str = "") -> str:
     """The message: « Ce texte contient … », or « Nom : ce texte contient … » with the field's label."""
     message = _("ce texte contient %(character)s : retirez-le.") % {"character": _described(character)}
-    return f"{str(label)[:1].upper()}{str(label)[1:]} : {message}" if label else message[:1].upper() + message[1:]
+    return f"{capitalized(label)} : {message}" if label else capitalized(message)
 
 
 def validate_single_line(value):
@@ -108,7 +115,7 @@ def check_fields(instance, *names: str):
 def too_long(label, length: int, max_length: int) -> str:
     """« Motif : 10 000 caractères, c'est trop long (255 au plus). »"""
     return _("%(label)s : %(length)s caractères, c'est trop long (%(max)s au plus).") % {
-        "label": f"{str(label)[:1].upper()}{str(label)[1:]}",
+        "label": capitalized(label),
         "length": decimal_fr(length, 0),
         "max": decimal_fr(max_length, 0),
     }

@@ -12,6 +12,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 from stream_zip import ZIP_32, stream_zip
 
+from .text import xml_text
+
 _EXCEL_EPOCH = datetime(1899, 12, 30)
 
 # How a number is shown, told by its value: amounts are stored with 2 decimals, unit prices up to
@@ -77,13 +79,11 @@ _STYLES = (
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"
 )
-# XML 1.0 forbids most control characters; a stray one in a customer's note must not break the file.
-_FORBIDDEN = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
 
 
 def _text(value: str, style: int = 0) -> str:
     style_attribute = f' s="{style}"' if style else ""
-    return f'<c t="inlineStr"{style_attribute}><is><t xml:space="preserve">{escape(value.translate(_FORBIDDEN))}</t></is></c>'
+    return f'<c t="inlineStr"{style_attribute}><is><t xml:space="preserve">{escape(xml_text(value))}</t></is></c>'
 
 
 def _serial(moment) -> str:
@@ -131,7 +131,7 @@ def stream_xlsx(sheet_name: str, headers: list[str], rows: Iterable[Iterable]):
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
         '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
         'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-        f'<sheets><sheet name={quoteattr(sheet_name[:31])} sheetId="1" r:id="rId1"/></sheets></workbook>'
+        f'<sheets><sheet name={quoteattr(xml_text(sheet_name[:31]))} sheetId="1" r:id="rId1"/></sheets></workbook>'
     )
     files = [
         ("[Content_Types].xml", _CONTENT_TYPES),

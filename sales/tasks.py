@@ -18,13 +18,13 @@ def expire_quotes() -> int:
     return services.expire_quotes()
 
 
-@shared_task(**JOB_TASK_OPTIONS, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+@shared_task(**JOB_TASK_OPTIONS)
 def build_archive(job_id: int) -> None:
     """The zip of issued documents' PDFs and their index (``sales.output.archive_work``)."""
     run_job(job_id, output.archive_work)
 
 
-@shared_task(**JOB_TASK_OPTIONS, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+@shared_task(**JOB_TASK_OPTIONS)
 def print_batch(job_id: int) -> None:
     """One PDF of the selected documents (``sales.output.batch_work``)."""
     run_job(job_id, output.batch_work)

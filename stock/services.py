@@ -479,10 +479,17 @@ def reserve(*, product, warehouse, quantity, source: tuple[str, int]) -> Reserva
 
 @transactions.atomic
 def reserve_for_new_sources(reservations: list[tuple[tuple[str, int], Product, Warehouse, Decimal]]) -> list[Reservation]:
-    """``reserve`` for many documents at once, each reserving for the first time (a page of web
-        orders confirmed together): ``(source, product, warehouse, quantity)`` each, several of one
-        source and product added up. The products are locked first (``lock_products``), then the levels
-    in id order, written in one statement."""
+    """``reserve`` for documents that have reserved nothing yet (a page of web orders confirmed
+    together, ``sales.services.bulk_orders``), from ``(source, product, warehouse, quantity)``
+    tuples. Each quantity must be positive (refused as in ``reserve`` otherwise); the quantities of
+    one source, product and warehouse are added up into one reservation.
+
+    In order: the products' stock is locked (``lock_products``, product id order); the
+    reservations are inserted in one statement (a source that already has a reservation for the
+    product and warehouse breaks the unique constraint: use ``reserve`` for it); the stock levels
+    concerned are created when missing and locked in id order (``_locked_levels``), and their
+    ``reserved`` raised in one statement. Reserving more than is available is allowed, as in
+    ``reserve``. Returns the reservations created."""
     wanted: dict[tuple, Decimal] = {}
     products, warehouses = {}, {}
     for source, product, warehouse, quantity in reservations:

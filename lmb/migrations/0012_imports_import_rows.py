@@ -29,6 +29,23 @@ def rows_to_import_rows(apps, schema_editor):
         job.save(update_fields=["row_count", "rejected_count"])
 
 
+def import_rows_to_rows(apps, schema_editor):
+    """Back: each import's rows and errors into its JSON cells, as the code before kept them. An
+    import that code cannot carry on (being checked or written by a job, or failed) is cancelled:
+    confirming it there would write again the rows a job already wrote."""
+    ImportJob = apps.get_model("lmb", "ImportJob")
+    ImportRow = apps.get_model("lmb", "ImportRow")
+    for job in ImportJob.objects.iterator(chunk_size=100):
+        rows = ImportRow.objects.filter(import_job=job).order_by("number").values_list("number", "values", "errors")
+        job.old_rows, job.errors = [], []
+        for number, values, errors in rows.iterator(chunk_size=2000):
+            job.old_rows.append({"row": number, "values": values})
+            job.errors.extend({"row": number, **error} for error in errors)
+        if job.status not in ("preview", "done", "cancelled"):
+            job.status = "cancelled"
+        job.save(update_fields=["old_rows", "errors", "status"])
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("lmb", "0011_workers_sweep_jobs_schedule"),
@@ -109,5 +126,5 @@ class Migration(migrations.Migration):
                 "constraints": [models.UniqueConstraint(fields=("import_job", "number"), name="lmb_importrow_unique_number")],
             },
         ),
-        migrations.RunPython(rows_to_import_rows, migrations.RunPython.noop),
+        migrations.RunPython(rows_to_import_rows, import_rows_to_rows),
     ]

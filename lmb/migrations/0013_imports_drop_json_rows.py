@@ -1,4 +1,4 @@
-"""The JSON cells of imports, copied into ImportRow by 0010, go (apart: PostgreSQL does not alter a
+"""The JSON cells of imports, copied into ImportRow by 0012, go (apart: PostgreSQL does not alter a
 table in the transaction that just wrote rows pointing at it)."""
 
 from django.db import migrations

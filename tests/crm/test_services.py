@@ -160,3 +160,50 @@ def test_a_third_party_with_history_cannot_be_deleted():
     with pytest.raises(Conflict, match="désactivez-le"):
         services.delete_third_party(customer)
     assert TimelineEntry.objects.filter(third_party=customer).exists()
+
+
+ADDRESS = {"line1": "1 rue du Port", "postal_code": "35000", "city": "Rennes", "country": "FR"}
+
+
+def test_third_parties_created_together_follow_the_rules_of_one_created_alone(django_assert_max_num_queries):
+    first = services.create_third_party(name="Avant")
+    batch = [
+        {"name": "Cave", "addresses": [ADDRESS, {**ADDRESS, "city": "Brest", "postal_code": "29200"}]},
+        {
+            "kind": ThirdParty.Kind.INDIVIDUAL,
+            "last_name": "Le Gall",
+            "first_name": "Anne",
+            "is_supplier": True,
+            "addresses": [ADDRESS, {**ADDRESS, "kind": Address.Kind.DELIVERY}, {**ADDRESS, "is_default": True}],
+            "contacts": [{"last_name": "A", "is_primary": True}, {"last_name": "B", "is_primary": True}],
+        },
+        *({"name": f"Client {n}", "addresses": [ADDRESS]} for n in range(20)),
+    ]
+    # Per third party, only Django's check of its role constraint (a query in a savepoint); the
+    # numbers, the uniqueness of the codes and accounts, and every write: once for the batch.
+    with django_assert_max_num_queries(3 * len(batch) + 7):
+        cave, person, *_others = services.create_third_parties(batch)
+    number = int(first.code[1:])
+    assert (cave.code, cave.customer_account, cave.supplier_account) == (f"T{number + 1:06d}", f"C{number + 1:06d}", None)
+    assert (person.code, person.supplier_account, person.name) == (f"T{number + 2:06d}", f"F{number + 2:06d}", "LE GALL Anne")
+    assert (cave.customer_category, person.customer_category) == ("business", "consumer")
+    defaults = list(cave.addresses.order_by("pk").values_list("city", "is_default"))
+    assert defaults == [("Rennes", True), ("Brest", False)]  # the first of its kind, as add_address makes it
+    kinds = list(person.addresses.order_by("pk").values_list("kind", "is_default"))
+    assert kinds == [("billing", False), ("delivery", True), ("billing", True)]  # a later default takes the place
+    assert list(person.contacts.order_by("pk").values_list("last_name", "is_primary")) == [("A", False), ("B", True)]
+    assert ThirdParty.objects.count() == 23
+
+
+def test_a_batch_with_an_account_already_taken_or_an_invalid_member_is_refused_whole():
+    taken = services.create_third_party(name="Avant")
+    with pytest.raises(InvalidInput) as refused:
+        services.create_third_parties([{"name": "Cave"}, {"name": "Autre", "customer_account": taken.customer_account}])
+    assert list(refused.value.errors) == ["customer_account"] and "existe déjà" in refused.value.errors["customer_account"][0]
+    with pytest.raises(InvalidInput) as refused:
+        services.create_third_parties([{"name": "Un", "customer_account": "C-X"}, {"name": "Deux", "customer_account": "C-X"}])
+    assert list(refused.value.errors) == ["customer_account"]
+    with pytest.raises(InvalidInput) as refused:
+        services.create_third_parties([{"name": "Cave"}, {"name": "Mauvais", "addresses": [{**ADDRESS, "postal_code": "1"}]}])
+    assert list(refused.value.errors) == ["postal_code"]
+    assert list(ThirdParty.objects.values_list("name", flat=True)) == ["Avant"]

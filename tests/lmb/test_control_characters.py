@@ -3,18 +3,20 @@
 tabs and line breaks. (What was stored before still prints: tests/sales/test_stored_control_characters.py.)"""
 
 import inspect
+from decimal import Decimal
 
 import pytest
 from django import forms as django_forms
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers as drf_serializers
 
 from catalog.models import Product
 from crm.models import ThirdParty
 from lmb import api as lmb_api
+from lmb import bounds, imports, text
 from lmb import forms as lmb_forms
-from lmb import imports, text
 from tests.crm.test_views import customer_form
 from tests.factories import ThirdPartyFactory
 from tests.helpers import page_text
@@ -122,3 +124,11 @@ def test_a_third_party_saved_before_the_rule_can_be_corrected(admin_client):
     assert response.status_code == 302
     customer.refresh_from_db()
     assert customer.name == "Ker Avel"
+
+
+def test_a_message_starts_with_a_capital_the_rest_of_the_label_as_it_is():
+    assert text.capitalized(gettext_lazy("état du stock")) == "État du stock" and text.capitalized("e-mail TVA") == "E-mail TVA"
+    assert text.capitalized("") == ""
+    assert text.refusal("\x07", "nom").startswith("Nom : ce texte") and text.refusal("\x07").startswith("Ce texte")
+    assert text.too_long("état", 300, 255).startswith("État : 300 caractères")
+    assert bounds.too_large("quantité", Decimal("1E+20"), 14, 3).startswith("Quantité : ")

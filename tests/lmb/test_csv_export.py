@@ -3,6 +3,7 @@ injection), and leaves numbers as numbers."""
 
 import csv
 import io
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -44,6 +45,14 @@ def test_the_writer_escapes_every_cell_of_every_row():
     out = io.StringIO()
     csv_writer(out, delimiter=";").writerow(["VT", ATTACK, "-12,50", 3])
     assert out.getvalue() == "VT;'=cmd|' /C calc'!A0;-12,50;3\r\n"
+
+
+def test_the_writer_puts_every_cell_the_french_way_decimals_with_a_comma():
+    out = io.StringIO()
+    moment = datetime(2026, 11, 22, 8, 30, tzinfo=UTC)  # 9:30 in Paris
+    row = [Decimal("-1234.50"), Decimal("1E+3"), Decimal("15.416667"), date(2026, 11, 22), moment, True, False, "-5"]
+    csv_writer(out, delimiter=";").writerow(row)
+    assert out.getvalue() == "-1234,50;1000;15,416667;22/11/2026;22/11/2026 09:30;oui;non;-5\r\n"
 
 
 @pytest.mark.django_db

@@ -5,19 +5,23 @@ threshold of "large" are lowered here so that a few rows exercise every path."""
 
 import socket
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from catalog.importers import ProductImporter
 from catalog.models import Product
 from crm.models import ThirdParty
 from lmb import imports, spreadsheets
+from lmb.jobs import sweep_jobs
 from lmb.models import ImportJob, ImportRow, Job
-from lmb.tasks import write_import
+from lmb.tasks import check_import, write_import
 from tests.factories import ProductFactory, ThirdPartyFactory, valid_siren
 from tests.helpers import a_dead_process_id, page_text
 
@@ -186,3 +190,107 @@ def test_the_preview_lists_the_first_rejected_rows_and_the_file_has_them_all(adm
     download = admin_client.get(reverse("import_rejected", args=[job.pk, "csv"]))
     lines = b"".join(download.streaming_content).decode("utf-8-sig").splitlines()
     assert len(lines) == 6 and lines[1].startswith("2;P-2;")
+
+
+def test_a_run_declared_dead_whose_job_was_taken_over_stops_and_leaves_the_import_to_its_successor(
+    small_batches, large_from, admin_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    check, calls = ProductImporter.check, []
+
+    def taken_over_after_the_first_batch(self, rows, state=None):
+        calls.append(len(rows))
+        if len(calls) == 1:  # another run takes the job over (lmb.jobs._claim) while this one checks
+            Job.objects.filter(status=Job.Status.RUNNING).update(attempts=F("attempts") + 1, worker="another-host:4242")
+        return check(self, rows, state=state)
+
+    monkeypatch.setattr(ProductImporter, "check", taken_over_after_the_first_batch)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = imports.preview_import(kind="products", uploaded_file=products_csv(ten_products("")), user=admin_user)
+    job.refresh_from_db()
+    # The import is its successor's: not failed, its rows kept, nothing stored after the take-over.
+    assert (job.status, job.message) == (ImportJob.Status.CHECKING, "") and job.file
+    assert list(job.rows.values_list("number", flat=True)) == [2, 3, 4] and calls == [3]
+    assert (job.job.status, job.job.attempts) == (Job.Status.RUNNING, 2)
+
+    monkeypatch.setattr(ProductImporter, "check", check)
+    Job.objects.filter(pk=job.job.pk).update(worker=f"{socket.gethostname()}:{a_dead_process_id()}")
+    check_import.delay(job.job.pk)  # the successor dies in turn; the message comes back
+    job.refresh_from_db()
+    assert (job.status, job.row_count, job.rejected_count) == (ImportJob.Status.PREVIEW, 10, 1)
+
+
+def given_up_by_the_sweeper(job: Job, settings):
+    """The job's last allowed run died long ago: the sweeper gives it up (lmb.jobs._give_up)."""
+    Job.objects.filter(pk=job.pk).update(
+        status=Job.Status.RUNNING,
+        attempts=settings.JOB_MAX_ATTEMPTS,
+        heartbeat_at=timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS + 1),
+        worker="another-host:4242",
+    )
+    assert sweep_jobs() == {"requeued": 0, "failed": 1, "resent": 0}
+
+
+def test_an_import_whose_check_is_given_up_fails_with_the_reason_and_its_page_stops_waiting(
+    small_batches, large_from, admin_user, admin_client, settings, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):  # the worker dies on it, every time
+        job = imports.preview_import(kind="products", uploaded_file=products_csv(ten_products("")), user=admin_user)
+    ImportRow.objects.create(import_job=job, number=2, values={})  # what a dead run had stored
+    given_up_by_the_sweeper(job.job, settings)
+
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and job.job.status == Job.Status.FAILED
+    assert job.message == job.job.message and job.message.startswith("Le traitement a été interrompu 3 fois")
+    assert not job.rows.exists() and not job.file
+    page = page_text(admin_client.get(reverse("import_preview", args=[job.pk])))
+    assert "Le traitement a été interrompu 3 fois" in page and "Vérification en cours" not in page
+
+
+def test_an_import_whose_write_is_given_up_or_fails_keeps_its_rows_and_fails_with_the_reason(
+    small_batches, large_from, admin_user, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = imports.preview_import(kind="products", uploaded_file=products_csv(ten_products("")), user=admin_user)
+    with django_capture_on_commit_callbacks(execute=False):
+        job = imports.confirm_import(job, user=admin_user)
+    given_up_by_the_sweeper(job.job, settings)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and job.message.startswith("Le traitement a été interrompu 3 fois")
+    assert job.rows.filter(state=ImportRow.State.VALID).count() == 9  # kept: each says it was not imported
+
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.PREVIEW)  # the user tries again
+    monkeypatch.setattr(ProductImporter, "write", broken_write)
+    with pytest.raises(RuntimeError), django_capture_on_commit_callbacks(execute=True):
+        imports.confirm_import(job, user=admin_user)
+    job.refresh_from_db()
+    assert (job.status, job.job.status) == (ImportJob.Status.FAILED, Job.Status.FAILED)
+    assert job.message == "Erreur interne : l'équipe technique est prévenue."  # the details stay on the job
+    assert job.job.message.startswith(job.message + "\nTraceback")
+
+
+def broken_write(self, valid_rows, *, user):
+    raise RuntimeError("a bug")
+
+
+@pytest.mark.parametrize("status", [ImportJob.Status.PREVIEW, ImportJob.Status.DONE])
+def test_the_import_page_shows_its_counts_and_row_numbers_in_the_french_format(admin_user, admin_client, status):
+    job = ImportJob.objects.create(
+        kind="products",
+        filename="catalogue.csv",
+        created_by=admin_user,
+        status=status,
+        row_count=12345,
+        rejected_count=1201,
+        created_count=10000 if status == ImportJob.Status.DONE else 0,
+        updated_count=1144 if status == ImportJob.Status.DONE else 0,
+    )
+    ImportRow.objects.create(
+        import_job=job, number=10002, state=ImportRow.State.REJECTED, errors=[{"column": "Désignation", "message": "?"}]
+    )
+    page = page_text(admin_client.get(reverse("import_preview", args=[job.pk]))).replace("\u202f", " ")
+    assert "Lignes lues : <strong>12 345</strong>" in page and '<strong id="rejected-count">1 201</strong>' in page
+    assert "<td>10 002</td>" in page and "… et 1 200 autres lignes rejetées" in page
+    if status == ImportJob.Status.DONE:
+        assert "Créées : <strong>10 000</strong>" in page and "Mises à jour : <strong>1 144</strong>" in page
+    else:
+        assert '<strong id="valid-count">11 144</strong>' in page and "Importer les 11 144 lignes valides" in page

@@ -4,6 +4,7 @@ that was lost is sent again; a message delivered twice does the work once. Tasks
 here; tests/integration/test_worker_kill.py kills real workers."""
 
 import socket
+from collections import defaultdict
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from lmb import jobs
+from lmb.errors import DomainError
 from lmb.jobs import JOB_TASK_OPTIONS, run_job, start_job, sweep_jobs
 from lmb.models import Job
 from tests.helpers import a_dead_process_id
@@ -156,6 +158,55 @@ def test_a_run_that_came_back_after_being_taken_over_writes_nothing(django_captu
     run_job(job.pk, work)
     job.refresh_from_db()
     assert runs == [] and (job.status, job.attempts, job.progress, job.message) == (Job.Status.RUNNING, 2, 30, "l'autre")
+
+
+def test_every_failure_of_a_job_is_heard_by_the_listeners_of_its_kind_and_a_failing_listener_changes_nothing(
+    settings, monkeypatch, django_capture_on_commit_callbacks, caplog
+):
+    monkeypatch.setattr(jobs, "_failure_listeners", defaultdict(list))
+    heard = []
+    jobs.on_failure("note", lambda job: heard.append((job.pk, job.status, job.message.partition("\n")[0])))
+    jobs.on_failure("note", broken_listener)
+
+    given_up = started_job(django_capture_on_commit_callbacks, status=Job.Status.RUNNING, attempts=1, task="")
+    with django_capture_on_commit_callbacks(execute=True):
+        sweep_jobs()
+    refused, broken, taken_over = (started_job(django_capture_on_commit_callbacks) for _ in range(3))
+    run_job(refused.pk, refusing_work)
+    with pytest.raises(RuntimeError):
+        run_job(broken.pk, broken_work)
+    run_job(taken_over.pk, taken_over_work)  # its successor holds the job: no failure
+
+    assert heard == [
+        (
+            given_up.pk,
+            Job.Status.FAILED,
+            "Le traitement a été interrompu et ne peut pas être repris automatiquement : relancez la demande.",
+        ),
+        (refused.pk, Job.Status.FAILED, "Refusé."),
+        (broken.pk, Job.Status.FAILED, "Erreur interne : l'équipe technique est prévenue."),
+    ]
+    assert set(Job.objects.filter(status=Job.Status.FAILED).values_list("pk", flat=True)) == {given_up.pk, refused.pk, broken.pk}
+    assert caplog.text.count("a failure listener failed") == 3
+    assert not Job.objects.filter(message="written, then undone").exists()  # a listener's savepoint
+
+
+def broken_listener(job):
+    Job.objects.filter(pk=job.pk).update(message="written, then undone")
+    raise RuntimeError("a bug in a listener")
+
+
+def refusing_work(job, report):
+    raise DomainError("Refusé.")
+
+
+def broken_work(job, report):
+    raise RuntimeError("a bug")
+
+
+def taken_over_work(job, report):
+    Job.objects.filter(pk=job.pk).update(attempts=2)
+    report(50)
 
 
 def test_a_pending_job_whose_message_was_lost_is_sent_again(settings, django_capture_on_commit_callbacks):

@@ -133,3 +133,17 @@ def test_ods_numbers_and_dates_carry_their_styles():
     assert "hours" in [name for name, _attrs in moment[1]]
     assert cells[0].getAttribute("value") == "-1234.50" and cells[0].getAttribute("valuetype") == "float"
     assert cells[4].getAttribute("datevalue") == "2026-11-22"
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "ods"])
+def test_a_character_xml_cannot_carry_is_dropped_by_every_spreadsheet_the_same_way(kind):
+    """Stored before LMB refused it at the input: a BEL, a non-character, a lone surrogate (lmb.text.xml_text)."""
+    rows = [Row({"ref": "A\x07-\ufffe1\ud800", "price": None, "name": "x"})]
+    body = _body(export_response(kind, "produits", COLUMNS, rows, sheet_name="Produits\x01"))
+    if kind == "xlsx":
+        workbook = load_workbook(io.BytesIO(body))
+        assert workbook.sheetnames == ["Produits"] and workbook.active["A2"].value == "A-1"
+    else:
+        table = load_ods(io.BytesIO(body)).spreadsheet.getElementsByType(Table)[0]
+        assert table.getAttribute("name") == "Produits"
+        assert str(table.getElementsByType(TableRow)[1].getElementsByType(TableCell)[0]) == "A-1"

@@ -3,6 +3,8 @@ the project is acknowledged once it has run and goes back to the queue when its 
 dies; Redis hands out a dead worker's messages again well before its default hour, yet never
 while a message may still be waiting in a live worker for its retry time."""
 
+import inspect
+
 from crm.tasks import email_document, retry_countdown
 from lmb.celery import app
 
@@ -34,6 +36,15 @@ def test_every_task_goes_back_to_the_queue_when_its_worker_dies():
         assert task.acks_late and task.reject_on_worker_lost, task.name
         # Jobs bound their runs themselves and come back at once; other tasks as a bounded retry.
         assert task.retry_on_worker_lost == (task.name not in JOB_TASKS), task.name
+
+
+def test_a_job_task_is_never_retried_by_celery():
+    """The job bounds its runs itself (lmb.jobs): a run that failed marked its job failed, and an
+    autoretry would only deliver again a message whose job is finished."""
+    job_tasks = [task for task in project_tasks() if "run_job(" in inspect.getsource(task.run)]
+    assert {task.name for task in job_tasks} == JOB_TASKS  # the list below misses none
+    for task in job_tasks:
+        assert not getattr(task, "autoretry_for", ()), task.name
 
 
 JOB_TASKS = {
