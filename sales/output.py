@@ -78,19 +78,20 @@ def check_period(kind: str, date_from, date_to):
         raise InvalidInput(errors)
 
 
-def _index_row(document, stored: IssuedPdf) -> list[str]:
+def _index_row(document, stored: IssuedPdf) -> list:
+    """Dates and amounts as French spreadsheets read them, like every CSV we write (csv_writer)."""
     amount_due = document.amount_due if isinstance(document, Invoice) else document.total_incl_tax
     return [
         document.number,
         pdfs.title_of(document),
-        pdfs.document_date(document).isoformat(),
+        pdfs.document_date(document),
         document.customer_name,
         document.customer.code,
         document.currency,
-        str(document.total_excl_tax),
-        str(document.total_vat),
-        str(document.total_incl_tax),
-        str(amount_due),
+        document.total_excl_tax,
+        document.total_vat,
+        document.total_incl_tax,
+        amount_due,
         stored.filename,
         stored.sha256,
     ]
@@ -113,7 +114,7 @@ def write_archive(*, kind: str, date_from: date, date_to: date, put, progress=No
             progress(
                 95 * done / total, _("%(done)s / %(total)s documents") % {"done": decimal_fr(done), "total": decimal_fr(total)}
             )
-    put("index.csv", index.getvalue().encode("utf-8"))
+    put("index.csv", index.getvalue().encode("utf-8-sig"))  # the BOM: Excel then reads UTF-8
     return total
 
 

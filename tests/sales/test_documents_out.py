@@ -180,15 +180,16 @@ def test_export_documents_writes_the_stored_pdfs_and_an_index_with_their_hashes(
     today = date.today()
     out = tmp_path / "archive"
     call_command("export_documents", "--kind", "invoice", "--from", str(today), "--to", str(today), "--output", str(out))
-    with open(out / "index.csv", encoding="utf-8") as index:
+    with open(out / "index.csv", encoding="utf-8-sig") as index:
         rows = list(csv.DictReader(index, delimiter=";"))
     assert [row["numero"] for row in rows] == [first.number, second.number]
     for row, invoice in zip(rows, (first, second), strict=True):
         content = (out / row["fichier"]).read_bytes()
         assert row["sha256"] == hashlib.sha256(content).hexdigest() == pdfs.stored_pdf(invoice).sha256
-        assert (row["total_ttc"], row["net_a_payer"], row["client"]) == (
-            str(invoice.total_incl_tax),
-            str(invoice.amount_due),
+        assert (row["date"], row["total_ttc"], row["net_a_payer"], row["client"]) == (
+            invoice.invoice_date.strftime("%d/%m/%Y"),
+            f"{invoice.total_incl_tax:f}".replace(".", ","),
+            f"{invoice.amount_due:f}".replace(".", ","),
             "Boulangerie Le Goff",
         )
     empty = tmp_path / "empty"
