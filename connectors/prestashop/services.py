@@ -585,13 +585,9 @@ def send_push(push: Push, *, client: WebserviceClient | None = None) -> Push:
     """Send one push. Idempotent: a push already sent (or given up) is left alone, and a state
     the order already has is not posted again. Each attempt is counted when it starts, so that an
     attempt whose worker died counts too; a failure is kept on the push (and raised for the retry)."""
-    push = Push.objects.select_related("channel").get(pk=push.pk)
-    if push.status != Push.Status.PENDING:
+    push, attempts = _start_push_attempt(push)
+    if attempts is None:
         return push
-    if push.attempts >= PUSH_MAX_ATTEMPTS:  # the last attempt's worker died: Celery sent it again
-        return _give_up_push(push)
-    attempts = push.attempts + 1
-    Push.objects.filter(pk=push.pk).update(attempts=attempts, attempted_at=timezone.now())
     client = client or client_for(push.channel)
     try:
         {Push.Kind.STATE: _send_state, Push.Kind.TRACKING: _send_tracking, Push.Kind.STOCK: _send_stock}[push.kind](client, push)
@@ -602,6 +598,22 @@ def send_push(push: Push, *, client: WebserviceClient | None = None) -> Push:
     Push.objects.filter(pk=push.pk).update(status=Push.Status.SENT, sent_at=timezone.now(), last_error="")
     push.refresh_from_db()
     return push
+
+
+@transaction.atomic
+def _start_push_attempt(push: Push) -> tuple[Push, int | None]:
+    """Count an attempt under the push's row lock and return its number, or None when there is
+    nothing to send (sent, given up, or out of attempts). Two deliveries of one push at once (a
+    retry and the sweeper's resend) each count — neither overwrites the other's count — and
+    never more than PUSH_MAX_ATTEMPTS start."""
+    push = Push.objects.select_for_update(of=("self",)).select_related("channel").get(pk=push.pk)
+    if push.status != Push.Status.PENDING:
+        return push, None
+    if push.attempts >= PUSH_MAX_ATTEMPTS:  # the last attempt's worker died: Celery sent it again
+        return _give_up_push(push), None
+    Push.objects.filter(pk=push.pk).update(attempts=F("attempts") + 1, attempted_at=timezone.now())
+    push.refresh_from_db(fields=["attempts", "attempted_at"])
+    return push, push.attempts
 
 
 def _retryable(error: WebserviceError) -> bool:
