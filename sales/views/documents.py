@@ -222,13 +222,24 @@ def line_change(request, kind, pk, line_pk):
         else:
             form = LineChangeForm(request.POST)
             if not form.is_valid():
-                messages.error(request, _("Ligne non modifiée : quantité, prix ou remise invalide."))
+                for message in _field_errors(form):
+                    messages.error(request, message)
                 return _lines_response(request, kind, document, ok=False)
             services.change_line(line, **form.cleaned_data)
     except DomainError as error:
         messages.error(request, error.message)
         return _lines_response(request, kind, document, ok=False)
     return _lines_response(request, kind, document, ok=True)
+
+
+def _field_errors(form) -> list[str]:
+    """A line's row has no room for errors under its inputs: each refusal names its field
+    (« Ligne non modifiée — Remise % : … »)."""
+    return [
+        _("Ligne non modifiée — %(field)s : %(error)s") % {"field": form.fields[name].label, "error": error}
+        for name, errors in form.errors.items()
+        for error in errors
+    ]
 
 
 # --- Transitions -------------------------------------------------------------------------------
