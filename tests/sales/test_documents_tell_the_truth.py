@@ -211,11 +211,13 @@ def test_a_delivery_note_is_counted_like_its_invoice_and_lists_what_is_left_to_s
     total = money_fr(invoice.total_incl_tax).replace("\u202f", " ").replace("\xa0", " ")
     excl = money_fr(invoice.total_excl_tax).replace("\u202f", " ").replace("\xa0", " ")
     text = pdf_text(note)
-    assert f"Total TTC livré {total}" in text and f"Total HT livré {excl}" in text
+    # The eco-participation is part of the amounts shipped (ECO-02): the HT total says it includes it.
+    assert f"Total TTC livré {total}" in text and f"Total HT livré, éco-participation comprise {excl}" in text
     assert "Mug triskell 1 — 0 1" in text and "Les quantités restant à livrer suivront" in text
     page = visible_text(admin_client.get(note.get_absolute_url()))
-    assert f"Total TTC livré {total}" in page and f"Total HT livré {excl}" in page
-    assert "Mug triskell en reliquat 1 0 0 1" in page
+    assert f"Total TTC livré {total}" in page and f"Total HT livré, éco-participation comprise {excl}" in page
+    assert "Mug triskell reste à livrer 1 0 0 1" in page
+    assert "Bouilloire inox reste à livrer 3 0 2 1" in page  # partly shipped: the rest is captioned too
 
     content = queries.delivery_note_content(note)
     computed = content.totals
