@@ -28,6 +28,13 @@ class CounterSale:
         return self.invoice.get_absolute_url()
 
 
+# Change is the till's everyday business: a customer pays 12,60 € with a 20 € or a 200 € note, and
+# no cashier should have to confirm that (the payments' 10 % rule would ask at every banknote).
+# Change beyond the largest banknote issued can only come from a slip of the keyboard
+# (99 999 999 999 typed for 99,99): it is given once the cashier confirms it.
+CHANGE_WITHOUT_QUESTION = Decimal("200.00")
+
+
 @transaction.atomic
 def sell_at_counter(*, channel, lines, tenders, customer=None, user=None, confirm_excess: bool = False) -> Invoice:
     """``lines`` as for ``add_line``; ``tenders`` [{method, amount, voucher_code?}] paying it.
@@ -43,9 +50,9 @@ def sell_at_counter(*, channel, lines, tenders, customer=None, user=None, confir
 def checkout_at_counter(order: Order, *, tenders, user=None, confirm_excess: bool = False) -> CounterSale:
     """Ring up a draft order of a counter channel (its lines scanned in the editor): confirm it,
     hand over the goods, issue the invoice and record what the customer pays. The tenders must
-    cover the amount due; cash beyond it is change given back, never kept as credit — far beyond
-    it, only once confirmed (``confirm_excess``: the payments' rule, ``payments.check_excess``);
-    a card, cheque or voucher is never taken for more than is due."""
+    cover the amount due; cash beyond it is change given back, never kept as credit — more than
+    CHANGE_WITHOUT_QUESTION of change only once confirmed (``confirm_excess``); a card, cheque or
+    voucher is never taken for more than is due."""
     order = documents.lock(order)
     documents.require_status(order, Order.Status.DRAFT, action=_("encaisser la vente"))
     if order.channel.kind != Channel.Kind.COUNTER:
@@ -72,7 +79,7 @@ def _tender(tender: dict) -> dict:
 
 def _check_tenders(tenders, due: Decimal, *, confirm_excess: bool):
     """Before any money is recorded: only cash goes beyond what is left to pay (change is given
-    in cash, never on a card), the tenders cover the sale, and cash far beyond it is confirmed."""
+    in cash, never on a card), the tenders cover the sale, and change beyond a banknote is confirmed."""
     left = due
     for tender in tenders:
         if tender["method"] != PaymentMethod.CASH and tender["amount"] > left:
@@ -81,7 +88,8 @@ def _check_tenders(tenders, due: Decimal, *, confirm_excess: bool):
         left -= min(tender["amount"], left)
     if left > 0:
         raise InvalidInput({"amount": [_("Il manque %(left)s pour régler la vente.") % {"left": money_fr(left)}]})
-    payments.check_excess(_tendered(tenders), due, confirmed=confirm_excess, refusal=payments.ExcessChange)
+    if _tendered(tenders) - due > CHANGE_WITHOUT_QUESTION and not confirm_excess:
+        raise payments.ExcessChange(_tendered(tenders), due)
 
 
 def _tendered(tenders) -> Decimal:

@@ -61,7 +61,7 @@ class ExcessPayment(InvalidInput):
 
 
 class ExcessChange(ExcessPayment):
-    """At the till, cash far beyond the total: the surplus would be handed back as change."""
+    """At the till, more change than a banknote explains (``counter.CHANGE_WITHOUT_QUESTION``)."""
 
     wording = gettext_lazy(
         "Montant reçu : %(amount)s pour %(due)s à payer — il faudrait rendre %(excess)s de monnaie. "
@@ -69,12 +69,12 @@ class ExcessChange(ExcessPayment):
     )
 
 
-def check_excess(amount: Decimal, due: Decimal, *, confirmed: bool, refusal: type[ExcessPayment] = ExcessPayment):
+def check_excess(amount: Decimal, due: Decimal, *, confirmed: bool):
     """Refuse, unless ``confirmed``, an amount far beyond what is ``due`` (see EXCESS_TOLERANCE_*).
-    One rule for payments and for the till (``refusal`` words what would become of the surplus)."""
+    The till has its own measure of the change it gives (``counter.CHANGE_WITHOUT_QUESTION``)."""
     tolerance = max(EXCESS_TOLERANCE_MIN, money.amount(due * EXCESS_TOLERANCE_PERCENT / money.HUNDRED))
     if amount > due + tolerance and not confirmed:
-        raise refusal(amount, due)
+        raise ExcessPayment(amount, due)
 
 
 def check_method(method: str):

@@ -35,8 +35,7 @@ def _on_hand(product, warehouse):
 
 @pytest.mark.django_db
 def test_cash_beyond_the_total_is_change_given_back_not_credit(shop):
-    tenders = [{"method": PaymentMethod.CASH, "amount": "20"}]
-    sale = services.checkout_at_counter(_basket(shop), tenders=tenders, confirm_excess=True)
+    sale = services.checkout_at_counter(_basket(shop), tenders=[{"method": PaymentMethod.CASH, "amount": "20"}])
     assert sale.invoice.status == Invoice.Status.ISSUED and sale.invoice.total_incl_tax == Decimal("12.60")
     assert sale.change == Decimal("7.40")
     assert Payment.objects.get().amount == Decimal("12.60")  # the till keeps what the sale costs
@@ -81,10 +80,18 @@ def test_a_refused_checkout_changes_nothing(shop, tenders, message):
 
 
 @pytest.mark.django_db
-def test_cash_a_little_beyond_the_total_gives_change_without_a_question(shop):
-    """The payments' tolerance (10 %, at least 1 €): 13,80 € for 12,60 € is a coin or two."""
-    sale = services.checkout_at_counter(_basket(shop), tenders=[{"method": PaymentMethod.CASH, "amount": "13.80"}])
-    assert sale.change == Decimal("1.20")
+def test_a_banknote_gives_change_without_a_question(shop):
+    """A 200 € note for a 12,60 € sale: change is the till's everyday business."""
+    sale = services.checkout_at_counter(_basket(shop), tenders=[{"method": PaymentMethod.CASH, "amount": "200"}])
+    assert sale.change == Decimal("187.40")
+
+
+@pytest.mark.django_db
+def test_change_beyond_a_banknote_asks_for_a_confirmation(shop):
+    """212,61 € for 12,60 €: 200,01 € of change, more than any banknote can explain."""
+    with pytest.raises(services.ExcessPayment, match="rendre 200,01"):
+        services.checkout_at_counter(_basket(shop), tenders=[{"method": PaymentMethod.CASH, "amount": "212.61"}])
+    assert not Invoice.objects.exists() and not Payment.objects.exists()
 
 
 @pytest.mark.django_db
@@ -143,7 +150,7 @@ def test_the_till_from_new_sale_to_receipt(role_client, shop):
     assert asked.status_code == 400 and "il faudrait rendre 99 999 999 986,40" in page
     assert 'type="checkbox" name="confirm_excess"' in asked.content.decode() and not Invoice.objects.exists()
 
-    response = client.post(checkout, {"method": PaymentMethod.CASH, "amount": "50", "confirm_excess": "on"}, follow=True)
+    response = client.post(checkout, {"method": PaymentMethod.CASH, "amount": "50"}, follow=True)
     invoice = Invoice.objects.get()
     assert response.redirect_chain[-1][0] == invoice.get_absolute_url()
     text = page_text(response)
