@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from django.conf import settings
 from django.template.loader import render_to_string
 
-APPS = ["sales", "stock", "purchasing", "crm", "accounting"]
+APPS = ["lmb", "sales", "stock", "purchasing", "crm", "accounting", "catalog", "connectors"]
 # What a name ends with when it holds a number (« account » is not a count).
 NUMERIC = re.compile(r"(^|_)(quantity|count|counter|total|amount|price|balance|on_hand|reserved|available|products|days)$")
 RAW_OUTPUT = re.compile(r"\{\{\s*([\w.]+)\s*\}\}")
@@ -59,3 +59,8 @@ def test_a_label_sheet_preview_reads_its_numbers_the_french_way():
     html = " ".join(render_to_string("stock/label_preview.html", context).replace("\u202f", " ").replace("\xa0", " ").split())
     assert "1 234,5" in html and "1234" not in html
     assert "1 234 étiquettes · 1 234 pages" in html
+
+
+def test_a_list_counts_its_results_the_french_way():
+    html = render_to_string("lmb/_results_header.html", {"paginator": SimpleNamespace(count=12345)})
+    assert "12 345 résultats" in html.replace("\u202f", " ").replace("\xa0", " ")
