@@ -2,9 +2,15 @@
 whole numbers; one sold by weight, volume, length, area or time takes decimals (2,5 kg, 1,5 h).
 
 The rule is the unit's, so it holds wherever a quantity of a product is entered: every sales
-document line (``sales.models.DocumentLine.clean``, run by the services' validation), every
-supplier order line, every stock move (``stock.services``), inventory counts, receptions and
-delivery quantities — whatever the edge (form, API, import, connector, scan).
+document line (``sales.models.DocumentLine.clean``, run by the services' validation), credit
+note lines (``sales.services.credit_notes``), every supplier order and supplier invoice line,
+every stock move (``stock.services._check_move``: exits, transfers, adjustments, receptions,
+deliveries, returns), inventory counts, reception scans and delivery quantities — whatever the
+edge (form, API, import, connector, scan).
+
+Not where a fraction is legitimate: products sold by weight, volume, length, area or time; lines
+without a product (a free text line: 1,5 h of work); amounts computed from quantities (average
+cost, values); a deposit invoice's line (one line for an amount).
 """
 
 from decimal import Decimal

@@ -20,6 +20,8 @@ class CrmConfig(AppConfig):
         register_menu_item(section="crm", label=_("Mon agenda"), url_name="crm:agenda", order=20)
         register_menu_item(section="crm", label=_("Tâches"), url_name="crm:task_list", order=30)
         register_menu_item(section="crm", label=_("Incidents"), url_name="crm:incident_list", order=40)
+        # The texts of every document sent by e-mail (sales and purchasing): one entry, here.
+        register_menu_item(section="crm", label=_("Modèles d'e-mail"), url_name="crm:email_templates", order=50)
         demo.register_step("third-parties", seed_third_parties, order=30)
         search.register_provider(ThirdPartySearch())
         imports.register(importers.ThirdPartyImporter())

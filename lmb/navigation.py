@@ -79,12 +79,18 @@ def menu_for(user, path: str) -> list[dict]:
 
 @checks.register(checks.Tags.urls)
 def check_menu(app_configs=None, **kwargs):
-    """Every menu entry names a page whose view says who may open it (``lmb.access``)."""
+    """Every menu entry names a page whose view says who may open it (``lmb.access``), and a
+    page is in the menu once: two entries to one page show two sections active at once."""
     errors = []
+    seen = {}
     for section in sections():
         for entry in section.entries:
             try:
                 required_permissions(entry.url_name)
             except (ImproperlyConfigured, NoReverseMatch) as error:
                 errors.append(checks.Error(f"Menu « {section.key} »: {error}", obj=entry.url_name, id="lmb.E010"))
+            if entry.url_name in seen:
+                message = f"Menu « {section.key} »: {entry.url_name} is already in the menu under « {seen[entry.url_name]} »"
+                errors.append(checks.Error(message, obj=entry.url_name, id="lmb.E011"))
+            seen.setdefault(entry.url_name, section.key)
     return errors

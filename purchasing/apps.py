@@ -23,7 +23,6 @@ class PurchasingConfig(AppConfig):
                 (_("Réceptions"), "purchasing:reception_list"),
                 (_("Factures fournisseurs"), "purchasing:invoice_list"),
                 (_("Réassort"), "purchasing:replenishment"),
-                (_("Modèles d'e-mail"), "crm:email_templates"),
             ]
         ):
             register_menu_item(section="purchasing", label=label, url_name=url_name, order=order)

@@ -29,7 +29,6 @@ class SalesConfig(AppConfig):
                 (_("Avoirs"), "sales:credit_note_list"),
                 (_("Règlements"), "sales:payment_list"),
                 (_("Bons d'achat"), "sales:voucher_list"),
-                (_("Modèles d'e-mail"), "crm:email_templates"),
             ]
         ):
             register_menu_item(section="sales", label=label, url_name=url_name, order=order)

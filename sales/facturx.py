@@ -12,6 +12,7 @@ from lxml import etree
 
 from lmb.text import xml_text
 
+from . import vat
 from .models import CreditNote, Invoice, VatCategory
 
 NS = {
@@ -202,15 +203,6 @@ def _delivery(transaction, document):
         _date(event, "ram:OccurrenceDateTime", delivered_on)
 
 
-def _exemption_codes(lines) -> dict:
-    """The exemption reason (BT-121) of each VAT category, as stored on its lines."""
-    codes = {}
-    for line in lines:
-        if line.vat_exemption_code:
-            codes.setdefault(line.vat_category, line.vat_exemption_code)
-    return codes
-
-
 def _settlement(transaction, document, company, lines):
     settlement = _add(transaction, "ram:ApplicableHeaderTradeSettlement")
     _add(settlement, "ram:PaymentReference", document.number)
@@ -222,7 +214,7 @@ def _settlement(transaction, document, company, lines):
         means = _add(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
         _add(means, "ram:TypeCode", SEPA_CREDIT_TRANSFER)
         _add(_add(means, "ram:PayeePartyCreditorFinancialAccount"), "ram:IBANID", company.iban)
-    exemption_codes = _exemption_codes(lines)
+    exemption_codes = vat.exemption_codes(lines)
     for group in document.vat_breakdown:
         _breakdown(settlement, group, exemption_codes)
     for group in document.vat_breakdown:

@@ -148,6 +148,10 @@ class CounterCheckoutForm(Form):
     second_amount = forms.DecimalField(
         label=_("Second montant"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2, required=False
     )
+    # Shown (ticked by the cashier) only once the service asked: cash far beyond the total.
+    confirm_excess = forms.BooleanField(
+        label=_("Je confirme ce montant : je rends la monnaie"), required=False, widget=forms.HiddenInput
+    )
 
     def clean(self):
         data = super().clean()
@@ -162,7 +166,7 @@ class CounterCheckoutForm(Form):
             tenders.append(
                 {"method": data["second_method"], "amount": data["second_amount"], "voucher_code": data["voucher_code"]}
             )
-        return {"tenders": tenders}
+        return {"tenders": tenders, "confirm_excess": data["confirm_excess"]}
 
 
 class NewPaymentForm(PaymentForm):

@@ -141,7 +141,7 @@ def _context(document, lines) -> dict:
         "number": document.number,
         "billing_address": _with_country_name(billing),
         "delivery_address": _with_country_name(delivery),
-        "vat_groups": [_vat_group(group) for group in document.vat_breakdown],
+        "vat_groups": vat.labelled_breakdown(document.vat_breakdown, lines),
         "has_line_discount": any(line.discount_percent for line in lines),
         "orders": _orders(document),
         "title": title_of(document),
@@ -164,11 +164,6 @@ def _context(document, lines) -> dict:
 
 def _with_country_name(address: dict) -> dict:
     return {**address, "country_name": country_name(address.get("country") or "FR")} if address else {}
-
-
-def _vat_group(group: dict) -> dict:
-    """A row of the printed VAT breakdown (INV-09), from the stored breakdown."""
-    return {**group, "label": vat.vat_label(group["category"], group["rate"])}
 
 
 def _orders(document):
@@ -240,7 +235,7 @@ def delivery_note_html(note: DeliveryNote) -> str:
         "document_date": document_date(note),
         "rows": rows,
         "content": content,
-        "vat_groups": [_vat_group(group.as_dict()) for group in content.totals.groups],
+        "vat_groups": content.vat_groups,
         "has_backorder": content.has_backorder,
         "show_prices": show_prices,
         "has_line_discount": show_prices and any(row.line.discount_percent for row in content.rows),

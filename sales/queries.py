@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 from catalog.models import Product
 from lmb import money
 
-from . import totals
+from . import totals, vat
 from .models import Allocation, CreditNote, DeliveryNote, DeliveryNoteLine, Invoice, Order, OrderLine, Payment, Quote, Voucher
 
 ZERO = Decimal("0.00")
@@ -209,6 +209,11 @@ class DeliveryNoteContent:
     @property
     def has_backorder(self):
         return any(row.remaining for row in self.rows)
+
+    @property
+    def vat_groups(self) -> list[dict]:
+        """The VAT breakdown of what this note ships, each row labelled like its lines (``vat.labelled_breakdown``)."""
+        return vat.labelled_breakdown([group.as_dict() for group in self.totals.groups], [row.line for row in self.rows])
 
 
 @dataclass

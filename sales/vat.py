@@ -230,6 +230,23 @@ def vat_label(category: str, rate, exemption_code: str = "") -> str:
     return f"{percent_fr(rate)} — {words}"
 
 
+def exemption_codes(lines) -> dict[str, str]:
+    """The exemption reason (EN 16931 BT-121) of each VAT category, as stored on its lines: a
+    breakdown row carries its lines' (the Factur-X XML codes it, the PDF and screens word it)."""
+    codes = {}
+    for line in lines:
+        if line.vat_exemption_code:
+            codes.setdefault(line.vat_category, line.vat_exemption_code)
+    return codes
+
+
+def labelled_breakdown(groups: list[dict], lines) -> list[dict]:
+    """Each row of a VAT breakdown (INV-09) with its ``label``, read as its lines' VAT column:
+    « 0 % — autoliquidation intracommunautaire », « 0 % — franchise en base »."""
+    codes = exemption_codes(lines)
+    return [{**group, "label": vat_label(group["category"], group["rate"], codes.get(group["category"], ""))} for group in groups]
+
+
 def treatment_label(treatment: str) -> str:
     """A document's VAT treatment as read (« Export hors UE »); an unknown code as it is."""
     return str(VatTreatment(treatment).label) if treatment in VatTreatment.values else treatment

@@ -90,11 +90,29 @@ def _payment_method(text: str) -> str:
     return text if text in PaymentMethod.values else by_label.get(text.casefold(), text)
 
 
+def _normalised(mapping, clean_value=lambda value: str(value).strip()) -> tuple[dict, list[str]]:
+    """``mapping`` with its keys stripped and its values cleaned, and the keys two entries share
+    once stripped (« 5 » and « 5 ») — refused by the caller, never one silently dropped."""
+    cleaned, duplicates = {}, []
+    for key, value in (mapping or {}).items():
+        key = str(key).strip()
+        if key in cleaned:
+            duplicates.append(key)
+        cleaned[key] = clean_value(value)
+    return cleaned, duplicates
+
+
+def _duplicate_errors(field: str, duplicates: list[str]) -> dict:
+    message = _("« %(key)s » est associé deux fois : gardez une seule valeur.")
+    return {field: [message % {"key": key} for key in duplicates]} if duplicates else {}
+
+
 def clean_mappings(**mappings) -> dict:
     """The shop's mappings, checked and normalised: every PrestaShop id a number, every LMB value
     one LMB knows. Refused with one message per field at fault (states as ``state_<action>``)."""
     errors, cleaned = {}, {}
-    states = {action: str(value or "").strip() for action, value in (mappings.get("states") or {}).items()}
+    states, duplicates = _normalised(mappings.get("states"), lambda value: str(value or "").strip())
+    errors.update(_duplicate_errors("states", duplicates))
     for action, value in states.items():
         if action not in STATE_ACTIONS:
             errors["states"] = [_("Action LMB inconnue : « %(action)s ».") % {"action": action}]
@@ -106,7 +124,8 @@ def clean_mappings(**mappings) -> dict:
         errors["paid_states"] = [_("Les états payés sont des id d'état PrestaShop (des nombres séparés par des virgules).")]
     cleaned["paid_states"] = list(dict.fromkeys(paid))
 
-    methods = {str(key).strip(): _payment_method(str(value)) for key, value in (mappings.get("payment_methods") or {}).items()}
+    methods, duplicates = _normalised(mappings.get("payment_methods"), lambda value: _payment_method(str(value)))
+    errors.update(_duplicate_errors("payment_methods", duplicates))
     unknown = [f"{module} = {method}" for module, method in methods.items() if method not in PaymentMethod.values]
     if unknown or not all(methods):
         errors["payment_methods"] = [
@@ -115,15 +134,19 @@ def clean_mappings(**mappings) -> dict:
         ]
     cleaned["payment_methods"] = methods
 
-    currencies = {str(key).strip(): str(value).strip().upper() for key, value in (mappings.get("currencies") or {}).items()}
-    if _bad_ids(currencies):
+    currencies, duplicates = _normalised(mappings.get("currencies"), lambda value: str(value).strip().upper())
+    if duplicates:
+        errors.update(_duplicate_errors("currencies", duplicates))
+    elif _bad_ids(currencies):
         errors.update(_id_errors("currencies", _bad_ids(currencies), _("de devise")))
     elif not all(len(code) == 3 and code.isalpha() for code in currencies.values()):
         errors["currencies"] = [_("Une devise LMB est un code ISO de 3 lettres (EUR, USD…).")]
     cleaned["currencies"] = currencies
 
-    carriers = {str(key).strip(): str(value).strip() for key, value in (mappings.get("carriers") or {}).items()}
-    if _bad_ids(carriers):
+    carriers, duplicates = _normalised(mappings.get("carriers"))
+    if duplicates:
+        errors.update(_duplicate_errors("carriers", duplicates))
+    elif _bad_ids(carriers):
         errors.update(_id_errors("carriers", _bad_ids(carriers), _("de transporteur")))
     elif not all(0 < len(label) <= CARRIER_LABEL_MAX for label in carriers.values()):
         errors["carriers"] = [
@@ -131,10 +154,12 @@ def clean_mappings(**mappings) -> dict:
         ]
     cleaned["carriers"] = carriers
 
-    tax_rules = {str(key).strip(): str(value).strip().upper() for key, value in (mappings.get("tax_rules") or {}).items()}
+    tax_rules, duplicates = _normalised(mappings.get("tax_rules"), lambda value: str(value).strip().upper())
     known_codes = {code.upper(): code for code in VatRate.objects.values_list("code", flat=True)}
     missing = [code for code in tax_rules.values() if code not in known_codes]
-    if _bad_ids(tax_rules):
+    if duplicates:
+        errors.update(_duplicate_errors("tax_rules", duplicates))
+    elif _bad_ids(tax_rules):
         errors.update(_id_errors("tax_rules", _bad_ids(tax_rules), _("de groupe de règles de taxes")))
     elif missing:
         errors["tax_rules"] = [
@@ -585,13 +610,9 @@ def send_push(push: Push, *, client: WebserviceClient | None = None) -> Push:
     """Send one push. Idempotent: a push already sent (or given up) is left alone, and a state
     the order already has is not posted again. Each attempt is counted when it starts, so that an
     attempt whose worker died counts too; a failure is kept on the push (and raised for the retry)."""
-    push = Push.objects.select_related("channel").get(pk=push.pk)
-    if push.status != Push.Status.PENDING:
+    push, attempts = _start_push_attempt(push)
+    if attempts is None:
         return push
-    if push.attempts >= PUSH_MAX_ATTEMPTS:  # the last attempt's worker died: Celery sent it again
-        return _give_up_push(push)
-    attempts = push.attempts + 1
-    Push.objects.filter(pk=push.pk).update(attempts=attempts, attempted_at=timezone.now())
     client = client or client_for(push.channel)
     try:
         {Push.Kind.STATE: _send_state, Push.Kind.TRACKING: _send_tracking, Push.Kind.STOCK: _send_stock}[push.kind](client, push)
@@ -602,6 +623,22 @@ def send_push(push: Push, *, client: WebserviceClient | None = None) -> Push:
     Push.objects.filter(pk=push.pk).update(status=Push.Status.SENT, sent_at=timezone.now(), last_error="")
     push.refresh_from_db()
     return push
+
+
+@transaction.atomic
+def _start_push_attempt(push: Push) -> tuple[Push, int | None]:
+    """Count an attempt under the push's row lock and return its number, or None when there is
+    nothing to send (sent, given up, or out of attempts). Two deliveries of one push at once (a
+    retry and the sweeper's resend) each count — neither overwrites the other's count — and
+    never more than PUSH_MAX_ATTEMPTS start."""
+    push = Push.objects.select_for_update(of=("self",)).select_related("channel").get(pk=push.pk)
+    if push.status != Push.Status.PENDING:
+        return push, None
+    if push.attempts >= PUSH_MAX_ATTEMPTS:  # the last attempt's worker died: Celery sent it again
+        return _give_up_push(push), None
+    Push.objects.filter(pk=push.pk).update(attempts=F("attempts") + 1, attempted_at=timezone.now())
+    push.refresh_from_db(fields=["attempts", "attempted_at"])
+    return push, push.attempts
 
 
 def _retryable(error: WebserviceError) -> bool:
@@ -651,7 +688,15 @@ def sweep_outbox(now=None) -> dict:
     push started PUSH_MAX_ATTEMPTS times, fails with the reason instead. Duplicates are harmless:
     both tasks leave a handled row alone."""
     now = now or timezone.now()
-    counts = {"events": 0, "events_failed": 0, "pushes": 0, "pushes_failed": 0}
+    counts = {**_sweep_webhook_events(now), **_sweep_pushes(now)}
+    if any(counts.values()):
+        logger.warning("PrestaShop outbox swept: %s", counts)
+    return counts
+
+
+def _sweep_webhook_events(now) -> dict:
+    """Queue again each received event untouched for OUTBOX_RESEND_AFTER; fail one started too often."""
+    counts = {"events": 0, "events_failed": 0}
     events = WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED).annotate(
         last=_last_activity(WebhookEvent, "received_at", "queued_at", "attempted_at")
     )
@@ -661,22 +706,29 @@ def sweep_outbox(now=None) -> dict:
                 pk=event_id, status=WebhookEvent.Status.RECEIVED
             )
             found = event.first()
-            if found is None:
+            if found is None:  # handled meanwhile, or being handled (locked)
                 continue
             if found.attempts >= EVENT_MAX_ATTEMPTS:
-                event.update(
-                    status=WebhookEvent.Status.FAILED,
-                    error=_(
-                        "Traitement interrompu %(count)s fois (le processus qui l'exécutait s'est arrêté) : "
-                        "la commande sera relue par le relevé périodique de la boutique."
-                    )
-                    % {"count": found.attempts},
-                )
+                event.update(status=WebhookEvent.Status.FAILED, error=_event_given_up(found.attempts))
                 counts["events_failed"] += 1
                 continue
             event.update(queued_at=now)
             _queue_on_commit("process_webhook_event", event_id)
             counts["events"] += 1
+    return counts
+
+
+def _event_given_up(attempts: int) -> str:
+    return _(
+        "Traitement interrompu %(count)s fois (le processus qui l'exécutait s'est arrêté) : "
+        "la commande sera relue par le relevé périodique de la boutique."
+    ) % {"count": attempts}
+
+
+def _sweep_pushes(now) -> dict:
+    """Queue again each pending push whose message should have been taken (never tried: after
+    OUTBOX_RESEND_AFTER; tried: after its task's retries, PUSH_RETRY_WAIT); fail one out of attempts."""
+    counts = {"pushes": 0, "pushes_failed": 0}
     pushes = Push.objects.filter(status=Push.Status.PENDING).annotate(
         last=_last_activity(Push, "created_at", "queued_at", "attempted_at")
     )
@@ -684,7 +736,7 @@ def sweep_outbox(now=None) -> dict:
     for push_id in pushes.filter(waited).values_list("pk", flat=True):
         with transaction.atomic():
             push = Push.objects.select_for_update(skip_locked=True).filter(pk=push_id, status=Push.Status.PENDING).first()
-            if push is None:
+            if push is None:  # sent meanwhile, or being sent (locked)
                 continue
             if push.attempts >= PUSH_MAX_ATTEMPTS:
                 _give_up_push(push)
@@ -693,8 +745,6 @@ def sweep_outbox(now=None) -> dict:
             Push.objects.filter(pk=push_id).update(queued_at=now)
             _queue_on_commit("send_push", push_id)
             counts["pushes"] += 1
-    if any(counts.values()):
-        logger.warning("PrestaShop outbox swept: %s", counts)
     return counts
 
 

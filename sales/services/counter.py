@@ -28,23 +28,31 @@ class CounterSale:
         return self.invoice.get_absolute_url()
 
 
+# Change is the till's everyday business: a customer pays 12,60 € with a 20 € or a 200 € note, and
+# no cashier should have to confirm that (the payments' 10 % rule would ask at every banknote).
+# Change beyond the largest banknote issued can only come from a slip of the keyboard
+# (99 999 999 999 typed for 99,99): it is given once the cashier confirms it.
+CHANGE_WITHOUT_QUESTION = Decimal("200.00")
+
+
 @transaction.atomic
-def sell_at_counter(*, channel, lines, tenders, customer=None, user=None) -> Invoice:
+def sell_at_counter(*, channel, lines, tenders, customer=None, user=None, confirm_excess: bool = False) -> Invoice:
     """``lines`` as for ``add_line``; ``tenders`` [{method, amount, voucher_code?}] paying it.
     The customer is the channel's walk-in customer unless given. Returns the issued invoice."""
     customer = customer or channel.default_customer
     if customer is None:
         raise InvalidInput({"customer": [_("Choisissez le client, ou définissez le client de passage du canal.")]})
     order = quotes_orders.create_order(customer=customer, channel=channel, user=user, lines=lines)
-    return checkout_at_counter(order, tenders=tenders, user=user).invoice
+    return checkout_at_counter(order, tenders=tenders, user=user, confirm_excess=confirm_excess).invoice
 
 
 @transaction.atomic
-def checkout_at_counter(order: Order, *, tenders, user=None) -> CounterSale:
+def checkout_at_counter(order: Order, *, tenders, user=None, confirm_excess: bool = False) -> CounterSale:
     """Ring up a draft order of a counter channel (its lines scanned in the editor): confirm it,
     hand over the goods, issue the invoice and record what the customer pays. The tenders must
-    cover the amount due; cash beyond it is change given back, never kept as credit; a card,
-    cheque or voucher is never taken for more than is due."""
+    cover the amount due; cash beyond it is change given back, never kept as credit — more than
+    CHANGE_WITHOUT_QUESTION of change only once confirmed (``confirm_excess``); a card, cheque or
+    voucher is never taken for more than is due."""
     order = documents.lock(order)
     documents.require_status(order, Order.Status.DRAFT, action=_("encaisser la vente"))
     if order.channel.kind != Channel.Kind.COUNTER:
@@ -57,6 +65,7 @@ def checkout_at_counter(order: Order, *, tenders, user=None) -> CounterSale:
         note = deliveries.create_delivery_note(order, user=user)
         deliveries.ship_delivery_note(note, user=user)
     invoice = invoices.issue_invoice(invoices.invoice_order(order, user=user), user=user)
+    _check_tenders(tenders, invoice.amount_due, confirm_excess=confirm_excess)
     change = _record_tenders(invoice, tenders, user=user)
     return CounterSale(invoice=invoice, change=change)
 
@@ -68,14 +77,31 @@ def _tender(tender: dict) -> dict:
     return {**tender, "amount": amount}
 
 
-def _record_tenders(invoice: Invoice, tenders, *, user) -> Decimal:
-    """Record each tender against the invoice, in order; returns the change in cash."""
-    left = invoice.amount_due
+def _check_tenders(tenders, due: Decimal, *, confirm_excess: bool):
+    """Before any money is recorded: only cash goes beyond what is left to pay (change is given
+    in cash, never on a card), the tenders cover the sale, and change beyond a banknote is confirmed."""
+    left = due
     for tender in tenders:
-        taken = min(tender["amount"], left)
         if tender["method"] != PaymentMethod.CASH and tender["amount"] > left:
             refusal = _("Seules les espèces peuvent dépasser le reste à payer (%(left)s) : on rend la monnaie.")
             raise InvalidInput({"amount": [refusal % {"left": money_fr(left)}]})
+        left -= min(tender["amount"], left)
+    if left > 0:
+        raise InvalidInput({"amount": [_("Il manque %(left)s pour régler la vente.") % {"left": money_fr(left)}]})
+    if _tendered(tenders) - due > CHANGE_WITHOUT_QUESTION and not confirm_excess:
+        raise payments.ExcessChange(_tendered(tenders), due)
+
+
+def _tendered(tenders) -> Decimal:
+    return sum((tender["amount"] for tender in tenders), ZERO)
+
+
+def _record_tenders(invoice: Invoice, tenders, *, user) -> Decimal:
+    """Record each tender against the invoice, in order (each up to what is left); returns the
+    change in cash."""
+    left = invoice.amount_due
+    for tender in tenders:
+        taken = min(tender["amount"], left)
         if taken > 0:
             payments.record_payment(
                 customer=invoice.customer,
@@ -86,6 +112,4 @@ def _record_tenders(invoice: Invoice, tenders, *, user) -> Decimal:
                 user=user,
             )
         left -= taken
-    if left > 0:
-        raise InvalidInput({"amount": [_("Il manque %(left)s pour régler la vente.") % {"left": money_fr(left)}]})
-    return sum((tender["amount"] for tender in tenders), ZERO) - invoice.amount_due
+    return _tendered(tenders) - invoice.amount_due

@@ -13,6 +13,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from catalog import units
 from lmb import events, money
 from lmb.errors import Conflict, InvalidInput
 from lmb.formats import decimal_fr, money_fr
@@ -76,6 +77,8 @@ def _requested_lines(invoice: Invoice, lines, return_to_stock: bool):
                     ]
                 }
             )
+        if invoice_line.product_id is not None:  # 1,5 mug is neither credited nor taken back (catalog.units)
+            units.check_quantity(quantity, invoice_line.unit, field=f"lines[{index}].quantity")
         if unit_price < 0 or unit_price > invoice_line.unit_price:
             raise InvalidInput(
                 {

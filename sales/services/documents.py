@@ -234,7 +234,7 @@ def add_line(document, **line):
     document = lock(document)
     require_draft(document)
     created = append_line(document, **line)
-    refresh_totals(document)
+    refresh_totals(document, typed={created.position: {name for name in LINE_INPUTS if line.get(name) is not None}})
     return created
 
 
@@ -243,8 +243,9 @@ def change_line(line, **changes):
     """Change a draft's line (quantity, price, discount, designation) and recompute its totals."""
     document = lock(line.document)
     require_draft(document)
+    typed = {name for name in LINE_INPUTS if name in changes and changes[name] != getattr(line, name)}
     _change_line(line, **changes)
-    refresh_totals(document)
+    refresh_totals(document, typed={line.position: typed})
     return line
 
 
@@ -406,11 +407,11 @@ def _set_line_amounts(document, lines: list):
         line.net_amount, line.gross_amount = amounts.net, amounts.gross
 
 
-def _totals_of(document, lines) -> totals.DocumentTotals:
+def _totals_of(document, lines, typed=None) -> totals.DocumentTotals:
     """The document's amounts computed from its lines (``totals.compute``, the one arithmetic),
     refused when a column could not hold one of them (``_check_amounts``)."""
     result = totals.of_lines(lines, prices_include_tax=document.prices_include_tax, discount_percent=document.discount_percent)
-    _check_amounts(document, lines, result)
+    _check_amounts(document, lines, result, typed or {})
     return result
 
 
@@ -423,26 +424,47 @@ _TOTAL_NAMES = {
 }
 
 
-def _check_amounts(document, lines, result: totals.DocumentTotals):
+# What the user types on a line that makes its amount: a refusal names the one at fault.
+LINE_INPUTS = {
+    "quantity": gettext_lazy("quantité"),
+    "unit_price": gettext_lazy("prix unitaire"),
+    "discount_percent": gettext_lazy("remise"),
+}
+
+
+def _check_amounts(document, lines, result: totals.DocumentTotals, typed: dict[int, set[str]]):
     """Every amount computed from the lines must fit its column (``lmb.bounds``): a quantity or a
-    price too large for what it makes is refused naming the quantity, before anything is saved
-    — on SQLite the document could never be read again, on PostgreSQL it would be a 500."""
+    price too large for what it makes is refused before anything is saved — on SQLite the
+    document could never be read again, on PostgreSQL it would be a 500. The refusal names the
+    input at fault on the line in question (``_at_fault``); ``typed``: position → the inputs the
+    user just typed on that line."""
     model = type(document)
     for line, amounts in zip(lines, result.lines, strict=True):
         column = type(line)._meta.get_field("net_amount")
         for value in (amounts.net, amounts.gross):
             if not bounds.fits(value, column.max_digits, column.decimal_places):
                 what = _("le montant de la ligne « %(line)s »") % {"line": line.description}
-                raise InvalidInput(
-                    {"quantity": [bounds.too_large_result(_("quantité"), what, value, column.max_digits, column.decimal_places)]}
-                )
+                _refuse_too_large(_at_fault(typed.get(line.position, set())), what, value, column)
     for name, what in _TOTAL_NAMES.items():
         column = model._meta.get_field(name)
         value = getattr(result, name)
         if not bounds.fits(value, column.max_digits, column.decimal_places):
-            raise InvalidInput(
-                {"quantity": [bounds.too_large_result(_("quantité"), what, value, column.max_digits, column.decimal_places)]}
-            )
+            just_typed = next((fields for fields in typed.values() if fields), set())
+            _refuse_too_large(_at_fault(just_typed), what, value, column)
+
+
+def _at_fault(typed: set[str]) -> str:
+    """The input that made a line's amount too large: the quantity or the unit price the user
+    just typed on it; the quantity when both were (or on a new document's lines, where a price
+    alone never fills the column: a unit price holds 10 digits, an amount 12). A discount only
+    lowers an amount."""
+    suspects = typed & {"quantity", "unit_price"}
+    return suspects.pop() if len(suspects) == 1 else "quantity"
+
+
+def _refuse_too_large(field: str, what, value, column):
+    message = bounds.too_large_result(LINE_INPUTS[field], what, value, column.max_digits, column.decimal_places)
+    raise InvalidInput({field: [message]})
 
 
 def _change_line(line, **changes):
@@ -468,7 +490,7 @@ def ordered_lines(document) -> list:
     return rows.rows_where(related.model, related.field.column, document.pk, order_by=("position", "id"))
 
 
-def recompute(document, *, on_date=None, lines=None):
+def recompute(document, *, on_date=None, lines=None, typed=None):
     """Compute and store line amounts, the VAT breakdown, totals and legal mentions. ``lines``:
     the document's lines when the caller already fetched them (``ordered_lines``)."""
     lines = ordered_lines(document) if lines is None else lines
@@ -476,7 +498,7 @@ def recompute(document, *, on_date=None, lines=None):
         moved = vat.services_follow_exported_goods(document.vat_treatment, lines, is_service=_is_service_line)
         if moved:
             type(moved[0]).objects.bulk_update(moved, ["vat_category", "vat_exemption_code"])
-    result = _totals_of(document, lines)
+    result = _totals_of(document, lines, typed)
     changed = []
     for line, amounts in zip(lines, result.lines, strict=True):
         if (line.net_amount, line.gross_amount) != (amounts.net, amounts.gross):
@@ -529,9 +551,10 @@ def save_totals(document, **save_kwargs):
 
 
 @transactions.atomic
-def refresh_totals(document, *, lines=None):
-    """Recompute and store the totals; ``lines``: the document's lines in order, when the caller has them."""
-    recompute(document, lines=lines)
+def refresh_totals(document, *, lines=None, typed=None):
+    """Recompute and store the totals; ``lines``: the document's lines in order, when the caller
+    has them; ``typed``: position → the inputs just typed on that line (named if refused)."""
+    recompute(document, lines=lines, typed=typed)
     save_totals(document)
     return document
 

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from lmb import bounds, money, transactions
 from lmb.errors import Conflict, InvalidInput
@@ -45,26 +46,32 @@ EXCESS_TOLERANCE_MIN = Decimal("1.00")
 
 class ExcessPayment(InvalidInput):
     """The amount is far beyond what the invoices owe: accepted only once confirmed
-    (``confirm_excess``). ``confirmation_field`` names the box a form shows to confirm it."""
+    (``confirm_excess``). ``confirmation_field`` names the box a form shows to confirm it;
+    ``wording`` says what would become of the surplus."""
 
     confirmation_field = "confirm_excess"
+    wording = gettext_lazy(
+        "Montant : %(amount)s reçu(s) pour %(due)s dû(s) — le surplus de %(excess)s resterait au crédit "
+        "du client. Vérifiez le montant, ou confirmez-le."
+    )
 
     def __init__(self, amount: Decimal, due: Decimal):
-        super().__init__(
-            {
-                "amount": [
-                    _(
-                        "Montant : %(amount)s reçu(s) pour %(due)s dû(s) — le surplus de %(excess)s resterait au crédit "
-                        "du client. Vérifiez le montant, ou confirmez-le."
-                    )
-                    % {"amount": money_fr(amount), "due": money_fr(due), "excess": money_fr(amount - due)}
-                ]
-            }
-        )
+        figures = {"amount": money_fr(amount), "due": money_fr(due), "excess": money_fr(amount - due)}
+        super().__init__({"amount": [self.wording % figures]})
+
+
+class ExcessChange(ExcessPayment):
+    """At the till, more change than a banknote explains (``counter.CHANGE_WITHOUT_QUESTION``)."""
+
+    wording = gettext_lazy(
+        "Montant reçu : %(amount)s pour %(due)s à payer — il faudrait rendre %(excess)s de monnaie. "
+        "Vérifiez le montant, ou confirmez-le."
+    )
 
 
 def check_excess(amount: Decimal, due: Decimal, *, confirmed: bool):
-    """Refuse, unless ``confirmed``, an amount far beyond what is ``due`` (see EXCESS_TOLERANCE_*)."""
+    """Refuse, unless ``confirmed``, an amount far beyond what is ``due`` (see EXCESS_TOLERANCE_*).
+    The till has its own measure of the change it gives (``counter.CHANGE_WITHOUT_QUESTION``)."""
     tolerance = max(EXCESS_TOLERANCE_MIN, money.amount(due * EXCESS_TOLERANCE_PERCENT / money.HUNDRED))
     if amount > due + tolerance and not confirmed:
         raise ExcessPayment(amount, due)

@@ -116,7 +116,7 @@ def _credit(invoice, user, data):
 
 
 def _checkout(order, user, data):
-    return services.checkout_at_counter(order, tenders=data["tenders"], user=user)
+    return services.checkout_at_counter(order, user=user, **data)
 
 
 def _checked_out(sale) -> str:

@@ -17,7 +17,7 @@ from lmb.access import permission_required
 from lmb.errors import DomainError
 from lmb.forms import add_domain_error
 
-from .. import queries, services
+from .. import queries, services, vat
 from ..forms import DeliveryQuantityForm, DraftTermsForm, LineChangeForm, LineForm, NewDocumentForm
 from ..models import CreditNote, DeliveryNote, DeliveryNoteLine, DocumentEvent, Invoice, Order, Quote
 from . import actions
@@ -100,10 +100,12 @@ def _related(kind, document) -> dict:
 
 def _lines_context(kind, document, user, line_form=None, success=""):
     editable = _is_editable(kind, document, user)
+    lines = list(document.lines.select_related("product").order_by("position", "pk"))
     return {
         "kind": kind,
         "document": document,
-        "lines": document.lines.select_related("product").order_by("position", "pk"),
+        "lines": lines,
+        "vat_groups": vat.labelled_breakdown(document.vat_breakdown, lines),
         "editable": editable,
         "is_order": kind.slug == "order",
         "line_form": (line_form or LineForm()) if editable and kind.lines_can_be_added else None,
@@ -220,13 +222,24 @@ def line_change(request, kind, pk, line_pk):
         else:
             form = LineChangeForm(request.POST)
             if not form.is_valid():
-                messages.error(request, _("Ligne non modifiée : quantité, prix ou remise invalide."))
+                for message in _field_errors(form):
+                    messages.error(request, message)
                 return _lines_response(request, kind, document, ok=False)
             services.change_line(line, **form.cleaned_data)
     except DomainError as error:
         messages.error(request, error.message)
         return _lines_response(request, kind, document, ok=False)
     return _lines_response(request, kind, document, ok=True)
+
+
+def _field_errors(form) -> list[str]:
+    """A line's row has no room for errors under its inputs: each refusal names its field
+    (« Ligne non modifiée — Remise % : … »)."""
+    return [
+        _("Ligne non modifiée — %(field)s : %(error)s") % {"field": form.fields[name].label, "error": error}
+        for name, errors in form.errors.items()
+        for error in errors
+    ]
 
 
 # --- Transitions -------------------------------------------------------------------------------
@@ -278,10 +291,12 @@ def document_action(request, kind, pk, action):
 @permission_required("sales.view_deliverynote")
 def delivery_detail(request, pk):
     note = get_object_or_404(queries.delivery_notes(), pk=pk)
+    content = queries.delivery_note_content(note)
     context = {
         "note": note,
         "document": note,
-        "content": queries.delivery_note_content(note),
+        "content": content,
+        "vat_groups": content.vat_groups,
         "editable": note.status == DeliveryNote.Status.DRAFT and request.user.has_perm("sales.change_deliverynote"),
         "actions": [(action, action.make_form(note)) for action in actions.offered("delivery", note, request.user)],
         "events": _events(note),

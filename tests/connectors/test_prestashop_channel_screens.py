@@ -4,8 +4,10 @@ and "test the connection" showing the shop's answer or its error code."""
 
 import pytest
 
+from connectors.prestashop import services
 from connectors.prestashop.models import ShopChannel
 from lmb import roles
+from lmb.errors import InvalidInput
 from sales.models import Channel as SalesChannel
 from tests.connectors.prestashop_standin import API_KEY
 
@@ -173,3 +175,14 @@ def test_who_may_add_edit_and_test_a_shop(client, make_user, channel, form_data)
     assert client.post(f"/connectors/prestashop/{channel.pk}/test/").status_code == 403
     assert client.post("/connectors/prestashop/new/", form_data).status_code == 403  # adding a shop: administrators
     assert ShopChannel.objects.count() == 1
+
+
+@pytest.mark.parametrize("field", ["carriers", "tax_rules", "currencies", "payment_methods"])
+def test_a_shop_id_mapped_twice_is_refused_not_silently_overwritten(channel, field):
+    """Through the service (the API and imports call it), « 5 » and « 5 » are the same shop id:
+    one of the two values would silently win."""
+    values = {"carriers": "Colissimo", "tax_rules": "FR-20", "currencies": "EUR", "payment_methods": "card"}
+    with pytest.raises(InvalidInput) as error:
+        services.clean_mappings(**{field: {"5": values[field], " 5 ": values[field]}})
+    assert list(error.value.errors) == [field] and "« 5 » est associé deux fois" in error.value.errors[field][0]
+    assert services.clean_mappings(**{field: {"5": values[field]}})[field] == {"5": values[field]}

@@ -1,10 +1,15 @@
 """Back to the shop: shipped state and tracking number after a delivery, cancelled and refunded
 states, the available stock after a reception; idempotent pushes, failures kept and retried."""
 
+import contextlib
+import threading
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from celery.exceptions import Retry
+from django.db import connection, connections
+from django.utils import timezone
 
 from connectors.prestashop import importer, services
 from connectors.prestashop.client import Unreachable
@@ -174,3 +179,64 @@ def test_the_delivery_note_ships_with_the_carrier_the_customer_chose_on_the_shop
 def test_a_carrier_typed_at_shipping_replaces_the_order_s(imported_with_carrier):
     note = sales_services.ship_delivery_note(sales_services.create_delivery_note(imported_with_carrier), carrier="Chronopost")
     assert note.carrier == "Chronopost"
+
+
+# --- Two deliveries of one push at once ------------------------------------------------------------
+
+
+def _push_sent_by_two_workers_at_once(channel, monkeypatch, *, attempts_before: int) -> list:
+    """Two threads (two connections) deliver the same pending push, and each, as it counts its
+    attempt (the moment it stamps ``attempted_at``), waits for the other to get there too: a
+    count read and written back without a lock is then read by both before either writes it.
+    Under the row lock the second waits for the first instead, so the first stops waiting after
+    a short while and goes on. Returns what each delivery did (the push, or the error)."""
+    push = Push.objects.create(channel=channel, kind=Push.Kind.STOCK, key="stock:race", attempts=attempts_before)
+    both_counting = threading.Barrier(2, timeout=2)
+
+    def now_once_both_count():
+        # the other delivery may be held by the lock (or have nothing to send): then go on alone
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_counting.wait()
+        return timezone.now()
+
+    def sending(client, push):
+        raise Unreachable("boutique injoignable")
+
+    monkeypatch.setattr(services, "timezone", SimpleNamespace(now=now_once_both_count))
+    monkeypatch.setattr(services, "_send_stock", sending)
+    outcomes = []
+
+    def deliver():
+        try:
+            outcomes.append(services.send_push(push, client=object()))
+        except Exception as error:  # noqa: BLE001 — the outcome is what the test reads
+            outcomes.append(error)
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=deliver) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=20)
+    return outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_deliveries_at_once_each_count_their_attempt(channel, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency is a PostgreSQL matter; SQLite serialises writers")
+    outcomes = _push_sent_by_two_workers_at_once(channel, monkeypatch, attempts_before=0)
+    assert [type(outcome) for outcome in outcomes] == [Unreachable, Unreachable]
+    push = Push.objects.get(key="stock:race")
+    assert push.attempts == 2 and push.status == Push.Status.PENDING  # two attempts, not one written twice
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_deliveries_at_once_never_start_more_than_the_maximum(channel, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency is a PostgreSQL matter; SQLite serialises writers")
+    outcomes = _push_sent_by_two_workers_at_once(channel, monkeypatch, attempts_before=services.PUSH_MAX_ATTEMPTS - 1)
+    assert sum(isinstance(outcome, Unreachable) for outcome in outcomes) == 1  # one sent the last attempt
+    push = Push.objects.get(key="stock:race")
+    assert push.attempts == services.PUSH_MAX_ATTEMPTS and push.status == Push.Status.FAILED

@@ -82,7 +82,7 @@ def test_the_screens_tell_the_truth_at_1366_px(page, login, make_user, shop):  #
     expect(page.locator("body")).to_contain_text("3,104167")
     look(page, "warehouse-supplier-order")
     page.goto(note.get_absolute_url())
-    expect(page.locator("#delivery-lines tr", has_text="Mug triskell")).to_contain_text("en reliquat")
+    expect(page.locator("#delivery-lines tr", has_text="Mug triskell")).to_contain_text("reste à livrer")
     look(page, "warehouse-delivery-note")
 
     page.context.clear_cookies()

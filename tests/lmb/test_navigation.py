@@ -83,6 +83,21 @@ def test_a_menu_entry_whose_view_declares_no_permission_is_refused_at_start(monk
         access.required_permissions("search")
 
 
+def test_no_page_is_in_the_menu_twice():
+    """« Modèles d'e-mail » was under Ventes and under Achats: one page, two entries, two sections lit."""
+    url_names = [entry.url_name for section in navigation.sections() for entry in section.entries]
+    assert sorted(name for name in set(url_names) if url_names.count(name) > 1) == []
+
+
+def test_a_second_entry_to_a_page_is_refused_at_start(monkeypatch):
+    monkeypatch.setattr(navigation, "_sections", {})
+    for key in ("sales", "purchasing"):
+        navigation.register_section(key=key, label=key, icon="x", order=1)
+        navigation.register_menu_item(section=key, label="Modèles d'e-mail", url_name="crm:email_templates")
+    errors = navigation.check_menu()
+    assert [error.id for error in errors] == ["lmb.E011"] and "crm:email_templates" in errors[0].msg
+
+
 def _project_views(patterns, prefix=""):
     for pattern in patterns:
         if isinstance(pattern, URLResolver):

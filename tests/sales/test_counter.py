@@ -24,6 +24,11 @@ def _basket(shop, **fields):
     )
 
 
+def _plain(text: str) -> str:
+    """French amounts group digits with narrow no-break spaces: read them as plain spaces."""
+    return text.replace("\u202f", " ").replace("\xa0", " ")
+
+
 def _on_hand(product, warehouse):
     return StockLevel.objects.get(product=product, warehouse=warehouse).on_hand
 
@@ -75,6 +80,46 @@ def test_a_refused_checkout_changes_nothing(shop, tenders, message):
 
 
 @pytest.mark.django_db
+def test_a_banknote_gives_change_without_a_question(shop):
+    """A 200 € note for a 12,60 € sale: change is the till's everyday business."""
+    sale = services.checkout_at_counter(_basket(shop), tenders=[{"method": PaymentMethod.CASH, "amount": "200"}])
+    assert sale.change == Decimal("187.40")
+
+
+@pytest.mark.django_db
+def test_change_beyond_a_banknote_asks_for_a_confirmation(shop):
+    """212,61 € for 12,60 €: 200,01 € of change, more than any banknote can explain."""
+    with pytest.raises(services.ExcessPayment, match="rendre 200,01"):
+        services.checkout_at_counter(_basket(shop), tenders=[{"method": PaymentMethod.CASH, "amount": "212.61"}])
+    assert not Invoice.objects.exists() and not Payment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_cash_far_beyond_the_total_asks_for_a_confirmation(shop):
+    order = _basket(shop)
+    tenders = [{"method": PaymentMethod.CASH, "amount": "99999999999"}]
+    with pytest.raises(services.ExcessPayment) as asked:
+        services.checkout_at_counter(order, tenders=tenders)
+    message = _plain(asked.value.errors["amount"][0])
+    assert "99 999 999 999,00" in message and "12,60" in message and "rendre 99 999 999 986,40" in message
+    assert asked.value.confirmation_field == "confirm_excess"
+    order.refresh_from_db()
+    assert order.status == Order.Status.DRAFT and not Invoice.objects.exists() and not Payment.objects.exists()
+
+    sale = services.checkout_at_counter(order, tenders=tenders, confirm_excess=True)
+    assert sale.change == Decimal("99999999986.40") and Payment.objects.get().amount == Decimal("12.60")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", [PaymentMethod.CARD, PaymentMethod.CHEQUE])
+def test_a_card_or_cheque_beyond_the_total_is_refused_even_confirmed(shop, method):
+    order = _basket(shop)
+    with pytest.raises(InvalidInput, match="Seules les espèces"):
+        services.checkout_at_counter(order, tenders=[{"method": method, "amount": "99999999999"}], confirm_excess=True)
+    assert not Invoice.objects.exists() and not Payment.objects.exists()
+
+
+@pytest.mark.django_db
 def test_only_counter_sales_are_rung_up_at_the_till(shop):
     order = services.create_order(customer=shop.bakery, channel=shop.phone, lines=[{"product": shop.mug}])
     with pytest.raises(InvalidInput, match="comptoir"):
@@ -99,6 +144,11 @@ def test_the_till_from_new_sale_to_receipt(role_client, shop):
 
     refused = client.post(checkout, {"method": PaymentMethod.CARD, "amount": "50"})
     assert refused.status_code == 400 and "Seules les espèces" in page_text(refused)
+
+    asked = client.post(checkout, {"method": PaymentMethod.CASH, "amount": "99 999 999 999,00"})
+    page = _plain(page_text(asked))
+    assert asked.status_code == 400 and "il faudrait rendre 99 999 999 986,40" in page
+    assert 'type="checkbox" name="confirm_excess"' in asked.content.decode() and not Invoice.objects.exists()
 
     response = client.post(checkout, {"method": PaymentMethod.CASH, "amount": "50"}, follow=True)
     invoice = Invoice.objects.get()

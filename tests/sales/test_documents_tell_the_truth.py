@@ -90,6 +90,27 @@ def test_the_vat_of_a_line_and_of_the_breakdown_is_read_in_words(shop, admin_cli
     assert "<ram:CategoryCode>K</ram:CategoryCode>" in xml and "<ram:CategoryCode>AE</ram:CategoryCode>" in xml
 
 
+def element_text(response, element_id) -> str:
+    return " ".join(lxml.html.fromstring(response.content.decode()).get_element_by_id(element_id).text_content().split())
+
+
+def test_the_breakdown_reads_its_exemption_like_the_lines(shop, admin_client):
+    """Under the franchise (VATEX-FR-FRANCHISE), the line column reads « 0 % — franchise en base »:
+    the breakdown of the screens and of the PDFs reads the same, not the category's general word."""
+    shop.company.vat_franchise = True
+    shop.company.save()
+    invoice = issued_invoice(shop, [{"product": shop.mug, "quantity": 2}])
+    page = admin_client.get(invoice.get_absolute_url())
+    assert vat_cells(page) == ["0 % — franchise en base"]
+    totals = element_text(page, "document-totals")
+    assert "TVA 0 % — franchise en base sur" in totals and "exonération" not in totals
+    assert "0 % — franchise en base" in pdf_text(invoice)
+
+    note = invoice.orders.get().delivery_notes.get()
+    delivery = admin_client.get(reverse("sales:delivery_detail", args=[note.pk]))
+    assert "TVA 0 % — franchise en base sur" in element_text(delivery, "delivery-totals")
+
+
 def results_text(response) -> str:
     return " ".join(lxml.html.fromstring(response.content.decode()).get_element_by_id("list-results").text_content().split())
 
@@ -190,11 +211,13 @@ def test_a_delivery_note_is_counted_like_its_invoice_and_lists_what_is_left_to_s
     total = money_fr(invoice.total_incl_tax).replace("\u202f", " ").replace("\xa0", " ")
     excl = money_fr(invoice.total_excl_tax).replace("\u202f", " ").replace("\xa0", " ")
     text = pdf_text(note)
-    assert f"Total TTC livré {total}" in text and f"Total HT livré {excl}" in text
+    # The eco-participation is part of the amounts shipped (ECO-02): the HT total says it includes it.
+    assert f"Total TTC livré {total}" in text and f"Total HT livré, éco-participation comprise {excl}" in text
     assert "Mug triskell 1 — 0 1" in text and "Les quantités restant à livrer suivront" in text
     page = visible_text(admin_client.get(note.get_absolute_url()))
-    assert f"Total TTC livré {total}" in page and f"Total HT livré {excl}" in page
-    assert "Mug triskell en reliquat 1 0 0 1" in page
+    assert f"Total TTC livré {total}" in page and f"Total HT livré, éco-participation comprise {excl}" in page
+    assert "Mug triskell reste à livrer 1 0 0 1" in page
+    assert "Bouilloire inox reste à livrer 3 0 2 1" in page  # partly shipped: the rest is captioned too
 
     content = queries.delivery_note_content(note)
     computed = content.totals

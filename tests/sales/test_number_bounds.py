@@ -83,6 +83,33 @@ def test_a_change_of_quantity_or_price_is_refused_too(shop):
     assert line.quantity == 1
 
 
+def test_a_price_too_large_for_the_line_is_refused_naming_the_price(shop, api_client):
+    """The quantity was there before: the price just typed makes the amount too large."""
+    quote = services.create_quote(customer=shop.bakery, channel=shop.b2b, lines=[{"product": shop.mug, "quantity": 1000}])
+    line = quote.lines.get()
+    with pytest.raises(InvalidInput) as error:
+        services.change_line(line, quantity=Decimal("1000"), unit_price=Decimal("9999999999"), discount_percent=Decimal("0"))
+    assert list(error.value.errors) == ["unit_price"]
+    assert error.value.errors["unit_price"][0].startswith("Prix unitaire : trop grand, le montant de la ligne « Mug triskell »")
+
+    response = api_client().patch(f"/api/v1/quote-lines/{line.pk}/", {"unit_price": "9999999999"}, format="json")
+    assert response.status_code == 400 and response.json()["unit_price"][0].startswith("Prix unitaire : trop grand")
+    line.refresh_from_db()
+    assert line.unit_price != Decimal("9999999999")
+
+
+def test_the_line_editor_names_the_field_refused(shop, admin_client):
+    quote = services.create_quote(customer=shop.bakery, channel=shop.b2b, lines=[{"product": shop.mug, "quantity": 1000}])
+    line = quote.lines.get()
+    url = reverse("sales:quote_line_change", args=[quote.pk, line.pk])
+    response = admin_client.post(url, {"quantity": "1000", "unit_price": "9 999 999 999", "discount_percent": "0"}, follow=True)
+    assert "Prix unitaire : trop grand, le montant de la ligne « Mug triskell »" in page_text(response)
+    response = admin_client.post(url, {"quantity": "1000", "unit_price": "8,25", "discount_percent": "150"}, follow=True)
+    assert "Ligne non modifiée — Remise % :" in page_text(response)
+    line.refresh_from_db()
+    assert line.discount_percent == 0
+
+
 def test_lines_that_fit_one_by_one_but_not_together_are_refused_naming_the_total(shop):
     lines = [{"product": shop.mug, "quantity": "60000000000", "unit_price": "10.00"}] * 2  # 600 000 000 000 each
     with pytest.raises(InvalidInput) as error:

@@ -1,7 +1,7 @@
 """The unit decides whether a quantity may have decimals (issue #17, item 21): 2,5 mugs sold by the
 piece are refused, naming the quantity, on every edge — a document line (form, scan box, API,
 service), a delivery, a stock move (form, API), an inventory count, a supplier order and its
-reception scan — while 2,5 kg of a product sold by weight go through."""
+reception scan, a credit note line — while 2,5 kg of a product sold by weight go through."""
 
 from decimal import Decimal
 
@@ -13,7 +13,7 @@ from catalog.models import Unit
 from lmb.errors import InvalidInput
 from purchasing import services as purchasing_services
 from sales import services
-from sales.models import OrderLine, QuoteLine
+from sales.models import CreditNote, OrderLine, QuoteLine
 from stock import services as stock_services
 from stock.models import InventoryLine, StockMove
 from tests.factories import ProductFactory, ThirdPartyFactory
@@ -126,3 +126,36 @@ def test_a_supplier_order_and_its_reception_scan(shop):
     with pytest.raises(InvalidInput) as error:
         purchasing_services.scan_reception(reception, code=shop.mug.reference, quantity="1.5")
     assert REFUSED in error.value.errors["quantity"][0]
+
+
+def test_a_credit_note_line(shop, api_client):
+    """A credit note takes back whole pieces too (its lines were created without the line's clean)."""
+    order = services.confirm_order(
+        services.create_order(customer=shop.bakery, channel=shop.b2b, lines=[{"product": shop.mug, "quantity": 3}])
+    )
+    services.ship_delivery_note(services.create_delivery_note(order))
+    invoice = services.issue_invoice(services.invoice_order(order))
+    line = invoice.lines.get(product=shop.mug)
+    with pytest.raises(InvalidInput) as error:
+        services.create_credit_note(invoice, reason="Casse", lines=[{"invoice_line": line.pk, "quantity": "1.5"}])
+    assert REFUSED in error.value.errors["lines[0].quantity"][0]
+    response = api_client().post(
+        f"/api/v1/invoices/{invoice.pk}/credit/",
+        {"reason": "Casse", "lines": [{"invoice_line": line.pk, "quantity": "0.5", "return_to_stock": True}]},
+        format="json",
+    )
+    assert response.status_code == 400 and REFUSED in str(response.json())
+    assert not CreditNote.objects.exists()
+    services.create_credit_note(invoice, reason="Casse", lines=[{"invoice_line": line.pk, "quantity": "1"}])
+
+
+def test_every_stock_move_goes_through_the_rule(shop, flour):
+    """Adjustments and customer returns are moves too (stock.services._check_move): refused for a
+    piece, taken for a product sold by weight."""
+    with pytest.raises(InvalidInput) as error:
+        stock_services.adjust(product=shop.mug, warehouse=shop.warehouse, difference="-0.5")
+    assert REFUSED in error.value.errors["quantity"][0]
+    with pytest.raises(InvalidInput):
+        stock_services.customer_return(product=shop.mug, warehouse=shop.warehouse, quantity="1.5")
+    stock_services.adjust(product=flour, warehouse=shop.warehouse, difference="-0.5")
+    stock_services.customer_return(product=flour, warehouse=shop.warehouse, quantity="1.5")

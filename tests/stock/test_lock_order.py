@@ -37,7 +37,8 @@ def counter_basket(shop, *products):  # noqa: F811
 
 
 def checkout(order):
-    return lambda: sales.checkout_at_counter(order, tenders=[{"method": PaymentMethod.CASH, "amount": "500"}])
+    tenders = [{"method": PaymentMethod.CASH, "amount": "500"}]
+    return lambda: sales.checkout_at_counter(order, tenders=tenders, confirm_excess=True)
 
 
 def prepared_reception(shop, *products):  # noqa: F811
