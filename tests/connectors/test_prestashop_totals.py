@@ -19,6 +19,7 @@ from tests.sales.facturx_validation import schematron_errors, xsd_errors
 
 SHAPES = ["json", "xml"]
 D = Decimal
+NONE = D(0)
 
 
 def row(row_id, name, quantity, incl, excl):
@@ -35,7 +36,7 @@ def row(row_id, name, quantity, incl, excl):
     }
 
 
-def shop_order(standin, order_id, rows, *, products, discounts=D(0), wrapping=(D(0), D(0)), shipping=D(0), **fields):
+def shop_order(standin, order_id, rows, *, products, discounts=NONE, wrapping=(NONE, NONE), shipping=NONE, **fields):
     """Order 1 of the fixtures with other rows and totals (the shop's total paid is its
     products + wrapping + shipping − discounts, as PrestaShop sums them)."""
     paid = products + wrapping[0] + shipping - discounts
