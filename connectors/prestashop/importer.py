@@ -98,8 +98,85 @@ def text(payload: dict, name: str) -> str:
 LARGEST_DIGITS = {"max_digits": 20, "decimal_places": 6}
 
 
+class MissingField(ImportRefused):
+    """A value the import reads is absent from the shop's payload: never taken as 0 or ""."""
+
+
+def missing_field(name: str, where: str) -> MissingField:
+    return MissingField(
+        _("Le champ %(field)s manque %(where)s : la commande n'est pas importée plutôt que de le lire comme 0 ou vide.")
+        % {"field": name, "where": where}
+    )
+
+
+def require(payload: dict, names, where: str):
+    """Refuse, naming the first one, when a field the import reads is absent (``where``: « dans la
+    commande », « dans la ligne … », in French)."""
+    for name in names:
+        if name not in payload:
+            raise missing_field(name, where)
+
+
+# What the import reads from an order, a row, a customer and an address. An absent field refuses
+# the order naming it (WEBSERVICE.md: PrestaShop 1.6 to 8 always send them; a payload without one
+# was cut, or comes from a module that does not fill it). Optional texts (company, address2,
+# phone…) are read as "" when absent: an empty text is what the shop means there.
+ORDER_FIELDS = (
+    "id",
+    "id_customer",
+    "id_address_invoice",
+    "id_address_delivery",
+    "id_currency",
+    "id_carrier",
+    "current_state",
+    "reference",
+    "module",
+    "payment",
+    "date_add",
+    "date_upd",
+    "total_products_wt",
+    "total_shipping_tax_incl",
+    "carrier_tax_rate",
+    "total_discounts_tax_incl",
+    "total_wrapping_tax_incl",
+    "total_wrapping_tax_excl",
+    "total_paid",
+    "total_paid_tax_incl",
+    "total_paid_real",
+)
+ROW_FIELDS = (
+    "id",
+    "product_id",
+    "product_attribute_id",
+    "product_quantity",
+    "product_name",
+    "product_reference",
+    "product_ean13",
+    "unit_price_tax_incl",
+    "unit_price_tax_excl",
+)
+CUSTOMER_FIELDS = ("id", "email", "lastname", "firstname")
+ADDRESS_FIELDS = ("id", "id_country", "lastname", "firstname", "address1", "postcode", "city")
+
+
+def check_order_fields(order: dict):
+    """Every field the import reads from the order and its rows is there, or the order is refused
+    naming the first one missing. An order without rows is refused too (never an empty order)."""
+    where = _("dans la commande PrestaShop")
+    require(order, ORDER_FIELDS, where)
+    if not isinstance(order.get("associations"), dict) or not order["associations"].get("order_rows"):
+        raise missing_field("associations/order_rows", where)
+    for row in rows_of(order):
+        require(row, ROW_FIELDS, _("dans la ligne n° %(id)s de la commande PrestaShop") % {"id": text(row, "id") or "?"})
+
+
 def decimal(payload: dict, name: str) -> Decimal:
-    raw = text(payload, name) or "0"
+    """The number the field holds; absent or empty, it is refused naming the field (never 0)."""
+    if name not in payload:
+        raise missing_field(name, _("dans les données de la boutique"))
+    raw = text(payload, name)
+    if not raw:
+        raise ImportRefused(_("Le champ %(field)s est vide : ce n'est pas un nombre.") % {"field": name})
     try:
         value = Decimal(raw)
     except InvalidOperation as exc:
@@ -238,7 +315,9 @@ def _customer(channel, external_id: str, payload: dict | None, fetched: Fetched)
 def country_of(channel: ShopChannel, client: WebserviceClient, country_id: str) -> str:
     """The ISO code of a shop's country id, read once and kept on the channel."""
     if country_id not in channel.countries:
-        iso = text(client.get("countries", country_id), "iso_code").upper()
+        country = client.get("countries", country_id)
+        require(country, ("iso_code",), _("dans le pays PrestaShop n° %(id)s") % {"id": country_id})
+        iso = text(country, "iso_code").upper()
         channel.countries = {**channel.countries, country_id: iso}
         ShopChannel.objects.filter(pk=channel.pk).update(countries=channel.countries)
     return channel.countries[country_id]
@@ -326,12 +405,14 @@ def fetch_related(channel: ShopChannel, client: WebserviceClient, order: dict, m
     fetched.bound = {key: object_id for key, (object_id, _print) in known.items() if key[0] != Binding.Kind.ORDER}
     if (Binding.Kind.CUSTOMER, customer_id) not in fetched.bound:
         fetched.customer = client.get("customers", customer_id)
+        require(fetched.customer, CUSTOMER_FIELDS, _("dans le client PrestaShop n° %(id)s") % {"id": customer_id})
     if channel.tax_rules and not all(text(row, "id_tax_rules_group") for row in rows_of(order)):
         fetched.tax_groups = tax_groups_of(client, text(order, "id"))
     for address_id in sorted(address_ids):
         if (Binding.Kind.ADDRESS, address_id) in fetched.bound:
             continue
         address = client.get("addresses", address_id)
+        require(address, ADDRESS_FIELDS, _("dans l'adresse PrestaShop n° %(id)s") % {"id": address_id})
         address["_country"] = country_of(channel, client, text(address, "id_country"))
         fetched.addresses[address_id] = address
     return fetched
@@ -511,6 +592,7 @@ def check_totals(order: Order, payload: dict, lines=None):
         _("port TTC"): (shipping, decimal(payload, "total_shipping_tax_incl")),
         _("remises TTC"): (discounts, decimal(payload, "total_discounts_tax_incl")),
         _("total payé TTC"): (order.total_incl_tax, decimal(payload, "total_paid_tax_incl")),
+        _("total payé (total_paid)"): (order.total_incl_tax, decimal(payload, "total_paid")),
     }
     differences = [
         _("%(what)s : LMB %(lmb)s, PrestaShop %(shop)s (écart %(gap)s)")
@@ -581,8 +663,10 @@ def _order_terms(channel: ShopChannel, payload: dict, fetched: Fetched) -> tuple
 
 def _deposit_terms(channel: ShopChannel, payload: dict, order: Order) -> dict | None:
     """A paid web order is a deposit on the order (``receive_deposit``'s terms), up to its total."""
+    if text(payload, "current_state") not in (channel.paid_states or []):
+        return None
     paid = min(money.amount(decimal(payload, "total_paid_real")), order.total_incl_tax)
-    if text(payload, "current_state") not in (channel.paid_states or []) or paid <= 0:
+    if paid <= 0:
         return None
     return {
         "amount": paid,
@@ -667,6 +751,7 @@ def import_order(
     if bound_order is not None and bound_order[1] == print_:
         return Outcome(external_id, "unchanged", bound_order[0])
     try:
+        check_order_fields(payload)
         fetched = fetch_related(channel, client, payload, memo, known) if bound_order is None else Fetched()
         # One transaction undone whole on any error: the services inside need no savepoints,
         # and the company and legal mentions are read once for the caller's run.
@@ -794,6 +879,7 @@ def _party_keys(payload: dict) -> set:
 
 def _prepare(channel, client, index: int, payload: dict, known: dict, memo: dict, page_rows: dict) -> _Prepared:
     """The order built and checked against the shop's totals, in memory (nothing written)."""
+    check_order_fields(payload)
     fetched = fetch_related(channel, client, payload, memo, {key: known[key] for key in _party_keys(payload)})
     fetched.rows = page_rows
     with run_cache.kept_in(memo):
