@@ -35,7 +35,7 @@ from stock import services as stock_services
 from stock.models import StockLevel
 
 from . import importer, keys
-from .client import PAGE_SIZE, WebserviceClient, WebserviceError, shop_url_problem
+from .client import PAGE_SIZE, BrokenAnswer, Unreachable, WebserviceClient, WebserviceError, shop_url_problem
 from .models import Binding, ImportIssue, Push, ShopChannel, SyncRun, WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -599,13 +599,18 @@ def send_push(push: Push, *, client: WebserviceClient | None = None) -> Push:
         status = Push.Status.FAILED if attempts >= PUSH_MAX_ATTEMPTS or not _retryable(error) else Push.Status.PENDING
         Push.objects.filter(pk=push.pk).update(last_error=str(error), status=status)
         raise
+    except Exception as error:  # whatever else: kept with its reason, never pending in silence; the sweeper retries it (bounded)
+        status = Push.Status.FAILED if attempts >= PUSH_MAX_ATTEMPTS else Push.Status.PENDING
+        Push.objects.filter(pk=push.pk).update(last_error=f"{type(error).__name__}: {error}", status=status)
+        raise
     Push.objects.filter(pk=push.pk).update(status=Push.Status.SENT, sent_at=timezone.now(), last_error="")
     push.refresh_from_db()
     return push
 
 
 def _retryable(error: WebserviceError) -> bool:
-    return error.status is None or error.status >= 500
+    """Network errors, 5xx and unreadable answers (BrokenAnswer) may pass; a 4xx will not."""
+    return isinstance(error, Unreachable) or error.status is None or error.status >= 500
 
 
 def retry_push(push: Push) -> Push:
@@ -741,7 +746,7 @@ def _order_carrier_id(client: WebserviceClient, order_id: str) -> str:
 def _send_tracking(client: WebserviceClient, push: Push):
     carrier_id = _order_carrier_id(client, push.payload["order"])
     root = client.get_xml("order_carriers", carrier_id)
-    record = root.find("order_carrier")
+    record = _record_in(root, "order_carriers", carrier_id)
     node = record.find("tracking_number")
     if node is None:
         node = ET.SubElement(record, "tracking_number")
@@ -762,11 +767,30 @@ def _send_stock(client: WebserviceClient, push: Push):
         client, "stock_availables", {"id_product": f"[{product_id}]", "id_product_attribute": f"[{attribute_id or 0}]"}
     )
     root = client.get_xml("stock_availables", stock_id)
-    record = root.find("stock_available")
-    record.find("quantity").text = str(quantity)
+    record = _record_in(root, "stock_availables", stock_id)
+    quantity_node = record.find("quantity")
+    if quantity_node is None:
+        raise BrokenAnswer(
+            _("GET %(resource)s/%(id)s : la boutique a répondu sans le champ quantity.")
+            % {"resource": "stock_availables", "id": stock_id}
+        )
+    quantity_node.text = str(quantity)
     _strip_links(record)
     client.put_xml("stock_availables", stock_id, root)
     Push.objects.filter(pk=push.pk).update(payload={**push.payload, "quantity": quantity, "channel": channel.name})
+
+
+def _record_in(root: ET.Element, resource: str, record_id: str) -> ET.Element:
+    """The record of a GET's XML (``<prestashop><stock_available>…``), or BrokenAnswer: an answer
+    without it cannot be edited and PUT back."""
+    singular = {"order_carriers": "order_carrier", "stock_availables": "stock_available"}[resource]
+    record = root.find(singular)
+    if record is None:
+        raise BrokenAnswer(
+            _("GET %(resource)s/%(id)s : la réponse de la boutique ne contient pas de <%(tag)s>.")
+            % {"resource": resource, "id": record_id, "tag": singular}
+        )
+    return record
 
 
 def _strip_links(record: ET.Element):
