@@ -148,7 +148,11 @@ class Binding(models.Model):
 
 class WebhookEvent(models.Model):
     """A signed event the shop's module posted, kept as received until a task has handled it.
-    ``queued_at`` and ``attempted_at`` tell the outbox sweeper whether its message may be lost."""
+    ``queued_at`` and ``attempted_at`` tell the outbox sweeper whether its message may be lost.
+    ``body_hash`` (SHA-256 of the body's canonical JSON) is unique per shop: the same signed body
+    posted twice, even at the same instant, is one event. A body carries its timestamp and is
+    refused once older than the replay window, so a legitimate new event never has an old one's
+    hash. Events stored before the field existed keep it empty (outside the constraint)."""
 
     class Status(models.TextChoices):
         RECEIVED = "received", _("Reçu")
@@ -159,6 +163,7 @@ class WebhookEvent(models.Model):
     event = models.CharField(_("évènement"), max_length=60)
     external_id = models.CharField(_("id de commande"), max_length=40)
     body = models.JSONField(_("contenu"))
+    body_hash = models.CharField(_("empreinte du contenu"), max_length=64, blank=True, editable=False)
     status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.RECEIVED)
     error = models.TextField(_("erreur"), blank=True)
     received_at = models.DateTimeField(_("reçu le"), auto_now_add=True)
@@ -171,6 +176,11 @@ class WebhookEvent(models.Model):
         verbose_name = _("évènement reçu")
         ordering = ["-received_at", "-pk"]
         indexes = [models.Index(fields=["status", "received_at"], name="prestashop_event_status_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "body_hash"], condition=~models.Q(body_hash=""), name="prestashop_event_unique_body"
+            )
+        ]
 
     def __str__(self):
         return f"{self.event} #{self.external_id}"

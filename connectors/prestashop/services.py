@@ -15,7 +15,7 @@ from itertools import islice
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
@@ -330,19 +330,23 @@ def receive_webhook(*, channel: ShopChannel, body: bytes, signature: str, now: f
         raise WebhookRefused(text.too_long("event", len(event), WebhookEvent._meta.get_field("event").max_length), 400)
     if abs((now or time.time()) - stamp) > WEBHOOK_MAX_AGE:
         raise WebhookRefused(_("Évènement trop ancien ou daté dans le futur (rejeu refusé)."), 403)
-    with transaction.atomic():
-        window_start = timezone.now() - timedelta(seconds=2 * WEBHOOK_MAX_AGE)
-        replayed = WebhookEvent.objects.filter(
-            channel=channel, external_id=order_id, event=event, body=data, received_at__gte=window_start
-        ).first()
-        if replayed is not None:  # the same signed body again: already stored
-            if replayed.status == WebhookEvent.Status.RECEIVED:  # and not handled yet: its message may be lost
-                WebhookEvent.objects.filter(pk=replayed.pk).update(queued_at=timezone.now())
-                _queue_on_commit("process_webhook_event", replayed.pk)
-            return replayed
-        stored = WebhookEvent.objects.create(channel=channel, event=event, external_id=order_id, body=data)
-        _queue_on_commit("process_webhook_event", stored.pk)
-    return stored
+    body_hash = hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    replayed = WebhookEvent.objects.filter(channel=channel, body_hash=body_hash).first()
+    if replayed is None:
+        try:
+            with transaction.atomic():
+                stored = WebhookEvent.objects.create(
+                    channel=channel, event=event, external_id=order_id, body=data, body_hash=body_hash
+                )
+                _queue_on_commit("process_webhook_event", stored.pk)
+            return stored
+        except IntegrityError:  # the same body, posted at the same instant, was stored by the other request
+            replayed = WebhookEvent.objects.get(channel=channel, body_hash=body_hash)
+    if replayed.status == WebhookEvent.Status.RECEIVED:  # not handled yet: its message may be lost
+        with transaction.atomic():
+            WebhookEvent.objects.filter(pk=replayed.pk).update(queued_at=timezone.now())
+            _queue_on_commit("process_webhook_event", replayed.pk)
+    return replayed
 
 
 def process_webhook_event(event: WebhookEvent, *, client: WebserviceClient | None = None) -> importer.Outcome:
