@@ -60,7 +60,7 @@ class TotalsMismatch(ImportRefused):
 @dataclass
 class Outcome:
     external_id: str
-    status: str  # created | unchanged | updated | failed
+    status: str  # created | unchanged | updated | failed | skipped (another shop's order: ``error`` says so)
     order_id: int | None = None
     error: str = ""
 
@@ -675,6 +675,27 @@ def _deposit_terms(channel: ShopChannel, payload: dict, order: Order) -> dict | 
     }
 
 
+def other_shop(channel: ShopChannel, payload: dict) -> str:
+    """Why the order is not this channel's ("" when it is): on a multistore installation, a channel
+    that targets one ``id_shop`` takes that shop's orders only. Such an order is skipped with this
+    reason (kept on the webhook event, counted by the sync run), not put in the error queue: it is
+    not faulty, it belongs to the channel of its own shop, and no retry could ever import it here.
+    Without ``id_shop`` in the payload the order cannot be placed: refused naming the field."""
+    if not channel.id_shop:
+        return ""
+    require(payload, ("id_shop",), _("dans la commande PrestaShop (la boutique vise un id_shop)"))
+    if text(payload, "id_shop") == str(channel.id_shop):
+        return ""
+    return _(
+        "Commande de la boutique id_shop %(other)s de l'installation multiboutique, "
+        "pas de %(shop)s (id_shop %(ours)s) : non importée ici."
+    ) % {
+        "other": text(payload, "id_shop"),
+        "shop": channel.name,
+        "ours": channel.id_shop,
+    }
+
+
 def _is_cancelled(channel: ShopChannel, payload: dict) -> bool:
     state = text(payload, "current_state")
     return bool(state) and state == (channel.states or {}).get("cancelled")
@@ -752,6 +773,9 @@ def import_order(
         return Outcome(external_id, "unchanged", bound_order[0])
     try:
         check_order_fields(payload)
+        skipped = other_shop(channel, payload)
+        if skipped:
+            return Outcome(external_id, "skipped", error=skipped)
         fetched = fetch_related(channel, client, payload, memo, known) if bound_order is None else Fetched()
         # One transaction undone whole on any error: the services inside need no savepoints,
         # and the company and legal mentions are read once for the caller's run.
@@ -836,6 +860,10 @@ def import_page(
         waiting.clear()
 
     for index, payload in enumerate(payloads):
+        skipped = _skipped_quietly(channel, payload)
+        if skipped:
+            outcomes[index] = Outcome(text(payload, "id"), "skipped", error=skipped)
+            continue
         bound = known.get((Binding.Kind.ORDER, text(payload, "id")))
         if bound is not None and bound[1] == fingerprint(without_secrets(payload)):
             outcomes[index] = Outcome(text(payload, "id"), "unchanged", bound[0])
@@ -853,6 +881,14 @@ def import_page(
             known |= page_bindings(channel, payloads[index + 1 :])
     write_waiting()
     return [outcomes[index] for index in range(len(payloads))]
+
+
+def _skipped_quietly(channel: ShopChannel, payload: dict) -> str:
+    """``other_shop``'s reason; an order it cannot place is left to ``import_order``, which refuses it."""
+    try:
+        return other_shop(channel, payload)
+    except ImportRefused:
+        return ""
 
 
 def page_bindings(channel: ShopChannel, payloads: list[dict]) -> dict:

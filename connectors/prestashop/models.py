@@ -239,6 +239,7 @@ class SyncRun(models.Model):
     created = models.PositiveIntegerField(_("créées"), default=0)
     unchanged = models.PositiveIntegerField(_("inchangées"), default=0)
     failed = models.PositiveIntegerField(_("en erreur"), default=0)
+    skipped = models.PositiveIntegerField(_("d'une autre boutique"), default=0)
     error = models.TextField(_("erreur"), blank=True)
     started_at = models.DateTimeField(_("début"), auto_now_add=True)
     finished_at = models.DateTimeField(_("fin"), null=True, blank=True)

@@ -359,6 +359,7 @@ def process_webhook_event(event: WebhookEvent, *, client: WebserviceClient | Non
         WebhookEvent.objects.filter(pk=event.pk).update(status=WebhookEvent.Status.FAILED, error=str(error))
         importer.record_issue(channel=channel, external_id=event.external_id, payload={"id": event.external_id}, error=str(error))
         raise
+    # A skipped order (another shop's) is handled: the event keeps the reason in its error column.
     status = WebhookEvent.Status.FAILED if outcome.status == "failed" else WebhookEvent.Status.PROCESSED
     WebhookEvent.objects.filter(pk=event.pk).update(status=status, error=outcome.error, processed_at=timezone.now())
     return outcome
@@ -379,6 +380,7 @@ class SyncCounts:
     created: int = 0
     unchanged: int = 0
     failed: int = 0
+    skipped: int = 0
 
 
 FAR_FUTURE = "9999-12-31 23:59:59"
@@ -399,6 +401,8 @@ def sync_channel(
     run = SyncRun.objects.create(channel=channel, trigger=trigger)
     counts = SyncCounts()
     filters = {} if full or not channel.poll_cursor else {"date_upd": f"[{channel.poll_cursor},{FAR_FUTURE}]"}
+    if channel.id_shop:  # the webservice's id_shop parameter does not restrict a list of orders: this does
+        filters["id_shop"] = f"[{channel.id_shop}]"
     cursor = channel.poll_cursor
     try:
         total = sum(1 for _ in client.list("orders", filters=filters, display="[id]", page_size=1000)) if report else 0
@@ -439,6 +443,7 @@ def _pages(records: Iterable[dict], size: int) -> Iterator[list[dict]]:
 
 def _finish(run: SyncRun, counts: SyncCounts, status: str, error: str) -> SyncRun:
     run.read, run.created, run.unchanged, run.failed = counts.read, counts.created, counts.unchanged, counts.failed
+    run.skipped = counts.skipped
     run.status, run.error, run.finished_at = status, error, timezone.now()
     run.save()
     return run
