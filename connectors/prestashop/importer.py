@@ -307,9 +307,37 @@ def _customer(channel, external_id: str, payload: dict | None, fetched: Fetched)
         return rows.get_row(ThirdParty, existing)
     if payload is None:
         raise ImportRefused(_("Le client PrestaShop n° %(id)s n'a pas été lu.") % {"id": external_id})
-    customer = crm_services.create_third_party(**_customer_fields(channel, payload))
-    _bind(channel, Binding.Kind.CUSTOMER, external_id, customer.pk, fingerprint=fingerprint(without_secrets(payload)))
+    email = text(payload, "email").lower()
+    customer = _customer_of_email(channel, email)
+    if customer is None:
+        customer = crm_services.create_third_party(**_customer_fields(channel, payload))
+    _bind(
+        channel,
+        Binding.Kind.CUSTOMER,
+        external_id,
+        customer.pk,
+        fingerprint=fingerprint(without_secrets(payload)),
+        email=email,
+    )
     return customer
+
+
+def _customer_of_email(channel: ShopChannel, email: str) -> ThirdParty | None:
+    """The LMB customer already imported from this shop with this e-mail, when the shop merges its
+    guests (ShopChannel.merge_customers_by_email): each guest checkout is a new PrestaShop customer
+    of the same address, one LMB customer. Under a lock on the address, so that two guests of it
+    imported at once still make one customer. Only this shop's customers: another shop's, or one
+    typed in LMB, may share an address without being the same buyer."""
+    if not channel.merge_customers_by_email or not email:
+        return None
+    _lock(channel, "customer-email", email)
+    found = (
+        Binding.objects.filter(channel=channel, kind=Binding.Kind.CUSTOMER, email=email)
+        .order_by("pk")
+        .values_list("object_id", flat=True)
+        .first()
+    )
+    return rows.get_row(ThirdParty, found) if found else None
 
 
 def country_of(channel: ShopChannel, client: WebserviceClient, country_id: str) -> str:

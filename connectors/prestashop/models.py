@@ -66,6 +66,14 @@ class ShopChannel(models.Model):
         help_text=_("id de groupe de règles de taxes PrestaShop → code du taux de TVA LMB (FR-20…)."),
     )
     countries = models.JSONField(_("pays (cache)"), default=dict, blank=True, editable=False)
+    merge_customers_by_email = models.BooleanField(
+        _("un client par e-mail"),
+        default=True,
+        help_text=_(
+            "Les commandes sans compte (invité) d'une même adresse e-mail arrivent comme autant de clients "
+            "PrestaShop : les rattacher à un seul client LMB."
+        ),
+    )
     # PrestaShop's date_upd ("AAAA-MM-JJ hh:mm:ss", the shop's local time) of the last order read.
     poll_cursor = models.CharField(_("dernière mise à jour lue"), max_length=19, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -132,6 +140,9 @@ class Binding(models.Model):
     external_id = models.CharField(_("id PrestaShop"), max_length=40)
     object_id = models.BigIntegerField(_("id LMB"))
     fingerprint = models.CharField(_("empreinte du contenu importé"), max_length=64, blank=True)
+    # A customer's e-mail on the shop, in lower case: the shop's guests of one address are one LMB
+    # customer (ShopChannel.merge_customers_by_email), found by it within the shop.
+    email = models.CharField(_("e-mail sur la boutique"), max_length=254, blank=True)
     external_updated_at = models.CharField(_("date_upd PrestaShop"), max_length=19, blank=True)
     imported_at = models.DateTimeField(_("importé le"), auto_now_add=True)
 
@@ -140,7 +151,10 @@ class Binding(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["channel", "kind", "external_id"], name="prestashop_binding_unique"),
         ]
-        indexes = [models.Index(fields=["kind", "object_id"], name="prestashop_binding_object_idx")]
+        indexes = [
+            models.Index(fields=["kind", "object_id"], name="prestashop_binding_object_idx"),
+            models.Index(fields=["channel", "email"], condition=~models.Q(email=""), name="prestashop_binding_email_idx"),
+        ]
 
     def __str__(self):
         return f"{self.channel} {self.kind} {self.external_id} → {self.object_id}"
