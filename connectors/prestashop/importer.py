@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -25,7 +26,7 @@ from django.utils.translation import gettext as _
 from catalog.models import VatRate
 from catalog.queries import find_by_code
 from crm import services as crm_services
-from crm.models import Address, Civility, CustomerCategory, ThirdParty
+from crm.models import Address, Civility, CustomerCategory, ThirdParty, TimelineEntry
 from lmb import bounds, money, rows, run_cache, transactions
 from lmb.errors import DomainError
 from lmb.formats import decimal_fr, money_fr
@@ -75,6 +76,7 @@ class Fetched:
     memo: dict = field(default_factory=dict)  # lookups kept for a whole sync run (products by code, VAT rates)
     tax_groups: dict = field(default_factory=dict)  # order row id → id_tax_rules_group (from order_details)
     rows: dict = field(default_factory=dict)  # (model, id) → the bound customers and addresses read (for one page)
+    messages: list = field(default_factory=list)  # the order's messages (``messages`` resource)
 
     def row(self, model, pk: int):
         """A bound customer or address, read once for the orders that share this memo (a page's)."""
@@ -436,6 +438,7 @@ def fetch_related(channel: ShopChannel, client: WebserviceClient, order: dict, m
         require(fetched.customer, CUSTOMER_FIELDS, _("dans le client PrestaShop n° %(id)s") % {"id": customer_id})
     if channel.tax_rules and not all(text(row, "id_tax_rules_group") for row in rows_of(order)):
         fetched.tax_groups = tax_groups_of(client, text(order, "id"))
+    fetched.messages = messages_of(client, text(order, "id"))
     for address_id in sorted(address_ids):
         if (Binding.Kind.ADDRESS, address_id) in fetched.bound:
             continue
@@ -444,6 +447,72 @@ def fetch_related(channel: ShopChannel, client: WebserviceClient, order: dict, m
         address["_country"] = country_of(channel, client, text(address, "id_country"))
         fetched.addresses[address_id] = address
     return fetched
+
+
+MESSAGE_FIELDS = ("message", "private", "date_add")
+
+
+def messages_of(client: WebserviceClient, order_id: str) -> list[dict]:
+    """The order's messages: what the customer wrote at checkout (PrestaShop 1.6 to 8 move the
+    cart's message onto the order) and the shop staff's notes (``private``), oldest first."""
+    messages = list(client.list("messages", filters={"id_order": f"[{order_id}]"}, sort="[id_ASC]"))
+    for message in messages:
+        require(message, MESSAGE_FIELDS, _("dans un message de la commande PrestaShop n° %(id)s") % {"id": order_id})
+    return [message for message in messages if text(message, "message")]
+
+
+def _gift_message(order: dict) -> str:
+    return text(order, "gift_message") if text(order, "gift") == "1" or text(order, "gift_message") else ""
+
+
+def _messages_note(order: dict, messages: list[dict]) -> str:
+    """What the order's note adds: the gift message and the customer's messages (printed with the
+    order, so the shop staff's private notes stay on the customer's timeline only)."""
+    parts = []
+    if _gift_message(order):
+        parts.append(_("Message cadeau : %(message)s") % {"message": _gift_message(order)})
+    parts += [
+        _("Message du client : %(message)s") % {"message": text(message, "message")}
+        for message in messages
+        if text(message, "private") != "1"
+    ]
+    return "\n".join(parts)
+
+
+def _shop_datetime(value: str):
+    """A PrestaShop date (the shop's local time, "0000-00-00 00:00:00" when none), or None."""
+    try:
+        return timezone.make_aware(datetime.strptime(value, "%Y-%m-%d %H:%M:%S"))
+    except ValueError:
+        return None
+
+
+def log_messages(customer_id: int, payload: dict, messages: list[dict]):
+    """The gift message and every message of the order on the customer's timeline (crm), each
+    naming the order — nothing the shop holds about the order is dropped."""
+    customer = rows.get_row(ThirdParty, customer_id)
+    incoming = TimelineEntry.Direction.INCOMING
+    entries = []  # (subject, text, shop date, direction)
+    if _gift_message(payload):
+        gift = _("Message cadeau de la commande PrestaShop %(reference)s")
+        entries.append((gift, _gift_message(payload), text(payload, "date_add"), incoming))
+    for message in messages:
+        private = text(message, "private") == "1"
+        subject = (
+            _("Note interne de la boutique sur la commande PrestaShop %(reference)s")
+            if private
+            else _("Message du client sur la commande PrestaShop %(reference)s")
+        )
+        entries.append((subject, text(message, "message"), text(message, "date_add"), "" if private else incoming))
+    for subject, body, date, direction in entries:
+        crm_services.log_interaction(
+            third_party=customer,
+            kind=TimelineEntry.Kind.NOTE,
+            subject=subject % {"reference": text(payload, "reference")},
+            body=body,
+            occurred_at=_shop_datetime(date),
+            direction=direction,
+        )
 
 
 def tax_groups_of(client: WebserviceClient, order_id: str) -> dict:
@@ -676,14 +745,21 @@ def _order_terms(channel: ShopChannel, payload: dict, fetched: Fetched) -> tuple
         "customer_reference": reference,
         "carrier": _carrier(channel, payload),
         "discount_percent": _discount_percent(payload),
-        "note": _("Commande PrestaShop %(shop)s n° %(id)s (%(reference)s) du %(date)s, paiement : %(payment)s.")
-        % {
-            "shop": channel.name,
-            "id": text(payload, "id"),
-            "reference": reference,
-            "date": text(payload, "date_add"),
-            "payment": text(payload, "payment"),
-        },
+        "note": "\n".join(
+            part
+            for part in (
+                _("Commande PrestaShop %(shop)s n° %(id)s (%(reference)s) du %(date)s, paiement : %(payment)s.")
+                % {
+                    "shop": channel.name,
+                    "id": text(payload, "id"),
+                    "reference": reference,
+                    "date": text(payload, "date_add"),
+                    "payment": text(payload, "payment"),
+                },
+                _messages_note(payload, fetched.messages),
+            )
+            if part
+        ),
         "lines": [{key: value for key, value in line.items() if not key.startswith("_")} for line in lines],
     }
     return terms, lines
@@ -733,6 +809,7 @@ def _create_order(channel: ShopChannel, payload: dict, fetched: Fetched) -> Orde
     terms, lines = _order_terms(channel, payload, fetched)
     order = sales_services.create_order(**terms)
     check_totals(order, payload)
+    log_messages(order.customer_id, payload, fetched.messages)
     _bind_products(channel, lines)
     order = sales_services.confirm_order(order)
     deposit = _deposit_terms(channel, payload, order)
@@ -855,6 +932,7 @@ class _Prepared:
     print_: str
     order: sales_services.NewOrder
     lines: list[dict]  # as built from the shop's rows (for the product bindings)
+    messages: list[dict]  # the order's messages, for the customer's timeline
 
     @property
     def external_id(self) -> str:
@@ -953,7 +1031,7 @@ def _prepare(channel, client, index: int, payload: dict, known: dict, memo: dict
         deposit = _deposit_terms(channel, payload, new.order)
         if deposit:
             sales_services.add_deposit(new, **deposit)
-    return _Prepared(index, payload, fingerprint(without_secrets(payload)), new, lines)
+    return _Prepared(index, payload, fingerprint(without_secrets(payload)), new, lines, fetched.messages)
 
 
 def _write_page(channel: ShopChannel, prepared: list[_Prepared], memo: dict) -> dict[int, Outcome | None]:
@@ -967,6 +1045,8 @@ def _write_page(channel: ShopChannel, prepared: list[_Prepared], memo: dict) -> 
             todo = [item for item in prepared if item.external_id not in taken]
             if todo:
                 sales_services.save_confirmed_orders([item.order for item in todo])
+                for item in todo:
+                    log_messages(item.order.order.customer_id, item.payload, item.messages)
                 Binding.objects.bulk_create(
                     [binding for item in todo for binding in _product_bindings(channel, item.lines)], ignore_conflicts=True
                 )

@@ -276,6 +276,7 @@ def set_api_key(channel: ShopChannel, *, api_key: str) -> ShopChannel:
 NEEDED_RIGHTS = {
     "orders": ("get",),
     "order_details": ("get",),
+    "messages": ("get",),
     "customers": ("get",),
     "addresses": ("get",),
     "countries": ("get",),

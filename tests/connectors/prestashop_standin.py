@@ -40,6 +40,7 @@ SINGULAR = {
     "stock_availables": "stock_available",
     "carriers": "carrier",
     "products": "product",
+    "messages": "message",
 }
 PLURAL = {singular: plural for plural, singular in SINGULAR.items()}
 # What PHP prints before the answer when a module misbehaves and display_errors is on.
@@ -186,6 +187,7 @@ def seed_records() -> dict[str, dict[str, dict]]:
         ],
         "carriers": [carrier_2],
         "stock_availables": [stock_10, derived(stock_10, id=24, id_product=24)],
+        "messages": [],  # an order's messages (the customer's at checkout, the shop staff's notes): none here
     }
     return {resource: {record["id"]: record for record in items} for resource, items in records.items()}
 

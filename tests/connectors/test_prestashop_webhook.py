@@ -120,8 +120,10 @@ def test_urls_come_from_the_channel_never_from_a_payloads_xlink(channel, standin
         "customers",
         "addresses",
         "countries",
+        "messages",
     }
-    assert len(standin.requests) == 1 + 3 + 3 + 2  # one list, 3 customers, 3 addresses, 2 countries (FR, ES)
+    # One list, 3 customers, 3 addresses, 2 countries (FR, ES), the messages of the 3 orders.
+    assert len(standin.requests) == 1 + 3 + 3 + 2 + 3
 
 
 @pytest.mark.django_db(transaction=True)
