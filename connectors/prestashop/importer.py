@@ -35,8 +35,8 @@ from sales import services as sales_services
 from sales.models import DocumentLine, Order, PaymentMethod
 from sales.services import documents
 
-from .client import WebserviceClient, WebserviceError
-from .models import Binding, ImportIssue, ShopChannel
+from .client import AuthenticationFailed, WebserviceClient, WebserviceError
+from .models import Binding, ImportIssue, ShopChannel, missing_right_sentence
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,8 @@ class Fetched:
     memo: dict = field(default_factory=dict)  # lookups kept for a whole sync run (products by code, VAT rates)
     tax_groups: dict = field(default_factory=dict)  # order row id → id_tax_rules_group (from order_details)
     rows: dict = field(default_factory=dict)  # (model, id) → the bound customers and addresses read (for one page)
-    messages: list = field(default_factory=list)  # the order's messages (``messages`` resource)
+    # The order's messages (``messages`` resource); None when the key may not read them.
+    messages: list | None = field(default_factory=list)
 
     def row(self, model, pk: int):
         """A bound customer or address, read once for the orders that share this memo (a page's)."""
@@ -425,9 +426,20 @@ def _locked_order_binding(channel: ShopChannel, external_id: str) -> Binding | N
     return rows.get_row(Binding, found[0][0]) if found else None
 
 
-def fetch_related(channel: ShopChannel, client: WebserviceClient, order: dict, memo: dict, known: dict | None = None) -> Fetched:
+NOT_READ = object()  # the order's messages, when the caller has not read them with its page's
+
+
+def fetch_related(
+    channel: ShopChannel,
+    client: WebserviceClient,
+    order: dict,
+    memo: dict,
+    known: dict | None = None,
+    messages=NOT_READ,
+) -> Fetched:
     """Read the customer and addresses the order needs and LMB does not have yet (``known``: the
-    order's ``bindings_of``, when the caller read them)."""
+    order's ``bindings_of``, when the caller read them), and its messages (``messages``: as read
+    with its page's by ``messages_of_orders``, when they were)."""
     fetched = Fetched(memo=memo)
     customer_id = text(order, "id_customer")
     address_ids = {text(order, "id_address_invoice"), text(order, "id_address_delivery")}
@@ -438,7 +450,9 @@ def fetch_related(channel: ShopChannel, client: WebserviceClient, order: dict, m
         require(fetched.customer, CUSTOMER_FIELDS, _("dans le client PrestaShop n° %(id)s") % {"id": customer_id})
     if channel.tax_rules and not all(text(row, "id_tax_rules_group") for row in rows_of(order)):
         fetched.tax_groups = tax_groups_of(client, text(order, "id"))
-    fetched.messages = messages_of(client, text(order, "id"))
+    if messages is NOT_READ:
+        messages = messages_of_orders(channel, client, [text(order, "id")])[text(order, "id")]
+    fetched.messages = messages
     for address_id in sorted(address_ids):
         if (Binding.Kind.ADDRESS, address_id) in fetched.bound:
             continue
@@ -449,31 +463,70 @@ def fetch_related(channel: ShopChannel, client: WebserviceClient, order: dict, m
     return fetched
 
 
-MESSAGE_FIELDS = ("message", "private", "date_add")
+MESSAGE_FIELDS = ("id_order", "message", "private", "date_add")
+MESSAGES_RIGHT = "messages (GET)"  # an OPTIONAL_RIGHTS key: orders import without their messages
+ORDERS_PER_MESSAGES_CALL = 100  # ids in one filter[id_order]=[a|b|…]: a URL far below 8 KB (Apache's line)
+MESSAGES_PAGE_SIZE = 1000  # messages per list call: a page's hundred orders rarely have more
 
 
-def messages_of(client: WebserviceClient, order_id: str) -> list[dict]:
-    """The order's messages: what the customer wrote at checkout (PrestaShop 1.6 to 8 move the
-    cart's message onto the order) and the shop staff's notes (``private``), oldest first."""
-    messages = list(client.list("messages", filters={"id_order": f"[{order_id}]"}, sort="[id_ASC]"))
-    for message in messages:
-        require(message, MESSAGE_FIELDS, _("dans un message de la commande PrestaShop n° %(id)s") % {"id": order_id})
-    return [message for message in messages if text(message, "message")]
+def messages_of_orders(channel: ShopChannel, client: WebserviceClient, order_ids: list[str]) -> dict:
+    """Order id → its messages, oldest first: what the customer wrote at checkout (PrestaShop 1.6
+    to 8 move the cart's message onto the order) and the shop staff's notes (``private``). One
+    call for a page's orders (``filter[id_order]=[a|b|…]``), not one per order.
+
+    A key without the right on ``messages`` (a shop upgraded without giving it) must not stop the
+    orders: each id then maps to None — its order is imported and says its messages were not read
+    — and the shop's page warns (``note_right``). A message without a field the import reads
+    refuses the orders asked for, naming it."""
+    found = {order_id: [] for order_id in order_ids}
+    try:
+        for start in range(0, len(order_ids), ORDERS_PER_MESSAGES_CALL):
+            ids = "|".join(order_ids[start : start + ORDERS_PER_MESSAGES_CALL])
+            for message in client.list(
+                "messages", filters={"id_order": f"[{ids}]"}, sort="[id_ASC]", page_size=MESSAGES_PAGE_SIZE
+            ):
+                where = _("dans le message PrestaShop n° %(id)s") % {"id": text(message, "id") or "?"}
+                require(message, MESSAGE_FIELDS, where)
+                if text(message, "message") and text(message, "id_order") in found:
+                    found[text(message, "id_order")].append(message)
+    except AuthenticationFailed:  # the same key just read the orders: it is the right on messages it lacks
+        note_right(channel, MESSAGES_RIGHT, missing=True)
+        return dict.fromkeys(order_ids)
+    note_right(channel, MESSAGES_RIGHT, missing=False)
+    return found
+
+
+def note_right(channel: ShopChannel, right: str, *, missing: bool):
+    """Keep on the shop whether the key lacks this optional right (the shop's page warns while it
+    does); written only when that changes."""
+    rights = set(channel.missing_rights or [])
+    if (right in rights) == missing:
+        return
+    channel.missing_rights = sorted(rights | {right} if missing else rights - {right})
+    ShopChannel.objects.filter(pk=channel.pk).update(missing_rights=channel.missing_rights)
+    if missing:
+        logger.warning("PrestaShop %s: %s", channel, missing_right_sentence(right))
 
 
 def _gift_message(order: dict) -> str:
     return text(order, "gift_message") if text(order, "gift") == "1" or text(order, "gift_message") else ""
 
 
-def _messages_note(order: dict, messages: list[dict]) -> str:
-    """What the order's note adds: the gift message and the customer's messages (printed with the
-    order, so the shop staff's private notes stay on the customer's timeline only)."""
+def _messages_note(order: dict, messages: list[dict] | None) -> str:
+    """What the order's note adds: the gift message (a field of the order: read whatever the key's
+    rights) and the customer's messages (printed with the order, so the shop staff's private notes
+    stay on the customer's timeline only), or that they could not be read."""
     parts = []
+    if messages is None:
+        parts.append(
+            _("Messages de la commande non lus : la clé du webservice n'a pas le droit %(right)s ; lisez-les sur la boutique.")
+            % {"right": MESSAGES_RIGHT}
+        )
     if _gift_message(order):
         parts.append(_("Message cadeau : %(message)s") % {"message": _gift_message(order)})
     parts += [
         _("Message du client : %(message)s") % {"message": text(message, "message")}
-        for message in messages
+        for message in messages or []
         if text(message, "private") != "1"
     ]
     return "\n".join(parts)
@@ -487,16 +540,15 @@ def _shop_datetime(value: str):
         return None
 
 
-def log_messages(customer_id: int, payload: dict, messages: list[dict]):
+def log_messages(customer_id: int, payload: dict, messages: list[dict] | None):
     """The gift message and every message of the order on the customer's timeline (crm), each
     naming the order — nothing the shop holds about the order is dropped."""
-    customer = rows.get_row(ThirdParty, customer_id)
     incoming = TimelineEntry.Direction.INCOMING
     entries = []  # (subject, text, shop date, direction)
     if _gift_message(payload):
         gift = _("Message cadeau de la commande PrestaShop %(reference)s")
         entries.append((gift, _gift_message(payload), text(payload, "date_add"), incoming))
-    for message in messages:
+    for message in messages or []:  # None: not read (the order's note says so)
         private = text(message, "private") == "1"
         subject = (
             _("Note interne de la boutique sur la commande PrestaShop %(reference)s")
@@ -504,6 +556,7 @@ def log_messages(customer_id: int, payload: dict, messages: list[dict]):
             else _("Message du client sur la commande PrestaShop %(reference)s")
         )
         entries.append((subject, text(message, "message"), text(message, "date_add"), "" if private else incoming))
+    customer = rows.get_row(ThirdParty, customer_id) if entries else None  # most orders have none: no read
     for subject, body, date, direction in entries:
         crm_services.log_interaction(
             third_party=customer,
@@ -860,9 +913,15 @@ def follow_shop_state(channel: ShopChannel, binding: Binding, payload: dict):
 
 
 def import_order(
-    *, channel: ShopChannel, client: WebserviceClient, external_id=None, payload: dict | None = None, memo: dict | None = None
+    *,
+    channel: ShopChannel,
+    client: WebserviceClient,
+    external_id=None,
+    payload: dict | None = None,
+    memo: dict | None = None,
+    messages=NOT_READ,
 ) -> Outcome:
-    """Import one shop order (read by id, or given as read from a list page), once.
+    """Import one shop order (read by id, or given as read from a list page with its messages), once.
 
     Already bound and unchanged: nothing happens. Already bound but changed on the shop: the
     binding notes the new date_upd (LMB's order goes on through its own documents). Refused
@@ -881,7 +940,7 @@ def import_order(
         skipped = other_shop(channel, payload)
         if skipped:
             return Outcome(external_id, "skipped", error=skipped)
-        fetched = fetch_related(channel, client, payload, memo, known) if bound_order is None else Fetched()
+        fetched = fetch_related(channel, client, payload, memo, known, messages) if bound_order is None else Fetched()
         # One transaction undone whole on any error: the services inside need no savepoints,
         # and the company and legal mentions are read once for the caller's run.
         with run_cache.kept_in(memo), transactions.all_or_nothing():
@@ -954,10 +1013,15 @@ def import_page(
     outcomes: dict[int, Outcome] = {}
     page_rows = {}  # the customers and addresses read for the page's orders
 
-    def one_by_one(index):
-        return import_order(channel=channel, client=client, payload=payloads[index], memo=memo)
-
     known = page_bindings(channel, payloads)
+    messages = _page_messages(channel, client, payloads, known)
+
+    def one_by_one(index):
+        order_id = text(payloads[index], "id")
+        return import_order(
+            channel=channel, client=client, payload=payloads[index], memo=memo, messages=messages.get(order_id, NOT_READ)
+        )
+
     waiting: list[_Prepared] = []  # prepared, written together when the page ends or an order must go alone
 
     def write_waiting():
@@ -977,7 +1041,7 @@ def import_page(
         missing = _party_keys(payload) - known.keys()
         if bound is None and not missing and not _is_cancelled(channel, payload):
             try:
-                waiting.append(_prepare(channel, client, index, payload, known, memo, page_rows))
+                waiting.append(_prepare(channel, client, index, payload, known, memo, page_rows, messages))
                 continue
             except (DomainError, WebserviceError):
                 pass  # refused again one by one below, and kept in the error queue there
@@ -987,6 +1051,24 @@ def import_page(
             known |= page_bindings(channel, payloads[index + 1 :])
     write_waiting()
     return [outcomes[index] for index in range(len(payloads))]
+
+
+def _page_messages(channel: ShopChannel, client: WebserviceClient, payloads: list[dict], known: dict) -> dict:
+    """The messages of the page's orders to create, in one call (``messages_of_orders``). Read
+    alone, each order's refusal would name the faulty message: when this read fails, {} leaves
+    each order to read its own (``NOT_READ``)."""
+    new_ids = [
+        order_id
+        for order_id, payload in ((text(payload, "id"), payload) for payload in payloads)
+        if order_id and (Binding.Kind.ORDER, order_id) not in known and not _skipped_quietly(channel, payload)
+    ]
+    if not new_ids:
+        return {}
+    try:
+        return messages_of_orders(channel, client, new_ids)
+    except (DomainError, WebserviceError) as error:
+        logger.warning("PrestaShop %s: the messages of a page read order by order instead (%s)", channel, error)
+        return {}
 
 
 def _skipped_quietly(channel: ShopChannel, payload: dict) -> str:
@@ -1019,10 +1101,11 @@ def _party_keys(payload: dict) -> set:
     }
 
 
-def _prepare(channel, client, index: int, payload: dict, known: dict, memo: dict, page_rows: dict) -> _Prepared:
+def _prepare(channel, client, index: int, payload: dict, known: dict, memo: dict, page_rows: dict, messages: dict) -> _Prepared:
     """The order built and checked against the shop's totals, in memory (nothing written)."""
     check_order_fields(payload)
-    fetched = fetch_related(channel, client, payload, memo, {key: known[key] for key in _party_keys(payload)})
+    party = {key: known[key] for key in _party_keys(payload)}
+    fetched = fetch_related(channel, client, payload, memo, party, messages.get(text(payload, "id"), NOT_READ))
     fetched.rows = page_rows
     with run_cache.kept_in(memo):
         terms, lines = _order_terms(channel, payload, fetched)

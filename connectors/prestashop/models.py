@@ -26,6 +26,19 @@ STATE_ACTION_LABELS = {
     "refunded": _("remboursée"),
 }
 
+# Rights the connector can do without, each with what is lost without it ("resource (METHOD)").
+# A key lacking one keeps importing: the loss is named by the connection test, on the shop's
+# page (ShopChannel.missing_rights, noted when the shop refuses the call) and on each order
+# concerned — never silent, never a stop of the orders.
+OPTIONAL_RIGHTS = {
+    "messages (GET)": _("les messages des commandes ne sont pas lus"),
+}
+
+
+def missing_right_sentence(right: str) -> str:
+    """« la clé n'a pas le droit messages (GET) : les messages des commandes ne sont pas lus »."""
+    return _("la clé n'a pas le droit %(right)s : %(loss)s") % {"right": right, "loss": OPTIONAL_RIGHTS[right]}
+
 
 class ShopChannel(models.Model):
     """One PrestaShop shop: where its webservice is, how to read it, and how its states, payment
@@ -74,6 +87,9 @@ class ShopChannel(models.Model):
             "PrestaShop : les rattacher à un seul client LMB."
         ),
     )
+    # The OPTIONAL_RIGHTS the shop refused to the key when last asked (by an import or the
+    # connection test): the shop's page warns while one is listed.
+    missing_rights = models.JSONField(_("droits manquants de la clé"), default=list, blank=True, editable=False)
     # PrestaShop's date_upd ("AAAA-MM-JJ hh:mm:ss", the shop's local time) of the last order read.
     poll_cursor = models.CharField(_("dernière mise à jour lue"), max_length=19, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -116,6 +132,10 @@ class ShopChannel(models.Model):
         """(PrestaShop module, French name of the LMB payment method)."""
         labels = dict(PaymentMethod.choices)
         return [(module, str(labels.get(method, method))) for module, method in (self.payment_methods or {}).items()]
+
+    @property
+    def missing_rights_display(self) -> list[str]:
+        return [missing_right_sentence(right) for right in self.missing_rights or [] if right in OPTIONAL_RIGHTS]
 
     @property
     def poll_cursor_datetime(self) -> datetime | None:

@@ -36,7 +36,7 @@ from stock.models import StockLevel
 
 from . import importer, keys
 from .client import PAGE_SIZE, BrokenAnswer, Unreachable, WebserviceClient, WebserviceError, shop_url_problem
-from .models import Binding, ImportIssue, Push, ShopChannel, SyncRun, WebhookEvent
+from .models import OPTIONAL_RIGHTS, Binding, ImportIssue, Push, ShopChannel, SyncRun, WebhookEvent, missing_right_sentence
 
 logger = logging.getLogger(__name__)
 
@@ -273,10 +273,10 @@ def set_api_key(channel: ShopChannel, *, api_key: str) -> ShopChannel:
 
 
 # What the connector does with each resource; a key without one of these rights fails there.
+# The rights it can do without (OPTIONAL_RIGHTS: messages) are reported apart, with their loss.
 NEEDED_RIGHTS = {
     "orders": ("get",),
     "order_details": ("get",),
-    "messages": ("get",),
     "customers": ("get",),
     "addresses": ("get",),
     "countries": ("get",),
@@ -293,6 +293,7 @@ class ConnectionReport:
     shop_name: str
     rights: dict  # resource → set of allowed methods
     missing: list  # "resource (method)" the connector needs and the key lacks
+    limits: list  # for each optional right lacking: what is lost, in French
 
 
 def check_connection(channel: ShopChannel, *, client: WebserviceClient | None = None) -> ConnectionReport:
@@ -312,7 +313,21 @@ def check_connection(channel: ShopChannel, *, client: WebserviceClient | None = 
         for method in methods
         if method not in rights.get(resource, set())
     ]
-    return ConnectionReport(shop_name=api.get("shopName", ""), rights=rights, missing=missing)
+    lacking = [right for right in OPTIONAL_RIGHTS if _lacks(rights, right)]
+    for right in OPTIONAL_RIGHTS:
+        importer.note_right(channel, right, missing=right in lacking)
+    return ConnectionReport(
+        shop_name=api.get("shopName", ""),
+        rights=rights,
+        missing=missing,
+        limits=[missing_right_sentence(right) for right in lacking],
+    )
+
+
+def _lacks(rights: dict, right: str) -> bool:
+    """Whether ``rights`` (GET /api/'s) lack ``right`` ("messages (GET)")."""
+    resource, method = right.removesuffix(")").split(" (")
+    return method.lower() not in rights.get(resource, set())
 
 
 def client_for(channel: ShopChannel, **options) -> WebserviceClient:

@@ -309,7 +309,9 @@ class StandinShop:
         self.lock = threading.Lock()
         self.requests: list[tuple[str, str, dict]] = []
         self.writes: list[dict] = []
-        self.rights: dict[str, set] = {}  # resource → methods the key may use (GET /api/); all when absent
+        # resource → methods the key may use (GET /api/ shows them, a call without one answers 401,
+        # code 26); all when absent
+        self.rights: dict[str, set] = {}
         self.faults: list[dict] = []  # {"path": "orders", "status": 500 | "drop" | "hang" | "notice" | "cut", "times": n}
         self.release_hung = threading.Event()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -413,6 +415,10 @@ class StandinShop:
                     return self._reply(200, shop.api_root(), "text/xml")
                 if resource not in shop.records:
                     return self._reply(400, errors_xml("22", f'Resource of type "{resource}" does not exists'), "application/xml")
+                if method.lower() not in shop.rights.get(resource, {method.lower()}):
+                    # PrestaShop's answer to a key without the right (WebserviceRequest, code 26).
+                    message = f'Resource of type "{resource}" is not allowed with this authentication key'
+                    return self._reply(401, errors_xml("26", message), "application/xml")
                 if method == "GET":
                     return self._get(resource, record_id, params)
                 return self._write(method, resource, record_id, body, params)
