@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -31,9 +32,11 @@ from lmb import bounds, money, rows, run_cache, transactions
 from lmb.errors import DomainError
 from lmb.formats import decimal_fr, money_fr
 from lmb.models import PaymentTerms
+from lmb.validators import compact_siret, compact_vat_number, validate_eu_vat_number, validate_siret
 from sales import services as sales_services
-from sales.models import DocumentLine, Order, PaymentMethod
+from sales.models import DocumentLine, Order, PaymentMethod, VatCategory, VatTreatment
 from sales.services import documents
+from sales.vat import treatment_label
 
 from .client import AuthenticationFailed, WebserviceClient, WebserviceError
 from .models import Binding, ImportIssue, ShopChannel, missing_right_sentence
@@ -279,17 +282,71 @@ def _bind(channel, kind, external_id, object_id, **fields) -> Binding:
 # --- Customers and addresses ----------------------------------------------------------------------
 
 
-def _customer_fields(channel: ShopChannel, payload: dict) -> dict:
+def _checked(validate, compact, value: str, what: str) -> str:
+    """A SIRET or VAT number from the shop, checked by python-stdnum (lmb.validators) and compacted;
+    one that does not check refuses the order naming it (never a business sale on a wrong number)."""
+    try:
+        validate(value)
+    except ValidationError as error:
+        raise ImportRefused(_("%(what)s : %(error)s") % {"what": what, "error": " ".join(error.messages)}) from error
+    return compact(value)
+
+
+def address_vat_number(address: dict | None) -> str:
+    """The VAT number of a shop address (``vat_number``: a business buying), checked; "" when none."""
+    if not address or not text(address, "vat_number"):
+        return ""
+    what = _("Champ vat_number de l'adresse PrestaShop n° %(id)s") % {"id": text(address, "id")}
+    return _checked(validate_eu_vat_number, compact_vat_number, text(address, "vat_number"), what)
+
+
+def _business_identifiers(payload: dict, billing: dict | None) -> tuple[dict, str]:
+    """A business customer's identifiers — the VAT number of its billing address and, for a
+    business (a company name, or that VAT number) billed in France, the SIRET the shop keeps on the
+    customer (B2B mode) — and what the customer's notes keep of a ``siret`` not taken: a consumer's
+    or another country's (not a SIRET), or one that does not check (shops leave placeholders such
+    as 00000000000 there; it does not decide the VAT, so the order is not refused for it)."""
+    identifiers = {"vat_number": address_vat_number(billing)}
+    siret, kept = text(payload, "siret"), ""
+    is_business = bool(text(payload, "company") or identifiers["vat_number"])
+    if siret and is_business and billing is not None and billing.get("_country") == "FR":
+        try:
+            validate_siret(siret)
+            identifiers["siret"] = compact_siret(siret)
+        except ValidationError as error:
+            kept = _("SIRET sur la boutique non repris : %(error)s") % {"error": " ".join(error.messages)}
+    elif siret:
+        kept = _("N° d'entreprise sur la boutique : %(number)s.") % {"number": siret}
+    return {name: value for name, value in identifiers.items() if value}, kept
+
+
+def _customer_fields(channel: ShopChannel, payload: dict, billing: dict | None = None) -> dict:
+    """A new LMB customer from the shop's customer and the billing address of its first order
+    (``billing``, None when already bound): a company (its name from the customer, else from the
+    address) when either names one with a VAT number, or the customer has a company name."""
+    identifiers, siret_note = _business_identifiers(payload, billing)
     company = text(payload, "company")
+    if not company and identifiers.get("vat_number"):
+        person = " ".join(part for part in (text(payload, "firstname"), text(payload, "lastname")) if part)
+        company = text(billing, "company") or person  # a sole trader may give no company name
+    notes = _("Client de la boutique PrestaShop %(shop)s, n° %(id)s.") % {"shop": channel.name, "id": text(payload, "id")}
+    if siret_note:
+        notes += " " + siret_note
     fields = {
         "email": text(payload, "email"),
         "is_customer": True,
         "payment_terms": PaymentTerms.ON_RECEIPT,  # a web order is paid at checkout
-        "notes": _("Client de la boutique PrestaShop %(shop)s, n° %(id)s.") % {"shop": channel.name, "id": text(payload, "id")},
+        "notes": notes,
     }
     civility = {"1": Civility.MR, "2": Civility.MRS}.get(text(payload, "id_gender"), "")
     if company:
-        return {**fields, "kind": ThirdParty.Kind.COMPANY, "name": company, "customer_category": CustomerCategory.BUSINESS}
+        return {
+            **fields,
+            **identifiers,
+            "kind": ThirdParty.Kind.COMPANY,
+            "name": company,
+            "customer_category": CustomerCategory.BUSINESS,
+        }
     return {
         **fields,
         "kind": ThirdParty.Kind.INDIVIDUAL,
@@ -300,7 +357,7 @@ def _customer_fields(channel: ShopChannel, payload: dict) -> dict:
     }
 
 
-def _customer(channel, external_id: str, payload: dict | None, fetched: Fetched) -> ThirdParty:
+def _customer(channel, external_id: str, payload: dict | None, fetched: Fetched, billing: dict | None = None) -> ThirdParty:
     bound = fetched.bound
     if (Binding.Kind.CUSTOMER, external_id) in bound:  # bindings are never removed: no lock needed
         return fetched.row(ThirdParty, bound[Binding.Kind.CUSTOMER, external_id])
@@ -313,7 +370,7 @@ def _customer(channel, external_id: str, payload: dict | None, fetched: Fetched)
     email = text(payload, "email").lower()
     customer = _customer_of_email(channel, email)
     if customer is None:
-        customer = crm_services.create_third_party(**_customer_fields(channel, payload))
+        customer = crm_services.create_third_party(**_customer_fields(channel, payload, billing))
     _bind(
         channel,
         Binding.Kind.CUSTOMER,
@@ -730,6 +787,7 @@ def check_totals(order: Order, payload: dict, lines=None):
     """The shop's totals, to the cent, or TotalsMismatch naming every difference (``lines``: the
     order's, when the caller holds them)."""
     lines = documents.ordered_lines(order) if lines is None else lines
+    check_vat_charged(order, payload, lines)
     shipping = sum((line.gross_amount for line in lines if line.kind == DocumentLine.Kind.SHIPPING), ZERO)
     products = sum(
         (line.gross_amount for line in lines if line.kind in (DocumentLine.Kind.PRODUCT, DocumentLine.Kind.ECO)), ZERO
@@ -762,6 +820,39 @@ def check_totals(order: Order, payload: dict, lines=None):
         )
 
 
+def check_vat_charged(order: Order, payload: dict, lines):
+    """The shop charged VAT as LMB's treatment of the sale says, or the order is refused naming
+    why — never an invoice that contradicts itself (EN 16931 BR-S-05: a standard-rated line at
+    0 %). An intra-EU business sale (the buyer's checked VAT number, delivered in another member
+    state) is exempt (K, CGI 262 ter I); a sale to an EU consumer must carry VAT."""
+    if order.vat_treatment == VatTreatment.EU_B2B:
+        taxed = [row for row in rows_of(payload) if decimal(row, "unit_price_tax_incl") > decimal(row, "unit_price_tax_excl")]
+        if taxed:
+            raise ImportRefused(
+                _(
+                    "%(line)s : la boutique a facturé la TVA à %(name)s, entreprise de l'UE (n° de TVA %(vat)s) "
+                    "livrée hors de France : c'est une livraison intracommunautaire exonérée. Exonérez-la sur la "
+                    "boutique, ou retirez le numéro de TVA de son adresse si elle achète comme particulier."
+                )
+                % {"line": _row_label(taxed[0]), "name": order.customer_name, "vat": order.customer_vat_number}
+            )
+        return
+    if order.vat_treatment not in (VatTreatment.EU_B2C, VatTreatment.EU_OSS):
+        # A French sale at 0 % (order 1 of the fixtures, a shop whose tax rules were not set) is
+        # still imported as before: refusing it is a decision for the shops' French sales (to do).
+        return
+    untaxed = [line for line in lines if line.vat_category == VatCategory.STANDARD and not line.vat_rate and line.unit_price]
+    if untaxed:
+        raise ImportRefused(
+            _(
+                "« %(line)s » : la boutique n'a pas facturé de TVA, mais la vente (%(treatment)s) y est soumise. "
+                "Une vente exonérée à une entreprise de l'UE demande son numéro de TVA intracommunautaire sur "
+                "l'adresse de facturation de la commande (ou sur le client LMB)."
+            )
+            % {"line": untaxed[0].description, "treatment": treatment_label(order.vat_treatment)}
+        )
+
+
 def _payment_method(channel: ShopChannel, module: str) -> str:
     mapping = {**DEFAULT_PAYMENT_METHODS, **(channel.payment_methods or {})}
     return mapping.get(module, PaymentMethod.CARD)
@@ -770,8 +861,8 @@ def _payment_method(channel: ShopChannel, module: str) -> str:
 def _order_terms(channel: ShopChannel, payload: dict, fetched: Fetched) -> tuple[dict, list[dict]]:
     """What ``create_order`` is given for the shop's order (its customer and addresses bound,
     created when new), and the lines as built from the shop's rows (with ``_row``)."""
-    customer = _customer(channel, text(payload, "id_customer"), fetched.customer, fetched)
     invoice_id, delivery_id = text(payload, "id_address_invoice"), text(payload, "id_address_delivery")
+    customer = _customer(channel, text(payload, "id_customer"), fetched.customer, fetched, fetched.addresses.get(invoice_id))
     billing = _address(channel, customer, invoice_id, fetched.addresses.get(invoice_id), Address.Kind.BILLING, fetched.bound)
     if isinstance(billing, int):
         billing = fetched.row(Address, billing)
