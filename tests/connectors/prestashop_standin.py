@@ -6,8 +6,9 @@ WEBSERVICE.md): Basic auth with the key as user name, XML by default and JSON wi
 ``output_format=JSON`` (own id a number, every other value a string), ``display``, ``filter[...]``
 (``[a|b]``, ``[a,b]`` intervals, ``>[x]``), ``date=1`` required to filter on dates (error 32),
 ``sort``, ``limit=offset,count``, ``<errors>`` bodies, an empty JSON list as ``[]``. Writes (XML
-PUT/POST) are applied and recorded. Faults can be injected: HTTP 5xx, dropped connections and
-hung answers (for client timeouts).
+PUT/POST) are applied and recorded. Faults can be injected: HTTP 5xx, dropped connections,
+hung answers (for client timeouts), and broken answers served 200: ``"notice"`` (a PHP notice
+printed before the body, as a shop with display_errors on does) and ``"cut"`` (the body cut short).
 
 The fixture files are read as they are. The shop is seeded from them; where the captured files
 point at records that were not captured (order 1's customer 25 and address 12, for instance),
@@ -40,8 +41,13 @@ SINGULAR = {
     "stock_availables": "stock_available",
     "carriers": "carrier",
     "products": "product",
+    "messages": "message",
 }
 PLURAL = {singular: plural for plural, singular in SINGULAR.items()}
+# What PHP prints before the answer when a module misbehaves and display_errors is on.
+PHP_NOTICE = (
+    b"<br />\n<b>Notice</b>:  Undefined index: id_shop in <b>/var/www/modules/lmbsync/lmbsync.php</b> on line <b>42</b><br />\n"
+)
 API_KEY = "ZQ88PRJX5VWQHCWE4EE7SQ7HPNX00RAJ"  # 32 characters, like a PrestaShop key
 
 
@@ -183,6 +189,7 @@ def seed_records() -> dict[str, dict[str, dict]]:
         "order_cart_rules": [],  # no captured example (SOURCES.md): tests add theirs (order_cart_rule below)
         "carriers": [carrier_2],
         "stock_availables": [stock_10, derived(stock_10, id=24, id_product=24)],
+        "messages": [],  # an order's messages (the customer's at checkout, the shop staff's notes): none here
     }
     return {resource: {record["id"]: record for record in items} for resource, items in records.items()}
 
@@ -304,8 +311,10 @@ class StandinShop:
         self.lock = threading.Lock()
         self.requests: list[tuple[str, str, dict]] = []
         self.writes: list[dict] = []
-        self.rights: dict[str, set] = {}  # resource → methods the key may use (GET /api/); all when absent
-        self.faults: list[dict] = []  # {"path": "orders", "status": 500 | "drop" | "hang", "times": n}
+        # resource → methods the key may use (GET /api/ shows them, a call without one answers 401,
+        # code 26); all when absent
+        self.rights: dict[str, set] = {}
+        self.faults: list[dict] = []  # {"path": "orders", "status": 500 | "drop" | "hang" | "notice" | "cut", "times": n}
         self.release_hung = threading.Event()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -400,6 +409,7 @@ class StandinShop:
                     return
                 if isinstance(fault, int):
                     return self._reply(fault, errors_xml("0", "Internal error (injected)"), "application/xml")
+                self.broken = fault if fault in ("notice", "cut") else None
                 if not self._authorised(params):
                     return self._reply(401, errors_xml("18", "Invalid authentication key format"), "application/xml")
                 resource, _, record_id = path.partition("/")
@@ -411,6 +421,10 @@ class StandinShop:
                     return self._reply(401, errors_xml("26", message), "application/xml")
                 if resource not in shop.records:
                     return self._reply(400, errors_xml("22", f'Resource of type "{resource}" does not exists'), "application/xml")
+                if method.lower() not in shop.rights.get(resource, {method.lower()}):
+                    # PrestaShop's answer to a key without the right (WebserviceRequest, code 26).
+                    message = f'Resource of type "{resource}" is not allowed with this authentication key'
+                    return self._reply(401, errors_xml("26", message), "application/xml")
                 if method == "GET":
                     return self._get(resource, record_id, params)
                 return self._write(method, resource, record_id, body, params)
@@ -506,6 +520,11 @@ class StandinShop:
                 )
 
             def _reply(self, status, body: bytes, content_type: str):
+                if getattr(self, "broken", None) == "notice":
+                    body = PHP_NOTICE + body
+                elif getattr(self, "broken", None) == "cut":
+                    body = body[: len(body) // 2]
+                self.broken = None
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
