@@ -5,17 +5,19 @@ backed by the binding's unique constraint — the binding is looked up, and the 
 when absent. Its lines are entered tax-included as the shop sold them, each at an LMB VAT rate
 (the one its tax rules group is mapped to, else the one its prices were computed with: a rate LMB
 does not know refuses the order); the shipping line carries the mapped carrier's name, and the
-order the shop's own invoice and delivery addresses. The LMB totals must then equal the shop's
-(products, shipping, discounts, total paid) to the cent, or nothing is kept and the order goes to
-the error queue with the differences. A paid web order is a deposit on the
+order the shop's own invoice and delivery addresses; each cart rule is a reduction line named
+after it, and the cents the shop's rounding mode leaves an « Arrondi » line (a cent per rate at
+most). The LMB totals must then equal the shop's (products, shipping, discounts, total paid) to
+the cent, or nothing is kept and the order goes to the error queue with the differences. A paid web order is a deposit on the
 order (YE-04): ``receive_deposit`` issues the deposit invoice that the final invoice deducts.
 """
 
 import hashlib
 import json
 import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -78,6 +80,7 @@ class Fetched:
     bound: dict = field(default_factory=dict)  # (kind, external id) → LMB id, for what is bound already
     memo: dict = field(default_factory=dict)  # lookups kept for a whole sync run (products by code, VAT rates)
     tax_groups: dict = field(default_factory=dict)  # order row id → id_tax_rules_group (from order_details)
+    cart_rules: list = field(default_factory=list)  # the order's order_cart_rules (read when it has discounts)
     rows: dict = field(default_factory=dict)  # (model, id) → the bound customers and addresses read (for one page)
     # The order's messages (``messages`` resource); None when the key may not read them.
     messages: list | None = field(default_factory=list)
@@ -507,6 +510,7 @@ def fetch_related(
         require(fetched.customer, CUSTOMER_FIELDS, _("dans le client PrestaShop n° %(id)s") % {"id": customer_id})
     if channel.tax_rules and not all(text(row, "id_tax_rules_group") for row in rows_of(order)):
         fetched.tax_groups = tax_groups_of(client, text(order, "id"))
+    fetched.cart_rules = cart_rules_of(client, order, (channel.currencies or {}).get(text(order, "id_currency"), "EUR"))
     if messages is NOT_READ:
         messages = messages_of_orders(channel, client, [text(order, "id")])[text(order, "id")]
     fetched.messages = messages
@@ -614,13 +618,13 @@ def log_messages(customer_id: int, payload: dict, messages: list[dict] | None):
         )
         entries.append((subject, text(message, "message"), text(message, "date_add"), "" if private else incoming))
     customer = rows.get_row(ThirdParty, customer_id) if entries else None  # most orders have none: no read
-    for subject, body, date, direction in entries:
+    for subject, body, written, direction in entries:
         crm_services.log_interaction(
             third_party=customer,
             kind=TimelineEntry.Kind.NOTE,
             subject=subject % {"reference": text(payload, "reference")},
             body=body,
-            occurred_at=_shop_datetime(date),
+            occurred_at=_shop_datetime(written),
             direction=direction,
         )
 
@@ -631,10 +635,49 @@ def tax_groups_of(client: WebserviceClient, order_id: str) -> dict:
     return {text(detail, "id"): text(detail, "id_tax_rules_group") for detail in details}
 
 
+def cart_rules_of(client: WebserviceClient, order: dict, currency: str = "EUR") -> list[dict]:
+    """The cart rules applied to the order (``order_cart_rules``: name, value tax included and
+    excluded, free shipping), read only when it has discounts: orders without any never need the
+    right. A key without it refuses such an order only, naming the right to add."""
+    if not decimal(order, "total_discounts_tax_incl"):
+        return []
+    try:
+        return list(client.list("order_cart_rules", filters={"id_order": f"[{text(order, 'id')}]"}))
+    except AuthenticationFailed as error:
+        raise ImportRefused(
+            _(
+                "La commande a des remises (%(amount)s) mais la clé du webservice n'a pas le droit « order_cart_rules » "
+                "(GET) qui les détaille : ajoutez ce droit à la clé dans PrestaShop (Paramètres avancés > Webservice)."
+            )
+            % {"amount": money_fr(money.amount(decimal(order, "total_discounts_tax_incl")), currency)}
+        ) from error
+
+
 # --- Orders ---------------------------------------------------------------------------------------
 
 
+def order_date(payload: dict) -> date | None:
+    """The day the customer ordered (``date_add``, the shop's clock): the LMB order's date, the
+    day of its ECB exchange rate and of the payment taken at checkout. The invoices made from it
+    are dated the day they are issued (INV-05, NUM-01: the series is chronological, never
+    back-dated). A null date (``0000-00-00``) is no date: today, as for any order."""
+    raw = text(payload, "date_add")
+    if not raw or raw.startswith("0000-00-00"):
+        return None
+    try:
+        day = datetime.fromisoformat(raw).date()
+    except ValueError as exc:
+        raise ImportRefused(_("Le champ date_add vaut « %(value)s » : ce n'est pas une date.") % {"value": raw}) from exc
+    return min(day, timezone.localdate())  # a shop's clock ahead of ours: no order from the future
+
+
 def _currency(channel: ShopChannel, order: dict) -> str:
+    """The LMB currency of the order's (through the channel's mapping). Its amounts stay the
+    shop's, in that currency; the EUR figures (the VAT in euros, CUR-01, and the books) use the
+    ECB rate of the order's day (sales.currency.rate_for), not the order's ``conversion_rate``:
+    that one is the shop's own setting, against the shop's default currency (not always the
+    euro), typed or refreshed when the shop's owner chose to — the law asks for the ECB rate of
+    the day the VAT becomes chargeable (CUR-01/02), which LMB stores and prints with its date."""
     currency_id = text(order, "id_currency")
     currency = (channel.currencies or {}).get(currency_id)
     if not currency:
@@ -738,20 +781,41 @@ def _shipping_line(channel: ShopChannel, order: dict, memo: dict) -> dict | None
     }
 
 
+# PrestaShop's rounding modes (order.round_type, WEBSERVICE.md): per item, per line, on the total.
+ROUND_ITEM, ROUND_LINE, ROUND_TOTAL = "1", "2", "3"
+
+
+def _row_unit_price(order: dict, row: dict) -> Decimal:
+    """The row's tax-included unit price as the shop counted it: rounded to the cent first when
+    it rounds per item (its line is then quantity × that price), else its 6 decimals (LMB rounds
+    each line, as a shop rounding per line does; on the total, the cents left are a rounding line)."""
+    price = decimal(row, "unit_price_tax_incl")
+    return money.amount(price) if text(order, "round_type") == ROUND_ITEM else money.unit_price(price)
+
+
+def gross_of(line: dict) -> Decimal:
+    """A line's tax-included amount as LMB will compute it (sales.totals: quantity × price, to the cent)."""
+    return money.amount(Decimal(line["quantity"]) * Decimal(line["unit_price"]))
+
+
 def _lines(channel: ShopChannel, order: dict, fetched: Fetched) -> list[dict]:
-    lines = []
+    """The order's lines, each tagged with its ``_role`` (product, wrapping, shipping, reduction,
+    rounding): the rows, the gift wrapping, the shipping, one reduction line per cart rule and VAT
+    rate, and the shop's rounding cents when its rounding mode leaves some."""
+    products = []
     for row in rows_of(order):
-        product = _product(row, fetched.memo)
-        lines.append(
+        products.append(
             {
-                "product": product,
+                "product": _product(row, fetched.memo),
                 "description": text(row, "product_name") or text(row, "product_reference"),
                 "quantity": decimal(row, "product_quantity"),
-                "unit_price": money.unit_price(decimal(row, "unit_price_tax_incl")),
+                "unit_price": _row_unit_price(order, row),
                 "vat_rate": row_vat_rate(channel, row, fetched),
                 "_row": row,
+                "_role": "product",
             }
         )
+    lines = [*products, *_rounding_lines(order, products)]
     wrapping, wrapping_excl = decimal(order, "total_wrapping_tax_incl"), decimal(order, "total_wrapping_tax_excl")
     if wrapping:
         rate = matching_rate(wrapping, wrapping_excl, lmb_rates(fetched.memo))
@@ -764,37 +828,115 @@ def _lines(channel: ShopChannel, order: dict, fetched: Fetched) -> list[dict]:
                 "quantity": 1,
                 "unit_price": wrapping,
                 "vat_rate": rate,
+                "_role": "wrapping",
             }
         )
     shipping = _shipping_line(channel, order, fetched.memo)
     if shipping:
-        lines.append(shipping)
+        lines.append({**shipping, "_role": "shipping"})
+    return lines + _reduction_lines(order, products, shipping, fetched.cart_rules)
+
+
+def rounding_label() -> str:
+    return _("Arrondi de la boutique")
+
+
+def _rounding_lines(order: dict, products: list[dict]) -> list[dict]:
+    """The cents between LMB's products (each line rounded) and the shop's total_products_wt, as
+    the shop's rounding mode left them (on the total, mostly): the shop's totals are the truth
+    (WEBSERVICE.md), so the difference is booked on a line of its own, at the rate of the largest
+    products — up to a cent per VAT rate of the products. A bigger difference is no rounding: no
+    line, and the totals check refuses the order with the difference."""
+    if not products:
+        return []
+    by_rate = defaultdict(lambda: ZERO)
+    for line in products:
+        by_rate[line["vat_rate"]] += gross_of(line)
+    gap = money.amount(decimal(order, "total_products_wt")) - sum(by_rate.values(), ZERO)
+    if not gap or abs(gap) > Decimal("0.01") * len(by_rate):
+        return []
+    return [
+        {
+            "kind": DocumentLine.Kind.TEXT,
+            "description": rounding_label(),
+            "quantity": 1 if gap > 0 else -1,  # a negative quantity: a reduction line (BR-27: no negative price)
+            "unit_price": abs(gap),
+            "vat_rate": max(by_rate, key=lambda rate: by_rate[rate]),
+            "_role": "rounding",
+        }
+    ]
+
+
+def _reduction_lines(order: dict, products: list[dict], shipping: dict | None, cart_rules: list[dict]) -> list[dict]:
+    """Each cart rule as PrestaShop applied it: a reduction line named after the rule (INV-08),
+    on the shipping for its free-shipping part, the rest on the products split over their VAT
+    rates in proportion to their tax-included amounts (as the shop spreads a rule over the cart),
+    never on the gift wrapping (PrestaShop does not discount it). A negative quantity: the
+    line lowers its rate's total (EN 16931 BT-131 may be negative, a price never, BR-27)."""
+    by_rate = defaultdict(lambda: ZERO)
+    for line in products:
+        by_rate[line["vat_rate"]] += gross_of(line)
+    shipping_left = gross_of(shipping) if shipping else ZERO
+    lines = []
+    for rule in cart_rules:
+        name = text(rule, "name") or _("n° %(id)s") % {"id": text(rule, "id_cart_rule")}
+        value = money.amount(decimal(rule, "value"))
+        on_shipping = min(value, shipping_left) if text(rule, "free_shipping") == "1" else ZERO
+        shipping_left -= on_shipping
+        if on_shipping:
+            lines.append(
+                _reduction(
+                    DocumentLine.Kind.SHIPPING,
+                    _("Livraison offerte « %(rule)s »") % {"rule": name},
+                    on_shipping,
+                    shipping["vat_rate"],
+                )
+            )
+        for rate, share in _split(value - on_shipping, by_rate):
+            lines.append(_reduction(DocumentLine.Kind.TEXT, _("Remise « %(rule)s »") % {"rule": name}, share, rate))
     return lines
 
 
-def _discount_percent(order: dict) -> Decimal:
-    """Cart rules arrive only as a total: LMB applies them as a document discount, the share of
-    the products it represents (checked against the shop's figure afterwards)."""
-    discount, products = decimal(order, "total_discounts_tax_incl"), decimal(order, "total_products_wt")
-    if not discount:
-        return ZERO
-    if products <= 0:
-        raise ImportRefused(_("Remise de %(amount)s sur une commande sans produit.") % {"amount": money_fr(discount)})
-    return money.round_to(discount / products * 100, 2)
+def _reduction(kind: str, description: str, value: Decimal, rate: Decimal) -> dict:
+    return {"kind": kind, "description": description, "quantity": -1, "unit_price": value, "vat_rate": rate, "_role": "reduction"}
+
+
+def _split(value: Decimal, weights: dict) -> list[tuple[Decimal, Decimal]]:
+    """``value`` shared over the weights' keys in proportion (the largest weight last, taking
+    the cents of the rounding): [(key, share)], shares of 0 left out."""
+    total = sum(weights.values(), ZERO)
+    if value <= 0 or total <= 0:
+        return [(max(weights, key=weights.get), value)] if value > 0 and weights else []
+    keys = sorted(weights, key=lambda key: weights[key])
+    shares, given = [], ZERO
+    for index, key in enumerate(keys):
+        share = value - given if index == len(keys) - 1 else money.amount(value * weights[key] / total)
+        given += share
+        if share:
+            shares.append((key, share))
+    return shares
 
 
 def check_totals(order: Order, payload: dict, lines=None):
     """The shop's totals, to the cent, or TotalsMismatch naming every difference (``lines``: the
-    order's, when the caller holds them)."""
+    order's, when the caller holds them). Products count the shop's rounding line (up to a cent
+    per rate, ``_rounding_lines``); discounts are the reduction lines (negative quantities)."""
     lines = documents.ordered_lines(order) if lines is None else lines
     check_vat_charged(order, payload, lines)
-    shipping = sum((line.gross_amount for line in lines if line.kind == DocumentLine.Kind.SHIPPING), ZERO)
+    rounding = rounding_label()
+    reducing = [line for line in lines if line.quantity < 0 and line.description != rounding]
+    kept = [line for line in lines if all(line is not other for other in reducing)]
+    shipping = sum((line.gross_amount for line in kept if line.kind == DocumentLine.Kind.SHIPPING), ZERO)
     products = sum(
-        (line.gross_amount for line in lines if line.kind in (DocumentLine.Kind.PRODUCT, DocumentLine.Kind.ECO)), ZERO
-    ) + sum((line.gross_amount for line in lines if line.kind == DocumentLine.Kind.TEXT and line.parent_id is None), ZERO)
+        (line.gross_amount for line in kept if line.kind in (DocumentLine.Kind.PRODUCT, DocumentLine.Kind.ECO)), ZERO
+    ) + sum((line.gross_amount for line in kept if line.kind == DocumentLine.Kind.TEXT and line.parent_id is None), ZERO)
     wrapping = money.amount(decimal(payload, "total_wrapping_tax_incl"))
     products -= wrapping  # the wrapping line is a text line of its own
-    discounts = sum((line.gross_amount for line in lines), ZERO) - order.total_incl_tax
+    discounts = (
+        -sum((line.gross_amount for line in reducing), ZERO)
+        + sum((line.gross_amount for line in lines), ZERO)
+        - order.total_incl_tax
+    )  # a document discount, if any, besides
     expected = {
         _("produits TTC"): (products, decimal(payload, "total_products_wt")),
         _("port TTC"): (shipping, decimal(payload, "total_shipping_tax_incl")),
@@ -815,7 +957,10 @@ def check_totals(order: Order, payload: dict, lines=None):
     ]
     if differences:
         raise TotalsMismatch(
-            _("Les totaux ne correspondent pas à ceux de la boutique (rien n'a été ajusté) : %(list)s.")
+            _(
+                "Les totaux ne correspondent pas à ceux de la boutique (au-delà d'un centime d'arrondi par taux de TVA, "
+                "rien n'est ajusté) : %(list)s."
+            )
             % {"list": " ; ".join(differences)}
         )
 
@@ -888,7 +1033,7 @@ def _order_terms(channel: ShopChannel, payload: dict, fetched: Fetched) -> tuple
         "prices_include_tax": True,
         "customer_reference": reference,
         "carrier": _carrier(channel, payload),
-        "discount_percent": _discount_percent(payload),
+        "order_date": order_date(payload),
         "note": "\n".join(
             part
             for part in (
@@ -918,6 +1063,7 @@ def _deposit_terms(channel: ShopChannel, payload: dict, order: Order) -> dict | 
         return None
     return {
         "amount": paid,
+        "payment_date": order_date(payload),  # paid at checkout
         "method": _payment_method(channel, text(payload, "module")),
         "reference": _("PrestaShop %(reference)s") % {"reference": text(payload, "reference")},
     }

@@ -302,6 +302,7 @@ def set_api_key(channel: ShopChannel, *, api_key: str) -> ShopChannel:
 NEEDED_RIGHTS = {
     "orders": ("get",),
     "order_details": ("get",),
+    "order_cart_rules": ("get",),  # only for orders with discounts: without it those are refused
     "customers": ("get",),
     "addresses": ("get",),
     "countries": ("get",),

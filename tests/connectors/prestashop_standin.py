@@ -37,6 +37,7 @@ SINGULAR = {
     "order_histories": "order_history",
     "order_carriers": "order_carrier",
     "order_details": "order_detail",
+    "order_cart_rules": "order_cart_rule",
     "stock_availables": "stock_available",
     "carriers": "carrier",
     "products": "product",
@@ -185,6 +186,7 @@ def seed_records() -> dict[str, dict[str, dict]]:
         "order_details": [
             order_detail(detail_3, order, row) for order in (order_1, order_6, order_114) for row in order_rows(order)
         ],
+        "order_cart_rules": [],  # no captured example (SOURCES.md): tests add theirs (order_cart_rule below)
         "carriers": [carrier_2],
         "stock_availables": [stock_10, derived(stock_10, id=24, id_product=24)],
         "messages": [],  # an order's messages (the customer's at checkout, the shop staff's notes): none here
@@ -413,6 +415,10 @@ class StandinShop:
                 resource, _, record_id = path.partition("/")
                 if not resource and method == "GET":
                     return self._reply(200, shop.api_root(), "text/xml")
+                if resource in shop.rights and method.lower() not in shop.rights[resource]:
+                    # What PrestaShop's WebserviceRequest answers a key without the right.
+                    message = f'Resource of type "{resource}" is not allowed with this authentication key'
+                    return self._reply(401, errors_xml("26", message), "application/xml")
                 if resource not in shop.records:
                     return self._reply(400, errors_xml("22", f'Resource of type "{resource}" does not exists'), "application/xml")
                 if method.lower() not in shop.rights.get(resource, {method.lower()}):
@@ -527,6 +533,36 @@ class StandinShop:
                 self.wfile.write(body)
 
         return Handler
+
+
+def order_cart_rule(rule_id: int, order_id, name: str, value, value_tax_excl, *, free_shipping=False) -> dict:
+    """An ``order_cart_rules`` record (fields of PrestaShop's OrderCartRule: value is tax
+    included; numbers with 6 decimals, booleans "0"/"1", as the webservice writes them)."""
+    return {
+        "id": str(rule_id),
+        "id_order": str(order_id),
+        "id_cart_rule": str(rule_id),
+        "id_order_invoice": "0",
+        "name": name,
+        "value": f"{value:.6f}",
+        "value_tax_excl": f"{value_tax_excl:.6f}",
+        "free_shipping": "1" if free_shipping else "0",
+        "deleted": "0",
+    }
+
+
+def as_served(resource: str, record: dict, shape: str) -> dict:
+    """A record as the connector reads it after the shop wrote it in ``shape``: "json" (a JSON
+    body read back) or "xml" (pretty-printed, whitespace around every value, as in
+    orders_6_list_pretty.xml, read back the way the fixtures are)."""
+    if shape == "json":
+        return json.loads(json.dumps(record))
+    element = record_to_xml(resource, record, "http://shop.example")
+    ET.indent(element, space="  ")
+    for node in element.iter():
+        if node.text and node.text.strip():
+            node.text = f"\n      {node.text}\n    "
+    return record_from_xml(ET.fromstring(ET.tostring(element)))
 
 
 def generated_orders(count: int, *, first_id: int = 1000) -> dict[str, dict]:
