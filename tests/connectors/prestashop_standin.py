@@ -586,3 +586,32 @@ def generated_orders(count: int, *, first_id: int = 1000) -> dict[str, dict]:
         }
         orders[str(order_id)] = order
     return orders
+
+
+# Every REPEAT_EVERY-th order of a first sync is a repeat buyer's: the customer (and address) of
+# the order REPEAT_BACK places before, new to LMB when that order came, known from then on.
+REPEAT_EVERY, REPEAT_BACK = 10, 4  # back an even number: an order of the same template (country)
+
+
+def with_new_buyers(orders: dict[str, dict], records: dict, *, first_customer_id: int = 100_000) -> dict[str, dict]:
+    """The orders placed by buyers LMB has never seen (a shop connected for the first time): each
+    gets a customer and an address of its own, derived from its template's (order 1's customer 25
+    and French address 12, order 6's customer 6 and Spanish address 13) with new ids and e-mails,
+    put into ``records`` (the stand-in's customers and addresses). Every tenth order is a repeat
+    buyer's (``REPEAT_EVERY``): new when first seen, known for the orders after it."""
+    templates = {"25": ("25", "12"), "6": ("6", "13")}
+    buyers: list[tuple[str, str]] = []  # (customer id, address id) of each order, in order
+    changed = {}
+    for n, (order_id, order) in enumerate(orders.items()):
+        if n % REPEAT_EVERY == REPEAT_EVERY - 1 and n >= REPEAT_BACK:
+            customer_id, address_id = buyers[n - REPEAT_BACK]
+        else:
+            customer_id, address_id = str(first_customer_id + n), str(first_customer_id + n)
+            customer, address = templates[order["id_customer"]]
+            records["customers"][customer_id] = derived(
+                records["customers"][customer], id=customer_id, email=f"client{customer_id}@example.org"
+            )
+            records["addresses"][address_id] = derived(records["addresses"][address], id=address_id, id_customer=customer_id)
+        buyers.append((customer_id, address_id))
+        changed[order_id] = derived(order, id_customer=customer_id, id_address_invoice=address_id, id_address_delivery=address_id)
+    return changed
