@@ -19,7 +19,7 @@ Prints JSON with:
 Aim (issue #7): ≥ 100 orders/s fresh. While the tables fill, ANALYZE runs every 15 s
 (``harness.autoanalyze``), as autovacuum would: the bench machine's PostgreSQL runs without it.
 
-First sync (issue #18), measured on 2026-11-24, 2,000 orders, 1 worker, load average 3.7 (2 cores
+First sync (issue #18), measured on 2026-12-05, 2,000 orders, 1 worker, load average 3.7 (2 cores
 shared with other work): before, an order of a new customer went alone through ``import_order``:
 9.7 orders/s, 49.1 statements per order, beside 205.7 orders/s (0.8 statements per order) for known
 customers — a rate of 0.05.
