@@ -285,6 +285,16 @@ def matches(value: str, expression: str, *, is_date: bool) -> bool:
     return not result if op == "!" else result
 
 
+def filtered(records: list[dict], field: str, expression: str, *, is_date: bool) -> list[dict]:
+    """The records whose field matches the filter. Ids listed (``[3|7|12]``, how a page's
+    customers are read) are looked up as a set, as PrestaShop's SQL looks them up in its index:
+    matching each record against each id would make the stand-in, not the importer, the cost."""
+    if field == "id" and re.fullmatch(r"\[\d+(\|\d+)*\]", expression):
+        wanted = set(expression[1:-1].split("|"))
+        return [record for record in records if str(record.get("id", "")) in wanted]
+    return [record for record in records if matches(str(record.get(field, "")), expression, is_date=is_date)]
+
+
 def sort_records(records: list[dict], expression: str) -> list[dict]:
     for part in reversed(expression.strip("[]").split(",")):
         if not part:
@@ -454,7 +464,7 @@ class StandinShop:
                         return self._reply(
                             400, errors_xml("32", "This filter does not exist (date=1 missing)"), "application/xml"
                         )
-                    records = [r for r in records if matches(str(r.get(field, "")), expression, is_date=is_date)]
+                    records = filtered(records, field, expression, is_date=is_date)
                 records = sort_records(records, params.get("sort", "[id_ASC]"))
                 offset, count = 0, None
                 if params.get("limit"):
