@@ -1297,8 +1297,8 @@ def import_page(
     def write_waiting():
         for index, outcome in _write_page(channel, waiting, parties, memo).items():
             outcomes[index] = outcome or one_by_one(index)
-        if parties:  # bound now: the page's later orders of these customers find them known
-            known.update(page_bindings(channel, payloads))
+        if parties:  # bound now (by the page, else one by one): the page's later orders find them known
+            known.update(parties.bound if parties.bound is not None else page_bindings(channel, payloads))
         waiting.clear()
         parties.clear()
 
@@ -1456,13 +1456,14 @@ class _NewParties:
         # E-mails looked up among the shop's customers in LMB (for the page: kept by ``clear``),
         # and those found there (a guest of one of them is merged into it: import_order does it).
         self.emails_looked_up, self.emails_bound = set(), set()
+        self.bound = None  # the bindings made once the page's write is done
 
     def __bool__(self):
         return bool(self.customers)
 
     def clear(self):
         """Forget the customers built (written now, or imported one by one): their e-mails are bound."""
-        self.customers, self.addresses, self.objects = [], [], {}
+        self.customers, self.addresses, self.objects, self.bound = [], [], {}, None
         self.emails_bound |= self.emails
         self.emails = set()
 
@@ -1519,12 +1520,13 @@ class _NewParties:
         self.objects |= brought.objects
         self.emails |= brought.emails
 
-    def write(self, channel: ShopChannel):
+    def write(self, channel: ShopChannel) -> dict:
         """Create the customers, their addresses and bindings, under the locks ``import_order``
         takes for them (customers, e-mails, addresses: the same order, each level sorted); one
-        that a webhook created meanwhile raises PartiesTaken (the page is then imported one by one)."""
+        that a webhook created meanwhile raises PartiesTaken (the page is then imported one by one).
+        Returns their bindings as ``page_bindings`` gives them."""
         if not self:
-            return
+            return {}
         customer_ids = [customer_id for customer_id, _new, _payload in self.customers]
         address_ids = [address_id for address_id, _address, _payload in self.addresses]
         _lock_all(channel, Binding.Kind.CUSTOMER, customer_ids)
@@ -1538,7 +1540,7 @@ class _NewParties:
         if Binding.objects.filter(taken, channel=channel).exists():
             raise PartiesTaken
         crm_services.save_third_parties([new for _id, new, _payload in self.customers])
-        Binding.objects.bulk_create(
+        made = Binding.objects.bulk_create(
             [
                 Binding(
                     channel=channel,
@@ -1560,6 +1562,7 @@ class _NewParties:
                 for address_id, address, payload in self.addresses
             ]
         )
+        return {(binding.kind, binding.external_id): (binding.object_id, binding.fingerprint) for binding in made}
 
 
 class PartiesTaken(Exception):  # noqa: N818
@@ -1585,7 +1588,7 @@ def _write_page(channel: ShopChannel, prepared: list[_Prepared], parties: _NewPa
         with run_cache.kept_in(memo), transactions.all_or_nothing():
             taken = _lock_orders(channel, [item.external_id for item in prepared])
             todo = [item for item in prepared if item.external_id not in taken]
-            parties.write(channel)
+            made = parties.write(channel)
             if todo:
                 sales_services.save_confirmed_orders([item.order for item in todo])
                 for item in todo:
@@ -1615,6 +1618,7 @@ def _write_page(channel: ShopChannel, prepared: list[_Prepared], parties: _NewPa
     except (DatabaseError, DomainError, PartiesTaken) as error:  # a deadlock, a unique key taken behind the locks' back…
         logger.warning("PrestaShop %s: a page of %s orders written one by one instead (%s)", channel, len(prepared), error)
         return {item.index: None for item in prepared}
+    parties.bound = made  # written: the page's later orders know them
     written = {item.index for item in todo}
     return {
         item.index: Outcome(item.external_id, "created", item.order.order.pk) if item.index in written else None
