@@ -19,10 +19,14 @@ Prints JSON with:
 Aim (issue #7): ≥ 100 orders/s fresh. While the tables fill, ANALYZE runs every 15 s
 (``harness.autoanalyze``), as autovacuum would: the bench machine's PostgreSQL runs without it.
 
-First sync (issue #18), measured on 2026-12-05, 2,000 orders, 1 worker, load average 3.7 (2 cores
-shared with other work): before, an order of a new customer went alone through ``import_order``:
-9.7 orders/s, 49.1 statements per order, beside 205.7 orders/s (0.8 statements per order) for known
-customers — a rate of 0.05.
+First sync (issue #18), measured on 2026-12-05, 1 worker. Before, an order of a new customer went
+alone through ``import_order`` (its customer and address read one call each, some fifty
+statements): 2,000 orders, 9.7 orders/s and 49.1 statements per order beside 298.8 orders/s (0.8)
+for known customers, a rate of 0.03 (load average 0.9; 9.7 beside 205.7 at load 3.7 — the new
+case is bound by its two calls to the shop per order, about 40 ms each on the stand-in). Now a
+page's new customers are read in one call per resource and created with its orders: 2,000 orders,
+194.5 and 194.7 orders/s (0.8 statements per order) beside 323.8 and 309.7, rates of 0.60 and
+0.63 (load average 1.1); 10,000 orders, 187.2 beside 296.8, 0.63 (load average 1.0).
 
 Measured on 2026-11-23 (1 worker), each page's new orders written together: 109.5 orders/s for
 10,000 orders, 0.7 statements per order, 2,755 orders/s re-importing (108.6 for 2,000 orders).
