@@ -23,7 +23,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import VatRate
-from catalog.queries import find_by_code
 from crm import services as crm_services
 from crm.models import Address, Civility, CustomerCategory, ThirdParty
 from lmb import bounds, money, rows, run_cache, transactions
@@ -34,6 +33,7 @@ from sales import services as sales_services
 from sales.models import DocumentLine, Order, PaymentMethod
 from sales.services import documents
 
+from . import products as shop_products
 from .client import WebserviceClient, WebserviceError
 from .models import Binding, ImportIssue, ShopChannel
 
@@ -75,6 +75,8 @@ class Fetched:
     memo: dict = field(default_factory=dict)  # lookups kept for a whole sync run (products by code, VAT rates)
     tax_groups: dict = field(default_factory=dict)  # order row id → id_tax_rules_group (from order_details)
     rows: dict = field(default_factory=dict)  # (model, id) → the bound customers and addresses read (for one page)
+    products: dict = field(default_factory=dict)  # "product_id:attribute_id" → ShopItem, for the rows not bound yet
+    may_create: bool = True  # False while a page is prepared in memory: an order creating a product goes alone
 
     def row(self, model, pk: int):
         """A bound customer or address, read once for the orders that share this memo (a page's)."""
@@ -326,6 +328,9 @@ def fetch_related(channel: ShopChannel, client: WebserviceClient, order: dict, m
     fetched.bound = {key: object_id for key, (object_id, _print) in known.items() if key[0] != Binding.Kind.ORDER}
     if (Binding.Kind.CUSTOMER, customer_id) not in fetched.bound:
         fetched.customer = client.get("customers", customer_id)
+    order_rows = rows_of(order)
+    fetched.bound |= shop_products.bound_products(channel, map(shop_products.key_of, order_rows))
+    fetched.products = shop_products.read_rows(client, order_rows, fetched.bound, memo)
     if channel.tax_rules and not all(text(row, "id_tax_rules_group") for row in rows_of(order)):
         fetched.tax_groups = tax_groups_of(client, text(order, "id"))
     for address_id in sorted(address_ids):
@@ -355,14 +360,6 @@ def _currency(channel: ShopChannel, order: dict) -> str:
             % {"id": currency_id, "shop": channel.name}
         )
     return currency
-
-
-def _product(row: dict, memo: dict):
-    """The LMB product a row sells: same reference, else same EAN-13 (None: a text line)."""
-    key = ("product", text(row, "product_reference"), text(row, "product_ean13"))
-    if key not in memo:
-        memo[key] = find_by_code(key[1]) or find_by_code(key[2])
-    return memo[key]
 
 
 def _row_label(row: dict) -> str:
@@ -453,14 +450,14 @@ def _shipping_line(channel: ShopChannel, order: dict, memo: dict) -> dict | None
 def _lines(channel: ShopChannel, order: dict, fetched: Fetched) -> list[dict]:
     lines = []
     for row in rows_of(order):
-        product = _product(row, fetched.memo)
+        rate = row_vat_rate(channel, row, fetched)
         lines.append(
             {
-                "product": product,
+                "product": shop_products.line_product(channel, row, fetched, rate),
                 "description": text(row, "product_name") or text(row, "product_reference"),
                 "quantity": decimal(row, "product_quantity"),
                 "unit_price": money.unit_price(decimal(row, "unit_price_tax_incl")),
-                "vat_rate": row_vat_rate(channel, row, fetched),
+                "vat_rate": rate,
                 "_row": row,
             }
         )
@@ -600,7 +597,7 @@ def _create_order(channel: ShopChannel, payload: dict, fetched: Fetched) -> Orde
     terms, lines = _order_terms(channel, payload, fetched)
     order = sales_services.create_order(**terms)
     check_totals(order, payload)
-    _bind_products(channel, lines)
+    shop_products.bind(channel, lines, fetched.bound)
     order = sales_services.confirm_order(order)
     deposit = _deposit_terms(channel, payload, order)
     if deposit:
@@ -608,25 +605,6 @@ def _create_order(channel: ShopChannel, payload: dict, fetched: Fetched) -> Orde
     elif _is_cancelled(channel, payload):
         order = sales_services.cancel_order(order, reason=_("Annulée sur la boutique"))
     return order
-
-
-def _bind_products(channel: ShopChannel, lines: list[dict]):
-    """Remember which shop product (and combination) an LMB product is: stock is pushed there.
-    The first binding of a shop product stays."""
-    Binding.objects.bulk_create(_product_bindings(channel, lines), ignore_conflicts=True)
-
-
-def _product_bindings(channel: ShopChannel, lines: list[dict]) -> list[Binding]:
-    return [
-        Binding(
-            channel=channel,
-            kind=Binding.Kind.PRODUCT,
-            external_id=f"{text(line['_row'], 'product_id')}:{text(line['_row'], 'product_attribute_id') or '0'}",
-            object_id=line["product"].pk,
-        )
-        for line in lines
-        if line.get("product") is not None and line.get("_row") is not None
-    ]
 
 
 def _resolve_issue(channel, external_id):
@@ -796,6 +774,7 @@ def _prepare(channel, client, index: int, payload: dict, known: dict, memo: dict
     """The order built and checked against the shop's totals, in memory (nothing written)."""
     fetched = fetch_related(channel, client, payload, memo, {key: known[key] for key in _party_keys(payload)})
     fetched.rows = page_rows
+    fetched.may_create = False
     with run_cache.kept_in(memo):
         terms, lines = _order_terms(channel, payload, fetched)
         new = sales_services.prepare_order(**terms)
@@ -817,9 +796,7 @@ def _write_page(channel: ShopChannel, prepared: list[_Prepared], memo: dict) -> 
             todo = [item for item in prepared if item.external_id not in taken]
             if todo:
                 sales_services.save_confirmed_orders([item.order for item in todo])
-                Binding.objects.bulk_create(
-                    [binding for item in todo for binding in _product_bindings(channel, item.lines)], ignore_conflicts=True
-                )
+                shop_products.bind(channel, [line for item in todo for line in item.lines])
                 Binding.objects.bulk_create(
                     [
                         Binding(

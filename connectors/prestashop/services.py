@@ -201,7 +201,15 @@ def _clean_api_key(api_key: str) -> str:
 
 @transaction.atomic
 def add_channel(
-    *, name: str, base_url: str, api_key: str, id_shop=None, warehouse=None, sales_channel=None, **mappings
+    *,
+    name: str,
+    base_url: str,
+    api_key: str,
+    id_shop=None,
+    warehouse=None,
+    sales_channel=None,
+    unknown_products: str | None = None,
+    **mappings,
 ) -> tuple[ShopChannel, str]:
     """A new shop, with its own LMB sales channel (unless one is given) and a fresh webhook
     secret. Returns ``(channel, webhook_secret)``: the secret is shown this once, for the module.
@@ -216,6 +224,7 @@ def add_channel(
         api_key_hint=keys.hint(api_key),
         id_shop=id_shop,
         warehouse=warehouse,
+        unknown_products=unknown_products or ShopChannel.UnknownProducts.CREATE,
         **cleaned,
     )
     try:  # checked before the sales channel is created: a bad URL leaves nothing behind
@@ -237,7 +246,16 @@ def add_channel(
 
 @transaction.atomic
 def update_channel(
-    channel: ShopChannel, *, name: str, base_url: str, api_key: str = "", id_shop=None, warehouse=None, is_active=True, **mappings
+    channel: ShopChannel,
+    *,
+    name: str,
+    base_url: str,
+    api_key: str = "",
+    id_shop=None,
+    warehouse=None,
+    is_active=True,
+    unknown_products: str | None = None,
+    **mappings,
 ) -> ShopChannel:
     """Change a shop's settings. An empty ``api_key`` keeps the stored key (it is never shown back),
     unless the address changes: the key goes out with every request to the shop, so a new address
@@ -263,6 +281,7 @@ def update_channel(
         api_key = _clean_api_key(api_key)
         channel.api_key_sealed, channel.api_key_hint = keys.seal(api_key), keys.hint(api_key)
     channel.id_shop, channel.warehouse, channel.is_active = id_shop, warehouse, is_active
+    channel.unknown_products = unknown_products or channel.unknown_products
     current = {name: getattr(channel, name) for name in MAPPINGS}
     for name, value in clean_mappings(**{**current, **mappings}).items():
         setattr(channel, name, value)

@@ -120,8 +120,15 @@ def test_urls_come_from_the_channel_never_from_a_payloads_xlink(channel, standin
         "customers",
         "addresses",
         "countries",
+        "languages",
+        "products",
+        "combinations",
+        "product_option_values",
+        "product_options",
     }
-    assert len(standin.requests) == 1 + 3 + 3 + 2  # one list, 3 customers, 3 addresses, 2 countries (FR, ES)
+    # one list, 3 customers, 3 addresses, 2 countries (FR, ES); for the products LMB does not know
+    # yet: the languages once, 4 products, order 6's combination, its option value and its option.
+    assert len(standin.requests) == 1 + 3 + 3 + 2 + 1 + 4 + 1 + 1 + 1
 
 
 @pytest.mark.django_db(transaction=True)
