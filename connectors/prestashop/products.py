@@ -65,6 +65,18 @@ class ShopItem:
     def is_combination(self) -> bool:
         return self.attribute_id not in ("", "0")
 
+    @property
+    def model_code(self) -> str:
+        """The LMB reference of the product (a combination's model): the shop's, else PS-<id>."""
+        return self.model_reference or f"PS-{self.product_id}"
+
+    @property
+    def lmb_reference(self) -> str:
+        """Its own reference, else (a combination without one) its model's and its id."""
+        if self.reference:
+            return self.reference
+        return f"{self.model_code}-{self.attribute_id}" if self.is_combination else self.model_code
+
 
 def key_of(row: dict) -> str:
     return f"{importer.text(row, 'product_id')}:{importer.text(row, 'product_attribute_id') or '0'}"
@@ -248,7 +260,6 @@ def _create(channel: ShopChannel, item: ShopItem, row_rate: Decimal) -> Product:
     found by the product's reference or created, inactive: the model itself is not sold)."""
     rate, rate_note = _catalogue_rate(channel, item, row_rate)
     model = _model_of(item, rate) if item.is_combination else None
-    fallback = f"{item.model_reference or 'PS' + item.product_id}-{item.attribute_id}" if item.is_combination else ""
     description = " ".join(
         part for part in (_("Créé depuis la boutique PrestaShop (%(item)s).") % {"item": describe(item.key)}, rate_note) if part
     )
@@ -259,7 +270,7 @@ def _create(channel: ShopChannel, item: ShopItem, row_rate: Decimal) -> Product:
             "problem": ean_problem,
         }
     return catalog_services.create_product(
-        reference=item.reference or fallback or f"PS-{item.product_id}",
+        reference=item.lmb_reference,
         designation=f"{item.name} — {item.attributes}" if item.attributes else item.name,
         vat_rate=rate,
         sale_price=item.price,
@@ -282,11 +293,11 @@ def _valid_ean(code: str) -> tuple[str | None, str]:
 
 
 def _model_of(item: ShopItem, rate: VatRate) -> Product | None:
-    found = find_by_code(item.model_reference)
+    found = find_by_code(item.model_code)
     if found is not None:
         return None if found.variant_of_id else found  # a variant is no model (one level)
     return catalog_services.create_product(
-        reference=item.model_reference or f"PS-{item.product_id}",
+        reference=item.model_code,
         designation=item.name,
         vat_rate=rate,
         sale_price=item.price,

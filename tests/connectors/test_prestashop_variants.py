@@ -191,3 +191,23 @@ def test_a_sync_of_the_whole_shop_by_pages_gives_the_same_products_and_refusals(
         order = Order.objects.get(customer_reference=f"VAR{order_id('every_size', shape)}")
         products = order.lines.filter(kind="product").order_by("position").values_list("product__reference", flat=True)
         assert list(products) == ["TSHIRT-S", "TSHIRT-302", "TS-L-BLEU", "TSHIRT-XL", "MUG-01"]
+
+
+def test_an_empty_catalogue_gets_the_shops_variants_under_one_model(channel, standin, shop_client, main_warehouse):
+    """No LMB product yet, and the shop's T-shirt has no reference: one model PS-30 (not sold),
+    each combination a variant of it, named by its own reference or after the model."""
+    standin.records["products"]["30"]["reference"] = ""
+
+    assert sold(import_case(channel, shop_client, "every_size", "xml")) == [
+        "TSHIRT-S",
+        "PS-30-302",
+        "PS-30-303",
+        "TSHIRT-XL",
+        "MUG-01",
+    ]
+
+    model = Product.objects.get(reference="PS-30")
+    assert not model.is_active and model.designation == "T-shirt coton"
+    assert sorted(model.variants.values_list("reference", flat=True)) == ["PS-30-302", "PS-30-303", "TSHIRT-S", "TSHIRT-XL"]
+    assert Product.objects.get(reference="PS-30-303").ean13 == "3760123450300"
+    assert Product.objects.get(reference="MUG-01").variant_of is None
