@@ -72,6 +72,13 @@ class Unreachable(WebserviceError):
     """Network errors or 5xx answers, still failing after every retry."""
 
 
+class BrokenAnswer(Unreachable):
+    """The shop answered 2xx with a body that cannot be read: XML that does not parse, JSON that is
+    not, a PHP notice or warning printed before the body. PHP misbehaving on the shop, like a 5xx:
+    the message keeps the start of the answer, and the task retries it (bounded) as it does an
+    unreachable shop."""
+
+
 class UnsafeAddress(WebserviceError):
     """Refused before the key is sent: the address is not one the client may call (see the module
     doc), or the shop answered with a redirect."""
@@ -271,23 +278,19 @@ class WebserviceClient:
         try:
             return response.json()
         except ValueError as exc:
-            raise WebserviceError(f"Réponse non JSON de {url}", status=response.status_code, url=url) from exc
+            raise _broken(method, url, response, _("pas du JSON")) from exc
 
     def describe(self) -> ET.Element:
         """``GET /api/``: the shop's name and, per resource, what the key may do (XML only)."""
         response = self._send("GET", self.url(""), params={})
-        try:
-            return ET.fromstring(response.content)
-        except ET.ParseError as exc:
-            url = self.url("")
-            raise WebserviceError(f"GET {url} : réponse illisible (pas du XML)", status=response.status_code, url=url) from exc
+        return _xml_of("GET", self.url(""), response)
 
     # --- Writes (XML) -----------------------------------------------------------------------------
 
     def get_xml(self, resource: str, record_id) -> ET.Element:
         """The full record as XML: what PrestaShop wants back, edited, on a PUT."""
-        response = self._send("GET", self.url(resource, record_id), params={})
-        return ET.fromstring(response.content)
+        url = self.url(resource, record_id)
+        return _xml_of("GET", url, self._send("GET", url, params={}))
 
     def put_xml(self, resource: str, record_id, root: ET.Element, **params) -> ET.Element:
         return self._write("PUT", self.url(resource, record_id), root, params)
@@ -298,7 +301,7 @@ class WebserviceClient:
     def _write(self, method, url, root, params) -> ET.Element:
         body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
         response = self._send(method, url, params=params, data=body, headers={"Content-Type": "application/xml"})
-        return ET.fromstring(response.content) if response.content.strip() else root
+        return _xml_of(method, url, response) if response.content.strip() else root
 
     # --- Transport --------------------------------------------------------------------------------
 
@@ -383,6 +386,28 @@ class WebserviceClient:
         raise Unreachable(
             f"{failure.summary} — après {attempts} tentative(s)", status=failure.status, errors=failure.errors, url=url
         )
+
+
+ANSWER_START = 160  # characters of an unreadable answer kept in the error: enough to show a PHP notice
+
+
+def _broken(method: str, url: str, response: requests.Response, why: str) -> BrokenAnswer:
+    start = " ".join(response.content[:ANSWER_START].decode("utf-8", "replace").split())
+    return BrokenAnswer(
+        _("%(method)s %(url)s : réponse illisible de la boutique (%(why)s), elle commence par « %(start)s »")
+        % {"method": method, "url": url, "why": why, "start": start},
+        status=response.status_code,
+        url=url,
+    )
+
+
+def _xml_of(method: str, url: str, response: requests.Response) -> ET.Element:
+    """The answer's XML; one that does not parse (a PHP notice before it, a body cut short) is a
+    BrokenAnswer naming how it starts, never an exception the callers do not expect."""
+    try:
+        return ET.fromstring(response.content)
+    except ET.ParseError as exc:
+        raise _broken(method, url, response, _("XML qui ne se lit pas : %(error)s") % {"error": exc}) from exc
 
 
 def _records(page, resource: str) -> list[dict]:

@@ -105,6 +105,14 @@ class ChannelForm(Form):
             "ni par sa référence ni par son EAN : le créer depuis la boutique, ou refuser la commande."
         ),
     )
+    merge_customers_by_email = forms.BooleanField(
+        label=gettext_lazy("Un client LMB par adresse e-mail"),
+        required=False,
+        initial=True,
+        help_text=gettext_lazy(
+            "Les commandes en invité d'une même adresse e-mail (un client PrestaShop chacune) vont à un seul client LMB."
+        ),
+    )
     paid_states = forms.CharField(
         label=gettext_lazy("États payés"),
         required=False,
@@ -169,6 +177,7 @@ class ChannelForm(Form):
             "warehouse": channel.warehouse,
             "is_active": channel.is_active,
             "unknown_products": channel.unknown_products,
+            "merge_customers_by_email": channel.merge_customers_by_email,
             **{f"state_{action}": (channel.states or {}).get(action, "") for action in STATE_ACTIONS},
             "paid_states": ", ".join(channel.paid_states or []),
             "payment_methods": mapping_text(dict(channel.payment_methods_display)),

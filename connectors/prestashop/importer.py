@@ -5,18 +5,22 @@ backed by the binding's unique constraint — the binding is looked up, and the 
 when absent. Its lines are entered tax-included as the shop sold them, each at an LMB VAT rate
 (the one its tax rules group is mapped to, else the one its prices were computed with: a rate LMB
 does not know refuses the order); the shipping line carries the mapped carrier's name, and the
-order the shop's own invoice and delivery addresses. The LMB totals must then equal the shop's
-(products, shipping, discounts, total paid) to the cent, or nothing is kept and the order goes to
-the error queue with the differences. A paid web order is a deposit on the
+order the shop's own invoice and delivery addresses; each cart rule is a reduction line named
+after it, and the cents the shop's rounding mode leaves an « Arrondi » line (a cent per rate at
+most). The LMB totals must then equal the shop's (products, shipping, discounts, total paid) to
+the cent, or nothing is kept and the order goes to the error queue with the differences. A paid web order is a deposit on the
 order (YE-04): ``receive_deposit`` issues the deposit invoice that the final invoice deducts.
 """
 
 import hashlib
 import json
 import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -24,18 +28,20 @@ from django.utils.translation import gettext as _
 
 from catalog.models import VatRate
 from crm import services as crm_services
-from crm.models import Address, Civility, CustomerCategory, ThirdParty
+from crm.models import Address, Civility, CustomerCategory, ThirdParty, TimelineEntry
 from lmb import bounds, money, rows, run_cache, transactions
 from lmb.errors import DomainError
 from lmb.formats import decimal_fr, money_fr
 from lmb.models import PaymentTerms
+from lmb.validators import compact_siret, compact_vat_number, validate_eu_vat_number, validate_siret
 from sales import services as sales_services
-from sales.models import DocumentLine, Order, PaymentMethod
+from sales.models import DocumentLine, Order, PaymentMethod, VatCategory, VatTreatment
 from sales.services import documents
+from sales.vat import treatment_label
 
 from . import products as shop_products
-from .client import WebserviceClient, WebserviceError
-from .models import Binding, ImportIssue, ShopChannel
+from .client import AuthenticationFailed, WebserviceClient, WebserviceError
+from .models import Binding, ImportIssue, ShopChannel, missing_right_sentence
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +66,7 @@ class TotalsMismatch(ImportRefused):
 @dataclass
 class Outcome:
     external_id: str
-    status: str  # created | unchanged | updated | failed
+    status: str  # created | unchanged | updated | failed | skipped (another shop's order: ``error`` says so)
     order_id: int | None = None
     error: str = ""
 
@@ -74,9 +80,12 @@ class Fetched:
     bound: dict = field(default_factory=dict)  # (kind, external id) → LMB id, for what is bound already
     memo: dict = field(default_factory=dict)  # lookups kept for a whole sync run (products by code, VAT rates)
     tax_groups: dict = field(default_factory=dict)  # order row id → id_tax_rules_group (from order_details)
+    cart_rules: list = field(default_factory=list)  # the order's order_cart_rules (read when it has discounts)
     rows: dict = field(default_factory=dict)  # (model, id) → the bound customers and addresses read (for one page)
     products: dict = field(default_factory=dict)  # "product_id:attribute_id" → ShopItem, for the rows not bound yet
     may_create: bool = True  # False while a page is prepared in memory: an order creating a product goes alone
+    # The order's messages (``messages`` resource); None when the key may not read them.
+    messages: list | None = field(default_factory=list)
 
     def row(self, model, pk: int):
         """A bound customer or address, read once for the orders that share this memo (a page's)."""
@@ -100,8 +109,85 @@ def text(payload: dict, name: str) -> str:
 LARGEST_DIGITS = {"max_digits": 20, "decimal_places": 6}
 
 
+class MissingField(ImportRefused):
+    """A value the import reads is absent from the shop's payload: never taken as 0 or ""."""
+
+
+def missing_field(name: str, where: str) -> MissingField:
+    return MissingField(
+        _("Le champ %(field)s manque %(where)s : la commande n'est pas importée plutôt que de le lire comme 0 ou vide.")
+        % {"field": name, "where": where}
+    )
+
+
+def require(payload: dict, names, where: str):
+    """Refuse, naming the first one, when a field the import reads is absent (``where``: « dans la
+    commande », « dans la ligne … », in French)."""
+    for name in names:
+        if name not in payload:
+            raise missing_field(name, where)
+
+
+# What the import reads from an order, a row, a customer and an address. An absent field refuses
+# the order naming it (WEBSERVICE.md: PrestaShop 1.6 to 8 always send them; a payload without one
+# was cut, or comes from a module that does not fill it). Optional texts (company, address2,
+# phone…) are read as "" when absent: an empty text is what the shop means there.
+ORDER_FIELDS = (
+    "id",
+    "id_customer",
+    "id_address_invoice",
+    "id_address_delivery",
+    "id_currency",
+    "id_carrier",
+    "current_state",
+    "reference",
+    "module",
+    "payment",
+    "date_add",
+    "date_upd",
+    "total_products_wt",
+    "total_shipping_tax_incl",
+    "carrier_tax_rate",
+    "total_discounts_tax_incl",
+    "total_wrapping_tax_incl",
+    "total_wrapping_tax_excl",
+    "total_paid",
+    "total_paid_tax_incl",
+    "total_paid_real",
+)
+ROW_FIELDS = (
+    "id",
+    "product_id",
+    "product_attribute_id",
+    "product_quantity",
+    "product_name",
+    "product_reference",
+    "product_ean13",
+    "unit_price_tax_incl",
+    "unit_price_tax_excl",
+)
+CUSTOMER_FIELDS = ("id", "email", "lastname", "firstname")
+ADDRESS_FIELDS = ("id", "id_country", "lastname", "firstname", "address1", "postcode", "city")
+
+
+def check_order_fields(order: dict):
+    """Every field the import reads from the order and its rows is there, or the order is refused
+    naming the first one missing. An order without rows is refused too (never an empty order)."""
+    where = _("dans la commande PrestaShop")
+    require(order, ORDER_FIELDS, where)
+    if not isinstance(order.get("associations"), dict) or not order["associations"].get("order_rows"):
+        raise missing_field("associations/order_rows", where)
+    for row in rows_of(order):
+        require(row, ROW_FIELDS, _("dans la ligne n° %(id)s de la commande PrestaShop") % {"id": text(row, "id") or "?"})
+
+
 def decimal(payload: dict, name: str) -> Decimal:
-    raw = text(payload, name) or "0"
+    """The number the field holds; absent or empty, it is refused naming the field (never 0)."""
+    if name not in payload:
+        raise missing_field(name, _("dans les données de la boutique"))
+    raw = text(payload, name)
+    if not raw:
+        raise ImportRefused(_("Le champ %(field)s est vide : ce n'est pas un nombre.") % {"field": name})
     try:
         value = Decimal(raw)
     except InvalidOperation as exc:
@@ -201,17 +287,71 @@ def _bind(channel, kind, external_id, object_id, **fields) -> Binding:
 # --- Customers and addresses ----------------------------------------------------------------------
 
 
-def _customer_fields(channel: ShopChannel, payload: dict) -> dict:
+def _checked(validate, compact, value: str, what: str) -> str:
+    """A SIRET or VAT number from the shop, checked by python-stdnum (lmb.validators) and compacted;
+    one that does not check refuses the order naming it (never a business sale on a wrong number)."""
+    try:
+        validate(value)
+    except ValidationError as error:
+        raise ImportRefused(_("%(what)s : %(error)s") % {"what": what, "error": " ".join(error.messages)}) from error
+    return compact(value)
+
+
+def address_vat_number(address: dict | None) -> str:
+    """The VAT number of a shop address (``vat_number``: a business buying), checked; "" when none."""
+    if not address or not text(address, "vat_number"):
+        return ""
+    what = _("Champ vat_number de l'adresse PrestaShop n° %(id)s") % {"id": text(address, "id")}
+    return _checked(validate_eu_vat_number, compact_vat_number, text(address, "vat_number"), what)
+
+
+def _business_identifiers(payload: dict, billing: dict | None) -> tuple[dict, str]:
+    """A business customer's identifiers — the VAT number of its billing address and, for a
+    business (a company name, or that VAT number) billed in France, the SIRET the shop keeps on the
+    customer (B2B mode) — and what the customer's notes keep of a ``siret`` not taken: a consumer's
+    or another country's (not a SIRET), or one that does not check (shops leave placeholders such
+    as 00000000000 there; it does not decide the VAT, so the order is not refused for it)."""
+    identifiers = {"vat_number": address_vat_number(billing)}
+    siret, kept = text(payload, "siret"), ""
+    is_business = bool(text(payload, "company") or identifiers["vat_number"])
+    if siret and is_business and billing is not None and billing.get("_country") == "FR":
+        try:
+            validate_siret(siret)
+            identifiers["siret"] = compact_siret(siret)
+        except ValidationError as error:
+            kept = _("SIRET sur la boutique non repris : %(error)s") % {"error": " ".join(error.messages)}
+    elif siret:
+        kept = _("N° d'entreprise sur la boutique : %(number)s.") % {"number": siret}
+    return {name: value for name, value in identifiers.items() if value}, kept
+
+
+def _customer_fields(channel: ShopChannel, payload: dict, billing: dict | None = None) -> dict:
+    """A new LMB customer from the shop's customer and the billing address of its first order
+    (``billing``, None when already bound): a company (its name from the customer, else from the
+    address) when either names one with a VAT number, or the customer has a company name."""
+    identifiers, siret_note = _business_identifiers(payload, billing)
     company = text(payload, "company")
+    if not company and identifiers.get("vat_number"):
+        person = " ".join(part for part in (text(payload, "firstname"), text(payload, "lastname")) if part)
+        company = text(billing, "company") or person  # a sole trader may give no company name
+    notes = _("Client de la boutique PrestaShop %(shop)s, n° %(id)s.") % {"shop": channel.name, "id": text(payload, "id")}
+    if siret_note:
+        notes += " " + siret_note
     fields = {
         "email": text(payload, "email"),
         "is_customer": True,
         "payment_terms": PaymentTerms.ON_RECEIPT,  # a web order is paid at checkout
-        "notes": _("Client de la boutique PrestaShop %(shop)s, n° %(id)s.") % {"shop": channel.name, "id": text(payload, "id")},
+        "notes": notes,
     }
     civility = {"1": Civility.MR, "2": Civility.MRS}.get(text(payload, "id_gender"), "")
     if company:
-        return {**fields, "kind": ThirdParty.Kind.COMPANY, "name": company, "customer_category": CustomerCategory.BUSINESS}
+        return {
+            **fields,
+            **identifiers,
+            "kind": ThirdParty.Kind.COMPANY,
+            "name": company,
+            "customer_category": CustomerCategory.BUSINESS,
+        }
     return {
         **fields,
         "kind": ThirdParty.Kind.INDIVIDUAL,
@@ -222,7 +362,7 @@ def _customer_fields(channel: ShopChannel, payload: dict) -> dict:
     }
 
 
-def _customer(channel, external_id: str, payload: dict | None, fetched: Fetched) -> ThirdParty:
+def _customer(channel, external_id: str, payload: dict | None, fetched: Fetched, billing: dict | None = None) -> ThirdParty:
     bound = fetched.bound
     if (Binding.Kind.CUSTOMER, external_id) in bound:  # bindings are never removed: no lock needed
         return fetched.row(ThirdParty, bound[Binding.Kind.CUSTOMER, external_id])
@@ -232,15 +372,45 @@ def _customer(channel, external_id: str, payload: dict | None, fetched: Fetched)
         return rows.get_row(ThirdParty, existing)
     if payload is None:
         raise ImportRefused(_("Le client PrestaShop n° %(id)s n'a pas été lu.") % {"id": external_id})
-    customer = crm_services.create_third_party(**_customer_fields(channel, payload))
-    _bind(channel, Binding.Kind.CUSTOMER, external_id, customer.pk, fingerprint=fingerprint(without_secrets(payload)))
+    email = text(payload, "email").lower()
+    customer = _customer_of_email(channel, email)
+    if customer is None:
+        customer = crm_services.create_third_party(**_customer_fields(channel, payload, billing))
+    _bind(
+        channel,
+        Binding.Kind.CUSTOMER,
+        external_id,
+        customer.pk,
+        fingerprint=fingerprint(without_secrets(payload)),
+        email=email,
+    )
     return customer
+
+
+def _customer_of_email(channel: ShopChannel, email: str) -> ThirdParty | None:
+    """The LMB customer already imported from this shop with this e-mail, when the shop merges its
+    guests (ShopChannel.merge_customers_by_email): each guest checkout is a new PrestaShop customer
+    of the same address, one LMB customer. Under a lock on the address, so that two guests of it
+    imported at once still make one customer. Only this shop's customers: another shop's, or one
+    typed in LMB, may share an address without being the same buyer."""
+    if not channel.merge_customers_by_email or not email:
+        return None
+    _lock(channel, "customer-email", email)
+    found = (
+        Binding.objects.filter(channel=channel, kind=Binding.Kind.CUSTOMER, email=email)
+        .order_by("pk")
+        .values_list("object_id", flat=True)
+        .first()
+    )
+    return rows.get_row(ThirdParty, found) if found else None
 
 
 def country_of(channel: ShopChannel, client: WebserviceClient, country_id: str) -> str:
     """The ISO code of a shop's country id, read once and kept on the channel."""
     if country_id not in channel.countries:
-        iso = text(client.get("countries", country_id), "iso_code").upper()
+        country = client.get("countries", country_id)
+        require(country, ("iso_code",), _("dans le pays PrestaShop n° %(id)s") % {"id": country_id})
+        iso = text(country, "iso_code").upper()
         channel.countries = {**channel.countries, country_id: iso}
         ShopChannel.objects.filter(pk=channel.pk).update(countries=channel.countries)
     return channel.countries[country_id]
@@ -318,9 +488,20 @@ def _locked_order_binding(channel: ShopChannel, external_id: str) -> Binding | N
     return rows.get_row(Binding, found[0][0]) if found else None
 
 
-def fetch_related(channel: ShopChannel, client: WebserviceClient, order: dict, memo: dict, known: dict | None = None) -> Fetched:
+NOT_READ = object()  # the order's messages, when the caller has not read them with its page's
+
+
+def fetch_related(
+    channel: ShopChannel,
+    client: WebserviceClient,
+    order: dict,
+    memo: dict,
+    known: dict | None = None,
+    messages=NOT_READ,
+) -> Fetched:
     """Read the customer and addresses the order needs and LMB does not have yet (``known``: the
-    order's ``bindings_of``, when the caller read them)."""
+    order's ``bindings_of``, when the caller read them), and its messages (``messages``: as read
+    with its page's by ``messages_of_orders``, when they were)."""
     fetched = Fetched(memo=memo)
     customer_id = text(order, "id_customer")
     address_ids = {text(order, "id_address_invoice"), text(order, "id_address_delivery")}
@@ -328,18 +509,129 @@ def fetch_related(channel: ShopChannel, client: WebserviceClient, order: dict, m
     fetched.bound = {key: object_id for key, (object_id, _print) in known.items() if key[0] != Binding.Kind.ORDER}
     if (Binding.Kind.CUSTOMER, customer_id) not in fetched.bound:
         fetched.customer = client.get("customers", customer_id)
+        require(fetched.customer, CUSTOMER_FIELDS, _("dans le client PrestaShop n° %(id)s") % {"id": customer_id})
     order_rows = rows_of(order)
     fetched.bound |= shop_products.bound_products(channel, map(shop_products.key_of, order_rows))
     fetched.products = shop_products.read_rows(client, order_rows, fetched.bound, memo)
     if channel.tax_rules and not all(text(row, "id_tax_rules_group") for row in rows_of(order)):
         fetched.tax_groups = tax_groups_of(client, text(order, "id"))
+    fetched.cart_rules = cart_rules_of(client, order, (channel.currencies or {}).get(text(order, "id_currency"), "EUR"))
+    if messages is NOT_READ:
+        messages = messages_of_orders(channel, client, [text(order, "id")])[text(order, "id")]
+    fetched.messages = messages
     for address_id in sorted(address_ids):
         if (Binding.Kind.ADDRESS, address_id) in fetched.bound:
             continue
         address = client.get("addresses", address_id)
+        require(address, ADDRESS_FIELDS, _("dans l'adresse PrestaShop n° %(id)s") % {"id": address_id})
         address["_country"] = country_of(channel, client, text(address, "id_country"))
         fetched.addresses[address_id] = address
     return fetched
+
+
+MESSAGE_FIELDS = ("id_order", "message", "private", "date_add")
+MESSAGES_RIGHT = "messages (GET)"  # an OPTIONAL_RIGHTS key: orders import without their messages
+ORDERS_PER_MESSAGES_CALL = 100  # ids in one filter[id_order]=[a|b|…]: a URL far below 8 KB (Apache's line)
+MESSAGES_PAGE_SIZE = 1000  # messages per list call: a page's hundred orders rarely have more
+
+
+def messages_of_orders(channel: ShopChannel, client: WebserviceClient, order_ids: list[str]) -> dict:
+    """Order id → its messages, oldest first: what the customer wrote at checkout (PrestaShop 1.6
+    to 8 move the cart's message onto the order) and the shop staff's notes (``private``). One
+    call for a page's orders (``filter[id_order]=[a|b|…]``), not one per order.
+
+    A key without the right on ``messages`` (a shop upgraded without giving it) must not stop the
+    orders: each id then maps to None — its order is imported and says its messages were not read
+    — and the shop's page warns (``note_right``). A message without a field the import reads
+    refuses the orders asked for, naming it."""
+    found = {order_id: [] for order_id in order_ids}
+    try:
+        for start in range(0, len(order_ids), ORDERS_PER_MESSAGES_CALL):
+            ids = "|".join(order_ids[start : start + ORDERS_PER_MESSAGES_CALL])
+            for message in client.list(
+                "messages", filters={"id_order": f"[{ids}]"}, sort="[id_ASC]", page_size=MESSAGES_PAGE_SIZE
+            ):
+                where = _("dans le message PrestaShop n° %(id)s") % {"id": text(message, "id") or "?"}
+                require(message, MESSAGE_FIELDS, where)
+                if text(message, "message") and text(message, "id_order") in found:
+                    found[text(message, "id_order")].append(message)
+    except AuthenticationFailed:  # the same key just read the orders: it is the right on messages it lacks
+        note_right(channel, MESSAGES_RIGHT, missing=True)
+        return dict.fromkeys(order_ids)
+    note_right(channel, MESSAGES_RIGHT, missing=False)
+    return found
+
+
+def note_right(channel: ShopChannel, right: str, *, missing: bool):
+    """Keep on the shop whether the key lacks this optional right (the shop's page warns while it
+    does); written only when that changes."""
+    rights = set(channel.missing_rights or [])
+    if (right in rights) == missing:
+        return
+    channel.missing_rights = sorted(rights | {right} if missing else rights - {right})
+    ShopChannel.objects.filter(pk=channel.pk).update(missing_rights=channel.missing_rights)
+    if missing:
+        logger.warning("PrestaShop %s: %s", channel, missing_right_sentence(right))
+
+
+def _gift_message(order: dict) -> str:
+    return text(order, "gift_message") if text(order, "gift") == "1" or text(order, "gift_message") else ""
+
+
+def _messages_note(order: dict, messages: list[dict] | None) -> str:
+    """What the order's note adds: the gift message (a field of the order: read whatever the key's
+    rights) and the customer's messages (printed with the order, so the shop staff's private notes
+    stay on the customer's timeline only), or that they could not be read."""
+    parts = []
+    if messages is None:
+        parts.append(
+            _("Messages de la commande non lus : la clé du webservice n'a pas le droit %(right)s ; lisez-les sur la boutique.")
+            % {"right": MESSAGES_RIGHT}
+        )
+    if _gift_message(order):
+        parts.append(_("Message cadeau : %(message)s") % {"message": _gift_message(order)})
+    parts += [
+        _("Message du client : %(message)s") % {"message": text(message, "message")}
+        for message in messages or []
+        if text(message, "private") != "1"
+    ]
+    return "\n".join(parts)
+
+
+def _shop_datetime(value: str):
+    """A PrestaShop date (the shop's local time, "0000-00-00 00:00:00" when none), or None."""
+    try:
+        return timezone.make_aware(datetime.strptime(value, "%Y-%m-%d %H:%M:%S"))
+    except ValueError:
+        return None
+
+
+def log_messages(customer_id: int, payload: dict, messages: list[dict] | None):
+    """The gift message and every message of the order on the customer's timeline (crm), each
+    naming the order — nothing the shop holds about the order is dropped."""
+    incoming = TimelineEntry.Direction.INCOMING
+    entries = []  # (subject, text, shop date, direction)
+    if _gift_message(payload):
+        gift = _("Message cadeau de la commande PrestaShop %(reference)s")
+        entries.append((gift, _gift_message(payload), text(payload, "date_add"), incoming))
+    for message in messages or []:  # None: not read (the order's note says so)
+        private = text(message, "private") == "1"
+        subject = (
+            _("Note interne de la boutique sur la commande PrestaShop %(reference)s")
+            if private
+            else _("Message du client sur la commande PrestaShop %(reference)s")
+        )
+        entries.append((subject, text(message, "message"), text(message, "date_add"), "" if private else incoming))
+    customer = rows.get_row(ThirdParty, customer_id) if entries else None  # most orders have none: no read
+    for subject, body, written, direction in entries:
+        crm_services.log_interaction(
+            third_party=customer,
+            kind=TimelineEntry.Kind.NOTE,
+            subject=subject % {"reference": text(payload, "reference")},
+            body=body,
+            occurred_at=_shop_datetime(written),
+            direction=direction,
+        )
 
 
 def tax_groups_of(client: WebserviceClient, order_id: str) -> dict:
@@ -348,10 +640,49 @@ def tax_groups_of(client: WebserviceClient, order_id: str) -> dict:
     return {text(detail, "id"): text(detail, "id_tax_rules_group") for detail in details}
 
 
+def cart_rules_of(client: WebserviceClient, order: dict, currency: str = "EUR") -> list[dict]:
+    """The cart rules applied to the order (``order_cart_rules``: name, value tax included and
+    excluded, free shipping), read only when it has discounts: orders without any never need the
+    right. A key without it refuses such an order only, naming the right to add."""
+    if not decimal(order, "total_discounts_tax_incl"):
+        return []
+    try:
+        return list(client.list("order_cart_rules", filters={"id_order": f"[{text(order, 'id')}]"}))
+    except AuthenticationFailed as error:
+        raise ImportRefused(
+            _(
+                "La commande a des remises (%(amount)s) mais la clé du webservice n'a pas le droit « order_cart_rules » "
+                "(GET) qui les détaille : ajoutez ce droit à la clé dans PrestaShop (Paramètres avancés > Webservice)."
+            )
+            % {"amount": money_fr(money.amount(decimal(order, "total_discounts_tax_incl")), currency)}
+        ) from error
+
+
 # --- Orders ---------------------------------------------------------------------------------------
 
 
+def order_date(payload: dict) -> date | None:
+    """The day the customer ordered (``date_add``, the shop's clock): the LMB order's date, the
+    day of its ECB exchange rate and of the payment taken at checkout. The invoices made from it
+    are dated the day they are issued (INV-05, NUM-01: the series is chronological, never
+    back-dated). A null date (``0000-00-00``) is no date: today, as for any order."""
+    raw = text(payload, "date_add")
+    if not raw or raw.startswith("0000-00-00"):
+        return None
+    try:
+        day = datetime.fromisoformat(raw).date()
+    except ValueError as exc:
+        raise ImportRefused(_("Le champ date_add vaut « %(value)s » : ce n'est pas une date.") % {"value": raw}) from exc
+    return min(day, timezone.localdate())  # a shop's clock ahead of ours: no order from the future
+
+
 def _currency(channel: ShopChannel, order: dict) -> str:
+    """The LMB currency of the order's (through the channel's mapping). Its amounts stay the
+    shop's, in that currency; the EUR figures (the VAT in euros, CUR-01, and the books) use the
+    ECB rate of the order's day (sales.currency.rate_for), not the order's ``conversion_rate``:
+    that one is the shop's own setting, against the shop's default currency (not always the
+    euro), typed or refreshed when the shop's owner chose to — the law asks for the ECB rate of
+    the day the VAT becomes chargeable (CUR-01/02), which LMB stores and prints with its date."""
     currency_id = text(order, "id_currency")
     currency = (channel.currencies or {}).get(currency_id)
     if not currency:
@@ -447,20 +778,42 @@ def _shipping_line(channel: ShopChannel, order: dict, memo: dict) -> dict | None
     }
 
 
+# PrestaShop's rounding modes (order.round_type, WEBSERVICE.md): per item, per line, on the total.
+ROUND_ITEM, ROUND_LINE, ROUND_TOTAL = "1", "2", "3"
+
+
+def _row_unit_price(order: dict, row: dict) -> Decimal:
+    """The row's tax-included unit price as the shop counted it: rounded to the cent first when
+    it rounds per item (its line is then quantity × that price), else its 6 decimals (LMB rounds
+    each line, as a shop rounding per line does; on the total, the cents left are a rounding line)."""
+    price = decimal(row, "unit_price_tax_incl")
+    return money.amount(price) if text(order, "round_type") == ROUND_ITEM else money.unit_price(price)
+
+
+def gross_of(line: dict) -> Decimal:
+    """A line's tax-included amount as LMB will compute it (sales.totals: quantity × price, to the cent)."""
+    return money.amount(Decimal(line["quantity"]) * Decimal(line["unit_price"]))
+
+
 def _lines(channel: ShopChannel, order: dict, fetched: Fetched) -> list[dict]:
-    lines = []
+    """The order's lines, each tagged with its ``_role`` (product, wrapping, shipping, reduction,
+    rounding): the rows, the gift wrapping, the shipping, one reduction line per cart rule and VAT
+    rate, and the shop's rounding cents when its rounding mode leaves some."""
+    products = []
     for row in rows_of(order):
         rate = row_vat_rate(channel, row, fetched)
-        lines.append(
+        products.append(
             {
                 "product": shop_products.line_product(channel, row, fetched, rate),
                 "description": text(row, "product_name") or text(row, "product_reference"),
                 "quantity": decimal(row, "product_quantity"),
-                "unit_price": money.unit_price(decimal(row, "unit_price_tax_incl")),
+                "unit_price": _row_unit_price(order, row),
                 "vat_rate": rate,
                 "_row": row,
+                "_role": "product",
             }
         )
+    lines = [*products, *_rounding_lines(order, products)]
     wrapping, wrapping_excl = decimal(order, "total_wrapping_tax_incl"), decimal(order, "total_wrapping_tax_excl")
     if wrapping:
         rate = matching_rate(wrapping, wrapping_excl, lmb_rates(fetched.memo))
@@ -473,41 +826,121 @@ def _lines(channel: ShopChannel, order: dict, fetched: Fetched) -> list[dict]:
                 "quantity": 1,
                 "unit_price": wrapping,
                 "vat_rate": rate,
+                "_role": "wrapping",
             }
         )
     shipping = _shipping_line(channel, order, fetched.memo)
     if shipping:
-        lines.append(shipping)
+        lines.append({**shipping, "_role": "shipping"})
+    return lines + _reduction_lines(order, products, shipping, fetched.cart_rules)
+
+
+def rounding_label() -> str:
+    return _("Arrondi de la boutique")
+
+
+def _rounding_lines(order: dict, products: list[dict]) -> list[dict]:
+    """The cents between LMB's products (each line rounded) and the shop's total_products_wt, as
+    the shop's rounding mode left them (on the total, mostly): the shop's totals are the truth
+    (WEBSERVICE.md), so the difference is booked on a line of its own, at the rate of the largest
+    products — up to a cent per VAT rate of the products. A bigger difference is no rounding: no
+    line, and the totals check refuses the order with the difference."""
+    if not products:
+        return []
+    by_rate = defaultdict(lambda: ZERO)
+    for line in products:
+        by_rate[line["vat_rate"]] += gross_of(line)
+    gap = money.amount(decimal(order, "total_products_wt")) - sum(by_rate.values(), ZERO)
+    if not gap or abs(gap) > Decimal("0.01") * len(by_rate):
+        return []
+    return [
+        {
+            "kind": DocumentLine.Kind.TEXT,
+            "description": rounding_label(),
+            "quantity": 1 if gap > 0 else -1,  # a negative quantity: a reduction line (BR-27: no negative price)
+            "unit_price": abs(gap),
+            "vat_rate": max(by_rate, key=lambda rate: by_rate[rate]),
+            "_role": "rounding",
+        }
+    ]
+
+
+def _reduction_lines(order: dict, products: list[dict], shipping: dict | None, cart_rules: list[dict]) -> list[dict]:
+    """Each cart rule as PrestaShop applied it: a reduction line named after the rule (INV-08),
+    on the shipping for its free-shipping part, the rest on the products split over their VAT
+    rates in proportion to their tax-included amounts (as the shop spreads a rule over the cart),
+    never on the gift wrapping (PrestaShop does not discount it). A negative quantity: the
+    line lowers its rate's total (EN 16931 BT-131 may be negative, a price never, BR-27)."""
+    by_rate = defaultdict(lambda: ZERO)
+    for line in products:
+        by_rate[line["vat_rate"]] += gross_of(line)
+    shipping_left = gross_of(shipping) if shipping else ZERO
+    lines = []
+    for rule in cart_rules:
+        name = text(rule, "name") or _("n° %(id)s") % {"id": text(rule, "id_cart_rule")}
+        value = money.amount(decimal(rule, "value"))
+        on_shipping = min(value, shipping_left) if text(rule, "free_shipping") == "1" else ZERO
+        shipping_left -= on_shipping
+        if on_shipping:
+            lines.append(
+                _reduction(
+                    DocumentLine.Kind.SHIPPING,
+                    _("Livraison offerte « %(rule)s »") % {"rule": name},
+                    on_shipping,
+                    shipping["vat_rate"],
+                )
+            )
+        for rate, share in _split(value - on_shipping, by_rate):
+            lines.append(_reduction(DocumentLine.Kind.TEXT, _("Remise « %(rule)s »") % {"rule": name}, share, rate))
     return lines
 
 
-def _discount_percent(order: dict) -> Decimal:
-    """Cart rules arrive only as a total: LMB applies them as a document discount, the share of
-    the products it represents (checked against the shop's figure afterwards)."""
-    discount, products = decimal(order, "total_discounts_tax_incl"), decimal(order, "total_products_wt")
-    if not discount:
-        return ZERO
-    if products <= 0:
-        raise ImportRefused(_("Remise de %(amount)s sur une commande sans produit.") % {"amount": money_fr(discount)})
-    return money.round_to(discount / products * 100, 2)
+def _reduction(kind: str, description: str, value: Decimal, rate: Decimal) -> dict:
+    return {"kind": kind, "description": description, "quantity": -1, "unit_price": value, "vat_rate": rate, "_role": "reduction"}
+
+
+def _split(value: Decimal, weights: dict) -> list[tuple[Decimal, Decimal]]:
+    """``value`` shared over the weights' keys in proportion (the largest weight last, taking
+    the cents of the rounding): [(key, share)], shares of 0 left out."""
+    total = sum(weights.values(), ZERO)
+    if value <= 0 or total <= 0:
+        return [(max(weights, key=weights.get), value)] if value > 0 and weights else []
+    keys = sorted(weights, key=lambda key: weights[key])
+    shares, given = [], ZERO
+    for index, key in enumerate(keys):
+        share = value - given if index == len(keys) - 1 else money.amount(value * weights[key] / total)
+        given += share
+        if share:
+            shares.append((key, share))
+    return shares
 
 
 def check_totals(order: Order, payload: dict, lines=None):
     """The shop's totals, to the cent, or TotalsMismatch naming every difference (``lines``: the
-    order's, when the caller holds them)."""
+    order's, when the caller holds them). Products count the shop's rounding line (up to a cent
+    per rate, ``_rounding_lines``); discounts are the reduction lines (negative quantities)."""
     lines = documents.ordered_lines(order) if lines is None else lines
-    shipping = sum((line.gross_amount for line in lines if line.kind == DocumentLine.Kind.SHIPPING), ZERO)
+    check_vat_charged(order, payload, lines)
+    rounding = rounding_label()
+    reducing = [line for line in lines if line.quantity < 0 and line.description != rounding]
+    kept = [line for line in lines if all(line is not other for other in reducing)]
+    shipping = sum((line.gross_amount for line in kept if line.kind == DocumentLine.Kind.SHIPPING), ZERO)
     products = sum(
-        (line.gross_amount for line in lines if line.kind in (DocumentLine.Kind.PRODUCT, DocumentLine.Kind.ECO)), ZERO
-    ) + sum((line.gross_amount for line in lines if line.kind == DocumentLine.Kind.TEXT and line.parent_id is None), ZERO)
+        (line.gross_amount for line in kept if line.kind in (DocumentLine.Kind.PRODUCT, DocumentLine.Kind.ECO)), ZERO
+    ) + sum((line.gross_amount for line in kept if line.kind == DocumentLine.Kind.TEXT and line.parent_id is None), ZERO)
     wrapping = money.amount(decimal(payload, "total_wrapping_tax_incl"))
     products -= wrapping  # the wrapping line is a text line of its own
-    discounts = sum((line.gross_amount for line in lines), ZERO) - order.total_incl_tax
+    discounts = (
+        -sum((line.gross_amount for line in reducing), ZERO)
+        + sum((line.gross_amount for line in lines), ZERO)
+        - order.total_incl_tax
+    )  # a document discount, if any, besides
     expected = {
         _("produits TTC"): (products, decimal(payload, "total_products_wt")),
         _("port TTC"): (shipping, decimal(payload, "total_shipping_tax_incl")),
         _("remises TTC"): (discounts, decimal(payload, "total_discounts_tax_incl")),
         _("total payé TTC"): (order.total_incl_tax, decimal(payload, "total_paid_tax_incl")),
+        _("total payé (total_paid)"): (order.total_incl_tax, decimal(payload, "total_paid")),
     }
     differences = [
         _("%(what)s : LMB %(lmb)s, PrestaShop %(shop)s (écart %(gap)s)")
@@ -522,8 +955,44 @@ def check_totals(order: Order, payload: dict, lines=None):
     ]
     if differences:
         raise TotalsMismatch(
-            _("Les totaux ne correspondent pas à ceux de la boutique (rien n'a été ajusté) : %(list)s.")
+            _(
+                "Les totaux ne correspondent pas à ceux de la boutique (au-delà d'un centime d'arrondi par taux de TVA, "
+                "rien n'est ajusté) : %(list)s."
+            )
             % {"list": " ; ".join(differences)}
+        )
+
+
+def check_vat_charged(order: Order, payload: dict, lines):
+    """The shop charged VAT as LMB's treatment of the sale says, or the order is refused naming
+    why — never an invoice that contradicts itself (EN 16931 BR-S-05: a standard-rated line at
+    0 %). An intra-EU business sale (the buyer's checked VAT number, delivered in another member
+    state) is exempt (K, CGI 262 ter I); a sale to an EU consumer must carry VAT."""
+    if order.vat_treatment == VatTreatment.EU_B2B:
+        taxed = [row for row in rows_of(payload) if decimal(row, "unit_price_tax_incl") > decimal(row, "unit_price_tax_excl")]
+        if taxed:
+            raise ImportRefused(
+                _(
+                    "%(line)s : la boutique a facturé la TVA à %(name)s, entreprise de l'UE (n° de TVA %(vat)s) "
+                    "livrée hors de France : c'est une livraison intracommunautaire exonérée. Exonérez-la sur la "
+                    "boutique, ou retirez le numéro de TVA de son adresse si elle achète comme particulier."
+                )
+                % {"line": _row_label(taxed[0]), "name": order.customer_name, "vat": order.customer_vat_number}
+            )
+        return
+    if order.vat_treatment not in (VatTreatment.EU_B2C, VatTreatment.EU_OSS):
+        # A French sale at 0 % (order 1 of the fixtures, a shop whose tax rules were not set) is
+        # still imported as before: refusing it is a decision for the shops' French sales (to do).
+        return
+    untaxed = [line for line in lines if line.vat_category == VatCategory.STANDARD and not line.vat_rate and line.unit_price]
+    if untaxed:
+        raise ImportRefused(
+            _(
+                "« %(line)s » : la boutique n'a pas facturé de TVA, mais la vente (%(treatment)s) y est soumise. "
+                "Une vente exonérée à une entreprise de l'UE demande son numéro de TVA intracommunautaire sur "
+                "l'adresse de facturation de la commande (ou sur le client LMB)."
+            )
+            % {"line": untaxed[0].description, "treatment": treatment_label(order.vat_treatment)}
         )
 
 
@@ -535,8 +1004,8 @@ def _payment_method(channel: ShopChannel, module: str) -> str:
 def _order_terms(channel: ShopChannel, payload: dict, fetched: Fetched) -> tuple[dict, list[dict]]:
     """What ``create_order`` is given for the shop's order (its customer and addresses bound,
     created when new), and the lines as built from the shop's rows (with ``_row``)."""
-    customer = _customer(channel, text(payload, "id_customer"), fetched.customer, fetched)
     invoice_id, delivery_id = text(payload, "id_address_invoice"), text(payload, "id_address_delivery")
+    customer = _customer(channel, text(payload, "id_customer"), fetched.customer, fetched, fetched.addresses.get(invoice_id))
     billing = _address(channel, customer, invoice_id, fetched.addresses.get(invoice_id), Address.Kind.BILLING, fetched.bound)
     if isinstance(billing, int):
         billing = fetched.row(Address, billing)
@@ -562,15 +1031,22 @@ def _order_terms(channel: ShopChannel, payload: dict, fetched: Fetched) -> tuple
         "prices_include_tax": True,
         "customer_reference": reference,
         "carrier": _carrier(channel, payload),
-        "discount_percent": _discount_percent(payload),
-        "note": _("Commande PrestaShop %(shop)s n° %(id)s (%(reference)s) du %(date)s, paiement : %(payment)s.")
-        % {
-            "shop": channel.name,
-            "id": text(payload, "id"),
-            "reference": reference,
-            "date": text(payload, "date_add"),
-            "payment": text(payload, "payment"),
-        },
+        "order_date": order_date(payload),
+        "note": "\n".join(
+            part
+            for part in (
+                _("Commande PrestaShop %(shop)s n° %(id)s (%(reference)s) du %(date)s, paiement : %(payment)s.")
+                % {
+                    "shop": channel.name,
+                    "id": text(payload, "id"),
+                    "reference": reference,
+                    "date": text(payload, "date_add"),
+                    "payment": text(payload, "payment"),
+                },
+                _messages_note(payload, fetched.messages),
+            )
+            if part
+        ),
         "lines": [{key: value for key, value in line.items() if not key.startswith("_")} for line in lines],
     }
     return terms, lines
@@ -578,13 +1054,37 @@ def _order_terms(channel: ShopChannel, payload: dict, fetched: Fetched) -> tuple
 
 def _deposit_terms(channel: ShopChannel, payload: dict, order: Order) -> dict | None:
     """A paid web order is a deposit on the order (``receive_deposit``'s terms), up to its total."""
+    if text(payload, "current_state") not in (channel.paid_states or []):
+        return None
     paid = min(money.amount(decimal(payload, "total_paid_real")), order.total_incl_tax)
-    if text(payload, "current_state") not in (channel.paid_states or []) or paid <= 0:
+    if paid <= 0:
         return None
     return {
         "amount": paid,
+        "payment_date": order_date(payload),  # paid at checkout
         "method": _payment_method(channel, text(payload, "module")),
         "reference": _("PrestaShop %(reference)s") % {"reference": text(payload, "reference")},
+    }
+
+
+def other_shop(channel: ShopChannel, payload: dict) -> str:
+    """Why the order is not this channel's ("" when it is): on a multistore installation, a channel
+    that targets one ``id_shop`` takes that shop's orders only. Such an order is skipped with this
+    reason (kept on the webhook event, counted by the sync run), not put in the error queue: it is
+    not faulty, it belongs to the channel of its own shop, and no retry could ever import it here.
+    Without ``id_shop`` in the payload the order cannot be placed: refused naming the field."""
+    if not channel.id_shop:
+        return ""
+    require(payload, ("id_shop",), _("dans la commande PrestaShop (la boutique vise un id_shop)"))
+    if text(payload, "id_shop") == str(channel.id_shop):
+        return ""
+    return _(
+        "Commande de la boutique id_shop %(other)s de l'installation multiboutique, "
+        "pas de %(shop)s (id_shop %(ours)s) : non importée ici."
+    ) % {
+        "other": text(payload, "id_shop"),
+        "shop": channel.name,
+        "ours": channel.id_shop,
     }
 
 
@@ -597,6 +1097,7 @@ def _create_order(channel: ShopChannel, payload: dict, fetched: Fetched) -> Orde
     terms, lines = _order_terms(channel, payload, fetched)
     order = sales_services.create_order(**terms)
     check_totals(order, payload)
+    log_messages(order.customer_id, payload, fetched.messages)
     shop_products.bind(channel, lines, fetched.bound)
     order = sales_services.confirm_order(order)
     deposit = _deposit_terms(channel, payload, order)
@@ -628,9 +1129,15 @@ def follow_shop_state(channel: ShopChannel, binding: Binding, payload: dict):
 
 
 def import_order(
-    *, channel: ShopChannel, client: WebserviceClient, external_id=None, payload: dict | None = None, memo: dict | None = None
+    *,
+    channel: ShopChannel,
+    client: WebserviceClient,
+    external_id=None,
+    payload: dict | None = None,
+    memo: dict | None = None,
+    messages=NOT_READ,
 ) -> Outcome:
-    """Import one shop order (read by id, or given as read from a list page), once.
+    """Import one shop order (read by id, or given as read from a list page with its messages), once.
 
     Already bound and unchanged: nothing happens. Already bound but changed on the shop: the
     binding notes the new date_upd (LMB's order goes on through its own documents). Refused
@@ -645,7 +1152,11 @@ def import_order(
     if bound_order is not None and bound_order[1] == print_:
         return Outcome(external_id, "unchanged", bound_order[0])
     try:
-        fetched = fetch_related(channel, client, payload, memo, known) if bound_order is None else Fetched()
+        check_order_fields(payload)
+        skipped = other_shop(channel, payload)
+        if skipped:
+            return Outcome(external_id, "skipped", error=skipped)
+        fetched = fetch_related(channel, client, payload, memo, known, messages) if bound_order is None else Fetched()
         # One transaction undone whole on any error: the services inside need no savepoints,
         # and the company and legal mentions are read once for the caller's run.
         with run_cache.kept_in(memo), transactions.all_or_nothing():
@@ -696,6 +1207,7 @@ class _Prepared:
     print_: str
     order: sales_services.NewOrder
     lines: list[dict]  # as built from the shop's rows (for the product bindings)
+    messages: list[dict]  # the order's messages, for the customer's timeline
 
     @property
     def external_id(self) -> str:
@@ -717,10 +1229,15 @@ def import_page(
     outcomes: dict[int, Outcome] = {}
     page_rows = {}  # the customers and addresses read for the page's orders
 
-    def one_by_one(index):
-        return import_order(channel=channel, client=client, payload=payloads[index], memo=memo)
-
     known = page_bindings(channel, payloads)
+    messages = _page_messages(channel, client, payloads, known)
+
+    def one_by_one(index):
+        order_id = text(payloads[index], "id")
+        return import_order(
+            channel=channel, client=client, payload=payloads[index], memo=memo, messages=messages.get(order_id, NOT_READ)
+        )
+
     waiting: list[_Prepared] = []  # prepared, written together when the page ends or an order must go alone
 
     def write_waiting():
@@ -729,6 +1246,10 @@ def import_page(
         waiting.clear()
 
     for index, payload in enumerate(payloads):
+        skipped = _skipped_quietly(channel, payload)
+        if skipped:
+            outcomes[index] = Outcome(text(payload, "id"), "skipped", error=skipped)
+            continue
         bound = known.get((Binding.Kind.ORDER, text(payload, "id")))
         if bound is not None and bound[1] == fingerprint(without_secrets(payload)):
             outcomes[index] = Outcome(text(payload, "id"), "unchanged", bound[0])
@@ -736,7 +1257,7 @@ def import_page(
         missing = _party_keys(payload) - known.keys()
         if bound is None and not missing and not _is_cancelled(channel, payload):
             try:
-                waiting.append(_prepare(channel, client, index, payload, known, memo, page_rows))
+                waiting.append(_prepare(channel, client, index, payload, known, memo, page_rows, messages))
                 continue
             except (DomainError, WebserviceError):
                 pass  # refused again one by one below, and kept in the error queue there
@@ -746,6 +1267,32 @@ def import_page(
             known |= page_bindings(channel, payloads[index + 1 :])
     write_waiting()
     return [outcomes[index] for index in range(len(payloads))]
+
+
+def _page_messages(channel: ShopChannel, client: WebserviceClient, payloads: list[dict], known: dict) -> dict:
+    """The messages of the page's orders to create, in one call (``messages_of_orders``). Read
+    alone, each order's refusal would name the faulty message: when this read fails, {} leaves
+    each order to read its own (``NOT_READ``)."""
+    new_ids = [
+        order_id
+        for order_id, payload in ((text(payload, "id"), payload) for payload in payloads)
+        if order_id and (Binding.Kind.ORDER, order_id) not in known and not _skipped_quietly(channel, payload)
+    ]
+    if not new_ids:
+        return {}
+    try:
+        return messages_of_orders(channel, client, new_ids)
+    except (DomainError, WebserviceError) as error:
+        logger.warning("PrestaShop %s: the messages of a page read order by order instead (%s)", channel, error)
+        return {}
+
+
+def _skipped_quietly(channel: ShopChannel, payload: dict) -> str:
+    """``other_shop``'s reason; an order it cannot place is left to ``import_order``, which refuses it."""
+    try:
+        return other_shop(channel, payload)
+    except ImportRefused:
+        return ""
 
 
 def page_bindings(channel: ShopChannel, payloads: list[dict]) -> dict:
@@ -770,9 +1317,11 @@ def _party_keys(payload: dict) -> set:
     }
 
 
-def _prepare(channel, client, index: int, payload: dict, known: dict, memo: dict, page_rows: dict) -> _Prepared:
+def _prepare(channel, client, index: int, payload: dict, known: dict, memo: dict, page_rows: dict, messages: dict) -> _Prepared:
     """The order built and checked against the shop's totals, in memory (nothing written)."""
-    fetched = fetch_related(channel, client, payload, memo, {key: known[key] for key in _party_keys(payload)})
+    check_order_fields(payload)
+    party = {key: known[key] for key in _party_keys(payload)}
+    fetched = fetch_related(channel, client, payload, memo, party, messages.get(text(payload, "id"), NOT_READ))
     fetched.rows = page_rows
     fetched.may_create = False
     with run_cache.kept_in(memo):
@@ -782,7 +1331,7 @@ def _prepare(channel, client, index: int, payload: dict, known: dict, memo: dict
         deposit = _deposit_terms(channel, payload, new.order)
         if deposit:
             sales_services.add_deposit(new, **deposit)
-    return _Prepared(index, payload, fingerprint(without_secrets(payload)), new, lines)
+    return _Prepared(index, payload, fingerprint(without_secrets(payload)), new, lines, fetched.messages)
 
 
 def _write_page(channel: ShopChannel, prepared: list[_Prepared], memo: dict) -> dict[int, Outcome | None]:
@@ -796,6 +1345,8 @@ def _write_page(channel: ShopChannel, prepared: list[_Prepared], memo: dict) -> 
             todo = [item for item in prepared if item.external_id not in taken]
             if todo:
                 sales_services.save_confirmed_orders([item.order for item in todo])
+                for item in todo:
+                    log_messages(item.order.order.customer_id, item.payload, item.messages)
                 shop_products.bind(channel, [line for item in todo for line in item.lines])
                 Binding.objects.bulk_create(
                     [

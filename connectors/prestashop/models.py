@@ -26,6 +26,19 @@ STATE_ACTION_LABELS = {
     "refunded": _("remboursée"),
 }
 
+# Rights the connector can do without, each with what is lost without it ("resource (METHOD)").
+# A key lacking one keeps importing: the loss is named by the connection test, on the shop's
+# page (ShopChannel.missing_rights, noted when the shop refuses the call) and on each order
+# concerned — never silent, never a stop of the orders.
+OPTIONAL_RIGHTS = {
+    "messages (GET)": _("les messages des commandes ne sont pas lus"),
+}
+
+
+def missing_right_sentence(right: str) -> str:
+    """« la clé n'a pas le droit messages (GET) : les messages des commandes ne sont pas lus »."""
+    return _("la clé n'a pas le droit %(right)s : %(loss)s") % {"right": right, "loss": OPTIONAL_RIGHTS[right]}
+
 
 class ShopChannel(models.Model):
     """One PrestaShop shop: where its webservice is, how to read it, and how its states, payment
@@ -79,6 +92,17 @@ class ShopChannel(models.Model):
         help_text=_("Une commande vend un produit ou une déclinaison qu'aucun produit LMB ne porte (référence, EAN)."),
     )
     countries = models.JSONField(_("pays (cache)"), default=dict, blank=True, editable=False)
+    merge_customers_by_email = models.BooleanField(
+        _("un client par e-mail"),
+        default=True,
+        help_text=_(
+            "Les commandes sans compte (invité) d'une même adresse e-mail arrivent comme autant de clients "
+            "PrestaShop : les rattacher à un seul client LMB."
+        ),
+    )
+    # The OPTIONAL_RIGHTS the shop refused to the key when last asked (by an import or the
+    # connection test): the shop's page warns while one is listed.
+    missing_rights = models.JSONField(_("droits manquants de la clé"), default=list, blank=True, editable=False)
     # PrestaShop's date_upd ("AAAA-MM-JJ hh:mm:ss", the shop's local time) of the last order read.
     poll_cursor = models.CharField(_("dernière mise à jour lue"), max_length=19, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -123,6 +147,10 @@ class ShopChannel(models.Model):
         return [(module, str(labels.get(method, method))) for module, method in (self.payment_methods or {}).items()]
 
     @property
+    def missing_rights_display(self) -> list[str]:
+        return [missing_right_sentence(right) for right in self.missing_rights or [] if right in OPTIONAL_RIGHTS]
+
+    @property
     def poll_cursor_datetime(self) -> datetime | None:
         """The last date_upd read, as a date and time for display (None before the first sync)."""
         try:
@@ -145,6 +173,9 @@ class Binding(models.Model):
     external_id = models.CharField(_("id PrestaShop"), max_length=40)
     object_id = models.BigIntegerField(_("id LMB"))
     fingerprint = models.CharField(_("empreinte du contenu importé"), max_length=64, blank=True)
+    # A customer's e-mail on the shop, in lower case: the shop's guests of one address are one LMB
+    # customer (ShopChannel.merge_customers_by_email), found by it within the shop.
+    email = models.CharField(_("e-mail sur la boutique"), max_length=254, blank=True)
     external_updated_at = models.CharField(_("date_upd PrestaShop"), max_length=19, blank=True)
     imported_at = models.DateTimeField(_("importé le"), auto_now_add=True)
 
@@ -159,7 +190,10 @@ class Binding(models.Model):
                 name="prestashop_binding_one_combination_per_product",
             ),
         ]
-        indexes = [models.Index(fields=["kind", "object_id"], name="prestashop_binding_object_idx")]
+        indexes = [
+            models.Index(fields=["kind", "object_id"], name="prestashop_binding_object_idx"),
+            models.Index(fields=["channel", "email"], condition=~models.Q(email=""), name="prestashop_binding_email_idx"),
+        ]
 
     def __str__(self):
         return f"{self.channel} {self.kind} {self.external_id} → {self.object_id}"
@@ -167,7 +201,11 @@ class Binding(models.Model):
 
 class WebhookEvent(models.Model):
     """A signed event the shop's module posted, kept as received until a task has handled it.
-    ``queued_at`` and ``attempted_at`` tell the outbox sweeper whether its message may be lost."""
+    ``queued_at`` and ``attempted_at`` tell the outbox sweeper whether its message may be lost.
+    ``body_hash`` (SHA-256 of the body's canonical JSON) is unique per shop: the same signed body
+    posted twice, even at the same instant, is one event. A body carries its timestamp and is
+    refused once older than the replay window, so a legitimate new event never has an old one's
+    hash. Events stored before the field existed keep it empty (outside the constraint)."""
 
     class Status(models.TextChoices):
         RECEIVED = "received", _("Reçu")
@@ -178,6 +216,7 @@ class WebhookEvent(models.Model):
     event = models.CharField(_("évènement"), max_length=60)
     external_id = models.CharField(_("id de commande"), max_length=40)
     body = models.JSONField(_("contenu"))
+    body_hash = models.CharField(_("empreinte du contenu"), max_length=64, blank=True, editable=False)
     status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.RECEIVED)
     error = models.TextField(_("erreur"), blank=True)
     received_at = models.DateTimeField(_("reçu le"), auto_now_add=True)
@@ -190,6 +229,11 @@ class WebhookEvent(models.Model):
         verbose_name = _("évènement reçu")
         ordering = ["-received_at", "-pk"]
         indexes = [models.Index(fields=["status", "received_at"], name="prestashop_event_status_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "body_hash"], condition=~models.Q(body_hash=""), name="prestashop_event_unique_body"
+            )
+        ]
 
     def __str__(self):
         return f"{self.event} #{self.external_id}"
@@ -248,6 +292,7 @@ class SyncRun(models.Model):
     created = models.PositiveIntegerField(_("créées"), default=0)
     unchanged = models.PositiveIntegerField(_("inchangées"), default=0)
     failed = models.PositiveIntegerField(_("en erreur"), default=0)
+    skipped = models.PositiveIntegerField(_("d'une autre boutique"), default=0)
     error = models.TextField(_("erreur"), blank=True)
     started_at = models.DateTimeField(_("début"), auto_now_add=True)
     finished_at = models.DateTimeField(_("fin"), null=True, blank=True)

@@ -15,7 +15,7 @@ from itertools import islice
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
@@ -35,8 +35,8 @@ from stock import services as stock_services
 from stock.models import StockLevel
 
 from . import importer, keys
-from .client import PAGE_SIZE, WebserviceClient, WebserviceError, shop_url_problem
-from .models import Binding, ImportIssue, Push, ShopChannel, SyncRun, WebhookEvent
+from .client import PAGE_SIZE, BrokenAnswer, Unreachable, WebserviceClient, WebserviceError, shop_url_problem
+from .models import OPTIONAL_RIGHTS, Binding, ImportIssue, Push, ShopChannel, SyncRun, WebhookEvent, missing_right_sentence
 
 logger = logging.getLogger(__name__)
 
@@ -209,6 +209,7 @@ def add_channel(
     warehouse=None,
     sales_channel=None,
     unknown_products: str | None = None,
+    merge_customers_by_email: bool = True,
     **mappings,
 ) -> tuple[ShopChannel, str]:
     """A new shop, with its own LMB sales channel (unless one is given) and a fresh webhook
@@ -225,6 +226,7 @@ def add_channel(
         id_shop=id_shop,
         warehouse=warehouse,
         unknown_products=unknown_products or ShopChannel.UnknownProducts.CREATE,
+        merge_customers_by_email=merge_customers_by_email,
         **cleaned,
     )
     try:  # checked before the sales channel is created: a bad URL leaves nothing behind
@@ -255,6 +257,7 @@ def update_channel(
     warehouse=None,
     is_active=True,
     unknown_products: str | None = None,
+    merge_customers_by_email: bool | None = None,
     **mappings,
 ) -> ShopChannel:
     """Change a shop's settings. An empty ``api_key`` keeps the stored key (it is never shown back),
@@ -282,6 +285,8 @@ def update_channel(
         channel.api_key_sealed, channel.api_key_hint = keys.seal(api_key), keys.hint(api_key)
     channel.id_shop, channel.warehouse, channel.is_active = id_shop, warehouse, is_active
     channel.unknown_products = unknown_products or channel.unknown_products
+    if merge_customers_by_email is not None:  # not given: kept
+        channel.merge_customers_by_email = merge_customers_by_email
     current = {name: getattr(channel, name) for name in MAPPINGS}
     for name, value in clean_mappings(**{**current, **mappings}).items():
         setattr(channel, name, value)
@@ -297,9 +302,11 @@ def set_api_key(channel: ShopChannel, *, api_key: str) -> ShopChannel:
 
 
 # What the connector does with each resource; a key without one of these rights fails there.
+# The rights it can do without (OPTIONAL_RIGHTS: messages) are reported apart, with their loss.
 NEEDED_RIGHTS = {
     "orders": ("get",),
     "order_details": ("get",),
+    "order_cart_rules": ("get",),  # only for orders with discounts: without it those are refused
     "customers": ("get",),
     "addresses": ("get",),
     "countries": ("get",),
@@ -316,6 +323,7 @@ class ConnectionReport:
     shop_name: str
     rights: dict  # resource → set of allowed methods
     missing: list  # "resource (method)" the connector needs and the key lacks
+    limits: list  # for each optional right lacking: what is lost, in French
 
 
 def check_connection(channel: ShopChannel, *, client: WebserviceClient | None = None) -> ConnectionReport:
@@ -335,7 +343,21 @@ def check_connection(channel: ShopChannel, *, client: WebserviceClient | None = 
         for method in methods
         if method not in rights.get(resource, set())
     ]
-    return ConnectionReport(shop_name=api.get("shopName", ""), rights=rights, missing=missing)
+    lacking = [right for right in OPTIONAL_RIGHTS if _lacks(rights, right)]
+    for right in OPTIONAL_RIGHTS:
+        importer.note_right(channel, right, missing=right in lacking)
+    return ConnectionReport(
+        shop_name=api.get("shopName", ""),
+        rights=rights,
+        missing=missing,
+        limits=[missing_right_sentence(right) for right in lacking],
+    )
+
+
+def _lacks(rights: dict, right: str) -> bool:
+    """Whether ``rights`` (GET /api/'s) lack ``right`` ("messages (GET)")."""
+    resource, method = right.removesuffix(")").split(" (")
+    return method.lower() not in rights.get(resource, set())
 
 
 def client_for(channel: ShopChannel, **options) -> WebserviceClient:
@@ -374,19 +396,23 @@ def receive_webhook(*, channel: ShopChannel, body: bytes, signature: str, now: f
         raise WebhookRefused(text.too_long("event", len(event), WebhookEvent._meta.get_field("event").max_length), 400)
     if abs((now or time.time()) - stamp) > WEBHOOK_MAX_AGE:
         raise WebhookRefused(_("Évènement trop ancien ou daté dans le futur (rejeu refusé)."), 403)
-    with transaction.atomic():
-        window_start = timezone.now() - timedelta(seconds=2 * WEBHOOK_MAX_AGE)
-        replayed = WebhookEvent.objects.filter(
-            channel=channel, external_id=order_id, event=event, body=data, received_at__gte=window_start
-        ).first()
-        if replayed is not None:  # the same signed body again: already stored
-            if replayed.status == WebhookEvent.Status.RECEIVED:  # and not handled yet: its message may be lost
-                WebhookEvent.objects.filter(pk=replayed.pk).update(queued_at=timezone.now())
-                _queue_on_commit("process_webhook_event", replayed.pk)
-            return replayed
-        stored = WebhookEvent.objects.create(channel=channel, event=event, external_id=order_id, body=data)
-        _queue_on_commit("process_webhook_event", stored.pk)
-    return stored
+    body_hash = hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    replayed = WebhookEvent.objects.filter(channel=channel, body_hash=body_hash).first()
+    if replayed is None:
+        try:
+            with transaction.atomic():
+                stored = WebhookEvent.objects.create(
+                    channel=channel, event=event, external_id=order_id, body=data, body_hash=body_hash
+                )
+                _queue_on_commit("process_webhook_event", stored.pk)
+            return stored
+        except IntegrityError:  # the same body, posted at the same instant, was stored by the other request
+            replayed = WebhookEvent.objects.get(channel=channel, body_hash=body_hash)
+    if replayed.status == WebhookEvent.Status.RECEIVED:  # not handled yet: its message may be lost
+        with transaction.atomic():
+            WebhookEvent.objects.filter(pk=replayed.pk).update(queued_at=timezone.now())
+            _queue_on_commit("process_webhook_event", replayed.pk)
+    return replayed
 
 
 def process_webhook_event(event: WebhookEvent, *, client: WebserviceClient | None = None) -> importer.Outcome:
@@ -399,6 +425,7 @@ def process_webhook_event(event: WebhookEvent, *, client: WebserviceClient | Non
         WebhookEvent.objects.filter(pk=event.pk).update(status=WebhookEvent.Status.FAILED, error=str(error))
         importer.record_issue(channel=channel, external_id=event.external_id, payload={"id": event.external_id}, error=str(error))
         raise
+    # A skipped order (another shop's) is handled: the event keeps the reason in its error column.
     status = WebhookEvent.Status.FAILED if outcome.status == "failed" else WebhookEvent.Status.PROCESSED
     WebhookEvent.objects.filter(pk=event.pk).update(status=status, error=outcome.error, processed_at=timezone.now())
     return outcome
@@ -419,6 +446,7 @@ class SyncCounts:
     created: int = 0
     unchanged: int = 0
     failed: int = 0
+    skipped: int = 0
 
 
 FAR_FUTURE = "9999-12-31 23:59:59"
@@ -439,6 +467,8 @@ def sync_channel(
     run = SyncRun.objects.create(channel=channel, trigger=trigger)
     counts = SyncCounts()
     filters = {} if full or not channel.poll_cursor else {"date_upd": f"[{channel.poll_cursor},{FAR_FUTURE}]"}
+    if channel.id_shop:  # the webservice's id_shop parameter does not restrict a list of orders: this does
+        filters["id_shop"] = f"[{channel.id_shop}]"
     cursor = channel.poll_cursor
     try:
         total = sum(1 for _ in client.list("orders", filters=filters, display="[id]", page_size=1000)) if report else 0
@@ -479,6 +509,7 @@ def _pages(records: Iterable[dict], size: int) -> Iterator[list[dict]]:
 
 def _finish(run: SyncRun, counts: SyncCounts, status: str, error: str) -> SyncRun:
     run.read, run.created, run.unchanged, run.failed = counts.read, counts.created, counts.unchanged, counts.failed
+    run.skipped = counts.skipped
     run.status, run.error, run.finished_at = status, error, timezone.now()
     run.save()
     return run
@@ -639,6 +670,10 @@ def send_push(push: Push, *, client: WebserviceClient | None = None) -> Push:
         status = Push.Status.FAILED if attempts >= PUSH_MAX_ATTEMPTS or not _retryable(error) else Push.Status.PENDING
         Push.objects.filter(pk=push.pk).update(last_error=str(error), status=status)
         raise
+    except Exception as error:  # whatever else: kept with its reason, never pending in silence; the sweeper retries it (bounded)
+        status = Push.Status.FAILED if attempts >= PUSH_MAX_ATTEMPTS else Push.Status.PENDING
+        Push.objects.filter(pk=push.pk).update(last_error=f"{type(error).__name__}: {error}", status=status)
+        raise
     Push.objects.filter(pk=push.pk).update(status=Push.Status.SENT, sent_at=timezone.now(), last_error="")
     push.refresh_from_db()
     return push
@@ -661,7 +696,8 @@ def _start_push_attempt(push: Push) -> tuple[Push, int | None]:
 
 
 def _retryable(error: WebserviceError) -> bool:
-    return error.status is None or error.status >= 500
+    """Network errors, 5xx and unreadable answers (BrokenAnswer) may pass; a 4xx will not."""
+    return isinstance(error, Unreachable) or error.status is None or error.status >= 500
 
 
 def retry_push(push: Push) -> Push:
@@ -810,7 +846,7 @@ def _order_carrier_id(client: WebserviceClient, order_id: str) -> str:
 def _send_tracking(client: WebserviceClient, push: Push):
     carrier_id = _order_carrier_id(client, push.payload["order"])
     root = client.get_xml("order_carriers", carrier_id)
-    record = root.find("order_carrier")
+    record = _record_in(root, "order_carriers", carrier_id)
     node = record.find("tracking_number")
     if node is None:
         node = ET.SubElement(record, "tracking_number")
@@ -831,11 +867,30 @@ def _send_stock(client: WebserviceClient, push: Push):
         client, "stock_availables", {"id_product": f"[{product_id}]", "id_product_attribute": f"[{attribute_id or 0}]"}
     )
     root = client.get_xml("stock_availables", stock_id)
-    record = root.find("stock_available")
-    record.find("quantity").text = str(quantity)
+    record = _record_in(root, "stock_availables", stock_id)
+    quantity_node = record.find("quantity")
+    if quantity_node is None:
+        raise BrokenAnswer(
+            _("GET %(resource)s/%(id)s : la boutique a répondu sans le champ quantity.")
+            % {"resource": "stock_availables", "id": stock_id}
+        )
+    quantity_node.text = str(quantity)
     _strip_links(record)
     client.put_xml("stock_availables", stock_id, root)
     Push.objects.filter(pk=push.pk).update(payload={**push.payload, "quantity": quantity, "channel": channel.name})
+
+
+def _record_in(root: ET.Element, resource: str, record_id: str) -> ET.Element:
+    """The record of a GET's XML (``<prestashop><stock_available>…``), or BrokenAnswer: an answer
+    without it cannot be edited and PUT back."""
+    singular = {"order_carriers": "order_carrier", "stock_availables": "stock_available"}[resource]
+    record = root.find(singular)
+    if record is None:
+        raise BrokenAnswer(
+            _("GET %(resource)s/%(id)s : la réponse de la boutique ne contient pas de <%(tag)s>.")
+            % {"resource": resource, "id": record_id, "tag": singular}
+        )
+    return record
 
 
 def _strip_links(record: ET.Element):

@@ -9,6 +9,7 @@ caller's transaction. The order, invoice and chain numbers of the whole page are
 and held until that transaction ends."""
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.utils import timezone
@@ -36,6 +37,7 @@ class Deposit:
     amount: Decimal
     method: str
     reference: str = ""
+    payment_date: date | None = None  # when the money came (the order's day on a web shop); None: today
     invoice: Invoice | None = None  # the deposit invoice, once issued
 
 
@@ -58,7 +60,7 @@ def prepare_order(*, customer, channel, warehouse=None, user=None, **fields) -> 
     return NewOrder(order, lines)
 
 
-def add_deposit(new: NewOrder, *, amount, method: str, reference: str = ""):
+def add_deposit(new: NewOrder, *, amount, method: str, reference: str = "", payment_date: date | None = None):
     """The deposit ``receive_deposit`` would take on the order, checked as it checks it."""
     amount = payments.positive_amount(amount)
     payments.check_method(method)
@@ -72,7 +74,8 @@ def add_deposit(new: NewOrder, *, amount, method: str, reference: str = ""):
                 ]
             }
         )
-    new.deposit = Deposit(amount, method, reference)
+    payments.check_payment_date(payment_date)
+    new.deposit = Deposit(amount, method, reference, payment_date)
 
 
 @transactions.atomic
@@ -90,7 +93,8 @@ def save_confirmed_orders(new_orders: list[NewOrder], *, user=None) -> list[Orde
     numbers, *invoice_numbers = take_values(*series)
     for new, value in zip(new_orders, numbers, strict=True):
         new.order.number = reference("CO", value, period=year)
-        new.order.order_date, new.order.status = today, Order.Status.CONFIRMED
+        new.order.order_date = new.order.order_date or today  # as confirm_order
+        new.order.status = Order.Status.CONFIRMED
     Order.objects.bulk_create([new.order for new in new_orders])
     documents.save_new_lines(OrderLine, [line for new in new_orders for line in new.lines])
     stock_services.reserve_for_new_sources(
@@ -139,7 +143,7 @@ def _receive_deposits(paid: list[NewOrder], numbers: range, positions: range, *,
                 purpose=Payment.Purpose.DEPOSIT,
                 method=new.deposit.method,
                 amount=new.deposit.amount,
-                payment_date=today,
+                payment_date=new.deposit.payment_date or today,
                 reference=new.deposit.reference,
                 order=new.order,
                 created_by=user,
@@ -172,7 +176,8 @@ def _deposit_invoice(new: NewOrder, today, user) -> tuple[Invoice, list[InvoiceL
     deposit = invoices.new_deposit_invoice(new.order, user=user)
     lines = documents.check_lines(deposit, invoices.deposit_lines(deposit, new.order, new.deposit.amount, order_lines=new.lines))
     documents.recompute(deposit, on_date=today, lines=lines)
-    deposit.invoice_date = deposit.delivery_date = today  # nothing shipped yet: the date of the payment
+    deposit.invoice_date = today  # the day it is issued (INV-05), as receive_deposit
+    deposit.delivery_date = new.deposit.payment_date or today  # nothing shipped yet: the date of the payment
     deposit.due_date = invoices.due_date_for(PaymentTerms.ON_RECEIPT, None, today)
     deposit.deposits_total, deposit.amount_due = ZERO, deposit.total_incl_tax
     validate(deposit)

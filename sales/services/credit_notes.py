@@ -42,6 +42,12 @@ def credited_total(invoice: Invoice) -> Decimal:
     return issued.aggregate(total=Sum("total_incl_tax"))["total"] or ZERO
 
 
+def _within(quantity: Decimal, left: Decimal) -> bool:
+    """A credited quantity is between 0 (excluded) and what is left to credit — below 0 for a
+    reduction line (a cart rule: negative quantity), which a credit note takes back too."""
+    return 0 < quantity <= left if left >= 0 else left <= quantity < 0
+
+
 def _requested_lines(invoice: Invoice, lines, return_to_stock: bool):
     """[(invoice line, quantity, unit price, return)] for the main lines (eco-participation
     lines follow their product). ``lines`` None means everything not credited yet."""
@@ -49,7 +55,7 @@ def _requested_lines(invoice: Invoice, lines, return_to_stock: bool):
     invoice_lines = {line.pk: line for line in invoice.lines.select_related("product").exclude(kind=LineKind.ECO)}
     if lines is None:
         lines = [{"invoice_line": pk, "quantity": line.quantity - credited[pk]} for pk, line in invoice_lines.items()]
-        lines = [dict(line, return_to_stock=return_to_stock) for line in lines if line["quantity"] > 0]
+        lines = [dict(line, return_to_stock=return_to_stock) for line in lines if line["quantity"]]
     requested = []
     for index, wanted in enumerate(lines):
         key = wanted["invoice_line"]
@@ -68,7 +74,7 @@ def _requested_lines(invoice: Invoice, lines, return_to_stock: bool):
         except (ValueError, TypeError) as exc:
             raise InvalidInput({f"lines[{index}].quantity": [str(exc)]}) from exc
         left = invoice_line.quantity - credited[invoice_line.pk]
-        if quantity <= 0 or quantity > left:
+        if not _within(quantity, left):
             raise InvalidInput(
                 {
                     f"lines[{index}].quantity": [

@@ -292,6 +292,13 @@ def append_line(document, **line):
     return created
 
 
+# A reduction line — a web shop's cart rule, « Remise « BIENVENUE10 » » — is a free-text or
+# shipping line with a negative quantity (EN 16931 allows a negative BT-129/BT-131, never a
+# negative price, BR-27): it lowers its VAT rate's total, on the document and in the books.
+# Products never take a negative quantity (returns are credit notes).
+REDUCING_KINDS = (LineKind.TEXT, LineKind.SHIPPING)
+
+
 def new_lines(
     document,
     *,
@@ -319,7 +326,7 @@ def new_lines(
         quantity = money.quantity(quantity)
     except (ValueError, TypeError) as exc:
         raise InvalidInput({"quantity": [str(exc)]}) from exc
-    if quantity <= 0:
+    if quantity <= 0 and not (quantity < 0 and kind in REDUCING_KINDS):
         raise InvalidInput({"quantity": [_("La quantité doit être positive.")]})
     on_date = timezone.localdate()
     line_vat = _line_vat(document, product, kind, on_date)

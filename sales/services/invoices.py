@@ -54,12 +54,13 @@ def _uninvoiced_delivery_lines(notes):
 
 
 def _other_lines_to_invoice(order: Order):
-    """Lines invoiced when performed rather than delivered: services, free text, shipping."""
+    """Lines invoiced when performed rather than delivered: services, free text, shipping, and
+    the reduction lines (negative quantity: a cart rule), with the first invoice of the order."""
     for line in order.lines.select_related("product").filter(parent__isnull=True).order_by("position"):
         if line.is_goods:
             continue
         left = line.quantity - line.invoiced_quantity
-        if left > 0:
+        if left and (left > 0) == (line.quantity > 0):
             yield line, left
 
 
@@ -434,7 +435,10 @@ def receive_deposit(order: Order, *, amount, method: str, payment_date: date | N
     """Money received on an order before its invoice (acompte, YE-04: a web order paid at
     checkout and shipped later is one): the payment, and the deposit invoice (386) issued at once
     with the VAT it carries (chargeable on receipt since 2023, VAT-20), paid by that payment. The
-    final invoice will deduct it."""
+    final invoice will deduct it. The payment is dated ``payment_date`` (a web order paid at
+    checkout: the order's day); the deposit invoice is dated the day it is issued, today (INV-05,
+    NUM-01: never back-dated into the series), and carries the payment's date as its delivery
+    date (INV-05: the date of the deposit's payment, when it differs from the issue date)."""
     order = documents.locked_again(order, "customer", "channel")
     documents.require_status(order, *Order.OPEN_STATUSES, action=_("enregistrer un acompte"))
     amount = money.amount(amount)
@@ -463,11 +467,12 @@ def receive_deposit(order: Order, *, amount, method: str, payment_date: date | N
         user=user,
     )
     deposit = new_deposit_invoice(order, user=user)
+    deposit.delivery_date = payment_date
     documents.validate_and_save(deposit)
     deposit.orders.add(order)  # a new invoice: nothing to replace, one INSERT
     lines = deposit_lines(deposit, order, amount)
     documents.insert_lines(deposit, lines)  # with their amounts: issuing finds none to update
-    deposit = issue_invoice(deposit, user=user, issue_date=payment_date)
+    deposit = issue_invoice(deposit, user=user)
     payments.allocate_new(payment=payment, invoice=deposit)
     documents.log_event(order, "deposit", user=user, detail=deposit.number)
     return deposit

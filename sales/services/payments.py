@@ -157,6 +157,13 @@ def _spend_voucher(code: str, amount: Decimal, on_date: date) -> Voucher:
 # --- Payments ------------------------------------------------------------------------------------
 
 
+def check_payment_date(payment_date: date | None) -> date | None:
+    """A payment is dated today or before (``None``: today, the caller's default)."""
+    if payment_date and payment_date > timezone.localdate():
+        raise InvalidInput({"payment_date": [_("Un règlement ne se date pas dans le futur.")]})
+    return payment_date
+
+
 @transactions.atomic
 def record_payment(
     *,
@@ -189,9 +196,7 @@ def record_payment(
             )
     if invoices:
         check_excess(amount, sum((queries.invoice_balance(invoice) for invoice in invoices), ZERO), confirmed=confirm_excess)
-    payment_date = payment_date or timezone.localdate()
-    if payment_date > timezone.localdate():
-        raise InvalidInput({"payment_date": [_("Un règlement ne se date pas dans le futur.")]})
+    payment_date = check_payment_date(payment_date) or timezone.localdate()
     voucher = None
     if method == PaymentMethod.VOUCHER:
         if not voucher_code:

@@ -47,7 +47,9 @@ def built_document(
     documents.fill_customer(document, customer, delivery_address=delivery_address, billing_address=billing_address)
     document.prices_include_tax = channel.prices_include_tax if prices_include_tax is None else prices_include_tax
     if document.currency != "EUR":
-        rate = currencies.rate_for(document.currency, timezone.localdate())
+        # The ECB rate of the document's day (CUR-01/02): an order keeps the day it was placed
+        # (a web shop's order, imported later), anything else is made today.
+        rate = currencies.rate_for(document.currency, fields.get("order_date") or timezone.localdate())
         document.exchange_rate, document.exchange_rate_date = rate.rate, rate.day
     documents.decide_vat(document)
     validate(document)  # also turns "5" into Decimal("5") before the totals use it
@@ -172,7 +174,7 @@ def confirm_order(order: Order, *, user=None) -> Order:
     stock_services.lock_products(line.product for line in lines if line.is_goods)  # the stock before the number
     today = timezone.localdate()
     order.number = documents.number(order, "order", "CO", today)
-    order.order_date = today
+    order.order_date = order.order_date or today  # a web shop's order keeps the day it was placed
     order.status = Order.Status.CONFIRMED
     order.save(update_fields=["number", "order_date", "status"])
     for line in lines:

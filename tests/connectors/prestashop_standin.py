@@ -6,8 +6,9 @@ WEBSERVICE.md): Basic auth with the key as user name, XML by default and JSON wi
 ``output_format=JSON`` (own id a number, every other value a string), ``display``, ``filter[...]``
 (``[a|b]``, ``[a,b]`` intervals, ``>[x]``), ``date=1`` required to filter on dates (error 32),
 ``sort``, ``limit=offset,count``, ``<errors>`` bodies, an empty JSON list as ``[]``. Writes (XML
-PUT/POST) are applied and recorded. Faults can be injected: HTTP 5xx, dropped connections and
-hung answers (for client timeouts).
+PUT/POST) are applied and recorded. Faults can be injected: HTTP 5xx, dropped connections,
+hung answers (for client timeouts), and broken answers served 200: ``"notice"`` (a PHP notice
+printed before the body, as a shop with display_errors on does) and ``"cut"`` (the body cut short).
 
 A second catalogue, ``shop_variants/`` beside this file, is a clothes shop with combinations
 (a T-shirt in sizes S to XL, with and without their own reference or EAN), two languages
@@ -43,6 +44,7 @@ SINGULAR = {
     "order_histories": "order_history",
     "order_carriers": "order_carrier",
     "order_details": "order_detail",
+    "order_cart_rules": "order_cart_rule",
     "stock_availables": "stock_available",
     "carriers": "carrier",
     "products": "product",
@@ -50,8 +52,13 @@ SINGULAR = {
     "product_options": "product_option",
     "product_option_values": "product_option_value",
     "languages": "language",
+    "messages": "message",
 }
 PLURAL = {singular: plural for plural, singular in SINGULAR.items()}
+# What PHP prints before the answer when a module misbehaves and display_errors is on.
+PHP_NOTICE = (
+    b"<br />\n<b>Notice</b>:  Undefined index: id_shop in <b>/var/www/modules/lmbsync/lmbsync.php</b> on line <b>42</b><br />\n"
+)
 API_KEY = "ZQ88PRJX5VWQHCWE4EE7SQ7HPNX00RAJ"  # 32 characters, like a PrestaShop key
 
 
@@ -146,20 +153,22 @@ def products_of_rows(orders: list[dict], product: dict) -> dict[str, list[dict]]
     products, combinations, values, options = {}, {}, {}, {}
     for order in orders:
         for row in order_rows(order):
+            if not {"product_id", "product_attribute_id", "product_name"} <= row.keys():
+                continue  # a row cut on purpose (a test of missing fields): nothing to derive
             product_id, attribute_id = row["product_id"], row["product_attribute_id"]
-            record = derived(product, id=product_id, price=row["unit_price_tax_excl"], id_tax_rules_group=0)
+            record = derived(product, id=product_id, price=row.get("unit_price_tax_excl", "0"), id_tax_rules_group=0)
             record["name"] = [{"id": "1", "value": row["product_name"]}]
             if attribute_id == "0":
-                record.update(reference=row["product_reference"], ean13=row["product_ean13"])
+                record.update(reference=row.get("product_reference", ""), ean13=row.get("product_ean13", ""))
             else:  # order 6's combination 521 « Talla : L », its own codes on the row
                 name, _sep, value = row["product_name"].rpartition(" Talla : ")
                 record.update(reference="", ean13="", price="0.000000", name=[{"id": "1", "value": name}])
                 combinations[attribute_id] = {
                     "id": attribute_id,
                     "id_product": product_id,
-                    "reference": row["product_reference"],
-                    "ean13": row["product_ean13"],
-                    "price": row["unit_price_tax_excl"],
+                    "reference": row.get("product_reference", ""),
+                    "ean13": row.get("product_ean13", ""),
+                    "price": row.get("unit_price_tax_excl", "0"),
                     "associations": {"product_option_values": [{"id": "52"}]},
                 }
                 values["52"] = {"id": "52", "id_attribute_group": "5", "name": [{"id": "1", "value": value}]}
@@ -251,9 +260,11 @@ def seed_records() -> dict[str, dict[str, dict]]:
         "order_details": [
             order_detail(detail_3, order, row) for order in (order_1, order_6, order_114) for row in order_rows(order)
         ],
+        "order_cart_rules": [],  # no captured example (SOURCES.md): tests add theirs (order_cart_rule below)
         "carriers": [carrier_2],
         "stock_availables": [stock_10, derived(stock_10, id=24, id_product=24)],
         **products_of_rows([order_1, order_6, order_114], load_xml("products_21.xml")[0]),
+        "messages": [],  # an order's messages (the customer's at checkout, the shop staff's notes): none here
     }
     return {resource: {record["id"]: record for record in items} for resource, items in records.items()}
 
@@ -375,8 +386,10 @@ class StandinShop:
         self.lock = threading.Lock()
         self.requests: list[tuple[str, str, dict]] = []
         self.writes: list[dict] = []
-        self.rights: dict[str, set] = {}  # resource → methods the key may use (GET /api/); all when absent
-        self.faults: list[dict] = []  # {"path": "orders", "status": 500 | "drop" | "hang", "times": n}
+        # resource → methods the key may use (GET /api/ shows them, a call without one answers 401,
+        # code 26); all when absent
+        self.rights: dict[str, set] = {}
+        self.faults: list[dict] = []  # {"path": "orders", "status": 500 | "drop" | "hang" | "notice" | "cut", "times": n}
         self.release_hung = threading.Event()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -403,8 +416,14 @@ class StandinShop:
         self.stop()
 
     def put_record(self, resource: str, record: dict):
+        """Add or replace a record; an order brings the products its rows sell when the shop has
+        none of that id (as ``seed_records`` derives them), so that every row's product resolves."""
         with self.lock:
             self.records.setdefault(resource, {})[str(record["id"])] = record
+            if resource == "orders":
+                for name, items in products_of_rows([record], load_xml("products_21.xml")[0]).items():
+                    for item in items:
+                        self.records.setdefault(name, {}).setdefault(item["id"], item)
 
     def inject(self, path: str, status, times: int = 1):
         self.faults.append({"path": path, "status": status, "times": times})
@@ -471,13 +490,22 @@ class StandinShop:
                     return
                 if isinstance(fault, int):
                     return self._reply(fault, errors_xml("0", "Internal error (injected)"), "application/xml")
+                self.broken = fault if fault in ("notice", "cut") else None
                 if not self._authorised(params):
                     return self._reply(401, errors_xml("18", "Invalid authentication key format"), "application/xml")
                 resource, _, record_id = path.partition("/")
                 if not resource and method == "GET":
                     return self._reply(200, shop.api_root(), "text/xml")
+                if resource in shop.rights and method.lower() not in shop.rights[resource]:
+                    # What PrestaShop's WebserviceRequest answers a key without the right.
+                    message = f'Resource of type "{resource}" is not allowed with this authentication key'
+                    return self._reply(401, errors_xml("26", message), "application/xml")
                 if resource not in shop.records:
                     return self._reply(400, errors_xml("22", f'Resource of type "{resource}" does not exists'), "application/xml")
+                if method.lower() not in shop.rights.get(resource, {method.lower()}):
+                    # PrestaShop's answer to a key without the right (WebserviceRequest, code 26).
+                    message = f'Resource of type "{resource}" is not allowed with this authentication key'
+                    return self._reply(401, errors_xml("26", message), "application/xml")
                 if method == "GET":
                     return self._get(resource, record_id, params)
                 return self._write(method, resource, record_id, body, params)
@@ -573,6 +601,11 @@ class StandinShop:
                 )
 
             def _reply(self, status, body: bytes, content_type: str):
+                if getattr(self, "broken", None) == "notice":
+                    body = PHP_NOTICE + body
+                elif getattr(self, "broken", None) == "cut":
+                    body = body[: len(body) // 2]
+                self.broken = None
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
@@ -581,6 +614,36 @@ class StandinShop:
                 self.wfile.write(body)
 
         return Handler
+
+
+def order_cart_rule(rule_id: int, order_id, name: str, value, value_tax_excl, *, free_shipping=False) -> dict:
+    """An ``order_cart_rules`` record (fields of PrestaShop's OrderCartRule: value is tax
+    included; numbers with 6 decimals, booleans "0"/"1", as the webservice writes them)."""
+    return {
+        "id": str(rule_id),
+        "id_order": str(order_id),
+        "id_cart_rule": str(rule_id),
+        "id_order_invoice": "0",
+        "name": name,
+        "value": f"{value:.6f}",
+        "value_tax_excl": f"{value_tax_excl:.6f}",
+        "free_shipping": "1" if free_shipping else "0",
+        "deleted": "0",
+    }
+
+
+def as_served(resource: str, record: dict, shape: str) -> dict:
+    """A record as the connector reads it after the shop wrote it in ``shape``: "json" (a JSON
+    body read back) or "xml" (pretty-printed, whitespace around every value, as in
+    orders_6_list_pretty.xml, read back the way the fixtures are)."""
+    if shape == "json":
+        return json.loads(json.dumps(record))
+    element = record_to_xml(resource, record, "http://shop.example")
+    ET.indent(element, space="  ")
+    for node in element.iter():
+        if node.text and node.text.strip():
+            node.text = f"\n      {node.text}\n    "
+    return record_from_xml(ET.fromstring(ET.tostring(element)))
 
 
 def generated_orders(count: int, *, first_id: int = 1000) -> dict[str, dict]:

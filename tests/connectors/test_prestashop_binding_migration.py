@@ -1,4 +1,4 @@
-"""prestashop 0008: before one LMB product per combination is enforced, the bindings that tied one
+"""prestashop 0012: before one LMB product per combination is enforced, the bindings that tied one
 product to several combinations of a shop keep the first and drop the others."""
 
 import importlib
@@ -15,13 +15,13 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="changes the table's constraints inside the test's transaction"),
 ]
 
-migration = importlib.import_module("connectors.prestashop.migrations.0008_combinations_bound_one_to_one")
+migration = importlib.import_module("connectors.prestashop.migrations.0012_combinations_bound_one_to_one")
 
 
 def test_a_product_bound_to_several_combinations_keeps_its_first_binding(channel):
     [constraint] = [c for c in Binding._meta.constraints if c.name == "prestashop_binding_one_combination_per_product"]
     shirt, mug = ProductFactory(), ProductFactory()
-    with connection.schema_editor() as editor:  # the table as it was before 0008 (undone with the test)
+    with connection.schema_editor() as editor:  # the table as it was before 0012 (undone with the test)
         editor.remove_constraint(Binding, constraint)
     for key, product in (("30:301", shirt), ("30:302", shirt), ("30:303", shirt), ("40:0", mug)):
         Binding.objects.create(channel=channel, kind=Binding.Kind.PRODUCT, external_id=key, object_id=product.pk)

@@ -11,7 +11,7 @@ from connectors.prestashop import importer, services
 from connectors.prestashop.models import Binding, ImportIssue, SyncRun
 from crm.models import Address, ThirdParty
 from sales.models import Invoice, Order, Payment
-from tests.connectors.prestashop_standin import derived
+from tests.connectors.prestashop_standin import derived, order_cart_rule
 
 
 def test_a_full_import_brings_every_order_with_the_shops_totals(channel, standin):
@@ -102,8 +102,9 @@ def test_an_ignored_issue_needs_a_reason(channel):
     assert (issue.status, issue.ignored_reason) == (ImportIssue.Status.IGNORED, "Commande de test")
 
 
-def test_a_mapped_currency_and_a_cart_discount(channel, standin, shop_client):
-    """A discount arrives as totals only; LMB applies it as a document discount and checks it."""
+def test_a_cart_discount_is_a_line_named_after_its_rule(channel, standin, shop_client):
+    """A discount is read from order_cart_rules and booked as PrestaShop applied it: a line named
+    after the rule (not a nameless document discount)."""
     order = derived(
         standin.records["orders"]["1"],
         id=8,
@@ -116,10 +117,12 @@ def test_a_mapped_currency_and_a_cart_discount(channel, standin, shop_client):
         total_paid_real="162.000000",
     )
     standin.put_record("orders", order)
+    standin.put_record("order_cart_rules", order_cart_rule(31, 8, "PROMO10", Decimal("18"), Decimal("18")))
     outcome = importer.import_order(channel=channel, client=shop_client, external_id="8")
     assert outcome.status == "created", outcome.error
     imported = Order.objects.get(pk=outcome.order_id)
-    assert (imported.discount_percent, imported.total_incl_tax) == (Decimal("10.00"), Decimal("162.00"))
+    assert (imported.discount_percent, imported.total_incl_tax) == (Decimal("0.00"), Decimal("162.00"))
+    assert imported.lines.filter(description="Remise « PROMO10 »", quantity=-1, gross_amount=Decimal("-18.00")).exists()
 
 
 def test_an_order_cancelled_on_the_shop_is_cancelled_in_lmb(channel, standin, shop_client):

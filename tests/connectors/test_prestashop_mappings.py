@@ -78,7 +78,9 @@ def test_the_mapped_rate_decides_where_the_prices_cannot(channel, standin, shop_
     # 0.12 TTC for 0.10 HT: 20 % exactly, 21 % to within a cent; the shop says its group is 21 %.
     order_1 = standin.records["orders"]["1"]
     row = derived(order_1["associations"]["order_rows"][0], unit_price_tax_incl="0.120000", unit_price_tax_excl="0.100000")
-    cheap = derived(order_1, total_products_wt="0.120000", total_paid_tax_incl="0.120000", total_paid_real="0.120000")
+    cheap = derived(
+        order_1, total_products_wt="0.120000", total_paid_tax_incl="0.120000", total_paid="0.120000", total_paid_real="0.120000"
+    )
     cheap["associations"] = {"order_rows": [row]}
     standin.put_record("orders", cheap)
     standin.put_record("order_details", derived(standin.records["order_details"]["1"], id_tax_rules_group="3"))

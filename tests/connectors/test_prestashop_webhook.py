@@ -120,15 +120,17 @@ def test_urls_come_from_the_channel_never_from_a_payloads_xlink(channel, standin
         "customers",
         "addresses",
         "countries",
+        "messages",
         "languages",
         "products",
         "combinations",
         "product_option_values",
         "product_options",
     }
-    # one list, 3 customers, 3 addresses, 2 countries (FR, ES); for the products LMB does not know
-    # yet: the languages once, 4 products, order 6's combination, its option value and its option.
-    assert len(standin.requests) == 1 + 3 + 3 + 2 + 1 + 4 + 1 + 1 + 1
+    # One list, 3 customers, 3 addresses, 2 countries (FR, ES), the messages of the page's 3 orders;
+    # for the products LMB does not know yet: the languages once, 4 products, order 6's
+    # combination, its option value and its option.
+    assert len(standin.requests) == 1 + 3 + 3 + 2 + 1 + 1 + 4 + 1 + 1 + 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -162,3 +164,36 @@ def test_ten_webhooks_and_a_poll_at_once_make_one_order(channel, standin):
     assert Binding.objects.filter(kind="order", external_id="1").count() == 1
     assert Order.objects.filter(customer_reference="IMCVKMUCP").count() == 1
     assert Binding.objects.filter(kind="customer", external_id="25").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_identical_bodies_posted_at_the_same_instant_are_stored_once(channel, monkeypatch):
+    """Issue #18, item 12: the shop's module (or a proxy) posting the same body twice at once gives
+    one event — a unique key on the body's hash per shop, not a look-up that both requests pass."""
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency is a PostgreSQL matter; SQLite serialises writers")
+    from tests.connectors.test_prestashop_pages import at_once
+
+    queued = []
+    monkeypatch.setattr(services, "_queue_on_commit", lambda name, *args: queued.append(args))
+    for order_id in (1, 6, 114):  # a few rounds: the threads interleave differently each time
+        raw = json.dumps(event(order_id)).encode()
+        signature = services.sign(channel.webhook_secret, raw)
+
+        def receive(raw=raw, signature=signature):
+            shop = type(channel).objects.get(pk=channel.pk)
+            return services.receive_webhook(channel=shop, body=raw, signature=signature).pk
+
+        results = at_once(*[receive] * 8)
+        assert all(isinstance(result, int) for result in results), results
+        assert len(set(results)) == 1
+        assert WebhookEvent.objects.filter(external_id=str(order_id)).count() == 1
+    assert set(queued) == set(WebhookEvent.objects.values_list("pk").order_by())
+
+
+def test_an_event_stored_before_bodies_were_hashed_does_not_stop_new_ones(client, channel, django_capture_on_commit_callbacks):
+    WebhookEvent.objects.create(channel=channel, event="actionValidateOrder", external_id="1", body=event(1))
+    WebhookEvent.objects.create(channel=channel, event="actionValidateOrder", external_id="6", body=event(6))
+    with django_capture_on_commit_callbacks(execute=False):
+        response = post_event(client, channel, event(1, at=time.time() + 1))
+    assert response.status_code == 202 and WebhookEvent.objects.count() == 3

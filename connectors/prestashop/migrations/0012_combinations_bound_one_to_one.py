@@ -22,7 +22,7 @@ def unbind_combinations_sharing_a_product(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("prestashop", "0007_workers_sweep_outbox_schedule"),
+        ("prestashop", "0011_channel_missing_rights"),
     ]
 
     operations = [
