@@ -5,11 +5,13 @@ backed by the binding's unique constraint — the binding is looked up, and the 
 when absent. Its lines are entered tax-included as the shop sold them, each at an LMB VAT rate
 (the one its tax rules group is mapped to, else the one its prices were computed with: a rate LMB
 does not know refuses the order); the shipping line carries the mapped carrier's name, and the
-order the shop's own invoice and delivery addresses; each cart rule is a reduction line named
-after it, and the cents the shop's rounding mode leaves an « Arrondi » line (a cent per rate at
-most). The LMB totals must then equal the shop's (products, shipping, discounts, total paid) to
-the cent, or nothing is kept and the order goes to the error queue with the differences. A paid web order is a deposit on the
-order (YE-04): ``receive_deposit`` issues the deposit invoice that the final invoice deducts.
+order the shop's own invoice and delivery addresses; each row sells the LMB product bound to its
+combination, matched by the combination's own codes or created (``products``: never a text
+line); each cart rule is a reduction line named after it, and the cents the shop's rounding mode
+leaves an « Arrondi » line (a cent per rate at most). The LMB totals must then equal the shop's
+(products, shipping, discounts, total paid) to the cent, or nothing is kept and the order goes to
+the error queue with the differences. A paid web order is a deposit on the order (YE-04):
+``receive_deposit`` issues the deposit invoice that the final invoice deducts.
 """
 
 import hashlib

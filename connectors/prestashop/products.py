@@ -219,7 +219,10 @@ def line_product(channel: ShopChannel, row: dict, fetched, vat_rate: Decimal) ->
 def _product_row(pk: int, memo: dict) -> Product:
     """A bound product with its VAT rate (the order's line reads it), read once per sync run."""
     if ("bound_product", pk) not in memo:
-        memo["bound_product", pk] = Product.objects.select_related("vat_rate").get(pk=pk)
+        product = Product.objects.select_related("vat_rate").filter(pk=pk).first()
+        if product is None:  # deleted in LMB since: the binding names nothing to sell
+            raise ProductRefused(_("Le produit LMB n° %(id)s lié à cette ligne de la boutique n'existe plus.") % {"id": pk})
+        memo["bound_product", pk] = product
     return memo["bound_product", pk]
 
 

@@ -211,3 +211,13 @@ def test_an_empty_catalogue_gets_the_shops_variants_under_one_model(channel, sta
     assert sorted(model.variants.values_list("reference", flat=True)) == ["PS-30-302", "PS-30-303", "TSHIRT-S", "TSHIRT-XL"]
     assert Product.objects.get(reference="PS-30-303").ean13 == "3760123450300"
     assert Product.objects.get(reference="MUG-01").variant_of is None
+
+
+def test_a_binding_to_a_product_deleted_since_refuses_the_order_with_the_reason(channel, shop_client, catalogue):
+    Binding.objects.create(channel=channel, kind=Binding.Kind.PRODUCT, external_id="30:301", object_id=999_999)
+
+    outcome = import_case(channel, shop_client, "own_reference", "json")
+
+    assert outcome.status == "failed"
+    assert "Le produit LMB n° 999999 lié à cette ligne de la boutique n'existe plus" in outcome.error
+    assert not Order.objects.exists()
