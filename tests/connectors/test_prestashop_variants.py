@@ -9,9 +9,11 @@ import pytest
 from catalog.models import Product
 from connectors.prestashop import importer, services
 from connectors.prestashop.models import Binding, ImportIssue, ShopChannel
-from sales.models import Order
+from sales import services as sales_services
+from sales.models import Invoice, Order
 from stock import services as stock_services
 from tests.connectors.prestashop_standin import StandinShop, seed_records, with_variants
+from tests.connectors.test_prestashop_totals import assert_valid_factur_x
 from tests.factories import ProductFactory
 
 # The clothes shop's orders: XML ones are 50x, the same cases in JSON 60x (see the stand-in).
@@ -191,6 +193,33 @@ def test_a_sync_of_the_whole_shop_by_pages_gives_the_same_products_and_refusals(
         order = Order.objects.get(customer_reference=f"VAR{order_id('every_size', shape)}")
         products = order.lines.filter(kind="product").order_by("position").values_list("product__reference", flat=True)
         assert list(products) == ["TSHIRT-S", "TSHIRT-302", "TS-L-BLEU", "TSHIRT-XL", "MUG-01"]
+
+    # A re-sync changes nothing: no product, binding or order more, the same refusals still open.
+    counts = (Product.objects.count(), Binding.objects.count(), Order.objects.count())
+    assert services.sync_channel(channel, trigger="test").created == 0
+    assert (Product.objects.count(), Binding.objects.count(), Order.objects.count()) == counts
+    still_open = ImportIssue.objects.filter(status=ImportIssue.Status.OPEN).values_list("external_id", flat=True)
+    assert sorted(still_open) == sorted(refused)
+
+
+def test_the_invoices_of_an_order_of_variants_are_valid_factur_x(channel, shop_client, catalogue, main_warehouse):
+    outcome = import_case(channel, shop_client, "every_size", "xml")
+    order = Order.objects.get(pk=outcome.order_id)
+    for line in order.lines.filter(kind="product"):
+        stock_services.receive(product=line.product, warehouse=main_warehouse, quantity=line.quantity, unit_cost=Decimal("5"))
+    sales_services.ship_delivery_note(sales_services.create_delivery_note(order), carrier="Colissimo")
+    final = sales_services.issue_invoice(sales_services.invoice_order(order))
+
+    assert final.amount_due == Decimal("0.00")
+    assert list(final.lines.filter(kind="product").values_list("product__reference", flat=True)) == [
+        "TSHIRT-S",
+        "TSHIRT-302",
+        "TS-L-BLEU",
+        "TSHIRT-XL",
+        "MUG-01",
+    ]
+    assert_valid_factur_x(Invoice.objects.get(orders=order, kind=Invoice.Kind.DEPOSIT))
+    assert_valid_factur_x(final)
 
 
 def test_an_empty_catalogue_gets_the_shops_variants_under_one_model(channel, standin, shop_client, main_warehouse):
