@@ -1140,7 +1140,7 @@ def _wrong_rate(order: Order, line, shop: dict, charged: Decimal) -> ImportRefus
     """A taxed line at a rate the sale's treatment does not give."""
     mapped, expected = _mapped_rate(shop), _rates_expected(order, shop)
     row = shop.get("_row")
-    if mapped is not None and order.vat_treatment != VatTreatment.EU_OSS:
+    if mapped is not None and order.vat_treatment not in (VatTreatment.EU_OSS, VatTreatment.EU_B2C):
         incl, excl = decimal(row, "unit_price_tax_incl"), decimal(row, "unit_price_tax_excl")
         return _mapping_refused(
             _("Ligne « %(line)s »") % {"line": line.description}, shop["_tax_group"], mapped.code, mapped.rate, incl, excl
