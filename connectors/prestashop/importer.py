@@ -4,7 +4,9 @@ An order is imported once: under a lock on its (channel, id) key — a PostgreSQ
 backed by the binding's unique constraint — the binding is looked up, and the order created only
 when absent. Its lines are entered tax-included as the shop sold them, each at an LMB VAT rate
 (the one its tax rules group is mapped to, else the one its prices were computed with: a rate LMB
-does not know refuses the order); the shipping line carries the mapped carrier's name, and the
+does not know refuses the order), which must be the rate LMB's VAT treatment of the sale gives in
+its country (``check_vat_charged``: export 0 %, OSS the state of delivery's, France a French rate
+above 0); the shipping line carries the mapped carrier's name, and the
 order the shop's own invoice and delivery addresses; each cart rule is a reduction line named
 after it, and the cents the shop's rounding mode leaves an « Arrondi » line (a cent per rate at
 most). The LMB totals must then equal the shop's (products, shipping, discounts, total paid) to
