@@ -174,3 +174,22 @@ def test_every_order_of_the_stand_in_imports_with_a_valid_deposit_factur_x(chann
     assert run.created == orders.count() == 2  # order 114's currency is not mapped: kept with its reason
     for order in orders:
         assert_valid_deposit_factur_x(order)
+
+
+def test_free_shipping_at_0_percent_takes_its_products_rate_not_a_taxed_line_at_0(channel, standin, shop_client):
+    order_1 = standin.records["orders"]["1"]  # 180 TTC at 20 %, free shipping
+    standin.put_record("orders", derived(order_1, carrier_tax_rate="0.000"))
+    channel = services.update_channel(
+        channel,
+        name=channel.name,
+        base_url=channel.base_url,
+        id_shop=None,
+        warehouse=channel.warehouse,
+        carriers={order_1["id_carrier"]: "Colissimo"},
+    )
+
+    outcome = importer.import_order(channel=channel, client=shop_client, external_id="1")
+
+    assert outcome.status == "created", outcome.error
+    shipping = Order.objects.get(pk=outcome.order_id).lines.get(kind="shipping")
+    assert (shipping.gross_amount, shipping.vat_category, shipping.vat_rate) == (D("0.00"), VatCategory.STANDARD, D("20"))
