@@ -142,8 +142,9 @@ class ChannelForm(Form):
         label=gettext_lazy("Règles de taxes"),
         key_label=gettext_lazy("id"),
         help_text=gettext_lazy(
-            "« id de groupe de règles de taxes PrestaShop = code du taux LMB » par ligne (1 = FR-20). "
-            "Sans association, le taux est déduit des prix."
+            "« id de groupe de règles de taxes PrestaShop = code du taux français LMB » par ligne (1 = FR-20), "
+            "valable pour tous les pays : hors de France, le taux attendu suit la vente (0 % à l'export, "
+            "taux du pays de livraison avec l'OSS). Sans association, le taux est déduit des prix."
         ),
     )
 

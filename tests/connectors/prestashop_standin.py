@@ -20,7 +20,8 @@ matching a combination — in pretty-printed XML (``orders_pretty.xml``, ids 5xx
 The fixture files are read as they are. The shop is seeded from them; where the captured files
 point at records that were not captured (order 1's customer 25 and address 12, for instance),
 the missing record is derived from a captured one of the same resource with the ids changed, so
-that every reference resolves on the stand-in.
+that every reference resolves on the stand-in. Order 1 is served taxed (``taxed_order_1``): as
+captured it charged 0 % on a sale in France, an order LMB refuses (``captured_order_1``).
 """
 
 import base64
@@ -210,9 +211,27 @@ def with_variants(records: dict) -> dict:
     return records
 
 
+def captured_order_1() -> dict:
+    """Order 1 as captured (orders_1.xml): a product at 180 TTC for 180 HT, 0 % on a sale in France
+    (its shop had no tax rules), which LMB refuses outside the VAT franchise."""
+    [order_1] = load_xml("orders_1.xml")
+    return order_1
+
+
+def taxed_order_1() -> dict:
+    """Order 1 as a French shop charging VAT sends it: the same 180 TTC paid, 150 HT (20 %)."""
+    order_1 = captured_order_1()
+    excl = {"total_products": "150.000000", "total_paid_tax_excl": "150.000000"}
+    taxed = derived(order_1, **excl)
+    taxed["associations"] = {
+        "order_rows": [derived(row, unit_price_tax_excl="150.000000", product_price="150.000000") for row in order_rows(order_1)]
+    }
+    return taxed
+
+
 def seed_records() -> dict[str, dict[str, dict]]:
     """The default shop, from the fixtures; see the module docstring for the derived records."""
-    [order_1] = load_xml("orders_1.xml")
+    order_1 = taxed_order_1()
     [order_6] = load_xml("orders_6_list_pretty.xml")
     [order_114] = load_json("orders_114.json")
     [customer_1] = load_xml("customers_1.xml")
@@ -649,7 +668,7 @@ def as_served(resource: str, record: dict, shape: str) -> dict:
 def generated_orders(count: int, *, first_id: int = 1000) -> dict[str, dict]:
     """``count`` orders derived from the fixture orders (new ids, references and dates): the
     bench's shop. Customers and addresses stay the fixtures' ones (repeat buyers)."""
-    [order_1] = load_xml("orders_1.xml")
+    order_1 = taxed_order_1()
     [order_6] = load_xml("orders_6_list_pretty.xml")
     order_6 = derived(order_6, id_address_delivery=13, id_address_invoice=13)
     templates = [order_1, order_6]
