@@ -7,11 +7,13 @@ when absent. Its lines are entered tax-included as the shop sold them, each at a
 does not know refuses the order), which must be the rate LMB's VAT treatment of the sale gives in
 its country (``check_vat_charged``: export 0 %, OSS the state of delivery's, France a French rate
 above 0); the shipping line carries the mapped carrier's name, and the
-order the shop's own invoice and delivery addresses; each cart rule is a reduction line named
-after it, and the cents the shop's rounding mode leaves an « Arrondi » line (a cent per rate at
-most). The LMB totals must then equal the shop's (products, shipping, discounts, total paid) to
-the cent, or nothing is kept and the order goes to the error queue with the differences. A paid web order is a deposit on the
-order (YE-04): ``receive_deposit`` issues the deposit invoice that the final invoice deducts.
+order the shop's own invoice and delivery addresses; each row sells the LMB product bound to its
+combination, matched by the combination's own codes or created (``products``: never a text
+line); each cart rule is a reduction line named after it, and the cents the shop's rounding mode
+leaves an « Arrondi » line (a cent per rate at most). The LMB totals must then equal the shop's
+(products, shipping, discounts, total paid) to the cent, or nothing is kept and the order goes to
+the error queue with the differences. A paid web order is a deposit on the order (YE-04):
+``receive_deposit`` issues the deposit invoice that the final invoice deducts.
 """
 
 import hashlib
@@ -29,7 +31,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import VatRate
-from catalog.queries import find_by_code
 from crm import services as crm_services
 from crm.models import Address, Civility, CustomerCategory, ThirdParty, TimelineEntry
 from lmb import bounds, money, rows, run_cache, transactions
@@ -42,6 +43,7 @@ from sales.models import DocumentLine, Order, PaymentMethod, VatCategory, VatTre
 from sales.services import documents
 from sales.vat import destination_rate, treatment_label, vat_label
 
+from . import products as shop_products
 from .client import AuthenticationFailed, WebserviceClient, WebserviceError
 from .models import Binding, ImportIssue, ShopChannel, missing_right_sentence
 
@@ -84,6 +86,8 @@ class Fetched:
     tax_groups: dict = field(default_factory=dict)  # order row id → id_tax_rules_group (from order_details)
     cart_rules: list = field(default_factory=list)  # the order's order_cart_rules (read when it has discounts)
     rows: dict = field(default_factory=dict)  # (model, id) → the bound customers and addresses read (for one page)
+    products: dict = field(default_factory=dict)  # "product_id:attribute_id" → ShopItem, for the rows not bound yet
+    may_create: bool = True  # False while a page is prepared in memory: an order creating a product goes alone
     # The order's messages (``messages`` resource); None when the key may not read them.
     messages: list | None = field(default_factory=list)
 
@@ -514,6 +518,9 @@ def fetch_related(
     if (Binding.Kind.CUSTOMER, customer_id) not in fetched.bound:
         fetched.customer = client.get("customers", customer_id)
         require(fetched.customer, CUSTOMER_FIELDS, _("dans le client PrestaShop n° %(id)s") % {"id": customer_id})
+    order_rows = rows_of(order)
+    fetched.bound |= shop_products.bound_products(channel, map(shop_products.key_of, order_rows))
+    fetched.products = shop_products.read_rows(client, order_rows, fetched.bound, memo)
     if channel.tax_rules and not all(text(row, "id_tax_rules_group") for row in rows_of(order)):
         fetched.tax_groups = tax_groups_of(client, text(order, "id"))
     fetched.cart_rules = cart_rules_of(client, order, (channel.currencies or {}).get(text(order, "id_currency"), "EUR"))
@@ -694,14 +701,6 @@ def _currency(channel: ShopChannel, order: dict) -> str:
     return currency
 
 
-def _product(row: dict, memo: dict):
-    """The LMB product a row sells: same reference, else same EAN-13 (None: a text line)."""
-    key = ("product", text(row, "product_reference"), text(row, "product_ean13"))
-    if key not in memo:
-        memo[key] = find_by_code(key[1]) or find_by_code(key[2])
-    return memo[key]
-
-
 def _row_label(row: dict) -> str:
     return text(row, "product_name") or text(row, "product_reference") or _("n° %(id)s") % {"id": text(row, "id")}
 
@@ -820,13 +819,14 @@ def _lines(channel: ShopChannel, order: dict, fetched: Fetched) -> list[dict]:
     rate, and the shop's rounding cents when its rounding mode leaves some."""
     products = []
     for row in rows_of(order):
+        rate = row_vat_rate(channel, row, fetched)
         products.append(
             {
-                "product": _product(row, fetched.memo),
+                "product": shop_products.line_product(channel, row, fetched, rate),
                 "description": text(row, "product_name") or text(row, "product_reference"),
                 "quantity": decimal(row, "product_quantity"),
                 "unit_price": _row_unit_price(order, row),
-                "vat_rate": row_vat_rate(channel, row, fetched),
+                "vat_rate": rate,
                 "_row": row,
                 "_tax_group": _tax_group(row, fetched),
                 "_mapped_code": (channel.tax_rules or {}).get(_tax_group(row, fetched), ""),
@@ -1282,7 +1282,7 @@ def _create_order(channel: ShopChannel, payload: dict, fetched: Fetched) -> Orde
     order = sales_services.create_order(**terms)
     check_totals(order, payload, built=lines)
     log_messages(order.customer_id, payload, fetched.messages)
-    _bind_products(channel, lines)
+    shop_products.bind(channel, lines, fetched.bound)
     order = sales_services.confirm_order(order)
     deposit = _deposit_terms(channel, payload, order)
     if deposit:
@@ -1290,25 +1290,6 @@ def _create_order(channel: ShopChannel, payload: dict, fetched: Fetched) -> Orde
     elif _is_cancelled(channel, payload):
         order = sales_services.cancel_order(order, reason=_("Annulée sur la boutique"))
     return order
-
-
-def _bind_products(channel: ShopChannel, lines: list[dict]):
-    """Remember which shop product (and combination) an LMB product is: stock is pushed there.
-    The first binding of a shop product stays."""
-    Binding.objects.bulk_create(_product_bindings(channel, lines), ignore_conflicts=True)
-
-
-def _product_bindings(channel: ShopChannel, lines: list[dict]) -> list[Binding]:
-    return [
-        Binding(
-            channel=channel,
-            kind=Binding.Kind.PRODUCT,
-            external_id=f"{text(line['_row'], 'product_id')}:{text(line['_row'], 'product_attribute_id') or '0'}",
-            object_id=line["product"].pk,
-        )
-        for line in lines
-        if line.get("product") is not None and line.get("_row") is not None
-    ]
 
 
 def _resolve_issue(channel, external_id):
@@ -1526,6 +1507,7 @@ def _prepare(channel, client, index: int, payload: dict, known: dict, memo: dict
     party = {key: known[key] for key in _party_keys(payload)}
     fetched = fetch_related(channel, client, payload, memo, party, messages.get(text(payload, "id"), NOT_READ))
     fetched.rows = page_rows
+    fetched.may_create = False
     with run_cache.kept_in(memo):
         terms, lines = _order_terms(channel, payload, fetched)
         new = sales_services.prepare_order(**terms)
@@ -1549,9 +1531,7 @@ def _write_page(channel: ShopChannel, prepared: list[_Prepared], memo: dict) -> 
                 sales_services.save_confirmed_orders([item.order for item in todo])
                 for item in todo:
                     log_messages(item.order.order.customer_id, item.payload, item.messages)
-                Binding.objects.bulk_create(
-                    [binding for item in todo for binding in _product_bindings(channel, item.lines)], ignore_conflicts=True
-                )
+                shop_products.bind(channel, [line for item in todo for line in item.lines])
                 Binding.objects.bulk_create(
                     [
                         Binding(

@@ -70,7 +70,7 @@ def test_a_mapped_tax_rules_group_gives_the_rows_rate(channel, standin, shop_cli
 
     order = imported(channel, shop_client, "6")
 
-    assert list(order.lines.filter(kind="text").values_list("vat_rate", flat=True)) == [Decimal("21.000")]
+    assert list(order.lines.filter(kind="product").values_list("vat_rate", flat=True)) == [Decimal("21.000")]
     assert ("GET", "order_details", "[6]") in [(m, path, params.get("filter[id_order]")) for m, path, params in standin.requests]
 
 

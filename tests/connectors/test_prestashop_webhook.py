@@ -121,9 +121,16 @@ def test_urls_come_from_the_channel_never_from_a_payloads_xlink(channel, standin
         "addresses",
         "countries",
         "messages",
+        "languages",
+        "products",
+        "combinations",
+        "product_option_values",
+        "product_options",
     }
-    # One list, 3 customers, 3 addresses, 2 countries (FR, ES), the messages of the page's 3 orders.
-    assert len(standin.requests) == 1 + 3 + 3 + 2 + 1
+    # One list, 3 customers, 3 addresses, 2 countries (FR, ES), the messages of the page's 3 orders;
+    # for the products LMB does not know yet: the languages once, 4 products, order 6's
+    # combination, its option value and its option.
+    assert len(standin.requests) == 1 + 3 + 3 + 2 + 1 + 1 + 4 + 1 + 1 + 1
 
 
 @pytest.mark.django_db(transaction=True)
