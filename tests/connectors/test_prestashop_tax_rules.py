@@ -3,7 +3,7 @@ FR-20) gives a rate per country — France 20 %, Switzerland 0 % (export), Germa
 OSS, 20 % below it — and each order imports to the cent with the VAT treatment its invoices carry,
 or is refused naming what to fix on the shop; each order served as JSON and as pretty-printed XML.
 The captured order 1 (0 % on a French sale) is refused, or exempt when the company is under the
-franchise. Every deposit invoice of an imported order passes the XSD and EN 16931 schematron."""
+franchise. Every deposit and final invoice of an imported order passes the XSD and EN 16931 schematron."""
 
 from decimal import Decimal
 
@@ -13,7 +13,9 @@ from connectors.prestashop import importer, services
 from connectors.prestashop.models import Binding, ImportIssue
 from lmb.services import get_company, save_company
 from sales import facturx
+from sales import services as sales_services
 from sales.models import Invoice, Order, VatCategory, VatTreatment
+from stock import services as stock_services
 from tests.connectors.prestashop_standin import as_served, captured_order_1, derived
 from tests.factories import ProductFactory
 from tests.sales.facturx_validation import schematron_errors, xsd_errors
@@ -66,12 +68,26 @@ def serve_order(standin, order_id: int, country: str, excl: str, shape: str):
     standin.put_record("orders", as_served("orders", order, shape))
 
 
-def assert_valid_deposit_factur_x(order: Order):
-    deposit = Invoice.objects.get(orders=order, kind=Invoice.Kind.DEPOSIT)
-    xml = facturx.build_xml(deposit, company=get_company(), lines=list(deposit.lines.order_by("position", "pk")))
+def assert_valid_factur_x(invoice: Invoice):
+    xml = facturx.build_xml(invoice, company=get_company(), lines=list(invoice.lines.order_by("position", "pk")))
     assert xsd_errors(xml) == []
     assert schematron_errors(xml) == []
     return xml
+
+
+def assert_valid_deposit_factur_x(order: Order):
+    return assert_valid_factur_x(Invoice.objects.get(orders=order, kind=Invoice.Kind.DEPOSIT))
+
+
+def assert_valid_final_factur_x(order: Order, warehouse):
+    """Ship the whole order (its goods received first) and invoice it: the final invoice, which
+    deducts the deposit, passes the validators too."""
+    for line in order.lines.filter(kind="product"):
+        stock_services.receive(product=line.product, warehouse=warehouse, quantity=line.quantity, unit_cost=D("1"))
+    sales_services.ship_delivery_note(sales_services.create_delivery_note(order), carrier="Colissimo")
+    final = sales_services.issue_invoice(sales_services.invoice_order(order))
+    assert final.amount_due == D("0.00")  # paid at checkout: the deposit settles it
+    return assert_valid_factur_x(final)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -167,13 +183,14 @@ def test_under_the_franchise_a_row_charged_vat_is_refused(channel, shop_client):
     assert outcome.status == "failed" and "relève de la franchise en base" in outcome.error
 
 
-def test_every_order_of_the_stand_in_imports_with_a_valid_deposit_factur_x(channel):
+def test_every_order_of_the_stand_in_imports_with_valid_deposit_and_final_factur_x(channel, main_warehouse):
     run = services.sync_channel(channel, trigger="test")
 
     orders = Order.objects.filter(pk__in=Binding.objects.filter(kind="order").values("object_id"))
     assert run.created == orders.count() == 2  # order 114's currency is not mapped: kept with its reason
     for order in orders:
         assert_valid_deposit_factur_x(order)
+        assert_valid_final_factur_x(order, main_warehouse)
 
 
 def test_free_shipping_at_0_percent_takes_its_products_rate_not_a_taxed_line_at_0(channel, standin, shop_client):
