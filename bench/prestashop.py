@@ -85,7 +85,7 @@ def prepare(base_url, api_key):
     from connectors.prestashop import services
     from stock import services as stock_services
 
-    save_bench_company()
+    save_bench_company(oss_registered=True)  # the shop charges its Spanish buyers Spain's VAT (OSS)
     warehouse = stock_services.create_warehouse(code="WEB", name="Web", is_default=True)
     channel, _secret = services.add_channel(name="bench", base_url=base_url, api_key=api_key, warehouse=warehouse)
     return channel

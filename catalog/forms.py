@@ -34,6 +34,8 @@ class ProductForm(ModelForm):
             "eco_participation",
             "ean13",
             "generate_ean",
+            "variant_of",
+            "variant_attributes",
             "weight",
             "length",
             "width",
@@ -51,6 +53,10 @@ class ProductForm(ModelForm):
         self.fields["vat_rate"].empty_label = None
         self.fields["category"].queryset = Category.objects.order_by("sort_key")
         self.fields["ean13"].widget.attrs.update(inputmode="numeric", autocomplete="off")
+        model_field = Product._meta.get_field("variant_of")
+        self.fields["variant_of"] = ProductCodeField(
+            label=_("Déclinaison du modèle (référence)"), required=False, help_text=model_field.help_text
+        )
 
 
 class CategoryForm(ModelForm):

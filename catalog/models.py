@@ -1,4 +1,14 @@
-"""The catalogue: VAT rates, categories, products and price lists."""
+"""The catalogue: VAT rates, categories, products and price lists.
+
+Variants (sizes, colours…): **one LMB product per variant**. What is stocked, scanned, priced and
+invoiced is the variant — a T-shirt in size M has its own reference, EAN-13, stock and price — so
+each variant is a full ``Product``. A variant may name its model (``variant_of``: the T-shirt as
+a family, itself a product, usually not sold) and says what sets it apart (``variant_attributes``:
+« Taille : M, Couleur : Bleu »). One level only: a model is not itself a variant. Nothing else
+depends on the model: prices, stock and documents read the variant alone. A web shop's
+combinations (PrestaShop ``combinations``) are bound one to one to such variants by the
+connector.
+"""
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -160,6 +170,22 @@ class Product(models.Model):
         _("unités par palette"), null=True, blank=True, validators=[MinValueValidator(1)]
     )
     ean13 = Ean13Field(_("code EAN-13"), unique=True, null=True)
+    # A variant (size, colour…) names its model and what sets it apart (see the module docstring).
+    variant_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="variants",
+        verbose_name=_("déclinaison du modèle"),
+        help_text=_("Référence du produit modèle dont celui-ci est une déclinaison (taille, couleur…)."),
+    )
+    variant_attributes = models.CharField(
+        _("caractéristiques de la déclinaison"),
+        max_length=255,
+        blank=True,
+        help_text=_("Par exemple « Taille : M, Couleur : Bleu »."),
+    )
     is_active = models.BooleanField(_("actif"), default=True)
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
     updated_at = models.DateTimeField(_("modifié le"), auto_now=True)

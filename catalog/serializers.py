@@ -46,6 +46,8 @@ class ProductSerializer(ModelSerializer):
             "units_per_pallet",
             "ean13",
             "generate_ean",
+            "variant_of",
+            "variant_attributes",
             "is_active",
             "created_at",
             "updated_at",

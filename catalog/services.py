@@ -105,13 +105,38 @@ def _check_vat_rate(product: Product):
         raise InvalidInput({"vat_rate": [message]})
 
 
+def _check_variant(product: Product):
+    """One level of variants: a variant's model is a product that is no variant itself, and a
+    model (a product with variants) cannot become a variant."""
+    model = product.variant_of
+    if model is None:
+        return
+    if product.pk and model.pk == product.pk:
+        raise InvalidInput({"variant_of": [_("Un produit ne peut pas être une déclinaison de lui-même.")]})
+    if model.variant_of_id:
+        raise InvalidInput(
+            {
+                "variant_of": [
+                    _("« %(model)s » est lui-même une déclinaison de « %(parent)s » : choisissez le modèle.")
+                    % {"model": model.reference, "parent": model.variant_of.reference}
+                ]
+            }
+        )
+    if product.pk and product.variants.exists():
+        raise InvalidInput(
+            {"variant_of": [_("Ce produit est le modèle d'autres déclinaisons : il ne peut pas être lui-même une déclinaison.")]}
+        )
+
+
 @transaction.atomic
 def create_product(*, generate_ean: bool = False, **fields) -> Product:
-    """Create a product; with ``generate_ean`` and no EAN given, assign an internal EAN-13."""
+    """Create a product; with ``generate_ean`` and no EAN given, assign an internal EAN-13. A
+    variant names its model (``variant_of``) and its ``variant_attributes``."""
     product = Product(**fields)
     if generate_ean and not product.ean13:
         product.ean13 = next_internal_ean()
     _check_vat_rate(product)
+    _check_variant(product)
     if product.vat_rate_id:
         derive_prices(product)
     return validate_and_save(product)
@@ -124,6 +149,7 @@ def update_product(product: Product, *, generate_ean: bool = False, **changes) -
     if generate_ean and not product.ean13:
         product.ean13 = next_internal_ean()
     _check_vat_rate(product)
+    _check_variant(product)
     if product.vat_rate_id:
         derive_prices(product)
     return validate_and_save(product)

@@ -94,7 +94,7 @@ class ProductDetailView(PermissionRequiredMixin, generic.DetailView):
     context_object_name = "product"
 
     def get_queryset(self):
-        return queries.products()
+        return queries.products().select_related("variant_of")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -102,6 +102,9 @@ class ProductDetailView(PermissionRequiredMixin, generic.DetailView):
             "price_list__name", "min_quantity"
         )
         context["panels"] = panels.panels_for(self.request, self.object)
+        context["variants"] = self.object.variants.order_by("reference").only(
+            "pk", "reference", "designation", "variant_attributes", "ean13", "sale_price_excl_tax", "is_active"
+        )
         return context
 
 

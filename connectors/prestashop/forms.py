@@ -11,6 +11,7 @@ from lmb.forms import Form
 from sales.models import PaymentMethod
 from stock.models import Warehouse
 
+from .models import ShopChannel
 from .services import STATE_ACTIONS
 
 STATE_LABELS = {
@@ -94,6 +95,16 @@ class ChannelForm(Form):
         empty_label=gettext_lazy("Dépôt par défaut"),
     )
     is_active = forms.BooleanField(label=gettext_lazy("Active (webhooks, synchronisation, envois)"), required=False, initial=True)
+    unknown_products = forms.ChoiceField(
+        label=gettext_lazy("Produit ou déclinaison inconnu de LMB"),
+        choices=ShopChannel.UnknownProducts.choices,
+        initial=ShopChannel.UnknownProducts.CREATE,
+        required=False,  # not sent: the shop's current choice (a new shop: create)
+        help_text=gettext_lazy(
+            "Une commande vend un produit (ou une déclinaison : taille, couleur…) qu'aucun produit LMB ne porte, "
+            "ni par sa référence ni par son EAN : le créer depuis la boutique, ou refuser la commande."
+        ),
+    )
     merge_customers_by_email = forms.BooleanField(
         label=gettext_lazy("Un client LMB par adresse e-mail"),
         required=False,
@@ -131,8 +142,9 @@ class ChannelForm(Form):
         label=gettext_lazy("Règles de taxes"),
         key_label=gettext_lazy("id"),
         help_text=gettext_lazy(
-            "« id de groupe de règles de taxes PrestaShop = code du taux LMB » par ligne (1 = FR-20). "
-            "Sans association, le taux est déduit des prix."
+            "« id de groupe de règles de taxes PrestaShop = code du taux français LMB » par ligne (1 = FR-20), "
+            "valable pour tous les pays : hors de France, le taux attendu suit la vente (0 % à l'export, "
+            "taux du pays de livraison avec l'OSS). Sans association, le taux est déduit des prix."
         ),
     )
 
@@ -165,6 +177,7 @@ class ChannelForm(Form):
             "id_shop": channel.id_shop,
             "warehouse": channel.warehouse,
             "is_active": channel.is_active,
+            "unknown_products": channel.unknown_products,
             "merge_customers_by_email": channel.merge_customers_by_email,
             **{f"state_{action}": (channel.states or {}).get(action, "") for action in STATE_ACTIONS},
             "paid_states": ", ".join(channel.paid_states or []),

@@ -4,12 +4,16 @@ An order is imported once: under a lock on its (channel, id) key — a PostgreSQ
 backed by the binding's unique constraint — the binding is looked up, and the order created only
 when absent. Its lines are entered tax-included as the shop sold them, each at an LMB VAT rate
 (the one its tax rules group is mapped to, else the one its prices were computed with: a rate LMB
-does not know refuses the order); the shipping line carries the mapped carrier's name, and the
-order the shop's own invoice and delivery addresses; each cart rule is a reduction line named
-after it, and the cents the shop's rounding mode leaves an « Arrondi » line (a cent per rate at
-most). The LMB totals must then equal the shop's (products, shipping, discounts, total paid) to
-the cent, or nothing is kept and the order goes to the error queue with the differences. A paid web order is a deposit on the
-order (YE-04): ``receive_deposit`` issues the deposit invoice that the final invoice deducts.
+does not know refuses the order), which must be the rate LMB's VAT treatment of the sale gives in
+its country (``check_vat_charged``: export 0 %, OSS the state of delivery's, France a French rate
+above 0); the shipping line carries the mapped carrier's name, and the
+order the shop's own invoice and delivery addresses; each row sells the LMB product bound to its
+combination, matched by the combination's own codes or created (``products``: never a text
+line); each cart rule is a reduction line named after it, and the cents the shop's rounding mode
+leaves an « Arrondi » line (a cent per rate at most). The LMB totals must then equal the shop's
+(products, shipping, discounts, total paid) to the cent, or nothing is kept and the order goes to
+the error queue with the differences. A paid web order is a deposit on the order (YE-04):
+``receive_deposit`` issues the deposit invoice that the final invoice deducts.
 """
 
 import hashlib
@@ -27,7 +31,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import VatRate
-from catalog.queries import find_by_code
 from crm import services as crm_services
 from crm.models import Address, Civility, CustomerCategory, ThirdParty, TimelineEntry
 from lmb import bounds, money, rows, run_cache, transactions
@@ -38,8 +41,9 @@ from lmb.validators import compact_siret, compact_vat_number, validate_eu_vat_nu
 from sales import services as sales_services
 from sales.models import DocumentLine, Order, PaymentMethod, VatCategory, VatTreatment
 from sales.services import documents
-from sales.vat import treatment_label
+from sales.vat import destination_rate, treatment_label, vat_label
 
+from . import products as shop_products
 from .client import AuthenticationFailed, WebserviceClient, WebserviceError
 from .models import Binding, ImportIssue, ShopChannel, missing_right_sentence
 
@@ -84,6 +88,8 @@ class Fetched:
     rows: dict = field(default_factory=dict)  # (model, id) → the bound customers and addresses read (for one page)
     # (kind, external id) → the customer or address new to LMB, built for a page to write with its orders
     new: dict = field(default_factory=dict)
+    products: dict = field(default_factory=dict)  # "product_id:attribute_id" → ShopItem, for the rows not bound yet
+    may_create: bool = True  # False while a page is prepared in memory: an order creating a product goes alone
     # The order's messages (``messages`` resource); None when the key may not read them.
     messages: list | None = field(default_factory=list)
 
@@ -247,12 +253,16 @@ def matching_rate(incl: Decimal, excl: Decimal, rates: list[Decimal]) -> Decimal
     return rate if gap <= PRICE_TOLERANCE else None
 
 
-def _rate_of_code(code: str, memo: dict) -> Decimal:
+def _vat_rate_of_code(code: str, memo: dict) -> VatRate:
     if "vat_codes" not in memo:
-        memo["vat_codes"] = dict(VatRate.objects.values_list("code", "rate"))
+        memo["vat_codes"] = {rate.code: rate for rate in VatRate.objects.all()}
     if code not in memo["vat_codes"]:
         raise ImportRefused(_("Le taux de TVA %(code)s associé à un groupe de taxes n'existe plus dans LMB.") % {"code": code})
     return memo["vat_codes"][code]
+
+
+def _rate_of_code(code: str, memo: dict) -> Decimal:
+    return _vat_rate_of_code(code, memo).rate
 
 
 # --- Locks and bindings ---------------------------------------------------------------------------
@@ -526,6 +536,9 @@ def fetch_related(
     if (Binding.Kind.CUSTOMER, customer_id) not in fetched.bound:
         fetched.customer = read.get(("customers", customer_id)) or client.get("customers", customer_id)
         require(fetched.customer, CUSTOMER_FIELDS, _("dans le client PrestaShop n° %(id)s") % {"id": customer_id})
+    order_rows = rows_of(order)
+    fetched.bound |= shop_products.bound_products(channel, map(shop_products.key_of, order_rows))
+    fetched.products = shop_products.read_rows(client, order_rows, fetched.bound, memo)
     if channel.tax_rules and not all(text(row, "id_tax_rules_group") for row in rows_of(order)):
         fetched.tax_groups = tax_groups_of(client, text(order, "id"))
     fetched.cart_rules = cart_rules_of(client, order, (channel.currencies or {}).get(text(order, "id_currency"), "EUR"))
@@ -706,14 +719,6 @@ def _currency(channel: ShopChannel, order: dict) -> str:
     return currency
 
 
-def _product(row: dict, memo: dict):
-    """The LMB product a row sells: same reference, else same EAN-13 (None: a text line)."""
-    key = ("product", text(row, "product_reference"), text(row, "product_ean13"))
-    if key not in memo:
-        memo[key] = find_by_code(key[1]) or find_by_code(key[2])
-    return memo[key]
-
-
 def _row_label(row: dict) -> str:
     return text(row, "product_name") or text(row, "product_reference") or _("n° %(id)s") % {"id": text(row, "id")}
 
@@ -739,35 +744,45 @@ def _unknown_rate(what: str, incl: Decimal, excl: Decimal, group: str) -> Import
     )
 
 
+def _tax_group(row: dict, fetched: Fetched) -> str:
+    """The row's tax rules group (order rows carry none: their order_details do, when read)."""
+    return text(row, "id_tax_rules_group") or fetched.tax_groups.get(text(row, "id"), "")
+
+
+def _mapping_refused(what: str, group: str, code: str, rate: Decimal, incl: Decimal, excl: Decimal) -> ImportRefused:
+    return ImportRefused(
+        _(
+            "%(what)s : le groupe de taxes PrestaShop n° %(group)s est associé à %(code)s (%(rate)s %%), "
+            "mais ses prix (%(incl)s TTC pour %(excl)s HT) donnent %(deduced)s %% ; corrigez l'association "
+            "dans les réglages de la boutique."
+        )
+        % {
+            "what": what,
+            "group": group,
+            "code": code,
+            "rate": decimal_fr(rate),
+            "incl": decimal_fr(incl),
+            "excl": decimal_fr(excl),
+            "deduced": decimal_fr(rate_between(incl, excl)),
+        }
+    )
+
+
 def row_vat_rate(channel: ShopChannel, row: dict, fetched: Fetched) -> Decimal:
-    """The LMB rate of a row: the one its tax rules group is mapped to (its prices must agree with
-    it), else the LMB rate its prices were computed with; none of them: the order is refused."""
+    """The rate the shop charged on a row, as its prices say (rows carry no rate): the rate of the
+    LMB code its tax rules group is mapped to when the prices agree with it, else the LMB rate
+    they were computed with; none: the order is refused. Whether that rate is right for the
+    sale's country is ``check_vat_charged``'s question (one group gives a rate per country)."""
     incl, excl = decimal(row, "unit_price_tax_incl"), decimal(row, "unit_price_tax_excl")
-    what = _("Ligne « %(line)s »") % {"line": _row_label(row)}
-    group = text(row, "id_tax_rules_group") or fetched.tax_groups.get(text(row, "id"), "")
+    group = _tax_group(row, fetched)
     code = (channel.tax_rules or {}).get(group)
-    if code:
-        rate = _rate_of_code(code, fetched.memo)
-        if price_gap(incl, excl, rate) > PRICE_TOLERANCE:
-            raise ImportRefused(
-                _(
-                    "%(what)s : le groupe de taxes PrestaShop n° %(group)s est associé à %(code)s (%(rate)s %%), "
-                    "mais ses prix (%(incl)s TTC pour %(excl)s HT) donnent %(deduced)s %% ; corrigez l'association "
-                    "dans les réglages de la boutique."
-                )
-                % {
-                    "what": what,
-                    "group": group,
-                    "code": code,
-                    "rate": decimal_fr(rate),
-                    "incl": decimal_fr(incl),
-                    "excl": decimal_fr(excl),
-                    "deduced": decimal_fr(rate_between(incl, excl)),
-                }
-            )
-        return rate
+    if code and price_gap(incl, excl, _rate_of_code(code, fetched.memo)) <= PRICE_TOLERANCE:
+        return _rate_of_code(code, fetched.memo)
     rate = matching_rate(incl, excl, lmb_rates(fetched.memo))
     if rate is None:
+        what = _("Ligne « %(line)s »") % {"line": _row_label(row)}
+        if code:
+            raise _mapping_refused(what, group, code, _rate_of_code(code, fetched.memo), incl, excl)
         raise _unknown_rate(what, incl, excl, group)
     return rate
 
@@ -822,14 +837,17 @@ def _lines(channel: ShopChannel, order: dict, fetched: Fetched) -> list[dict]:
     rate, and the shop's rounding cents when its rounding mode leaves some."""
     products = []
     for row in rows_of(order):
+        rate = row_vat_rate(channel, row, fetched)
         products.append(
             {
-                "product": _product(row, fetched.memo),
+                "product": shop_products.line_product(channel, row, fetched, rate),
                 "description": text(row, "product_name") or text(row, "product_reference"),
                 "quantity": decimal(row, "product_quantity"),
                 "unit_price": _row_unit_price(order, row),
-                "vat_rate": row_vat_rate(channel, row, fetched),
+                "vat_rate": rate,
                 "_row": row,
+                "_tax_group": _tax_group(row, fetched),
+                "_mapped_code": (channel.tax_rules or {}).get(_tax_group(row, fetched), ""),
                 "_role": "product",
             }
         )
@@ -851,8 +869,24 @@ def _lines(channel: ShopChannel, order: dict, fetched: Fetched) -> list[dict]:
         )
     shipping = _shipping_line(channel, order, fetched.memo)
     if shipping:
-        lines.append({**shipping, "_role": "shipping"})
+        shipping = {**shipping, "_role": "shipping"}
+        lines.append(shipping)
+    _free_lines_follow_products(lines)
     return lines + _reduction_lines(order, products, shipping, fetched.cart_rules)
+
+
+def _free_lines_follow_products(lines: list[dict]):
+    """A free line (a gift row, free shipping) shows no rate in its prices, and the shop's may say
+    0 %: it takes the rate of the largest products instead. No amount changes, and its VAT
+    category is then its products' (a taxed line at 0 %, never: EN 16931 BR-S-05)."""
+    by_rate = defaultdict(lambda: ZERO)
+    for line in lines:
+        if line["_role"] == "product":
+            by_rate[Decimal(line["vat_rate"])] += gross_of(line)
+    main = max(by_rate, key=lambda rate: (by_rate[rate], rate), default=ZERO)
+    for line in lines:
+        if line["_role"] in ("product", "shipping") and not line["unit_price"] and not Decimal(line["vat_rate"]):
+            line["vat_rate"] = main
 
 
 def rounding_label() -> str:
@@ -935,12 +969,12 @@ def _split(value: Decimal, weights: dict) -> list[tuple[Decimal, Decimal]]:
     return shares
 
 
-def check_totals(order: Order, payload: dict, lines=None):
+def check_totals(order: Order, payload: dict, lines=None, *, built: list[dict]):
     """The shop's totals, to the cent, or TotalsMismatch naming every difference (``lines``: the
     order's, when the caller holds them). Products count the shop's rounding line (up to a cent
     per rate, ``_rounding_lines``); discounts are the reduction lines (negative quantities)."""
     lines = documents.ordered_lines(order) if lines is None else lines
-    check_vat_charged(order, payload, lines)
+    check_vat_charged(order, payload, lines, built)
     rounding = rounding_label()
     reducing = [line for line in lines if line.quantity < 0 and line.description != rounding]
     kept = [line for line in lines if all(line is not other for other in reducing)]
@@ -983,11 +1017,22 @@ def check_totals(order: Order, payload: dict, lines=None):
         )
 
 
-def check_vat_charged(order: Order, payload: dict, lines):
-    """The shop charged VAT as LMB's treatment of the sale says, or the order is refused naming
-    why — never an invoice that contradicts itself (EN 16931 BR-S-05: a standard-rated line at
-    0 %). An intra-EU business sale (the buyer's checked VAT number, delivered in another member
-    state) is exempt (K, CGI 262 ter I); a sale to an EU consumer must carry VAT."""
+def check_vat_charged(order: Order, payload: dict, lines, built: list[dict]):
+    """The shop charged VAT as LMB's treatment of the sale says, line by line, or the order is
+    refused naming the line and what to fix — never an invoice that contradicts itself or the
+    shop. One tax rules group gives a rate per country (FR 20 %, CH 0 %, DE 19 %): the rate a
+    row's prices show is read against the sale's treatment, the one its invoices will carry
+    (fr-rules VAT-10 to VAT-15):
+
+    - exempt lines (export G, intra-EU K, franchise E…) must be charged 0 %;
+    - a taxed line (category S) must carry a rate above 0 (EN 16931 BR-S-05): France, and an EU
+      consumer under the OSS threshold, a French rate — the one its group is mapped to, when it
+      is; an EU consumer under the OSS, a rate of the state of delivery — for a mapped group, that
+      state's rate of the same kind (``sales.vat.destination_rate``).
+
+    ``lines``: the order's lines (LMB's VAT); ``built``: the same lines as the importer built them
+    from the shop (the rate charged, the row and its group). Reductions and the rounding line take
+    their products' rates: they are not checked again."""
     if order.vat_treatment == VatTreatment.EU_B2B:
         taxed = [row for row in rows_of(payload) if decimal(row, "unit_price_tax_incl") > decimal(row, "unit_price_tax_excl")]
         if taxed:
@@ -999,21 +1044,158 @@ def check_vat_charged(order: Order, payload: dict, lines):
                 )
                 % {"line": _row_label(taxed[0]), "name": order.customer_name, "vat": order.customer_vat_number}
             )
-        return
-    if order.vat_treatment not in (VatTreatment.EU_B2C, VatTreatment.EU_OSS):
-        # A French sale at 0 % (order 1 of the fixtures, a shop whose tax rules were not set) is
-        # still imported as before: refusing it is a decision for the shops' French sales (to do).
-        return
-    untaxed = [line for line in lines if line.vat_category == VatCategory.STANDARD and not line.vat_rate and line.unit_price]
-    if untaxed:
-        raise ImportRefused(
+    ours = [line for line in lines if line.kind != DocumentLine.Kind.ECO]  # an eco-participation follows its product
+    for line, shop in zip(ours, built, strict=True):
+        if shop["_role"] in ("reduction", "rounding"):
+            continue
+        charged = Decimal(shop["vat_rate"])
+        if line.vat_category != VatCategory.STANDARD:
+            if charged:
+                raise _charged_on_exempt(order, line, charged)
+        elif not charged:
+            raise _untaxed(order, line, shop)
+        elif charged not in _rates_expected(order, shop):
+            raise _wrong_rate(order, line, shop, charged)
+
+
+def _rates_in_force() -> dict[str, set]:
+    """Territory → the VAT rates LMB knows there today; France's (FR, FR-COR, FR-DOM) together."""
+
+    def read():
+        today = timezone.localdate()
+        current = VatRate.objects.filter(valid_from__lte=today).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        found = defaultdict(set)
+        for territory, rate in current.values_list("territory", "rate"):
+            found["FR" if territory.startswith("FR") else territory].add(rate)
+        return dict(found)
+
+    return run_cache.remembered(("prestashop.rates_in_force", timezone.localdate()), read)
+
+
+def _mapped_rate(shop: dict) -> VatRate | None:
+    code = shop.get("_mapped_code")
+    return _vat_rate_of_code(code, run_cache.remembered(("prestashop.vat_codes",), dict)) if code else None
+
+
+def _rates_expected(order: Order, shop: dict) -> set:
+    """The rates a taxed line of this sale may carry (see ``check_vat_charged``)."""
+    mapped = _mapped_rate(shop)
+    if order.vat_treatment == VatTreatment.EU_OSS:
+        if mapped is not None:
+            return {destination_rate(order.destination_country, mapped.category, timezone.localdate())}
+        return _rates_in_force().get(order.destination_country, set())
+    return {mapped.rate} if mapped is not None else _rates_in_force().get("FR", set())
+
+
+def _charged_on_exempt(order: Order, line, charged: Decimal) -> ImportRefused:
+    values = {"line": line.description, "rate": decimal_fr(charged)}
+    if order.vat_treatment == VatTreatment.FRANCHISE:
+        return ImportRefused(
+            _(
+                "« %(line)s » : la boutique a facturé %(rate)s %% de TVA, mais l'entreprise relève de la franchise en "
+                "base (TVA non applicable, art. 293 B du CGI) : réglez la boutique sans taxes, ou décochez la franchise "
+                "dans les paramètres de la société si elle ne s'applique plus."
+            )
+            % values
+        )
+    return ImportRefused(
+        _(
+            "« %(line)s » : la boutique a facturé %(rate)s %% de TVA, mais la vente (%(treatment)s, livrée en "
+            "%(country)s) en est exonérée dans LMB (%(exemption)s) : corrigez sur la boutique les règles de taxes "
+            "de ce pays pour qu'elles n'appliquent pas de TVA (Localisation > Taxes > Règles de taxes)."
+        )
+        % {
+            **values,
+            "treatment": treatment_label(order.vat_treatment),
+            "country": order.destination_country,
+            "exemption": vat_label(line.vat_category, ZERO, line.vat_exemption_code),
+        }
+    )
+
+
+def _group_words(shop: dict) -> str:
+    group = shop.get("_tax_group", "")
+    if group == "0":
+        return _(" (le produit n'a aucun groupe de règles de taxes)")
+    return _(" (groupe de règles de taxes n° %(group)s)") % {"group": group} if group else ""
+
+
+def _untaxed(order: Order, line, shop: dict) -> ImportRefused:
+    """A taxed line the shop charged 0 %: no such rate in France (BR-S-05 on the invoice)."""
+    values = {"line": line.description, "treatment": treatment_label(order.vat_treatment), "group": _group_words(shop)}
+    if order.vat_treatment == VatTreatment.FRANCE:
+        return ImportRefused(
+            _(
+                "« %(line)s » : la boutique n'a facturé aucune TVA (0 %%) sur cette vente en France, qui y est "
+                "soumise : il n'y a pas de taux de TVA à 0 %% en France hors franchise en base. Corrigez sur la "
+                "boutique les règles de taxes de ce produit%(group)s pour la France (Localisation > Taxes > "
+                "Règles de taxes), puis relancez l'import ; si l'entreprise relève de la franchise en base, "
+                "cochez-la dans les paramètres de la société."
+            )
+            % values
+        )
+    if order.vat_treatment in (VatTreatment.EU_B2C, VatTreatment.EU_OSS):
+        return ImportRefused(
             _(
                 "« %(line)s » : la boutique n'a pas facturé de TVA, mais la vente (%(treatment)s) y est soumise. "
                 "Une vente exonérée à une entreprise de l'UE demande son numéro de TVA intracommunautaire sur "
                 "l'adresse de facturation de la commande (ou sur le client LMB)."
             )
-            % {"line": untaxed[0].description, "treatment": treatment_label(order.vat_treatment)}
+            % values
         )
+    # Export, overseas: goods leave exempt, but a line with no LMB product is a service, and a
+    # service to a consumer keeps French VAT (sales.vat.line_vat).
+    return ImportRefused(
+        _(
+            "« %(line)s » : la boutique n'a pas facturé de TVA (vente %(treatment)s), mais cette ligne n'est "
+            "liée à aucun produit de LMB : comme prestation à un particulier, elle reste soumise à la TVA "
+            "française. Créez le produit dans LMB (même référence ou EAN-13) pour qu'il soit exporté en "
+            "exonération, puis relancez l'import."
+        )
+        % values
+    )
+
+
+def _wrong_rate(order: Order, line, shop: dict, charged: Decimal) -> ImportRefused:
+    """A taxed line at a rate the sale's treatment does not give."""
+    mapped, expected = _mapped_rate(shop), _rates_expected(order, shop)
+    row = shop.get("_row")
+    if mapped is not None and order.vat_treatment not in (VatTreatment.EU_OSS, VatTreatment.EU_B2C):
+        incl, excl = decimal(row, "unit_price_tax_incl"), decimal(row, "unit_price_tax_excl")
+        return _mapping_refused(
+            _("Ligne « %(line)s »") % {"line": line.description}, shop["_tax_group"], mapped.code, mapped.rate, incl, excl
+        )
+    values = {
+        "line": line.description,
+        "rate": decimal_fr(charged),
+        "treatment": treatment_label(order.vat_treatment),
+        "country": order.destination_country,
+        "expected": ", ".join(f"{decimal_fr(rate)} %" for rate in sorted(expected)) or _("aucun taux connu de LMB"),
+    }
+    if order.vat_treatment == VatTreatment.EU_OSS:
+        return ImportRefused(
+            _(
+                "« %(line)s » : la boutique a facturé %(rate)s %% de TVA, mais la vente (%(treatment)s) se taxe au "
+                "taux de l'État de livraison, %(country)s : %(expected)s. Corrigez sur la boutique les règles de "
+                "taxes de ce pays, ou les taux de TVA de %(country)s dans LMB (Catalogue > Taux de TVA)."
+            )
+            % values
+        )
+    advice = (
+        _(
+            " L'entreprise n'est pas inscrite au guichet unique OSS et reste sous le seuil des ventes à distance : "
+            "si elle y est inscrite, cochez-le dans les paramètres de la société."
+        )
+        if order.vat_treatment == VatTreatment.EU_B2C
+        else ""
+    )
+    return ImportRefused(
+        _(
+            "« %(line)s » : la boutique a facturé %(rate)s %% de TVA, mais la vente (%(treatment)s) se taxe à un "
+            "taux français (%(expected)s) : corrigez les règles de taxes de la boutique pour ce pays.%(advice)s"
+        )
+        % {**values, "advice": advice}
+    )
 
 
 def _payment_method(channel: ShopChannel, module: str) -> str:
@@ -1119,9 +1301,9 @@ def _is_cancelled(channel: ShopChannel, payload: dict) -> bool:
 def _create_order(channel: ShopChannel, payload: dict, fetched: Fetched) -> Order:
     terms, lines = _order_terms(channel, payload, fetched)
     order = sales_services.create_order(**terms)
-    check_totals(order, payload)
+    check_totals(order, payload, built=lines)
     log_messages(order.customer_id, payload, fetched.messages)
-    _bind_products(channel, lines)
+    shop_products.bind(channel, lines, fetched.bound)
     order = sales_services.confirm_order(order)
     deposit = _deposit_terms(channel, payload, order)
     if deposit:
@@ -1129,25 +1311,6 @@ def _create_order(channel: ShopChannel, payload: dict, fetched: Fetched) -> Orde
     elif _is_cancelled(channel, payload):
         order = sales_services.cancel_order(order, reason=_("Annulée sur la boutique"))
     return order
-
-
-def _bind_products(channel: ShopChannel, lines: list[dict]):
-    """Remember which shop product (and combination) an LMB product is: stock is pushed there.
-    The first binding of a shop product stays."""
-    Binding.objects.bulk_create(_product_bindings(channel, lines), ignore_conflicts=True)
-
-
-def _product_bindings(channel: ShopChannel, lines: list[dict]) -> list[Binding]:
-    return [
-        Binding(
-            channel=channel,
-            kind=Binding.Kind.PRODUCT,
-            external_id=f"{text(line['_row'], 'product_id')}:{text(line['_row'], 'product_attribute_id') or '0'}",
-            object_id=line["product"].pk,
-        )
-        for line in lines
-        if line.get("product") is not None and line.get("_row") is not None
-    ]
 
 
 def _resolve_issue(channel, external_id):
@@ -1423,10 +1586,11 @@ def _prepare(
     fetched.rows = page_rows
     brought = parties.brought_by(channel, payload, fetched)
     fetched.new = {**parties.objects, **brought.objects}
+    fetched.may_create = False
     with run_cache.kept_in(memo):
         terms, lines = _order_terms(channel, payload, fetched)
         new = sales_services.prepare_order(**terms)
-        check_totals(new.order, payload, new.lines)
+        check_totals(new.order, payload, new.lines, built=lines)
         deposit = _deposit_terms(channel, payload, new.order)
         if deposit:
             sales_services.add_deposit(new, **deposit)
@@ -1593,9 +1757,7 @@ def _write_page(channel: ShopChannel, prepared: list[_Prepared], parties: _NewPa
                 sales_services.save_confirmed_orders([item.order for item in todo])
                 for item in todo:
                     log_messages(item.order.order.customer_id, item.payload, item.messages)
-                Binding.objects.bulk_create(
-                    [binding for item in todo for binding in _product_bindings(channel, item.lines)], ignore_conflicts=True
-                )
+                shop_products.bind(channel, [line for item in todo for line in item.lines])
                 Binding.objects.bulk_create(
                     [
                         Binding(

@@ -78,6 +78,19 @@ class ShopChannel(models.Model):
         blank=True,
         help_text=_("id de groupe de règles de taxes PrestaShop → code du taux de TVA LMB (FR-20…)."),
     )
+
+    class UnknownProducts(models.TextChoices):
+        CREATE = "create", _("Créer le produit (ou la déclinaison) dans LMB")
+        REFUSE = "refuse", _("Refuser la commande (file d'erreurs)")
+
+    # An order row whose product or combination LMB does not know (connectors/prestashop/products.py).
+    unknown_products = models.CharField(
+        _("produits inconnus"),
+        max_length=10,
+        choices=UnknownProducts.choices,
+        default=UnknownProducts.CREATE,
+        help_text=_("Une commande vend un produit ou une déclinaison qu'aucun produit LMB ne porte (référence, EAN)."),
+    )
     countries = models.JSONField(_("pays (cache)"), default=dict, blank=True, editable=False)
     merge_customers_by_email = models.BooleanField(
         _("un client par e-mail"),
@@ -170,6 +183,12 @@ class Binding(models.Model):
         verbose_name = _("correspondance PrestaShop")
         constraints = [
             models.UniqueConstraint(fields=["channel", "kind", "external_id"], name="prestashop_binding_unique"),
+            # One LMB product is one combination of a shop: its stock is pushed there and nowhere else.
+            models.UniqueConstraint(
+                fields=["channel", "object_id"],
+                condition=models.Q(kind="product"),
+                name="prestashop_binding_one_combination_per_product",
+            ),
         ]
         indexes = [
             models.Index(fields=["kind", "object_id"], name="prestashop_binding_object_idx"),

@@ -208,6 +208,7 @@ def add_channel(
     id_shop=None,
     warehouse=None,
     sales_channel=None,
+    unknown_products: str | None = None,
     merge_customers_by_email: bool = True,
     **mappings,
 ) -> tuple[ShopChannel, str]:
@@ -224,6 +225,7 @@ def add_channel(
         api_key_hint=keys.hint(api_key),
         id_shop=id_shop,
         warehouse=warehouse,
+        unknown_products=unknown_products or ShopChannel.UnknownProducts.CREATE,
         merge_customers_by_email=merge_customers_by_email,
         **cleaned,
     )
@@ -254,6 +256,7 @@ def update_channel(
     id_shop=None,
     warehouse=None,
     is_active=True,
+    unknown_products: str | None = None,
     merge_customers_by_email: bool | None = None,
     **mappings,
 ) -> ShopChannel:
@@ -281,6 +284,7 @@ def update_channel(
         api_key = _clean_api_key(api_key)
         channel.api_key_sealed, channel.api_key_hint = keys.seal(api_key), keys.hint(api_key)
     channel.id_shop, channel.warehouse, channel.is_active = id_shop, warehouse, is_active
+    channel.unknown_products = unknown_products or channel.unknown_products
     if merge_customers_by_email is not None:  # not given: kept
         channel.merge_customers_by_email = merge_customers_by_email
     current = {name: getattr(channel, name) for name in MAPPINGS}

@@ -10,10 +10,18 @@ PUT/POST) are applied and recorded. Faults can be injected: HTTP 5xx, dropped co
 hung answers (for client timeouts), and broken answers served 200: ``"notice"`` (a PHP notice
 printed before the body, as a shop with display_errors on does) and ``"cut"`` (the body cut short).
 
+A second catalogue, ``shop_variants/`` beside this file, is a clothes shop with combinations
+(a T-shirt in sizes S to XL, with and without their own reference or EAN), two languages
+(English first, French second), the ``combinations``, ``product_options`` and
+``product_option_values`` resources, their ``stock_availables``, and an order for each case of
+matching a combination — in pretty-printed XML (``orders_pretty.xml``, ids 5xx) and in JSON
+(``orders.json``, the same cases as ids 6xx); ``variant_records`` adds it to the shop.
+
 The fixture files are read as they are. The shop is seeded from them; where the captured files
 point at records that were not captured (order 1's customer 25 and address 12, for instance),
 the missing record is derived from a captured one of the same resource with the ids changed, so
-that every reference resolves on the stand-in.
+that every reference resolves on the stand-in. Order 1 is served taxed (``taxed_order_1``): as
+captured it charged 0 % on a sale in France, an order LMB refuses (``captured_order_1``).
 """
 
 import base64
@@ -41,6 +49,10 @@ SINGULAR = {
     "stock_availables": "stock_available",
     "carriers": "carrier",
     "products": "product",
+    "combinations": "combination",
+    "product_options": "product_option",
+    "product_option_values": "product_option_value",
+    "languages": "language",
     "messages": "message",
 }
 PLURAL = {singular: plural for plural, singular in SINGULAR.items()}
@@ -136,9 +148,90 @@ def order_detail(detail: dict, order: dict, row: dict) -> dict:
     )
 
 
+def products_of_rows(orders: list[dict], product: dict) -> dict[str, list[dict]]:
+    """The ``products`` (and ``combinations``) the fixture orders sell, derived from the captured
+    product 21 with each row's own values: rows carry the codes, name and price of what they sell."""
+    products, combinations, values, options = {}, {}, {}, {}
+    for order in orders:
+        for row in order_rows(order):
+            if not {"product_id", "product_attribute_id", "product_name"} <= row.keys():
+                continue  # a row cut on purpose (a test of missing fields): nothing to derive
+            product_id, attribute_id = row["product_id"], row["product_attribute_id"]
+            record = derived(product, id=product_id, price=row.get("unit_price_tax_excl", "0"), id_tax_rules_group=0)
+            record["name"] = [{"id": "1", "value": row["product_name"]}]
+            if attribute_id == "0":
+                record.update(reference=row.get("product_reference", ""), ean13=row.get("product_ean13", ""))
+            else:  # order 6's combination 521 « Talla : L », its own codes on the row
+                name, _sep, value = row["product_name"].rpartition(" Talla : ")
+                record.update(reference="", ean13="", price="0.000000", name=[{"id": "1", "value": name}])
+                combinations[attribute_id] = {
+                    "id": attribute_id,
+                    "id_product": product_id,
+                    "reference": row.get("product_reference", ""),
+                    "ean13": row.get("product_ean13", ""),
+                    "price": row.get("unit_price_tax_excl", "0"),
+                    "associations": {"product_option_values": [{"id": "52"}]},
+                }
+                values["52"] = {"id": "52", "id_attribute_group": "5", "name": [{"id": "1", "value": value}]}
+                talla = [{"id": "1", "value": "Talla"}]
+                options["5"] = {"id": "5", "name": talla, "public_name": talla}
+            products[product_id] = record
+    return {
+        "products": list(products.values()),
+        "combinations": list(combinations.values()),
+        "product_option_values": list(values.values()),
+        "product_options": list(options.values()),
+        "languages": [{"id": "1", "name": "Español (Spanish)", "iso_code": "es", "active": "1"}],
+    }
+
+
+VARIANTS_DIR = Path(__file__).resolve().parent / "shop_variants"
+
+
+def variant_records() -> dict[str, dict[str, dict]]:
+    """The clothes shop of ``shop_variants/`` (see the module docstring), by resource and id."""
+    root = ET.parse(VARIANTS_DIR / "catalogue_pretty.xml").getroot()
+    records = {listing.tag: [record_from_xml(element) for element in listing] for listing in root}
+    records["orders"] = [record_from_xml(element) for element in ET.parse(VARIANTS_DIR / "orders_pretty.xml").getroot()[0]]
+    listing = json.loads((VARIANTS_DIR / "orders.json").read_text())["orders"]
+    records["orders"] += [{key: (str(value) if key == "id" else value) for key, value in order.items()} for order in listing]
+    [detail_3] = load_xml("order_details_3.xml")
+    records["order_details"] = [order_detail(detail_3, order, row) for order in records["orders"] for row in order_rows(order)]
+    records["order_carriers"] = [
+        derived(load_xml("order_carriers_2_ps16.xml")[0], id=order["id"], id_order=order["id"], tracking_number="")
+        for order in records["orders"]
+    ]
+    return {resource: {record["id"]: record for record in items} for resource, items in records.items()}
+
+
+def with_variants(records: dict) -> dict:
+    """The default shop with the clothes shop's catalogue and orders added."""
+    for resource, items in variant_records().items():
+        records.setdefault(resource, {}).update(items)
+    return records
+
+
+def captured_order_1() -> dict:
+    """Order 1 as captured (orders_1.xml): a product at 180 TTC for 180 HT, 0 % on a sale in France
+    (its shop had no tax rules), which LMB refuses outside the VAT franchise."""
+    [order_1] = load_xml("orders_1.xml")
+    return order_1
+
+
+def taxed_order_1() -> dict:
+    """Order 1 as a French shop charging VAT sends it: the same 180 TTC paid, 150 HT (20 %)."""
+    order_1 = captured_order_1()
+    excl = {"total_products": "150.000000", "total_paid_tax_excl": "150.000000"}
+    taxed = derived(order_1, **excl)
+    taxed["associations"] = {
+        "order_rows": [derived(row, unit_price_tax_excl="150.000000", product_price="150.000000") for row in order_rows(order_1)]
+    }
+    return taxed
+
+
 def seed_records() -> dict[str, dict[str, dict]]:
     """The default shop, from the fixtures; see the module docstring for the derived records."""
-    [order_1] = load_xml("orders_1.xml")
+    order_1 = taxed_order_1()
     [order_6] = load_xml("orders_6_list_pretty.xml")
     [order_114] = load_json("orders_114.json")
     [customer_1] = load_xml("customers_1.xml")
@@ -189,6 +282,7 @@ def seed_records() -> dict[str, dict[str, dict]]:
         "order_cart_rules": [],  # no captured example (SOURCES.md): tests add theirs (order_cart_rule below)
         "carriers": [carrier_2],
         "stock_availables": [stock_10, derived(stock_10, id=24, id_product=24)],
+        **products_of_rows([order_1, order_6, order_114], load_xml("products_21.xml")[0]),
         "messages": [],  # an order's messages (the customer's at checkout, the shop staff's notes): none here
     }
     return {resource: {record["id"]: record for record in items} for resource, items in records.items()}
@@ -351,8 +445,14 @@ class StandinShop:
         self.stop()
 
     def put_record(self, resource: str, record: dict):
+        """Add or replace a record; an order brings the products its rows sell when the shop has
+        none of that id (as ``seed_records`` derives them), so that every row's product resolves."""
         with self.lock:
             self.records.setdefault(resource, {})[str(record["id"])] = record
+            if resource == "orders":
+                for name, items in products_of_rows([record], load_xml("products_21.xml")[0]).items():
+                    for item in items:
+                        self.records.setdefault(name, {}).setdefault(item["id"], item)
 
     def inject(self, path: str, status, times: int = 1):
         self.faults.append({"path": path, "status": status, "times": times})
@@ -578,7 +678,7 @@ def as_served(resource: str, record: dict, shape: str) -> dict:
 def generated_orders(count: int, *, first_id: int = 1000) -> dict[str, dict]:
     """``count`` orders derived from the fixture orders (new ids, references and dates): the
     bench's shop. Customers and addresses stay the fixtures' ones (repeat buyers)."""
-    [order_1] = load_xml("orders_1.xml")
+    order_1 = taxed_order_1()
     [order_6] = load_xml("orders_6_list_pretty.xml")
     order_6 = derived(order_6, id_address_delivery=13, id_address_invoice=13)
     templates = [order_1, order_6]

@@ -127,6 +127,22 @@ def test_editing_never_shows_the_key_and_an_empty_key_keeps_it(admin_client, cha
     assert (channel.api_key, channel.api_key_hint, channel.is_active) == (NEW_KEY, NEW_KEY[-4:], False)
 
 
+def test_the_unknown_products_setting_is_kept_changed_and_shown(admin_client, channel):
+    assert channel.unknown_products == ShopChannel.UnknownProducts.CREATE  # a new shop creates them
+    form = page(admin_client.get(f"/connectors/prestashop/{channel.pk}/edit/"))
+    assert "Produit ou déclinaison inconnu de LMB" in form and 'value="create" selected' in form
+
+    admin_client.post(f"/connectors/prestashop/{channel.pk}/edit/", edit_data(channel, unknown_products="refuse"))
+
+    channel.refresh_from_db()
+    assert channel.unknown_products == ShopChannel.UnknownProducts.REFUSE
+    detail = page(admin_client.get(f"/connectors/prestashop/{channel.pk}/"))
+    assert "Refuser la commande (file d&#x27;erreurs)" in detail or "Refuser la commande (file d'erreurs)" in detail
+    admin_client.post(f"/connectors/prestashop/{channel.pk}/edit/", edit_data(channel))  # not sent: kept
+    channel.refresh_from_db()
+    assert channel.unknown_products == ShopChannel.UnknownProducts.REFUSE
+
+
 def test_a_refused_edit_changes_nothing(admin_client, channel):
     response = admin_client.post(
         f"/connectors/prestashop/{channel.pk}/edit/",

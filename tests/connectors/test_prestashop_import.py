@@ -25,9 +25,13 @@ def test_a_full_import_brings_every_order_with_the_shops_totals(channel, standin
     spanish = Order.objects.get(pk=Binding.objects.get(kind="order", external_id="6").object_id)
     assert (spanish.total_incl_tax, spanish.total_excl_tax) == (Decimal("16.23"), Decimal("13.41"))
     assert [(line.kind, line.gross_amount, line.vat_rate) for line in spanish.lines.order_by("position")] == [
-        ("text", Decimal("10.00"), Decimal("21.000")),  # unit_price_tax_incl 9.999999, kept unrounded
+        ("product", Decimal("10.00"), Decimal("21.000")),  # unit_price_tax_incl 9.999999, kept unrounded
         ("shipping", Decimal("6.23"), Decimal("21.000")),
     ]
+    # Its row sells combination 521 of product 121, unknown to LMB: created from the shop, a variant.
+    vest = spanish.lines.get(kind="product").product
+    assert (vest.reference, vest.ean13, vest.variant_attributes) == ("734/7", "8427917734071", "Talla : L")
+    assert vest.variant_of.designation == "Chaleco naranja fluoresente" and not vest.variant_of.is_active
     assert spanish.delivery_address["country"] == "ES"
     # Paid at checkout (states 2 and 5 are paid): a deposit on the order, its deposit invoice issued.
     deposits = Payment.objects.filter(purpose=Payment.Purpose.DEPOSIT).order_by("amount")
@@ -158,4 +162,7 @@ def test_a_paid_order_of_a_known_customer_costs_a_pinned_number_of_statements(ch
 
     assert outcome.status == "created"
     assert Invoice.objects.get(orders=outcome.order_id, kind=Invoice.Kind.DEPOSIT).status == Invoice.Status.ISSUED
-    assert len(queries) <= 38  # about 70 before the work of issue #7
+    # About 70 before the work of issue #7; 38 while the row was a text line (no product, no stock
+    # reserved); 42 since it sells its product: the combination's binding read, the product, and
+    # its reservation.
+    assert len(queries) <= 42

@@ -70,7 +70,7 @@ def test_a_mapped_tax_rules_group_gives_the_rows_rate(channel, standin, shop_cli
 
     order = imported(channel, shop_client, "6")
 
-    assert list(order.lines.filter(kind="text").values_list("vat_rate", flat=True)) == [Decimal("21.000")]
+    assert list(order.lines.filter(kind="product").values_list("vat_rate", flat=True)) == [Decimal("21.000")]
     assert ("GET", "order_details", "[6]") in [(m, path, params.get("filter[id_order]")) for m, path, params in standin.requests]
 
 
@@ -96,14 +96,14 @@ def test_the_mapped_rate_decides_where_the_prices_cannot(channel, standin, shop_
 
 def test_a_group_mapped_to_a_rate_its_prices_contradict_is_refused(channel, standin, shop_client):
     standin.put_record("order_details", derived(standin.records["order_details"]["1"], id_tax_rules_group="1"))
-    channel = configure(channel, tax_rules={"1": "FR-20"})
+    channel = configure(channel, tax_rules={"1": "FR-5.5"})
 
     outcome = importer.import_order(channel=channel, client=shop_client, external_id="1")
 
     assert outcome.status == "failed"
     assert plain(ImportIssue.objects.get(external_id="1").error) == (
-        "Ligne « Processeur 4x3,4 GHz » : le groupe de taxes PrestaShop n° 1 est associé à FR-20 (20 %), mais ses prix "
-        "(180 TTC pour 180 HT) donnent 0 % ; corrigez l'association dans les réglages de la boutique."
+        "Ligne « Processeur 4x3,4 GHz » : le groupe de taxes PrestaShop n° 1 est associé à FR-5.5 (5,5 %), mais ses prix "
+        "(180 TTC pour 150 HT) donnent 20 % ; corrigez l'association dans les réglages de la boutique."
     )
     assert not Order.objects.exists()
 
@@ -121,7 +121,7 @@ def test_no_order_details_are_read_when_the_shop_maps_no_tax_rules(channel, stan
 def test_a_row_at_a_rate_lmb_does_not_know_goes_to_the_error_queue_explained(channel, standin, shop_client):
     # 19.6 %: the French standard rate until 2013, no longer a rate of LMB.
     order_1 = standin.records["orders"]["1"]
-    row = derived(order_1["associations"]["order_rows"][0], unit_price_tax_incl="215.280000")
+    row = derived(order_1["associations"]["order_rows"][0], unit_price_tax_incl="215.280000", unit_price_tax_excl="180.000000")
     changed = derived(order_1, total_products_wt="215.280000", total_paid_tax_incl="215.280000", total_paid="215.280000")
     changed["associations"] = {"order_rows": [row]}
     standin.put_record("orders", changed)

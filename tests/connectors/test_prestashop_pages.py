@@ -13,6 +13,7 @@ import pytest
 from django.apps import apps
 from django.db import connection, models, transaction
 
+from catalog.models import Product
 from connectors.prestashop import importer, services
 from connectors.prestashop.models import Binding, ImportIssue, ShopChannel
 from crm.models import Address, ThirdParty
@@ -69,11 +70,14 @@ def for_customer_2(order: dict) -> dict:
 
 
 def stock_the_products(warehouse):
-    """The products the generated orders sell, made after the orders that bind the customers were
-    imported: the orders compared are the ones that bind the products. COMP-0003 is in stock (its
-    level exists), the vest is not (reserving it creates its level)."""
-    processor = ProductFactory(reference="COMP-0003", designation="Processeur 4x3,4 GHz", sale_price=Decimal("180.00"))
-    ProductFactory(reference="734/7", designation="Chaleco naranja", sale_price=Decimal("10.00"), ean13="8427917734071")
+    """The products the generated orders sell — the ones bind_customers' orders created from the
+    shop when it ran, else made here — COMP-0003 in stock (its level exists), the vest not
+    (reserving it creates its level)."""
+    processor = Product.objects.filter(reference="COMP-0003").first() or ProductFactory(
+        reference="COMP-0003", designation="Processeur 4x3,4 GHz", sale_price=Decimal("180.00")
+    )
+    if not Product.objects.filter(reference="734/7").exists():
+        ProductFactory(reference="734/7", designation="Chaleco naranja", sale_price=Decimal("10.00"), ean13="8427917734071")
     stock_services.receive(product=processor, warehouse=warehouse, quantity=10, unit_cost=Decimal("120.00"))
 
 
@@ -292,8 +296,8 @@ def assert_same_writes(channel, client, payloads, heard: Announcements) -> Snaps
 
 
 def bind_customers(channel, client):
-    """Customers 25 and 6 and their addresses bound (the page's bulk path is for known customers),
-    by orders that bind no product (none exists yet)."""
+    """Customers 25 and 6 and their addresses bound (the page's bulk path is for known customers);
+    their orders create and bind the products they sell (the shop's processor and vest)."""
     for external_id in ("1", "6"):
         assert importer.import_order(channel=channel, client=client, external_id=external_id).status == "created"
 
@@ -326,8 +330,9 @@ def test_a_page_of_new_orders_of_known_customers_writes_what_import_order_writes
     paid = {f"deposit invoice of order {reference}" for reference in new if reference != "B00001003"}
     assert {name for name, row in written["sales_invoice"].items() if row["status"] == "issued"} >= paid
     assert [row["quantity"] for name, row in written["stock_reservation"].items() if "B00001008" in name] == [3]
-    # COMP-0003: 1002, 1006 and 3 for 1008; the vest: 1003 and 1007 (it had no level before).
-    assert sorted(row["reserved"] for row in written["stock_stocklevel"].values()) == [2, 5]
+    # COMP-0003: 1002, 1006 and 3 for 1008; the vest: 1003 and 1007; and one each for the fixture
+    # orders 1 and 6 that bound the customers.
+    assert sorted(row["reserved"] for row in written["stock_stocklevel"].values()) == [3, 6]
     assert {"product binding 24:0", "product binding 121:521"} <= written["prestashop_binding"].keys()
     assert {name: row["status"] for name, row in written["prestashop_importissue"].items()} == {
         "order issue 1002": "resolved",

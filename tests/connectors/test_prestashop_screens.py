@@ -52,10 +52,19 @@ def test_the_error_queue_lists_shows_retries_and_ignores(admin_client, synced, s
 
     refused = admin_client.post(f"/connectors/prestashop/issues/{issue.pk}/ignore/", {"reason": ""}, follow=True)
     assert "Indiquez pourquoi" in refused.content.decode()
-    standin.put_record("orders", derived(standin.records["orders"]["114"], id_currency="1"))
+    # Mapped on the shop's side — its currency, and its tax rules, which charged this French buyer
+    # 17 % (no French rate) — the retry imports it.
+    fixed = derived(standin.records["orders"]["114"], id_currency="1")
+    fixed["associations"] = {
+        "order_rows": [
+            derived(row, unit_price_tax_excl=f"{Decimal(row['unit_price_tax_incl']) / Decimal('1.2'):.6f}")
+            for row in fixed["associations"]["order_rows"]
+        ]
+    }
+    standin.put_record("orders", fixed)
     admin_client.post(f"/connectors/prestashop/issues/{issue.pk}/retry/")
     issue.refresh_from_db()
-    assert issue.status == ImportIssue.Status.RESOLVED  # mapped on the shop's side, the retry imports it
+    assert issue.status == ImportIssue.Status.RESOLVED, issue.error
     assert Order.objects.filter(customer_reference="114", total_incl_tax=Decimal("42340.00")).exists()
 
 

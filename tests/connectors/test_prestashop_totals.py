@@ -14,6 +14,7 @@ from connectors.prestashop.models import ImportIssue
 from lmb.services import get_company
 from sales import facturx, services
 from sales.models import ExchangeRate, Invoice, Order, Payment
+from stock import services as stock_services
 from tests.connectors.prestashop_standin import as_served, derived, order_cart_rule
 from tests.sales.facturx_validation import schematron_errors, xsd_errors
 
@@ -96,8 +97,8 @@ def test_a_ten_percent_rule_beside_gift_wrapping_imports_to_the_cent(channel, st
     order = Order.objects.get(pk=outcome.order_id)
     assert order.total_incl_tax == D("135.99") and order.discount_percent == 0
     assert lines_of(order) == [
-        ("text", "Théière", D("1.000"), D("120.00"), D("20.000")),
-        ("text", "Thé vert", D("2.000"), D("21.10"), D("5.500")),
+        ("product", "Théière", D("1.000"), D("120.00"), D("20.000")),
+        ("product", "Thé vert", D("2.000"), D("21.10"), D("5.500")),
         ("text", "Emballage cadeau", D("1.000"), D("3.00"), D("20.000")),  # never discounted
         ("shipping", "Frais de port", D("1.000"), D("6.00"), D("20.000")),
         # The rule's name on the document, split over the rates of the products it discounts.
@@ -153,7 +154,7 @@ def test_a_shop_rounding_per_item_rounds_the_unit_price_first(channel, standin, 
 
     assert outcome.status == "created", outcome.error
     order = Order.objects.get(pk=outcome.order_id)
-    assert lines_of(order) == [("text", "Sachet", D("3.000"), D("3.33"), D("20.000"))]
+    assert lines_of(order) == [("product", "Sachet", D("3.000"), D("3.33"), D("20.000"))]
     assert order.lines.get().unit_price == D("1.11")
 
 
@@ -219,7 +220,12 @@ def test_the_deposit_and_final_invoices_of_such_orders_are_valid_factur_x(channe
         assert outcome.status == "created", outcome.error
         order = Order.objects.get(pk=outcome.order_id)
         deposit = Invoice.objects.get(orders=order, kind=Invoice.Kind.DEPOSIT)
-        final = services.issue_invoice(services.invoice_order(order))  # text lines only: nothing to ship
+        # Its rows sell products (created from the shop): received, shipped, then invoiced (an
+        # invoice is of what was delivered).
+        for line in order.lines.filter(kind="product"):
+            stock_services.receive(product=line.product, warehouse=main_warehouse, quantity=line.quantity, unit_cost=D("1"))
+        services.ship_delivery_note(services.create_delivery_note(order), carrier="Colissimo")
+        final = services.issue_invoice(services.invoice_order(order))
         assert (final.total_incl_tax, final.amount_due) == (order.total_incl_tax, D("0.00"))
         assert [line.description for line in final.lines.filter(quantity__lt=0)] == [
             line.description for line in order.lines.filter(quantity__lt=0)
