@@ -10,9 +10,23 @@ Prints JSON with:
   Celery workers would (``--workers``, default 1);
 - orders/s re-importing them unchanged (one pass, nothing written);
 - the SQL statements per order of the fresh import (savepoints included);
-- the checks: one LMB order per shop order, none in the error queue.
+- the checks: one LMB order per shop order, none in the error queue;
+- both for a shop whose buyers LMB knows (``known_customers``: the fixtures' two customers, bound
+  by the first two orders) and for a first sync (``new_customers``: a shop connected for the first
+  time, each order's customer and address unknown to LMB, every tenth order a repeat buyer's, known
+  after its first order — ``prestashop_standin.with_new_buyers``), each on a fresh database, and
+  the new-customer rate over the known-customer one (aim: at least 0.5). ``--case`` runs one.
 Aim (issue #7): ≥ 100 orders/s fresh. While the tables fill, ANALYZE runs every 15 s
 (``harness.autoanalyze``), as autovacuum would: the bench machine's PostgreSQL runs without it.
+
+First sync (issue #18), measured on 2026-12-05, 1 worker. Before, an order of a new customer went
+alone through ``import_order`` (its customer and address read one call each, some fifty
+statements): 2,000 orders, 9.7 orders/s and 49.1 statements per order beside 298.8 orders/s (0.8)
+for known customers, a rate of 0.03 (load average 0.9; 9.7 beside 205.7 at load 3.7 — the new
+case is bound by its two calls to the shop per order, about 40 ms each on the stand-in). Now a
+page's new customers are read in one call per resource and created with its orders: 2,000 orders,
+194.5 and 194.7 orders/s (0.8 statements per order) beside 323.8 and 309.7, rates of 0.60 and
+0.63 (load average 1.1); 10,000 orders, 187.2 beside 296.8, 0.63 (load average 1.0).
 
 Measured on 2026-11-23 (1 worker), each page's new orders written together: 109.5 orders/s for
 10,000 orders, 0.7 statements per order, 2,755 orders/s re-importing (108.6 for 2,000 orders).
@@ -29,7 +43,7 @@ takes the order, invoice and chain numbers (gapless sequences locked until commi
 confirmation on, so two workers queue for most of each order's transaction; on two cores they
 also share the CPU with PostgreSQL.
 
-Run: ``.venv/bin/python bench/prestashop.py [--orders 10000] [--workers 1]`` (BENCH_DATABASE_URL,
+Run: ``.venv/bin/python bench/prestashop.py [--orders 10000] [--workers 1] [--case known|new|both]`` (BENCH_DATABASE_URL,
 default postgres://postgres@127.0.0.1:5432/lmb_bench, is dropped and recreated, and dropped at the end).
 """
 
@@ -45,7 +59,6 @@ os.environ.setdefault("PRESTASHOP_ALLOW_PRIVATE_ADDRESSES", "1")
 
 from harness import (  # noqa: E402 (after the environment it reads)
     DATABASE_URL,
-    ROOT,
     autoanalyze,
     drop_database,
     forget_inherited_connections,
@@ -122,28 +135,37 @@ def timed_parallel(channel_id, workers):
     return time.perf_counter() - started, collected
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--orders", type=int, default=10_000)
-    parser.add_argument("--workers", type=int, default=1)
-    options = parser.parse_args()
-    recreate_database()
-    setup()
-    import sys
+CASES = ("known", "new")
 
-    sys.path.insert(0, str(ROOT))
-    from connectors.prestashop import services
-    from connectors.prestashop.models import Binding, ImportIssue
-    from sales.models import Order
-    from tests.connectors.prestashop_standin import API_KEY, StandinShop, generated_orders, seed_records
+
+def shop_records(case: str, count: int) -> dict:
+    """The stand-in's records for ``count`` orders: of the fixtures' two customers ("known": bound
+    by the first two orders, known for every other), or each of a buyer new to LMB ("new": a shop
+    connected for the first time, every tenth order a repeat buyer's)."""
+    from tests.connectors.prestashop_standin import generated_orders, seed_records, with_new_buyers
 
     records = seed_records()
-    records["orders"] = generated_orders(options.orders)
-    shop = StandinShop(records=records).start()
+    records["orders"] = generated_orders(count)
+    if case == "new":
+        records["orders"] = with_new_buyers(records["orders"], records)
+    return records
+
+
+def run_case(case: str, count: int, workers: int) -> dict:
+    """Import ``count`` orders of the case into a fresh bench database, then re-import them: the figures."""
+    recreate_database()
+    setup()
+    from connectors.prestashop import services
+    from connectors.prestashop.models import Binding, ImportIssue
+    from crm.models import ThirdParty
+    from sales.models import Order
+    from tests.connectors.prestashop_standin import API_KEY, StandinShop
+
+    shop = StandinShop(records=shop_records(case, count)).start()
     try:
         channel = prepare(shop.base_url, API_KEY)
         with autoanalyze():  # the tables fill from empty: their statistics kept as autovacuum would
-            if options.workers == 1:
+            if workers == 1:
                 started = time.perf_counter()
                 with counted_statements({}) as counter:
                     fresh = services.sync_channel(channel, trigger="bench")
@@ -151,32 +173,51 @@ def main():
                 fresh_counts = {"created": fresh.created, "unchanged": fresh.unchanged, "failed": fresh.failed}
                 statements = counter["statements"]
             else:
-                fresh_seconds, fresh_counts = timed_parallel(channel.pk, options.workers)
+                fresh_seconds, fresh_counts = timed_parallel(channel.pk, workers)
                 statements = sum(counts.pop("statements", 0) for counts in fresh_counts)
             started = time.perf_counter()
             again = services.sync_channel(channel, trigger="bench", full=True)
             again_seconds = time.perf_counter() - started
-        figures = {
-            "bench": "prestashop_import",
-            "database": DATABASE_URL.rsplit("/", 1)[-1],
-            "orders": options.orders,
-            "workers": options.workers,
+        return {
             "fresh_seconds": round(fresh_seconds, 2),
-            "fresh_orders_per_second": round(options.orders / fresh_seconds, 1),
+            "fresh_orders_per_second": round(count / fresh_seconds, 1),
             "fresh_counts": fresh_counts,
-            "fresh_statements_per_order": round(statements / options.orders, 1),
+            "fresh_statements_per_order": round(statements / count, 1),
             "reimport_seconds": round(again_seconds, 2),
-            "reimport_orders_per_second": round(options.orders / again_seconds, 1),
+            "reimport_orders_per_second": round(count / again_seconds, 1),
             "reimport_counts": {"read": again.read, "created": again.created, "unchanged": again.unchanged},
             "lmb_orders": Order.objects.count(),
+            "lmb_customers": ThirdParty.objects.filter(is_customer=True).count(),
             "bindings": Binding.objects.filter(kind="order").count(),
             "error_queue": ImportIssue.objects.count(),
-            "aim_fresh_orders_per_second": 100,
         }
-        print(json.dumps(figures, indent=2))
     finally:
         shop.stop()
         drop_database()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--case", choices=(*CASES, "both"), default="both")
+    options = parser.parse_args()
+    cases = CASES if options.case == "both" else (options.case,)
+    results = {case: run_case(case, options.orders, options.workers) for case in cases}
+    figures = {
+        "bench": "prestashop_import",
+        "database": DATABASE_URL.rsplit("/", 1)[-1],
+        "orders": options.orders,
+        "workers": options.workers,
+        "load_average": [round(load, 2) for load in os.getloadavg()],
+        **{f"{case}_customers": figures for case, figures in results.items()},
+        "aim_fresh_orders_per_second": 100,
+    }
+    if len(results) == 2:
+        known, new = (results[case]["fresh_orders_per_second"] for case in CASES)
+        figures["new_to_known_rate"] = round(new / known, 2)
+        figures["aim_new_to_known_rate"] = 0.5
+    print(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":

@@ -4,12 +4,15 @@ Every edge (screens, API, imports, connectors) calls these; each runs in one tra
 refuses bad input with an ``InvalidInput`` naming the field.
 """
 
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from lmb import transactions
 from lmb.errors import Conflict, InvalidInput, TransitionNotAllowed, messages_by_field
 from lmb.services import apply_changes, take_values, validate, validate_and_save
 
@@ -65,9 +68,20 @@ def create_third_party(*, addresses=(), contacts=(), **fields) -> ThirdParty:
 
 # The fields numbered from the third party's sequence: unique, checked for a whole batch at once.
 _NUMBERED = ("code", "customer_account", "supplier_account")
+_ROLES = ("is_customer", "is_prospect", "is_supplier")  # crm_tp_has_a_role, checked by ThirdParty.clean()
 
 
-@transaction.atomic
+@dataclass
+class NewThirdParty:
+    """A third party checked and ready to be created, with its first addresses and contacts, none
+    saved (``prepare_third_parties``): a caller may build on them — a web order's new customer —
+    before ``save_third_parties`` writes them in its transaction and numbers them."""
+
+    third_party: ThirdParty
+    addresses: list[Address]
+    contacts: list[Contact]
+
+
 def create_third_parties(new: list[dict]) -> list[ThirdParty]:
     """Create third parties (an import's batch, or one: ``create_third_party``), each a dict of
     its fields with ``addresses`` and ``contacts`` (dicts of their fields), as one:
@@ -81,33 +95,62 @@ def create_third_parties(new: list[dict]) -> list[ThirdParty]:
       said default takes its place; a contact said primary takes the place of an earlier one.
 
     Written with one ``bulk_create`` each for the third parties, their addresses and contacts.
-    One invalid member refuses the whole batch (``InvalidInput`` naming the field)."""
-    if not new:
+    One invalid member refuses the whole batch (``InvalidInput`` naming the field), before anything
+    is written."""
+    return save_third_parties(prepare_third_parties(new))
+
+
+def prepare_third_parties(new: list[dict]) -> list[NewThirdParty]:
+    """The first half of ``create_third_parties``: each third party built and checked in memory
+    (its addresses and contacts too), not numbered, nothing written."""
+    prepared = []
+    for item in new:
+        third_party = _checked_third_party(item)
+        addresses = prepare_addresses(third_party, item.get("addresses", ()))
+        contacts = _first_contacts(third_party, item.get("contacts", ()))
+        for contact in contacts:
+            validate(contact)
+        prepared.append(NewThirdParty(third_party, addresses, contacts))
+    return prepared
+
+
+def prepare_addresses(third_party: ThirdParty, given) -> list[Address]:
+    """The first addresses of a new third party (dicts of their fields), checked, their defaults
+    set as ``add_address`` would set them one by one; nothing written (``save_third_parties`` does)."""
+    addresses = _first_addresses(third_party, given)
+    for address in addresses:
+        validate(address)
+    return addresses
+
+
+@transactions.atomic
+def save_third_parties(prepared: list[NewThirdParty]) -> list[ThirdParty]:
+    """The second half of ``create_third_parties``: the prepared third parties numbered in their
+    order (one take of the sequence), their numbers checked, then written with their addresses
+    and contacts."""
+    if not prepared:
         return []
-    numbers = take_values(("third_party", "", len(new)))[0]
-    third_parties = [_numbered_third_party(number, item) for number, item in zip(numbers, new, strict=True)]
+    third_parties = [item.third_party for item in prepared]
+    numbers = take_values(("third_party", "", len(third_parties)))[0]
+    for third_party, number in zip(third_parties, numbers, strict=True):
+        third_party.code = f"T{number:06d}"
+        _assign_accounts(third_party, number)
     _refuse_taken_numbers(third_parties)
     ThirdParty.objects.bulk_create(third_parties)
-    addresses, contacts = [], []
-    for third_party, item in zip(third_parties, new, strict=True):
-        addresses += _first_addresses(third_party, item.get("addresses", ()))
-        contacts += _first_contacts(third_party, item.get("contacts", ()))
-    for child in (*addresses, *contacts):
-        validate(child)
-    Address.objects.bulk_create(addresses)
-    Contact.objects.bulk_create(contacts)
+    Address.objects.bulk_create([address for item in prepared for address in item.addresses])
+    Contact.objects.bulk_create([contact for item in prepared for contact in item.contacts])
     return third_parties
 
 
-def _numbered_third_party(number: int, item: dict) -> ThirdParty:
+def _checked_third_party(item: dict) -> ThirdParty:
     fields = {name: value for name, value in item.items() if name not in ("addresses", "contacts")}
     if "customer_category" not in fields:  # a person buys as a consumer, a company as a business
         is_person = fields.get("kind") == ThirdParty.Kind.INDIVIDUAL
         fields["customer_category"] = CustomerCategory.CONSUMER if is_person else CustomerCategory.BUSINESS
     third_party = ThirdParty(**fields)
-    third_party.code = f"T{number:06d}"
-    _assign_accounts(third_party, number)
-    validate(third_party, unique_checked_in_bulk=_NUMBERED)
+    # The code and accounts, numbered when saved, are checked for the whole batch then; the role
+    # constraint by ThirdParty.clean() (« Cochez au moins un rôle »), without a query each.
+    validate(third_party, unique_checked_in_bulk=_NUMBERED, constraints_checked_by_clean=_ROLES)
     return third_party
 
 

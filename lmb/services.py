@@ -24,20 +24,23 @@ def validate_and_save(instance, **save_kwargs):
     return instance
 
 
-def validate(instance, *, unique_checked_in_bulk=()):
+def validate(instance, *, unique_checked_in_bulk=(), constraints_checked_by_clean=()):
     """The checks of ``validate_and_save``, for an object saved later (or in bulk). A service that
     checks the uniqueness of some fields for a whole batch in one query names them in
-    ``unique_checked_in_bulk``: they are not asked about one object at a time."""
+    ``unique_checked_in_bulk``: they are not asked about one object at a time. Fields whose
+    database constraints the model's ``clean()`` checks already, with its own message, named in
+    ``constraints_checked_by_clean``, spare Django's query per constraint (the database still
+    enforces them)."""
     try:
-        _full_clean(instance, unique_checked_in_bulk)
+        _full_clean(instance, unique_checked_in_bulk, constraints_checked_by_clean)
     except ValidationError as exc:
         raise InvalidInput(messages_by_field(exc)) from exc
 
 
-def _full_clean(instance, unique_checked_in_bulk=()):
+def _full_clean(instance, unique_checked_in_bulk=(), constraints_checked_by_clean=()):
     """``Model.full_clean()``, less one query per foreign key whose object the caller handed over
-    (``line.document = order``): that object was read or saved, so it exists, and the database's
-    foreign-key constraint stands guard anyway. Saving a document line otherwise asks the database
+    (``line.document = order``): that object was read or saved, so it exists, or is to be saved
+    first, and the database's foreign-key constraint stands guard anyway. Saving a document line otherwise asks the database
     three times whether things it was just given exist. Plus LMB's own rule: no control character
     in a text field (``lmb.text``)."""
     errors = {}
@@ -54,7 +57,7 @@ def _full_clean(instance, unique_checked_in_bulk=()):
     failed = {name for name in errors if name != NON_FIELD_ERRORS}  # checked no further, as full_clean does
     for check, exclude in (
         (instance.validate_unique, failed | set(unique_checked_in_bulk)),
-        (instance.validate_constraints, failed),
+        (instance.validate_constraints, failed | set(constraints_checked_by_clean)),
     ):
         try:
             check(exclude=exclude)
@@ -65,12 +68,15 @@ def _full_clean(instance, unique_checked_in_bulk=()):
 
 
 def _related_objects_in_hand(instance) -> set[str]:
-    """The foreign keys set from a saved object (not from a bare id)."""
+    """The foreign keys set from an object (not from a bare id): a saved one, or one built to be
+    saved first — a batch's new customer and its orders, checked before anything is written
+    (Django refuses to save a row whose related object is still unsaved: never a null key)."""
     in_hand = set()
     for field in instance._meta.concrete_fields:
         if isinstance(field, ForeignKey) and field.is_cached(instance):
             related = field.get_cached_value(instance)
-            if related is not None and not related._state.adding and related.pk == getattr(instance, field.attname):
+            saved = not related._state.adding if related is not None else False
+            if related is not None and related.pk == getattr(instance, field.attname) and (saved or related.pk is None):
                 in_hand.add(field.name)
     return in_hand
 

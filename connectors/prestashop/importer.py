@@ -86,6 +86,8 @@ class Fetched:
     tax_groups: dict = field(default_factory=dict)  # order row id → id_tax_rules_group (from order_details)
     cart_rules: list = field(default_factory=list)  # the order's order_cart_rules (read when it has discounts)
     rows: dict = field(default_factory=dict)  # (model, id) → the bound customers and addresses read (for one page)
+    # (kind, external id) → the customer or address new to LMB, built for a page to write with its orders
+    new: dict = field(default_factory=dict)
     products: dict = field(default_factory=dict)  # "product_id:attribute_id" → ShopItem, for the rows not bound yet
     may_create: bool = True  # False while a page is prepared in memory: an order creating a product goes alone
     # The order's messages (``messages`` resource); None when the key may not read them.
@@ -374,25 +376,29 @@ def _customer(channel, external_id: str, payload: dict | None, fetched: Fetched,
     bound = fetched.bound
     if (Binding.Kind.CUSTOMER, external_id) in bound:  # bindings are never removed: no lock needed
         return fetched.row(ThirdParty, bound[Binding.Kind.CUSTOMER, external_id])
+    if (Binding.Kind.CUSTOMER, external_id) in fetched.new:  # built for the page, written with its orders
+        return fetched.new[Binding.Kind.CUSTOMER, external_id]
     _lock(channel, Binding.Kind.CUSTOMER, external_id)
     existing = bound_id(channel, Binding.Kind.CUSTOMER, external_id)
     if existing:
         return rows.get_row(ThirdParty, existing)
     if payload is None:
         raise ImportRefused(_("Le client PrestaShop n° %(id)s n'a pas été lu.") % {"id": external_id})
-    email = text(payload, "email").lower()
-    customer = _customer_of_email(channel, email)
+    customer = _customer_of_email(channel, _email(payload))
     if customer is None:
         customer = crm_services.create_third_party(**_customer_fields(channel, payload, billing))
-    _bind(
-        channel,
-        Binding.Kind.CUSTOMER,
-        external_id,
-        customer.pk,
-        fingerprint=fingerprint(without_secrets(payload)),
-        email=email,
-    )
+    _bind(channel, Binding.Kind.CUSTOMER, external_id, customer.pk, **_customer_binding(payload))
     return customer
+
+
+def _email(customer: dict) -> str:
+    """The shop customer's e-mail as bindings keep it (guests of one address are one customer)."""
+    return text(customer, "email").lower()
+
+
+def _customer_binding(payload: dict) -> dict:
+    """What a customer's binding keeps besides its ids: the shop's customer as imported, its e-mail."""
+    return {"fingerprint": fingerprint(without_secrets(payload)), "email": _email(payload)}
 
 
 def _customer_of_email(channel: ShopChannel, email: str) -> ThirdParty | None:
@@ -424,33 +430,42 @@ def country_of(channel: ShopChannel, client: WebserviceClient, country_id: str) 
     return channel.countries[country_id]
 
 
-def _address(channel, customer: ThirdParty, external_id: str, payload: dict | None, kind: str, bound: dict) -> Address | int:
-    """The LMB address bound to the shop's (its id only when it was bound already)."""
+def _address(
+    channel, customer: ThirdParty, external_id: str, payload: dict | None, kind: str, bound: dict, new: dict
+) -> Address | int:
+    """The LMB address bound to the shop's (its id only when it was bound already; ``new``: the
+    addresses built for the page)."""
     if (Binding.Kind.ADDRESS, external_id) in bound:
         return bound[Binding.Kind.ADDRESS, external_id]
+    if (Binding.Kind.ADDRESS, external_id) in new:  # built for the page, written with its orders
+        return new[Binding.Kind.ADDRESS, external_id]
     _lock(channel, Binding.Kind.ADDRESS, external_id)
     existing = bound_id(channel, Binding.Kind.ADDRESS, external_id)
     if existing:
         return Address.objects.get(pk=existing)
     if payload is None:
         raise ImportRefused(_("L'adresse PrestaShop n° %(id)s n'a pas été lue.") % {"id": external_id})
-    recipient = " ".join(part for part in (text(payload, "firstname"), text(payload, "lastname")) if part)
-    company = text(payload, "company")
-    address = crm_services.add_address(
-        customer,
-        kind=kind,
-        # Too long for LMB's columns, the shop's values are refused (error queue) by add_address, never cut.
-        label=text(payload, "alias"),
-        recipient=f"{company} — {recipient}" if company and company != customer.name else recipient,
-        line1=text(payload, "address1"),
-        line2=text(payload, "address2"),
-        postal_code=text(payload, "postcode"),
-        city=text(payload, "city"),
-        country=payload["_country"],
-        phone=text(payload, "phone") or text(payload, "phone_mobile"),
-    )
+    address = crm_services.add_address(customer, **_address_fields(payload, kind, customer.name))
     _bind(channel, Binding.Kind.ADDRESS, external_id, address.pk, fingerprint=fingerprint(payload))
     return address
+
+
+def _address_fields(payload: dict, kind: str, customer_name: str) -> dict:
+    """An LMB address from the shop's. Too long for LMB's columns, the shop's values are refused
+    (error queue) by the crm services, never cut."""
+    recipient = " ".join(part for part in (text(payload, "firstname"), text(payload, "lastname")) if part)
+    company = text(payload, "company")
+    return {
+        "kind": kind,
+        "label": text(payload, "alias"),
+        "recipient": f"{company} — {recipient}" if company and company != customer_name else recipient,
+        "line1": text(payload, "address1"),
+        "line2": text(payload, "address2"),
+        "postal_code": text(payload, "postcode"),
+        "city": text(payload, "city"),
+        "country": payload["_country"],
+        "phone": text(payload, "phone") or text(payload, "phone_mobile"),
+    }
 
 
 # The statements every imported order runs, written once (the ORM would compile them anew each
@@ -506,17 +521,20 @@ def fetch_related(
     memo: dict,
     known: dict | None = None,
     messages=NOT_READ,
+    read: dict | None = None,
 ) -> Fetched:
     """Read the customer and addresses the order needs and LMB does not have yet (``known``: the
-    order's ``bindings_of``, when the caller read them), and its messages (``messages``: as read
-    with its page's by ``messages_of_orders``, when they were)."""
+    order's ``bindings_of``, when the caller read them; ``read``: those read with its page's by
+    ``page_parties``), and its messages (``messages``: as read with its page's by
+    ``messages_of_orders``, when they were)."""
+    read = read or {}
     fetched = Fetched(memo=memo)
     customer_id = text(order, "id_customer")
     address_ids = {text(order, "id_address_invoice"), text(order, "id_address_delivery")}
     known = bindings_of(channel, order) if known is None else known
     fetched.bound = {key: object_id for key, (object_id, _print) in known.items() if key[0] != Binding.Kind.ORDER}
     if (Binding.Kind.CUSTOMER, customer_id) not in fetched.bound:
-        fetched.customer = client.get("customers", customer_id)
+        fetched.customer = read.get(("customers", customer_id)) or client.get("customers", customer_id)
         require(fetched.customer, CUSTOMER_FIELDS, _("dans le client PrestaShop n° %(id)s") % {"id": customer_id})
     order_rows = rows_of(order)
     fetched.bound |= shop_products.bound_products(channel, map(shop_products.key_of, order_rows))
@@ -530,7 +548,7 @@ def fetch_related(
     for address_id in sorted(address_ids):
         if (Binding.Kind.ADDRESS, address_id) in fetched.bound:
             continue
-        address = client.get("addresses", address_id)
+        address = read.get(("addresses", address_id)) or client.get("addresses", address_id)
         require(address, ADDRESS_FIELDS, _("dans l'adresse PrestaShop n° %(id)s") % {"id": address_id})
         address["_country"] = country_of(channel, client, text(address, "id_country"))
         fetched.addresses[address_id] = address
@@ -1190,7 +1208,9 @@ def _order_terms(channel: ShopChannel, payload: dict, fetched: Fetched) -> tuple
     created when new), and the lines as built from the shop's rows (with ``_row``)."""
     invoice_id, delivery_id = text(payload, "id_address_invoice"), text(payload, "id_address_delivery")
     customer = _customer(channel, text(payload, "id_customer"), fetched.customer, fetched, fetched.addresses.get(invoice_id))
-    billing = _address(channel, customer, invoice_id, fetched.addresses.get(invoice_id), Address.Kind.BILLING, fetched.bound)
+    billing = _address(
+        channel, customer, invoice_id, fetched.addresses.get(invoice_id), Address.Kind.BILLING, fetched.bound, fetched.new
+    )
     if isinstance(billing, int):
         billing = fetched.row(Address, billing)
     delivery = _address(
@@ -1200,6 +1220,7 @@ def _order_terms(channel: ShopChannel, payload: dict, fetched: Fetched) -> tuple
         fetched.addresses.get(delivery_id),
         Address.Kind.BILLING if delivery_id == invoice_id else Address.Kind.DELIVERY,
         fetched.bound,
+        fetched.new,
     )
     if isinstance(delivery, int):
         delivery = billing if delivery == billing.pk else fetched.row(Address, delivery)
@@ -1320,8 +1341,10 @@ def import_order(
     payload: dict | None = None,
     memo: dict | None = None,
     messages=NOT_READ,
+    read: dict | None = None,
 ) -> Outcome:
-    """Import one shop order (read by id, or given as read from a list page with its messages), once.
+    """Import one shop order (read by id, or given as read from a list page with its messages and
+    the customers and addresses read for the page, ``read``), once.
 
     Already bound and unchanged: nothing happens. Already bound but changed on the shop: the
     binding notes the new date_upd (LMB's order goes on through its own documents). Refused
@@ -1340,7 +1363,7 @@ def import_order(
         skipped = other_shop(channel, payload)
         if skipped:
             return Outcome(external_id, "skipped", error=skipped)
-        fetched = fetch_related(channel, client, payload, memo, known, messages) if bound_order is None else Fetched()
+        fetched = fetch_related(channel, client, payload, memo, known, messages, read) if bound_order is None else Fetched()
         # One transaction undone whole on any error: the services inside need no savepoints,
         # and the company and legal mentions are read once for the caller's run.
         with run_cache.kept_in(memo), transactions.all_or_nothing():
@@ -1402,32 +1425,45 @@ def import_page(
     *, channel: ShopChannel, client: WebserviceClient, payloads: list[dict], memo: dict | None = None
 ) -> list[Outcome]:
     """``import_order`` for each order of a list page, in the page's order, with the same outcomes
-    and the same rows written — the new orders of customers LMB knows in one transaction, a few
-    statements for the whole page (sales.services.bulk_orders), instead of one transaction and
-    some thirty statements each.
+    and the same rows written — the page's new orders in one transaction, a few statements for the
+    whole page (sales.services.bulk_orders), instead of one transaction and some thirty statements
+    each. The customers new to LMB that they bring (a first sync's, mostly) are created with them,
+    with their addresses and bindings (crm.services.save_third_parties, ``_NewParties``).
 
-    Whatever that path does not take — an order bound already, a new customer or address, an
-    order cancelled on the shop, an order refused (totals, currency…), a page whose write fails —
-    goes through ``import_order``, which records refusals in the error queue as always."""
+    Whatever that path does not take — an order bound already, a new address of a known customer,
+    a guest merged by e-mail, an order cancelled on the shop, an order refused (totals, currency…),
+    a page whose write fails — goes through ``import_order``, which records refusals in the error
+    queue as always."""
     memo = {} if memo is None else memo
     outcomes: dict[int, Outcome] = {}
     page_rows = {}  # the customers and addresses read for the page's orders
+    parties = _NewParties()  # the new customers of the waiting orders
 
     known = page_bindings(channel, payloads)
     messages = _page_messages(channel, client, payloads, known)
+    read = page_parties(channel, client, payloads, known)
+    parties.look_up_emails(channel, [record for (resource, _id), record in read.items() if resource == "customers"])
 
     def one_by_one(index):
         order_id = text(payloads[index], "id")
         return import_order(
-            channel=channel, client=client, payload=payloads[index], memo=memo, messages=messages.get(order_id, NOT_READ)
+            channel=channel,
+            client=client,
+            payload=payloads[index],
+            memo=memo,
+            messages=messages.get(order_id, NOT_READ),
+            read=read,
         )
 
     waiting: list[_Prepared] = []  # prepared, written together when the page ends or an order must go alone
 
     def write_waiting():
-        for index, outcome in _write_page(channel, waiting, memo).items():
+        for index, outcome in _write_page(channel, waiting, parties, memo).items():
             outcomes[index] = outcome or one_by_one(index)
+        if parties:  # bound now (by the page, else one by one): the page's later orders find them known
+            known.update(parties.bound if parties.bound is not None else page_bindings(channel, payloads))
         waiting.clear()
+        parties.clear()
 
     for index, payload in enumerate(payloads):
         skipped = _skipped_quietly(channel, payload)
@@ -1439,16 +1475,16 @@ def import_page(
             outcomes[index] = Outcome(text(payload, "id"), "unchanged", bound[0])
             continue
         missing = _party_keys(payload) - known.keys()
-        if bound is None and not missing and not _is_cancelled(channel, payload):
+        if bound is None and not _is_cancelled(channel, payload):
             try:
-                waiting.append(_prepare(channel, client, index, payload, known, memo, page_rows, messages))
+                waiting.append(_prepare(channel, client, index, payload, known, memo, page_rows, messages, parties, read))
                 continue
-            except (DomainError, WebserviceError):
-                pass  # refused again one by one below, and kept in the error queue there
+            except (DomainError, WebserviceError, GoesAlone):
+                pass  # refused again one by one below (and kept in the error queue there), or imported alone
         write_waiting()  # the orders above first: LMB numbers them in the page's order
         outcomes[index] = one_by_one(index)
         if missing:  # the customer or addresses it brought serve the rest of the page
-            known |= page_bindings(channel, payloads[index + 1 :])
+            known.update(page_bindings(channel, payloads[index + 1 :]))
     write_waiting()
     return [outcomes[index] for index in range(len(payloads))]
 
@@ -1469,6 +1505,35 @@ def _page_messages(channel: ShopChannel, client: WebserviceClient, payloads: lis
     except (DomainError, WebserviceError) as error:
         logger.warning("PrestaShop %s: the messages of a page read order by order instead (%s)", channel, error)
         return {}
+
+
+IDS_PER_CALL = 100  # ids in one filter[id]=[a|b|…]: a URL far below 8 KB (Apache's line)
+
+
+def page_parties(channel: ShopChannel, client: WebserviceClient, payloads: list[dict], known: dict) -> dict:
+    """The customers and addresses that the page's new orders need and LMB does not have — a
+    first sync's buyers — read in one call per resource (``filter[id]=[a|b|…]``) instead of one
+    call per order: (resource, id) → record. When such a read fails, {} leaves each order to read
+    its own (and be refused naming what fails)."""
+    wanted = {"customers": set(), "addresses": set()}
+    for payload in payloads:
+        if (Binding.Kind.ORDER, text(payload, "id")) in known or _skipped_quietly(channel, payload):
+            continue
+        for kind, external_id in _party_keys(payload) - known.keys():
+            if external_id.isdigit():  # anything else is refused when its order reads it
+                wanted["customers" if kind == Binding.Kind.CUSTOMER else "addresses"].add(external_id)
+    found = {}
+    try:
+        for resource, ids in wanted.items():
+            ids = sorted(ids, key=int)
+            for start in range(0, len(ids), IDS_PER_CALL):
+                chunk = "|".join(ids[start : start + IDS_PER_CALL])
+                for record in client.list(resource, filters={"id": f"[{chunk}]"}, page_size=IDS_PER_CALL):
+                    found[resource, text(record, "id")] = record
+    except (DomainError, WebserviceError) as error:
+        logger.warning("PrestaShop %s: the customers of a page read order by order instead (%s)", channel, error)
+        return {}
+    return found
 
 
 def _skipped_quietly(channel: ShopChannel, payload: dict) -> str:
@@ -1501,12 +1566,26 @@ def _party_keys(payload: dict) -> set:
     }
 
 
-def _prepare(channel, client, index: int, payload: dict, known: dict, memo: dict, page_rows: dict, messages: dict) -> _Prepared:
-    """The order built and checked against the shop's totals, in memory (nothing written)."""
+def _prepare(
+    channel,
+    client,
+    index: int,
+    payload: dict,
+    known: dict,
+    memo: dict,
+    page_rows: dict,
+    messages: dict,
+    parties: "_NewParties",
+    read: dict,
+) -> _Prepared:
+    """The order built and checked against the shop's totals, in memory (nothing written), with
+    the new customer and addresses it brings (added to ``parties`` once it is ready)."""
     check_order_fields(payload)
-    party = {key: known[key] for key in _party_keys(payload)}
-    fetched = fetch_related(channel, client, payload, memo, party, messages.get(text(payload, "id"), NOT_READ))
+    party = {key: known[key] for key in _party_keys(payload) if key in known}
+    fetched = fetch_related(channel, client, payload, memo, party, messages.get(text(payload, "id"), NOT_READ), read)
     fetched.rows = page_rows
+    brought = parties.brought_by(channel, payload, fetched)
+    fetched.new = {**parties.objects, **brought.objects}
     fetched.may_create = False
     with run_cache.kept_in(memo):
         terms, lines = _order_terms(channel, payload, fetched)
@@ -1515,18 +1594,165 @@ def _prepare(channel, client, index: int, payload: dict, known: dict, memo: dict
         deposit = _deposit_terms(channel, payload, new.order)
         if deposit:
             sales_services.add_deposit(new, **deposit)
+    parties.add(brought)
     return _Prepared(index, payload, fingerprint(without_secrets(payload)), new, lines, fetched.messages)
 
 
-def _write_page(channel: ShopChannel, prepared: list[_Prepared], memo: dict) -> dict[int, Outcome | None]:
-    """Write the prepared orders in one transaction, under the locks of their keys; None for an
-    order to import on its own (bound meanwhile by a webhook, or the page's write failed)."""
+class GoesAlone(Exception):  # noqa: N818 (not an error: a way out of the page's bulk path)
+    """An order the page's bulk path does not take: ``import_order`` imports it on its own."""
+
+
+class _NewParties:
+    """The customers new to LMB that a page's waiting orders bring, with their addresses, built in
+    memory by the crm services (``prepare_third_parties``) the way ``import_order`` would create
+    them, and written with those orders (``write``) — in the page's order, so that their codes and
+    ids are those the orders imported one by one would give them.
+
+    Taken: a new customer whose order brings all its addresses (new too), and its later orders
+    on those addresses. Left to ``import_order``: a known customer's new address, a new customer
+    on an address LMB knows, or one whose e-mail is a customer's already (a guest merged)."""
+
+    def __init__(self):
+        self.customers = []  # [(shop customer id, crm NewThirdParty, shop customer)], in the page's order
+        self.addresses = []  # [(shop address id, Address, shop address)]
+        self.objects = {}  # (kind, shop id) → the ThirdParty or Address built
+        self.emails = set()  # of the customers built (when the shop merges its guests by e-mail)
+        # E-mails looked up among the shop's customers in LMB (for the page: kept by ``clear``),
+        # and those found there (a guest of one of them is merged into it: import_order does it).
+        self.emails_looked_up, self.emails_bound = set(), set()
+        self.bound = None  # the bindings made once the page's write is done
+
+    def __bool__(self):
+        return bool(self.customers)
+
+    def clear(self):
+        """Forget the customers built (written now, or imported one by one): their e-mails are bound."""
+        self.customers, self.addresses, self.objects, self.bound = [], [], {}, None
+        self.emails_bound |= self.emails
+        self.emails = set()
+
+    def look_up_emails(self, channel: ShopChannel, customers: list[dict]):
+        """Which of these shop customers' e-mails are LMB customers' of this shop, in one read."""
+        emails = {_email(customer) for customer in customers} - {""} - self.emails_looked_up
+        if not channel.merge_customers_by_email or not emails:
+            return
+        found = Binding.objects.filter(channel=channel, kind=Binding.Kind.CUSTOMER, email__in=emails)
+        self.emails_bound |= set(found.values_list("email", flat=True))
+        self.emails_looked_up |= emails
+
+    def merges(self, channel: ShopChannel, email: str) -> bool:
+        """Whether a new shop customer of this e-mail is an LMB customer already (a guest merged)."""
+        if not channel.merge_customers_by_email or not email:
+            return False
+        self.look_up_emails(channel, [{"email": email}])
+        return email in self.emails or email in self.emails_bound
+
+    def brought_by(self, channel: ShopChannel, payload: dict, fetched: Fetched) -> "_NewParties":
+        """The new customer and addresses the order brings (none: an empty one), or GoesAlone."""
+        brought = _NewParties()
+        unknown = {key for key in _party_keys(payload) if key not in fetched.bound and key not in self.objects}
+        if not unknown:
+            return brought
+        customer_id = text(payload, "id_customer")
+        if unknown != _party_keys(payload):  # not a new customer with all its addresses new
+            raise GoesAlone
+        email = _email(fetched.customer)
+        if self.merges(channel, email):
+            raise GoesAlone
+        invoice_id, delivery_id = text(payload, "id_address_invoice"), text(payload, "id_address_delivery")
+        billing = fetched.addresses[invoice_id]
+        [new] = crm_services.prepare_third_parties([_customer_fields(channel, fetched.customer, billing)])
+        kinds = {invoice_id: Address.Kind.BILLING, delivery_id: Address.Kind.DELIVERY}  # as import_order, billing first
+        if delivery_id == invoice_id:
+            kinds = {invoice_id: Address.Kind.BILLING}
+        new.addresses = crm_services.prepare_addresses(
+            new.third_party,
+            [_address_fields(fetched.addresses[address_id], kind, new.third_party.name) for address_id, kind in kinds.items()],
+        )
+        brought.customers.append((customer_id, new, fetched.customer))
+        brought.objects[Binding.Kind.CUSTOMER, customer_id] = new.third_party
+        for address_id, address in zip(kinds, new.addresses, strict=True):
+            brought.addresses.append((address_id, address, fetched.addresses[address_id]))
+            brought.objects[Binding.Kind.ADDRESS, address_id] = address
+        if channel.merge_customers_by_email and email:
+            brought.emails.add(email)
+        return brought
+
+    def add(self, brought: "_NewParties"):
+        self.customers += brought.customers
+        self.addresses += brought.addresses
+        self.objects |= brought.objects
+        self.emails |= brought.emails
+
+    def write(self, channel: ShopChannel) -> dict:
+        """Create the customers, their addresses and bindings, under the locks ``import_order``
+        takes for them (customers, e-mails, addresses: the same order, each level sorted); one
+        that a webhook created meanwhile raises PartiesTaken (the page is then imported one by one).
+        Returns their bindings as ``page_bindings`` gives them."""
+        if not self:
+            return {}
+        customer_ids = [customer_id for customer_id, _new, _payload in self.customers]
+        address_ids = [address_id for address_id, _address, _payload in self.addresses]
+        _lock_all(channel, Binding.Kind.CUSTOMER, customer_ids)
+        _lock_all(channel, "customer-email", sorted(self.emails))
+        _lock_all(channel, Binding.Kind.ADDRESS, address_ids)
+        taken = Q(kind=Binding.Kind.CUSTOMER, external_id__in=customer_ids) | Q(
+            kind=Binding.Kind.ADDRESS, external_id__in=address_ids
+        )
+        if self.emails:
+            taken |= Q(kind=Binding.Kind.CUSTOMER, email__in=self.emails)
+        if Binding.objects.filter(taken, channel=channel).exists():
+            raise PartiesTaken
+        crm_services.save_third_parties([new for _id, new, _payload in self.customers])
+        made = Binding.objects.bulk_create(
+            [
+                Binding(
+                    channel=channel,
+                    kind=Binding.Kind.CUSTOMER,
+                    external_id=customer_id,
+                    object_id=new.third_party.pk,
+                    **_customer_binding(payload),
+                )
+                for customer_id, new, payload in self.customers
+            ]
+            + [
+                Binding(
+                    channel=channel,
+                    kind=Binding.Kind.ADDRESS,
+                    external_id=address_id,
+                    object_id=address.pk,
+                    fingerprint=fingerprint(payload),
+                )
+                for address_id, address, payload in self.addresses
+            ]
+        )
+        return {(binding.kind, binding.external_id): (binding.object_id, binding.fingerprint) for binding in made}
+
+
+class PartiesTaken(Exception):  # noqa: N818
+    """A customer or address of the page was created by another import meanwhile."""
+
+
+def _lock_all(channel: ShopChannel, kind: str, external_ids: list[str]):
+    """``_lock`` for each of the ids, in one statement and in the order of their keys (every
+    importer takes them so: no deadlock between two pages)."""
+    if connection.vendor != "postgresql" or not external_ids:
+        return
+    keys = sorted({_lock_key(channel, kind, external_id) for external_id in external_ids})
+    _fetch("SELECT pg_advisory_xact_lock(key) FROM unnest(%s::bigint[]) AS key", [keys])
+
+
+def _write_page(channel: ShopChannel, prepared: list[_Prepared], parties: _NewParties, memo: dict) -> dict[int, Outcome | None]:
+    """Write the prepared orders in one transaction, under the locks of their keys, after the new
+    customers they bring; None for an order to import on its own (bound meanwhile by a webhook, or
+    the page's write failed)."""
     if not prepared:
         return {}
     try:
         with run_cache.kept_in(memo), transactions.all_or_nothing():
             taken = _lock_orders(channel, [item.external_id for item in prepared])
             todo = [item for item in prepared if item.external_id not in taken]
+            made = parties.write(channel)
             if todo:
                 sales_services.save_confirmed_orders([item.order for item in todo])
                 for item in todo:
@@ -1551,9 +1777,10 @@ def _write_page(channel: ShopChannel, prepared: list[_Prepared], memo: dict) -> 
                     external_id__in=[item.external_id for item in todo],
                     status=ImportIssue.Status.OPEN,
                 ).update(status=ImportIssue.Status.RESOLVED)
-    except (DatabaseError, DomainError) as error:  # a deadlock, a unique key taken behind the locks' back…
+    except (DatabaseError, DomainError, PartiesTaken) as error:  # a deadlock, a unique key taken behind the locks' back…
         logger.warning("PrestaShop %s: a page of %s orders written one by one instead (%s)", channel, len(prepared), error)
         return {item.index: None for item in prepared}
+    parties.bound = made  # written: the page's later orders know them
     written = {item.index for item in todo}
     return {
         item.index: Outcome(item.external_id, "created", item.order.order.pk) if item.index in written else None
@@ -1564,9 +1791,7 @@ def _write_page(channel: ShopChannel, prepared: list[_Prepared], memo: dict) -> 
 def _lock_orders(channel: ShopChannel, external_ids: list[str]) -> set[str]:
     """Take the import locks of the orders (in one order every importer of a page follows: no
     deadlock), then return those bound already."""
-    if connection.vendor == "postgresql":
-        keys = sorted(_lock_key(channel, Binding.Kind.ORDER, external_id) for external_id in external_ids)
-        _fetch("SELECT pg_advisory_xact_lock(key) FROM unnest(%s::bigint[]) AS key", [keys])
+    _lock_all(channel, Binding.Kind.ORDER, external_ids)
     bound = Binding.objects.select_for_update().filter(channel=channel, kind=Binding.Kind.ORDER, external_id__in=external_ids)
     return set(bound.values_list("external_id", flat=True))
 

@@ -379,6 +379,16 @@ def matches(value: str, expression: str, *, is_date: bool) -> bool:
     return not result if op == "!" else result
 
 
+def filtered(records: list[dict], field: str, expression: str, *, is_date: bool) -> list[dict]:
+    """The records whose field matches the filter. Ids listed (``[3|7|12]``, how a page's
+    customers are read) are looked up as a set, as PrestaShop's SQL looks them up in its index:
+    matching each record against each id would make the stand-in, not the importer, the cost."""
+    if field == "id" and re.fullmatch(r"\[\d+(\|\d+)*\]", expression):
+        wanted = set(expression[1:-1].split("|"))
+        return [record for record in records if str(record.get("id", "")) in wanted]
+    return [record for record in records if matches(str(record.get(field, "")), expression, is_date=is_date)]
+
+
 def sort_records(records: list[dict], expression: str) -> list[dict]:
     for part in reversed(expression.strip("[]").split(",")):
         if not part:
@@ -554,7 +564,7 @@ class StandinShop:
                         return self._reply(
                             400, errors_xml("32", "This filter does not exist (date=1 missing)"), "application/xml"
                         )
-                    records = [r for r in records if matches(str(r.get(field, "")), expression, is_date=is_date)]
+                    records = filtered(records, field, expression, is_date=is_date)
                 records = sort_records(records, params.get("sort", "[id_ASC]"))
                 offset, count = 0, None
                 if params.get("limit"):
@@ -686,3 +696,32 @@ def generated_orders(count: int, *, first_id: int = 1000) -> dict[str, dict]:
         }
         orders[str(order_id)] = order
     return orders
+
+
+# Every REPEAT_EVERY-th order of a first sync is a repeat buyer's: the customer (and address) of
+# the order REPEAT_BACK places before, new to LMB when that order came, known from then on.
+REPEAT_EVERY, REPEAT_BACK = 10, 4  # back an even number: an order of the same template (country)
+
+
+def with_new_buyers(orders: dict[str, dict], records: dict, *, first_customer_id: int = 100_000) -> dict[str, dict]:
+    """The orders placed by buyers LMB has never seen (a shop connected for the first time): each
+    gets a customer and an address of its own, derived from its template's (order 1's customer 25
+    and French address 12, order 6's customer 6 and Spanish address 13) with new ids and e-mails,
+    put into ``records`` (the stand-in's customers and addresses). Every tenth order is a repeat
+    buyer's (``REPEAT_EVERY``): new when first seen, known for the orders after it."""
+    templates = {"25": ("25", "12"), "6": ("6", "13")}
+    buyers: list[tuple[str, str]] = []  # (customer id, address id) of each order, in order
+    changed = {}
+    for n, (order_id, order) in enumerate(orders.items()):
+        if n % REPEAT_EVERY == REPEAT_EVERY - 1 and n >= REPEAT_BACK:
+            customer_id, address_id = buyers[n - REPEAT_BACK]
+        else:
+            customer_id, address_id = str(first_customer_id + n), str(first_customer_id + n)
+            customer, address = templates[order["id_customer"]]
+            records["customers"][customer_id] = derived(
+                records["customers"][customer], id=customer_id, email=f"client{customer_id}@example.org"
+            )
+            records["addresses"][address_id] = derived(records["addresses"][address], id=address_id, id_customer=customer_id)
+        buyers.append((customer_id, address_id))
+        changed[order_id] = derived(order, id_customer=customer_id, id_address_invoice=address_id, id_address_delivery=address_id)
+    return changed

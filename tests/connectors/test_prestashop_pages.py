@@ -23,7 +23,7 @@ from sales import chain
 from sales.models import Allocation, DocumentEvent, Installment, Invoice, InvoiceLine, Order, OrderLine, Payment
 from stock import services as stock_services
 from stock.models import Reservation, StockLevel
-from tests.connectors.prestashop_standin import derived, generated_orders
+from tests.connectors.prestashop_standin import derived, generated_orders, with_new_buyers
 from tests.factories import ProductFactory
 
 # --- The shop's orders ----------------------------------------------------------------------------
@@ -387,6 +387,98 @@ def test_a_page_bringing_new_customers_writes_what_import_order_writes(channel, 
     assert len(deposits) == 6  # order 1's, and the page's but the unpaid one
 
 
+def first_sync_orders(standin, count: int, first_id: int) -> list[dict]:
+    """Orders of buyers new to LMB (``with_new_buyers``: their customers and addresses put on the
+    stand-in; the tenth order a repeat buyer's), as a shop connected for the first time lists them."""
+    return list(with_new_buyers(generated_orders(count, first_id=first_id), standin.records, first_customer_id=first_id).values())
+
+
+def with_a_delivery_address(standin, order: dict, address_id: int) -> dict:
+    """The order delivered to a second address of its customer (in France too: the same VAT)."""
+    billing = standin.records["addresses"][order["id_address_invoice"]]
+    standin.put_record("addresses", derived(billing, id=address_id, address1="3 rue Neuve", postcode="35000", city="RENNES"))
+    return derived(order, id_address_delivery=address_id)
+
+
+def as_a_guest_of(standin, order: dict, customer_id: int, email: str) -> dict:
+    """The order placed as a guest (a new shop customer and address) with this e-mail."""
+    customer = standin.records["customers"][order["id_customer"]]
+    address = standin.records["addresses"][order["id_address_invoice"]]
+    standin.put_record("customers", derived(customer, id=customer_id, email=email, is_guest=1))
+    standin.put_record("addresses", derived(address, id=customer_id, id_customer=customer_id))
+    return derived(order, id_customer=customer_id, id_address_invoice=customer_id, id_address_delivery=customer_id)
+
+
+def test_a_first_sync_page_of_new_customers_writes_what_import_order_writes(
+    channel, shop_client, standin, main_warehouse, monkeypatch
+):
+    """A page whose buyers are new to LMB: their customers, addresses and bindings are created with
+    the page's orders — the same rows, codes and ids as one by one — and what the bulk path leaves
+    to import_order (a known customer's new address, guests merged by e-mail, a refused order) is
+    imported alone amid them."""
+    assert importer.import_order(channel=channel, client=shop_client, external_id="1").status == "created"  # customer 25
+    stock_the_products(main_warehouse)
+    orders = first_sync_orders(standin, 12, first_id=5000)
+    page = [
+        orders[0],
+        with_a_delivery_address(standin, orders[2], address_id=7001),  # billed and delivered apart: two new addresses
+        orders[1],
+        with_total_paid_off_by_a_cent(orders[3]),  # refused: its new customer is not created
+        orders[4],
+        as_a_guest_of(standin, orders[6], customer_id=7002, email="CLIENT5004@example.org"),  # orders[4]'s buyer as a guest
+        orders[5],
+        derived(orders[8], id_address_invoice=12, id_address_delivery=12, id_customer=25),  # known customer 25
+        derived(orders[10], id_address_invoice=7003, id_address_delivery=7003, id_customer=25),  # 25's new address
+        orders[9],  # orders[5]'s buyer again (a repeat buyer, with_new_buyers)
+        as_a_guest_of(standin, orders[11], customer_id=7004, email="john.doe@nowhere.com"),  # customer 25's e-mail
+        orders[7],
+    ]
+    standin.put_record("addresses", derived(standin.records["addresses"]["12"], id=7003, address1="8 rue Haute"))
+
+    written = assert_same_writes(channel, shop_client, page, Announcements(monkeypatch)).tables
+
+    customers = {
+        row["external_id"]: row["object_id"] for row in written["prestashop_binding"].values() if row["kind"] == "customer"
+    }
+    assert "5003" not in customers  # the refused order's buyer
+    assert customers["7002"] == customers["5004"] and customers["7004"] == customers["25"]  # guests merged by e-mail
+    orders_written = written["sales_order"]
+    assert orders_written["order B00005009"]["customer"] == orders_written["order B00005005"]["customer"]  # repeat buyer
+    assert len(written["crm_thirdparty"]) == 7  # customer 25, and the buyers of 5000, 5001, 5002, 5004, 5005, 5007
+    delivery = [row for row in written["crm_address"].values() if row["kind"] == "delivery"]
+    assert [row["line1"] for row in delivery] == ["3 rue Neuve"]
+    assert written["prestashop_importissue"]["order issue 5003"]["status"] == "open"
+
+
+def test_a_first_sync_page_takes_its_new_customers_without_importing_order_by_order(
+    channel, shop_client, standin, main_warehouse, monkeypatch
+):
+    """The orders of new buyers (a repeat buyer among them) are written with the page, none alone."""
+    stock_the_products(main_warehouse)
+    page = first_sync_orders(standin, 12, first_id=5100)
+    alone = []
+    import_order = importer.import_order
+
+    def counted(**arguments):
+        alone.append(arguments["payload"]["id"])
+        return import_order(**arguments)
+
+    monkeypatch.setattr(importer, "import_order", counted)
+
+    outcomes = import_as_a_page(channel, shop_client, page)
+
+    assert [outcome.status for outcome in outcomes] == ["created"] * 12, [outcome.error for outcome in outcomes]
+    assert alone == []
+    assert ThirdParty.objects.count() == 11 and Address.objects.count() == 11  # one repeat buyer
+    repeat = Order.objects.get(customer_reference="B00005109").customer_id
+    assert repeat == Order.objects.get(customer_reference="B00005105").customer_id
+    assert Binding.objects.filter(kind="customer").count() == 11
+    assert sorted(Binding.objects.filter(kind="customer").values_list("email", flat=True)) == sorted(
+        {f"client{order['id_customer']}@example.org" for order in page}
+    )
+    assert_documents_continuous()
+
+
 # --- 2. A page mixing every case ---------------------------------------------------------------------
 
 
@@ -524,6 +616,32 @@ def test_a_page_and_webhooks_importing_the_same_orders_at_once_make_each_order_o
         )
         assert_each_order_once(page, results)
 
+    assert_stock_and_deposits_add_up()
+    assert_documents_continuous()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_first_sync_page_and_webhooks_on_its_new_customers_make_each_customer_once(channel, standin, main_warehouse):
+    """A first sync's page while webhooks bring the same orders, and other orders of the same new
+    buyers: each order once, each shop customer bound once, one LMB customer per e-mail."""
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency is a PostgreSQL matter; SQLite serialises writers")
+    stock_the_products(main_warehouse)
+
+    for first_id in (6000, 6100, 6200):
+        page = first_sync_orders(standin, 12, first_id=first_id)
+        webhooks = [page[0::3][::-1], page[1::3], page[2::3][::-1]]
+        others = [derived(order, id=int(order["id"]) + 50, reference=f"B{int(order['id']) + 50:08d}") for order in page[:6]]
+        results = at_once(
+            importing(import_as_a_page, channel, page),
+            *(importing(import_one_by_one, channel, share) for share in webhooks),
+            importing(import_as_a_page, channel, others[::-1]),
+        )
+        assert_each_order_once(page + others, results)
+
+    bindings = Binding.objects.filter(kind="customer")
+    assert bindings.count() == len(set(bindings.values_list("external_id", flat=True))) == 33  # 11 buyers a round
+    assert ThirdParty.objects.count() == len(set(bindings.values_list("email", flat=True))) == 33
     assert_stock_and_deposits_add_up()
     assert_documents_continuous()
 
