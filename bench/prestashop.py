@@ -29,7 +29,7 @@ page's new customers are read in one call per resource and created with its orde
 0.63 (load average 1.1); 10,000 orders, 187.2 beside 296.8, 0.63 (load average 1.0).
 With combinations bound (issue #18 item 1: each row reads its product binding, an unknown
 product is created from the shop, its order alone), 2,000 orders: 149.3 and 149.1 orders/s beside
-206.6 known, rates of 0.72 and 0.74, 2.4 statements per order (load average 0.9).
+about 202 and 206.6 known, rates of 0.74 and 0.72, 2.4 statements per order (load average 0.9).
 
 Measured on 2026-11-23 (1 worker), each page's new orders written together: 109.5 orders/s for
 10,000 orders, 0.7 statements per order, 2,755 orders/s re-importing (108.6 for 2,000 orders).
