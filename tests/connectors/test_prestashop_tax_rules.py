@@ -11,14 +11,13 @@ import pytest
 
 from connectors.prestashop import importer, services
 from connectors.prestashop.models import Binding, ImportIssue
-from lmb.services import get_company, save_company
-from sales import facturx
+from lmb.services import save_company
 from sales import services as sales_services
 from sales.models import Invoice, Order, VatCategory, VatTreatment
 from stock import services as stock_services
 from tests.connectors.prestashop_standin import as_served, captured_order_1, derived
 from tests.factories import ProductFactory
-from tests.sales.facturx_validation import schematron_errors, xsd_errors
+from tests.sales.facturx_validation import assert_valid_factur_x
 
 SHAPES = ["json", "xml"]
 GROUP = "3"  # the shop's tax rules group of its standard-rated products
@@ -66,13 +65,6 @@ def serve_order(standin, order_id: int, country: str, excl: str, shape: str):
     detail = derived(standin.records["order_details"]["1"], id=row_id, id_order=order_id, id_tax_rules_group=GROUP)
     standin.put_record("order_details", detail)
     standin.put_record("orders", as_served("orders", order, shape))
-
-
-def assert_valid_factur_x(invoice: Invoice):
-    xml = facturx.build_xml(invoice, company=get_company(), lines=list(invoice.lines.order_by("position", "pk")))
-    assert xsd_errors(xml) == []
-    assert schematron_errors(xml) == []
-    return xml
 
 
 def assert_valid_deposit_factur_x(order: Order):

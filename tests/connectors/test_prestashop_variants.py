@@ -13,8 +13,8 @@ from sales import services as sales_services
 from sales.models import Invoice, Order
 from stock import services as stock_services
 from tests.connectors.prestashop_standin import StandinShop, seed_records, with_variants
-from tests.connectors.test_prestashop_totals import assert_valid_factur_x
 from tests.factories import ProductFactory
+from tests.sales.facturx_validation import assert_valid_factur_x
 
 # The clothes shop's orders: XML ones are 50x, the same cases in JSON 60x (see the stand-in).
 CASES = ["own_reference", "no_reference", "ean_only", "unknown", "simple_product", "same_reference_as_another", "every_size"]

