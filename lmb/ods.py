@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape, quoteattr
 from stream_zip import NO_COMPRESSION_32, ZIP_32, stream_zip
 
 from .text import xml_text
-from .xlsx import number_kind
+from .xlsx import encoded, number_kind
 
 _MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 _MANIFEST = (
@@ -112,17 +112,12 @@ def _content(sheet_name: str, headers: list[str], rows: Iterable[Iterable]):
     yield "</table:table></office:spreadsheet></office:body></office:document-content>"
 
 
-def _encoded(parts):
-    for part in parts:
-        yield part.encode()
-
-
 def stream_ods(sheet_name: str, headers: list[str], rows: Iterable[Iterable]):
     """The bytes of an .ods file with one sheet, produced as the rows are consumed."""
     now = datetime.now()
     members = [
         ("mimetype", now, 0o600, NO_COMPRESSION_32, (_MIMETYPE,)),  # first and stored, as ODF requires
         ("META-INF/manifest.xml", now, 0o600, ZIP_32, (_MANIFEST,)),
-        ("content.xml", now, 0o600, ZIP_32, _encoded(_content(sheet_name[:31], headers, rows))),
+        ("content.xml", now, 0o600, ZIP_32, encoded(_content(sheet_name[:31], headers, rows))),
     ]
     yield from stream_zip(members, chunk_size=65536, extended_timestamps=False)

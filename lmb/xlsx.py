@@ -119,7 +119,8 @@ def _sheet(headers: list[str], rows: Iterable[Iterable]):
     yield "</sheetData></worksheet>"
 
 
-def _encoded(parts):
+def encoded(parts):
+    """UTF-8 bytes of the XML parts as they are produced (a zip member streamed; ods.py too)."""
     for part in parts:
         yield part.encode()
 
@@ -141,5 +142,5 @@ def stream_xlsx(sheet_name: str, headers: list[str], rows: Iterable[Iterable]):
         ("xl/styles.xml", _STYLES),
     ]
     members = [(name, now, 0o600, ZIP_32, (content.encode(),)) for name, content in files]
-    members.append(("xl/worksheets/sheet1.xml", now, 0o600, ZIP_32, _encoded(_sheet(headers, rows))))
+    members.append(("xl/worksheets/sheet1.xml", now, 0o600, ZIP_32, encoded(_sheet(headers, rows))))
     yield from stream_zip(members, chunk_size=65536)

@@ -88,8 +88,9 @@ def _check_tenders(tenders, due: Decimal, *, confirm_excess: bool):
         left -= min(tender["amount"], left)
     if left > 0:
         raise InvalidInput({"amount": [_("Il manque %(left)s pour régler la vente.") % {"left": money_fr(left)}]})
-    if _tendered(tenders) - due > CHANGE_WITHOUT_QUESTION and not confirm_excess:
-        raise payments.ExcessChange(_tendered(tenders), due)
+    tendered = _tendered(tenders)
+    if tendered - due > CHANGE_WITHOUT_QUESTION and not confirm_excess:
+        raise payments.ExcessChange(tendered, due)
 
 
 def _tendered(tenders) -> Decimal:
