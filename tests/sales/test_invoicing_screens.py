@@ -11,6 +11,7 @@ from lmb import roles
 from lmb.jobs import Job
 from lmb.models import InvoicingPolicy
 from sales import services
+from sales.invoicing import services as invoicing
 from sales.models import DeliveryNote, Invoice, InvoicingHold
 from tests.helpers import get_counting_queries, page_text
 from tests.sales.conftest import customer
@@ -56,7 +57,7 @@ def test_the_list_says_why_each_shipped_note_waits(role, shop, role_client):
     assert "À facturer à la main" in text
     assert "Facture périodique le 30/11/2026" in text  # the month's end for the B2B channel
     assert "En cours" in text  # at shipment, no refusal: its subscriber is at work
-    assert "10 jours" in text
+    assert "10 j</td>" in text
     assert "Rien à facturer" not in text
     assert ("Facturer maintenant" in text) == (role in (roles.ADMINISTRATOR, roles.SALES))
 
@@ -238,3 +239,30 @@ def test_the_grouped_screen_takes_as_many_queries_for_many_customers(shop, admin
         response, many = get_counting_queries(admin_client, GROUPED)
     assert "9 clients à facturer" in page_text(response)
     assert one == many
+
+
+# --- What the other pages say --------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_note_the_invoice_and_the_customer_pages_say_how_they_are_invoiced(shop, role_client):
+    client = role_client(roles.SALES)
+    with at(date(2026, 11, 3)):
+        note = manual_note(shop)
+        page = page_text(client.get(reverse("sales:delivery_detail", args=[note.pk])))
+        assert 'id="invoicing-waiting"' in page and "À facturer à la main" in page and "Facturer maintenant" in page
+        client.post(reverse("sales:to_invoice_now", args=[note.pk]))
+        page = page_text(client.get(reverse("sales:delivery_detail", args=[note.pk])))
+        invoice = Invoice.objects.get(kind=Invoice.Kind.INVOICE)
+        assert invoice.number in page and 'id="invoicing-waiting"' not in page
+        assert "Facture périodique" not in page_text(client.get(invoice.get_absolute_url()))
+
+        business_notes(shop, shop.bakery, [date(2026, 11, 3)])
+        with at(date(2026, 11, 30), 23):
+            (periodic,) = invoicing.run_grouped_invoicing().invoices
+        assert 'id="periodic-invoice"' in page_text(client.get(periodic.get_absolute_url()))
+    customer_page = page_text(client.get(note.order.customer.get_absolute_url()))
+    assert 'id="invoicing-policy">Manuelle' in customer_page
+    assert "Celle du canal de vente" in page_text(client.get(shop.bakery.get_absolute_url()))
+    warehouse = page_text(role_client(roles.WAREHOUSE).get(reverse("sales:delivery_detail", args=[note.pk])))
+    assert 'id="invoicing-waiting"' not in warehouse
