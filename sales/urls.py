@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import output
+from .views import channels, output
 
 app_name = "sales"
 
@@ -57,6 +57,8 @@ urlpatterns = [
     path("payments/<int:pk>/", views.payment_detail, name="payment_detail"),
     path("payments/<int:pk>/allocate/", views.payment_allocate, name="payment_allocate"),
     path("vouchers/", views.VoucherListView.as_view(), name="voucher_list"),
+    path("channels/", channels.channel_list, name="channel_list"),
+    path("channels/<int:pk>/", channels.channel_edit, name="channel_edit"),
     path("counter/", views.counter, name="counter"),
     path("counter/<int:channel_pk>/new/", views.counter_start, name="counter_start"),
 ]

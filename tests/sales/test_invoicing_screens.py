@@ -266,3 +266,81 @@ def test_the_note_the_invoice_and_the_customer_pages_say_how_they_are_invoiced(s
     assert "Celle du canal de vente" in page_text(client.get(shop.bakery.get_absolute_url()))
     warehouse = page_text(role_client(roles.WAREHOUSE).get(reverse("sales:delivery_detail", args=[note.pk])))
     assert 'id="invoicing-waiting"' not in warehouse
+
+
+# --- Canaux de vente ---------------------------------------------------------------------------
+
+CHANNELS = reverse("sales:channel_list")
+
+
+@pytest.mark.django_db
+def test_only_administrators_see_and_set_the_channels(shop, role_client):
+    edit = reverse("sales:channel_edit", args=[shop.web.pk])
+    for role in (roles.SALES, roles.WAREHOUSE, roles.ACCOUNTANT, roles.CUSTOMER_SERVICE):
+        client = role_client(role)
+        assert client.get(CHANNELS).status_code == 403
+        assert client.post(edit, {"name": "Pirate"}).status_code == 403
+        assert 'id="menu-channels"' not in page_text(client.get("/"))
+    client = role_client(roles.ADMINISTRATOR)
+    assert 'id="menu-channels"' in page_text(client.get("/"))
+    text = page_text(client.get(CHANNELS))
+    assert "Boutique en ligne" in text and "Groupée en fin de mois" in text and "À l'expédition" in text
+    shop.web.refresh_from_db()
+    assert shop.web.name == "Boutique en ligne"
+
+
+@pytest.mark.django_db
+def test_a_channel_is_set_through_its_form_and_its_kind_stays(shop, admin_client):
+    edit = reverse("sales:channel_edit", args=[shop.web.pk])
+    page = page_text(admin_client.get(edit))
+    assert "Boutique en ligne" in page and 'id="channel-kind"' in page
+    data = {
+        "name": "Boutique Breizh",
+        "prices_include_tax": "on",
+        "warehouse": shop.warehouse.pk,
+        "default_customer": shop.walk_in.code.lower(),
+        "invoicing_policy": InvoicingPolicy.WEEKLY,
+        "email_invoices": "on",
+        "kind": "b2b",  # not a field of the form: ignored
+    }
+    response = admin_client.post(edit, data, follow=True)
+    assert "Canal « Boutique Breizh » enregistré." in page_text(response)
+    shop.web.refresh_from_db()
+    assert (shop.web.name, shop.web.invoicing_policy, shop.web.email_invoices) == ("Boutique Breizh", "weekly", True)
+    assert shop.web.default_customer == shop.walk_in and shop.web.warehouse == shop.warehouse
+    assert shop.web.kind == "web"
+
+
+@pytest.mark.django_db
+def test_bad_channel_settings_are_refused_beside_their_field_and_change_nothing(shop, admin_client):
+    edit = reverse("sales:channel_edit", args=[shop.web.pk])
+    supplier = customer("Fournil SA", is_customer=False, is_supplier=True)
+    cases = [
+        ({"name": "", "invoicing_policy": "monthly"}, "Ce champ est obligatoire."),
+        ({"name": "Web", "invoicing_policy": "sometimes"}, "Sélectionnez un choix valide"),
+        ({"name": "Web", "invoicing_policy": "monthly", "default_customer": "NOBODY"}, "Aucun tiers ne porte ce code"),
+        ({"name": "Web", "invoicing_policy": "monthly", "default_customer": supplier.code}, "Aucun tiers ne porte ce code"),
+        ({"name": "Web", "invoicing_policy": "monthly", "warehouse": "999999"}, "Sélectionnez un choix valide"),
+    ]
+    for data, message in cases:
+        response = admin_client.post(edit, data)
+        assert response.status_code == 400, data
+        assert message in page_text(response), data
+        assert 'value="Web"' in page_text(response) or not data["name"]  # what was typed stays
+    shop.web.refresh_from_db()
+    assert (shop.web.name, shop.web.invoicing_policy) == ("Boutique en ligne", InvoicingPolicy.AT_SHIPMENT)
+    assert admin_client.get(reverse("sales:channel_edit", args=[999999])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_channel_service_refuses_what_the_form_cannot_send(shop):
+    from lmb.errors import InvalidInput
+    from sales.services.channels import update_channel
+
+    supplier = customer("Fournil SA", is_customer=False, is_supplier=True)
+    with pytest.raises(InvalidInput, match="n'est pas un client"):
+        update_channel(shop.counter, default_customer=supplier)
+    with pytest.raises(InvalidInput, match="ne se modifie pas"):
+        update_channel(shop.counter, kind="web")
+    shop.counter.refresh_from_db()
+    assert shop.counter.kind == "counter" and shop.counter.default_customer == shop.walk_in
