@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from crm import mailing as crm_mailing
 from lmb import queueing
 from lmb.errors import DomainError, InvalidInput
+from lmb.formats import decimal_fr
 from lmb.jobs import start_job
 from lmb.models import InvoicingPolicy
 
@@ -135,7 +136,7 @@ def run_grouped_invoicing(
         if report:
             report(
                 done * 100 // len(customer_ids),
-                _("%(done)s client(s) sur %(total)s") % {"done": done, "total": len(customer_ids)},
+                _("%(done)s client(s) sur %(total)s") % {"done": decimal_fr(done), "total": decimal_fr(len(customer_ids))},
             )
     return result
 

@@ -11,7 +11,6 @@ from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -22,6 +21,7 @@ from lmb.errors import DomainError
 from lmb.lists import search, yes_no_filter
 from lmb.models import InvoicingPolicy
 from lmb.spreadsheets import Column
+from lmb.views import safe_next
 
 from ..invoicing import queries as invoicing_queries
 from ..invoicing import services as invoicing
@@ -132,10 +132,7 @@ class ToInvoiceListView(SalesListView):
 
 def _back(request, default: str):
     """Where to go once done: the list as it was (its filters), never another site."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect(default)
+    return redirect(safe_next(request, reverse(default)))
 
 
 @require_POST
