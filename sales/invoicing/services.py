@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 # The sweeper leaves a shipment alone this long: its own subscriber is at work.
 SWEEP_GRACE = timedelta(minutes=5)
+# A refused note is tried again at most this often (a closed period stays closed for a while).
+HOLD_RETRY = timedelta(hours=1)
 
 
 # --- At shipment -------------------------------------------------------------------------------
@@ -225,11 +227,13 @@ def _hold(notes: list[DeliveryNote], reason: str, *, user=None) -> None:
 def sweep_invoicing(now=None) -> dict:
     """What the subscribers may have missed (a process killed between the commit and them, a
     refusal since cured): invoice the « à l'expédition » notes still to invoice, shipped more
-    than SWEEP_GRACE ago; send again the invoice e-mails still pending."""
+    than SWEEP_GRACE ago and not refused within HOLD_RETRY; send again the invoice e-mails still
+    pending."""
     now = now or timezone.now()
     notes = (
         queries.notes_to_invoice()
         .filter(policy=InvoicingPolicy.AT_SHIPMENT, shipped_at__lte=now - SWEEP_GRACE)
+        .exclude(invoicing_hold__last_failed_at__gt=now - HOLD_RETRY)
         .order_by("shipped_at", "pk")
         .values_list("pk", flat=True)
     )

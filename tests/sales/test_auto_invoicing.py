@@ -222,14 +222,11 @@ def test_a_closed_period_holds_the_invoice_and_keeps_the_shipment(shop, django_c
     hold = InvoicingHold.objects.get(delivery_note=note)
     assert "clôturée" in hold.reason
     assert invoicing_queries.notes_to_invoice().get().pk == note.pk
-    with at(
-        date(
-            2026,
-            11,
-            20,
-        ),
-        12,
-    ):
+    with time_machine.travel(datetime(2026, 11, 20, 10, 30, tzinfo=PARIS), tick=False):
+        assert invoicing.sweep_invoicing()["invoiced"] == 0  # refused half an hour ago: not tried yet
+    hold.refresh_from_db()
+    assert hold.attempts == 1
+    with at(date(2026, 11, 20), 12):
         invoicing.sweep_invoicing()  # still closed: the hold counts the attempt
     hold.refresh_from_db()
     assert hold.attempts == 2
