@@ -79,6 +79,8 @@ class Channel(models.Model):
         verbose_name = _("canal de vente")
         verbose_name_plural = _("canaux de vente")
         ordering = ["name"]
+        # Sales staff change channels' documents, not their settings: only administrators do.
+        permissions = [("configure_channel", _("Peut régler les canaux de vente"))]
 
     def __str__(self):
         return self.name
