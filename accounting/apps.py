@@ -7,11 +7,13 @@ class AccountingConfig(AppConfig):
     verbose_name = _("Comptabilité")
 
     def ready(self):
-        from lmb import demo
+        from lmb import closing, demo
         from lmb.navigation import register_menu_item, register_section
 
         from .demo import seed_accounting
+        from .queries import closed_day_reason
 
+        closing.register(closed_day_reason)  # sales issues nothing dated in a closed period
         demo.register_step("accounting", seed_accounting, order=60)  # after sales (50): documents to book
         register_section(key="accounting", label=_("Comptabilité"), icon="journal-text", order=60)
         for order, (label, url_name) in enumerate(

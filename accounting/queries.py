@@ -7,12 +7,25 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import Sum
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .models import JournalLine
+from .models import JournalLine, Period
 
 ZERO = Decimal("0.00")
 CHUNK = 5000
+
+
+def closed_day_reason(day: date) -> str:
+    """Why nothing can be dated ``day`` (registered in lmb.closing): its period is closed."""
+    period = Period.objects.filter(start__lte=day, end__gte=day, is_closed=True).only("start", "end").first()
+    if period is None:
+        return ""
+    return gettext("La période du %(start)s au %(end)s est clôturée : rien ne peut y être daté du %(day)s.") % {
+        "start": period.start.strftime("%d/%m/%Y"),
+        "end": period.end.strftime("%d/%m/%Y"),
+        "day": day.strftime("%d/%m/%Y"),
+    }
 
 
 def _lines(start: date, end: date):

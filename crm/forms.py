@@ -34,6 +34,7 @@ class ThirdPartyForm(ModelForm):
             "website",
             "payment_terms",
             "payment_terms_days",
+            "invoicing_policy",
             "notes",
             "is_active",
         ]

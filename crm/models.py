@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lmb.countries import country_choices, country_name, validate_country
 from lmb.fields import SirenField, SiretField, VatNumberField
-from lmb.models import LegalForm, PaymentTerms
+from lmb.models import InvoicingPolicy, LegalForm, PaymentTerms
 from lmb.validators import french_vat_mismatch
 
 
@@ -61,6 +61,13 @@ class ThirdParty(models.Model):
     )
     payment_terms_days = models.PositiveSmallIntegerField(
         _("délai personnalisé (jours)"), null=True, blank=True, validators=[MaxValueValidator(60)]
+    )
+    invoicing_policy = models.CharField(
+        _("facturation"),
+        max_length=20,
+        choices=InvoicingPolicy.choices,
+        blank=True,
+        help_text=_("Vide : la règle du canal de vente de la commande."),
     )
     customer_account = models.CharField(
         _("compte auxiliaire client"),

@@ -79,6 +79,7 @@ class ThirdPartySerializer(ModelSerializer):
             "website",
             "payment_terms",
             "payment_terms_days",
+            "invoicing_policy",
             "customer_account",
             "supplier_account",
             "notes",

@@ -122,7 +122,7 @@ def queue_job(job_id: int) -> bool:
 
 def run_job(job_id: int, work) -> Job:
     """Run ``work(job, report)`` for a job. ``report(percent, message="")`` saves progress;
-    ``work`` returns ``(filename, bytes)`` for the result file, or None. A failure is kept on the
+    ``work`` returns ``(filename, bytes)`` for the result file, a message for the user, or None. A failure is kept on the
     job with its reason (a DomainError's message as is; anything else as an internal error). A job
     that is finished, or that a live run holds, is left as it is."""
     job = _claim(job_id)
@@ -155,6 +155,8 @@ def run_job(job_id: int, work) -> Job:
     finally:
         if heartbeat:
             heartbeat.stop()
+    if isinstance(produced, str):
+        return _finish(job, mine, Job.Status.DONE, produced)
     return _finish(job, mine, Job.Status.DONE, "", produced)
 
 

@@ -21,6 +21,16 @@ class PaymentTerms(models.TextChoices):
     CUSTOM = "custom", _("Personnalisé")
 
 
+class InvoicingPolicy(models.TextChoices):
+    """When shipped goods are invoiced (INV-18): at once, or by a periodic invoice (PAY-02). Set
+    per sales channel, overridable per customer."""
+
+    AT_SHIPMENT = "at_shipment", _("À l'expédition")
+    MONTHLY = "monthly", _("Groupée en fin de mois")
+    WEEKLY = "weekly", _("Groupée chaque semaine")
+    MANUAL = "manual", _("Manuelle")
+
+
 class LegalForm(models.TextChoices):
     EI = "EI", _("Entreprise individuelle (EI)")
     EURL = "EURL", "EURL"

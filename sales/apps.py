@@ -13,6 +13,7 @@ class SalesConfig(AppConfig):
 
         from . import mailing, tasks
         from .demo import seed_sales
+        from .invoicing import services as invoicing
         from .timeline import sales_timeline
 
         demo.register_step("sales", seed_sales, order=50)  # after purchasing (40) and stock life (45): goods in stock
@@ -24,8 +25,10 @@ class SalesConfig(AppConfig):
                 (_("Devis"), "sales:quote_list"),
                 (_("Commandes"), "sales:order_list"),
                 (_("Livraisons"), "sales:delivery_list"),
+                (_("À facturer"), "sales:to_invoice_list"),
                 (_("Reliquats"), "sales:backorder_list"),
                 (_("Factures"), "sales:invoice_list"),
+                (_("Facturation groupée"), "sales:grouped_invoicing"),
                 (_("Avoirs"), "sales:credit_note_list"),
                 (_("Règlements"), "sales:payment_list"),
                 (_("Bons d'achat"), "sales:voucher_list"),
@@ -37,3 +40,6 @@ class SalesConfig(AppConfig):
         # The Factur-X of an issued document is made by a worker at once, not on first download.
         events.subscribe(events.INVOICE_ISSUED, tasks.on_invoice_issued)
         events.subscribe(events.CREDIT_NOTE_ISSUED, tasks.on_credit_note_issued)
+        # Invoices made automatically (INV-18): at shipment, and each new invoice e-mailed when the channel says so.
+        events.subscribe(events.DELIVERY_NOTE_SHIPPED, invoicing.on_delivery_note_shipped)
+        events.subscribe(events.INVOICE_ISSUED, invoicing.on_invoice_issued)

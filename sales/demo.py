@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -277,13 +278,16 @@ class SalesYear:
         if quantities:
             note = services.create_delivery_note(order, quantities=quantities, user=self.seller)
             carrier = self.rng.choice(CARRIERS)
-            services.ship_delivery_note(
-                note,
-                carrier=carrier,
-                tracking_number=f"{carrier[:2].upper()}{self.rng.randint(10**9, 10**10 - 1)}",
-                user=self.seller,
-            )
-            invoice = self.invoice_shipped(day, order)
+            # Shipped and invoiced on that past day in one transaction: the automatic invoicing,
+            # which runs once a shipment commits and dates its invoice today, finds it invoiced.
+            with transaction.atomic():
+                services.ship_delivery_note(
+                    note,
+                    carrier=carrier,
+                    tracking_number=f"{carrier[:2].upper()}{self.rng.randint(10**9, 10**10 - 1)}",
+                    user=self.seller,
+                )
+                invoice = self.invoice_shipped(day, order)
             self.after_invoice(day, order, invoice)
         if split:
             self.calendar.at(_working_day(day + timedelta(days=self.rng.randint(12, 25))), self.ship, order_id, False)
@@ -388,8 +392,9 @@ class SalesYear:
                 break
             first[line.pk], shipped = line.quantity, shipped + line.gross_amount
         note = services.create_delivery_note(order, quantities=first, user=self.seller)
-        services.ship_delivery_note(note, carrier="Transports Le Meur", user=self.seller)
-        self.invoice_shipped(day, order)
+        with transaction.atomic():  # see ship(): invoiced on that day, not by the automatic invoicing
+            services.ship_delivery_note(note, carrier="Transports Le Meur", user=self.seller)
+            self.invoice_shipped(day, order)
         self.calendar.at(_working_day(day + timedelta(days=21)), self.ship, order.pk, False)
 
     def workshop(self, day):

@@ -19,7 +19,7 @@ from catalog.models import Product, Unit
 from crm.models import ThirdParty
 from lmb.fields import DecimalField
 from lmb.formats import decimal_fr, money_fr
-from lmb.models import PaymentTerms
+from lmb.models import InvoicingPolicy, PaymentTerms
 from stock.models import Warehouse
 
 QUANTITY = {"max_digits": 14, "decimal_places": 3}
@@ -61,12 +61,26 @@ class Channel(models.Model):
         verbose_name=_("client par défaut"),
         help_text=_("Le client de passage proposé au comptoir."),
     )
+    invoicing_policy = models.CharField(
+        _("facturation"),
+        max_length=20,
+        choices=InvoicingPolicy.choices,
+        default=InvoicingPolicy.AT_SHIPMENT,
+        help_text=_("Quand les bons de livraison expédiés sont facturés ; un client peut avoir sa propre règle."),
+    )
+    email_invoices = models.BooleanField(
+        _("envoyer les factures par e-mail"),
+        default=False,
+        help_text=_("Chaque facture émise est envoyée au client avec son PDF Factur-X."),
+    )
     is_active = models.BooleanField(_("actif"), default=True)
 
     class Meta:
         verbose_name = _("canal de vente")
         verbose_name_plural = _("canaux de vente")
         ordering = ["name"]
+        # Sales staff change channels' documents, not their settings: only administrators do.
+        permissions = [("configure_channel", _("Peut régler les canaux de vente"))]
 
     def __str__(self):
         return self.name
@@ -359,6 +373,15 @@ class DeliveryNoteLine(models.Model):
         verbose_name = _("ligne de bon de livraison")
         ordering = ["order_line__position", "pk"]
         constraints = [models.UniqueConstraint(fields=["delivery_note", "order_line"], name="sales_delivery_line_unique")]
+        indexes = [
+            # The « à facturer » list and the grouped runs read the lines still to invoice: a few
+            # among every line ever shipped.
+            models.Index(
+                fields=["delivery_note"],
+                name="sales_delivery_line_to_bill",
+                condition=Q(invoiced_quantity__lt=models.F("quantity")),
+            )
+        ]
 
     def __str__(self):
         return f"{self.delivery_note} — {self.order_line.description} × {decimal_fr(self.quantity)}"
@@ -399,6 +422,8 @@ class Invoice(Document):
         related_name="deducted_by",
         verbose_name=_("factures d'acompte déduites"),
     )
+    # A periodic invoice groups a period's deliveries (INV-18): its term is at most 45 days (PAY-02).
+    periodic = models.BooleanField(_("facture périodique"), default=False)
     issued_at = models.DateTimeField(_("émise le"), null=True, blank=True)
     chain_position = models.PositiveBigIntegerField(null=True, blank=True, unique=True)
     previous_hash = models.CharField(max_length=64, blank=True)
@@ -438,7 +463,7 @@ class DepositDeduction(models.Model):
     """What an invoice deducts from a deposit invoice of its orders (DEP-01). A deposit may be
     deducted over several invoices (an order shipped in several parcels), each taking part of
     it, never more than it stands for. The table is the one the plain many-to-many link had
-    (``Invoice.deducted_deposits``), with the amount added (sales migrations 0010 to 0012)."""
+    (``Invoice.deducted_deposits``), with the amount added (sales migrations 0013 to 0015)."""
 
     invoice = models.ForeignKey(
         Invoice,
@@ -465,6 +490,51 @@ class DepositDeduction(models.Model):
 
     def __str__(self):
         return f"{self.invoice} − {self.deposit} {money_fr(self.amount)}"
+
+
+class InvoicingHold(models.Model):
+    """Why a shipped delivery note its invoicing policy says to invoice is still not invoiced: the
+    automatic invoicing's last refusal (a closed period, the chronology of the series), kept until
+    the note is invoiced; the « à facturer » list shows it."""
+
+    delivery_note = models.OneToOneField(DeliveryNote, on_delete=models.CASCADE, related_name="invoicing_hold")
+    reason = models.TextField(_("raison"))
+    attempts = models.PositiveIntegerField(_("tentatives"), default=1)
+    first_failed_at = models.DateTimeField(_("premier échec"), auto_now_add=True)
+    last_failed_at = models.DateTimeField(_("dernier échec"))
+
+    class Meta:
+        verbose_name = _("facturation en attente")
+        verbose_name_plural = _("facturations en attente")
+
+    def __str__(self):
+        return f"{self.delivery_note}: {self.reason}"
+
+
+class InvoiceMailing(models.Model):
+    """The e-mail of a new invoice to its customer, sent once (the channel's setting): written when
+    the invoice is issued, sent by a task, sent again by the sweeper while it is still pending."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("À envoyer")
+        SENT = "sent", _("Envoyé")
+        FAILED = "failed", _("Échec")
+
+    invoice = models.OneToOneField("Invoice", on_delete=models.CASCADE, related_name="mailing")
+    recipient = models.EmailField(_("destinataire"), blank=True)
+    status = models.CharField(_("statut"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("tentatives"), default=0)
+    reason = models.TextField(_("raison"), blank=True)
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("envoi de facture")
+        verbose_name_plural = _("envois de factures")
+        indexes = [models.Index(fields=["status", "created_at"], name="sales_invoice_mailing_idx")]
+
+    def __str__(self):
+        return f"{self.invoice} → {self.recipient or '?'} ({self.status})"
 
 
 class InvoiceLine(DocumentLine):
@@ -675,6 +745,9 @@ class DocumentEvent(models.Model):
         "cancelled": _("Annulé"),
         "delivery_prepared": _("Livraison préparée"),
         "shipped": _("Expédié"),
+        "invoiced": _("Facturé"),
+        "invoicing_held": _("Facturation en attente"),
+        "grouped": _("Facture périodique"),
         "backorder_closed": _("Reliquat soldé"),
         "deposit": _("Acompte encaissé"),
         "issued": _("Émis"),

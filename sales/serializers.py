@@ -71,7 +71,18 @@ def payment_method_field(**kwargs):
 class ChannelSerializer(ModelSerializer):
     class Meta:
         model = Channel
-        fields = ["id", "code", "name", "kind", "prices_include_tax", "warehouse", "default_customer", "is_active"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "kind",
+            "prices_include_tax",
+            "warehouse",
+            "default_customer",
+            "invoicing_policy",
+            "email_invoices",
+            "is_active",
+        ]
 
 
 # --- Lines ---------------------------------------------------------------------------------------
@@ -289,6 +300,7 @@ class InvoiceSerializer(ModelSerializer):
             "delivery_date",
             "due_date",
             "orders",
+            "periodic",
             "deposits_total",
             "deducted_deposits",
             "deposit_deductions",

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog import units
-from lmb import events, money
+from lmb import closing, events, money
 from lmb.errors import Conflict, InvalidInput
 from lmb.formats import decimal_fr, money_fr
 from stock import services as stock_services
@@ -240,6 +240,7 @@ def issue_credit_note(
     if not credit_note.lines.exists():
         raise InvalidInput({"lines": [_("Un avoir sans ligne ne s'émet pas.")]})
     issue_date = issue_date or timezone.localdate()
+    closing.refuse_closed_day(issue_date)  # its VAT return is filed: the period's figures stay as declared
     documents.recompute(credit_note, on_date=issue_date)
     credit_note.invoice = invoice
     _check_credit_left(credit_note)

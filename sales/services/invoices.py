@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from lmb import events, money, rows, transactions
+from lmb import closing, events, money, rows, transactions
 from lmb.errors import Conflict, InvalidInput
 from lmb.formats import money_fr
 from lmb.models import PaymentTerms
@@ -52,6 +52,7 @@ ISSUING_FIELDS = (
 )
 LineKind = InvoiceLine.Kind
 MAX_TERM_DAYS = 60  # C. com. L441-10 (PAY-02)
+PERIODIC_MAX_TERM_DAYS = 45  # a periodic invoice's term (C. com. L441-10, PAY-02)
 
 
 # --- Drafts ----------------------------------------------------------------------------------------
@@ -361,11 +362,14 @@ def issue_invoice(invoice: Invoice, *, user=None, issue_date: date | None = None
     if not lines:
         raise InvalidInput({"lines": [_("Une facture sans ligne ne s'émet pas.")]})
     issue_date = issue_date or timezone.localdate()
+    closing.refuse_closed_day(issue_date)  # its VAT return is filed: the period's figures stay as declared
     documents.recompute(invoice, on_date=issue_date, lines=lines)
     invoice.invoice_date = issue_date
     shipped_on, has_deposit = _shipment_and_deposit(invoice, lines)
     invoice.delivery_date = invoice.delivery_date or shipped_on or issue_date
     invoice.due_date = due_date_for(invoice.payment_terms, invoice.payment_terms_days, issue_date)
+    if invoice.periodic:
+        invoice.due_date = min(invoice.due_date, issue_date + timedelta(days=PERIODIC_MAX_TERM_DAYS))
     deductions = _deductions(invoice) if has_deposit else []  # most invoices have none: no query
     invoice.deposits_total = sum((deduction.amount for deduction in deductions), ZERO)
     invoice.amount_due = invoice.total_incl_tax - invoice.deposits_total  # the deductions stop at the total

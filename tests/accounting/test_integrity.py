@@ -13,9 +13,11 @@ from django.db import IntegrityError, connection, connections, transaction
 from accounting import lettering, services
 from accounting.models import JournalEntry, JournalLine, Period
 from lmb.errors import Conflict, InvalidInput
+from purchasing import services as purchasing
 from sales import services as sales
 from sales.models import Invoice, PaymentMethod
 from tests.accounting.conftest import on
+from tests.factories import ThirdPartyFactory
 
 CAPITAL = [{"account": "512100", "debit": "100.00"}, {"account": "101000", "credit": "100.00"}]
 
@@ -37,6 +39,13 @@ def invoice_on(shop, day):
         return sales.issue_invoice(draft, issue_date=day)
 
 
+def supplier_invoice_of(day):
+    supplier = ThirdPartyFactory(name="Faïencerie de Quimper", is_customer=False, is_supplier=True)
+    lines = [{"description": "Transport", "quantity": 1, "unit_price": Decimal("45.00"), "vat_rate": 20}]
+    draft = purchasing.create_supplier_invoice(supplier=supplier, number="F-7", invoice_date=day, due_date=day, lines=lines)
+    return purchasing.record_supplier_invoice(draft)
+
+
 @pytest.mark.django_db
 def test_a_closed_period_refuses_entries_and_late_documents_go_to_the_first_open_one(shop):
     manual(date(2025, 1, 10))
@@ -47,10 +56,12 @@ def test_a_closed_period_refuses_entries_and_late_documents_go_to_the_first_open
     with pytest.raises(Conflict):
         manual(date(2025, 1, 20), piece="OD-2")
     assert JournalEntry.objects.count() == 1
-    # A January invoice recorded after the close: booked on 1 February, its own date kept as PieceDate.
-    late = invoice_on(shop, date(2025, 1, 25))
+    with pytest.raises(Conflict, match="clôturée"):  # sales issues nothing dated in a closed period
+        invoice_on(shop, date(2025, 1, 28))
+    # A supplier's January invoice received after the close: booked on 1 February, its own date kept as PieceDate.
+    late = supplier_invoice_of(date(2025, 1, 25))
     assert services.post_pending().posted == 1
-    entry = JournalEntry.objects.get(source_type="invoice", source_id=late.pk)
+    entry = JournalEntry.objects.get(source_type="supplier_invoice", source_id=late.pk)
     assert (entry.date, entry.piece_date, entry.period) == (date(2025, 2, 1), date(2025, 1, 25), february)
     if connection.vendor == "postgresql":  # the database refuses it too
         with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:

@@ -318,13 +318,13 @@ def test_two_invoices_of_one_order_issued_at_once_never_deduct_more_than_the_dep
     assert left(paid) == ZERO
 
 
-migration = importlib.import_module("sales.migrations.0012_fill_deposit_deduction_amounts")
+migration = importlib.import_module("sales.migrations.0015_fill_deposit_deduction_amounts")
 
 
 @pytest.mark.django_db
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="sets the freezing trigger aside inside the test's transaction")
 def test_the_deductions_made_before_the_amount_column_get_the_whole_value_of_their_deposit(shop):
-    """sales 0012: every deduction was whole before; the amount filled is what the deposit stood
+    """sales 0015: every deduction was whole before; the amount filled is what the deposit stood
     for when the invoice was issued (its credit notes issued before deducted)."""
     order, lines = web_order(shop, "33.33", "66.67")
     credited, other = deposit(order, "30.00"), deposit(order, "20.00")
@@ -339,7 +339,7 @@ def test_the_deductions_made_before_the_amount_column_get_the_whole_value_of_the
     alone_order, alone_lines = web_order(shop, "10.00")
     alone_deposit = deposit(alone_order, "10.00")
     alone = invoice_of(parcel(alone_order, *alone_lines))
-    with connection.cursor() as cursor:  # the rows as 0011 left them (undone with the test)
+    with connection.cursor() as cursor:  # the rows as 0014 left them (undone with the test)
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no deferred foreign-key check pending: the table can be altered
         cursor.execute(f"ALTER TABLE {migration.TABLE} DISABLE TRIGGER {migration.TRIGGER}")
         cursor.execute(f"UPDATE {migration.TABLE} SET amount = 0")

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
     """The amount (tax included) an invoice deducts from a deposit invoice. Existing rows get
     their amount from migration 0012."""
 
-    dependencies = [("sales", "0010_deposit_deduction")]
+    dependencies = [("sales", "0013_deposit_deduction")]
 
     operations = [
         migrations.AddField(

@@ -58,6 +58,6 @@ def fill_amounts(apps, schema_editor):
 class Migration(migrations.Migration):
     """Every deduction recorded before 0011 gets its amount: the deposit's whole value."""
 
-    dependencies = [("sales", "0011_deposit_deduction_amount")]
+    dependencies = [("sales", "0014_deposit_deduction_amount")]
 
     operations = [migrations.RunPython(fill_amounts, migrations.RunPython.noop)]

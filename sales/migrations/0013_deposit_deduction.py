@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     (``from_invoice_id``, ``to_invoice_id``), same pair constraint, same indexes, same trigger
     (migration 0003). Migration 0011 then adds the amount deducted, 0012 fills it."""
 
-    dependencies = [("sales", "0009_order_carrier")]
+    dependencies = [("sales", "0012_channel_settings_permission")]
 
     operations = [
         migrations.SeparateDatabaseAndState(
