@@ -91,7 +91,14 @@ def _related(kind, document) -> dict:
             "credit_notes": document.credit_notes.order_by("created_at"),
             "allocations": document.allocations.select_related("payment", "credit_note").order_by("allocated_at"),
             "installments": document.installments.all(),
-            "deducted_deposits": document.deducted_deposits.all(),
+            "deductions": document.deposit_deductions.select_related("deposit").order_by("deposit__invoice_date", "deposit__pk"),
+            "deducted_by": (
+                document.deductions.filter(invoice__status=Invoice.Status.ISSUED)
+                .select_related("invoice")
+                .order_by("invoice__chain_position")
+                if document.kind == Invoice.Kind.DEPOSIT
+                else ()
+            ),
             "balance": queries.invoice_balance(document),
         }
     return {
