@@ -14,6 +14,7 @@ from django.db import connection, connections
 
 from accounting import services as accounting
 from accounting.models import Period
+from crm.models import Address
 from lmb.models import InvoicingPolicy
 from sales import chain, pdfs, services
 from sales.invoicing import queries as invoicing_queries
@@ -220,6 +221,31 @@ def test_notes_in_two_currencies_make_two_invoices_each_in_its_currency(shop):
     assert all("devise" in result.splits[invoice.pk] for invoice in result.invoices)
     for invoice in result.invoices:
         assert_valid_factur_x(invoice)
+
+
+@pytest.mark.django_db
+def test_notes_under_two_vat_treatments_make_two_invoices_and_say_why(shop):
+    geneva_depot = Address.objects.create(
+        third_party=shop.bakery,
+        kind=Address.Kind.DELIVERY,
+        line1="Rue du Rhône 1",
+        postal_code="1204",
+        city="Genève",
+        country="CH",
+        is_default=False,  # the bakery ships to Rennes; this order only to its Geneva shop
+    )
+    business_notes(shop, shop.bakery, [date(2026, 11, 9)])
+    with at(date(2026, 11, 10)):
+        order = services.create_order(
+            customer=shop.bakery, channel=shop.b2b, lines=[{"product": shop.mug, "quantity": 2}], delivery_address=geneva_depot
+        )
+        ship(services.confirm_order(order))
+    with at(date(2026, 11, 30), 23):
+        result = invoicing.run_grouped_invoicing()
+    assert sorted(invoice.vat_treatment for invoice in result.invoices) == ["export", "france"]
+    assert all("régime de TVA" in result.splits[invoice.pk] for invoice in result.invoices)
+    export = next(invoice for invoice in result.invoices if invoice.vat_treatment == "export")
+    assert export.total_vat == 0 and export.lines.get().quantity == 2
 
 
 def close_until(day: date):
