@@ -31,8 +31,9 @@ pytestmark = pytest.mark.django_db
 
 # Lists that are not lmb ListViews, on purpose: the shops' settings page (a handful of shops,
 # each with its connection state: a page of cards, not a list to search and export), and the
-# Django admin's (support staff's, not the product's).
-NOT_LIST_VIEWS = {"prestashop:channel_list", "admin:app_list"}
+# Django admin's (support staff's, not the product's), and the sales channels' settings (four or
+# five channels, each with its invoicing policy).
+NOT_LIST_VIEWS = {"prestashop:channel_list", "admin:app_list", "sales:channel_list"}
 
 
 def _patterns(resolver, namespace=""):
@@ -99,6 +100,10 @@ def fill_every_list(store, user):
     sales_services.record_payment(customer=crêperie, amount="10.00", method=PaymentMethod.TRANSFER, invoices=[invoice])
     sales_services.issue_credit_note(sales_services.create_credit_note(invoice, reason="Geste commercial"))
     sales_services.sell_voucher(amount="20.00", method=PaymentMethod.CASH, customer=store.walk_in)
+    monthly = sales_services.confirm_order(
+        sales_services.create_order(customer=crêperie, channel=store.b2b, lines=[{"product": store.mug, "quantity": 1}])
+    )
+    sales_services.ship_delivery_note(sales_services.create_delivery_note(monthly))  # « à facturer » until the month's end
     accounting_services.post_pending()
 
     channel, _secret = prestashop_services.add_channel(
