@@ -31,9 +31,11 @@ recreated, and so is its copy ``<name>_copy``; both dropped at the end unless ``
 
 import argparse
 import contextlib
+import copy
 import json
 import os
 import time
+from collections import Counter
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -111,25 +113,52 @@ def build(customers: int, notes: int, lines_per_note: int) -> dict:
 
 
 def _orders(customers, channel, products, count: int, lines_per_note: int) -> None:
-    """``count`` confirmed orders, dealt round the customers, dated on a day of last month."""
+    """``count`` confirmed orders, dealt round the customers, dated on days of last month. Each
+    customer's first order is built by ``prepare_order``; their next ones are copies of it (same
+    lines, another day), which the same checks would pass: building each afresh (its prices and
+    addresses read per line, ~15 ms) would take most of the fixture's time at 40,000 orders."""
     from django.db import transaction
 
     from sales.services import bulk_orders
 
     first, last = last_month()
     days = (last - first).days + 1
+    rounds = -(-count // len(customers))
+    prepared = {}
     page = []
     for index in range(count):
         who = customers[index % len(customers)]
-        day = first + timedelta(days=(index // len(customers)) * days // max(1, -(-count // len(customers))))
-        lines = [
-            {"product": products[(index + k) % len(products)], "quantity": 1 + (index + k) % 7} for k in range(lines_per_note)
-        ]
-        page.append(bulk_orders.prepare_order(customer=who, channel=channel, lines=lines, order_date=day))
+        day = first + timedelta(days=(index // len(customers)) * days // max(1, rounds))
+        if who.pk not in prepared:
+            lines = [
+                {"product": products[(index + k) % len(products)], "quantity": 1 + (index + k) % 7} for k in range(lines_per_note)
+            ]
+            prepared[who.pk] = bulk_orders.prepare_order(customer=who, channel=channel, lines=lines, order_date=day)
+            page.append(prepared[who.pk])
+        else:
+            page.append(_copy(prepared[who.pk], day))
         if len(page) == PAGE or index == count - 1:
             with transaction.atomic():
                 bulk_orders.save_confirmed_orders(page)
             page = []
+
+
+def _copy(new, day: date):
+    """Another order with the lines of ``new`` (prepared, maybe saved since), dated ``day``."""
+    from django.db.models.base import ModelState
+
+    from sales.services.bulk_orders import NewOrder
+
+    def fresh(instance, **fields):
+        twin = copy.copy(instance)
+        twin._state = ModelState()
+        twin.pk = None
+        for name, value in fields.items():
+            setattr(twin, name, value)
+        return twin
+
+    order = fresh(new.order, number=None, order_date=day, status=new.order.Status.DRAFT)
+    return NewOrder(order, [fresh(line, document=order) for line in new.lines])
 
 
 def _ship_all() -> None:
@@ -180,44 +209,85 @@ def _ship_all() -> None:
 # --- The two ways ---------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def counted_statements(counter: dict):
+class Meter:
+    """What one way took: wall and CPU seconds (this process), the SQL statements it sent and the
+    time spent in them, per kind ("SELECT sales_deliverynote", "INSERT sales_documentevent"…)."""
+
+    def __init__(self):
+        self.seconds = self.cpu_seconds = 0.0
+        self.invoices = self.statements = 0
+        self.sql_seconds = Counter()
+        self.sql_count = Counter()
+
+    def wrapper(self, execute, sql, params, many, context):
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            kind = _kind_of(sql)
+            self.sql_seconds[kind] += time.perf_counter() - began
+            self.sql_count[kind] += 1
+            self.statements += 1
+
+    @contextlib.contextmanager
+    def measuring(self, connection):
+        with connection.execute_wrapper(self.wrapper):
+            began, cpu = time.perf_counter(), time.process_time()
+            try:
+                yield
+            finally:
+                self.seconds += time.perf_counter() - began
+                self.cpu_seconds += time.process_time() - cpu
+
+    def figures(self, checked: dict) -> dict:
+        per_invoice = max(self.invoices, 1)
+        return {
+            "invoices": self.invoices,
+            "seconds": round(self.seconds, 2),
+            "invoices_per_second": round(self.invoices / self.seconds, 1),
+            "cpu_seconds_this_process": round(self.cpu_seconds, 2),
+            "sql_seconds": round(sum(self.sql_seconds.values()), 2),
+            "statements_per_invoice": round(self.statements / per_invoice, 1),
+            "sql_ms_per_invoice_by_kind": {
+                kind: f"{seconds * 1000 / per_invoice:.2f} ms in {self.sql_count[kind] / per_invoice:.1f}"
+                for kind, seconds in self.sql_seconds.most_common(10)
+            },
+            "checks": checked,
+        }
+
+
+def _kind_of(sql: str) -> str:
+    """ "SELECT sales_invoice FOR UPDATE", "UPDATE sales_orderline"…: the verb and its first table."""
+    words = sql.split()
+    verb = words[0].upper() if words else ""
+    keyword = {"SELECT": "FROM", "INSERT": "INTO", "DELETE": "FROM"}.get(verb)
+    table = words[1] if verb == "UPDATE" else next((words[i + 1] for i, word in enumerate(words[:-1]) if word == keyword), "")
+    lock = "FOR UPDATE" if "FOR UPDATE" in sql else ""
+    return " ".join(part for part in (verb, table.strip('"'), lock) if part)
+
+
+def the_run(on: date, customer_ids: list[int] | None, meter: Meter) -> None:
+    """The month-end run (``customer_ids`` None), or its share for a block of customers."""
     from django.db import connection
 
-    def count(execute, sql, params, many, context):
-        counter["statements"] = counter.get("statements", 0) + 1
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(count):
-        yield
-
-
-def the_run(on: date) -> tuple[float, int, dict]:
     from sales.invoicing import services as invoicing
 
-    counter = {}
-    with counted_statements(counter):
-        began, cpu = time.perf_counter(), time.process_time()
-        result = invoicing.run_grouped_invoicing(on=on)
-        elapsed = time.perf_counter() - began
-        counter["cpu_seconds"] = time.process_time() - cpu
+    with meter.measuring(connection):
+        result = invoicing.run_grouped_invoicing(on=on, customer_ids=customer_ids)
     assert not result.held, list(result.held.items())[:3]
-    return elapsed, len(result.invoices), counter
+    meter.invoices += len(result.invoices)
 
 
-def one_by_one(customer_ids: list[int]) -> tuple[float, int, dict]:
+def one_by_one(customer_ids: list[int], meter: Meter) -> None:
     """For each customer, in one transaction: their shipped notes, ``create_invoice`` (periodic)
     and ``issue_invoice`` — as staff would, selecting a customer's notes and pressing « Facturer »
     then « Émettre »."""
-    from django.db import transaction
+    from django.db import connection, transaction
 
     from sales.models import DeliveryNote
     from sales.services import invoices
 
-    counter = {}
-    made = 0
-    with counted_statements(counter):
-        began, cpu = time.perf_counter(), time.process_time()
+    with meter.measuring(connection):
         for customer_id in customer_ids:
             with transaction.atomic():
                 notes = list(
@@ -229,10 +299,7 @@ def one_by_one(customer_ids: list[int]) -> tuple[float, int, dict]:
                 draft.periodic = True
                 draft.save(update_fields=["periodic"])
                 invoices.issue_invoice(draft)
-                made += 1
-        elapsed = time.perf_counter() - began
-        counter["cpu_seconds"] = time.process_time() - cpu
-    return elapsed, made, counter
+                meter.invoices += 1
 
 
 def checks(customers: int) -> dict:
@@ -264,11 +331,25 @@ def checks(customers: int) -> dict:
     }
 
 
-def use_database(name: str) -> None:
-    from django.db import connections
+class Databases:
+    """Two open connections, one per copy of the data, each in turn Django's ``default``: the two
+    ways take turns block by block without reconnecting."""
 
-    connections.close_all()
-    connections["default"].settings_dict["NAME"] = name
+    def __init__(self, original: str, copy_name: str):
+        from django.db import connections
+
+        connections.close_all()
+        self.connections = {}
+        for way, name in (("run", original), ("one_by_one", copy_name)):
+            wrapper = connections.create_connection("default")
+            wrapper.settings_dict = {**wrapper.settings_dict, "NAME": name}
+            self.connections[way] = wrapper
+
+    def use(self, way: str):
+        from django.db import connections
+
+        connections["default"] = self.connections[way]
+        return self.connections[way]
 
 
 def main():
@@ -276,16 +357,25 @@ def main():
     parser.add_argument("--customers", type=int, default=5000)
     parser.add_argument("--notes", type=int, default=40_000, help="shipped delivery notes, dealt round the customers")
     parser.add_argument("--lines", type=int, default=2, help="goods lines per note")
+    parser.add_argument(
+        "--blocks",
+        type=int,
+        default=10,
+        help="the customers in blocks, the two ways taking turns on each (1: the whole month-end run, then one by one)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep both databases at the end")
     arguments = parser.parse_args()
     if arguments.notes < arguments.customers:
         parser.error("--notes must be at least --customers (every customer has notes)")
     name = DATABASE_URL.rsplit("/", 1)[1]
-    copy = f"{name}_copy"
+    copy_name = f"{name}_copy"
     recreate_database()
-    _admin_execute(f'DROP DATABASE IF EXISTS "{copy}"')
+    _admin_execute(f'DROP DATABASE IF EXISTS "{copy_name}"')
+    databases = None
     try:
         setup()
+        from django.db import connections
+
         from crm.models import ThirdParty
 
         began = time.perf_counter()
@@ -293,29 +383,28 @@ def main():
         customer_ids = list(
             ThirdParty.objects.filter(name__startswith="Client professionnel").order_by("pk").values_list("pk", flat=True)
         )
-        use_database("postgres")  # no session on the template while it is copied
-        _admin_execute(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"')
+        connections.close_all()  # no session on the template while it is copied
+        _admin_execute(f'CREATE DATABASE "{copy_name}" TEMPLATE "{name}"')
         fixture["fixture_seconds"] = round(time.perf_counter() - began, 1)
 
         _first, month_end = last_month()
-        use_database(name)
-        run_seconds, run_invoices, run_counter = the_run(month_end)
-        run_checks = checks(len(customer_ids))
-        use_database(copy)
-        single_seconds, single_invoices, single_counter = one_by_one(customer_ids)
-        single_checks = checks(len(customer_ids))
-        use_database(name)
-
-        def figures(seconds, invoices, counter, checked):
-            return {
-                "invoices": invoices,
-                "seconds": round(seconds, 2),
-                "cpu_seconds_this_process": round(counter["cpu_seconds"], 2),
-                "invoices_per_second": round(invoices / seconds, 1),
-                "statements_per_invoice": round(counter.get("statements", 0) / max(invoices, 1), 1),
-                "checks": checked,
-            }
-
+        databases = Databases(name, copy_name)
+        meters = {"run": Meter(), "one_by_one": Meter()}
+        size = -(-len(customer_ids) // arguments.blocks)
+        blocks = [customer_ids[start : start + size] for start in range(0, len(customer_ids), size)]
+        for index, block in enumerate(blocks):
+            ways = ["run", "one_by_one"] if index % 2 == 0 else ["one_by_one", "run"]  # ABBA: drift in load cancels
+            for way in ways:
+                databases.use(way)
+                if way == "run":
+                    the_run(month_end, None if len(blocks) == 1 else block, meters["run"])
+                else:
+                    one_by_one(block, meters["one_by_one"])
+        checked = {}
+        for way in meters:
+            databases.use(way)
+            checked[way] = checks(len(customer_ids))
+        run, single = meters["run"], meters["one_by_one"]
         print(
             json.dumps(
                 {
@@ -323,13 +412,14 @@ def main():
                     "notes": arguments.notes,
                     "lines_per_note": arguments.lines,
                     "month_end": month_end.isoformat(),
-                    "run": figures(run_seconds, run_invoices, run_counter, run_checks),
-                    "one_by_one": figures(single_seconds, single_invoices, single_counter, single_checks),
-                    "ratio_run_to_one_by_one": round(run_seconds / single_seconds, 3),
-                    "ratio_in_cpu_seconds": round(run_counter["cpu_seconds"] / single_counter["cpu_seconds"], 3),
+                    "blocks": len(blocks),
+                    "run": run.figures(checked["run"]),
+                    "one_by_one": single.figures(checked["one_by_one"]),
+                    "ratio_run_to_one_by_one": round(run.seconds / single.seconds, 3),
+                    "ratio_in_cpu_seconds": round(run.cpu_seconds / single.cpu_seconds, 3),
                     "load_average": [round(load, 1) for load in os.getloadavg()],
-                    "same_invoices": run_checks["total_incl_tax"] == single_checks["total_incl_tax"]
-                    and run_checks["invoice_lines"] == single_checks["invoice_lines"],
+                    "same_invoices": checked["run"]["total_incl_tax"] == checked["one_by_one"]["total_incl_tax"]
+                    and checked["run"]["invoice_lines"] == checked["one_by_one"]["invoice_lines"],
                     "fixture": fixture,
                     "aim": {"ratio": 1.2, "gaps": 0},
                 },
@@ -338,8 +428,10 @@ def main():
         )
     finally:
         if not arguments.keep:
+            for wrapper in databases.connections.values() if databases else ():
+                wrapper.close()
             drop_database()
-            _admin_execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+            _admin_execute(f'DROP DATABASE IF EXISTS "{copy_name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
