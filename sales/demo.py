@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -197,12 +198,16 @@ class SalesYear:
                 user=self.seller,
             )
 
-    def after_shipment(self, day, order: Order, note) -> Invoice | None:
-        """What the automatic invoicing does once a shipment has committed (INV-18): an « à
-        l'expédition » order's note is invoiced at once — or, refused, waits in the « à facturer »
-        queue with the reason; a monthly customer's note waits for the grouped run of the month's
-        last day, scheduled here as Celery beat runs it every evening."""
-        invoice = invoicing.invoice_shipment(delivery_note_id=note.pk, user=self.seller)
+    def ship_and_invoice(self, day, order: Order, note, **shipping) -> Invoice | None:
+        """Ship the note and do what the automatic invoicing does once a shipment has committed
+        (INV-18): an « à l'expédition » order's note is invoiced at once — or, refused, waits in
+        the « à facturer » queue with the reason; a monthly customer's note waits for the grouped
+        run of the month's last day, scheduled here as Celery beat runs it every evening. In one
+        transaction, on the demo's day: the invoicing's own subscriber, which runs at the commit,
+        finds nothing left to do."""
+        with transaction.atomic():
+            services.ship_delivery_note(note, user=self.seller, **shipping)
+            invoice = invoicing.invoice_shipment(delivery_note_id=note.pk, user=self.seller)
         if invoice is not None:
             self.settle_later(invoice, day)
             self.after_invoice(day, invoice)
@@ -306,13 +311,8 @@ class SalesYear:
         if quantities:
             note = services.create_delivery_note(order, quantities=quantities, user=self.seller)
             carrier = self.rng.choice(CARRIERS)
-            services.ship_delivery_note(
-                note,
-                carrier=carrier,
-                tracking_number=f"{carrier[:2].upper()}{self.rng.randint(10**9, 10**10 - 1)}",
-                user=self.seller,
-            )
-            self.after_shipment(day, order, note)
+            tracking_number = f"{carrier[:2].upper()}{self.rng.randint(10**9, 10**10 - 1)}"
+            self.ship_and_invoice(day, order, note, carrier=carrier, tracking_number=tracking_number)
         if split:
             self.calendar.at(_working_day(day + timedelta(days=self.rng.randint(12, 25))), self.ship, order_id, False)
         elif self.rng.random() < 0.3 and Order.objects.filter(pk=order_id, status=Order.Status.PARTIALLY_DELIVERED).exists():
@@ -416,8 +416,7 @@ class SalesYear:
                 break
             first[line.pk], shipped = line.quantity, shipped + line.gross_amount
         note = services.create_delivery_note(order, quantities=first, user=self.seller)
-        services.ship_delivery_note(note, carrier="Transports Le Meur", user=self.seller)
-        self.after_shipment(day, order, note)
+        self.ship_and_invoice(day, order, note, carrier="Transports Le Meur")
         self.calendar.at(_working_day(day + timedelta(days=21)), self.ship, order.pk, False)
 
     def workshop(self, day):
@@ -541,10 +540,7 @@ class SalesYear:
         order = Order.objects.get(pk=order_id)
         cheapest = min((line for line in order.lines.all() if line.is_goods), key=lambda line: line.gross_amount)
         note = services.create_delivery_note(order, quantities={cheapest.pk: cheapest.quantity}, user=self.seller)
-        services.ship_delivery_note(
-            note, carrier="Colissimo", tracking_number=f"CO{self.rng.randint(10**9, 10**10 - 1)}", user=self.seller
-        )
-        self.after_shipment(day, order, note)
+        self.ship_and_invoice(day, order, note, carrier="Colissimo", tracking_number=f"CO{self.rng.randint(10**9, 10**10 - 1)}")
 
     def year_end_web_order(self, day):
         """YE-04: a web order paid in full at checkout on 20 December, shipped in January: the
