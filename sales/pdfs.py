@@ -159,6 +159,7 @@ def _context(document, lines) -> dict:
     if isinstance(document, Invoice):
         context["installments"] = list(document.installments.all()) if document.pk else []
         context["deposits"] = _deducted_deposits(document)
+        context["delivery_notes"] = _delivery_notes(document, lines)
     return context
 
 
@@ -170,6 +171,14 @@ def _orders(document):
     if isinstance(document, Invoice) and document.pk:
         return list(document.orders.order_by("pk"))
     return []
+
+
+def _delivery_notes(invoice, lines) -> list:
+    """The delivery notes an invoice bills (a periodic invoice lists its month's), oldest first."""
+    delivery_lines = {line.delivery_line_id for line in lines if getattr(line, "delivery_line_id", None)}
+    if not delivery_lines:
+        return []
+    return list(DeliveryNote.objects.filter(lines__in=delivery_lines).distinct().order_by("shipped_at", "pk"))
 
 
 def _address_key(address: dict):

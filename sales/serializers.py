@@ -70,7 +70,18 @@ def payment_method_field(**kwargs):
 class ChannelSerializer(ModelSerializer):
     class Meta:
         model = Channel
-        fields = ["id", "code", "name", "kind", "prices_include_tax", "warehouse", "default_customer", "is_active"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "kind",
+            "prices_include_tax",
+            "warehouse",
+            "default_customer",
+            "invoicing_policy",
+            "email_invoices",
+            "is_active",
+        ]
 
 
 # --- Lines ---------------------------------------------------------------------------------------
@@ -260,6 +271,7 @@ class InvoiceSerializer(ModelSerializer):
             "delivery_date",
             "due_date",
             "orders",
+            "periodic",
             "deposits_total",
             "deducted_deposits",
             "amount_due",

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from crm import mailing as crm_mailing
 from lmb import queueing
 from lmb.errors import DomainError, InvalidInput
+from lmb.formats import decimal_fr
 from lmb.jobs import start_job
 from lmb.models import InvoicingPolicy
 
@@ -36,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 # The sweeper leaves a shipment alone this long: its own subscriber is at work.
 SWEEP_GRACE = timedelta(minutes=5)
+# A refused note is tried again at most this often (a closed period stays closed for a while).
+HOLD_RETRY = timedelta(hours=1)
 
 
 # --- At shipment -------------------------------------------------------------------------------
@@ -75,9 +78,9 @@ class RunResult:
 
     def summary(self) -> str:
         return _("%(invoices)s facture(s) émise(s) pour %(customers)s client(s), %(held)s bon(s) en attente.") % {
-            "invoices": len(self.invoices),
-            "customers": self.customers,
-            "held": len(self.held),
+            "invoices": decimal_fr(len(self.invoices)),
+            "customers": decimal_fr(self.customers),
+            "held": decimal_fr(len(self.held)),
         }
 
 
@@ -107,7 +110,7 @@ def run_grouped_invoicing(
         if report:
             report(
                 done * 100 // len(customer_ids),
-                _("%(done)s client(s) sur %(total)s") % {"done": done, "total": len(customer_ids)},
+                _("%(done)s client(s) sur %(total)s") % {"done": decimal_fr(done), "total": decimal_fr(len(customer_ids))},
             )
     return result
 
@@ -137,7 +140,7 @@ def start_grouped_run(*, customer_ids: list[int], user=None):
     with progress (lmb.jobs)."""
     if not customer_ids:
         raise InvalidInput({"customers": [_("Choisissez au moins un client à facturer.")]})
-    title = _("Facturation groupée de %(count)s client(s)") % {"count": len(customer_ids)}
+    title = _("Facturation groupée de %(count)s client(s)") % {"count": decimal_fr(len(customer_ids))}
     return start_job(
         kind="grouped_invoicing",
         title=title,
@@ -197,7 +200,7 @@ def _still_to_invoice(notes: list[DeliveryNote]) -> list[DeliveryNote]:
 def _record_grouping(invoice: Invoice, notes, *, periodic: bool, split_reason: str, user) -> None:
     numbers = ", ".join(note.number for note in notes)
     if periodic:
-        detail = _("%(count)s livraison(s) : %(numbers)s") % {"count": len(notes), "numbers": numbers}
+        detail = _("%(count)s livraison(s) : %(numbers)s") % {"count": decimal_fr(len(notes)), "numbers": numbers}
         documents.log_event(invoice, "grouped", user=user, detail=f"{detail} {split_reason}".strip()[:255])
     for order in {note.order_id: note.order for note in notes}.values():
         documents.log_event(order, "invoiced", user=user, detail=invoice.number)
@@ -224,11 +227,13 @@ def _hold(notes: list[DeliveryNote], reason: str, *, user=None) -> None:
 def sweep_invoicing(now=None) -> dict:
     """What the subscribers may have missed (a process killed between the commit and them, a
     refusal since cured): invoice the « à l'expédition » notes still to invoice, shipped more
-    than SWEEP_GRACE ago; send again the invoice e-mails still pending."""
+    than SWEEP_GRACE ago and not refused within HOLD_RETRY; send again the invoice e-mails still
+    pending."""
     now = now or timezone.now()
     notes = (
         queries.notes_to_invoice()
         .filter(policy=InvoicingPolicy.AT_SHIPMENT, shipped_at__lte=now - SWEEP_GRACE)
+        .exclude(invoicing_hold__last_failed_at__gt=now - HOLD_RETRY)
         .order_by("shipped_at", "pk")
         .values_list("pk", flat=True)
     )
@@ -250,8 +255,8 @@ def on_invoice_issued(*, invoice_id, kind, **_payload) -> None:
         .only("channel__email_invoices", "customer__email")
         .get(pk=invoice_id)
     )
-    if not invoice.channel.email_invoices:
-        return
+    if not invoice.channel.email_invoices or invoice.customer_id == invoice.channel.default_customer_id:
+        return  # the counter's walk-in customer has no address to send to
     mailing, created = InvoiceMailing.objects.get_or_create(invoice_id=invoice_id, defaults={"recipient": invoice.customer.email})
     if created:
         queue_mailing(mailing.pk)

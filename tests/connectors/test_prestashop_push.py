@@ -145,9 +145,8 @@ def test_the_final_invoice_pushes_the_invoiced_state_and_a_deposit_invoice_does_
     assert standin.writes_to("order_histories") == []  # the deposit invoice issued by the import pushes nothing
     order = Order.objects.get(pk=outcome.order_id)
     with django_capture_on_commit_callbacks(execute=True):
-        ship(order)
-    with django_capture_on_commit_callbacks(execute=True):
-        sales_services.issue_invoice(sales_services.invoice_order(order))
+        ship(order)  # a web shop invoices at shipment (sales.invoicing): the invoice follows the parcel
+    assert order.invoices.filter(kind="invoice", status="issued").count() == 1
     assert [write["record"]["id_order_state"] for write in standin.writes_to("order_histories")] == ["4", "5"]
 
 

@@ -52,6 +52,7 @@ JOB_TASKS = {
     "lmb.tasks.write_import",
     "sales.tasks.build_archive",
     "sales.tasks.print_batch",
+    "sales.tasks.run_grouped_invoicing_job",
     "stock.tasks.render_labels",
     "connectors.prestashop.tasks.run_sync_job",
 }

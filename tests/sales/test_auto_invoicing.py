@@ -15,11 +15,12 @@ from django.db import connection, connections
 from accounting import services as accounting
 from accounting.models import Period
 from lmb.models import InvoicingPolicy
-from sales import chain, services
+from sales import chain, pdfs, services
 from sales.invoicing import queries as invoicing_queries
 from sales.invoicing import services as invoicing
-from sales.models import DeliveryNote, DocumentEvent, Invoice, InvoiceMailing, InvoicingHold, PaymentMethod
+from sales.models import DeliveryNote, DocumentEvent, ExchangeRate, Invoice, InvoiceMailing, InvoicingHold, PaymentMethod
 from tests.sales.conftest import customer
+from tests.sales.facturx_validation import assert_valid_factur_x
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -139,6 +140,10 @@ def test_a_business_month_gives_one_invoice_on_the_last_day_and_none_twice(shop,
     assert Invoice.objects.filter(kind=Invoice.Kind.INVOICE).count() == 2
     history = DocumentEvent.objects.get(document_type="invoice", document_id=invoice.pk, action="grouped")
     assert all(note.number in history.detail for note in notes)
+    html = pdfs.document_html(invoice)  # the printed invoice names the deliveries it bills
+    assert "Facture périodique — Livraisons : " in html
+    assert all(f"{note.number} du {note.shipped_at.astimezone(PARIS):%d/%m/%Y}" in html for note in notes)
+    assert_valid_factur_x(invoice)
 
 
 @pytest.mark.django_db
@@ -178,6 +183,27 @@ def test_notes_that_cannot_share_an_invoice_are_split_and_say_why(shop):
         assert "Facturé à part" in history.detail
 
 
+@pytest.mark.django_db
+def test_notes_in_two_currencies_make_two_invoices_each_in_its_currency(shop):
+    geneva = customer("Genève SA", country="CH", postal_code="1201")
+    for day, currency in ((date(2026, 11, 9), "CHF"), (date(2026, 11, 10), "EUR")):
+        ExchangeRate.objects.create(day=day, currency="CHF", rate=Decimal("0.931200"))
+        with at(day):
+            order = services.confirm_order(
+                services.create_order(
+                    customer=geneva, channel=shop.b2b, lines=[{"product": shop.mug, "quantity": 4}], currency=currency
+                )
+            )
+            ship(order)
+    with at(date(2026, 11, 30), 23):
+        result = invoicing.run_grouped_invoicing()
+    assert sorted(invoice.currency for invoice in result.invoices) == ["CHF", "EUR"]
+    assert all(invoice.vat_treatment == "export" for invoice in result.invoices)
+    assert all("devise" in result.splits[invoice.pk] for invoice in result.invoices)
+    for invoice in result.invoices:
+        assert_valid_factur_x(invoice)
+
+
 def close_until(day: date):
     accounting.fiscal_year_for(day)
     for period in Period.objects.filter(start__lte=day).order_by("start"):
@@ -196,14 +222,11 @@ def test_a_closed_period_holds_the_invoice_and_keeps_the_shipment(shop, django_c
     hold = InvoicingHold.objects.get(delivery_note=note)
     assert "clôturée" in hold.reason
     assert invoicing_queries.notes_to_invoice().get().pk == note.pk
-    with at(
-        date(
-            2026,
-            11,
-            20,
-        ),
-        12,
-    ):
+    with time_machine.travel(datetime(2026, 11, 20, 10, 30, tzinfo=PARIS), tick=False):
+        assert invoicing.sweep_invoicing()["invoiced"] == 0  # refused half an hour ago: not tried yet
+    hold.refresh_from_db()
+    assert hold.attempts == 1
+    with at(date(2026, 11, 20), 12):
         invoicing.sweep_invoicing()  # still closed: the hold counts the attempt
     hold.refresh_from_db()
     assert hold.attempts == 2
