@@ -14,6 +14,7 @@ from django.db import connection, connections
 
 from accounting import services as accounting
 from accounting.models import Period
+from crm.models import Address
 from lmb.models import InvoicingPolicy
 from sales import chain, pdfs, services
 from sales.invoicing import queries as invoicing_queries
@@ -78,6 +79,24 @@ def test_a_web_order_shipped_in_two_parcels_gives_two_invoices_of_what_each_held
     assert sum(invoice.total_incl_tax for invoice in (one, two)) == order.total_incl_tax
     assert not invoicing_queries.notes_to_invoice().exists()
     assert chain.verify()[1] is None
+
+
+@pytest.mark.django_db
+def test_a_web_order_paid_at_checkout_deducts_its_deposit_once_over_its_parcels(shop, django_capture_on_commit_callbacks):
+    order = web_order(shop)
+    deposit = services.receive_deposit(order, amount=order.total_incl_tax, method=PaymentMethod.CARD)
+    lines = goods_lines(order)
+    with django_capture_on_commit_callbacks(execute=True):
+        ship(order, {lines[shop.jam.pk].pk: 3})
+    with django_capture_on_commit_callbacks(execute=True):
+        ship(order)
+    one, two = invoices_of(order)
+    assert one.deposits_total == one.total_incl_tax and one.amount_due == 0  # jam and shipping, paid
+    assert two.deposits_total == two.total_incl_tax and two.amount_due == 0  # the lamps, paid
+    assert one.deposits_total + two.deposits_total == deposit.total_incl_tax  # deducted once, in full
+    assert [line.description for line in one.lines.all()] == ["Confiture de fraises", "Colissimo"]
+    for invoice in (one, two):
+        assert_valid_factur_x(invoice)
 
 
 @pytest.mark.django_db
@@ -202,6 +221,31 @@ def test_notes_in_two_currencies_make_two_invoices_each_in_its_currency(shop):
     assert all("devise" in result.splits[invoice.pk] for invoice in result.invoices)
     for invoice in result.invoices:
         assert_valid_factur_x(invoice)
+
+
+@pytest.mark.django_db
+def test_notes_under_two_vat_treatments_make_two_invoices_and_say_why(shop):
+    geneva_depot = Address.objects.create(
+        third_party=shop.bakery,
+        kind=Address.Kind.DELIVERY,
+        line1="Rue du Rhône 1",
+        postal_code="1204",
+        city="Genève",
+        country="CH",
+        is_default=False,  # the bakery ships to Rennes; this order only to its Geneva shop
+    )
+    business_notes(shop, shop.bakery, [date(2026, 11, 9)])
+    with at(date(2026, 11, 10)):
+        order = services.create_order(
+            customer=shop.bakery, channel=shop.b2b, lines=[{"product": shop.mug, "quantity": 2}], delivery_address=geneva_depot
+        )
+        ship(services.confirm_order(order))
+    with at(date(2026, 11, 30), 23):
+        result = invoicing.run_grouped_invoicing()
+    assert sorted(invoice.vat_treatment for invoice in result.invoices) == ["export", "france"]
+    assert all("régime de TVA" in result.splits[invoice.pk] for invoice in result.invoices)
+    export = next(invoice for invoice in result.invoices if invoice.vat_treatment == "export")
+    assert export.total_vat == 0 and export.lines.get().quantity == 2
 
 
 def close_until(day: date):
