@@ -516,9 +516,8 @@ class SalesYear:
 
     def prepaid_order_shipped_in_part(self, day):
         """A consumer pays a phone order in full by transfer; the first parcel holds its cheapest
-        article only, the rest comes later: that parcel's invoice would be less than the payment
-        already invoiced as a deposit, so the invoicing refuses it and the note waits in the
-        queue with the reason, for someone to invoice it with the rest."""
+        article only, the rest comes later: each parcel's invoice deducts its own part of the
+        deposit (issued at payment), the last one the rest, and nothing is left to pay."""
         lines = self.basket(3, [1, 2])
         if len(lines) < 2:
             return
