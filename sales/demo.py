@@ -3,6 +3,12 @@ sales, phone and web orders shipped in one or several deliveries (a few backorde
 B2B quotes accepted, refused or still waiting, invoices issued and mostly paid (a few overdue), a
 deposit on a big order, credit notes (goods returned to stock, a voucher), EU and Swiss customers.
 
+Invoices are made as the shop makes them (issue #22, INV-18): counter, phone and web orders are
+invoiced at shipment by the automatic invoicing; business customers on the B2B channel get one
+invoice a month from the grouped run on the month's last day (this month's notes still wait for
+it); a customer invoiced on request and a prepaid order shipped in part wait in the « à facturer »
+queue, each with its reason.
+
 Invoices and credit notes must be numbered in the order of their dates (NUM-01): the year is a
 calendar of events run in date order. The services date what they do with ``timezone.now()``
 (order and quote dates, shipments, numbers' years, payments' defaults, history), so each event
@@ -27,10 +33,13 @@ from crm import services as crm_services
 from crm.models import Address, ThirdParty
 from lmb import money
 from lmb.formats import money_fr
+from lmb.models import InvoicingPolicy
 from lmb.services import apply_changes, validate_and_save
 from stock.models import StockLevel
 
 from . import queries, services, totals, vat
+from .invoicing import queries as invoicing_queries
+from .invoicing import services as invoicing
 from .models import Channel, CreditNote, Invoice, Order, OrderLine, PaymentMethod, Quote, VatTreatment
 
 ONE_DAY = timedelta(days=1)
@@ -105,6 +114,7 @@ class SalesYear:
         self.services = {product.designation: product for product in Product.objects.filter(kind=Product.Kind.SERVICE)}
         self.stories_done = set()
         self.never_paid = 2  # business invoices of two to four months ago left unpaid: overdue, to dun
+        self.period_ends = set()  # the grouped runs scheduled
 
     def _sort_customers(self, customers):
         """Consumers (mainland, overseas, Swiss), French, EU and Swiss businesses, from their billing country."""
@@ -188,10 +198,33 @@ class SalesYear:
                 user=self.seller,
             )
 
-    def invoice_shipped(self, day, order: Order) -> Invoice:
-        invoice = services.issue_invoice(services.invoice_order(order, user=self.seller), user=self.seller, issue_date=day)
-        self.settle_later(invoice, day)
+    def ship_and_invoice(self, day, order: Order, note, **shipping) -> Invoice | None:
+        """Ship the note and do what the automatic invoicing does once a shipment has committed
+        (INV-18): an « à l'expédition » order's note is invoiced at once — or, refused, waits in
+        the « à facturer » queue with the reason; a monthly customer's note waits for the grouped
+        run of the month's last day, scheduled here as Celery beat runs it every evening. In one
+        transaction, on the demo's day: the invoicing's own subscriber, which runs at the commit,
+        finds nothing left to do."""
+        with transaction.atomic():
+            services.ship_delivery_note(note, user=self.seller, **shipping)
+            invoice = invoicing.invoice_shipment(delivery_note_id=note.pk, user=self.seller)
+        if invoice is not None:
+            self.settle_later(invoice, day)
+            self.after_invoice(day, invoice)
+        policy = invoicing_queries.policy_of(order)
+        if (
+            policy in invoicing_queries.GROUPED_POLICIES
+            and (end := invoicing_queries.period_end(policy, day)) not in self.period_ends
+        ):
+            self.period_ends.add(end)
+            self.calendar.at(end, self.grouped_run)  # not run when the period is not over yet
         return invoice
+
+    def grouped_run(self, day):
+        """The evening of a month's last day: one invoice per business customer for the month's notes."""
+        for invoice in invoicing.run_grouped_invoicing(on=day, user=self.seller).invoices:
+            self.settle_later(invoice, day)
+            self.after_invoice(day, invoice)
 
     # --- The days ------------------------------------------------------------------------------
 
@@ -278,25 +311,16 @@ class SalesYear:
         if quantities:
             note = services.create_delivery_note(order, quantities=quantities, user=self.seller)
             carrier = self.rng.choice(CARRIERS)
-            # Shipped and invoiced on that past day in one transaction: the automatic invoicing,
-            # which runs once a shipment commits and dates its invoice today, finds it invoiced.
-            with transaction.atomic():
-                services.ship_delivery_note(
-                    note,
-                    carrier=carrier,
-                    tracking_number=f"{carrier[:2].upper()}{self.rng.randint(10**9, 10**10 - 1)}",
-                    user=self.seller,
-                )
-                invoice = self.invoice_shipped(day, order)
-            self.after_invoice(day, order, invoice)
+            tracking_number = f"{carrier[:2].upper()}{self.rng.randint(10**9, 10**10 - 1)}"
+            self.ship_and_invoice(day, order, note, carrier=carrier, tracking_number=tracking_number)
         if split:
             self.calendar.at(_working_day(day + timedelta(days=self.rng.randint(12, 25))), self.ship, order_id, False)
         elif self.rng.random() < 0.3 and Order.objects.filter(pk=order_id, status=Order.Status.PARTIALLY_DELIVERED).exists():
             self.calendar.at(_working_day(day + timedelta(days=20)), self.give_up_backorder, order_id)  # the rest never came
 
-    def after_invoice(self, day, order, invoice):
+    def after_invoice(self, day, invoice):
         """The storylines that follow an invoice: a return, a voucher, a price reduction."""
-        consumer, kind = not invoice.customer_is_business, order.channel.kind
+        consumer, kind = not invoice.customer_is_business, invoice.channel.kind
         if kind == Channel.Kind.WEB and consumer and invoice.vat_treatment == VatTreatment.FRANCE:
             self.story("return", day, within=300, after=9, action=self.goods_returned, invoice_id=invoice.pk)
         if kind == Channel.Kind.PHONE and consumer:
@@ -392,9 +416,7 @@ class SalesYear:
                 break
             first[line.pk], shipped = line.quantity, shipped + line.gross_amount
         note = services.create_delivery_note(order, quantities=first, user=self.seller)
-        with transaction.atomic():  # see ship(): invoiced on that day, not by the automatic invoicing
-            services.ship_delivery_note(note, carrier="Transports Le Meur", user=self.seller)
-            self.invoice_shipped(day, order)
+        self.ship_and_invoice(day, order, note, carrier="Transports Le Meur")
         self.calendar.at(_working_day(day + timedelta(days=21)), self.ship, order.pk, False)
 
     def workshop(self, day):
@@ -466,6 +488,59 @@ class SalesYear:
         )
         services.issue_credit_note(credit_note, user=self.seller, issue_date=day)
 
+    # --- The « à facturer » queue -----------------------------------------------------------------
+
+    def invoiced_on_request(self, day):
+        """A business customer asks to be invoiced only on request (its buyer gathers the notes
+        itself): its policy becomes « manuelle », and its next order, shipped, waits in the queue."""
+        customer = self.pick("business")
+        crm_services.update_third_party(customer, invoicing_policy=InvoicingPolicy.MANUAL)
+        lines = self.basket(2, [3, 4, 6])
+        if lines:
+            order = services.confirm_order(
+                services.create_order(customer=customer, channel=self.phone, lines=lines, user=self.seller), user=self.seller
+            )
+            self.calendar.at(_working_day(day + timedelta(days=1)), self.ship, order.pk, False)
+
+    def standing_order(self, day):
+        """A business customer's usual order on the B2B channel, shipped today: it waits for the
+        grouped invoice of this month's last day."""
+        regulars = [customer for customer in self.customers["business"] if not customer.invoicing_policy]
+        lines = self.basket(3, [6, 10, 12])
+        if regulars and lines:
+            order = services.confirm_order(
+                services.create_order(customer=self.rng.choice(regulars), channel=self.b2b, lines=lines, user=self.seller),
+                user=self.seller,
+            )
+            self.calendar.at(self.today, self.ship, order.pk, False)
+
+    def prepaid_order_shipped_in_part(self, day):
+        """A consumer pays a phone order in full by transfer; the first parcel holds its cheapest
+        article only, the rest comes later: each parcel's invoice deducts its own part of the
+        deposit (issued at payment), the last one the rest, and nothing is left to pay."""
+        lines = self.basket(3, [1, 2])
+        if len(lines) < 2:
+            return
+        order = services.confirm_order(
+            services.create_order(customer=self.pick("consumer"), channel=self.phone, lines=lines, user=self.seller),
+            user=self.seller,
+        )
+        services.receive_deposit(
+            order,
+            amount=order.total_incl_tax,
+            method=PaymentMethod.TRANSFER,
+            payment_date=day,
+            reference="Virement à la commande",
+            user=self.seller,
+        )
+        self.calendar.at(_working_day(day + timedelta(days=2)), self.ship_cheapest_first, order.pk)
+
+    def ship_cheapest_first(self, day, order_id):
+        order = Order.objects.get(pk=order_id)
+        cheapest = min((line for line in order.lines.all() if line.is_goods), key=lambda line: line.gross_amount)
+        note = services.create_delivery_note(order, quantities={cheapest.pk: cheapest.quantity}, user=self.seller)
+        self.ship_and_invoice(day, order, note, carrier="Colissimo", tracking_number=f"CO{self.rng.randint(10**9, 10**10 - 1)}")
+
     def year_end_web_order(self, day):
         """YE-04: a web order paid in full at checkout on 20 December, shipped in January: the
         payment is a deposit (its deposit invoice carries the VAT), deducted by the final invoice."""
@@ -490,6 +565,10 @@ class SalesYear:
             for group in ("eu_business", "swiss_business"):
                 self.calendar.at(_working_day(self.today - timedelta(days=days_ago)), self.b2b_quote, self.pick(group))
         self.calendar.at(_working_day(self.today - timedelta(days=6)), self.b2b_quote)  # still waiting for an answer
+        self.calendar.at(_working_day(self.today - timedelta(days=12)), self.invoiced_on_request)
+        self.calendar.at(_working_day(self.today - timedelta(days=7)), self.prepaid_order_shipped_in_part)
+        for _ in range(2):  # shipped today: this month's grouped invoice will take them
+            self.calendar.at(self.today - timedelta(days=4), self.standing_order)
         self.calendar.run()
 
 
@@ -572,8 +651,19 @@ def _summary() -> str:
         _count(orders[Order.Status.PARTIALLY_DELIVERED], "commande en reliquat", "commandes en reliquat"),
         f"{orders[Order.Status.CONFIRMED]} à expédier",
         _count(overdue, "facture en retard de paiement", "factures en retard de paiement"),
+        _waiting(),
     ]
     return ", ".join(parts)
+
+
+def _waiting() -> str:
+    """The shipped notes not invoiced yet: those of the month's grouped run, and the queue's."""
+    waiting = Counter(invoicing_queries.notes_to_invoice().values_list("policy", flat=True))
+    grouped = sum(waiting[policy] for policy in invoicing_queries.GROUPED_POLICIES)
+    return (
+        f"{_count(grouped, 'livraison', 'livraisons')} en attente de la facturation de fin de mois, "
+        f"{_count(sum(waiting.values()) - grouped, 'livraison', 'livraisons')} dans la file « à facturer »"
+    )
 
 
 def seed_sales(context):

@@ -3,12 +3,14 @@ the demo data and the main pages must keep working there."""
 
 import pytest
 from django.core.management import call_command
+from django.db.models import F
 from django.urls import reverse
 
 from catalog.models import Product
 from crm.models import ThirdParty
 from purchasing.models import Reception, SupplierOrder
-from sales.models import Invoice
+from sales.invoicing.queries import notes_to_invoice
+from sales.models import DepositDeduction, Invoice, InvoicingHold
 from stock.models import StockLevel
 
 pytestmark = [pytest.mark.smoke, pytest.mark.django_db]
@@ -78,6 +80,16 @@ def test_demo_data_loads_and_every_main_page_answers(client):
     assert client.get(invoice.get_absolute_url()).status_code == 200
     assert client.get(invoice.orders.first().get_absolute_url()).status_code == 200
     call_command("verify_chain", verbosity=0)  # the demo's year of invoices is one intact chain (exit 1 otherwise)
+    # Automatic invoicing (issue #22): web orders invoiced at shipment, business customers by month,
+    # this month's business notes waiting for its end, a note on request in the queue, a prepaid
+    # order shipped in parts whose invoices each deduct part of its deposit.
+    assert Invoice.objects.filter(channel__kind="web", kind=Invoice.Kind.INVOICE).exists()
+    assert Invoice.objects.filter(periodic=True, channel__kind="b2b").exists()
+    waiting = list(notes_to_invoice().values_list("policy", flat=True))
+    assert waiting.count("monthly") >= 1 and waiting.count("manual") >= 1, waiting
+    partial = DepositDeduction.objects.filter(amount__lt=F("deposit__total_incl_tax"), invoice__status="issued")
+    assert partial.exists()
+    assert not InvoicingHold.objects.exists()  # nothing refused
 
 
 def test_seed_demo_twice_does_not_duplicate(client):

@@ -74,6 +74,9 @@ class Workers:
     def logs(self) -> str:
         return "\n".join(path.read_text(errors="replace")[-3000:] for path in sorted(self.folder.glob("worker-*.log")))
 
+    def logs_in_full(self) -> str:
+        return "\n".join(path.read_text(errors="replace") for path in sorted(self.folder.glob("worker-*.log")))
+
 
 @pytest.fixture
 def workers(settings, tmp_path):
