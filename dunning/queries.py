@@ -47,6 +47,7 @@ class Receivable:
     invoice_kind: str
     invoice_date: date
     customer_id: int
+    customer_category: str
     channel_id: int
     due_date: date
     currency: str
@@ -143,7 +144,7 @@ paid AS (
 ),
 items AS (
     SELECT i.id AS installment_id, i.invoice_id, i.due_date, i.amount,
-           v.number, v.kind, v.invoice_date, v.customer_id, v.channel_id, v.currency, v.exchange_rate,
+           v.number, v.kind, v.invoice_date, v.customer_id, tp.customer_category, v.channel_id, v.currency, v.exchange_rate,
            SUM(i.amount) OVER (PARTITION BY i.invoice_id ORDER BY i.due_date, i.id) - COALESCE(paid.paid, 0) AS left_through
     FROM {installment} i
     JOIN {invoice} v ON v.id = i.invoice_id
@@ -236,7 +237,7 @@ def receivables(
         "WITH "
         + _OPEN_ITEMS.format(where=where.format(**tables), **tables)
         + """
-        SELECT o.installment_id, o.invoice_id, o.number, o.kind, o.invoice_date, o.customer_id, o.channel_id,
+        SELECT o.installment_id, o.invoice_id, o.number, o.kind, o.invoice_date, o.customer_id, o.customer_category, o.channel_id,
                o.due_date, o.currency, o.amount, o.amount_due, o.amount_due_eur,
                EXISTS (SELECT 1 FROM {dispute} d WHERE d.invoice_id = o.invoice_id AND d.resolved_on IS NULL),
                EXISTS (SELECT 1 FROM {credit_note} c WHERE c.invoice_id = o.invoice_id AND c.status = 'draft')
@@ -249,7 +250,7 @@ def receivables(
         rows = cursor.fetchall()
     result = []
     for row in rows:
-        due_date = _as_date(row[7])
+        due_date = _as_date(row[8])
         result.append(
             Receivable(
                 installment_id=row[0],
@@ -258,15 +259,16 @@ def receivables(
                 invoice_kind=row[3],
                 invoice_date=_as_date(row[4]),
                 customer_id=row[5],
-                channel_id=row[6],
+                customer_category=row[6],
+                channel_id=row[7],
                 due_date=due_date,
-                currency=row[8],
-                amount=_amount(row[9]),
-                amount_due=_amount(row[10]),
-                amount_due_eur=_amount(row[11]),
+                currency=row[9],
+                amount=_amount(row[10]),
+                amount_due=_amount(row[11]),
+                amount_due_eur=_amount(row[12]),
                 days_late=max((as_of - due_date).days, 0),
-                disputed=bool(row[12]),
-                pending_credit_note=bool(row[13]),
+                disputed=bool(row[13]),
+                pending_credit_note=bool(row[14]),
             )
         )
     return result
