@@ -38,21 +38,16 @@ def _code_for(account_id: int) -> str:
 
 def _neighbours(node):
     """The documents sales ties to this one (allocations, deposits, refunds, vouchers)."""
-    from sales.models import Allocation, Invoice, Payment, Voucher
+    from sales.models import Allocation, DepositDeduction, Payment, Voucher
 
     kind, pk = node
     found = []
     if kind == "invoice":
         for payment_id, credit_note_id in Allocation.objects.filter(invoice_id=pk).values_list("payment_id", "credit_note_id"):
             found.append(("payment", payment_id) if payment_id else ("credit_note", credit_note_id))
-        found += [
-            ("invoice", i)
-            for i in Invoice.deducted_deposits.through.objects.filter(from_invoice_id=pk).values_list("to_invoice_id", flat=True)
-        ]
-        found += [
-            ("invoice", i)
-            for i in Invoice.deducted_deposits.through.objects.filter(to_invoice_id=pk).values_list("from_invoice_id", flat=True)
-        ]
+        # The deposits an invoice deducts, and the invoices that deduct a deposit (one or several).
+        found += [("invoice", i) for i in DepositDeduction.objects.filter(invoice_id=pk).values_list("deposit_id", flat=True)]
+        found += [("invoice", i) for i in DepositDeduction.objects.filter(deposit_id=pk).values_list("invoice_id", flat=True)]
     elif kind == "payment":
         found += [("invoice", i) for i in Allocation.objects.filter(payment_id=pk).values_list("invoice_id", flat=True)]
         credit_note_id = Payment.objects.filter(pk=pk).values_list("credit_note_id", flat=True).first()

@@ -5,7 +5,8 @@ numbers, checks and saves what they return.
 Posting patterns (fr-rules §4.1, §7, §8, §10):
 - invoice (VT): Dr 411 aux incl. tax / Cr sales per product kind × VAT treatment (× channel),
   Cr VAT collected per rate, Dr 709 for a document discount; deposits deducted: Dr 4191 and
-  Dr VAT of the deposit / Cr 411 (YE-03);
+  Dr VAT of the deposit / Cr 411 (YE-03), per deduction when a deposit is deducted over several
+  invoices (the one that exhausts it takes the VAT left, to the cent);
 - deposit invoice (VT): Dr 411 / Cr 4191 excl. tax / Cr VAT collected (YE-02);
 - credit note (VT): the mirror of its invoice (Dr 4191 when it credits a deposit invoice);
 - payment (BQ/CA by method): Dr bank / Cr 411; paid with a voucher (OD): Dr 4198 / Cr 411;
@@ -236,18 +237,16 @@ def invoice_entry(invoice, mapping: Mapping) -> EntryDraft:
 
 
 def _deducted_deposits(invoice, mapping, convert, label) -> list[LineDraft]:
-    """YE-03: the deposits' excl. tax and VAT come back out of 4191 and VAT collected, and 411
-    is credited with what they paid, so the customer owes the amount due and VAT counts once."""
-    deposits = list(invoice.deducted_deposits.all())
-    full = sum((deposit.total_incl_tax for deposit in deposits), ZERO)
-    share = invoice.deposits_total / full if full else Decimal(1)
-    lines, vat_total = [], ZERO
+    """YE-03: what the invoice deducts of each deposit comes back out of 4191 (excl. tax) and
+    VAT collected (the deposit's VAT), and 411 is credited with it, so the customer owes the
+    amount due and VAT counts once. A deposit deducted over several invoices (DEP-01: an order
+    shipped in parcels) gives back its VAT per deduction (``_deduction_vat``)."""
     vat_by_account = defaultdict(lambda: ZERO)
-    for deposit in deposits:
-        for account, value in _vat_amounts(deposit, mapping).items():
+    for deduction in invoice.deposit_deductions.all():
+        for account, value in _deduction_vat(invoice, deduction, mapping).items():
             vat_by_account[account] += value
+    lines, vat_total = [], ZERO
     for account, value in vat_by_account.items():
-        value = money.amount(value * share)
         vat_total += value
         lines.append(convert.line(account, value, debit=True, label=label))
     lines.append(convert.line(mapping.account(Role.DEPOSITS), invoice.deposits_total - vat_total, debit=True, label=label))
@@ -257,6 +256,44 @@ def _deducted_deposits(invoice, mapping, convert, label) -> list[LineDraft]:
         )
     )
     return lines
+
+
+def _deduction_vat(invoice, deduction, mapping) -> dict[str, Decimal]:
+    """{VAT account: VAT of the deposit given back by this deduction}: in proportion (amount /
+    deposit total incl. tax), except for the deduction that exhausts the deposit, which takes the
+    deposit's VAT less what its credit notes and the earlier deductions took. Over all its
+    invoices a deposit's VAT and its 4191 come back to exactly zero, to the cent. "Earlier" is
+    read in the chain (invoices and credit notes share it, in the order they were issued), so an
+    entry posted late is the entry posted on time."""
+    deposit = deduction.deposit
+    deposit_vat = _vat_amounts(deposit, mapping)
+    if not deposit.total_incl_tax:
+        return {}
+
+    def share(amount) -> dict[str, Decimal]:
+        return {account: money.amount(value * amount / deposit.total_incl_tax) for account, value in deposit_vat.items()}
+
+    def before(document) -> bool:
+        position = document.chain_position
+        return document.status == "issued" and position is not None and position < invoice.chain_position
+
+    credit_notes = [note for note in deposit.credit_notes.all() if before(note)]
+    earlier = [other for other in deposit.deductions.all() if other.invoice_id != invoice.pk and before(other.invoice)]
+    left = (
+        deposit.total_incl_tax
+        - sum((note.total_incl_tax for note in credit_notes), ZERO)
+        - sum((other.amount for other in earlier), ZERO)
+    )
+    if deduction.amount < left:
+        return share(deduction.amount)
+    rest = dict(deposit_vat)
+    for note in credit_notes:
+        for account, value in _vat_amounts(note, mapping).items():
+            rest[account] = rest.get(account, ZERO) - value
+    for other in earlier:
+        for account, value in share(other.amount).items():
+            rest[account] -= value
+    return rest
 
 
 def credit_note_entry(credit_note, mapping: Mapping) -> EntryDraft:

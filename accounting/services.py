@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Sum
+from django.db.models import Exists, OuterRef, Prefetch, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -235,7 +235,20 @@ def _pending(model, source_type, **filters):
 def pending_documents(until: date | None = None):
     """(documents, posting rule) of every kind of document that should have an entry and has none."""
     from purchasing.models import SupplierInvoice
-    from sales.models import CreditNote, Invoice, Payment, Voucher
+    from sales.models import CreditNote, DepositDeduction, Invoice, Payment, Voucher
+
+    # What posting.invoice_entry reads of the deposits an invoice deducts: each deposit with its
+    # credit notes and its other deductions (whose invoice's place in the chain says which came first).
+    deductions = (
+        Prefetch("deposit_deductions", queryset=DepositDeduction.objects.select_related("deposit").order_by("pk")),
+        "deposit_deductions__deposit__credit_notes",
+        Prefetch(
+            "deposit_deductions__deposit__deductions",
+            queryset=DepositDeduction.objects.select_related("invoice").only(
+                "amount", "invoice_id", "deposit_id", "invoice__status", "invoice__chain_position"
+            ),
+        ),
+    )
 
     def upto(name):
         return {f"{name}__lte": until} if until else {}
@@ -244,7 +257,7 @@ def pending_documents(until: date | None = None):
         (
             _pending(Invoice, "invoice", status=Invoice.Status.ISSUED, **upto("invoice_date"))
             .select_related("customer")
-            .prefetch_related("lines__product", "deducted_deposits"),
+            .prefetch_related("lines__product", *deductions),
             posting.invoice_entry,
         ),
         (

@@ -5,7 +5,9 @@ who started it (or a superuser); anyone else gets a 404, as if it did not exist.
 A job may put a remark for the user in ``parameters["notice"]`` (e.g. what was left out of the
 file); the page shows it above the progress. A job whose outcome is shown on another page (an
 import's preview) names it in ``parameters["next_url"]``: once the job ends, the polling block
-sends the browser there (htmx's ``HX-Redirect``) and offers the link."""
+sends the browser there (htmx's ``HX-Redirect``) and offers the link. A job whose outcome is
+worth a look but not a redirect (the invoices a run made) names it in ``parameters["done_url"]``
+(with ``done_label``): the finished page offers the link, the summary stays in view."""
 
 import os
 
@@ -33,7 +35,13 @@ def _context(request, job):
         "message_details": details if request.user.is_staff else "",
         "notice": (job.parameters or {}).get("notice", ""),
         "next_url": (job.parameters or {}).get("next_url", ""),
+        "done_url": _local((job.parameters or {}).get("done_url", "")),
+        "done_label": (job.parameters or {}).get("done_label", ""),
     }
+
+
+def _local(url: str) -> str:
+    return url if url and url_has_allowed_host_and_scheme(url, allowed_hosts=None) else ""
 
 
 @never_cache

@@ -19,6 +19,7 @@ from .models import (
     Channel,
     DeliveryNote,
     DeliveryNoteLine,
+    DepositDeduction,
     Invoice,
     InvoiceLine,
     Order,
@@ -73,7 +74,12 @@ INVOICES = queries.invoices().prefetch_related(
     "lines",
     "installments",
     Prefetch("orders", queryset=Order.objects.only("pk").order_by("pk")),
-    Prefetch("deducted_deposits", queryset=Invoice.objects.only("pk").order_by("pk")),
+    Prefetch(
+        "deposit_deductions",
+        queryset=DepositDeduction.objects.select_related("deposit")
+        .only("invoice_id", "deposit_id", "amount", "deposit__number")
+        .order_by("deposit__invoice_date", "deposit__pk"),
+    ),
 )
 CREDIT_NOTES = queries.credit_notes().prefetch_related("lines")
 PAYMENTS = queries.payments().prefetch_related(Prefetch("allocations", queryset=Allocation.objects.order_by("pk")))

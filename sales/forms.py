@@ -10,8 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.forms import ThirdPartyChoiceField
 from crm.models import ThirdParty
-from lmb.forms import Form
+from lmb.forms import Form, ModelForm
 from lmb.models import PaymentTerms
+from stock.models import Warehouse
 
 from .models import Channel, CreditNote, DocumentLine, PaymentMethod
 
@@ -31,6 +32,24 @@ class ChannelField(forms.ModelChoiceField):
     def __init__(self, **kwargs):
         kwargs.setdefault("label", _("Canal"))
         super().__init__(queryset=Channel.objects.filter(is_active=True).order_by("name"), **kwargs)
+
+
+class ChannelSettingsForm(ModelForm):
+    """A sales channel's settings (its kind is shown, not changed); the service has the last word."""
+
+    two_columns = True
+    default_customer = CustomerField(label=_("Client par défaut (code)"), required=False)
+
+    class Meta:
+        model = Channel
+        fields = ["name", "prices_include_tax", "warehouse", "default_customer", "invoicing_policy", "email_invoices"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["warehouse"].queryset = Warehouse.objects.filter(is_active=True)
+        self.fields["warehouse"].empty_label = _("Le dépôt par défaut")
+        self.fields["default_customer"].queryset = ThirdParty.objects.filter(is_customer=True)
+        self.fields["default_customer"].help_text = Channel._meta.get_field("default_customer").help_text
 
 
 class NewDocumentForm(Form):

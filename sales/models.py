@@ -79,6 +79,8 @@ class Channel(models.Model):
         verbose_name = _("canal de vente")
         verbose_name_plural = _("canaux de vente")
         ordering = ["name"]
+        # Sales staff change channels' documents, not their settings: only administrators do.
+        permissions = [("configure_channel", _("Peut régler les canaux de vente"))]
 
     def __str__(self):
         return self.name
@@ -412,7 +414,13 @@ class Invoice(Document):
     deposits_total = DecimalField(_("acomptes déduits TTC"), **AMOUNT, default=0)
     amount_due = DecimalField(_("net à payer"), **AMOUNT, default=0)
     deducted_deposits = models.ManyToManyField(
-        "self", symmetrical=False, blank=True, related_name="deducted_by", verbose_name=_("factures d'acompte déduites")
+        "self",
+        through="DepositDeduction",
+        through_fields=("invoice", "deposit"),
+        symmetrical=False,
+        blank=True,
+        related_name="deducted_by",
+        verbose_name=_("factures d'acompte déduites"),
     )
     # A periodic invoice groups a period's deliveries (INV-18): its term is at most 45 days (PAY-02).
     periodic = models.BooleanField(_("facture périodique"), default=False)
@@ -449,6 +457,39 @@ class Invoice(Document):
         if self.status != self.Status.DRAFT:
             raise ValidationError(_("Une facture émise ne se supprime pas : annulez-la par un avoir."))
         return super().delete(*args, **kwargs)
+
+
+class DepositDeduction(models.Model):
+    """What an invoice deducts from a deposit invoice of its orders (DEP-01). A deposit may be
+    deducted over several invoices (an order shipped in several parcels), each taking part of
+    it, never more than it stands for. The table is the one the plain many-to-many link had
+    (``Invoice.deducted_deposits``), with the amount added (sales migrations 0013 to 0015)."""
+
+    invoice = models.ForeignKey(
+        Invoice,
+        on_delete=models.CASCADE,
+        db_column="from_invoice_id",
+        related_name="deposit_deductions",
+        verbose_name=_("facture"),
+    )
+    deposit = models.ForeignKey(
+        Invoice,
+        on_delete=models.PROTECT,
+        db_column="to_invoice_id",
+        related_name="deductions",
+        verbose_name=_("facture d'acompte"),
+    )
+    amount = DecimalField(_("montant déduit TTC"), **AMOUNT)
+
+    class Meta:
+        db_table = "sales_invoice_deducted_deposits"
+        verbose_name = _("acompte déduit")
+        verbose_name_plural = _("acomptes déduits")
+        # The pair constraint the many-to-many table was created with (same name, same columns).
+        unique_together = [("invoice", "deposit")]
+
+    def __str__(self):
+        return f"{self.invoice} − {self.deposit} {money_fr(self.amount)}"
 
 
 class InvoicingHold(models.Model):

@@ -126,8 +126,12 @@ def _line_groups(rows):
     return groups
 
 
-def _deducted_deposits(invoice):
-    return list(invoice.deducted_deposits.order_by("invoice_date", "pk")) if invoice.pk else []
+def _deductions(invoice):
+    """Each deposit invoice the invoice deducts, with the amount deducted on this one (DEP-01):
+    a deposit may be deducted over several invoices."""
+    if not invoice.pk:
+        return []
+    return list(invoice.deposit_deductions.select_related("deposit").order_by("deposit__invoice_date", "deposit__pk"))
 
 
 def _context(document, lines) -> dict:
@@ -158,7 +162,7 @@ def _context(document, lines) -> dict:
     }
     if isinstance(document, Invoice):
         context["installments"] = list(document.installments.all()) if document.pk else []
-        context["deposits"] = _deducted_deposits(document)
+        context["deductions"] = _deductions(document)
         context["delivery_notes"] = _delivery_notes(document, lines)
     return context
 

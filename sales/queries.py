@@ -12,7 +12,19 @@ from catalog.models import Product
 from lmb import money
 
 from . import totals, vat
-from .models import Allocation, CreditNote, DeliveryNote, DeliveryNoteLine, Invoice, Order, OrderLine, Payment, Quote, Voucher
+from .models import (
+    Allocation,
+    CreditNote,
+    DeliveryNote,
+    DeliveryNoteLine,
+    DepositDeduction,
+    Invoice,
+    Order,
+    OrderLine,
+    Payment,
+    Quote,
+    Voucher,
+)
 
 ZERO = Decimal("0.00")
 AMOUNT_FIELD = DecimalField(max_digits=14, decimal_places=2)
@@ -49,6 +61,26 @@ def deposit_value(deposit: Invoice) -> Decimal:
     """What a deposit invoice still stands for: its total less its credit notes (a refunded deposit)."""
     credited = deposit.credit_notes.filter(status=CreditNote.Status.ISSUED).aggregate(total=Sum("total_incl_tax"))["total"]
     return deposit.total_incl_tax - (credited or ZERO)
+
+
+def deposits_left(deposit_ids) -> list[tuple[int, Decimal]]:
+    """[(deposit invoice id, what it still stands for, to be deducted)], oldest first (invoice
+    date, id), in one statement: its value (``deposit_value``: its total less its credit notes)
+    less what issued invoices already deducted from it (DEP-01)."""
+    rows = (
+        Invoice.objects.filter(pk__in=deposit_ids)
+        .annotate(
+            credited=_sum_of(
+                CreditNote.objects.filter(invoice=OuterRef("pk"), status=CreditNote.Status.ISSUED), "total_incl_tax"
+            ),
+            deducted=_sum_of(
+                DepositDeduction.objects.filter(deposit=OuterRef("pk"), invoice__status=Invoice.Status.ISSUED), "amount"
+            ),
+        )
+        .order_by("invoice_date", "pk")
+        .values_list("pk", "total_incl_tax", "credited", "deducted")
+    )
+    return [(pk, total - credited - deducted) for pk, total, credited, deducted in rows]
 
 
 def deposits_received(order: Order) -> Decimal:

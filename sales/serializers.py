@@ -23,6 +23,7 @@ from .models import (
     CreditNoteLine,
     DeliveryNote,
     DeliveryNoteLine,
+    DepositDeduction,
     DocumentLine,
     Installment,
     Invoice,
@@ -70,7 +71,18 @@ def payment_method_field(**kwargs):
 class ChannelSerializer(ModelSerializer):
     class Meta:
         model = Channel
-        fields = ["id", "code", "name", "kind", "prices_include_tax", "warehouse", "default_customer", "is_active"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "kind",
+            "prices_include_tax",
+            "warehouse",
+            "default_customer",
+            "invoicing_policy",
+            "email_invoices",
+            "is_active",
+        ]
 
 
 # --- Lines ---------------------------------------------------------------------------------------
@@ -242,11 +254,39 @@ class InstallmentSerializer(ModelSerializer):
         fields = ["due_date", "amount"]
 
 
+class DepositDeductionSerializer(ModelSerializer):
+    """A deposit invoice an invoice deducts, and the amount deducted on that invoice (a deposit
+    may be deducted over several invoices)."""
+
+    deposit_number = serializers.CharField(source="deposit.number", read_only=True)
+
+    class Meta:
+        model = DepositDeduction
+        fields = ["deposit", "deposit_number", "amount"]
+        read_only_fields = fields
+
+
+class DeductedDepositsField(serializers.ListField):
+    """The ids of the deposit invoices an invoice deducts, read from its deductions (one
+    prefetch serves both fields)."""
+
+    child = serializers.IntegerField()
+
+    def to_representation(self, data):
+        return [deduction.deposit_id for deduction in data.all()]
+
+
 class InvoiceSerializer(ModelSerializer):
     """An invoice with what it still awaits: ``paid`` (payments and credit notes allocated) and
     ``balance`` (amount due − paid)."""
 
     lines = InvoiceLineSerializer(many=True, read_only=True)
+    deducted_deposits = DeductedDepositsField(
+        source="deposit_deductions", read_only=True, help_text="Factures d'acompte déduites (identifiants)."
+    )
+    deposit_deductions = DepositDeductionSerializer(
+        many=True, read_only=True, help_text="Acomptes déduits, avec le montant déduit sur cette facture."
+    )
     installments = InstallmentSerializer(many=True, read_only=True)
     paid = serializers.DecimalField(**AMOUNT, read_only=True, help_text="Réglé (règlements et avoirs affectés).")
     balance = serializers.DecimalField(**AMOUNT, read_only=True, help_text="Reste à payer.")
@@ -260,8 +300,10 @@ class InvoiceSerializer(ModelSerializer):
             "delivery_date",
             "due_date",
             "orders",
+            "periodic",
             "deposits_total",
             "deducted_deposits",
+            "deposit_deductions",
             "amount_due",
             "paid",
             "balance",

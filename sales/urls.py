@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import output
+from .views import channels, output
 
 app_name = "sales"
 
@@ -47,12 +47,18 @@ urlpatterns = [
     path("deliveries/<int:pk>/", views.delivery_detail, name="delivery_detail"),
     path("deliveries/<int:pk>/lines/<int:line_pk>/", views.delivery_quantity, name="delivery_quantity"),
     path("deliveries/<int:pk>/<slug:action>/", views.delivery_action, name="delivery_action"),
+    path("to-invoice/", views.ToInvoiceListView.as_view(), name="to_invoice_list"),
+    path("to-invoice/<int:pk>/invoice/", views.invoice_now, name="to_invoice_now"),
+    path("grouped-invoicing/", views.grouped_invoicing, name="grouped_invoicing"),
+    path("grouped-invoicing/run/", views.grouped_invoicing_run, name="grouped_invoicing_run"),
     path("backorders/", views.BackorderListView.as_view(), name="backorder_list"),
     path("payments/", views.PaymentListView.as_view(), name="payment_list"),
     path("payments/new/", views.payment_create, name="payment_create"),
     path("payments/<int:pk>/", views.payment_detail, name="payment_detail"),
     path("payments/<int:pk>/allocate/", views.payment_allocate, name="payment_allocate"),
     path("vouchers/", views.VoucherListView.as_view(), name="voucher_list"),
+    path("channels/", channels.channel_list, name="channel_list"),
+    path("channels/<int:pk>/", channels.channel_edit, name="channel_edit"),
     path("counter/", views.counter, name="counter"),
     path("counter/<int:channel_pk>/new/", views.counter_start, name="counter_start"),
 ]

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Exists, F, OuterRef, QuerySet, Value
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models import DecimalField, Exists, ExpressionWrapper, F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, NullIf, Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,6 +41,44 @@ def notes_to_invoice() -> QuerySet[DeliveryNote]:
         .filter(Exists(lines_to_bill()))
         .annotate(policy=policy_expression())
     )
+
+
+def amount_to_invoice():
+    """Per note, in SQL, the estimate ``_values_to_bill`` makes: the order line's net for the
+    quantity shipped and not invoiced, rounded per line."""
+    share = ExpressionWrapper(
+        F("order_line__net_amount") * (F("quantity") - F("invoiced_quantity")) / F("order_line__quantity"),
+        output_field=DecimalField(max_digits=20, decimal_places=6),
+    )
+    per_note = (
+        lines_to_bill()
+        .filter(order_line__quantity__gt=0)
+        .order_by()
+        .values("delivery_note")
+        .annotate(total=Sum(Round(share, 2)))
+        .values("total")
+    )
+    return Coalesce(Subquery(per_note), Value(Decimal("0.00")), output_field=DecimalField(max_digits=14, decimal_places=2))
+
+
+def to_invoice_list() -> QuerySet[DeliveryNote]:
+    """The « à facturer » list: every note to invoice with its policy, its estimated amount, its
+    refusal if any, and what the page shows of its order, customer and channel joined in."""
+    return (
+        notes_to_invoice()
+        .select_related("order__customer", "order__channel", "invoicing_hold")
+        .annotate(amount_to_invoice=amount_to_invoice())
+    )
+
+
+def waiting_reason(note, *, today: date) -> str:
+    """Why a note to invoice waits, without a refusal: its policy says when it will be invoiced."""
+    if note.policy in GROUPED_POLICIES:
+        day = max(period_end(note.policy, timezone.localtime(note.shipped_at).date()), today)
+        return _("Facture périodique le %(day)s") % {"day": day.strftime("%d/%m/%Y")}
+    if note.policy == InvoicingPolicy.MANUAL:
+        return _("À facturer à la main")
+    return _("En cours")
 
 
 # --- Periods of the grouped policies -------------------------------------------------------------

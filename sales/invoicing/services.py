@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 # The sweeper leaves a shipment alone this long: its own subscriber is at work.
 SWEEP_GRACE = timedelta(minutes=5)
+# A refused note is tried again at most this often (a closed period stays closed for a while).
+HOLD_RETRY = timedelta(hours=1)
 
 
 # --- At shipment -------------------------------------------------------------------------------
@@ -58,6 +60,34 @@ def invoice_shipment(*, delivery_note_id: int, user=None) -> Invoice | None:
         return None
     issued = _invoice_notes([note], periodic=False, user=user)
     return issued[0] if issued else None
+
+
+# --- By hand, from the « à facturer » list ------------------------------------------------------
+
+
+def invoice_notes_now(*, delivery_note_ids: list[int], user=None) -> "RunResult":
+    """« Facturer maintenant » on the « à facturer » list (INV-18: what was delivered is invoiced):
+    each note whose policy is « à l'expédition » or « manuelle » becomes one issued invoice, made
+    as the shipment's own invoicing makes it (``_invoice_notes``, not periodic). A note under a
+    grouped policy is refused (its periodic invoice is made by the grouped run), as is a note
+    that is not shipped or has nothing left to invoice. A refusal to invoice (a closed period,
+    the chronology) is kept on the note (``InvoicingHold``) and reported in ``held``."""
+    ids = sorted({int(pk) for pk in delivery_note_ids})
+    if not ids:
+        raise InvalidInput({"delivery_notes": [_("Choisissez au moins un bon de livraison à facturer.")]})
+    notes = list(queries.notes_to_invoice().filter(pk__in=ids).select_related("order__customer", "order__channel").order_by("pk"))
+    if len(notes) != len(ids):
+        raise InvalidInput({"delivery_notes": [_("Ce bon de livraison n'a plus rien à facturer.")]})
+    grouped = [note.number for note in notes if note.policy in queries.GROUPED_POLICIES]
+    if grouped:
+        message = _("%(numbers)s : facturé par la facture périodique du client ; lancez la facturation groupée.")
+        raise InvalidInput({"delivery_notes": [message % {"numbers": ", ".join(grouped)}]})
+    result = RunResult(customers=len({note.order.customer_id for note in notes}))
+    for note in notes:
+        result.invoices.extend(_invoice_notes([note], periodic=False, user=user))
+    held = InvoicingHold.objects.filter(delivery_note__in=notes, last_failed_at__gte=result.started_at)
+    result.held.update(held.values_list("delivery_note_id", "reason"))
+    return result
 
 
 # --- Grouped runs ------------------------------------------------------------------------------
@@ -133,9 +163,10 @@ def _invoice_customer(customer_id: int, *, on: date, policies, early: bool, user
         result.held.update(held.values_list("delivery_note_id", "reason"))
 
 
-def start_grouped_run(*, customer_ids: list[int], user=None):
+def start_grouped_run(*, customer_ids: list[int], user=None, done_url: str = "", done_label: str = ""):
     """« Facturer maintenant »: the grouped invoices of the chosen customers, made by a worker
-    with progress (lmb.jobs)."""
+    with progress (lmb.jobs). ``done_url``: the page the job's page offers once done (the
+    invoices made)."""
     if not customer_ids:
         raise InvalidInput({"customers": [_("Choisissez au moins un client à facturer.")]})
     title = _("Facturation groupée de %(count)s client(s)") % {"count": decimal_fr(len(customer_ids))}
@@ -144,7 +175,10 @@ def start_grouped_run(*, customer_ids: list[int], user=None):
         title=title,
         task="sales.tasks.run_grouped_invoicing_job",
         user=user,
-        parameters={"customer_ids": sorted(customer_ids)},
+        parameters={
+            "customer_ids": sorted(customer_ids),
+            **({"done_url": done_url, "done_label": done_label} if done_url else {}),
+        },
     )
 
 
@@ -225,11 +259,13 @@ def _hold(notes: list[DeliveryNote], reason: str, *, user=None) -> None:
 def sweep_invoicing(now=None) -> dict:
     """What the subscribers may have missed (a process killed between the commit and them, a
     refusal since cured): invoice the « à l'expédition » notes still to invoice, shipped more
-    than SWEEP_GRACE ago; send again the invoice e-mails still pending."""
+    than SWEEP_GRACE ago and not refused within HOLD_RETRY; send again the invoice e-mails still
+    pending."""
     now = now or timezone.now()
     notes = (
         queries.notes_to_invoice()
         .filter(policy=InvoicingPolicy.AT_SHIPMENT, shipped_at__lte=now - SWEEP_GRACE)
+        .exclude(invoicing_hold__last_failed_at__gt=now - HOLD_RETRY)
         .order_by("shipped_at", "pk")
         .values_list("pk", flat=True)
     )

@@ -157,7 +157,8 @@ def _copy_invoice_line(credit_note, invoice_line, quantity, unit_price, position
 
 
 def _check_credit_left(credit_note: CreditNote):
-    """Under the invoice's lock: quantities and amount still creditable."""
+    """Under the invoice's lock: quantities and amount still creditable (of a deposit invoice,
+    no more than what invoices have not deducted from it)."""
     invoice = credit_note.invoice
     credited = credited_quantities(invoice)
     for line in credit_note.lines.select_related("invoice_line").exclude(kind=LineKind.ECO):
@@ -165,6 +166,15 @@ def _check_credit_left(credit_note: CreditNote):
             raise Conflict(_("%(product)s : plus que ce qui reste à créditer sur la facture.") % {"product": line.description})
     if credit_note.total_incl_tax > invoice.total_incl_tax - credited_total(invoice):
         raise Conflict(_("L'avoir dépasse ce qui reste à créditer sur la facture %(number)s.") % {"number": invoice})
+    if invoice.kind == Invoice.Kind.DEPOSIT:
+        # DEP-01: what invoices already deducted of a deposit is spent on them; only the rest can
+        # be refunded (invoices deduct under the same lock on the deposit invoice).
+        [(_pk, left)] = queries.deposits_left([invoice.pk])
+        if credit_note.total_incl_tax > left:
+            raise Conflict(
+                _("L'avoir dépasse ce qui reste à déduire de l'acompte %(number)s (%(left)s) : le reste est déduit de factures.")
+                % {"number": invoice, "left": money_fr(left)}
+            )
 
 
 def _check_chronology(issue_date: date, invoice: Invoice):

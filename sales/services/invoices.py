@@ -1,7 +1,8 @@
 """Invoices: made from what was delivered (never from what was paid, INV-18), for one or several
 delivery notes of a customer; services when performed. Deposit invoices (386) when money comes
 before the goods (DEP-01, YE-04). Issuing numbers the invoice in the one continuous series,
-dates it, chains its hash, sets its due dates, deducts its deposits, and freezes it."""
+dates it, chains its hash, sets its due dates, deducts its deposits (in part when they exceed it:
+an order shipped in several parcels), and freezes it."""
 
 import calendar
 from collections import defaultdict
@@ -20,7 +21,18 @@ from lmb.models import PaymentTerms
 from lmb.services import next_values, reference
 
 from .. import chain, queries
-from ..models import DeliveryNote, DeliveryNoteLine, Installment, Invoice, InvoiceLine, Order, OrderLine, Payment, VatCategory
+from ..models import (
+    DeliveryNote,
+    DeliveryNoteLine,
+    DepositDeduction,
+    Installment,
+    Invoice,
+    InvoiceLine,
+    Order,
+    OrderLine,
+    Payment,
+    VatCategory,
+)
 from . import documents, payments
 
 ZERO = Decimal("0")
@@ -276,16 +288,36 @@ def _add_read_then_write(table: str, quantities: dict) -> list[tuple]:
     return added
 
 
-def _deposits_to_deduct(invoice: Invoice) -> list[tuple[Invoice, Decimal]]:
-    """Issued deposit invoices of the invoice's orders, not deducted by another invoice yet,
-    with the amount each still stands for."""
-    deposits = (
-        Invoice.objects.filter(kind=Invoice.Kind.DEPOSIT, status=Invoice.Status.ISSUED, orders__in=invoice.orders.all())
-        .exclude(deducted_by__status=Invoice.Status.ISSUED)
-        .distinct()
-        .order_by("invoice_date", "pk")
+def _deductions(invoice: Invoice) -> list[DepositDeduction]:
+    """What the invoice deducts from the issued deposit invoices of its orders (DEP-01, YE-03):
+    oldest first (invoice date, id), from each what it still stands for (its value less its
+    credit notes, less what issued invoices already deducted from it), up to the invoice's total
+    incl. tax; the next invoice of the order deducts the rest. The deposit invoices are locked
+    first (``SELECT … FOR UPDATE``, in id order), then what remains is read: two invoices of one
+    order issued at once take turns, and the second sees what the first deducted — never more
+    than a deposit, never twice. A credit note on a deposit takes the same lock."""
+    orders = Invoice.orders.through.objects.filter(invoice_id=invoice.pk).values("order_id")
+    deposit_ids = list(
+        Invoice.objects.select_for_update(of=("self",))
+        .filter(
+            kind=Invoice.Kind.DEPOSIT,
+            status=Invoice.Status.ISSUED,
+            pk__in=Invoice.orders.through.objects.filter(order_id__in=orders).values("invoice_id"),
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
-    return [(deposit, value) for deposit in deposits if (value := queries.deposit_value(deposit)) > 0]
+    if not deposit_ids:
+        return []
+    deductions, to_cover = [], invoice.total_incl_tax
+    for deposit_id, left in queries.deposits_left(deposit_ids):  # read after the lock: what committed before it counts
+        if to_cover <= 0:
+            break
+        if left > 0:
+            amount = min(left, to_cover)
+            deductions.append(DepositDeduction(invoice=invoice, deposit_id=deposit_id, amount=amount))
+            to_cover -= amount
+    return deductions
 
 
 def _schedule(invoice: Invoice, installments) -> list[Installment]:
@@ -321,7 +353,8 @@ def _schedule(invoice: Invoice, installments) -> list[Installment]:
 @transactions.atomic
 def issue_invoice(invoice: Invoice, *, user=None, issue_date: date | None = None, installments=None) -> Invoice:
     """Issue a draft: number it in the one series of invoices (FA2026-000123), date it, compute
-    its totals and due dates, deduct the deposits of its orders, chain its hash, and freeze it.
+    its totals and due dates, deduct the deposits of its orders up to its total (DEP-01; the
+    amount due may be 0), chain its hash, and freeze it.
     All or nothing; concurrent issuers wait for the number (gapless, in order)."""
     invoice = documents.lock(invoice)
     documents.require_status(invoice, Invoice.Status.DRAFT, action=_("émettre la facture"))
@@ -337,16 +370,11 @@ def issue_invoice(invoice: Invoice, *, user=None, issue_date: date | None = None
     invoice.due_date = due_date_for(invoice.payment_terms, invoice.payment_terms_days, issue_date)
     if invoice.periodic:
         invoice.due_date = min(invoice.due_date, issue_date + timedelta(days=PERIODIC_MAX_TERM_DAYS))
-    deposits = _deposits_to_deduct(invoice) if has_deposit else []  # most invoices have none: no full query
-    invoice.deposits_total = sum((value for _deposit, value in deposits), ZERO)
-    if invoice.deposits_total > invoice.total_incl_tax:
-        raise Conflict(
-            _("Les acomptes (%(deposits)s) dépassent le montant de la facture : facturez d'abord le reste de la commande.")
-            % {"deposits": money_fr(invoice.deposits_total)}
-        )
-    invoice.amount_due = invoice.total_incl_tax - invoice.deposits_total
-    if deposits:  # a draft never has any: nothing to clear otherwise
-        invoice.deducted_deposits.set([deposit for deposit, _value in deposits])
+    deductions = _deductions(invoice) if has_deposit else []  # most invoices have none: no query
+    invoice.deposits_total = sum((deduction.amount for deduction in deductions), ZERO)
+    invoice.amount_due = invoice.total_incl_tax - invoice.deposits_total  # the deductions stop at the total
+    if deductions:  # a draft never has any (they are written here only)
+        DepositDeduction.objects.bulk_create(deductions)
     default_installment = _schedule(invoice, installments)
     if invoice.kind == Invoice.Kind.INVOICE:
         _bill_quantities(lines)

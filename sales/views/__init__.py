@@ -13,6 +13,7 @@ from .documents import (
     line_add,
     line_change,
 )
+from .invoicing import ToInvoiceListView, grouped_invoicing, grouped_invoicing_run, invoice_now
 from .lists import (
     BackorderListView,
     CreditNoteListView,
@@ -36,6 +37,10 @@ __all__ = [
     "PaymentListView",
     "QuoteListView",
     "VoucherListView",
+    "ToInvoiceListView",
+    "grouped_invoicing",
+    "grouped_invoicing_run",
+    "invoice_now",
     "delivery_action",
     "delivery_detail",
     "delivery_quantity",

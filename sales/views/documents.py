@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -19,8 +20,10 @@ from lmb.forms import add_domain_error
 
 from .. import queries, services, vat
 from ..forms import DeliveryQuantityForm, DraftTermsForm, LineChangeForm, LineForm, NewDocumentForm
+from ..invoicing import queries as invoicing_queries
 from ..models import CreditNote, DeliveryNote, DeliveryNoteLine, DocumentEvent, Invoice, Order, Quote
 from . import actions
+from . import invoicing as invoicing_views
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,14 @@ def _related(kind, document) -> dict:
             "credit_notes": document.credit_notes.order_by("created_at"),
             "allocations": document.allocations.select_related("payment", "credit_note").order_by("allocated_at"),
             "installments": document.installments.all(),
-            "deducted_deposits": document.deducted_deposits.all(),
+            "deductions": document.deposit_deductions.select_related("deposit").order_by("deposit__invoice_date", "deposit__pk"),
+            "deducted_by": (
+                document.deductions.filter(invoice__status=Invoice.Status.ISSUED)
+                .select_related("invoice")
+                .order_by("invoice__chain_position")
+                if document.kind == Invoice.Kind.DEPOSIT
+                else ()
+            ),
             "balance": queries.invoice_balance(document),
         }
     return {
@@ -301,8 +311,21 @@ def delivery_detail(request, pk):
         "actions": [(action, action.make_form(note)) for action in actions.offered("delivery", note, request.user)],
         "events": _events(note),
         "invoices": Invoice.objects.filter(lines__delivery_line__delivery_note=note).distinct(),
+        **_invoicing_state(request, note),
     }
     return render(request, "sales/delivery_detail.html", context)
+
+
+def _invoicing_state(request, note) -> dict:
+    """Whether a shipped note waits for its invoice, and why (INV-18: nothing shipped left
+    unbilled in silence)."""
+    if note.status != DeliveryNote.Status.SHIPPED or not request.user.has_perm("sales.view_invoice"):
+        return {}
+    waiting = invoicing_queries.to_invoice_list().filter(pk=note.pk).first()
+    return {
+        "waiting": waiting and invoicing_views.describe(waiting, today=timezone.localdate()),
+        "can_invoice_now": request.user.has_perms(invoicing_views.INVOICE_NOW_PERMISSIONS),
+    }
 
 
 @require_POST

@@ -145,10 +145,11 @@ class OrderListView(DocumentListView):
 class InvoiceFilter(document_filter(Invoice, date_field="invoice_date")):
     kind = django_filters.ChoiceFilter(label=_("Type"), choices=Invoice.Kind.choices, empty_label=_("Tous"))
     unpaid = yes_no_filter(_("Impayées"), method="filter_unpaid")
+    periodic = yes_no_filter(_("Périodiques"), field_name="periodic")
 
     class Meta:
         model = Invoice
-        fields = ["status", "kind", "customer", "channel", "since", "until", "unpaid"]
+        fields = ["status", "kind", "customer", "channel", "since", "until", "unpaid", "periodic"]
 
     def filter_unpaid(self, queryset, name, value):
         if value is None:

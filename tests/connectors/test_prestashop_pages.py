@@ -20,7 +20,7 @@ from crm.models import Address, ThirdParty
 from lmb import events
 from lmb.models import Sequence
 from sales import chain
-from sales.models import Allocation, DocumentEvent, Installment, Invoice, InvoiceLine, Order, OrderLine, Payment
+from sales.models import Allocation, DepositDeduction, DocumentEvent, Installment, Invoice, InvoiceLine, Order, OrderLine, Payment
 from stock import services as stock_services
 from stock.models import Reservation, StockLevel
 from tests.connectors.prestashop_standin import derived, generated_orders, with_new_buyers
@@ -160,7 +160,7 @@ def snapshot() -> Snapshot:
     shot.take(Invoice, lambda row, pk: f"{row['kind']} invoice of {' + '.join(orders_of[pk]) or row['number']}")
     shot.take(InvoiceLine, lambda row, pk: f"{row['document']} line {row['position']}")
     shot.take(Invoice.orders.through, lambda row, pk: f"{row['invoice']} ↔ {row['order']}")
-    shot.take(Invoice.deducted_deposits.through, lambda row, pk: f"{row['from_invoice']} deducts {row['to_invoice']}")
+    shot.take(DepositDeduction, lambda row, pk: f"{row['invoice']} deducts {row['deposit']}")
     shot.take(Installment, lambda row, pk: f"{row['invoice']} due {row['due_date']}")
     shot.take(Payment, lambda row, pk: f"{row['purpose']} payment of {row['order'] or row['reference']}")
     shot.take(Allocation, lambda row, pk: f"{row['invoice']} paid by {row['payment'] or row['credit_note']}")

@@ -81,6 +81,24 @@ def test_a_web_order_shipped_in_two_parcels_gives_two_invoices_of_what_each_held
 
 
 @pytest.mark.django_db
+def test_a_web_order_paid_at_checkout_deducts_its_deposit_once_over_its_parcels(shop, django_capture_on_commit_callbacks):
+    order = web_order(shop)
+    deposit = services.receive_deposit(order, amount=order.total_incl_tax, method=PaymentMethod.CARD)
+    lines = goods_lines(order)
+    with django_capture_on_commit_callbacks(execute=True):
+        ship(order, {lines[shop.jam.pk].pk: 3})
+    with django_capture_on_commit_callbacks(execute=True):
+        ship(order)
+    one, two = invoices_of(order)
+    assert one.deposits_total == one.total_incl_tax and one.amount_due == 0  # jam and shipping, paid
+    assert two.deposits_total == two.total_incl_tax and two.amount_due == 0  # the lamps, paid
+    assert one.deposits_total + two.deposits_total == deposit.total_incl_tax  # deducted once, in full
+    assert [line.description for line in one.lines.all()] == ["Confiture de fraises", "Colissimo"]
+    for invoice in (one, two):
+        assert_valid_factur_x(invoice)
+
+
+@pytest.mark.django_db
 def test_the_counter_still_issues_at_once_and_the_shipment_adds_nothing(shop, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         invoice = services.sell_at_counter(
@@ -222,14 +240,11 @@ def test_a_closed_period_holds_the_invoice_and_keeps_the_shipment(shop, django_c
     hold = InvoicingHold.objects.get(delivery_note=note)
     assert "clôturée" in hold.reason
     assert invoicing_queries.notes_to_invoice().get().pk == note.pk
-    with at(
-        date(
-            2026,
-            11,
-            20,
-        ),
-        12,
-    ):
+    with time_machine.travel(datetime(2026, 11, 20, 10, 30, tzinfo=PARIS), tick=False):
+        assert invoicing.sweep_invoicing()["invoiced"] == 0  # refused half an hour ago: not tried yet
+    hold.refresh_from_db()
+    assert hold.attempts == 1
+    with at(date(2026, 11, 20), 12):
         invoicing.sweep_invoicing()  # still closed: the hold counts the attempt
     hold.refresh_from_db()
     assert hold.attempts == 2
