@@ -110,6 +110,11 @@ class Company(models.Model):
         default=False,
         help_text=_("Cochée, le bon de livraison n'indique que les quantités : ni prix ni montants (colis offert, revendeur…)."),
     )
+    send_reminders_automatically = models.BooleanField(
+        _("envoyer les relances automatiquement"),
+        default=False,
+        help_text=_("Décochée, les relances du jour attendent la validation d'un membre de l'équipe."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "purchasing",
     "sales",
     "accounting",
+    "dunning",
     "connectors.prestashop",
 ]
 

@@ -1,0 +1,103 @@
+"""Late-payment penalties and the flat recovery indemnity (C. com. L441-10, fr-rules PAY-03..06, PAY-08).
+
+- PAY-03: penalties run from the day after the due date, without any reminder, at the ECB main
+  refinancing rate + 10 points; each day at the rate of its semester (the ECB rate in force on
+  1 January for January–June, on 1 July for July–December), stored as ``PenaltyRate`` rows.
+  Public buyers owe moratory interest at the ECB rate + 8 points (PAY-08).
+- PAY-05: penalty = amount due incl. VAT × rate × days late / 365 *(convention)*, per overdue
+  installment (PAY-07), summed over the semesters unrounded and rounded once to the cent
+  (ROUND_HALF_UP, ``lmb.money``).
+- PAY-04: EUR 40 per late invoice, from business and public customers only, never a consumer.
+- PAY-06: neither on claims born before the opening judgment of an insolvency procedure.
+A consumer owes no contractual penalty here (legal-rate interest runs only from a mise en
+demeure, DUN-01: not computed).
+"""
+
+from bisect import bisect_right
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+from crm.models import CustomerCategory
+from lmb import money
+from lmb.errors import Conflict
+
+from .models import PenaltyRate
+
+ZERO = Decimal("0.00")
+INDEMNITY = Decimal("40.00")
+DAYS_IN_YEAR = Decimal(365)
+
+
+def semester_start(day: date) -> date:
+    return date(day.year, 1 if day.month <= 6 else 7, 1)
+
+
+def next_semester(day: date) -> date:
+    start = semester_start(day)
+    return date(start.year, 7, 1) if start.month == 1 else date(start.year + 1, 1, 1)
+
+
+def owes_penalties(category: str) -> bool:
+    """Business, reseller and public customers owe penalties and the indemnity; consumers do not."""
+    return category != CustomerCategory.CONSUMER
+
+
+def before_insolvency(invoice_date: date, insolvency_date: date | None) -> bool:
+    """A claim born before the opening judgment (PAY-06): neither chased nor charged."""
+    return insolvency_date is not None and invoice_date < insolvency_date
+
+
+class Rates:
+    """The semesters' rates, read once (a daily run computes thousands of penalties). A semester
+    without its row takes the previous semester's rates; none at all before a date is refused."""
+
+    def __init__(self, rates=None):
+        rates = sorted(rates if rates is not None else PenaltyRate.objects.all(), key=lambda rate: rate.start)
+        self._starts = [rate.start for rate in rates]
+        self._rates = rates
+
+    def on(self, day: date) -> PenaltyRate:
+        index = bisect_right(self._starts, semester_start(day)) - 1
+        if index < 0:
+            raise Conflict(
+                _("Aucun taux de pénalités de retard n'est saisi pour le %(day)s.") % {"day": day.strftime("%d/%m/%Y")},
+                field="start",
+            )
+        return self._rates[index]
+
+
+def penalty(
+    *,
+    amount: Decimal,
+    due_date: date,
+    as_of: date,
+    category: str,
+    invoice_date: date | None = None,
+    insolvency_date: date | None = None,
+    rates: Rates | None = None,
+) -> Decimal:
+    """The late penalty on ``amount`` (incl. VAT) due on ``due_date``, as of ``as_of`` (the days
+    from the day after the due date to ``as_of`` included), to the cent (PAY-03, PAY-05, PAY-08)."""
+    if amount <= 0 or as_of <= due_date or not owes_penalties(category):
+        return ZERO
+    if invoice_date is not None and before_insolvency(invoice_date, insolvency_date):
+        return ZERO
+    rates = rates or Rates()
+    total = Decimal(0)
+    day = due_date + timedelta(days=1)
+    while day <= as_of:
+        end = min(next_semester(day) - timedelta(days=1), as_of)
+        rate = rates.on(day)
+        percent = rate.public_rate if category == CustomerCategory.PUBLIC else rate.business_rate
+        total += amount * percent / money.HUNDRED * Decimal((end - day).days + 1) / DAYS_IN_YEAR
+        day = end + timedelta(days=1)
+    return money.amount(total)
+
+
+def indemnity(*, category: str, invoice_date: date, insolvency_date: date | None = None) -> Decimal:
+    """The flat EUR 40 of one late invoice (PAY-04, PAY-08), or nothing (a consumer, PAY-06)."""
+    if not owes_penalties(category) or before_insolvency(invoice_date, insolvency_date):
+        return ZERO
+    return INDEMNITY
