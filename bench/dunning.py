@@ -16,6 +16,15 @@ Measured, on the run day ``as_of`` (today):
 - the bare SQL aggregate of the same figures (``dunning.queries.aged_balance``'s statement, first
   page, timed on the cursor) and the bare receivables statement the run starts from.
 
+Measured on 2026-12-06, 2 cores shared with other test runs (load average 7-9), at a fifth of the
+size (10,000 customers, 100,000 invoices, 18,549 overdue for 8,695 customers; the full size was not
+run: the daily run alone would take ~20 min): the fixture 11.9 s; run_reminders 242.7 s for 8,665
+reminders (104,000 statements, 12 per reminder: the run's one receivables statement takes 1.2 s,
+the rest is the per-customer transaction — lock, ladder read again, insert, items), the second run
+0.9 s and 7 statements; the aged balance's first page by the API p50 692 ms / p95 751 ms (3
+statements) beside the bare aggregate's 494 / 668 ms (1 statement): 1.4×; page 20 of businesses
+487 / 527 ms beside 447 / 478 ms. The aim of 60 s for the run is missed by far at this size.
+
 Run: ``.venv/bin/python bench/dunning.py [--customers 50000] [--invoices 500000] [--repeat 20]``
 (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/lmb_bench, is dropped and
 recreated; dropped at the end unless ``--keep``).
