@@ -9,10 +9,11 @@ from datetime import date
 
 import pytest
 from django.core import mail
+from django_celery_beat.models import PeriodicTask
 from pypdf import PdfReader
 
 from crm.models import ThirdParty, TimelineEntry
-from dunning import pdfs, services
+from dunning import pdfs, services, tasks
 from dunning.models import Reminder, ReminderStep
 from lmb.errors import InvalidInput, TransitionNotAllowed
 from lmb.models import Job
@@ -201,3 +202,12 @@ def test_batch_printing_makes_one_pdf_of_the_selected_reminders(shop, business, 
         pdfs.start_print_job(ids=[])
     with pytest.raises(InvalidInput):
         pdfs.start_print_job(ids=[reminders[0].pk, 999999])
+
+
+def test_beat_runs_the_reminders_each_morning_at_seven_paris_time(shop, business):
+    daily = PeriodicTask.objects.get(task="dunning.tasks.run_reminders")
+    assert daily.enabled and (daily.crontab.minute, daily.crontab.hour, str(daily.crontab.timezone)) == ("0", "7", "Europe/Paris")
+    invoice(shop, business, date(2026, 1, 5))
+    with on(date(2026, 2, 9)):
+        assert tasks.run_reminders.delay().get() == "1 relance(s)"
+        assert tasks.run_reminders.delay().get() == "0 relance(s)"
