@@ -535,7 +535,7 @@ def send_reminder(reminder: Reminder, *, user=None, recipient: str = "") -> Remi
     crm_services.log_interaction(
         third_party=reminder.customer,
         kind=TIMELINE_KIND[channel],
-        subject=printable(subject).replace("\n", " ")[:200],
+        subject=" ".join(printable(subject).split())[:200],  # one line, without what a stored name may carry
         body=printable(reminder.body),
         author=user,
         occurred_at=now,
