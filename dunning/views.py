@@ -394,10 +394,10 @@ def rate_save(request):
     form = PenaltyRateForm(request.POST)
     if form.is_valid():
         try:
-            rate = services.set_penalty_rate(**form.cleaned_data)
+            semester = services.set_penalty_rate(**form.cleaned_data)
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, _("Taux du %(semester)s enregistrés.") % {"semester": rate})
+            messages.success(request, _("Taux du %(semester)s enregistrés.") % {"semester": semester})
             return redirect("dunning:plans")
     return _plans_page(request, rate_form=form, status=400)
