@@ -205,6 +205,7 @@ def _reminder_context(request, reminder, cancel_form=None):
     return {
         "reminder": reminder,
         "items": items,
+        "extra_columns": int(reminder.step.show_penalties) + int(reminder.step.show_indemnity),
         "cancel_form": cancel_form or CancelReminderForm(),
         "can_validate": request.user.has_perms(VALIDATE) and reminder.status == Reminder.Status.TO_VALIDATE,
     }

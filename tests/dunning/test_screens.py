@@ -272,3 +272,10 @@ def test_a_non_customer_has_no_dunning_tab(admin_client):
         reverse("dunning:customer", args=[supplier.pk])
         not in get(admin_client, "crm:thirdparty_detail", supplier.pk).content.decode()
     )
+
+
+def test_the_reminder_page_shows_penalties_only_when_its_step_claims_them(admin_client, late):
+    """R1 of the business plan claims neither penalties nor the 40 €: its page does not show them."""
+    content = get(admin_client, "dunning:reminder_detail", late["r1"].pk).content.decode()
+    assert not late["r1"].step.show_indemnity and "Indemnité" not in content
+    assert money_fr(Decimal("40.00")) not in content
