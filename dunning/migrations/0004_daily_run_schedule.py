@@ -22,7 +22,7 @@ def unschedule(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dunning", "0002_default_plans_and_rates"),
+        ("dunning", "0003_roles"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
