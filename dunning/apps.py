@@ -10,8 +10,10 @@ class DunningConfig(AppConfig):
         from crm import tabs
         from lmb.navigation import register_menu_item, register_section
 
+        from . import mailing
         from .views import SEE_BALANCE
 
+        mailing.register()  # reminders e-mailed through crm's mailing, their PDF attached
         register_section(key="dunning", label=_("Relances"), icon="bell", order=25)
         register_menu_item(section="dunning", label=_("Balance âgée"), url_name="dunning:aged_balance", order=10)
         register_menu_item(section="dunning", label=_("Relances à valider"), url_name="dunning:reminders_to_validate", order=20)
