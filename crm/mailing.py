@@ -16,6 +16,7 @@ user sends again; nothing is sent twice behind their back.
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
@@ -69,6 +70,14 @@ class MailableDocument:
 
     def attachment(self, document) -> Attachment:
         raise NotImplementedError
+
+    def own_text(self, document) -> tuple[str, str] | None:
+        """The subject and body of a document that carries its own (a reminder, written from its
+        step's template); None: the company's ``EmailTemplate`` of its type."""
+        return None
+
+    # The PDF sent is kept on the timeline entry of the sending too (evidence of a reminder, DUN-03).
+    attach_to_timeline = False
 
     def record(self, document, *, action: str, detail: str, user) -> None:
         """Write the sending ("emailed") or its failure ("email_failed") in the document's own
@@ -125,6 +134,10 @@ def default_recipient(document) -> str:
 def compose(document) -> tuple[str, str]:
     """Subject and body of the e-mail, from the company's template of the document type."""
     mailable = mailable_for(document)
+    own = mailable.own_text(document)
+    if own is not None:
+        subject, body = own
+        return subject.replace("\n", " "), body
     template = EmailTemplate.objects.filter(document_type=mailable.template_type(document)).first()
     subject, body = (template.subject, template.body) if template else (FALLBACK_SUBJECT, FALLBACK_BODY)
     company = get_company()
@@ -185,6 +198,7 @@ def deliver(*, document, recipient: str, user=None) -> TimelineEntry:
             % {"document": mailable.title(document), "number": document.number, "address": recipient},
             body=f"{subject}\n\n{body}\n\n[{attachment.filename}]",
             author=user,
+            attachments=[ContentFile(attachment.content, name=attachment.filename)] if mailable.attach_to_timeline else (),
         )
 
 

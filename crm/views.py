@@ -36,6 +36,7 @@ from .forms import (
     TimelineEntryForm,
 )
 from .models import Address, Contact, CustomerCategory, EmailTemplate, Task, ThirdParty, TimelineAttachment, TimelineEntry
+from .tabs import tabs_for
 from .timeline import timeline_for
 
 # --- Third parties -----------------------------------------------------------------------------
@@ -140,6 +141,7 @@ class ThirdPartyDetailView(PermissionRequiredMixin, generic.DetailView):
             timeline_page=TIMELINE_PAGE,
             timeline_form=TimelineEntryForm(third_party=third_party, initial={"kind": TimelineEntry.Kind.CALL}),
             tasks=third_party.tasks.filter(done_at=None).select_related("assignee"),
+            third_party_tabs=tabs_for(self.request.user, third_party),
         )
         return context
 

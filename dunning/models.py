@@ -250,6 +250,11 @@ class Reminder(models.Model):
     def __str__(self):
         return f"{self.step.name} — {self.customer} ({money_fr(self.total)})"
 
+    @property
+    def number(self) -> str:
+        """The reminder's reference on its letter, e-mail and timeline: « REL-000042 »."""
+        return f"REL-{self.pk:06d}" if self.pk else ""
+
 
 class ReminderItem(models.Model):
     """An overdue installment listed on a reminder, as it stood on the reminder's day."""

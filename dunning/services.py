@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -26,12 +27,14 @@ from django.utils.translation import gettext as _
 from crm import services as crm_services
 from crm.models import CustomerCategory, Task, ThirdParty, TimelineEntry
 from lmb import money
-from lmb.errors import InvalidInput, TransitionNotAllowed
+from lmb.errors import DomainError, InvalidInput, TransitionNotAllowed
 from lmb.formats import money_fr
 from lmb.services import apply_changes, get_company, validate_and_save
+from lmb.text import printable
 from sales.models import Invoice
 
-from . import penalties, queries
+from . import mailing as reminder_mailing
+from . import pdfs, penalties, queries
 from .models import (
     Channel,
     CustomerDunning,
@@ -448,7 +451,11 @@ def _remind(*, customer_id, on, items, credit, plans, rates, company, automatic)
         line.reminder = reminder
     ReminderItem.objects.bulk_create(reminder_items)
     if automatic and step.channel != Channel.PHONE:
-        send_reminder(reminder)
+        try:
+            with transaction.atomic():
+                send_reminder(reminder)
+        except DomainError:  # an e-mail address the mailing refuses: the staff will see it « à valider »
+            reminder.refresh_from_db()
     return reminder
 
 
@@ -491,29 +498,57 @@ def _render(step, reminder, items, *, invoices, company, customer, previous) -> 
 # --- Transitions of a reminder ------------------------------------------------------------------
 
 
-def send_reminder(reminder: Reminder, *, user=None) -> Reminder:
-    """The hook that sends a reminder: records its sending (``sent_at``) and the exchange on the
-    customer's timeline (DUN-03: every dunning action logged with its date and channel); a phone
-    step becomes a task in the agenda of the person who validated it.
-    TODO (next session): the letter as PDF (WeasyPrint), e-mailed through crm's mailing with the
-    PDF attached, or printed in a batch; the PDF attached to the timeline entry."""
+def send_reminder(reminder: Reminder, *, user=None, recipient: str = "") -> Reminder:
+    """Send a reminder (its row locked by the caller, ``validate_reminder`` or the daily run):
+    records its sending (``sent_at``: the next step's delay counts from it, fr-rules §6), then
+    - e-mail: queued through crm's mailing to ``recipient`` (default: the customer's address), the
+      letter attached as PDF; the crm task sends it and writes the outcome on the customer's
+      timeline, with the PDF. A customer without an e-mail address gets the letter by post instead
+      (the reminder's channel says so);
+    - letter, registered letter (mise en demeure, DUN-01): the PDF is left to print
+      (``dunning.pdfs.start_print_job``);
+    - phone call: a task in the agenda of the person who validated it.
+    Letters and calls are written on the customer's timeline at once, a letter with its PDF
+    attached (DUN-03: every dunning action logged with its date and channel)."""
     now = timezone.now()
+    channel = reminder.channel
+    if channel == Channel.EMAIL:
+        recipient = (recipient or reminder_mailing.default_recipient(reminder)).strip()
+        if not recipient:
+            channel = Channel.LETTER
+    fields = ["status", "sent_at", "sent_by"]
+    if channel != reminder.channel:
+        reminder.channel = channel
+        fields.append("channel")
     reminder.status, reminder.sent_at, reminder.sent_by = Reminder.Status.SENT, now, user
-    reminder.save(update_fields=["status", "sent_at", "sent_by"])
+    reminder.save(update_fields=fields)
+    if channel == Channel.EMAIL:
+        reminder_mailing.send_document_email(document=reminder, recipient=recipient, user=user)
+        return reminder
+    attachments = ()
+    if channel != Channel.PHONE:
+        rendered = pdfs.render_reminder(reminder)
+        attachments = [ContentFile(rendered.content, name=rendered.filename)]
+    subject = _("%(step)s — %(subject)s") % {"step": reminder.step.name, "subject": reminder.subject}
+    if "channel" in fields:
+        subject += _(" (par courrier : pas d'adresse e-mail)")
     crm_services.log_interaction(
         third_party=reminder.customer,
-        kind=TIMELINE_KIND[reminder.channel],
-        subject=(_("%(step)s — %(subject)s") % {"step": reminder.step.name, "subject": reminder.subject})[:200],
-        body=reminder.body,
+        kind=TIMELINE_KIND[channel],
+        subject=" ".join(printable(subject).split())[:200],  # one line, without what a stored name may carry
+        body=printable(reminder.body),
         author=user,
         occurred_at=now,
         direction=TimelineEntry.Direction.OUTGOING,
+        attachments=attachments,
     )
-    if reminder.channel == Channel.PHONE and user is not None:
+    if channel == Channel.PHONE and user is not None:
         crm_services.create_task(
-            title=_("Appeler %(customer)s : relance de %(total)s")
-            % {"customer": reminder.customer, "total": money_fr(reminder.total)},
-            description=reminder.body,
+            title=(
+                _("Appeler %(customer)s : relance de %(total)s")
+                % {"customer": printable(reminder.customer.name), "total": money_fr(reminder.total)}
+            )[:200],
+            description=printable(reminder.body),
             third_party=reminder.customer,
             assignee=user,
             due_date=timezone.localdate(now),
@@ -528,14 +563,16 @@ def _locked(reminder: Reminder) -> Reminder:
 
 
 @transaction.atomic
-def validate_reminder(reminder: Reminder, *, user=None) -> Reminder:
-    """A reminder « à valider » checked by the staff and sent (its sending day starts the next step's delay)."""
+def validate_reminder(reminder: Reminder, *, user=None, recipient: str = "") -> Reminder:
+    """A reminder « à valider » checked by the staff and sent (its sending day starts the next
+    step's delay). Its row locked, a reminder already sent is refused: validated twice (two
+    clicks, two users), it leaves once."""
     reminder = _locked(reminder)
     if reminder.status != Reminder.Status.TO_VALIDATE:
         raise TransitionNotAllowed(
             _("Cette relance est « %(status)s » : elle ne s'envoie plus.") % {"status": reminder.get_status_display()}
         )
-    return send_reminder(reminder, user=user)
+    return send_reminder(reminder, user=user, recipient=recipient)
 
 
 @transaction.atomic

@@ -38,6 +38,7 @@ urlpatterns = [
     path("purchasing/", include("purchasing.urls")),
     path("sales/", include("sales.urls")),
     path("accounting/", include("accounting.urls")),
+    path("dunning/", include("dunning.urls")),
     path("connectors/prestashop/", include("connectors.prestashop.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -8,7 +8,7 @@ import inspect
 from crm.tasks import email_document, retry_countdown
 from lmb.celery import app
 
-PROJECT_APPS = ("lmb.", "crm.", "catalog.", "stock.", "purchasing.", "sales.", "accounting.", "connectors.")
+PROJECT_APPS = ("lmb.", "crm.", "catalog.", "stock.", "purchasing.", "sales.", "accounting.", "dunning.", "connectors.")
 
 
 def project_tasks():
@@ -50,6 +50,7 @@ def test_a_job_task_is_never_retried_by_celery():
 JOB_TASKS = {
     "lmb.tasks.check_import",
     "lmb.tasks.write_import",
+    "dunning.tasks.print_reminders",
     "sales.tasks.build_archive",
     "sales.tasks.print_batch",
     "sales.tasks.run_grouped_invoicing_job",
