@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("stock.api_urls")),
     path("", include("purchasing.api_urls")),
     path("", include("sales.api_urls")),
+    path("", include("dunning.api_urls")),
 ]
 
 urlpatterns = [

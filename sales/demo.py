@@ -114,6 +114,7 @@ class SalesYear:
         self.services = {product.designation: product for product in Product.objects.filter(kind=Product.Kind.SERVICE)}
         self.stories_done = set()
         self.never_paid = 2  # business invoices of two to four months ago left unpaid: overdue, to dun
+        self.unpaid_consumer = 1  # a consumer's phone order of the last weeks never paid: overdue, to dun
         self.period_ends = set()  # the grouped runs scheduled
 
     def _sort_customers(self, customers):
@@ -165,6 +166,9 @@ class SalesYear:
             return
         if not invoice.customer_is_business:
             method = self.rng.choice([PaymentMethod.CARD, PaymentMethod.CARD, PaymentMethod.PAYPAL, PaymentMethod.CHEQUE])
+            if self.unpaid_consumer and invoice.channel.kind == Channel.Kind.PHONE and day > self.today - timedelta(days=75):
+                self.unpaid_consumer -= 1
+                return  # the cheque promised on the phone never came: overdue, to dun
             self.calendar.at(day, self.pay, invoice.pk, None, method)
             return
         method = self.rng.choice([PaymentMethod.TRANSFER] * 6 + [PaymentMethod.CHEQUE] * 3 + [PaymentMethod.DIRECT_DEBIT])

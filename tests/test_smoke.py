@@ -3,14 +3,17 @@ the demo data and the main pages must keep working there."""
 
 import pytest
 from django.core.management import call_command
-from django.db.models import F
+from django.db.models import Count, F
 from django.urls import reverse
+from django.utils import timezone
 
 from catalog.models import Product
 from crm.models import ThirdParty
+from dunning.models import InvoiceDispute, Reminder
+from dunning.queries import aged_balance
 from purchasing.models import Reception, SupplierOrder
 from sales.invoicing.queries import notes_to_invoice
-from sales.models import DepositDeduction, Invoice, InvoicingHold
+from sales.models import DepositDeduction, Installment, Invoice, InvoicingHold
 from stock.models import StockLevel
 
 pytestmark = [pytest.mark.smoke, pytest.mark.django_db]
@@ -90,6 +93,16 @@ def test_demo_data_loads_and_every_main_page_answers(client):
     partial = DepositDeduction.objects.filter(amount__lt=F("deposit__total_incl_tax"), invoice__status="issued")
     assert partial.exists()
     assert not InvoicingHold.objects.exists()  # nothing refused
+    # Dunning (issue #23): reminders sent at several steps of the plans, some waiting for validation,
+    # an aged balance with customers late (a consumer among them), a disputed invoice, a schedule.
+    sent = Reminder.objects.filter(status=Reminder.Status.SENT)
+    assert sent.filter(position=1).exists() and sent.filter(position__gte=2).exists()
+    late = [row for row in aged_balance(as_of=timezone.localdate()) if row.days_late > 0]
+    assert late and "consumer" in {row.customer_category for row in late}, late
+    assert InvoiceDispute.objects.exists()
+    assert Installment.objects.values("invoice").annotate(count=Count("pk")).filter(count__gte=3).exists()  # a schedule
+    body = client.get("/api/v1/aged-balance/").json()
+    assert any(row["days_late"] > 0 for row in body["results"])
 
 
 def test_seed_demo_twice_does_not_duplicate(client):

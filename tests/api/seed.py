@@ -10,6 +10,7 @@ from django.utils import timezone
 from catalog import services as catalog_services
 from crm import services as crm_services
 from crm.models import Address, TimelineEntry
+from dunning import services as dunning_services
 from lmb.services import save_company
 from purchasing import services as purchasing_services
 from sales import services as sales_services
@@ -49,6 +50,7 @@ def seed_every_resource(user):
     seed_stock(user, main, mug, jam)
     seed_purchasing(user, supplier, main, mug, jam)
     seed_sales(user, bakery, mug, lamp, jam, fitting)
+    seed_dunning(user)
 
 
 def seed_price_list(product):
@@ -135,3 +137,12 @@ def seed_sales(user, bakery, mug, lamp, jam, fitting):
         sales_services.create_order(customer=bakery, channel=b2b, lines=[{"product": jam, "quantity": Decimal("6")}], user=user)
     )
     sales_services.receive_deposit(deposit_order, amount=Decimal("10.00"), method=PaymentMethod.CARD, user=user)
+
+
+def seed_dunning(user):
+    """Reminders of the invoices left unpaid, as the daily runs after their due dates make them:
+    the first one sent, the second waiting « à valider »."""
+    today = timezone.localdate()
+    for reminder in dunning_services.run_reminders(on=today + datetime.timedelta(days=40)):
+        dunning_services.validate_reminder(reminder, user=user)
+    dunning_services.run_reminders(on=today + datetime.timedelta(days=50))
