@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +27,7 @@ from lmb.spreadsheets import EXPORT_FORMATS, Column, export_response
 from lmb.views import safe_next
 from sales.models import Invoice
 
-from . import queries, services
+from . import pdfs, queries, services
 from .forms import (
     SORTS,
     AgedBalanceForm,
@@ -216,6 +216,28 @@ def reminder_detail(request, pk):
     """A reminder: its items, its text, its state; validate or cancel it while « à valider »."""
     reminder = get_object_or_404(Reminder.objects.select_related("customer", "step__plan", "sent_by"), pk=pk)
     return render(request, "dunning/reminder_detail.html", _reminder_context(request, reminder))
+
+
+@permission_required(*SEE_REMINDERS)
+def reminder_pdf(request, pk):
+    """The letter of a reminder as PDF (the same bytes as the one sent or kept on the timeline)."""
+    reminder = get_object_or_404(Reminder, pk=pk)
+    rendered = pdfs.render_reminder(reminder)
+    response = HttpResponse(rendered.content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{rendered.filename}"'
+    return response
+
+
+@require_POST
+@permission_required(*SEE_REMINDERS)
+def print_reminders(request):
+    """« Imprimer » the ticked reminders: one PDF of their letters, made by a job with progress."""
+    try:
+        job = pdfs.start_print_job(ids=request.POST.getlist("reminders"), user=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return _back(request, reverse("dunning:reminders_to_validate"))
+    return redirect("jobs:detail", job.pk)
 
 
 @require_POST

@@ -4,6 +4,8 @@ the customer's « Relances » tab (settings and disputes through the services, e
 field), and the plans and rates."""
 
 import io
+import subprocess
+import tempfile
 from datetime import date
 from decimal import Decimal
 
@@ -17,6 +19,7 @@ from dunning import services
 from dunning.models import CustomerDunning, InvoiceDispute, PenaltyRate, Reminder, ReminderPlan
 from lmb import roles
 from lmb.formats import money_fr
+from lmb.models import Job
 from tests.dunning.conftest import invoice, on
 from tests.factories import ThirdPartyFactory
 from tests.sales.conftest import customer
@@ -279,3 +282,30 @@ def test_the_reminder_page_shows_penalties_only_when_its_step_claims_them(admin_
     content = get(admin_client, "dunning:reminder_detail", late["r1"].pk).content.decode()
     assert not late["r1"].step.show_indemnity and "Indemnité" not in content
     assert money_fr(Decimal("40.00")) not in content
+
+
+@pytest.mark.parametrize("role", [roles.SALES, roles.ACCOUNTANT, roles.WAREHOUSE])
+def test_the_letter_downloads_and_a_selection_prints_as_a_job(role_client, role, late, django_capture_on_commit_callbacks):
+    client = role_client(role)
+    response = get(client, "dunning:reminder_pdf", late["r1"].pk)
+    if role == roles.WAREHOUSE:
+        assert response.status_code == 403
+        return
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF") and late["r1"].customer.name.split()[0] in pdf_text(response.content)
+    assert 'id="reminder-pdf"' in get(client, "dunning:reminder_detail", late["r1"].pk).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):  # the job's task is sent once the request commits
+        printed = post(client, "dunning:print_reminders", reminders=[late["r1"].pk])
+    job = Job.objects.get()
+    assert printed.status_code == 302 and printed["Location"] == reverse("jobs:detail", args=[job.pk])
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE and job.result.read().startswith(b"%PDF")  # tasks run in-process here
+    refused = post(client, "dunning:print_reminders")  # nothing ticked
+    assert refused.status_code == 302 and Job.objects.count() == 1
+
+
+def pdf_text(content: bytes) -> str:
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
+        handle.write(content)
+        handle.flush()
+        return subprocess.run(["pdftotext", handle.name, "-"], capture_output=True, text=True, check=True).stdout
