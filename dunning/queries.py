@@ -276,13 +276,15 @@ def receivables(
 
 def customer_credits(*, as_of: date, customers) -> dict[int, Decimal]:
     """{customer id: credit as of ``as_of``} (unallocated settlements and credit notes on account,
-    less refunds outside a credit note), for the given customers. One statement."""
-    ids = tuple(getattr(customer, "pk", customer) for customer in customers)
-    if not ids:
-        return {}
+    less refunds outside a credit note), for the given customers (None: every customer with a
+    credit or a debt on account). One statement."""
     params = {"as_of": as_of, "cutoff": _cutoff(as_of)}
-    wanted = _in("id", ids, params)
-    sql = "WITH " + _CREDIT.format(**_tables()) + f" SELECT customer_id, credit FROM credit WHERE customer_id IN {wanted}"
+    sql = "WITH " + _CREDIT.format(**_tables()) + " SELECT customer_id, credit FROM credit"
+    if customers is not None:
+        ids = tuple(getattr(customer, "pk", customer) for customer in customers)
+        if not ids:
+            return {}
+        sql += f" WHERE customer_id IN {_in('id', ids, params)}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {customer_id: _amount(credit) for customer_id, credit in cursor.fetchall()}
