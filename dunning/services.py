@@ -412,16 +412,16 @@ def _remind_batch(*, customer_ids, on, by_customer, credits, plans, rates, compa
             continue
         reminder, reminder_items = prepared
         if reminder.ladder != dunning.ladder:
+            assert reminder.ladder == dunning.ladder + 1  # noqa: S101 (the UPDATE below relies on it)
             dunning.ladder = reminder.ladder
             new_ladders.append(dunning)
         built.append((reminder, reminder_items))
     if not built:
         return []
-    if new_ladders:
-        now = timezone.now()
-        for dunning in new_ladders:
-            dunning.updated_at = now
-        CustomerDunning.objects.bulk_update(new_ladders, ["ladder", "updated_at"])
+    if new_ladders:  # a new ladder is always the next one (``_decide``): one UPDATE, not a CASE per row
+        CustomerDunning.objects.filter(pk__in=[dunning.pk for dunning in new_ladders]).update(
+            ladder=F("ladder") + 1, updated_at=timezone.now()
+        )
     made = _save_reminders(built)
     if automatic:
         for reminder in made:
