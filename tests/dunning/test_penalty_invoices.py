@@ -149,3 +149,12 @@ def test_the_tab_refuses_a_waiver_without_reason_beside_the_form(shop, business,
     assert page.status_code == 400
     assert "Le motif de l&#x27;abandon est obligatoire." in page.content.decode()
     assert not PenaltyClaim.objects.exists()
+
+
+def test_penalty_lines_are_not_typed_on_other_documents():
+    """An O line beside any other category breaks EN 16931 (BR-O-11..14): only dunning adds them."""
+    from sales.serializers import NewLineSerializer
+
+    for kind in ("penalty", "indemnity"):
+        line = NewLineSerializer(data={"kind": kind, "description": "Pénalités", "unit_price": "10"})
+        assert not line.is_valid() and "kind" in line.errors
