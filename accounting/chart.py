@@ -67,6 +67,8 @@ ACCOUNTS = [
     ("709700", "Rabais, remises et ristournes accordés", False),
     ("756000", "Gains de change sur créances et dettes commerciales", False),
     ("758000", "Produits divers de gestion courante (écarts d'arrondi)", False),
+    ("758800", "Indemnités forfaitaires de recouvrement", False),
+    ("762700", "Revenus des créances (pénalités de retard)", False),
 ]
 
 JOURNALS = [
@@ -93,6 +95,8 @@ MAPPING = [
     ("sales", {"product_kind": "services", "vat_treatment": "overseas"}, "706300", None),
     ("sales", {"product_kind": "shipping"}, "708500", None),
     ("sales", {"product_kind": "eco"}, "707800", None),
+    ("sales", {"product_kind": "penalty"}, "762700", None),
+    ("sales", {"product_kind": "indemnity"}, "758800", None),
     ("discount", {}, "709700", None),
     ("vat_collected", {}, "445710", None),
     ("vat_collected", {"vat_rate": "20"}, "445711", None),

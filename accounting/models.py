@@ -92,6 +92,8 @@ class AccountMapping(models.Model):
         SERVICES = "services", _("Prestations de services")
         SHIPPING = "shipping", _("Frais de port")
         ECO = "eco", _("Éco-participation")
+        PENALTY = "penalty", _("Pénalités de retard")
+        INDEMNITY = "indemnity", _("Indemnité de recouvrement")
 
     role = models.CharField(_("rôle"), max_length=20, choices=Role.choices)
     product_kind = models.CharField(_("type de produit"), max_length=10, choices=ProductKind.choices, blank=True)

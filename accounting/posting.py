@@ -174,6 +174,8 @@ def _product_kind(line) -> str:
         return Kind.SHIPPING
     if line.kind == "eco":
         return Kind.ECO
+    if line.kind in (Kind.PENALTY, Kind.INDEMNITY):  # late-payment penalties, the EUR 40 (PAY-05)
+        return line.kind
     if line.product is not None and line.product.kind == "service":
         return Kind.SERVICES
     return Kind.GOODS

@@ -109,3 +109,17 @@ class PenaltyRateForm(Form):
                 for name in ("start", "ecb_rate", "points", "public_points", "legal_interest_rate", "source")
             }
         )
+
+
+class PenaltyClaimForm(Form):
+    """The late invoices whose penalties and EUR 40 are invoiced, or waived with a reason (PAY-05)."""
+
+    invoices = forms.ModelMultipleChoiceField(
+        label=_("Factures"), queryset=Invoice.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+    reason = forms.CharField(label=_("Motif de l'abandon"), max_length=255, required=False)
+
+    def __init__(self, *args, customer, claimable=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["invoices"].queryset = Invoice.objects.filter(customer=customer, pk__in=list(claimable)).order_by("pk")
+        self.fields["invoices"].label_from_instance = lambda invoice: invoice.number

@@ -278,3 +278,47 @@ class ReminderItem(models.Model):
 
     def __str__(self):
         return f"{self.invoice} {self.due_date:%d/%m/%Y} {money_fr(self.amount_due, self.currency)}"
+
+
+class PenaltyClaim(models.Model):
+    """Penalties and the EUR 40 of one late invoice up to a day, invoiced on a separate numbered
+    invoice outside the scope of VAT or waived with a reason (PAY-03..05). The next claim on the
+    invoice starts the day after ``period_end``: the same days are never claimed twice."""
+
+    class Status(models.TextChoices):
+        INVOICED = "invoiced", _("Facturées")
+        WAIVED = "waived", _("Abandonnées")
+
+    customer = models.ForeignKey(ThirdParty, on_delete=models.PROTECT, related_name="penalty_claims", verbose_name=_("client"))
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="penalty_claims", verbose_name=_("facture relancée")
+    )
+    period_start = models.DateField(_("du"))
+    period_end = models.DateField(_("jusqu'au"))
+    penalty = DecimalField(_("pénalités"), **AMOUNT, default=0)
+    indemnity = DecimalField(_("indemnité forfaitaire"), **AMOUNT, default=0)
+    status = models.CharField(_("statut"), max_length=10, choices=Status.choices)
+    penalty_invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("facture de pénalités")
+    )
+    waived_reason = models.CharField(_("motif de l'abandon"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("par")
+    )
+    created_at = models.DateTimeField(_("le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("pénalités réclamées")
+        verbose_name_plural = _("pénalités réclamées")
+        ordering = ["-period_end", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "period_end"], name="dunning_claim_once_per_day"),
+            models.CheckConstraint(
+                condition=Q(status="waived", penalty_invoice__isnull=True) & ~Q(waived_reason="")
+                | Q(status="invoiced", penalty_invoice__isnull=False),
+                name="dunning_claim_invoiced_or_waived_with_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.invoice}: {self.penalty} + {self.indemnity}"

@@ -16,6 +16,7 @@ urlpatterns = [
     path("reminders/<int:pk>/cancel/", views.reminder_cancel, name="reminder_cancel"),
     path("customers/<int:pk>/", views.customer, name="customer"),
     path("customers/<int:pk>/settings/", views.customer_settings, name="customer_settings"),
+    path("customers/<int:pk>/penalties/", views.customer_penalties, name="customer_penalties"),
     path("customers/<int:pk>/disputes/", views.customer_dispute, name="customer_dispute"),
     path("customers/<int:pk>/disputes/<int:invoice_pk>/resolve/", views.dispute_resolve, name="dispute_resolve"),
     path("settings/", views.plans, name="plans"),

@@ -27,17 +27,18 @@ from lmb.spreadsheets import EXPORT_FORMATS, Column, export_response
 from lmb.views import safe_next
 from sales.models import Invoice
 
-from . import pdfs, queries, services
+from . import pdfs, penalty_invoices, queries, services
 from .forms import (
     SORTS,
     AgedBalanceForm,
     CancelReminderForm,
     CustomerDunningForm,
     DisputeForm,
+    PenaltyClaimForm,
     PenaltyRateForm,
     StepForm,
 )
-from .models import CustomerDunning, InvoiceDispute, PenaltyRate, Reminder, ReminderPlan, ReminderStep
+from .models import CustomerDunning, InvoiceDispute, PenaltyClaim, PenaltyRate, Reminder, ReminderPlan, ReminderStep
 
 PAGE_SIZE = 50
 SEE_BALANCE = ("dunning.view_customerdunning", "crm.view_thirdparty")
@@ -46,6 +47,7 @@ VALIDATE = ("dunning.view_reminder", "dunning.change_reminder")
 RUN = ("dunning.view_reminder", "dunning.add_reminder")
 EDIT_CUSTOMER = ("dunning.view_customerdunning", "dunning.change_customerdunning")
 DISPUTE = ("dunning.view_customerdunning", "dunning.add_invoicedispute", "dunning.change_invoicedispute")
+CLAIM_PENALTIES = ("dunning.view_customerdunning", "dunning.add_penaltyclaim")
 SETTINGS = ("dunning.view_reminderplan", "dunning.change_reminderstep", "dunning.change_penaltyrate")
 CATEGORY_LABELS = dict(CustomerCategory.choices)
 ZERO = Decimal("0.00")
@@ -285,7 +287,7 @@ def _settings_initial(dunning: CustomerDunning | None) -> dict:
     }
 
 
-def _customer_page(request, customer, *, settings_form=None, dispute_form=None, status=200):
+def _customer_page(request, customer, *, settings_form=None, dispute_form=None, penalty_form=None, status=200):
     today = timezone.localdate()
     dunning = CustomerDunning.objects.select_related("plan").filter(customer=customer).first()
     balance = next(iter(queries.aged_balance(as_of=today, customers=[customer.pk])), None)
@@ -306,6 +308,7 @@ def _customer_page(request, customer, *, settings_form=None, dispute_form=None, 
         "can_dispute": request.user.has_perms(DISPUTE),
         "settings_form": settings_form or CustomerDunningForm(initial=_settings_initial(dunning)),
         "dispute_form": dispute_form or DisputeForm(customer=customer),
+        **_penalties_context(request, customer, today, penalty_form),
     }
     return render(request, "dunning/customer.html", context, status=status)
 
@@ -372,6 +375,48 @@ def dispute_resolve(request, pk, invoice_pk):
     else:
         messages.success(request, _("Litige de la facture %(number)s résolu.") % {"number": invoice.number})
     return redirect("dunning:customer", pk)
+
+
+def _penalties_context(request, customer, today, form=None) -> dict:
+    """What the late invoices owe in penalties and EUR 40 as of today, not claimed yet (PAY-03..05),
+    and the claims made (invoiced or waived)."""
+    claims = penalty_invoices.claims_for(customer=customer, on=today)
+    can_claim = request.user.has_perms(CLAIM_PENALTIES)
+    return {
+        "penalty_claims": claims,
+        "penalty_total": sum((claim.total for claim in claims), ZERO),
+        "claims_made": PenaltyClaim.objects.filter(customer=customer).select_related("invoice", "penalty_invoice")[:50],
+        "can_claim_penalties": can_claim,
+        "penalty_form": form
+        or (PenaltyClaimForm(customer=customer, claimable=[claim.invoice.pk for claim in claims]) if can_claim else None),
+    }
+
+
+@require_POST
+@permission_required(*CLAIM_PENALTIES)
+def customer_penalties(request, pk):
+    """« Facturer les pénalités » (one invoice outside the scope of VAT) or « Abandonner » with a
+    reason, for the ticked late invoices (PAY-05)."""
+    customer = get_object_or_404(ThirdParty, pk=pk, is_customer=True)
+    today = timezone.localdate()
+    claimable = [claim.invoice.pk for claim in penalty_invoices.claims_for(customer=customer, on=today)]
+    form = PenaltyClaimForm(request.POST, customer=customer, claimable=claimable)
+    if form.is_valid():
+        chosen = list(form.cleaned_data["invoices"])
+        try:
+            if request.POST.get("action") == "waive":
+                penalty_invoices.waive_penalties(
+                    customer=customer, invoices=chosen, reason=form.cleaned_data["reason"], on=today, user=request.user
+                )
+                messages.success(request, _("Pénalités abandonnées."))
+            else:
+                issued = penalty_invoices.invoice_penalties(customer=customer, invoices=chosen, on=today, user=request.user)
+                messages.success(request, _("Facture de pénalités %(number)s émise.") % {"number": issued.number})
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            return redirect("dunning:customer", pk)
+    return _customer_page(request, customer, penalty_form=form, status=400)
 
 
 # --- Plans and rates ---------------------------------------------------------------------------

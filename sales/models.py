@@ -209,6 +209,9 @@ class DocumentLine(models.Model):
         TEXT = "text", _("Texte libre")
         SHIPPING = "shipping", _("Frais de port")
         ECO = "eco", _("Éco-participation")
+        # Late-payment penalties and the EUR 40 recovery indemnity (PAY-05): outside the scope of VAT.
+        PENALTY = "penalty", _("Pénalités de retard")
+        INDEMNITY = "indemnity", _("Indemnité de recouvrement")
 
     position = models.PositiveIntegerField(_("ordre"), default=0)
     kind = models.CharField(_("type"), max_length=10, choices=Kind.choices, default=Kind.PRODUCT)

@@ -37,6 +37,8 @@ from .models import (
     Voucher,
 )
 
+KINDS_NOT_TYPED = (DocumentLine.Kind.ECO, DocumentLine.Kind.PENALTY, DocumentLine.Kind.INDEMNITY)
+
 
 class NamedEnumField(serializers.ChoiceField):
     """A choice field whose enum is one named component of the schema, whatever the field is
@@ -174,7 +176,8 @@ class NewLineSerializer(Serializer):
     """A line given with a new document (the same as ``add_line``)."""
 
     kind = serializers.ChoiceField(
-        choices=[choice for choice in DocumentLine.Kind.choices if choice[0] != DocumentLine.Kind.ECO],
+        # Eco-participation follows its product; penalties and the indemnity are dunning's alone (PAY-05).
+        choices=[choice for choice in DocumentLine.Kind.choices if choice[0] not in KINDS_NOT_TYPED],
         default=DocumentLine.Kind.PRODUCT,
     )
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all(), required=False)

@@ -185,7 +185,7 @@ def number(document, code: str, prefix: str, on_date) -> str:
 
 
 def _is_service(product: Product | None, kind: str) -> bool:
-    if kind == LineKind.SHIPPING:
+    if kind in (LineKind.SHIPPING, *OUT_OF_SCOPE_KINDS):
         return False  # shipping follows the goods it carries (accessory to the supply)
     return kind == LineKind.TEXT or (product is not None and product.kind == Product.Kind.SERVICE)
 
@@ -194,7 +194,13 @@ def _is_service_line(line) -> bool:
     return _is_service(line.product if line.product_id else None, line.kind)
 
 
+# Penalties and the recovery indemnity are damages, not a supply: outside the scope of VAT (PAY-05).
+OUT_OF_SCOPE_KINDS = (LineKind.PENALTY, LineKind.INDEMNITY)
+
+
 def _line_vat(document, product: Product | None, kind: str, on_date):
+    if kind in OUT_OF_SCOPE_KINDS:
+        return vat.OUT_OF_SCOPE
     return vat.line_vat(
         document.vat_treatment,
         product=product,
@@ -320,7 +326,7 @@ def new_lines(
             raise InvalidInput({"code": [_("Aucun produit n'a le code « %(code)s ».") % {"code": code}]})
     if kind == LineKind.PRODUCT and product is None:
         kind = LineKind.TEXT
-    if kind == LineKind.TEXT and not description:
+    if kind in (LineKind.TEXT, *OUT_OF_SCOPE_KINDS) and not description:
         raise InvalidInput({"description": [_("Saisissez la désignation de la ligne.")]})
     try:
         quantity = money.quantity(quantity)
