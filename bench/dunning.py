@@ -24,6 +24,9 @@ the rest is the per-customer transaction — lock, ladder read again, insert, it
 0.9 s and 7 statements; the aged balance's first page by the API p50 692 ms / p95 751 ms (3
 statements) beside the bare aggregate's 494 / 668 ms (1 statement): 1.4×; page 20 of businesses
 487 / 527 ms beside 447 / 478 ms. The aim of 60 s for the run is missed by far at this size.
+After the run was batched (dperf, 2026-12-06, load average 4-8): 10,000 customers 7.6 s, 169
+statements; the full size (50,000 / 500,000, 42,418 reminders) 32.4 s, 772 statements (its
+receivables statement alone 3.1 s), the second run 5.1 s and 6 statements.
 
 Run: ``.venv/bin/python bench/dunning.py [--customers 50000] [--invoices 500000] [--repeat 20]``
 (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/lmb_bench, is dropped and

@@ -276,13 +276,15 @@ def receivables(
 
 def customer_credits(*, as_of: date, customers) -> dict[int, Decimal]:
     """{customer id: credit as of ``as_of``} (unallocated settlements and credit notes on account,
-    less refunds outside a credit note), for the given customers. One statement."""
-    ids = tuple(getattr(customer, "pk", customer) for customer in customers)
-    if not ids:
-        return {}
+    less refunds outside a credit note), for the given customers (None: every customer with a
+    credit or a debt on account). One statement."""
     params = {"as_of": as_of, "cutoff": _cutoff(as_of)}
-    wanted = _in("id", ids, params)
-    sql = "WITH " + _CREDIT.format(**_tables()) + f" SELECT customer_id, credit FROM credit WHERE customer_id IN {wanted}"
+    sql = "WITH " + _CREDIT.format(**_tables()) + " SELECT customer_id, credit FROM credit"
+    if customers is not None:
+        ids = tuple(getattr(customer, "pk", customer) for customer in customers)
+        if not ids:
+            return {}
+        sql += f" WHERE customer_id IN {_in('id', ids, params)}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {customer_id: _amount(credit) for customer_id, credit in cursor.fetchall()}
@@ -302,6 +304,8 @@ def aged_balance(
     """The aged balance as of ``as_of``: per customer with open items, the euros not yet due,
     1–30, 31–60, 61–90 and over 90 days late, their credit and their balance; sorted by the days
     late of their oldest overdue item (``sort="days_late"``, the default), by balance or by name.
+    An item worth nothing in euros (a remainder of a cent in a currency far below the euro, CUR-02)
+    is left out: a customer with nothing else due has no row, and it never gives days late.
     One statement whatever the number of customers (filters as ``receivables``)."""
     if sort not in SORTS:
         raise ValueError(f"unknown sort {sort!r}")
@@ -323,7 +327,7 @@ def aged_balance(
                 SUM(CASE WHEN due_date < %(d90)s THEN amount_due_eur ELSE 0 END) AS late_over_90,
                 SUM(amount_due_eur) AS total,
                 MIN(CASE WHEN due_date < %(as_of)s THEN due_date END) AS oldest_due_date
-            FROM open_eur GROUP BY customer_id
+            FROM open_eur WHERE amount_due_eur > 0 GROUP BY customer_id
         )
         SELECT pc.customer_id, tp.name, tp.customer_category, pc.not_due, pc.late_1_30, pc.late_31_60, pc.late_61_90,
                pc.late_over_90, pc.total, COALESCE(cr.credit, 0) AS credit, pc.total - COALESCE(cr.credit, 0) AS balance,

@@ -324,14 +324,19 @@ def _current_ladders(customer_ids=None) -> tuple[dict, dict]:
     return past, last_items
 
 
+BATCH = 500  # customers decided, locked and written together by the daily run
+
+
 def run_reminders(*, on: date | None = None) -> list[Reminder]:
     """The daily run: for each customer with overdue items, the next step of their plan due on
     or before ``on`` — one reminder listing all their chased overdue items, queued « à valider »,
     or sent at once when the company says so (``Company.send_reminders_automatically``; a phone
-    step always waits for someone to call). Idempotent and safe from two processes at once: each
-    customer's decision is taken again under the lock of their ``CustomerDunning`` row, and a
-    reminder is unique per customer, ladder and step. A late run catches up one step at a time.
-    Returns the reminders made."""
+    step always waits for someone to call). Idempotent and safe from two processes at once: the
+    customers due are taken in batches of ``BATCH``, each batch in one transaction that locks
+    their ``CustomerDunning`` rows (in one statement, ordered by pk: two runs cannot deadlock),
+    reads their ladders again and decides again under the lock; a reminder is unique per
+    customer, ladder and step. A late run catches up one step at a time. Returns the reminders
+    made."""
     on = on or timezone.localdate()
     items = queries.receivables(as_of=on, overdue_only=True)
     by_customer = defaultdict(list)
@@ -350,37 +355,116 @@ def run_reminders(*, on: date | None = None) -> list[Reminder]:
             on=on, items=customer_items, dunning=dunning, steps=steps, past=past[customer_id], last_items=last_items[customer_id]
         ):
             due.append(customer_id)
-    credits = {}
-    for start in range(0, len(due), 1000):
-        credits.update(queries.customer_credits(as_of=on, customers=due[start : start + 1000]))
+    if not due:
+        return []
+    due.sort()
+    missing = [customer_id for customer_id in due if customer_id not in settings]
+    if missing:  # their dunning rows, made first (two runs at once: one row each, ON CONFLICT DO NOTHING)
+        CustomerDunning.objects.bulk_create(
+            [CustomerDunning(customer_id=customer_id) for customer_id in missing], batch_size=BATCH, ignore_conflicts=True
+        )
+    # Every customer's credit in one statement (read before the locks, as the receivables are).
+    credits = queries.customer_credits(as_of=on, customers=None if len(due) > BATCH else due)
     company = get_company()
     automatic = bool(company and company.send_reminders_automatically)
     made = []
-    for customer_id in due:
-        reminder = _remind(
-            customer_id=customer_id,
+    for start in range(0, len(due), BATCH):
+        batch = due[start : start + BATCH]
+        made += _remind_batch(
+            customer_ids=batch,
             on=on,
-            items=by_customer[customer_id],
-            credit=credits.get(customer_id, ZERO),
+            by_customer=by_customer,
+            credits=credits,
             plans=plans,
             rates=rates,
             company=company,
             automatic=automatic,
         )
-        if reminder is not None:
-            made.append(reminder)
     return made
 
 
 @transaction.atomic
-def _remind(*, customer_id, on, items, credit, plans, rates, company, automatic) -> Reminder | None:
-    """One customer's reminder, decided again under the lock of their dunning row."""
-    customer = ThirdParty.objects.get(pk=customer_id)
-    dunning = dunning_of(customer, lock=True)
-    past, last_items = _current_ladders([customer_id])
-    steps = plans.of(customer.customer_category, dunning)
-    mine, my_last_items = past[customer_id], last_items[customer_id]
-    decision = _decide(on=on, items=items, dunning=dunning, steps=steps, past=mine, last_items=my_last_items)
+def _remind_batch(*, customer_ids, on, by_customer, credits, plans, rates, company, automatic) -> list[Reminder]:
+    """A batch of customers' reminders, decided again under the lock of their dunning rows, written
+    in bulk (reminders, then their items)."""
+    locked = CustomerDunning.objects.select_for_update().filter(customer_id__in=customer_ids).order_by("pk")
+    dunnings = {dunning.customer_id: dunning for dunning in locked}
+    customers = ThirdParty.objects.in_bulk(customer_ids)
+    past, last_items = _current_ladders(customer_ids)
+    built, new_ladders = [], []
+    for customer_id in customer_ids:
+        dunning, customer = dunnings.get(customer_id), customers.get(customer_id)
+        if dunning is None or customer is None:
+            continue  # deleted meanwhile
+        prepared = _prepare(
+            customer=customer,
+            dunning=dunning,
+            on=on,
+            items=by_customer[customer_id],
+            credit=credits.get(customer_id, ZERO),
+            steps=plans.of(customer.customer_category, dunning),
+            past=past[customer_id],
+            last_items=last_items[customer_id],
+            rates=rates,
+            company=company,
+        )
+        if prepared is None:
+            continue
+        reminder, reminder_items = prepared
+        if reminder.ladder != dunning.ladder:
+            assert reminder.ladder == dunning.ladder + 1  # noqa: S101 (the UPDATE below relies on it)
+            dunning.ladder = reminder.ladder
+            new_ladders.append(dunning)
+        built.append((reminder, reminder_items))
+    if not built:
+        return []
+    if new_ladders:  # a new ladder is always the next one (``_decide``): one UPDATE, not a CASE per row
+        CustomerDunning.objects.filter(pk__in=[dunning.pk for dunning in new_ladders]).update(
+            ladder=F("ladder") + 1, updated_at=timezone.now()
+        )
+    made = _save_reminders(built)
+    if automatic:
+        for reminder in made:
+            if reminder.step.channel == Channel.PHONE:
+                continue
+            try:
+                with transaction.atomic():
+                    send_reminder(reminder)
+            except DomainError:  # an e-mail address the mailing refuses: the staff will see it « à valider »
+                reminder.refresh_from_db()
+    return made
+
+
+def _save_reminders(built) -> list[Reminder]:
+    """Insert the reminders and their items; one by one if a reminder was made meanwhile (the
+    unique step of the ladder is the backstop: such a reminder is skipped)."""
+    try:
+        with transaction.atomic():
+            Reminder.objects.bulk_create([reminder for reminder, _items in built])
+            saved = built
+    except IntegrityError:
+        saved = []
+        for reminder, reminder_items in built:
+            reminder.pk = None
+            reminder._state.adding = True
+            try:
+                with transaction.atomic():
+                    reminder.save()
+            except IntegrityError:
+                continue  # made meanwhile by another run
+            saved.append((reminder, reminder_items))
+    lines = []
+    for reminder, reminder_items in saved:
+        for line in reminder_items:
+            line.reminder = reminder
+            lines.append(line)
+    ReminderItem.objects.bulk_create(lines, batch_size=2000)
+    return [reminder for reminder, _items in saved]
+
+
+def _prepare(*, customer, dunning, on, items, credit, steps, past, last_items, rates, company):
+    """(the reminder, its items) due for one customer, not saved, or None."""
+    decision = _decide(on=on, items=items, dunning=dunning, steps=steps, past=past, last_items=last_items)
     if decision is None:
         return None
     amount_due = sum((item.amount_due_eur for item in decision.items), ZERO)
@@ -434,29 +518,12 @@ def _remind(*, customer_id, on, items, credit, plans, rates, company, automatic)
         payment_deadline=on + timedelta(days=step.payment_deadline_days) if step.payment_deadline_days else None,
     )
     same_ladder = decision.ladder == dunning.ladder
-    previous = sorted((p for p in mine if p.sent_on), key=lambda p: p.position) if same_ladder else []
+    previous = sorted((p for p in past if p.sent_on), key=lambda p: p.position) if same_ladder else []
     invoices = {item.invoice_id: (item.invoice_number, item.invoice_date) for item in decision.items}
     reminder.subject, reminder.body = _render(
         step, reminder, reminder_items, invoices=invoices, company=company, customer=customer, previous=previous
     )
-    if decision.ladder != dunning.ladder:
-        dunning.ladder = decision.ladder
-        dunning.save(update_fields=["ladder", "updated_at"])
-    try:
-        with transaction.atomic():
-            reminder.save()
-    except IntegrityError:
-        return None  # made meanwhile by another run (the unique step of the ladder)
-    for line in reminder_items:
-        line.reminder = reminder
-    ReminderItem.objects.bulk_create(reminder_items)
-    if automatic and step.channel != Channel.PHONE:
-        try:
-            with transaction.atomic():
-                send_reminder(reminder)
-        except DomainError:  # an e-mail address the mailing refuses: the staff will see it « à valider »
-            reminder.refresh_from_db()
-    return reminder
+    return reminder, reminder_items
 
 
 def _render(step, reminder, items, *, invoices, company, customer, previous) -> tuple[str, str]:

@@ -118,3 +118,23 @@ def test_the_aged_balance_is_sorted_by_days_late_and_filtered_in_one_query(shop,
         assert [row.customer_id for row in queries.aged_balance(as_of=date(2026, 4, 1), category="consumer")] == [consumer.pk]
     assert [row.customer_id for row in queries.aged_balance(as_of=date(2026, 4, 1), channel=shop.b2b)] == [business.pk]
     assert queries.aged_balance(as_of=date(2026, 4, 1), country="DE") == []
+
+
+def test_a_remainder_worth_nothing_in_euros_shows_no_row_and_no_days_late(shop, business):
+    """An invoice in a currency far below the euro (1 EUR = 400 HUF), paid but one fillér: 0,01 HUF
+    is still open in its currency, 0,00 € in euros (CUR-02). The aged balance, in euros, has
+    nothing due for the customer: no row, so no days late beside a total of 0,00 €."""
+    rate = ExchangeRate.objects.create(day=date(2026, 2, 2), currency="HUF", rate=Decimal("400.000000"))
+    hungarian = customer("Budapest Kft", country="HU", postal_code="1051")
+    bill = invoice(
+        shop, hungarian, date(2026, 2, 3), net="10000.00", currency="HUF", exchange_rate=rate.rate, exchange_rate_date=rate.day
+    )
+    pay(bill, date(2026, 3, 2), amount=bill.amount_due - Decimal("0.01"))
+    as_of = date(2026, 5, 27)  # 83 days after the due date
+    [item] = queries.receivables(as_of=as_of, customers=[hungarian])
+    assert (item.amount_due, item.amount_due_eur, item.days_late) == (Decimal("0.01"), Decimal("0.00"), 83)
+    assert queries.aged_balance(as_of=as_of, customers=[hungarian]) == []
+    # With something else really due, the row shows it and its own days late only.
+    invoice(shop, hungarian, date(2026, 4, 1), net="400.00", currency="HUF", exchange_rate=rate.rate, exchange_rate_date=rate.day)
+    [row] = queries.aged_balance(as_of=as_of, customers=[hungarian])
+    assert (row.total, row.days_late) == (Decimal("1.20"), 26)

@@ -1,6 +1,7 @@
 """The daily run of reminders: the ladder's dates per customer type, what is not chased, the
 penalties and 40 € shown, idempotence, and the transitions of a reminder."""
 
+from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
@@ -8,7 +9,7 @@ import pytest
 
 from crm.models import TimelineEntry
 from dunning import services
-from dunning.models import PenaltyRate, Reminder, ReminderPlan
+from dunning.models import CustomerDunning, PenaltyRate, Reminder, ReminderPlan
 from lmb.errors import InvalidInput, TransitionNotAllowed
 from sales import services as sales
 from sales.models import CreditNote
@@ -174,3 +175,33 @@ def test_bad_input_is_refused_in_french_naming_the_field(shop, business):
     assert PenaltyRate.objects.get(start=date(2026, 1, 1)).points == 10  # nothing changed
     rate = services.set_penalty_rate(start=date(2026, 7, 1), ecb_rate="2.15", legal_interest_rate="2.62", points="6")
     assert rate.business_rate == Decimal("8.150")
+
+
+def test_the_run_works_in_batches_its_statements_do_not_grow_with_customers(
+    shop, business, django_assert_max_num_queries, monkeypatch
+):
+    """Customers decided, locked and written per batch: the statements of a run depend on the
+    number of batches, not of customers."""
+    monkeypatch.setattr(services, "BATCH", 3)
+    for n in range(7):  # three batches: 3 + 3 + 1
+        invoice(shop, customer(f"Client {n}"), date(2026, 1, 5))
+    with django_assert_max_num_queries(45):
+        made = run(date(2026, 2, 9))
+    assert sorted(r.position for r in made) == [1] * 7 and all(r.pk and r.items.count() == 1 for r in made)
+    assert run(date(2026, 2, 9)) == []  # idempotent
+
+
+def test_a_reminder_made_meanwhile_is_skipped_and_the_rest_of_the_batch_is_made(shop, business, monkeypatch):
+    """The unique step of the ladder is the backstop: if a reminder was made meanwhile despite the
+    lock (here: the ladder read under the lock is made to miss it), the batch's other reminders
+    are still made and the existing one is not duplicated."""
+    other = customer("Crêperie Ty Breizh")
+    invoice(shop, business, date(2026, 1, 5))
+    [first] = run(date(2026, 2, 9))
+    invoice(shop, other, date(2026, 1, 6))
+    CustomerDunning.objects.filter(customer=business).update(ladder=0)
+    monkeypatch.setattr(services, "_current_ladders", lambda customer_ids=None: (defaultdict(list), defaultdict(set)))
+    made = run(date(2026, 2, 10))
+    assert [r.customer_id for r in made] == [other.pk]
+    assert Reminder.objects.filter(customer=business).get() == first
+    assert [r.items.count() for r in made] == [1]
