@@ -33,6 +33,7 @@ from lmb.jobs import start_job
 from lmb.models import Job
 from lmb.pdf import html_to_pdf
 from lmb.services import get_company
+from sales.services.documents import address_snapshot
 
 from . import penalties
 from .models import Channel, Reminder
@@ -57,18 +58,8 @@ def filename_of(reminder: Reminder) -> str:
 
 
 def _billing_address(customer) -> dict:
-    address = crm_queries.billing_address(customer)
-    if address is None:
-        return {}
-    return {
-        "name": address.recipient or customer.name,
-        "line1": address.line1,
-        "line2": address.line2,
-        "postal_code": address.postal_code,
-        "city": address.city,
-        "country": address.country,
-        "country_name": country_name(address.country or "FR"),
-    }
+    snapshot = address_snapshot(crm_queries.billing_address(customer), customer.name)  # as sales documents copy it
+    return {**snapshot, "country_name": country_name(snapshot["country"] or "FR")} if snapshot else {}
 
 
 def _rate_text(reminder: Reminder, day) -> str:

@@ -179,20 +179,7 @@ def invoice_penalties(*, customer, invoices, on: date, user=None) -> Invoice:
         customer=customer, channel=_channel([claim.invoice for claim in claims]), lines=_lines(claims), user=user
     )
     issued = sales_services.issue_invoice(draft, user=user, issue_date=on)
-    PenaltyClaim.objects.bulk_create(
-        PenaltyClaim(
-            customer=customer,
-            invoice=claim.invoice,
-            period_start=claim.period_start,
-            period_end=claim.period_end,
-            penalty=claim.penalty,
-            indemnity=claim.indemnity,
-            status=PenaltyClaim.Status.INVOICED,
-            penalty_invoice=issued,
-            created_by=user,
-        )
-        for claim in claims
-    )
+    _record(claims, customer=customer, user=user, status=PenaltyClaim.Status.INVOICED, penalty_invoice=issued)
     return issued
 
 
@@ -204,6 +191,11 @@ def waive_penalties(*, customer, invoices, reason: str, on: date | None = None, 
     if not reason:
         raise InvalidInput({"reason": [_("Le motif de l'abandon est obligatoire.")]})
     claims = _lock_and_claim(customer=customer, invoices=invoices, on=on or timezone.localdate())
+    return _record(claims, customer=customer, user=user, status=PenaltyClaim.Status.WAIVED, waived_reason=reason)
+
+
+def _record(claims, *, customer, user, **outcome) -> list[PenaltyClaim]:
+    """What was claimed, invoiced or waived (``outcome``): those days are never claimed again."""
     return PenaltyClaim.objects.bulk_create(
         PenaltyClaim(
             customer=customer,
@@ -212,9 +204,8 @@ def waive_penalties(*, customer, invoices, reason: str, on: date | None = None, 
             period_end=claim.period_end,
             penalty=claim.penalty,
             indemnity=claim.indemnity,
-            status=PenaltyClaim.Status.WAIVED,
-            waived_reason=reason,
             created_by=user,
+            **outcome,
         )
         for claim in claims
     )

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core import mail
-from django.db import connection, connections
+from django.db import connections
 
 from accounting import services as accounting
 from accounting.models import Period
@@ -22,6 +22,7 @@ from sales.invoicing import services as invoicing
 from sales.models import DeliveryNote, DocumentEvent, ExchangeRate, Invoice, InvoiceMailing, InvoicingHold, PaymentMethod
 from tests.sales.conftest import customer
 from tests.sales.facturx_validation import assert_valid_factur_x
+from tests.sales.test_concurrency import _forget_inherited_connections, postgres_only
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -300,8 +301,7 @@ def test_each_new_invoice_is_emailed_once_when_the_channel_says_so(shop, django_
 
 def _run_in_a_process(on, start, failures):
     try:
-        for conn in connections.all():
-            conn.connection = None  # the child opens its own
+        _forget_inherited_connections()
         start.wait(timeout=60)
         with at(on, 23):
             invoicing.run_grouped_invoicing()
@@ -313,8 +313,7 @@ def _run_in_a_process(on, start, failures):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_invoice_each_note_once(shop):
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrency is a PostgreSQL matter")
+    postgres_only()
     customers = [customer(f"Client {n}", siren="") for n in range(6)]
     for who in customers:
         business_notes(shop, who, [date(2026, 11, 2), date(2026, 11, 9)])
