@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lmb.forms import Form, ModelForm, name_users
+from lmb.text import printable
 
 from .models import Address, Contact, EmailTemplate, Task, ThirdParty, TimelineEntry
 
@@ -157,7 +158,9 @@ class ThirdPartyChoiceField(forms.ModelChoiceField):
         """The code as typed: "t000123" is T000123 (accents and case aside, like every search)."""
         if value in self.empty_values:
             return None
-        found = list(self.queryset.filter(code__same_text=str(value).strip())[:2])
+        code = str(value).strip()
+        # A control character is in no code (and PostgreSQL refuses NUL in a query): not found.
+        found = list(self.queryset.filter(code__same_text=code)[:2]) if printable(code) == code else []
         if len(found) != 1:
             raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
         return found[0]

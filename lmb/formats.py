@@ -2,7 +2,7 @@
 ``1 234,5``, ``1 234,50 €``, ``5,5 %``. Never ``Decimal.normalize()`` for display: it writes 10
 as ``1E+1``."""
 
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from babel.numbers import format_currency, format_decimal
 
@@ -16,10 +16,12 @@ def decimal_fr(value, places: int | None = None) -> str:
     if value is None or value == "":
         return ""
     value = to_decimal(value)
-    if places is None:
-        return format_decimal(value, format="#,##0.######", locale=LOCALE)
-    pattern = "#,##0" + ("." + "0" * int(places) if int(places) else "")
-    return format_decimal(value, format=pattern, locale=LOCALE)
+    pattern = "#,##0.######" if places is None else "#,##0" + ("." + "0" * int(places) if int(places) else "")
+    # Babel rounds within the current context: a value of more than 28 digits (« 1e30 » typed in a
+    # form, which its error message carries) would raise InvalidOperation instead of being written.
+    with localcontext() as context:
+        context.prec = max(context.prec, value.adjusted() + 16)
+        return format_decimal(value, format=pattern, locale=LOCALE)
 
 
 def money_fr(value, currency: str = "EUR") -> str:

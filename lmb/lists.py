@@ -19,6 +19,7 @@ from django.views import generic
 from . import text_search
 from .forms import name_users
 from .spreadsheets import EXPORT_FORMATS, Column, export_response
+from .text import printable
 
 RESULTS_TARGET = "list-results"
 
@@ -36,8 +37,9 @@ def yes_no_filter(label, **kwargs):
 
 
 def search(queryset, text: str, fields):
-    """Every word must appear in at least one of the fields, ignoring case and accents."""
-    words = (text or "").split()
+    """Every word must appear in at least one of the fields, ignoring case and accents. A control
+    character typed or pasted is no part of any word (PostgreSQL refuses NUL in a query)."""
+    words = printable(text or "").split()
     if not words or not fields:
         return queryset
     conditions = [reduce(or_, (Q(**{f"{name}__matches": word}) for name in fields)) for word in words[:8]]
