@@ -36,10 +36,16 @@ class ThirdPartyForm(ModelForm):
             "payment_terms",
             "payment_terms_days",
             "invoicing_policy",
+            "sales_rep",
             "notes",
             "is_active",
         ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sales_rep"].queryset = get_user_model().objects.filter(is_active=True)
+        name_users(self)
 
 
 class AddressForm(ModelForm):

@@ -69,6 +69,15 @@ class ThirdParty(models.Model):
         blank=True,
         help_text=_("Vide : la règle du canal de vente de la commande."),
     )
+    sales_rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="customers_followed",
+        verbose_name=_("commercial"),
+        help_text=_("Qui suit ce client : filtres de la balance âgée et des statistiques, appels de relance."),
+    )
     customer_account = models.CharField(
         _("compte auxiliaire client"),
         max_length=20,

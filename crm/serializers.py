@@ -1,3 +1,4 @@
+from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from lmb.api import MULTILINE, ModelSerializer, Serializer
@@ -80,6 +81,7 @@ class ThirdPartySerializer(ModelSerializer):
             "payment_terms",
             "payment_terms_days",
             "invoicing_policy",
+            "sales_rep",
             "customer_account",
             "supplier_account",
             "notes",
@@ -89,6 +91,7 @@ class ThirdPartySerializer(ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["code", "customer_account", "supplier_account", "created_at", "updated_at"]
+        extra_kwargs = {"sales_rep": {"queryset": get_user_model().objects.filter(is_active=True)}}
 
 
 class TimelineEntrySerializer(ModelSerializer):

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "sales",
     "accounting",
     "dunning",
+    "stats",
     "connectors.prestashop",
 ]
 

@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("purchasing.api_urls")),
     path("", include("sales.api_urls")),
     path("", include("dunning.api_urls")),
+    path("stats/", include("stats.api_urls")),
 ]
 
 urlpatterns = [
@@ -39,6 +40,7 @@ urlpatterns = [
     path("sales/", include("sales.urls")),
     path("accounting/", include("accounting.urls")),
     path("dunning/", include("dunning.urls")),
+    path("stats/", include("stats.urls")),
     path("connectors/prestashop/", include("connectors.prestashop.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
