@@ -8,3 +8,15 @@ class StatsConfig(AppConfig):
 
     name = "stats"
     verbose_name = _("Statistiques")
+
+    def ready(self):
+        # The read model follows the sales as they happen (after each commit); whatever an event
+        # misses, refresh_facts (Celery beat) adds minutes later.
+        from lmb import events
+
+        from . import services
+
+        events.subscribe(events.INVOICE_ISSUED, services.record_invoice)
+        events.subscribe(events.CREDIT_NOTE_ISSUED, services.record_credit_note)
+        events.subscribe(events.ORDER_CONFIRMED, services.record_order)
+        events.subscribe(events.ORDER_CANCELLED, services.forget_order)
