@@ -165,7 +165,12 @@ def save_analysis(*, owner, name: str, spec: dict, shared: bool = False):
         raise InvalidInput({"name": ["Donnez un nom à l'analyse."]})
     if len(name) > 100:
         raise InvalidInput({"name": ["Le nom ne doit pas dépasser 100 caractères."]})
-    parsed = parse(spec)
+    if not isinstance(spec, dict):
+        raise InvalidInput({"spec": ["Les paramètres de l'analyse sont un objet (mode, measures, levels, start, end…)."]})
+    try:
+        parsed = parse(spec)
+    except InvalidInput as exc:
+        raise InvalidInput({f"spec.{field}": messages for field, messages in exc.errors.items()}) from None
     if SavedAnalysis.objects.filter(owner=owner, name=name).exists():
         raise InvalidInput({"name": ["Vous avez déjà une analyse de ce nom."]})
     return SavedAnalysis.objects.create(owner=owner, name=name, spec=parsed.as_dict(), shared=bool(shared))

@@ -221,10 +221,10 @@ def parse(data) -> Spec:
                 _("La fin de la période (%(end)s) précède son début (%(start)s).")
                 % {"end": end.strftime("%d/%m/%Y"), "start": start.strftime("%d/%m/%Y")}
             ]
-        elif (end - start).days > MAX_DAYS:
-            errors["end"] = [_("La période ne peut dépasser vingt ans.")]
         elif start.year < 1901 or end.year > 9998:
             errors["start" if start.year < 1901 else "end"] = [_("Choisissez une date entre 1901 et 9998.")]
+        elif (end - start).days > MAX_DAYS:
+            errors["end"] = [_("La période ne peut dépasser vingt ans.")]
 
     compare = str(get("compare") or "none")
     if compare not in COMPARISONS:

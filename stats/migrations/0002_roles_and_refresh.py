@@ -8,8 +8,8 @@ from lmb.roles import ACCOUNTANT, ADMINISTRATOR, SALES, grant, revoke
 READERS = ["stats.view_salefact", "stats.view_orderfact", "stats.view_purchasefact", "stats.view_savedanalysis"]
 GRANTS = {
     ADMINISTRATOR: ["stats.*"],
-    ACCOUNTANT: [*READERS, "stats.add_savedanalysis"],
-    SALES: [*READERS, "stats.add_savedanalysis"],
+    ACCOUNTANT: [*READERS, "stats.add_savedanalysis", "stats.delete_savedanalysis"],
+    SALES: [*READERS, "stats.add_savedanalysis", "stats.delete_savedanalysis"],
 }
 TASK_NAME = "Compléter les statistiques"
 
