@@ -13,8 +13,12 @@ class StatsConfig(AppConfig):
         # The read model follows the sales as they happen (after each commit); whatever an event
         # misses, refresh_facts (Celery beat) adds minutes later.
         from lmb import events
+        from lmb.navigation import register_menu_item, register_section
 
         from . import services
+
+        register_section(key="stats", label=_("Statistiques"), icon="bar-chart", order=35)
+        register_menu_item(section="stats", label=_("Analyses"), url_name="stats:analysis", order=20)
 
         events.subscribe(events.INVOICE_ISSUED, services.record_invoice)
         events.subscribe(events.CREDIT_NOTE_ISSUED, services.record_credit_note)
