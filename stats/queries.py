@@ -191,19 +191,38 @@ def _filtered(spec: specs.Spec, start: date, end: date, using: str):
 
 
 def _grouped(spec: specs.Spec, start: date, end: date, using: str) -> list[dict]:
-    """[{keys tuple: sums}] for depth 0 (grand total) … len(levels)."""
+    """[{keys tuple: sums}] for depth 0 (grand total) … len(levels).
+
+    One GROUP BY at the finest depth gives every additive sum; the subtotals and the grand total
+    of those are added up here from its rows (the table is read once). The number of documents
+    does not add up (a document spans several products, months never, but customers × products
+    do): when it is asked (or the average basket), each coarser depth has its own COUNT(DISTINCT)
+    statement."""
     queryset = _filtered(spec, start, end, using)
     aggregates = _aggregates(spec.mode)
     aliases = [f"k{i}" for i in range(len(spec.levels))]
-    expressions = {
-        alias: _level_expression(level, spec.category_depth) for alias, level in zip(aliases, spec.levels, strict=True)
-    }
-    results = [{(): queryset.aggregate(**aggregates)}]
-    for depth in range(1, len(spec.levels) + 1):
-        names = aliases[:depth]
-        rows = queryset.annotate(**{name: expressions[name] for name in names}).values(*names).annotate(**aggregates).order_by()
-        results.append({tuple(row[name] for name in names): row for row in rows})
-    return results
+    depth = spec.category_depth
+    expressions = {alias: _level_expression(level, depth) for alias, level in zip(aliases, spec.levels, strict=True)}
+    finest = queryset.annotate(**expressions).values(*aliases).annotate(**aggregates).order_by()
+    additive = [name for name in aggregates if name != "documents"]
+    results = [defaultdict(dict) for _ in range(len(aliases) + 1)]
+    for row in finest:
+        key = tuple(row[alias] for alias in aliases)
+        results[-1][key] = {name: row[name] for name in aggregates}
+        for cut in range(len(aliases)):
+            target = results[cut][key[:cut]]
+            for name in additive:
+                target[name] = (target.get(name) or 0) + (row[name] or 0)
+    counts_needed = {"documents", "basket"} & set(spec.measures)
+    if counts_needed and "documents" in aggregates:
+        count = {"documents": aggregates["documents"]}
+        results[0][()]["documents"] = queryset.aggregate(**count)["documents"]
+        for cut in range(1, len(aliases)):
+            names = aliases[:cut]
+            rows = queryset.annotate(**{n: expressions[n] for n in names}).values(*names).annotate(**count).order_by()
+            for row in rows:
+                results[cut][tuple(row[n] for n in names)]["documents"] = row["documents"]
+    return [dict(by_key) for by_key in results]
 
 
 def truncate(day: date, grain: str) -> date:

@@ -159,3 +159,12 @@ def test_query_count_is_fixed(known, django_assert_max_num_queries):
     # Three levels and a comparison: 4 GROUP BYs per period, one label query per level.
     with django_assert_max_num_queries(11):
         analyse(levels="month,category,product", compare="last_year")
+
+
+def test_additive_measures_read_the_facts_once(known, django_assert_max_num_queries):
+    # One GROUP BY at the finest depth (the subtotals added up from it), one label query each for
+    # categories and products; months need none.
+    with django_assert_max_num_queries(3):
+        analysis = analyse(levels="month,category,product", measures="net,cost,margin,margin_rate")
+    assert analysis.total["margin"] == D("106.35")
+    assert analysis.rows[0].children[0].values["net"] == D("82.50")
