@@ -4,12 +4,14 @@ the levels as three drop-downs."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from lmb.forms import Form
+
 from . import spec as specs
 
 LEVEL_CHOICES = [("", "—")] + [(key, str(label)) for key, label in specs.LEVELS.items()]
 
 
-class AnalysisForm(forms.Form):
+class AnalysisForm(Form):
     mode = forms.ChoiceField(label=_("Analyser"), choices=[(k, str(v)) for k, v in specs.MODES.items()], required=False)
     level1 = forms.ChoiceField(label=_("Niveau 1"), choices=LEVEL_CHOICES, required=False)
     level2 = forms.ChoiceField(label=_("Niveau 2"), choices=LEVEL_CHOICES, required=False)
