@@ -36,7 +36,7 @@ def test_month_by_category_drilled_and_exported(page, login, make_user, known): 
         page.click("#export-xlsx")
     content = open(download_info.value.path(), "rb").read()  # noqa: SIM115
     sheet = openpyxl.load_workbook(io.BytesIO(content)).active
-    values = [row for row in sheet.iter_rows(values_only=True)]
+    values = list(sheet.iter_rows(values_only=True))
     assert any(row and row[0] == "Maison" for row in values)
     header = next(row for row in values if row and row[0] == "Catégorie")
     net = header.index("CA HT")
