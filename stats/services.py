@@ -12,7 +12,7 @@
 import logging
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import connection, router, transaction
 from django.db.models import Exists, OuterRef
 
 from lmb.errors import InvalidInput
@@ -43,7 +43,9 @@ class RefreshReport:
 def _save(model, rows) -> int:
     if not rows:
         return 0
-    model.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    # Named: bulk_create reads the database's features before it knows it writes, and the router
+    # would send that to the read replica.
+    model.objects.using(router.db_for_write(model)).bulk_create(rows, batch_size=1000, ignore_conflicts=True)
     return len(rows)
 
 
@@ -152,7 +154,7 @@ def rebuild_facts() -> RefreshReport:
     sales = 0
     with transaction.atomic():
         for model in (SaleFact, OrderFact, PurchaseFact):
-            model.objects.all()._raw_delete(model.objects.db)
+            model.objects.all()._raw_delete(router.db_for_write(model))  # never the read replica
         if connection.vendor == "postgresql":
             sales = rebuild_sql.insert_sale_facts()
     report = refresh_facts()

@@ -64,3 +64,12 @@ def test_writes_and_saved_analyses_stay_on_the_primary(settings):
 
 def test_without_a_replica_everything_reads_default(db):
     assert queries.read_alias() == "default"
+
+
+def test_the_rebuild_writes_on_the_primary_even_with_a_replica(shop, settings):
+    settings.READ_DATABASE_ALIAS = "replica"  # an alias that does not exist here: any use of it fails
+    settings.DATABASE_ROUTERS = ["lmb.routers.ReadReplicaRouter"]
+    sell(shop, shop.bakery, shop.b2b, [{"product": shop.mug, "quantity": 1}], date(2025, 1, 15))
+    report = stats_services.rebuild_facts()
+    assert report.sales == 1
+    assert SaleFact.objects.using("default").count() == 1
