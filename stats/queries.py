@@ -200,6 +200,10 @@ def _grouped(spec: specs.Spec, start: date, end: date, using: str) -> list[dict]
     statement."""
     queryset = _filtered(spec, start, end, using)
     aggregates = _aggregates(spec.mode)
+    counts_needed = bool({"documents", "basket"} & set(spec.measures))
+    if not counts_needed:
+        # A COUNT(DISTINCT) makes PostgreSQL sort the rows rather than hash them: only when asked.
+        aggregates.pop("documents", None)
     aliases = [f"k{i}" for i in range(len(spec.levels))]
     depth = spec.category_depth
     expressions = {alias: _level_expression(level, depth) for alias, level in zip(aliases, spec.levels, strict=True)}
@@ -213,7 +217,6 @@ def _grouped(spec: specs.Spec, start: date, end: date, using: str) -> list[dict]
             target = results[cut][key[:cut]]
             for name in additive:
                 target[name] = (target.get(name) or 0) + (row[name] or 0)
-    counts_needed = {"documents", "basket"} & set(spec.measures)
     if counts_needed and "documents" in aggregates:
         count = {"documents": aggregates["documents"]}
         results[0][()]["documents"] = queryset.aggregate(**count)["documents"]
