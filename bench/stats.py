@@ -16,17 +16,16 @@ Measured:
   engine), p50/p95 in ms and statements; beside the bare GROUP BY over sales_invoiceline ⨝
   sales_invoice ⨝ catalog_product (same figures, no subtotals) and over stats_salefact.
 
-Measured on 2026-12-06, 2 cores shared with two other engineers' test runs (the figures are noisy
-and slow: a bare GROUP BY of 500,000 fact rows took 0.5–1.2 s), at half the size (1,000,000
-lines, 200,000 invoices, 20,000 customers; repeat 3): fixture 115 s; rebuild 124 s for 1,000,000
-facts (bulk SQL; the Python path of refresh_facts does ~2,000 lines/s). Over the last 365 days
-(~500,000 lines), p95 of the engine / bare GROUP BY on the business tables / on the fact table:
-month × category 1.76 s / 1.62 s / 1.21 s; channel × country 2.05 s / 0.76 s / 0.50 s;
-customer × product 12.8 s / 2.75 s / 2.75 s (~400,000 groups built into nested rows in Python).
-At 200,000 lines (repeat 5): rebuild 24 s; month × category 378 / 401 / 203 ms; channel ×
-country 250 / 186 / 144 ms; customer × product 2.6 s / 453 / 660 ms. The aims (p95 ≤ 1 s and
-≤ 1.5× the bare GROUP BY) are missed at this size on this machine; customer × product needs a
-row limit (top N per level) rather than a faster engine.
+Measured on 2026-12-06, 2 cores shared with two other engineers' test runs (noisy figures).
+At 200,000 lines (40,000 invoices, 5,000 customers; repeat 10), after the engine stopped asking
+for COUNT(DISTINCT) when no count is wanted: fixture 9 s; rebuild 10.7 s (bulk SQL; the Python
+path of refresh_facts does ~2,000 lines/s). Over the last 365 days (~100,000 lines), p95 of the
+engine / bare GROUP BY on the business tables / on the fact table: month × category 163 / 183 /
+212 ms; channel × country 74 / 118 / 99 ms; customer × product 2,158 / 336 / 306 ms (~50,000
+groups made into nested rows in Python: 6.4× — it needs a row limit, top N per level). At
+1,000,000 lines (before that change, machine loaded, repeat 3): rebuild 124 s; month × category
+1.76 s / 1.62 s / 1.21 s; customer × product 12.8 s / 2.75 s / 2.75 s. The full 2,000,000 was
+not run in the time given.
 
 Run: ``.venv/bin/python bench/stats.py [--lines 2000000] [--repeat 10] [--keep]``
 (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/lmb_bench, is dropped and
