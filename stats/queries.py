@@ -83,9 +83,8 @@ def _aggregates(mode: str) -> dict:
 
 def measures_of(raw: dict, measures) -> dict:
     """The asked measures from one group's sums (the ratios computed on the group's own sums)."""
-    zero = Decimal("0.00")
-    net = raw.get("net") or zero
-    cost = raw.get("cost") or zero
+    net = _cents(raw.get("net"))
+    cost = _cents(raw.get("cost"))
     documents = raw.get("documents") or 0
     values = {}
     for measure in measures:
@@ -99,10 +98,28 @@ def measures_of(raw: dict, measures) -> dict:
             case "documents":
                 values[measure] = documents
             case "quantity" | "quantity_received":
-                values[measure] = raw.get(measure) or Decimal("0.000")
+                value = raw.get(measure)
+                if not value:
+                    value = Decimal("0.000")
+                elif not (isinstance(value, Decimal) and value.as_tuple().exponent == -3):
+                    value = money.quantity(value)
+                values[measure] = value
+            case "net":
+                values[measure] = net
+            case "cost":
+                values[measure] = cost
             case _:
-                values[measure] = raw.get(measure) or zero
+                values[measure] = _cents(raw.get(measure))
     return values
+
+
+def _cents(value) -> Decimal:
+    """A sum of amounts to the cent (SQLite's SUM does not keep the columns' two places)."""
+    if not value:
+        return Decimal("0.00")
+    if isinstance(value, Decimal) and value.as_tuple().exponent == -2:
+        return value
+    return money.amount(value)
 
 
 # --- The answer ---------------------------------------------------------------------------------
