@@ -291,3 +291,24 @@ def test_the_dashboard_takes_a_fixed_number_of_queries(client, shop, history, ad
             product=product, warehouse=shop.warehouse, min_quantity=Decimal("500"), max_quantity=Decimal("900")
         )
     assert home_queries(client) == before
+
+
+@pytest.mark.django_db
+def test_overdue_receivables_agree_with_the_aged_balance(shop):
+    """The panel's total and buckets are the aged balance's overdue columns summed, to the cent."""
+    from dunning import queries as dunning_queries
+    from tests.dunning.conftest import pay
+
+    late = invoice(shop, date(2025, 11, 3), line("100.00"))  # 120 € TTC, due 03/12/2025
+    invoice(shop, date(2026, 1, 20), line("50.00"))  # 60 €, due 19/02/2026: 25 days late
+    paid_in_part = invoice(shop, date(2026, 2, 2), line("200.00"), customer=sales_fixtures.customer("Crêperie Le Bris"))
+    pay(paid_in_part, date(2026, 3, 5), Decimal("40.00"))  # 200 € left, due 04/03/2026
+    invoice(shop, date(2026, 3, 10), line("10.00"))  # not due yet
+    pay(late, date(2026, 3, 12), Decimal("20.00"))  # 100 € left
+    summary = dashboard.overdue(TODAY)
+    rows = dunning_queries.aged_balance(as_of=TODAY)
+    for bucket in ("late_1_30", "late_31_60", "late_61_90", "late_over_90"):
+        assert getattr(summary, bucket) == sum((getattr(row, bucket) for row in rows), Decimal("0.00"))
+    assert summary.total == Decimal("360.00")  # 100 + 60 + 200
+    assert (summary.late_1_30, summary.late_over_90) == (Decimal("260.00"), Decimal("100.00"))
+    assert (summary.customers, summary.installments) == (2, 3)
