@@ -184,8 +184,8 @@ class SalesYear:
         if self.never_paid and self.today - timedelta(days=120) < day < self.today - timedelta(days=60):
             self.never_paid -= 1
             return
-        if roll < 0.05:
-            return  # never paid: overdue
+        if roll < 0.05 and day > self.today - timedelta(days=365):
+            return  # never paid: overdue (the older year's debts were all settled in the end)
         if roll < 0.13:  # half now, the rest later
             half = money.amount(invoice.amount_due / 2)
             self.calendar.at(_working_day(invoice.due_date), self.pay, invoice.pk, half, method)
