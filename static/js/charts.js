@@ -37,6 +37,10 @@
     return date ? month.format(date) : String(text);
   }
 
+  // Canvas fonts often lack the narrow no-break space (U+202F) Intl groups thousands with: on a
+  // chart it would vanish (« 16000 € »); a no-break space keeps the thousands apart.
+  function forCanvas(text) { return String(text).replace(/\u202f/g, "\u00a0"); }
+
   function labelWriter(kind) {
     if (kind === "date") return formatDate;
     if (kind === "month") return formatMonth;
@@ -78,7 +82,7 @@
             callbacks: {
               label: function (context) {
                 const name = context.dataset.label ? context.dataset.label + " : " : "";
-                return name + writeValue(context.raw);
+                return forCanvas(name + writeValue(context.raw));
               },
             },
           },
@@ -91,7 +95,7 @@
                 beginAtZero: true,
                 ticks: {
                   callback: function (value) {
-                    return spec.format === "money" ? moneyShort.format(value) : number.format(value);
+                    return forCanvas(spec.format === "money" ? moneyShort.format(value) : number.format(value));
                   },
                 },
               },
@@ -120,6 +124,7 @@
     formatNumber: formatNumber,
     formatDate: formatDate,
     formatMonth: formatMonth,
+    forCanvas: forCanvas,
     config: config,
     draw: draw,
     drawAll: drawAll,

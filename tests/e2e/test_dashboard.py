@@ -59,5 +59,8 @@ def test_an_administrator_sees_the_tiles_and_the_charts_drawn(page, login, make_
     assert page.evaluate("LMB.charts.formatMoney('1234.56')") == "1\u202f234,56\u00a0€"
     assert page.evaluate("LMB.charts.formatDate('2026-11-22')") == "22/11/2026"
     assert page.evaluate("LMB.charts.formatNumber('1234.5')") == "1\u202f234,5"
+    # on the canvas, thousands kept apart by a no-break space (canvas fonts lack U+202F)
+    tick = "LMB.charts.config({type: 'bar', format: 'money', labels: [], datasets: []}).options.scales.y.ticks.callback(16000)"
+    assert page.evaluate(tick) == "16\u00a0000\u00a0€"
     # no horizontal scroll at 1366 px
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
