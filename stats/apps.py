@@ -12,7 +12,7 @@ class StatsConfig(AppConfig):
     def ready(self):
         from lmb.views import register_dashboard_panel
 
-        from .views import PANELS
+        from .dashboard_panels import PANELS
 
         # The home dashboard: each trade sees the panels of its trade (lmb.views.register_dashboard_panel).
         for template_name, permission, context, order, roles, width in PANELS:

@@ -143,10 +143,10 @@ def best_sellers_panel(request) -> dict:
 
 PANELS = [
     # (template, permission, context, order, roles, width)
-    ("stats/panels/sales.html", "sales.view_invoice", sales_panel, 1, MONEY_ROLES, "col-12"),
-    ("stats/panels/orders.html", "sales.view_order", orders_panel, 20, ORDER_ROLES, "col-md-6 col-xl-4"),
-    ("stats/panels/stock.html", "stock.view_stocklevel", stock_panel, 30, STOCK_ROLES, "col-md-6 col-xl-4"),
-    ("stats/panels/money_in.html", "sales.view_payment", money_in_panel, 40, MONEY_ROLES, "col-md-6 col-xl-4"),
-    ("stats/panels/receivables.html", "dunning.view_customerdunning", receivables_panel, 50, MONEY_ROLES, "col-md-6 col-xl-4"),
-    ("stats/panels/best_sellers.html", "sales.view_invoice", best_sellers_panel, 60, BEST_SELLER_ROLES, "col-md-6 col-xl-4"),
+    ("stats/dashboard/sales.html", "sales.view_invoice", sales_panel, 1, MONEY_ROLES, "col-12"),
+    ("stats/dashboard/orders.html", "sales.view_order", orders_panel, 20, ORDER_ROLES, "col-md-6 col-xl-4"),
+    ("stats/dashboard/stock.html", "stock.view_stocklevel", stock_panel, 30, STOCK_ROLES, "col-md-6 col-xl-4"),
+    ("stats/dashboard/money_in.html", "sales.view_payment", money_in_panel, 40, MONEY_ROLES, "col-md-6 col-xl-4"),
+    ("stats/dashboard/receivables.html", "dunning.view_customerdunning", receivables_panel, 50, MONEY_ROLES, "col-md-6 col-xl-4"),
+    ("stats/dashboard/best_sellers.html", "sales.view_invoice", best_sellers_panel, 60, BEST_SELLER_ROLES, "col-md-6 col-xl-4"),
 ]
