@@ -69,6 +69,7 @@ class ReceivableViewSet(viewsets.GenericViewSet):
             category=filters["category"],
             channel=filters["channel"],
             country=filters["country"],
+            sales_rep=filters.get("sales_rep"),
             overdue_only=filters["overdue"],
         )
         page = self.paginate_queryset(rows)
@@ -105,6 +106,7 @@ class AgedBalanceViewSet(viewsets.GenericViewSet):
             category=filters["category"],
             channel=filters["channel"],
             country=filters["country"],
+            sales_rep=filters.get("sales_rep"),
             sort=filters["sort"],
             limit=page_size + 1,
             offset=(page - 1) * page_size,

@@ -17,13 +17,14 @@ from bisect import bisect_right
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from crm.models import CustomerCategory
 from lmb import money
 from lmb.errors import Conflict
 
-from .models import PenaltyRate
+from .models import PenaltyClaim, PenaltyRate
 
 ZERO = Decimal("0.00")
 INDEMNITY = Decimal("40.00")
@@ -47,6 +48,24 @@ def owes_penalties(category: str) -> bool:
 def before_insolvency(invoice_date: date, insolvency_date: date | None) -> bool:
     """A claim born before the opening judgment (PAY-06): neither chased nor charged."""
     return insolvency_date is not None and invoice_date < insolvency_date
+
+
+def claimed_through(invoice_ids) -> dict[int, date]:
+    """{invoice id: the last day whose penalties were already claimed — invoiced or waived} for the
+    invoices given that have a claim (one query). A reminder counts penalties from the day after:
+    the same days are never asked twice, and the 40 € of such an invoice was already settled."""
+    rows = (
+        PenaltyClaim.objects.filter(invoice_id__in=list(invoice_ids))
+        .values("invoice_id")
+        .annotate(last=Max("period_end"))
+        .values_list("invoice_id", "last")
+    )
+    return dict(rows)
+
+
+def running_since(due_date: date, claimed_until: date | None) -> date:
+    """The day before the first day of penalties still to claim on an installment due ``due_date``."""
+    return max(due_date, claimed_until) if claimed_until else due_date
 
 
 class Rates:

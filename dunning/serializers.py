@@ -28,6 +28,12 @@ class ReportFiltersSerializer(Serializer):
         help_text="Type de client ; « business » comprend les revendeurs.",
     )
     channel = serializers.IntegerField(required=False, min_value=1, help_text="Canal de vente des factures.")
+    sales_rep = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="Le commercial qui suit le client (identifiant de l'utilisateur).",
+    )
     country = serializers.RegexField(
         r"^[A-Z]{2}$",
         required=False,

@@ -6,16 +6,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm', '0005_invoicing_policy'),
+        ("crm", "0005_invoicing_policy"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='thirdparty',
-            name='sales_rep',
-            field=models.ForeignKey(blank=True, help_text='Qui suit ce client : filtres de la balance âgée et des statistiques, appels de relance.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='customers_followed', to=settings.AUTH_USER_MODEL, verbose_name='commercial'),
+            model_name="thirdparty",
+            name="sales_rep",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Qui suit ce client : filtres de la balance âgée et des statistiques, appels de relance.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="customers_followed",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="commercial",
+            ),
         ),
     ]

@@ -64,6 +64,18 @@ def test_receivables_filters(api_client, book):
     assert api.get(f"{API}/receivables/", {"as_of": "2026-03-10", "country": "BE"}).json()["count"] == 0
 
 
+def test_receivables_and_aged_balance_by_sales_rep(api_client, book, django_user_model):
+    rep = django_user_model.objects.create_user("yann")
+    book["public"].sales_rep = rep
+    book["public"].save(update_fields=["sales_rep"])
+    api = api_client(roles.ACCOUNTANT)
+    rows = api.get(f"{API}/receivables/", {"as_of": "2026-03-01", "sales_rep": rep.pk}).json()["results"]
+    assert {row["customer"] for row in rows} == {book["public"].pk} and len(rows) == 2
+    aged = api.get(f"{API}/aged-balance/", {"as_of": "2026-03-01", "sales_rep": rep.pk}).json()["results"]
+    assert [row["customer"] for row in aged] == [book["public"].pk]
+    assert api.get(f"{API}/aged-balance/", {"sales_rep": 0}).status_code == 400
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [

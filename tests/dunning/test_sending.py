@@ -175,6 +175,25 @@ def test_a_letter_is_marked_sent_and_its_pdf_kept_on_the_timeline(shop, consumer
     assert attachment.file.read() == pdfs.render_reminder(r2).content
 
 
+@pytest.mark.parametrize("with_rep", [True, False])
+def test_a_phone_step_is_a_call_in_the_sales_reps_agenda_or_the_validators(shop, business, django_user_model, with_rep):
+    from crm.models import Task
+
+    clerk = django_user_model.objects.create_user("clerk")
+    rep = django_user_model.objects.create_user("rep", first_name="Yann", last_name="Kervella")
+    if with_rep:
+        ThirdParty.objects.filter(pk=business.pk).update(sales_rep=rep)
+    ReminderStep.objects.filter(plan__customer_category="business", position=1).update(channel="phone")
+    invoice(shop, business, date(2026, 1, 5))
+    [r1] = run(date(2026, 2, 9))
+    assert r1.channel == "phone"
+    validate(r1, date(2026, 2, 10), user=clerk)
+    (task,) = Task.objects.filter(third_party=business)
+    assert task.assignee == (rep if with_rep else clerk)
+    assert task.due_date == date(2026, 2, 10) and task.title.startswith("Appeler ")
+    assert TimelineEntry.objects.filter(third_party=business, kind="call").count() == 1
+
+
 def test_a_wrong_address_is_refused_and_nothing_changes(shop, business, locmem, django_capture_on_commit_callbacks):
     invoice(shop, business, date(2026, 1, 5))
     [r1] = run(date(2026, 2, 9))
