@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from crm.models import CustomerCategory
 from lmb import money
 from lmb.errors import Conflict
+from lmb.formats import percent_fr
 
 from .models import PenaltyClaim, PenaltyRate
 
@@ -120,3 +121,34 @@ def indemnity(*, category: str, invoice_date: date, insolvency_date: date | None
     if not owes_penalties(category) or before_insolvency(invoice_date, insolvency_date):
         return ZERO
     return INDEMNITY
+
+
+def rate_warnings(today: date, *, printed_rate: Decimal | None = None) -> list[str]:
+    """What the staff should know about the rates before chasing (plans page, reminders to
+    validate): the current semester not entered yet (the previous one is applied meanwhile), and
+    the rate printed on the invoices (``Company.late_penalty_rate``) differing from the rate the
+    reminders compute — the customer reads both."""
+    warnings = []
+    rates = Rates()
+    start = semester_start(today)
+    try:
+        applied = rates.on(today)
+    except Conflict as error:
+        return [error.message]
+    if applied.start != start:
+        warnings.append(
+            _(
+                "Le taux du %(semester)s n'est pas saisi : celui du %(applied)s est appliqué en attendant. "
+                "Saisissez le taux de la BCE en vigueur au %(day)s."
+            )
+            % {"semester": PenaltyRate(start=start), "applied": applied, "day": start.strftime("%d/%m/%Y")}
+        )
+    if printed_rate and printed_rate.normalize() != applied.business_rate.normalize():
+        warnings.append(
+            _(
+                "Vos factures annoncent des pénalités au taux de %(printed)s, les relances les calculent au taux de "
+                "%(applied)s (%(semester)s) : accordez-les dans les paramètres de la société."
+            )
+            % {"printed": percent_fr(printed_rate), "applied": percent_fr(applied.business_rate), "semester": applied}
+        )
+    return warnings

@@ -588,7 +588,8 @@ def send_reminder(reminder: Reminder, *, user=None, recipient: str = "") -> Remi
         recipient = (recipient or reminder_mailing.default_recipient(reminder)).strip()
         if not recipient:
             channel = Channel.LETTER
-    fields = ["status", "sent_at", "sent_by"]
+    fields = ["status", "sent_at", "sent_by", "email_error"]
+    reminder.email_error = ""  # a failed e-mail sent again: its outcome is the new sending's
     if channel != reminder.channel:
         reminder.channel = channel
         fields.append("channel")

@@ -23,11 +23,12 @@ from lmb.access import permission_required
 from lmb.errors import DomainError
 from lmb.forms import add_domain_error
 from lmb.lists import fetched_page, requested_page, search
+from lmb.services import get_company
 from lmb.spreadsheets import EXPORT_FORMATS, Column, export_response
 from lmb.views import safe_next
 from sales.models import Invoice
 
-from . import pdfs, penalty_invoices, queries, services
+from . import pdfs, penalties, penalty_invoices, queries, services
 from .forms import (
     SORTS,
     AgedBalanceForm,
@@ -154,6 +155,7 @@ def reminders_to_validate(request):
         "can_validate": request.user.has_perms(VALIDATE),
         "can_run": request.user.has_perms(RUN),
         "today": timezone.localdate(),
+        "rate_warnings": _rate_warnings(),
     }
     return render(request, "dunning/reminders_to_validate.html", context)
 
@@ -224,7 +226,8 @@ def reminder_pdf(request, pk):
     reminder = get_object_or_404(Reminder, pk=pk)
     rendered = pdfs.render_reminder(reminder)
     response = HttpResponse(rendered.content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{rendered.filename}"'
+    disposition = "attachment" if request.GET.get("download") == "1" else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{rendered.filename}"'
     return response
 
 
@@ -420,11 +423,17 @@ def customer_penalties(request, pk):
 # --- Plans and rates ---------------------------------------------------------------------------
 
 
+def _rate_warnings() -> list[str]:
+    company = get_company()
+    return penalties.rate_warnings(timezone.localdate(), printed_rate=company.late_penalty_rate if company else None)
+
+
 def _plans_page(request, rate_form=None, status=200):
     context = {
         "plans": ReminderPlan.objects.prefetch_related("steps"),
         "rates": PenaltyRate.objects.all(),
         "rate_form": rate_form or PenaltyRateForm(),
+        "rate_warnings": _rate_warnings(),
     }
     return render(request, "dunning/plans.html", context, status=status)
 

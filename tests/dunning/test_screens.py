@@ -346,3 +346,19 @@ def test_aged_balance_by_sales_rep(admin_client, late, django_user_model):
     assert "Yann Kervella" in get(admin_client, "dunning:aged_balance").content.decode()  # the filter names reps
     unknown = get(admin_client, "dunning:aged_balance", sales_rep=999999)
     assert 'data-error-for="sales_rep"' in unknown.content.decode()  # the field's error is shown beside it
+
+
+def test_the_rates_page_and_the_reminders_warn_of_a_semester_not_entered_and_of_the_invoices_rate(admin_client, shop):
+    from lmb.models import Company
+
+    with on(date(2026, 8, 3)):
+        for view in ("dunning:plans", "dunning:reminders_to_validate"):
+            warnings = lxml.html.fromstring(admin_client.get(reverse(view)).content.decode()).xpath("//*[@data-rate-warning]")
+            assert len(warnings) == 1
+            assert "Le taux du 2e semestre 2026 n'est pas saisi : celui du 1er semestre 2026 est appliqué" in (
+                warnings[0].text_content()
+            )
+    assert not lxml.html.fromstring(get(admin_client, "dunning:plans").content.decode()).xpath("//*[@data-rate-warning]")
+    Company.objects.update(late_penalty_rate=Decimal("10"))
+    [warning] = lxml.html.fromstring(get(admin_client, "dunning:plans").content.decode()).xpath("//*[@data-rate-warning]")
+    assert "au taux de 10\u00a0%, les relances les calculent au taux de 12,15\u00a0%" in warning.text_content()

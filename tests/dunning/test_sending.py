@@ -136,12 +136,35 @@ def test_an_email_reminder_leaves_once_with_its_pdf_and_lands_on_the_timeline_wi
     assert (filename, mimetype) == (f"relance-{r1.number}.pdf", "application/pdf")
     assert bill.number in text_of(content)
     r1.refresh_from_db()
-    assert (r1.status, r1.channel) == (Reminder.Status.SENT, "email")
+    assert (r1.status, r1.channel, r1.email_error) == (Reminder.Status.SENT, "email", "")
+    assert r1.emailed_at is not None  # the mailing says it left
     (entry,) = TimelineEntry.objects.filter(third_party=business)
     assert entry.kind == "email" and entry.subject == f"Courrier de relance {r1.number} envoyé à compta@legoff.example"
     (attachment,) = entry.attachments.all()
     assert attachment.original_name == filename
     assert attachment.file.read() == content == pdfs.render_reminder(r1).content  # the same file, printed again
+
+
+def test_an_email_that_cannot_leave_puts_the_reminder_back_to_validate_with_the_reason(
+    shop, business, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "tests.sales.test_documents_out.RefusingBackend"
+    business.email = "compta@legoff.example"
+    business.save()
+    invoice(shop, business, date(2026, 1, 5))
+    [r1] = run(date(2026, 2, 9))
+    with django_capture_on_commit_callbacks(execute=True):
+        validate(r1, date(2026, 2, 10))
+    r1.refresh_from_db()
+    assert (r1.status, r1.sent_at, r1.emailed_at) == (Reminder.Status.TO_VALIDATE, None, None)
+    assert r1.email_error == "SMTPServerDisconnected: Connection unexpectedly closed"
+    assert run(date(2026, 2, 25)) == []  # R2 waits for R1's real sending
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        validate(r1, date(2026, 2, 26), recipient="direction@legoff.example")
+    r1.refresh_from_db()
+    assert (r1.status, r1.email_error) == (Reminder.Status.SENT, "") and r1.emailed_at is not None
+    assert mail.outbox[0].to == ["direction@legoff.example"]
 
 
 def test_the_automatic_run_emails_each_reminder_once(shop, business, locmem, django_capture_on_commit_callbacks):
