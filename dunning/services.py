@@ -14,6 +14,7 @@ promised for a later day, and customers whose credit covers what is overdue.
 
 import string
 from collections import defaultdict
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -370,21 +371,30 @@ def run_reminders(*, on: date | None = None) -> list[Reminder]:
     made = []
     for start in range(0, len(due), BATCH):
         batch = due[start : start + BATCH]
-        made += _remind_batch(
-            customer_ids=batch,
-            on=on,
-            by_customer=by_customer,
-            credits=credits,
-            plans=plans,
-            rates=rates,
-            company=company,
-            automatic=automatic,
+        written = _remind_batch(
+            customer_ids=batch, on=on, by_customer=by_customer, credits=credits, plans=plans, rates=rates, company=company
         )
+        if automatic:
+            _send_now(written)
+        made += written
     return made
 
 
+def _send_now(reminders) -> None:
+    """The company sends its reminders without validation: each one made is sent after its batch
+    committed, in its own transaction (a letter's PDF is not rendered while the batch holds its
+    customers' locks), through the one path of a validation. A phone step waits for someone to
+    call; an address the mailing refuses leaves it « à valider » for the staff to see."""
+    for reminder in reminders:
+        if reminder.step.channel == Channel.PHONE:
+            continue
+        with suppress(DomainError):  # an address the mailing refuses: left « à valider »
+            validate_reminder(reminder)
+        reminder.refresh_from_db()
+
+
 @transaction.atomic
-def _remind_batch(*, customer_ids, on, by_customer, credits, plans, rates, company, automatic) -> list[Reminder]:
+def _remind_batch(*, customer_ids, on, by_customer, credits, plans, rates, company) -> list[Reminder]:
     """A batch of customers' reminders, decided again under the lock of their dunning rows, written
     in bulk (reminders, then their items)."""
     locked = CustomerDunning.objects.select_for_update().filter(customer_id__in=customer_ids).order_by("pk")
@@ -424,17 +434,7 @@ def _remind_batch(*, customer_ids, on, by_customer, credits, plans, rates, compa
         CustomerDunning.objects.filter(pk__in=[dunning.pk for dunning in new_ladders]).update(
             ladder=F("ladder") + 1, updated_at=timezone.now()
         )
-    made = _save_reminders(built)
-    if automatic:
-        for reminder in made:
-            if reminder.step.channel == Channel.PHONE:
-                continue
-            try:
-                with transaction.atomic():
-                    send_reminder(reminder)
-            except DomainError:  # an e-mail address the mailing refuses: the staff will see it « à valider »
-                reminder.refresh_from_db()
-    return made
+    return _save_reminders(built)
 
 
 def _save_reminders(built) -> list[Reminder]:
