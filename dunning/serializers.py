@@ -152,6 +152,8 @@ class ReminderSerializer(ModelSerializer):
             "run_date",
             "sent_at",
             "sent_by",
+            "emailed_at",
+            "email_error",
             "channel",
             "amount_due",
             "credit",
@@ -170,3 +172,12 @@ class ReminderSerializer(ModelSerializer):
 
 class CancelReminderSerializer(Serializer):
     reason = serializers.CharField(max_length=255, help_text="Pourquoi cette relance n'est pas envoyée (obligatoire).")
+
+
+class SendReminderSerializer(Serializer):
+    recipient = serializers.EmailField(
+        required=False,
+        allow_blank=True,
+        max_length=254,
+        help_text="Pour une relance par e-mail : l'adresse à laquelle l'envoyer (vide : celle du client).",
+    )

@@ -172,6 +172,25 @@ def test_validate_sends_it_and_a_second_time_answers_409(api_client, r1):
     assert TimelineEntry.objects.filter(third_party=r1.customer, kind__in=["email", "letter"]).count() == 1
 
 
+def test_send_to_an_address_e_mails_it_there_and_a_bad_address_is_named(
+    api_client, r1, settings, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    api = api_client(roles.SALES)
+    bad = api.post(f"{API}/reminders/{r1.pk}/send/", {"recipient": "pas-une-adresse"}, format="json")
+    assert bad.status_code == 400 and list(bad.json()) == ["recipient"]
+    assert Reminder.objects.get(pk=r1.pk).status == "to_validate"
+    with on(date(2026, 2, 10)), django_capture_on_commit_callbacks(execute=True):
+        sent = api.post(f"{API}/reminders/{r1.pk}/send/", {"recipient": "compta@legoff.example"}, format="json")
+    assert sent.status_code == 200, sent.content
+    assert (sent.json()["status"], sent.json()["channel"]) == ("sent", "email")
+    assert [message.to for message in mail.outbox] == [["compta@legoff.example"]]
+    assert Reminder.objects.get(pk=r1.pk).emailed_at is not None
+    assert api.post(f"{API}/reminders/{r1.pk}/send/", {}, format="json").status_code == 409
+
+
 def test_cancel_needs_a_reason_named_and_refuses_a_sent_one(api_client, r1):
     api = api_client(roles.SALES)
     blank = api.post(f"{API}/reminders/{r1.pk}/cancel/", {"reason": "  "}, format="json")
