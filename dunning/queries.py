@@ -123,7 +123,7 @@ def _in(name: str, values, params: dict) -> str:
     return "(" + ", ".join(f"%({name}{index})s" for index in range(len(values))) + ")"
 
 
-def _filters(*, customers, category, channel, country, sales_rep=None, alias_invoice="v", alias_customer="tp"):
+def _filters(*, customers=None, category="", channel=None, country="", sales_rep=None, alias_invoice="v", alias_customer="tp"):
     """SQL conditions and parameters for the filters of both reports."""
     conditions, params = [], {}
     if sales_rep is not None:
