@@ -167,6 +167,9 @@ items AS (
     JOIN {customer} tp ON tp.id = v.customer_id
     LEFT JOIN paid ON paid.invoice_id = i.invoice_id
     WHERE v.status = 'issued' AND v.invoice_date <= %(as_of)s {where}
+      -- An invoice paid in full by then has no open installment (its installments add up to its
+      -- amount due, checked when it is issued): left out before the window sorts the rest.
+      AND COALESCE(paid.paid, 0) < v.amount_due
 ),
 open_items AS (
     SELECT items.*,
