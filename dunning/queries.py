@@ -390,6 +390,58 @@ def _aged_rows(rows, as_of: date) -> list[AgedBalance]:
     return result
 
 
+@dataclass(frozen=True)
+class OverdueSummary:
+    """What is late as of a date, in euros, for the home dashboard: the total, per bucket of the
+    aged balance, and how many customers and installments it concerns."""
+
+    total: Decimal
+    late_1_30: Decimal
+    late_31_60: Decimal
+    late_61_90: Decimal
+    late_over_90: Decimal
+    customers: int
+    installments: int
+
+
+def overdue_summary(*, as_of: date) -> OverdueSummary:
+    """The overdue part of the aged balance as of ``as_of`` (the same open items as
+    ``aged_balance``: installments due before ``as_of``, in euros, items worth nothing left
+    out), summed over every customer. One statement whatever the number of customers."""
+    tables = _tables()
+    sql = (
+        "WITH "
+        + _OPEN_ITEMS.format(where="", **tables)
+        + """
+        SELECT COALESCE(SUM(amount_due_eur), 0),
+               COALESCE(SUM(CASE WHEN due_date >= %(d30)s THEN amount_due_eur ELSE 0 END), 0),
+               COALESCE(SUM(CASE WHEN due_date < %(d30)s AND due_date >= %(d60)s THEN amount_due_eur ELSE 0 END), 0),
+               COALESCE(SUM(CASE WHEN due_date < %(d60)s AND due_date >= %(d90)s THEN amount_due_eur ELSE 0 END), 0),
+               COALESCE(SUM(CASE WHEN due_date < %(d90)s THEN amount_due_eur ELSE 0 END), 0),
+               COUNT(DISTINCT customer_id), COUNT(*)
+        FROM open_eur WHERE amount_due_eur > 0 AND due_date < %(as_of)s"""
+    )
+    params = {
+        "as_of": as_of,
+        "cutoff": _cutoff(as_of),
+        "d30": as_of - timedelta(days=30),
+        "d60": as_of - timedelta(days=60),
+        "d90": as_of - timedelta(days=90),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return OverdueSummary(
+        total=_amount(row[0]),
+        late_1_30=_amount(row[1]),
+        late_31_60=_amount(row[2]),
+        late_61_90=_amount(row[3]),
+        late_over_90=_amount(row[4]),
+        customers=row[5],
+        installments=row[6],
+    )
+
+
 def aged_balance(
     *,
     as_of: date,

@@ -8,3 +8,14 @@ class StatsConfig(AppConfig):
 
     name = "stats"
     verbose_name = _("Statistiques")
+
+    def ready(self):
+        from lmb.views import register_dashboard_panel
+
+        from .dashboard_panels import PANELS
+
+        # The home dashboard: each trade sees the panels of its trade (lmb.views.register_dashboard_panel).
+        for template_name, permission, context, order, roles, width in PANELS:
+            register_dashboard_panel(
+                template_name=template_name, permission=permission, context=context, order=order, roles=roles, width=width
+            )
