@@ -258,7 +258,14 @@ def main():
         except NoReverseMatch:
             page = None
         if page:
+            # The screen's statement also carries the count and totals of the whole report.
+            figures["bare_page_statement_with_totals"] = percentiles(
+                lambda: queries.aged_balance_page(as_of=as_of, page_size=50), arguments.repeat
+            )
             figures["page_aged_balance"] = percentiles(get(browser, page), arguments.repeat)
+            figures[f"page_aged_balance_business_page_{deep}"] = percentiles(
+                get(browser, f"{page}?category=business&page={deep}"), arguments.repeat
+            )
         bare = figures["bare_aggregate_first_page"]["p50_ms"]
         print(
             json.dumps(

@@ -25,6 +25,7 @@ from .serializers import (
     ReceivableFiltersSerializer,
     ReceivableSerializer,
     ReminderSerializer,
+    SendReminderSerializer,
 )
 
 REPORT_READERS = ["dunning.view_reminder"]  # who sees the reminders sees what they chase
@@ -69,6 +70,7 @@ class ReceivableViewSet(viewsets.GenericViewSet):
             category=filters["category"],
             channel=filters["channel"],
             country=filters["country"],
+            sales_rep=filters.get("sales_rep"),
             overdue_only=filters["overdue"],
         )
         page = self.paginate_queryset(rows)
@@ -105,6 +107,7 @@ class AgedBalanceViewSet(viewsets.GenericViewSet):
             category=filters["category"],
             channel=filters["channel"],
             country=filters["country"],
+            sales_rep=filters.get("sales_rep"),
             sort=filters["sort"],
             limit=page_size + 1,
             offset=(page - 1) * page_size,
@@ -145,7 +148,7 @@ class AgedBalanceViewSet(viewsets.GenericViewSet):
 
 class ReminderViewSet(viewsets.ReadOnlyModelViewSet):
     """The reminders made by the daily run (``dunning.services.run_reminders``), newest first.
-    One « à valider » is validated (sent now) or cancelled with a reason (the ladder moves on
+    One « à valider » is validated (sent now; ``send`` to another address) or cancelled with a reason (the ladder moves on
     without it); once sent or cancelled, both answer 409."""
 
     queryset = REMINDERS.order_by("-run_date", "-pk")
@@ -159,7 +162,11 @@ class ReminderViewSet(viewsets.ReadOnlyModelViewSet):
     }
     search_fields = ["customer__name", "subject"]
     ordering_fields = ["run_date", "total", "created_at"]
-    action_permissions = {"validate": ["dunning.change_reminder"], "cancel": ["dunning.change_reminder"]}
+    action_permissions = {
+        "validate": ["dunning.change_reminder"],
+        "send": ["dunning.change_reminder"],
+        "cancel": ["dunning.change_reminder"],
+    }
 
     def respond(self, reminder):
         return Response(ReminderSerializer(REMINDERS.get(pk=reminder.pk)).data, status=status.HTTP_200_OK)
@@ -171,6 +178,18 @@ class ReminderViewSet(viewsets.ReadOnlyModelViewSet):
         """Send the reminder « à valider » now: its sending day starts the next step's delay
         (fr-rules §6); 409 once sent or cancelled."""
         return self.respond(services.validate_reminder(self.get_object(), user=request.user))
+
+    @extend_schema(request=SendReminderSerializer, responses=ReminderSerializer)
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def send(self, request, pk=None):
+        """Send the reminder « à valider » now, an e-mail one to the address given (for one whose
+        e-mail could not leave: ``email_error``); the same sending as ``validate``. 409 once sent
+        or cancelled."""
+        payload = SendReminderSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        recipient = payload.validated_data.get("recipient", "")
+        return self.respond(services.validate_reminder(self.get_object(), user=request.user, recipient=recipient))
 
     @extend_schema(request=CancelReminderSerializer, responses=ReminderSerializer)
     @action(detail=True, methods=["post"])

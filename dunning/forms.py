@@ -2,12 +2,13 @@
 ``dunning.services``, whose refusals land beside the field they name (``lmb.forms.add_domain_error``)."""
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import CustomerCategory
 from lmb.countries import country_choices
-from lmb.forms import Form, ModelForm
+from lmb.forms import Form, ModelForm, name_users
 from sales.models import Channel, Invoice
 
 from .models import AMOUNT, RATE, PenaltyRate, ReminderPlan, ReminderStep
@@ -30,10 +31,16 @@ class AgedBalanceForm(Form):
         label=_("Canal"), required=False, queryset=Channel.objects.order_by("name"), empty_label=_("Tous")
     )
     country = forms.ChoiceField(label=_("Pays"), required=False)
+    sales_rep = forms.ModelChoiceField(
+        label=_("Commercial"), required=False, queryset=get_user_model().objects.none(), empty_label=_("Tous")
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["country"].choices = [("", _("Tous")), *country_choices()]
+        # Whoever follows a customer, active or not (a rep who left still has customers until reassigned).
+        self.fields["sales_rep"].queryset = get_user_model().objects.filter(customers_followed__isnull=False).distinct()
+        name_users(self)
 
     def clean_as_of(self):
         return self.cleaned_data.get("as_of") or timezone.localdate()

@@ -4,6 +4,7 @@ e-mail carries the reminder's own subject and text (written from its step's temp
 timeline — the sending with the PDF attached (DUN-03: every dunning action kept, with its date and
 channel), or its failure with the reason."""
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import mailing
@@ -37,6 +38,17 @@ class ReminderMail(mailing.MailableDocument):
     def own_text(self, document) -> tuple[str, str]:
         # Stored before control characters were refused, a customer's name may carry one: left out.
         return printable(document.subject), printable(document.body)
+
+    def record(self, document, *, action: str, detail: str, user) -> None:
+        """The mailing's outcome on the reminder: left (``emailed_at``), or failed for good — then
+        the reminder is « à valider » again with the reason, for the staff to send it again (to
+        another address, or by post) or cancel it; the next step waits for its real sending."""
+        if action == "emailed":
+            Reminder.objects.filter(pk=document.pk).update(emailed_at=timezone.now(), email_error="")
+        elif action == "email_failed":
+            Reminder.objects.filter(pk=document.pk, status=Reminder.Status.SENT, emailed_at=None).update(
+                status=Reminder.Status.TO_VALIDATE, sent_at=None, sent_by=None, email_error=printable(detail)[:500]
+            )
 
     def attachment(self, document) -> mailing.Attachment:
         rendered = pdfs.render_reminder(document)

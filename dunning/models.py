@@ -227,6 +227,9 @@ class Reminder(models.Model):
     subject = models.CharField(_("objet"), max_length=200)
     body = models.TextField(_("texte"))
     cancel_reason = models.CharField(_("motif d'annulation"), max_length=255, blank=True)
+    # An e-mail reminder is « sent » when queued; the mailing task then says whether it left.
+    emailed_at = models.DateTimeField(_("e-mail parti le"), null=True, blank=True)
+    email_error = models.CharField(_("échec de l'e-mail"), max_length=500, blank=True)
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("envoyée par")
     )

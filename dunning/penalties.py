@@ -17,13 +17,15 @@ from bisect import bisect_right
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from crm.models import CustomerCategory
 from lmb import money
 from lmb.errors import Conflict
+from lmb.formats import percent_fr
 
-from .models import PenaltyRate
+from .models import PenaltyClaim, PenaltyRate
 
 ZERO = Decimal("0.00")
 INDEMNITY = Decimal("40.00")
@@ -47,6 +49,24 @@ def owes_penalties(category: str) -> bool:
 def before_insolvency(invoice_date: date, insolvency_date: date | None) -> bool:
     """A claim born before the opening judgment (PAY-06): neither chased nor charged."""
     return insolvency_date is not None and invoice_date < insolvency_date
+
+
+def claimed_through(invoice_ids) -> dict[int, date]:
+    """{invoice id: the last day whose penalties were already claimed — invoiced or waived} for the
+    invoices given that have a claim (one query). A reminder counts penalties from the day after:
+    the same days are never asked twice, and the 40 € of such an invoice was already settled."""
+    rows = (
+        PenaltyClaim.objects.filter(invoice_id__in=list(invoice_ids))
+        .values("invoice_id")
+        .annotate(last=Max("period_end"))
+        .values_list("invoice_id", "last")
+    )
+    return dict(rows)
+
+
+def running_since(due_date: date, claimed_until: date | None) -> date:
+    """The day before the first day of penalties still to claim on an installment due ``due_date``."""
+    return max(due_date, claimed_until) if claimed_until else due_date
 
 
 class Rates:
@@ -101,3 +121,34 @@ def indemnity(*, category: str, invoice_date: date, insolvency_date: date | None
     if not owes_penalties(category) or before_insolvency(invoice_date, insolvency_date):
         return ZERO
     return INDEMNITY
+
+
+def rate_warnings(today: date, *, printed_rate: Decimal | None = None) -> list[str]:
+    """What the staff should know about the rates before chasing (plans page, reminders to
+    validate): the current semester not entered yet (the previous one is applied meanwhile), and
+    the rate printed on the invoices (``Company.late_penalty_rate``) differing from the rate the
+    reminders compute — the customer reads both."""
+    warnings = []
+    rates = Rates()
+    start = semester_start(today)
+    try:
+        applied = rates.on(today)
+    except Conflict as error:
+        return [error.message]
+    if applied.start != start:
+        warnings.append(
+            _(
+                "Le taux du %(semester)s n'est pas saisi : celui du %(applied)s est appliqué en attendant. "
+                "Saisissez le taux de la BCE en vigueur au %(day)s."
+            )
+            % {"semester": PenaltyRate(start=start), "applied": applied, "day": start.strftime("%d/%m/%Y")}
+        )
+    if printed_rate and printed_rate.normalize() != applied.business_rate.normalize():
+        warnings.append(
+            _(
+                "Vos factures annoncent des pénalités au taux de %(printed)s, les relances les calculent au taux de "
+                "%(applied)s (%(semester)s) : accordez-les dans les paramètres de la société."
+            )
+            % {"printed": percent_fr(printed_rate), "applied": percent_fr(applied.business_rate), "semester": applied}
+        )
+    return warnings

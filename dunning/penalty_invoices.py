@@ -75,11 +75,7 @@ def claims_for(*, customer, invoices=None, on: date, rates=None) -> list[Claim]:
     by_invoice: dict[int, list] = {}
     for item in items:
         by_invoice.setdefault(item.invoice_id, []).append(item)
-    claimed = {}
-    indemnified = set()
-    for claim in PenaltyClaim.objects.filter(invoice_id__in=by_invoice).order_by("period_end"):
-        claimed[claim.invoice_id] = claim.period_end
-        indemnified.add(claim.invoice_id)
+    claimed = penalties.claimed_through(by_invoice)
     documents = Invoice.objects.in_bulk(by_invoice)
     category = customer.customer_category
     result = []
@@ -91,7 +87,7 @@ def claims_for(*, customer, invoices=None, on: date, rates=None) -> list[Claim]:
         total = ZERO
         start = None
         for item in installments:
-            since = max(item.due_date, last) if last else item.due_date  # the day before the first day claimed
+            since = penalties.running_since(item.due_date, last)
             total += penalties.penalty(
                 amount=item.amount_due_eur,
                 due_date=since,
@@ -104,7 +100,7 @@ def claims_for(*, customer, invoices=None, on: date, rates=None) -> list[Claim]:
             start = min(start, since + timedelta(days=1)) if start else since + timedelta(days=1)
         indemnity = (
             ZERO
-            if invoice_id in indemnified
+            if invoice_id in claimed
             else penalties.indemnity(category=category, invoice_date=invoice.invoice_date, insolvency_date=insolvency)
         )
         if not total and not indemnity:

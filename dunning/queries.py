@@ -30,11 +30,15 @@ from .models import InvoiceDispute
 
 ZERO = Decimal("0.00")
 BUCKETS = ("not_due", "late_1_30", "late_31_60", "late_61_90", "late_over_90")
-SORTS = {  # SQL of the aged balance's ORDER BY
+SORTS = {  # SQL of the aged balance's ORDER BY; « -sort » is the exact reverse order
     "days_late": "pc.oldest_due_date IS NULL, pc.oldest_due_date ASC, balance DESC, pc.customer_id",
+    "-days_late": "pc.oldest_due_date IS NOT NULL, pc.oldest_due_date DESC, balance ASC, pc.customer_id DESC",
     "balance": "balance DESC, pc.customer_id",
+    "-balance": "balance ASC, pc.customer_id DESC",
     "name": "tp.name ASC, pc.customer_id",
+    "-name": "tp.name DESC, pc.customer_id DESC",
 }
+TOTALLED = ("not_due", "late_1_30", "late_31_60", "late_61_90", "late_over_90", "total", "credit", "balance")
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,15 @@ class AgedBalance:
     days_late: int  # of the oldest overdue item (0: nothing late)
 
 
+@dataclass(frozen=True)
+class AgedBalancePage:
+    """One page of the aged balance with the count and totals of the whole filtered report."""
+
+    rows: list[AgedBalance]
+    count: int  # customers in the whole report
+    totals: dict[str, Decimal]  # per column of ``TOTALLED``, over the whole report
+
+
 def _cutoff(as_of: date) -> datetime:
     """The first instant after ``as_of`` in the company's time zone: what was recorded before it
     existed on that day."""
@@ -110,9 +123,12 @@ def _in(name: str, values, params: dict) -> str:
     return "(" + ", ".join(f"%({name}{index})s" for index in range(len(values))) + ")"
 
 
-def _filters(*, customers, category, channel, country, alias_invoice="v", alias_customer="tp"):
+def _filters(*, customers=None, category="", channel=None, country="", sales_rep=None, alias_invoice="v", alias_customer="tp"):
     """SQL conditions and parameters for the filters of both reports."""
     conditions, params = [], {}
+    if sales_rep is not None:
+        conditions.append(f"{alias_customer}.sales_rep_id = %(sales_rep)s")
+        params["sales_rep"] = getattr(sales_rep, "pk", sales_rep)
     if customers is not None:
         ids = [getattr(customer, "pk", customer) for customer in customers]
         conditions.append(f"{alias_invoice}.customer_id IN {_in('customer', ids, params)}" if ids else "1 = 0")
@@ -151,6 +167,9 @@ items AS (
     JOIN {customer} tp ON tp.id = v.customer_id
     LEFT JOIN paid ON paid.invoice_id = i.invoice_id
     WHERE v.status = 'issued' AND v.invoice_date <= %(as_of)s {where}
+      -- An invoice paid in full by then has no open installment (its installments add up to its
+      -- amount due, checked when it is issued): left out before the window sorts the rest.
+      AND COALESCE(paid.paid, 0) < v.amount_due
 ),
 open_items AS (
     SELECT items.*,
@@ -222,13 +241,15 @@ def receivables(
     category: str = "",
     channel=None,
     country: str = "",
+    sales_rep=None,
     overdue_only: bool = False,
 ) -> list[Receivable]:
     """Every open installment (invoices and deposit invoices) as of ``as_of``, oldest due date
     first, with what is left of it and its days late (0 until the day after its due date). One
     statement. ``customers``: ids or third parties; ``category``: a customer type (business
-    includes resellers); ``channel``: the invoice's; ``country``: the customer's billing country."""
-    conditions, params = _filters(customers=customers, category=category, channel=channel, country=country)
+    includes resellers); ``channel``: the invoice's; ``country``: the customer's billing country;
+    ``sales_rep``: the user who follows the customer."""
+    conditions, params = _filters(customers=customers, category=category, channel=channel, country=country, sales_rep=sales_rep)
     if overdue_only:
         conditions.append("i.due_date < %(as_of)s")
     where = "".join(f" AND {condition}" for condition in conditions)
@@ -290,28 +311,29 @@ def customer_credits(*, as_of: date, customers) -> dict[int, Decimal]:
         return {customer_id: _amount(credit) for customer_id, credit in cursor.fetchall()}
 
 
-def aged_balance(
-    *,
-    as_of: date,
-    customers=None,
-    category: str = "",
-    channel=None,
-    country: str = "",
-    sort: str = "days_late",
-    limit: int | None = None,
-    offset: int = 0,
-) -> list[AgedBalance]:
-    """The aged balance as of ``as_of``: per customer with open items, the euros not yet due,
-    1–30, 31–60, 61–90 and over 90 days late, their credit and their balance; sorted by the days
-    late of their oldest overdue item (``sort="days_late"``, the default), by balance or by name.
-    An item worth nothing in euros (a remainder of a cent in a currency far below the euro, CUR-02)
-    is left out: a customer with nothing else due has no row, and it never gives days late.
-    One statement whatever the number of customers (filters as ``receivables``)."""
+def _aged_balance_sql(*, as_of: date, sort: str, with_totals: bool, **filters) -> tuple[str, dict]:
+    """The aged balance's statement (without LIMIT); ``with_totals`` adds the count and the totals
+    of the whole filtered report to each row (window aggregates, computed before any LIMIT)."""
     if sort not in SORTS:
         raise ValueError(f"unknown sort {sort!r}")
-    conditions, params = _filters(customers=customers, category=category, channel=channel, country=country)
+    conditions, params = _filters(**filters)
     where = "".join(f" AND {condition}" for condition in conditions)
     tables = _tables()
+    totals = ""
+    if with_totals:
+        totals = ", COUNT(*) OVER ()" + "".join(
+            f", SUM({column}) OVER ()"
+            for column in (
+                "pc.not_due",
+                "pc.late_1_30",
+                "pc.late_31_60",
+                "pc.late_61_90",
+                "pc.late_over_90",
+                "pc.total",
+                "COALESCE(cr.credit, 0)",
+                "pc.total - COALESCE(cr.credit, 0)",
+            )
+        )
     sql = (
         "WITH "
         + _OPEN_ITEMS.format(where=where.format(**tables), **tables)
@@ -331,16 +353,13 @@ def aged_balance(
         )
         SELECT pc.customer_id, tp.name, tp.customer_category, pc.not_due, pc.late_1_30, pc.late_31_60, pc.late_61_90,
                pc.late_over_90, pc.total, COALESCE(cr.credit, 0) AS credit, pc.total - COALESCE(cr.credit, 0) AS balance,
-               pc.oldest_due_date
+               pc.oldest_due_date{totals}
         FROM per_customer pc
         JOIN {customer} tp ON tp.id = pc.customer_id
         LEFT JOIN credit cr ON cr.customer_id = pc.customer_id
-        ORDER BY """.format(**tables)
+        ORDER BY """.format(totals=totals, **tables)
         + SORTS[sort]
     )
-    if limit is not None:
-        sql += " LIMIT %(limit)s OFFSET %(offset)s"
-        params.update(limit=limit, offset=offset)
     params.update(
         as_of=as_of,
         cutoff=_cutoff(as_of),
@@ -348,9 +367,10 @@ def aged_balance(
         d60=as_of - timedelta(days=60),
         d90=as_of - timedelta(days=90),
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    return sql, params
+
+
+def _aged_rows(rows, as_of: date) -> list[AgedBalance]:
     result = []
     for row in rows:
         oldest = _as_date(row[11])
@@ -368,3 +388,120 @@ def aged_balance(
             )
         )
     return result
+
+
+@dataclass(frozen=True)
+class OverdueSummary:
+    """What is late as of a date, in euros, for the home dashboard: the total, per bucket of the
+    aged balance, and how many customers and installments it concerns."""
+
+    total: Decimal
+    late_1_30: Decimal
+    late_31_60: Decimal
+    late_61_90: Decimal
+    late_over_90: Decimal
+    customers: int
+    installments: int
+
+
+def overdue_summary(*, as_of: date) -> OverdueSummary:
+    """The overdue part of the aged balance as of ``as_of`` (the same open items as
+    ``aged_balance``: installments due before ``as_of``, in euros, items worth nothing left
+    out), summed over every customer. One statement whatever the number of customers."""
+    tables = _tables()
+    sql = (
+        "WITH "
+        + _OPEN_ITEMS.format(where="", **tables)
+        + """
+        SELECT COALESCE(SUM(amount_due_eur), 0),
+               COALESCE(SUM(CASE WHEN due_date >= %(d30)s THEN amount_due_eur ELSE 0 END), 0),
+               COALESCE(SUM(CASE WHEN due_date < %(d30)s AND due_date >= %(d60)s THEN amount_due_eur ELSE 0 END), 0),
+               COALESCE(SUM(CASE WHEN due_date < %(d60)s AND due_date >= %(d90)s THEN amount_due_eur ELSE 0 END), 0),
+               COALESCE(SUM(CASE WHEN due_date < %(d90)s THEN amount_due_eur ELSE 0 END), 0),
+               COUNT(DISTINCT customer_id), COUNT(*)
+        FROM open_eur WHERE amount_due_eur > 0 AND due_date < %(as_of)s"""
+    )
+    params = {
+        "as_of": as_of,
+        "cutoff": _cutoff(as_of),
+        "d30": as_of - timedelta(days=30),
+        "d60": as_of - timedelta(days=60),
+        "d90": as_of - timedelta(days=90),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return OverdueSummary(
+        total=_amount(row[0]),
+        late_1_30=_amount(row[1]),
+        late_31_60=_amount(row[2]),
+        late_61_90=_amount(row[3]),
+        late_over_90=_amount(row[4]),
+        customers=row[5],
+        installments=row[6],
+    )
+
+
+def aged_balance(
+    *,
+    as_of: date,
+    customers=None,
+    category: str = "",
+    channel=None,
+    country: str = "",
+    sales_rep=None,
+    sort: str = "days_late",
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[AgedBalance]:
+    """The aged balance as of ``as_of``: per customer with open items, the euros not yet due,
+    1–30, 31–60, 61–90 and over 90 days late, their credit and their balance; sorted by the days
+    late of their oldest overdue item (``sort="days_late"``, the default), by balance or by name
+    (``"-…"``: the reverse). An item worth nothing in euros (a remainder of a cent in a currency far
+    below the euro, CUR-02) is left out: a customer with nothing else due has no row, and it never
+    gives days late. One statement whatever the number of customers (filters as ``receivables``)."""
+    sql, params = _aged_balance_sql(
+        as_of=as_of,
+        sort=sort,
+        with_totals=False,
+        customers=customers,
+        category=category,
+        channel=channel,
+        country=country,
+        sales_rep=sales_rep,
+    )
+    if limit is not None:
+        sql += " LIMIT %(limit)s OFFSET %(offset)s"
+        params.update(limit=limit, offset=offset)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return _aged_rows(cursor.fetchall(), as_of)
+
+
+def aged_balance_page(*, as_of: date, page_size: int, page: int = 1, sort: str = "days_late", **filters) -> AgedBalancePage:
+    """One page of the aged balance (``page`` from 1; beyond the last, the last) with the count and
+    the totals of the whole filtered report, in one statement (two when the page asked is beyond
+    the last): the screen never reads every customer to show fifty."""
+    sql, params = _aged_balance_sql(as_of=as_of, sort=sort, with_totals=True, **filters)
+    sql += " LIMIT %(limit)s OFFSET %(offset)s"
+    params["limit"] = page_size
+    with connection.cursor() as cursor:
+        params["offset"] = (max(page, 1) - 1) * page_size
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+        if not rows and params["offset"]:  # beyond the last page: find the count, show the last
+            params.update(offset=0, limit=1)
+            cursor.execute(sql, params)
+            first = cursor.fetchall()
+            if first:
+                params.update(offset=(first[0][12] - 1) // page_size * page_size, limit=page_size)
+                cursor.execute(sql, params)
+                rows = cursor.fetchall()
+    if not rows:
+        return AgedBalancePage(rows=[], count=0, totals=dict.fromkeys(TOTALLED, ZERO))
+    head = rows[0]
+    return AgedBalancePage(
+        rows=_aged_rows(rows, as_of),
+        count=head[12],
+        totals={name: _amount(value) for name, value in zip(TOTALLED, head[13:21], strict=True)},
+    )

@@ -28,6 +28,12 @@ class ReportFiltersSerializer(Serializer):
         help_text="Type de client ; « business » comprend les revendeurs.",
     )
     channel = serializers.IntegerField(required=False, min_value=1, help_text="Canal de vente des factures.")
+    sales_rep = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="Le commercial qui suit le client (identifiant de l'utilisateur).",
+    )
     country = serializers.RegexField(
         r"^[A-Z]{2}$",
         required=False,
@@ -146,6 +152,8 @@ class ReminderSerializer(ModelSerializer):
             "run_date",
             "sent_at",
             "sent_by",
+            "emailed_at",
+            "email_error",
             "channel",
             "amount_due",
             "credit",
@@ -164,3 +172,12 @@ class ReminderSerializer(ModelSerializer):
 
 class CancelReminderSerializer(Serializer):
     reason = serializers.CharField(max_length=255, help_text="Pourquoi cette relance n'est pas envoyée (obligatoire).")
+
+
+class SendReminderSerializer(Serializer):
+    recipient = serializers.EmailField(
+        required=False,
+        allow_blank=True,
+        max_length=254,
+        help_text="Pour une relance par e-mail : l'adresse à laquelle l'envoyer (vide : celle du client).",
+    )

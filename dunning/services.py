@@ -14,6 +14,7 @@ promised for a later day, and customers whose credit covers what is overdue.
 
 import string
 from collections import defaultdict
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -370,27 +371,37 @@ def run_reminders(*, on: date | None = None) -> list[Reminder]:
     made = []
     for start in range(0, len(due), BATCH):
         batch = due[start : start + BATCH]
-        made += _remind_batch(
-            customer_ids=batch,
-            on=on,
-            by_customer=by_customer,
-            credits=credits,
-            plans=plans,
-            rates=rates,
-            company=company,
-            automatic=automatic,
+        written = _remind_batch(
+            customer_ids=batch, on=on, by_customer=by_customer, credits=credits, plans=plans, rates=rates, company=company
         )
+        if automatic:
+            _send_now(written)
+        made += written
     return made
 
 
+def _send_now(reminders) -> None:
+    """The company sends its reminders without validation: each one made is sent after its batch
+    committed, in its own transaction (a letter's PDF is not rendered while the batch holds its
+    customers' locks), through the one path of a validation. A phone step waits for someone to
+    call; an address the mailing refuses leaves it « à valider » for the staff to see."""
+    for reminder in reminders:
+        if reminder.step.channel == Channel.PHONE:
+            continue
+        with suppress(DomainError):  # an address the mailing refuses: left « à valider »
+            validate_reminder(reminder)
+        reminder.refresh_from_db()
+
+
 @transaction.atomic
-def _remind_batch(*, customer_ids, on, by_customer, credits, plans, rates, company, automatic) -> list[Reminder]:
+def _remind_batch(*, customer_ids, on, by_customer, credits, plans, rates, company) -> list[Reminder]:
     """A batch of customers' reminders, decided again under the lock of their dunning rows, written
     in bulk (reminders, then their items)."""
     locked = CustomerDunning.objects.select_for_update().filter(customer_id__in=customer_ids).order_by("pk")
     dunnings = {dunning.customer_id: dunning for dunning in locked}
     customers = ThirdParty.objects.in_bulk(customer_ids)
     past, last_items = _current_ladders(customer_ids)
+    claimed = penalties.claimed_through({item.invoice_id for customer_id in customer_ids for item in by_customer[customer_id]})
     built, new_ladders = [], []
     for customer_id in customer_ids:
         dunning, customer = dunnings.get(customer_id), customers.get(customer_id)
@@ -406,6 +417,7 @@ def _remind_batch(*, customer_ids, on, by_customer, credits, plans, rates, compa
             past=past[customer_id],
             last_items=last_items[customer_id],
             rates=rates,
+            claimed=claimed,
             company=company,
         )
         if prepared is None:
@@ -422,17 +434,7 @@ def _remind_batch(*, customer_ids, on, by_customer, credits, plans, rates, compa
         CustomerDunning.objects.filter(pk__in=[dunning.pk for dunning in new_ladders]).update(
             ladder=F("ladder") + 1, updated_at=timezone.now()
         )
-    made = _save_reminders(built)
-    if automatic:
-        for reminder in made:
-            if reminder.step.channel == Channel.PHONE:
-                continue
-            try:
-                with transaction.atomic():
-                    send_reminder(reminder)
-            except DomainError:  # an e-mail address the mailing refuses: the staff will see it « à valider »
-                reminder.refresh_from_db()
-    return made
+    return _save_reminders(built)
 
 
 def _save_reminders(built) -> list[Reminder]:
@@ -462,8 +464,10 @@ def _save_reminders(built) -> list[Reminder]:
     return [reminder for reminder, _items in saved]
 
 
-def _prepare(*, customer, dunning, on, items, credit, steps, past, last_items, rates, company):
-    """(the reminder, its items) due for one customer, not saved, or None."""
+def _prepare(*, customer, dunning, on, items, credit, steps, past, last_items, rates, claimed, company):
+    """(the reminder, its items) due for one customer, not saved, or None. Penalties count from the
+    day after what was already claimed on an invoice (``claimed``: invoiced or waived), and its 40 €
+    only when no claim settled it."""
     decision = _decide(on=on, items=items, dunning=dunning, steps=steps, past=past, last_items=last_items)
     if decision is None:
         return None
@@ -474,7 +478,7 @@ def _prepare(*, customer, dunning, on, items, credit, steps, past, last_items, r
     reminder_items, indemnified = [], set()
     for item in decision.items:
         indemnity = ZERO
-        if item.invoice_id not in indemnified:
+        if item.invoice_id not in indemnified and item.invoice_id not in claimed:
             indemnity = penalties.indemnity(
                 category=customer.customer_category, invoice_date=item.invoice_date, insolvency_date=dunning.insolvency_date
             )
@@ -490,7 +494,7 @@ def _prepare(*, customer, dunning, on, items, credit, steps, past, last_items, r
                 days_late=item.days_late,
                 penalty=penalties.penalty(
                     amount=item.amount_due_eur,
-                    due_date=item.due_date,
+                    due_date=penalties.running_since(item.due_date, claimed.get(item.invoice_id)),
                     as_of=on,
                     category=customer.customer_category,
                     invoice_date=item.invoice_date,
@@ -574,7 +578,8 @@ def send_reminder(reminder: Reminder, *, user=None, recipient: str = "") -> Remi
       (the reminder's channel says so);
     - letter, registered letter (mise en demeure, DUN-01): the PDF is left to print
       (``dunning.pdfs.start_print_job``);
-    - phone call: a task in the agenda of the person who validated it.
+    - phone call: a task in the agenda of the customer's sales rep (« commercial »), or of the
+      person who validated it when the customer has none.
     Letters and calls are written on the customer's timeline at once, a letter with its PDF
     attached (DUN-03: every dunning action logged with its date and channel)."""
     now = timezone.now()
@@ -583,7 +588,8 @@ def send_reminder(reminder: Reminder, *, user=None, recipient: str = "") -> Remi
         recipient = (recipient or reminder_mailing.default_recipient(reminder)).strip()
         if not recipient:
             channel = Channel.LETTER
-    fields = ["status", "sent_at", "sent_by"]
+    fields = ["status", "sent_at", "sent_by", "email_error"]
+    reminder.email_error = ""  # a failed e-mail sent again: its outcome is the new sending's
     if channel != reminder.channel:
         reminder.channel = channel
         fields.append("channel")
@@ -609,7 +615,8 @@ def send_reminder(reminder: Reminder, *, user=None, recipient: str = "") -> Remi
         direction=TimelineEntry.Direction.OUTGOING,
         attachments=attachments,
     )
-    if channel == Channel.PHONE and user is not None:
+    caller = reminder.customer.sales_rep if reminder.customer.sales_rep_id and reminder.customer.sales_rep.is_active else user
+    if channel == Channel.PHONE and caller is not None:
         crm_services.create_task(
             title=(
                 _("Appeler %(customer)s : relance de %(total)s")
@@ -617,7 +624,7 @@ def send_reminder(reminder: Reminder, *, user=None, recipient: str = "") -> Remi
             )[:200],
             description=printable(reminder.body),
             third_party=reminder.customer,
-            assignee=user,
+            assignee=caller,
             due_date=timezone.localdate(now),
             priority=Task.Priority.HIGH,
             created_by=user,

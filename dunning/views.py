@@ -22,12 +22,13 @@ from crm.tabs import tabs_for
 from lmb.access import permission_required
 from lmb.errors import DomainError
 from lmb.forms import add_domain_error
-from lmb.lists import search
+from lmb.lists import fetched_page, requested_page, search
+from lmb.services import get_company
 from lmb.spreadsheets import EXPORT_FORMATS, Column, export_response
 from lmb.views import safe_next
 from sales.models import Invoice
 
-from . import pdfs, penalty_invoices, queries, services
+from . import pdfs, penalties, penalty_invoices, queries, services
 from .forms import (
     SORTS,
     AgedBalanceForm,
@@ -71,7 +72,6 @@ AGED_COLUMNS = [
     Column(gettext_lazy("Plus ancienne échéance"), "oldest_due_date"),
     Column(gettext_lazy("Jours de retard"), "days_late"),
 ]
-TOTALLED = ("not_due", "late_1_30", "late_31_60", "late_61_90", "late_over_90", "total", "credit", "balance")
 
 
 # --- Aged balance ------------------------------------------------------------------------------
@@ -81,8 +81,8 @@ TOTALLED = ("not_due", "late_1_30", "late_31_60", "late_61_90", "late_over_90", 
 def aged_balance(request):
     """« Balance âgée » as of a date (today by default): per customer their open items by days
     late, sorted by the days late of their oldest overdue item; filters, search, pagination and
-    the xlsx/ods export of the whole filtered list. One statement for the report (``queries.aged_balance``)
-    whatever the number of customers, plus one for a search."""
+    the xlsx/ods export of the whole filtered list. The page shown, the count and the totals of
+    the whole report come from one statement (``queries.aged_balance_page``), plus one for a search."""
     form = AgedBalanceForm(request.GET or None)
     filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
     as_of = filters.get("as_of") or timezone.localdate()
@@ -90,34 +90,33 @@ def aged_balance(request):
     if sort.lstrip("-") not in SORTS:
         sort = "days_late"
     text = request.GET.get("q", "")
-    customers = None
+    report_filters = {
+        "customers": None,
+        "category": filters.get("category") or "",
+        "channel": filters.get("channel"),
+        "country": filters.get("country") or "",
+        "sales_rep": filters.get("sales_rep"),
+    }
     if text.strip():
-        customers = list(search(ThirdParty.objects.all(), text, ("name", "code")).values_list("pk", flat=True)[:1000])
-    rows = queries.aged_balance(
-        as_of=as_of,
-        customers=customers,
-        category=filters.get("category") or "",
-        channel=filters.get("channel"),
-        country=filters.get("country") or "",
-        sort=sort.lstrip("-"),
-    )
-    if sort.startswith("-"):
-        rows.reverse()
+        found = search(ThirdParty.objects.all(), text, ("name", "code")).values_list("pk", flat=True)[:1000]
+        report_filters["customers"] = list(found)
     export_format = request.GET.get("export")
     if export_format:
         if export_format not in EXPORT_FORMATS:
             raise Http404
+        rows = queries.aged_balance(as_of=as_of, sort=sort, **report_filters)
         return export_response(export_format, f"balance-agee-{as_of:%Y%m%d}", AGED_COLUMNS, rows, sheet_name=_("Balance âgée"))
-    totals = {name: sum((getattr(row, name) for row in rows), ZERO) for name in TOTALLED}
-    paginator = Paginator(rows, PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    report = queries.aged_balance_page(
+        as_of=as_of, sort=sort, page=requested_page(request), page_size=PAGE_SIZE, **report_filters
+    )
+    page = fetched_page(report.rows, count=report.count, number=requested_page(request), per_page=PAGE_SIZE)
     context = {
         "form": form if form.is_bound else AgedBalanceForm(initial={"as_of": as_of}),
         "as_of": as_of,
         "rows": page.object_list,
-        "totals": totals,
+        "totals": report.totals,
         "page_obj": page,
-        "paginator": paginator,
+        "paginator": page.paginator,
         "is_paginated": page.has_other_pages(),
         "search_text": text,
         "current_sort": sort,
@@ -156,6 +155,7 @@ def reminders_to_validate(request):
         "can_validate": request.user.has_perms(VALIDATE),
         "can_run": request.user.has_perms(RUN),
         "today": timezone.localdate(),
+        "rate_warnings": _rate_warnings(),
     }
     return render(request, "dunning/reminders_to_validate.html", context)
 
@@ -226,7 +226,8 @@ def reminder_pdf(request, pk):
     reminder = get_object_or_404(Reminder, pk=pk)
     rendered = pdfs.render_reminder(reminder)
     response = HttpResponse(rendered.content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{rendered.filename}"'
+    disposition = "attachment" if request.GET.get("download") == "1" else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{rendered.filename}"'
     return response
 
 
@@ -422,11 +423,17 @@ def customer_penalties(request, pk):
 # --- Plans and rates ---------------------------------------------------------------------------
 
 
+def _rate_warnings() -> list[str]:
+    company = get_company()
+    return penalties.rate_warnings(timezone.localdate(), printed_rate=company.late_penalty_rate if company else None)
+
+
 def _plans_page(request, rate_form=None, status=200):
     context = {
         "plans": ReminderPlan.objects.prefetch_related("steps"),
         "rates": PenaltyRate.objects.all(),
         "rate_form": rate_form or PenaltyRateForm(),
+        "rate_warnings": _rate_warnings(),
     }
     return render(request, "dunning/plans.html", context, status=status)
 

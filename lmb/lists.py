@@ -5,12 +5,14 @@ module does the rest, with the same query string driving the page, the htmx part
 the export (so the exported file is exactly the filtered, sorted list the user sees).
 """
 
+from collections.abc import Sequence
 from functools import reduce
 from operator import and_, or_
 
 import django_filters
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ImproperlyConfigured
+from django.core.paginator import Page, Paginator
 from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -126,3 +128,35 @@ class ListView(PermissionRequiredMixin, generic.ListView):
             results_target=RESULTS_TARGET,
         )
         return context
+
+
+def requested_page(request) -> int:
+    """The page number of the query string (1 when missing or not a number)."""
+    try:
+        return max(int(request.GET.get("page") or 1), 1)
+    except ValueError:
+        return 1
+
+
+class _FetchedRows(Sequence):
+    """A report's one page, fetched with the count of the whole report (one statement), as
+    Django's Paginator reads a list: its length is the count, its one slice the rows fetched."""
+
+    def __init__(self, rows, *, count: int, offset: int):
+        self._rows, self._count, self._offset = list(rows), count, offset
+
+    def __len__(self):
+        return self._count
+
+    def __getitem__(self, index):
+        if isinstance(index, slice) and (index.start or 0) == self._offset:
+            return self._rows
+        raise IndexError("only the page fetched can be read")
+
+
+def fetched_page(rows, *, count: int, number: int, per_page: int) -> Page:
+    """The Page of ``rows`` — page ``number`` (the last when beyond it) of a report of ``count``
+    rows fetched by the database with its LIMIT/OFFSET — for the pagination template."""
+    last = max((count + per_page - 1) // per_page, 1)
+    number = min(max(number, 1), last)
+    return Paginator(_FetchedRows(rows, count=count, offset=(number - 1) * per_page), per_page).page(number)

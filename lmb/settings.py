@@ -102,8 +102,14 @@ else:
     # prepared there, so the planner does not plan the same issuing statements again for every
     # invoice (Django disables psycopg's prepared statements by default). Behind a connection
     # pooler in transaction mode (PgBouncer < 1.21), set DATABASE_PREPARE_THRESHOLD=0 (off).
+    # JIT compiling off: it costs about a second to compile the report statements (aged
+    # balance, receivables, analyses) and never pays back on a back-office's statements.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"server_side_binding": True, "prepare_threshold": env.int("DATABASE_PREPARE_THRESHOLD", default=2) or None}
+        {
+            "server_side_binding": True,
+            "prepare_threshold": env.int("DATABASE_PREPARE_THRESHOLD", default=2) or None,
+            "options": "-c jit=off",
+        }
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # A PostgreSQL read replica for analyses and dashboards (lmb.routers): DATABASE_READ_URL.
@@ -215,6 +221,8 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
     ("vendor/bootstrap-icons", NODE_MODULES / "bootstrap-icons" / "font"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
+    # Charts (dashboard, analyses): Chart.js, drawn by static/js/charts.js from the pages' data.
+    ("vendor/chartjs", NODE_MODULES / "chart.js" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

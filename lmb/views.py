@@ -25,7 +25,7 @@ from .errors import DomainError
 from .formats import decimal_fr
 from .forms import CompanyForm, add_domain_error
 from .models import ApiToken, ImportJob, ImportRow
-from .roles import user_roles
+from .roles import ROLE_LABELS, user_roles
 from .spreadsheets import CSV, EXPORT_FORMATS, table_response
 
 
@@ -44,25 +44,38 @@ class DashboardPanel:
     permission: str
     context: callable  # (request) -> dict
     order: int
+    roles: tuple = ()  # the trades (lmb.roles) it is for; empty: whoever has the permission
+    width: str = "col-lg-6"  # Bootstrap column classes of the panel on the home page
 
 
 _panels: list[DashboardPanel] = []
 
 
-def register_dashboard_panel(*, template_name, permission, context, order=100):
-    """Apps put a panel on the home page (e.g. crm: my tasks for today) from ``ready()``."""
+def register_dashboard_panel(*, template_name, permission, context, order=100, roles=(), width="col-lg-6"):
+    """Apps put a panel on the home page (e.g. crm: my tasks for today, stats: the day's sales)
+    from ``ready()``. A panel is shown to a user who has ``permission`` and, when ``roles`` are
+    given, belongs to one of them (each role sees the panels of its trade: the warehouse no
+    money); a superuser sees every panel. ``context`` runs only for the panels shown."""
     if all(panel.template_name != template_name for panel in _panels):
-        _panels.append(DashboardPanel(template_name, permission, context, order))
+        _panels.append(DashboardPanel(template_name, permission, context, order, tuple(roles), width))
         _panels.sort(key=lambda panel: panel.order)
 
 
+def _shows(panel: DashboardPanel, user, groups: set[str]) -> bool:
+    if not user.has_perm(panel.permission):
+        return False
+    return not panel.roles or user.is_superuser or bool(groups.intersection(panel.roles))
+
+
 def home(request):
+    groups = set(request.user.groups.values_list("name", flat=True))
     panels = [
-        {"template_name": panel.template_name, **panel.context(request)}
+        {"template_name": panel.template_name, "width": panel.width, **panel.context(request)}
         for panel in _panels
-        if request.user.has_perm(panel.permission)
+        if _shows(panel, request.user, groups)
     ]
-    return render(request, "lmb/home.html", {"panels": panels, "roles": user_roles(request.user)})
+    roles = [ROLE_LABELS.get(name, name) for name in sorted(groups)]
+    return render(request, "lmb/home.html", {"panels": panels, "roles": roles})
 
 
 def global_search(request):

@@ -1,4 +1,4 @@
-"""Demo sales: the twelve months before today, replayed day by day through the services — counter
+"""Demo sales: the two years before today, replayed day by day through the services — counter
 sales, phone and web orders shipped in one or several deliveries (a few backorders still open),
 B2B quotes accepted, refused or still waiting, invoices issued and mostly paid (a few overdue), a
 deposit on a big order, credit notes (goods returned to stock, a voucher), EU and Swiss customers.
@@ -8,6 +8,11 @@ invoiced at shipment by the automatic invoicing; business customers on the B2B c
 invoice a month from the grouped run on the month's last day (this month's notes still wait for
 it); a customer invoiced on request and a prepaid order shipped in part wait in the « à facturer »
 queue, each with its reason.
+
+Two years so the dashboard and the analyses show trends (issue #19): the older year is a little
+quieter (the shop grows), December is busy; the storylines (big order, disputes, reminders…)
+stay in the last months. Goods running short are received from the supplier at the start of
+each month (a stock reception at the product's purchase price), so the shop keeps selling.
 
 Invoices and credit notes must be numbered in the order of their dates (NUM-01): the year is a
 calendar of events run in date order. The services date what they do with ``timezone.now()``
@@ -35,6 +40,7 @@ from lmb import money
 from lmb.formats import money_fr
 from lmb.models import InvoicingPolicy
 from lmb.services import apply_changes, validate_and_save
+from stock import services as stock_services
 from stock.models import StockLevel
 
 from . import queries, services, totals, vat
@@ -43,6 +49,8 @@ from .invoicing import services as invoicing
 from .models import Channel, CreditNote, Invoice, Order, OrderLine, PaymentMethod, Quote, VatTreatment
 
 ONE_DAY = timedelta(days=1)
+DAYS = 730  # the history replayed: two years
+RESTOCK_BELOW = 4  # a product available under this at a month's start is received again
 CARRIERS = ["Colissimo", "Chronopost", "DPD", "GLS"]
 REFUSALS = ["Budget reporté à l'an prochain", "Prix trop élevé", "A choisi un autre fournisseur", "Projet abandonné"]
 FURNISHING = ("Maison > Mobilier", "Maison > Luminaires", "Cuisine > Cocottes et poêles")
@@ -176,8 +184,8 @@ class SalesYear:
         if self.never_paid and self.today - timedelta(days=120) < day < self.today - timedelta(days=60):
             self.never_paid -= 1
             return
-        if roll < 0.05:
-            return  # never paid: overdue
+        if roll < 0.05 and day > self.today - timedelta(days=365):
+            return  # never paid: overdue (the older year's debts were all settled in the end)
         if roll < 0.13:  # half now, the rest later
             half = money.amount(invoice.amount_due / 2)
             self.calendar.at(_working_day(invoice.due_date), self.pay, invoice.pk, half, method)
@@ -237,6 +245,8 @@ class SalesYear:
         as much in December. A sample of a shop's days rather than all its tickets: the whole demo
         must load in well under a minute on SQLite (``make demo``, the smoke test)."""
         busy = 2 if day.month == 12 else 1
+        if day < self.today - timedelta(days=365) and self.rng.random() < 0.2:
+            return  # a year ago the shop was a little quieter
         if day.weekday() < 6:
             for _ in range(self.rng.choice([0, 0, 0, 0, 0, 0, 0, 1, 1]) * busy):
                 self.calendar.at(day, self.counter_sale)
@@ -559,10 +569,29 @@ class SalesYear:
 
     # --- The year ------------------------------------------------------------------------------
 
+    def restock(self, day):
+        """The month's delivery from the suppliers: each goods product running short in the
+        shipping warehouse is received again (a stock reception at its purchase price)."""
+        stock = self.available()
+        for product in self.goods:
+            # Products never stocked here stay missing (the backorders' storyline needs them).
+            if product.pk in stock and stock[product.pk] < RESTOCK_BELOW:
+                stock_services.receive(
+                    product=product,
+                    warehouse=self.warehouse,
+                    quantity=self.rng.choice([10, 20, 30]),
+                    unit_cost=product.purchase_price or money.amount(product.sale_price_excl_tax / 2),
+                    reference=f"Réassort {day:%m/%Y}",
+                    user=self.seller,
+                )
+
     def run(self):
-        start = self.today - timedelta(days=365)
-        for offset in range(366):
-            self.calendar.at(start + timedelta(days=offset), self.open_day)
+        start = self.today - timedelta(days=DAYS)
+        for offset in range(DAYS + 1):
+            day = start + timedelta(days=offset)
+            self.calendar.at(day, self.open_day)
+            if day.day == 1:
+                self.calendar.at(day, self.restock)
         self.calendar.at(_working_day(self.today - timedelta(days=170)), self.big_order)
         self.calendar.at(date(self.today.year - 1, 12, 20), self.year_end_web_order)
         for days_ago in (75, 40):  # an EU and a Swiss professional, whatever the draw
@@ -646,7 +675,8 @@ def _summary() -> str:
     orders = Counter(Order.objects.values_list("status", flat=True))
     overdue = queries.with_balance(issued).filter(balance__gt=0, due_date__lt=timezone.localdate()).count()
     parts = [
-        f"{issued.count()} factures émises sur 12 mois ({by_channel['counter']} au comptoir, {by_channel['phone']} par "
+        f"{issued.count()} factures émises sur {DAYS // 365 * 12} mois ({by_channel['counter']} au comptoir, "
+        f"{by_channel['phone']} par "
         f"téléphone, {by_channel['web']} en ligne, {by_channel['b2b']} aux professionnels, "
         f"{issued.filter(kind=Invoice.Kind.DEPOSIT).count()} d'acompte ; {money_fr(revenue)} HT)",
         f"{sum(quotes.values())} devis ({quotes['accepted']} acceptés, {quotes['refused']} refusés, "

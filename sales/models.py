@@ -309,7 +309,11 @@ class Order(Document):
         verbose_name = _("commande client")
         verbose_name_plural = _("commandes clients")
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["status", "created_at"], name="sales_order_status_idx")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="sales_order_status_idx"),
+            # The orders taken on a day or a month (the home dashboard, stats.dashboard).
+            models.Index(fields=["order_date"], name="sales_order_date_idx"),
+        ]
 
     def get_absolute_url(self):
         return reverse("sales:order_detail", args=[self.pk])
@@ -704,7 +708,11 @@ class Payment(models.Model):
     class Meta:
         verbose_name = _("règlement")
         ordering = ["-payment_date", "-pk"]
-        indexes = [models.Index(fields=["customer", "payment_date"], name="sales_payment_customer_idx")]
+        indexes = [
+            models.Index(fields=["customer", "payment_date"], name="sales_payment_customer_idx"),
+            # The money received on a day, by method (the home dashboard, stats.dashboard).
+            models.Index(fields=["payment_date", "method"], name="sales_payment_date_idx"),
+        ]
 
     def __str__(self):
         return f"{self.get_method_display()} du {self.payment_date:%d/%m/%Y} ({money_fr(self.amount, self.currency)})"

@@ -14,8 +14,10 @@ class StatsConfig(AppConfig):
         # misses, refresh_facts (Celery beat) adds minutes later.
         from lmb import events
         from lmb.navigation import register_menu_item, register_section
+        from lmb.views import register_dashboard_panel
 
         from . import services
+        from .dashboard_panels import PANELS
 
         register_section(key="stats", label=_("Statistiques"), icon="bar-chart", order=35)
         register_menu_item(section="stats", label=_("Analyses"), url_name="stats:analysis", order=20)
@@ -24,3 +26,9 @@ class StatsConfig(AppConfig):
         events.subscribe(events.CREDIT_NOTE_ISSUED, services.record_credit_note)
         events.subscribe(events.ORDER_CONFIRMED, services.record_order)
         events.subscribe(events.ORDER_CANCELLED, services.forget_order)
+
+        # The home dashboard: each trade sees the panels of its trade (lmb.views.register_dashboard_panel).
+        for template_name, permission, context, order, roles, width in PANELS:
+            register_dashboard_panel(
+                template_name=template_name, permission=permission, context=context, order=order, roles=roles, width=width
+            )

@@ -3,9 +3,11 @@ history and outbox, the error queue (payload, error, retry, ignore with a reason
 as a job with progress."""
 
 import json
+from urllib.parse import urlencode
 
 import django_filters
 from django.contrib import messages
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -21,7 +23,7 @@ from lmb.spreadsheets import Column
 from . import services
 from .client import WebserviceError
 from .forms import ChannelForm
-from .models import ImportIssue, Push, ShopChannel
+from .models import ImportIssue, Push, ShopChannel, WebhookEvent
 
 PERMISSION = "prestashop.view_shopchannel"
 # A shop's settings and the connection test: administrators. The key goes out with every call
@@ -195,3 +197,19 @@ def push_retry(request, pk):
     services.retry_push(push)
     messages.success(request, _("Envoi relancé."))
     return redirect("prestashop:channel_detail", pk=push.channel_id)
+
+
+def dashboard_panel(request) -> dict:
+    """The home dashboard's « Boutiques en ligne » panel: orders received from the shops and not
+    handled yet, those that failed, and the error queue. Two statements."""
+    events = WebhookEvent.objects.filter(status__in=[WebhookEvent.Status.RECEIVED, WebhookEvent.Status.FAILED]).aggregate(
+        waiting=Count("pk", filter=Q(status=WebhookEvent.Status.RECEIVED)),
+        failed=Count("pk", filter=Q(status=WebhookEvent.Status.FAILED)),
+    )
+    return {
+        "events_waiting": events["waiting"],
+        "events_failed": events["failed"],
+        "open_issues": ImportIssue.objects.filter(status=ImportIssue.Status.OPEN).count(),
+        "issues_url": f"{reverse('prestashop:issue_list')}?{urlencode({'status': ImportIssue.Status.OPEN})}",
+        "channels_url": reverse("prestashop:channel_list"),
+    }

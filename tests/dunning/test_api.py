@@ -64,6 +64,18 @@ def test_receivables_filters(api_client, book):
     assert api.get(f"{API}/receivables/", {"as_of": "2026-03-10", "country": "BE"}).json()["count"] == 0
 
 
+def test_receivables_and_aged_balance_by_sales_rep(api_client, book, django_user_model):
+    rep = django_user_model.objects.create_user("yann")
+    book["public"].sales_rep = rep
+    book["public"].save(update_fields=["sales_rep"])
+    api = api_client(roles.ACCOUNTANT)
+    rows = api.get(f"{API}/receivables/", {"as_of": "2026-03-01", "sales_rep": rep.pk}).json()["results"]
+    assert {row["customer"] for row in rows} == {book["public"].pk} and len(rows) == 2
+    aged = api.get(f"{API}/aged-balance/", {"as_of": "2026-03-01", "sales_rep": rep.pk}).json()["results"]
+    assert [row["customer"] for row in aged] == [book["public"].pk]
+    assert api.get(f"{API}/aged-balance/", {"sales_rep": 0}).status_code == 400
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
@@ -158,6 +170,25 @@ def test_validate_sends_it_and_a_second_time_answers_409(api_client, r1):
     assert again.status_code == 409
     assert "Envoyée" in again.json()["detail"][0]
     assert TimelineEntry.objects.filter(third_party=r1.customer, kind__in=["email", "letter"]).count() == 1
+
+
+def test_send_to_an_address_e_mails_it_there_and_a_bad_address_is_named(
+    api_client, r1, settings, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    api = api_client(roles.SALES)
+    bad = api.post(f"{API}/reminders/{r1.pk}/send/", {"recipient": "pas-une-adresse"}, format="json")
+    assert bad.status_code == 400 and list(bad.json()) == ["recipient"]
+    assert Reminder.objects.get(pk=r1.pk).status == "to_validate"
+    with on(date(2026, 2, 10)), django_capture_on_commit_callbacks(execute=True):
+        sent = api.post(f"{API}/reminders/{r1.pk}/send/", {"recipient": "compta@legoff.example"}, format="json")
+    assert sent.status_code == 200, sent.content
+    assert (sent.json()["status"], sent.json()["channel"]) == ("sent", "email")
+    assert [message.to for message in mail.outbox] == [["compta@legoff.example"]]
+    assert Reminder.objects.get(pk=r1.pk).emailed_at is not None
+    assert api.post(f"{API}/reminders/{r1.pk}/send/", {}, format="json").status_code == 409
 
 
 def test_cancel_needs_a_reason_named_and_refuses_a_sent_one(api_client, r1):

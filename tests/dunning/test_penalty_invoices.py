@@ -116,6 +116,23 @@ def test_a_waiver_needs_its_reason_and_closes_the_days(shop, business, late):
         claim(business, [late], CLAIM_DAY)
 
 
+def test_a_reminder_asks_only_for_the_days_not_yet_claimed_and_no_second_40(shop, business, late):
+    """Waived up to 01/07/2025 (reason kept), the R2 of 05/07 shows the penalties of 2–5 July only:
+    4 days at 12,15 %: 1200 × 0,1215 × 4 / 365 = 1,59781 → 1,60 €, and no 40 € (settled by the waiver)."""
+    from dunning import services
+
+    with on(date(2025, 6, 25)):
+        [r1] = services.run_reminders(on=date(2025, 6, 25))
+        services.validate_reminder(r1)
+    penalty_invoices.waive_penalties(customer=business, invoices=[late], reason="Geste commercial", on=date(2025, 7, 1))
+    with on(date(2025, 7, 5)):
+        [r2] = services.run_reminders(on=date(2025, 7, 5))
+    assert r2.position == 2 and r2.step.show_penalties and r2.step.show_indemnity
+    [item] = r2.items.all()
+    assert (item.penalty, item.indemnity) == (Decimal("1.60"), Decimal("0.00"))
+    assert (r2.penalties, r2.indemnity, r2.total) == (Decimal("1.60"), Decimal("0.00"), Decimal("1201.60"))
+
+
 @pytest.mark.parametrize(
     ("role", "sees_button"),
     [(roles.ADMINISTRATOR, True), (roles.SALES, True), (roles.ACCOUNTANT, False), (roles.CUSTOMER_SERVICE, False)],

@@ -138,3 +138,12 @@ def test_a_remainder_worth_nothing_in_euros_shows_no_row_and_no_days_late(shop, 
     invoice(shop, hungarian, date(2026, 4, 1), net="400.00", currency="HUF", exchange_rate=rate.rate, exchange_rate_date=rate.day)
     [row] = queries.aged_balance(as_of=as_of, customers=[hungarian])
     assert (row.total, row.days_late) == (Decimal("1.20"), 26)
+
+
+def test_a_page_of_the_aged_balance_without_filters_has_the_whole_reports_count_and_totals(shop, business, consumer):
+    first = invoice(shop, business, date(2026, 1, 5))
+    second = invoice(shop, consumer, date(2026, 1, 6), channel=shop.phone, net="50.00")
+    page = queries.aged_balance_page(as_of=date(2026, 3, 1), page_size=1)
+    assert page.count == 2 and len(page.rows) == 1
+    assert page.totals["balance"] == first.total_incl_tax + second.total_incl_tax
+    assert queries.aged_balance_page(as_of=date(2026, 3, 1), page_size=1, page=2).rows[0].customer_id != page.rows[0].customer_id

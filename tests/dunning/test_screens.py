@@ -6,7 +6,7 @@ field), and the plans and rates."""
 import io
 import subprocess
 import tempfile
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import lxml.html
@@ -15,6 +15,7 @@ from django.urls import reverse
 from odf import opendocument, table, text
 from openpyxl import load_workbook
 
+from crm.models import ThirdParty
 from dunning import services
 from dunning.models import CustomerDunning, InvoiceDispute, PenaltyRate, Reminder, ReminderPlan
 from lmb import roles
@@ -139,7 +140,7 @@ def test_aged_balance_exports_numbers_as_numbers(admin_client, late):
 
 def test_aged_balance_queries_do_not_grow_with_customers(admin_client, shop, django_assert_max_num_queries):
     def count():
-        with django_assert_max_num_queries(8) as captured:
+        with django_assert_max_num_queries(9) as captured:  # + the sales reps of the filter
             response = get(admin_client, "dunning:aged_balance", q="client")
         assert response.status_code == 200
         return len(captured.captured_queries), len(rows(response, "aged-balance"))
@@ -309,3 +310,55 @@ def pdf_text(content: bytes) -> str:
         handle.write(content)
         handle.flush()
         return subprocess.run(["pdftotext", handle.name, "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_aged_balance_pages_keep_the_totals_and_count_of_the_whole_report(admin_client, shop, monkeypatch):
+    """Fifty-five customers late by 1…55 days (one invoice each, 12 € + 1 cent × index): page 1
+    shows the fifty latest, page 2 the other five; the count and the totals are the whole report's
+    on both; a page beyond the last shows the last; the reverse sort starts with the least late."""
+    from dunning import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 50)
+    expected = Decimal("0.00")
+    for index in range(55, 0, -1):  # in date order (NUM-01)
+        bill = invoice(shop, customer(f"Retard {index:02d}"), date(2026, 1, 10) - timedelta(days=index), net="10.00")
+        expected += bill.total_incl_tax
+    first = get(admin_client, "dunning:aged_balance")
+    second = get(admin_client, "dunning:aged_balance", page=2)
+    beyond = get(admin_client, "dunning:aged_balance", page=99)
+    for response in (first, second, beyond):
+        page = lxml.html.fromstring(response.content.decode())
+        assert "55 clients" in page.get_element_by_id("result-count").text_content()
+        assert page.get_element_by_id("aged-totals").xpath("td")[8].text_content().strip() == money_fr(expected)
+    names = [row.xpath("td/a")[0].text for row in rows(first, "aged-balance")]
+    assert len(names) == 50 and names[0] == "Retard 55" and names[-1] == "Retard 06"
+    assert [row.xpath("td/a")[0].text for row in rows(second, "aged-balance")] == [f"Retard {i:02d}" for i in range(5, 0, -1)]
+    assert [row.xpath("td/a")[0].text for row in rows(beyond, "aged-balance")][0] == "Retard 05"
+    reverse_order = get(admin_client, "dunning:aged_balance", sort="-days_late")
+    assert [row.xpath("td/a")[0].text for row in rows(reverse_order, "aged-balance")][:2] == ["Retard 01", "Retard 02"]
+
+
+def test_aged_balance_by_sales_rep(admin_client, late, django_user_model):
+    rep = django_user_model.objects.create_user("yann", first_name="Yann", last_name="Kervella")
+    ThirdParty.objects.filter(pk=late["consumer"].pk).update(sales_rep=rep)
+    mine = get(admin_client, "dunning:aged_balance", sales_rep=rep.pk)
+    assert [row.get("data-customer") for row in rows(mine, "aged-balance")] == [str(late["consumer"].pk)]
+    assert "Yann Kervella" in get(admin_client, "dunning:aged_balance").content.decode()  # the filter names reps
+    unknown = get(admin_client, "dunning:aged_balance", sales_rep=999999)
+    assert 'data-error-for="sales_rep"' in unknown.content.decode()  # the field's error is shown beside it
+
+
+def test_the_rates_page_and_the_reminders_warn_of_a_semester_not_entered_and_of_the_invoices_rate(admin_client, shop):
+    from lmb.models import Company
+
+    with on(date(2026, 8, 3)):
+        for view in ("dunning:plans", "dunning:reminders_to_validate"):
+            warnings = lxml.html.fromstring(admin_client.get(reverse(view)).content.decode()).xpath("//*[@data-rate-warning]")
+            assert len(warnings) == 1
+            assert "Le taux du 2e semestre 2026 n'est pas saisi : celui du 1er semestre 2026 est appliqué" in (
+                warnings[0].text_content()
+            )
+    assert not lxml.html.fromstring(get(admin_client, "dunning:plans").content.decode()).xpath("//*[@data-rate-warning]")
+    Company.objects.update(late_penalty_rate=Decimal("10"))
+    [warning] = lxml.html.fromstring(get(admin_client, "dunning:plans").content.decode()).xpath("//*[@data-rate-warning]")
+    assert "au taux de 10\u00a0%, les relances les calculent au taux de 12,15\u00a0%" in warning.text_content()

@@ -136,12 +136,35 @@ def test_an_email_reminder_leaves_once_with_its_pdf_and_lands_on_the_timeline_wi
     assert (filename, mimetype) == (f"relance-{r1.number}.pdf", "application/pdf")
     assert bill.number in text_of(content)
     r1.refresh_from_db()
-    assert (r1.status, r1.channel) == (Reminder.Status.SENT, "email")
+    assert (r1.status, r1.channel, r1.email_error) == (Reminder.Status.SENT, "email", "")
+    assert r1.emailed_at is not None  # the mailing says it left
     (entry,) = TimelineEntry.objects.filter(third_party=business)
     assert entry.kind == "email" and entry.subject == f"Courrier de relance {r1.number} envoyé à compta@legoff.example"
     (attachment,) = entry.attachments.all()
     assert attachment.original_name == filename
     assert attachment.file.read() == content == pdfs.render_reminder(r1).content  # the same file, printed again
+
+
+def test_an_email_that_cannot_leave_puts_the_reminder_back_to_validate_with_the_reason(
+    shop, business, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "tests.sales.test_documents_out.RefusingBackend"
+    business.email = "compta@legoff.example"
+    business.save()
+    invoice(shop, business, date(2026, 1, 5))
+    [r1] = run(date(2026, 2, 9))
+    with django_capture_on_commit_callbacks(execute=True):
+        validate(r1, date(2026, 2, 10))
+    r1.refresh_from_db()
+    assert (r1.status, r1.sent_at, r1.emailed_at) == (Reminder.Status.TO_VALIDATE, None, None)
+    assert r1.email_error == "SMTPServerDisconnected: Connection unexpectedly closed"
+    assert run(date(2026, 2, 25)) == []  # R2 waits for R1's real sending
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        validate(r1, date(2026, 2, 26), recipient="direction@legoff.example")
+    r1.refresh_from_db()
+    assert (r1.status, r1.email_error) == (Reminder.Status.SENT, "") and r1.emailed_at is not None
+    assert mail.outbox[0].to == ["direction@legoff.example"]
 
 
 def test_the_automatic_run_emails_each_reminder_once(shop, business, locmem, django_capture_on_commit_callbacks):
@@ -173,6 +196,25 @@ def test_a_letter_is_marked_sent_and_its_pdf_kept_on_the_timeline(shop, consumer
     (attachment,) = entries[1].attachments.all()
     assert attachment.original_name == f"relance-{r2.number}.pdf"
     assert attachment.file.read() == pdfs.render_reminder(r2).content
+
+
+@pytest.mark.parametrize("with_rep", [True, False])
+def test_a_phone_step_is_a_call_in_the_sales_reps_agenda_or_the_validators(shop, business, django_user_model, with_rep):
+    from crm.models import Task
+
+    clerk = django_user_model.objects.create_user("clerk")
+    rep = django_user_model.objects.create_user("rep", first_name="Yann", last_name="Kervella")
+    if with_rep:
+        ThirdParty.objects.filter(pk=business.pk).update(sales_rep=rep)
+    ReminderStep.objects.filter(plan__customer_category="business", position=1).update(channel="phone")
+    invoice(shop, business, date(2026, 1, 5))
+    [r1] = run(date(2026, 2, 9))
+    assert r1.channel == "phone"
+    validate(r1, date(2026, 2, 10), user=clerk)
+    (task,) = Task.objects.filter(third_party=business)
+    assert task.assignee == (rep if with_rep else clerk)
+    assert task.due_date == date(2026, 2, 10) and task.title.startswith("Appeler ")
+    assert TimelineEntry.objects.filter(third_party=business, kind="call").count() == 1
 
 
 def test_a_wrong_address_is_refused_and_nothing_changes(shop, business, locmem, django_capture_on_commit_callbacks):

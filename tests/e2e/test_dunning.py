@@ -1,10 +1,11 @@
 """Dunning in a browser (issue #23), 1366 px wide: the aged balance sorted by days late, the first
-reminder of a business customer validated and sent from « Relances à valider », and seen on the
-customer's timeline; the accountant sees the same screens without their buttons.
+reminder of a business customer validated and sent from « Relances à valider », its letter
+downloaded as PDF, and seen on the customer's timeline; the accountant sees the same screens without their buttons.
 
 Set DUNNING_SCREENSHOTS=/some/dir to keep a screenshot of each step."""
 
 import os
+import subprocess
 from datetime import timedelta
 from decimal import Decimal
 
@@ -21,6 +22,10 @@ from tests.sales.conftest import customer, shop  # noqa: F401 (the shop fixture)
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 WIDTH = {"width": 1366, "height": 900}
+
+
+def pdf_text(pdf: bytes) -> str:
+    return subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
 
 
 def shot(page, name):
@@ -70,25 +75,35 @@ def test_validate_and_send_a_business_customers_first_reminder(page, login, make
     reminder.refresh_from_db()
     assert reminder.status == Reminder.Status.SENT
 
+    page.goto(f"/dunning/reminders/{reminder.pk}/")
+    with page.expect_download() as downloaded:
+        page.click("#reminder-pdf-download")
+    letter = downloaded.value
+    assert letter.suggested_filename == f"relance-{reminder.number}.pdf"
+    with open(letter.path(), "rb") as downloaded_file:
+        pdf = downloaded_file.read()
+    assert pdf.startswith(b"%PDF") and bill.number in pdf_text(pdf)
+    shot(page, "3-reminder-sent-sales")
+
     page.goto(bakery.get_absolute_url())
     expect(page.locator("#timeline")).to_contain_text(reminder.step.name)
     page.click("#third-party-tabs [data-tab=dunning]")
     expect(page.locator("#customer-reminders tbody tr")).to_have_count(1)
     expect(page.locator("#customer-reminders")).to_contain_text("Envoyée")
     expect(page.locator("#balance-total")).to_contain_text("120,00")
-    shot(page, "3-customer-tab-sales")
+    shot(page, "4-customer-tab-sales")
 
     page.context.clear_cookies()
     login("anne")
     page.goto("/dunning/aged-balance/")
     expect(page.locator("#aged-balance tbody tr")).to_have_count(3)
-    shot(page, "4-aged-balance-accountant")
+    shot(page, "5-aged-balance-accountant")
     page.goto("/dunning/reminders/")
     expect(page.locator("#send-selection")).to_have_count(0)
     expect(page.locator("#run-today")).to_have_count(0)
-    shot(page, "5-reminders-accountant")
+    shot(page, "6-reminders-accountant")
     page.goto(f"/dunning/customers/{bakery.pk}/")
     expect(page.locator("form#dunning-settings")).to_have_count(0)
     expect(page.locator("dl#dunning-settings")).to_be_visible()
-    shot(page, "6-customer-tab-accountant")
+    shot(page, "7-customer-tab-accountant")
     assert Decimal(reminder.total) == Decimal("120.00")
