@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape, quoteattr
 from stream_zip import NO_COMPRESSION_32, ZIP_32, stream_zip
 
 from .text import xml_text
-from .xlsx import encoded, number_kind
+from .xlsx import Row, encoded, number_kind
 
 _MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 _MANIFEST = (
@@ -99,25 +99,41 @@ def _cell(value) -> str:
     return _text(str(value))
 
 
-def _content(sheet_name: str, headers: list[str], rows: Iterable[Iterable]):
+def _content(sheet_name: str, headers: list[str], rows: Iterable[Iterable], preamble: list[tuple] = ()):
     yield f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_NAMESPACES} office:version="1.3">'
     yield _STYLES
     yield f"<office:body><office:spreadsheet><table:table table:name={quoteattr(xml_text(sheet_name))}>"
     yield f'<table:table-column table:number-columns-repeated="{max(len(headers), 1)}"/>'
+    for cells in preamble:
+        yield (
+            "<table:table-row>"
+            + "".join(_text(value, "header") if isinstance(value, str) else _cell(value) for value in cells)
+            + "</table:table-row>"
+        )
     yield "<table:table-header-rows><table:table-row>"
     yield "".join(_text(header, "header") for header in headers)
     yield "</table:table-row></table:table-header-rows>"
+    depth = 0  # row groups open: a Row of level n sits inside n nested groups
     for row in rows:
-        yield "<table:table-row>" + "".join(_cell(value) for value in row) + "</table:table-row>"
+        level, cells = (row.level, row.cells) if isinstance(row, Row) else (0, row)
+        while depth > level:
+            yield "</table:table-row-group>"
+            depth -= 1
+        while depth < level:
+            yield "<table:table-row-group>"
+            depth += 1
+        yield "<table:table-row>" + "".join(_cell(value) for value in cells) + "</table:table-row>"
+    yield "</table:table-row-group>" * depth
     yield "</table:table></office:spreadsheet></office:body></office:document-content>"
 
 
-def stream_ods(sheet_name: str, headers: list[str], rows: Iterable[Iterable]):
-    """The bytes of an .ods file with one sheet, produced as the rows are consumed."""
+def stream_ods(sheet_name: str, headers: list[str], rows: Iterable[Iterable], *, preamble: list[tuple] = ()):
+    """The bytes of an .ods file with one sheet, produced as the rows are consumed: ``preamble``
+    rows above the header, rows given as ``lmb.xlsx.Row`` in row groups by their outline level."""
     now = datetime.now()
     members = [
         ("mimetype", now, 0o600, NO_COMPRESSION_32, (_MIMETYPE,)),  # first and stored, as ODF requires
         ("META-INF/manifest.xml", now, 0o600, ZIP_32, (_MANIFEST,)),
-        ("content.xml", now, 0o600, ZIP_32, encoded(_content(sheet_name[:31], headers, rows))),
+        ("content.xml", now, 0o600, ZIP_32, encoded(_content(sheet_name[:31], headers, rows, preamble))),
     ]
     yield from stream_zip(members, chunk_size=65536, extended_timestamps=False)

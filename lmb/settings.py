@@ -112,6 +112,14 @@ else:
         }
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# A PostgreSQL read replica for analyses and dashboards (lmb.routers): DATABASE_READ_URL.
+READ_DATABASE_ALIAS = "default"
+if env("DATABASE_READ_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_READ_URL")
+    DATABASES["replica"]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # the tests read the primary through it
+    READ_DATABASE_ALIAS = "replica"
+    DATABASE_ROUTERS = ["lmb.routers.ReadReplicaRouter"]
 
 # --- Cache, Celery, e-mail ----------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")

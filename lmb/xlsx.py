@@ -6,6 +6,7 @@ written as text: a customer named "=HYPERLINK(…)" stays a name, never becomes 
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from xml.sax.saxutils import escape, quoteattr
@@ -108,14 +109,38 @@ def _cell(value) -> str:
     return _text(str(value))
 
 
-def _sheet(headers: list[str], rows: Iterable[Iterable]):
+@dataclass(frozen=True)
+class Row:
+    """A row with an outline level (0: not grouped; 1 to 7: nested under the row above it that has
+    a lower level), for reports with subtotals the reader folds and unfolds. ``lmb.ods`` too."""
+
+    cells: tuple
+    level: int = 0
+
+
+def _sheet(headers: list[str], rows: Iterable[Iterable], preamble: list[tuple] = (), outline_levels: int = 0):
     yield '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
     yield '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-    yield '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-    yield "</sheetView></sheetViews><sheetData>"
+    if outline_levels:
+        yield '<sheetPr><outlinePr summaryBelow="0"/></sheetPr>'  # a subtotal stands above its details
+    first = len(preamble) + 2
+    yield (
+        f'<sheetViews><sheetView workbookViewId="0"><pane ySplit="{first - 1}" topLeftCell="A{first}" '
+        'activePane="bottomLeft" state="frozen"/>'
+    )
+    yield "</sheetView></sheetViews>"
+    if outline_levels:
+        yield f'<sheetFormatPr defaultRowHeight="15" outlineLevelRow="{min(outline_levels, 7)}"/>'
+    yield "<sheetData>"
+    for cells in preamble:  # what the rows are (a report's filters, its period), above the header
+        yield "<row>" + "".join(_text(value, _HEADER) if isinstance(value, str) else _cell(value) for value in cells) + "</row>"
     yield "<row>" + "".join(_text(header, _HEADER) for header in headers) + "</row>"
     for row in rows:
-        yield "<row>" + "".join(_cell(value) for value in row) + "</row>"
+        if isinstance(row, Row):
+            level = f' outlineLevel="{min(row.level, 7)}"' if row.level else ""
+            yield f"<row{level}>" + "".join(_cell(value) for value in row.cells) + "</row>"
+        else:
+            yield "<row>" + "".join(_cell(value) for value in row) + "</row>"
     yield "</sheetData></worksheet>"
 
 
@@ -125,8 +150,11 @@ def encoded(parts):
         yield part.encode()
 
 
-def stream_xlsx(sheet_name: str, headers: list[str], rows: Iterable[Iterable]):
-    """The bytes of an xlsx file with one sheet, produced as the rows are consumed."""
+def stream_xlsx(
+    sheet_name: str, headers: list[str], rows: Iterable[Iterable], *, preamble: list[tuple] = (), outline_levels: int = 0
+):
+    """The bytes of an xlsx file with one sheet, produced as the rows are consumed: ``preamble``
+    rows above the header, rows given as ``Row`` grouped by their outline level."""
     now = datetime.now()
     workbook = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
@@ -142,5 +170,5 @@ def stream_xlsx(sheet_name: str, headers: list[str], rows: Iterable[Iterable]):
         ("xl/styles.xml", _STYLES),
     ]
     members = [(name, now, 0o600, ZIP_32, (content.encode(),)) for name, content in files]
-    members.append(("xl/worksheets/sheet1.xml", now, 0o600, ZIP_32, encoded(_sheet(headers, rows))))
+    members.append(("xl/worksheets/sheet1.xml", now, 0o600, ZIP_32, encoded(_sheet(headers, rows, preamble, outline_levels))))
     yield from stream_zip(members, chunk_size=65536)

@@ -7,7 +7,9 @@ What counts as sales: issued invoices (not deposit invoices: a deposit is an adv
 the final invoice's) at their invoice date, less issued credit notes (on those invoices) at their
 date, net of VAT (« HT ») and gross (« TTC »), in euros at each document's stored rate (CUR-02:
 1 EUR = ``exchange_rate`` units). The same period last year is the same calendar days one year
-earlier (29 February: the 28th). The SQL runs on PostgreSQL and on the embedded SQLite.
+earlier (29 February: the 28th). The SQL runs on PostgreSQL and on the embedded SQLite, on the
+read replica when one is configured (``stats.queries.read_alias``; the overdue receivables are
+dunning's statement, on the primary).
 """
 
 from collections import defaultdict
@@ -16,7 +18,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db import connection
+from django.db import connections
 from django.db.models import Count, Q, Sum
 
 from catalog.models import Product
@@ -25,6 +27,8 @@ from lmb import money
 from sales import queries as sales_queries
 from sales.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, Order, Payment, PaymentMethod
 from stock.models import ProductStockSetting, StockLevel, Warehouse
+
+from .queries import read_alias
 
 ZERO = Decimal("0.00")
 MONTHS_SHOWN = 12  # the bar chart: these months beside the same months a year earlier
@@ -132,7 +136,7 @@ def daily_sales(start: date, end: date) -> dict[date, DaySales]:
             FROM {credit_note} c JOIN {invoice} ci ON ci.id = c.invoice_id
             WHERE c.status = 'issued' AND ci.kind = 'invoice' AND c.credit_date >= %(start)s AND c.credit_date <= %(end)s
         ) sales GROUP BY day"""
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(sql, {"start": start, "end": end})
         return {
             _as_date(day): DaySales(_amount(net), _amount(gross), int(invoices or 0))
@@ -145,7 +149,7 @@ def _chain_state() -> str:
     (each hash covers the previous one), so a new one, whatever its date, changes this. One
     statement, on the chains' unique indexes."""
     invoice, credit_note = Invoice._meta.db_table, CreditNote._meta.db_table
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(
             f"SELECT (SELECT content_hash FROM {invoice} WHERE chain_position IS NOT NULL ORDER BY chain_position DESC LIMIT 1), "
             f"(SELECT content_hash FROM {credit_note} WHERE chain_position IS NOT NULL ORDER BY chain_position DESC LIMIT 1)"
@@ -189,11 +193,15 @@ def sales_overview(today: date) -> SalesOverview:
     first = _months_back(today, 2 * MONTHS_SHOWN - 1)
     days = kept("daily-sales", daily_sales, first, today)
     taken = ~Q(status__in=[Order.Status.DRAFT, Order.Status.CANCELLED])
-    orders = Order.objects.filter(taken, order_date__gte=month_start_ly, order_date__lte=today).aggregate(
-        today=Count("pk", filter=Q(order_date=today)),
-        month=Count("pk", filter=Q(order_date__gte=month_start)),
-        today_ly=Count("pk", filter=Q(order_date=today_ly)),
-        month_ly=Count("pk", filter=Q(order_date__gte=month_start_ly, order_date__lte=today_ly)),
+    orders = (
+        Order.objects.using(read_alias())
+        .filter(taken, order_date__gte=month_start_ly, order_date__lte=today)
+        .aggregate(
+            today=Count("pk", filter=Q(order_date=today)),
+            month=Count("pk", filter=Q(order_date__gte=month_start)),
+            today_ly=Count("pk", filter=Q(order_date=today_ly)),
+            month_ly=Count("pk", filter=Q(order_date__gte=month_start_ly, order_date__lte=today_ly)),
+        )
     )
     monthly = defaultdict(lambda: ZERO)
     for day, sales in days.items():
@@ -253,7 +261,7 @@ def best_sellers(start: date, end: date, limit: int = BEST_SELLERS) -> list[Best
         HAVING SUM(s.net) > 0
         ORDER BY net DESC, p.reference
         LIMIT %(limit)s"""
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(sql, {"start": start, "end": end, "limit": limit})
         return [
             BestSeller(product_id, reference, designation, money.quantity(str(quantity)), _amount(net))
@@ -273,9 +281,13 @@ class Shipping:
 
 def shipping() -> Shipping:
     """Orders waiting to leave the warehouse. Two statements."""
-    counts = Order.objects.filter(status__in=Order.OPEN_STATUSES).aggregate(
-        to_ship=Count("pk", filter=Q(status=Order.Status.CONFIRMED)),
-        partly=Count("pk", filter=Q(status=Order.Status.PARTIALLY_DELIVERED)),
+    counts = (
+        Order.objects.using(read_alias())
+        .filter(status__in=Order.OPEN_STATUSES)
+        .aggregate(
+            to_ship=Count("pk", filter=Q(status=Order.Status.CONFIRMED)),
+            partly=Count("pk", filter=Q(status=Order.Status.PARTIALLY_DELIVERED)),
+        )
     )
     return Shipping(counts["to_ship"], counts["partly"], sales_queries.backorders().order_by().count())
 
@@ -314,7 +326,7 @@ def under_minimum(limit: int = UNDER_MINIMUM_SHOWN) -> UnderMinimum:
         WHERE s.min_quantity > 0 AND l.on_hand - l.reserved < s.min_quantity
         ORDER BY (l.on_hand - l.reserved) - s.min_quantity, p.reference
         LIMIT %(limit)s"""
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(sql, {"limit": limit})
         rows = cursor.fetchall()
     if not rows:
@@ -344,7 +356,8 @@ def money_in(day: date) -> list[MoneyIn]:
     sold; refunds paid back count negative. A voucher spent brings no money: left out. One
     statement."""
     rows = (
-        Payment.objects.filter(payment_date=day, currency="EUR")
+        Payment.objects.using(read_alias())
+        .filter(payment_date=day, currency="EUR")
         .exclude(method=PaymentMethod.VOUCHER)
         .values("method")
         .annotate(

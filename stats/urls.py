@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "stats"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.analysis, name="analysis"),
+    path("analysis/export.<str:fmt>", views.analysis_export, name="analysis_export"),
+]

@@ -15,6 +15,7 @@ from lmb.services import save_company
 from purchasing import services as purchasing_services
 from sales import services as sales_services
 from sales.models import Channel, PaymentMethod
+from stats import services as stats_services
 from stock import services as stock_services
 from tests.factories import CategoryFactory, ProductFactory, ThirdPartyFactory, vat_rate, warehouse
 from tests.sales.conftest import COMPANY, customer
@@ -51,6 +52,7 @@ def seed_every_resource(user):
     seed_purchasing(user, supplier, main, mug, jam)
     seed_sales(user, bakery, mug, lamp, jam, fitting)
     seed_dunning(user)
+    seed_stats(user)
 
 
 def seed_price_list(product):
@@ -146,3 +148,11 @@ def seed_dunning(user):
     for reminder in dunning_services.run_reminders(on=today + datetime.timedelta(days=40)):
         dunning_services.validate_reminder(reminder, user=user)
     dunning_services.run_reminders(on=today + datetime.timedelta(days=50))
+
+
+def seed_stats(user):
+    """The facts of the seeded documents, and an analysis saved by the fuzzer's user."""
+    stats_services.refresh_facts()
+    today = timezone.localdate()
+    spec = {"levels": "month,product", "start": f"{today.year}-01-01", "end": today.isoformat(), "compare": "last_year"}
+    stats_services.save_analysis(owner=user, name="Ventes par mois et article", spec=spec, shared=True)

@@ -1,0 +1,411 @@
+"""The analysis engine: a checked ``Spec`` → nested rows with subtotals and a grand total.
+
+One GROUP BY per depth of nesting (grand total, level 1, levels 1–2, levels 1–3) over one fact
+table: each subtotal is computed by the database, so measures that do not add up (the number of
+documents, the average basket, the margin rate) are right at every level. The same queries run on
+PostgreSQL and SQLite. Reads go to ``read_alias()``: the read replica when ``DATABASE_READ_URL``
+is set (``settings.READ_DATABASE_ALIAS``), else the default database.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Count, DateField, F, Q, Sum
+from django.db.models.functions import Substr, TruncMonth, TruncQuarter, TruncWeek, TruncYear
+from django.utils.translation import gettext as _
+
+from catalog.models import Category, Product
+from crm.models import CustomerCategory, ThirdParty
+from lmb import money
+from lmb.countries import country_name
+from sales.models import Channel, VatTreatment
+from stock.models import Warehouse
+
+from . import spec as specs
+from .models import OrderFact, PurchaseFact, SaleFact
+
+FACTS = {"sales": SaleFact, "orders": OrderFact, "purchases": PurchaseFact}
+PATH_SEGMENT = 7  # "000012/": catalog's category paths
+MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)  # fmt: skip
+HUNDRED = Decimal(100)
+
+
+def read_alias() -> str:
+    """The database analyses read from: the replica when one is configured."""
+    return getattr(settings, "READ_DATABASE_ALIAS", "default")
+
+
+# --- Levels and measures ------------------------------------------------------------------------
+
+
+def _level_expression(level: str, depth: int):
+    match level:
+        case "day":
+            return F("day")
+        case "week":
+            return TruncWeek("day", output_field=DateField())
+        case "month":
+            return TruncMonth("day", output_field=DateField())
+        case "quarter":
+            return TruncQuarter("day", output_field=DateField())
+        case "year":
+            return TruncYear("day", output_field=DateField())
+        case "category":
+            return Substr("category_path", 1, PATH_SEGMENT * (depth + 1))
+        case "product" | "customer" | "channel" | "sales_rep" | "supplier" | "warehouse":
+            return F(f"{level}_id")
+        case _:
+            return F(level)
+
+
+def _aggregates(mode: str) -> dict:
+    if mode == "purchases":
+        return {
+            "quantity_received": Sum("quantity_received"),
+            "net_purchases": Sum("net_purchases"),
+            "documents": Count("document_id", distinct=True, filter=Q(source=PurchaseFact.Source.SUPPLIER_INVOICE)),
+        }
+    sums = {"quantity": Sum("quantity"), "net": Sum("net"), "vat": Sum("vat"), "gross": Sum("gross")}
+    if mode == "sales":
+        sums["cost"] = Sum("cost")
+        sums["documents"] = Count("document_id", distinct=True, filter=Q(source=SaleFact.Source.INVOICE))
+    else:
+        sums["documents"] = Count("document_id", distinct=True)
+    return sums
+
+
+def measures_of(raw: dict, measures) -> dict:
+    """The asked measures from one group's sums (the ratios computed on the group's own sums)."""
+    net = _cents(raw.get("net"))
+    cost = _cents(raw.get("cost"))
+    documents = raw.get("documents") or 0
+    values = {}
+    for measure in measures:
+        match measure:
+            case "margin":
+                values[measure] = net - cost
+            case "margin_rate":
+                values[measure] = money.amount((net - cost) * HUNDRED / net) if net else None
+            case "basket":
+                values[measure] = money.amount(net / documents) if documents else None
+            case "documents":
+                values[measure] = documents
+            case "quantity" | "quantity_received":
+                value = raw.get(measure)
+                if not value:
+                    value = Decimal("0.000")
+                elif not (isinstance(value, Decimal) and value.as_tuple().exponent == -3):
+                    value = money.quantity(value)
+                values[measure] = value
+            case "net":
+                values[measure] = net
+            case "cost":
+                values[measure] = cost
+            case _:
+                values[measure] = _cents(raw.get(measure))
+    return values
+
+
+def _cents(value) -> Decimal:
+    """A sum of amounts to the cent (SQLite's SUM does not keep the columns' two places)."""
+    if not value:
+        return Decimal("0.00")
+    if isinstance(value, Decimal) and value.as_tuple().exponent == -2:
+        return value
+    return money.amount(value)
+
+
+# --- The answer ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    level: str
+    key: object
+    label: str
+    values: dict
+    compare: dict | None = None
+    children: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        data = {"level": self.level, "key": _json_key(self.key), "label": self.label, "values": _json_values(self.values)}
+        if self.compare is not None:
+            data["compare"] = _json_values(self.compare)
+        if self.children:
+            data["children"] = [child.as_dict() for child in self.children]
+        return data
+
+
+@dataclass
+class Analysis:
+    spec: specs.Spec
+    total: dict
+    rows: list
+    total_compare: dict | None = None
+    compare_period: tuple | None = None
+
+    def columns(self) -> list[dict]:
+        return [{"measure": m, "label": str(specs.MEASURES[m])} for m in self.spec.measures]
+
+    def as_dict(self) -> dict:
+        data = {
+            "spec": self.spec.as_dict(),
+            "columns": self.columns(),
+            "levels": [{"level": level, "label": str(specs.LEVELS[level])} for level in self.spec.levels],
+            "total": _json_values(self.total),
+            "rows": [row.as_dict() for row in self.rows],
+        }
+        if self.total_compare is not None:
+            data["total_compare"] = _json_values(self.total_compare)
+            data["compare_period"] = {"start": self.compare_period[0].isoformat(), "end": self.compare_period[1].isoformat()}
+        return data
+
+    def walk(self):
+        """(depth, row) of every row, parents before their children (exports, the screen)."""
+
+        def visit(rows, depth):
+            for row in rows:
+                yield depth, row
+                yield from visit(row.children, depth + 1)
+
+        yield from visit(self.rows, 0)
+
+
+def _json_key(key):
+    return key.isoformat() if isinstance(key, date) else key
+
+
+def _json_values(values: dict) -> dict:
+    return {name: (str(value) if isinstance(value, Decimal) else value) for name, value in values.items()}
+
+
+# --- Running an analysis ------------------------------------------------------------------------
+
+
+def _filtered(spec: specs.Spec, start: date, end: date, using: str):
+    queryset = FACTS[spec.mode].objects.using(using).filter(day__gte=start, day__lte=end)
+    for level, values in spec.filters.items():
+        if level == "category":
+            paths = list(Category.objects.using(using).filter(pk__in=[int(v) for v in values]).values_list("path", flat=True))
+            condition = Q(pk__in=[])
+            for path in paths:
+                condition |= Q(category_path__startswith=path)
+            queryset = queryset.filter(condition)
+        elif level in specs.ID_LEVELS:
+            queryset = queryset.filter(**{f"{level}_id__in": [int(v) for v in values]})
+        elif level == "country":
+            queryset = queryset.filter(country__in=[v.upper() for v in values])
+        else:
+            queryset = queryset.filter(**{f"{level}__in": values})
+    return queryset
+
+
+def _grouped(spec: specs.Spec, start: date, end: date, using: str) -> list[dict]:
+    """[{keys tuple: sums}] for depth 0 (grand total) … len(levels).
+
+    One GROUP BY at the finest depth gives every additive sum; the subtotals and the grand total
+    of those are added up here from its rows (the table is read once). The number of documents
+    does not add up (a document spans several products, months never, but customers × products
+    do): when it is asked (or the average basket), each coarser depth has its own COUNT(DISTINCT)
+    statement."""
+    queryset = _filtered(spec, start, end, using)
+    aggregates = _aggregates(spec.mode)
+    counts_needed = bool({"documents", "basket"} & set(spec.measures))
+    if not counts_needed:
+        # A COUNT(DISTINCT) makes PostgreSQL sort the rows rather than hash them: only when asked.
+        aggregates.pop("documents", None)
+    aliases = [f"k{i}" for i in range(len(spec.levels))]
+    depth = spec.category_depth
+    expressions = {alias: _level_expression(level, depth) for alias, level in zip(aliases, spec.levels, strict=True)}
+    finest = queryset.annotate(**expressions).values(*aliases).annotate(**aggregates).order_by()
+    additive = [name for name in aggregates if name != "documents"]
+    results = [defaultdict(dict) for _ in range(len(aliases) + 1)]
+    for row in finest:
+        key = tuple(row[alias] for alias in aliases)
+        results[-1][key] = {name: row[name] for name in aggregates}
+        for cut in range(len(aliases)):
+            target = results[cut][key[:cut]]
+            for name in additive:
+                target[name] = (target.get(name) or 0) + (row[name] or 0)
+    if counts_needed and "documents" in aggregates:
+        count = {"documents": aggregates["documents"]}
+        results[0][()]["documents"] = queryset.aggregate(**count)["documents"]
+        for cut in range(1, len(aliases)):
+            names = aliases[:cut]
+            rows = queryset.annotate(**{n: expressions[n] for n in names}).values(*names).annotate(**count).order_by()
+            for row in rows:
+                results[cut][tuple(row[n] for n in names)]["documents"] = row["documents"]
+    return [dict(by_key) for by_key in results]
+
+
+def truncate(day: date, grain: str) -> date:
+    match grain:
+        case "week":
+            return day - timedelta(days=day.weekday())
+        case "month":
+            return day.replace(day=1)
+        case "quarter":
+            return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+        case "year":
+            return date(day.year, 1, 1)
+    return day
+
+
+def _shift_forward(spec: specs.Spec):
+    """How a period key of the compared period maps onto the analysed one."""
+    if spec.compare == "last_year":
+        return lambda day: specs.add_years(day, 1)
+    months = specs.whole_months(spec.start, spec.end)
+    if months:
+        return lambda day: specs.add_months(day, months)
+    length = spec.end - spec.start + timedelta(days=1)
+    return lambda day: day + length
+
+
+def _compare_keys(spec: specs.Spec, grouped: list[dict]) -> list[dict]:
+    shift = _shift_forward(spec)
+    period_positions = [i for i, level in enumerate(spec.levels) if level in specs.PERIOD_LEVELS]
+    if not period_positions:
+        return grouped
+    moved = []
+    for by_key in grouped:
+        out = defaultdict(dict)
+        for key, sums in by_key.items():
+            key = list(key)
+            for i in period_positions:
+                if i < len(key) and key[i] is not None:
+                    key[i] = truncate(shift(key[i]), spec.levels[i])
+            target = out[tuple(key)]
+            for name, value in sums.items():
+                if name.startswith("k") and name[1:].isdigit():
+                    continue
+                target[name] = (target.get(name) or 0) + (value or 0)  # two weeks may land on one
+        moved.append(dict(out))
+    return moved
+
+
+def run(spec: specs.Spec, *, using: str | None = None) -> Analysis:
+    """The analysis ``spec`` asks for, with its comparison when one is asked."""
+    using = using or read_alias()
+    grouped = _grouped(spec, spec.start, spec.end, using)
+    compared, period = None, spec.comparison_period()
+    if period is not None:
+        compared = _compare_keys(spec, _grouped(spec, period[0], period[1], using))
+    labels = _labels(spec, grouped, using)
+
+    def values(depth, key):
+        return measures_of(grouped[depth].get(key, {}), spec.measures)
+
+    def compare(depth, key):
+        if compared is None:
+            return None
+        return measures_of(compared[depth].get(key, {}), spec.measures)
+
+    nodes: dict[tuple, Row] = {}
+    top: list[Row] = []
+    for depth in range(1, len(spec.levels) + 1):
+        level = spec.levels[depth - 1]
+        for key in grouped[depth]:
+            row = Row(level, key[-1], labels[level].get(key[-1], ""), values(depth, key), compare(depth, key))
+            nodes[key] = row
+            (top if depth == 1 else nodes[key[:-1]].children).append(row)
+    first = spec.measures[0]
+    _sort(top, spec, first)
+    return Analysis(
+        spec=spec,
+        total=values(0, ()),
+        rows=top,
+        total_compare=compare(0, ()),
+        compare_period=period,
+    )
+
+
+def _sort(rows: list[Row], spec: specs.Spec, measure: str):
+    """Periods in time order; other levels by the first measure, largest first, then by label."""
+    if not rows:
+        return
+    if rows[0].level in specs.PERIOD_LEVELS:
+        rows.sort(key=lambda row: (row.key is None, row.key or date.min))
+    else:
+        rows.sort(key=lambda row: (-(row.values.get(measure) or 0), row.label))
+    for row in rows:
+        _sort(row.children, spec, measure)
+
+
+# --- Labels -----------------------------------------------------------------------------------
+
+
+def period_label(day: date | None, grain: str) -> str:
+    if day is None:
+        return ""
+    match grain:
+        case "week":
+            year, week, _weekday = day.isocalendar()
+            return f"S{week:02d} {year}"
+        case "month":
+            return f"{MONTHS[day.month - 1]} {day.year}"
+        case "quarter":
+            return f"T{(day.month - 1) // 3 + 1} {day.year}"
+        case "year":
+            return str(day.year)
+    return day.strftime("%d/%m/%Y")
+
+
+def _labels(spec: specs.Spec, grouped: list[dict], using: str) -> dict[str, dict]:
+    keys = defaultdict(set)
+    for depth in range(1, len(spec.levels) + 1):
+        for key in grouped[depth]:
+            keys[spec.levels[depth - 1]].add(key[depth - 1])
+    return {level: label_of(level, keys[level], using) for level in spec.levels}
+
+
+def label_of(level: str, keys, using: str = "default") -> dict:
+    """{key: label} of one level's keys (one query per level at most)."""
+    ids = [key for key in keys if key is not None]
+    none = _("(non renseigné)")
+    if level in specs.PERIOD_LEVELS:
+        labels = {key: period_label(key, level) for key in ids}
+    elif level == "product":
+        labels = {
+            pk: f"{reference} {designation}"
+            for pk, reference, designation in Product.objects.using(using)
+            .filter(pk__in=ids)
+            .values_list("pk", "reference", "designation")
+        }
+    elif level == "category":
+        names = dict(Category.objects.using(using).filter(path__in=ids).values_list("path", "full_name"))
+        labels = {path: names.get(path, path) for path in ids}
+        none = _("Sans catégorie")
+    elif level in ("customer", "supplier"):
+        labels = dict(ThirdParty.objects.using(using).filter(pk__in=ids).values_list("pk", "name"))
+    elif level == "channel":
+        labels = dict(Channel.objects.using(using).filter(pk__in=ids).values_list("pk", "name"))
+    elif level == "warehouse":
+        labels = dict(Warehouse.objects.using(using).filter(pk__in=ids).values_list("pk", "name"))
+    elif level == "sales_rep":
+        labels = {
+            user.pk: user.get_full_name() or user.get_username()
+            for user in get_user_model().objects.using(using).filter(pk__in=ids)
+        }
+        none = _("Sans commercial")
+    elif level == "customer_category":
+        labels = {key: str(dict(CustomerCategory.choices).get(key, key)) for key in ids}
+    elif level == "customer_kind":
+        labels = {key: str(dict(ThirdParty.Kind.choices).get(key, key)) for key in ids}
+    elif level == "vat_treatment":
+        labels = {key: str(dict(VatTreatment.choices).get(key, key)) for key in ids}
+    elif level == "country":
+        labels = {key: country_name(key) or key for key in ids}
+    else:
+        labels = {key: str(key) for key in ids}
+    for key in keys:
+        if key is None or key == "":
+            labels[key] = none
+    return labels

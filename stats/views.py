@@ -1,0 +1,185 @@
+"""The analysis screen of the back office (the dashboard is ``stats.dashboard*``): the form, the
+nested table with its subtotals and grand total, a drill-down into any row (its level becomes a
+filter, or its dates the period, and the next levels are shown; the filters above the table take
+you back up), the comparison, and the xlsx / ods exports of what is shown."""
+
+from datetime import date
+from urllib.parse import urlencode
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+
+from lmb.access import permission_required
+from lmb.errors import InvalidInput
+
+from . import exports, queries
+from . import spec as specs
+from .forms import AnalysisForm
+from .spec import parse
+from .templatetags.stats_figures import figure
+
+SEE_ANALYSES = ("stats.view_salefact",)
+
+
+def query_of(spec: specs.Spec, **changes) -> str:
+    """The URL parameters of ``spec`` (the API's and the screen's), with ``changes``."""
+    data = spec.as_dict()
+    params = {
+        "mode": data["mode"],
+        "measures": ",".join(data["measures"]),
+        "levels": ",".join(data["levels"]),
+        "start": data["start"],
+        "end": data["end"],
+        "compare": data["compare"],
+        "category_depth": data["category_depth"],
+    }
+    for level, values in data["filters"].items():
+        params[f"filter_{level}"] = ",".join(values)
+    params.update(changes)
+    return urlencode({key: value for key, value in params.items() if value not in (None, "")})
+
+
+def _defaults(request) -> dict:
+    """The parameters asked, the three level drop-downs folded into ``levels``; this year's sales
+    by month when nothing is asked."""
+    data = request.GET.copy()
+    if not data:
+        today = timezone.localdate()
+        data.update({"levels": "month", "start": date(today.year, 1, 1).isoformat(), "end": today.isoformat()})
+        data.setlist("measures", ["net", "quantity", "margin", "margin_rate", "documents"])
+    if any(name in data for name in ("level1", "level2", "level3")):
+        data["levels"] = ",".join(data.get(name, "") for name in ("level1", "level2", "level3") if data.get(name))
+    return data
+
+
+def _period_bounds(day: date, grain: str) -> tuple[date, date]:
+    start = queries.truncate(day, grain)
+    match grain:
+        case "week":
+            return start, start + (date.resolution * 6)
+        case "month":
+            return start, specs.add_months(start, 1) - date.resolution
+        case "quarter":
+            return start, specs.add_months(start, 3) - date.resolution
+        case "year":
+            return start, date(start.year, 12, 31)
+    return start, start
+
+
+def _drill(spec: specs.Spec, path: list) -> str | None:
+    """The URL that opens the rows under ``path`` [(level, key)…]: each level a filter (a period
+    the dates), the levels after the last one shown. None when there is nothing under it."""
+    levels = spec.levels[len(path) :]
+    if not levels:
+        return None
+    changes = {"levels": ",".join(levels)}
+    start, end = spec.start, spec.end
+    for level, key in path:
+        if key is None or key == "":
+            return None
+        if level in specs.PERIOD_LEVELS:
+            first, last = _period_bounds(key, level)
+            start, end = max(start, first), min(end, last)
+        else:
+            value = str(int(key.rstrip("/").rsplit("/", 1)[-1])) if level == "category" else str(key)
+            changes[f"filter_{level}"] = value  # the row lies within any filter already on its level
+    changes.update(start=start.isoformat(), end=end.isoformat())
+    if "category" not in levels:
+        changes["category_depth"] = spec.category_depth
+    return "?" + query_of(spec, **changes)
+
+
+def _lines(analysis: queries.Analysis) -> list[dict]:
+    lines = []
+
+    def visit(rows, path):
+        for row in rows:
+            here = [*path, (row.level, row.key)]
+            lines.append(
+                {
+                    "depth": len(path),
+                    "row": row,
+                    "cells": [figure(row.values.get(m), m) for m in analysis.spec.measures],
+                    "compare": [figure((row.compare or {}).get(m), m) for m in analysis.spec.measures],
+                    "drill": _drill(analysis.spec, here) if row.children else None,
+                }
+            )
+            visit(row.children, here)
+
+    visit(analysis.rows, [])
+    return lines
+
+
+def _filter_chips(spec: specs.Spec) -> list[dict]:
+    chips = []
+    for level, values in spec.filters.items():
+        keys = [int(v) for v in values] if level in specs.ID_LEVELS else list(values)
+        if level == "category":
+            from catalog.models import Category
+
+            paths = dict(Category.objects.filter(pk__in=keys).values_list("pk", "path"))
+            labels = queries.label_of(level, list(paths.values()))
+            names = [labels.get(paths.get(key), str(key)) for key in keys]
+        else:
+            labels = queries.label_of(level, keys)
+            names = [labels.get(key, str(key)) for key in keys]
+        chips.append(
+            {
+                "level": specs.LEVELS[level],
+                "names": ", ".join(names),
+                "remove": "?" + query_of(spec, **{f"filter_{level}": ""}),
+            }
+        )
+    return chips
+
+
+@permission_required(*SEE_ANALYSES)
+def analysis(request):
+    data = _defaults(request)
+    errors, result, spec = {}, None, None
+    try:
+        spec = parse(data)
+        result = queries.run(spec)
+    except InvalidInput as exc:
+        errors = exc.errors
+    levels = [level for level in (data.get("levels") or "").split(",") if level]
+    initial = {
+        "mode": data.get("mode") or "sales",
+        "start": data.get("start"),
+        "end": data.get("end"),
+        "compare": data.get("compare") or "none",
+        "category_depth": data.get("category_depth") or 0,
+        "measures": data.getlist("measures") if len(data.getlist("measures")) > 1 else (data.get("measures") or "").split(","),
+        **{f"level{i + 1}": level for i, level in enumerate(levels[:3])},
+    }
+    form = AnalysisForm(initial=initial)
+    context = {"form": form, "errors": errors, "analysis": result, "spec": spec}
+    if result is not None:
+        query = query_of(spec)
+        context.update(
+            lines=_lines(result),
+            columns=[specs.MEASURES[m] for m in spec.measures],
+            level_labels=[specs.LEVELS[level] for level in spec.levels],
+            total=[figure(result.total.get(m), m) for m in spec.measures],
+            total_compare=[figure((result.total_compare or {}).get(m), m) for m in spec.measures],
+            chips=_filter_chips(spec),
+            export_xlsx=reverse("stats:analysis_export", args=["xlsx"]) + "?" + query,
+            export_ods=reverse("stats:analysis_export", args=["ods"]) + "?" + query,
+            api_url="/api/v1/stats/analysis/?" + query,
+        )
+    return render(request, "stats/analysis.html", context, status=400 if errors else 200)
+
+
+@permission_required(*SEE_ANALYSES)
+def analysis_export(request, fmt: str):
+    """The analysis of the query parameters as an xlsx or ods file."""
+    if fmt not in exports.FORMATS:
+        return HttpResponse("Format d'export inconnu : xlsx ou ods.", status=404, content_type="text/plain; charset=utf-8")
+    try:
+        spec = parse(request.GET)
+    except InvalidInput as exc:
+        text = "\n".join(f"{field} : {' '.join(messages)}" for field, messages in exc.errors.items())
+        return HttpResponse(text, status=400, content_type="text/plain; charset=utf-8")
+    return exports.response(queries.run(spec), fmt)

@@ -1,0 +1,62 @@
+"""The analysis screen: the form, the nested table with subtotals, drilling into a row and back
+up, the exports linked, bad input named, the warehouse refused, queries pinned."""
+
+import re
+
+from lmb import roles
+from tests.helpers import page_text
+from tests.stats.test_queries import known  # noqa: F401 - the fixture
+
+PARAMS = {"level1": "month", "level2": "category", "start": "2025-01-01", "end": "2025-02-28", "measures": ["net", "quantity"]}
+
+
+def test_month_by_category_drilled_into_and_back_up(role_client, known):  # noqa: F811
+    client = role_client(roles.SALES)
+    response = client.get("/stats/", PARAMS)
+    assert response.status_code == 200
+    text = page_text(response)
+    assert "janvier 2025" in text and "Maison" in text and "Total général" in text
+    assert "134,25" in text  # the grand total, French format
+    html = response.content.decode()
+    # Drill into January: its dates become the period, the categories the level shown.
+    january = re.search(r'<a href="([^"]+)" class="drill"[^>]*>janvier 2025', html).group(1).replace("&amp;", "&")
+    assert "start=2025-01-01" in january and "end=2025-01-31" in january and "levels=category" in january
+    drilled = client.get("/stats/" + january)
+    assert drilled.status_code == 200
+    assert "82,50" in page_text(drilled) and "février" not in page_text(drilled)
+    assert 'href="/stats/analysis/export.xlsx?' in drilled.content.decode()
+
+
+def test_drilling_into_a_category_filters_it_and_the_chip_takes_you_back(role_client, known):  # noqa: F811
+    client = role_client(roles.ACCOUNTANT)
+    params = {**PARAMS, "level1": "category", "level2": "product", "level3": ""}
+    html = client.get("/stats/", params).content.decode()
+    link = re.search(r'<a href="([^"]+)" class="drill"[^>]*>Maison<', html).group(1).replace("&amp;", "&")
+    assert f"filter_category={known['home'].pk}" in link and "levels=product" in link
+    drilled = client.get("/stats/" + link)
+    text = page_text(drilled)
+    assert "analysis-filters" in text and "Catégorie : Maison" in text and "Mug triskell" in text
+    back = re.search(r'<a href="([^"]+)" class="ms-1 link-secondary"', drilled.content.decode()).group(1)
+    assert "filter_category" not in back
+
+
+def test_bad_input_is_named_and_nothing_is_run(role_client, db):
+    client = role_client(roles.SALES)
+    response = client.get("/stats/", {**PARAMS, "start": "2025-03-01", "end": "2025-01-01"})
+    assert response.status_code == 400
+    assert "La fin de la période (01/01/2025) précède son début (01/03/2025)." in page_text(response)
+    response = client.get("/stats/", {**PARAMS, "level3": "galaxy"})
+    assert "Niveau d'analyse inconnu" in page_text(response)
+
+
+def test_the_default_page_and_who_may_open_it(role_client, db):
+    assert role_client(roles.ADMINISTRATOR).get("/stats/").status_code == 200
+    assert role_client(roles.WAREHOUSE).get("/stats/").status_code == 403
+
+
+def test_query_count_is_pinned(role_client, known, django_assert_max_num_queries):  # noqa: F811
+    client = role_client(roles.SALES)
+    client.get("/stats/", PARAMS)
+    with django_assert_max_num_queries(16):
+        response = client.get("/stats/", {**PARAMS, "level3": "customer", "compare": "last_year"})
+    assert response.status_code == 200
