@@ -133,9 +133,12 @@ class Row:
     values: dict
     compare: dict | None = None
     children: list = field(default_factory=list)
+    others: int = 0  # an « Autres (n) » row: the n rows beyond the limit, summed
 
     def as_dict(self) -> dict:
         data = {"level": self.level, "key": _json_key(self.key), "label": self.label, "values": _json_values(self.values)}
+        if self.others:
+            data["others"] = self.others
         if self.compare is not None:
             data["compare"] = _json_values(self.compare)
         if self.children:
@@ -291,14 +294,54 @@ def _compare_keys(spec: specs.Spec, grouped: list[dict]) -> list[dict]:
     return moved
 
 
-def run(spec: specs.Spec, *, using: str | None = None) -> Analysis:
-    """The analysis ``spec`` asks for, with its comparison when one is asked."""
+def _additive(sums: dict, into: dict):
+    for name, value in sums.items():
+        if name != "documents":
+            into[name] = (into.get(name) or 0) + (value or 0)
+
+
+def _first_value(raw: dict, measure: str):
+    """The first measure of one group's sums, for ranking (a ratio of nothing ranks last)."""
+    value = measures_of(raw, (measure,))[measure]
+    return Decimal("-Infinity") if value is None else value
+
+
+def run(spec: specs.Spec, *, using: str | None = None, limit: int | None = None) -> Analysis:
+    """The analysis ``spec`` asks for, with its comparison when one is asked.
+
+    ``limit``: under each row (and at the first level), only the ``limit`` largest rows by the
+    first measure, the rest summed into one « Autres (n) » row (``Row.others`` = n) — so every
+    subtotal and the grand total stay exact and the screen or the API do not build tens of
+    thousands of rows (customer × product over a year). Period levels are never cut: they stay
+    whole, in time order. The number of documents of an « Autres » row (and its average basket)
+    is not given (null): documents do not add up. ``None`` (the exports): every row."""
     using = using or read_alias()
     grouped = _grouped(spec, spec.start, spec.end, using)
     compared, period = None, spec.comparison_period()
     if period is not None:
         compared = _compare_keys(spec, _grouped(spec, period[0], period[1], using))
-    labels = _labels(spec, grouped, using)
+    first = spec.measures[0]
+
+    # The keys shown at each depth, chosen from the top down under the parents shown.
+    children_of = [defaultdict(list) for _ in spec.levels]
+    for depth in range(1, len(spec.levels) + 1):
+        for key in grouped[depth]:
+            children_of[depth - 1][key[:-1]].append(key)
+    shown: list[list] = []  # per depth: [(parent, [keys shown], [keys summed into « Autres »])]
+    parents = [()]
+    for depth in range(1, len(spec.levels) + 1):
+        level, here = spec.levels[depth - 1], []
+        for parent in parents:
+            keys = children_of[depth - 1].get(parent, [])
+            rest = []
+            if limit is not None and level not in specs.PERIOD_LEVELS and len(keys) > limit:
+                by_first = grouped[depth]
+                ranked = sorted(keys, key=lambda key: (_first_value(by_first[key], first), str(key[-1])), reverse=True)
+                keys, rest = ranked[:limit], ranked[limit:]
+            here.append((parent, keys, rest))
+        shown.append(here)
+        parents = [key for _parent, keys, _rest in here for key in keys]
+    labels = _labels(spec, [[key for _parent, keys, _rest in here for key in keys] for here in shown], using)
 
     def values(depth, key):
         return measures_of(grouped[depth].get(key, {}), spec.measures)
@@ -308,15 +351,35 @@ def run(spec: specs.Spec, *, using: str | None = None) -> Analysis:
             return None
         return measures_of(compared[depth].get(key, {}), spec.measures)
 
-    nodes: dict[tuple, Row] = {}
-    top: list[Row] = []
-    for depth in range(1, len(spec.levels) + 1):
+    def others(depth, keys, level):
+        sums, before = {}, {}
+        for key in keys:
+            _additive(grouped[depth][key], sums)
+            if compared is not None:
+                _additive(compared[depth].get(key, {}), before)
+
+        def of(raw):
+            figures = measures_of(raw, spec.measures)
+            for name in ("documents", "basket"):
+                if name in figures:
+                    figures[name] = None
+            return figures
+
+        label = _("Autres (%(count)s)") % {"count": len(keys)}
+        return Row(level, None, label, of(sums), of(before) if compared is not None else None, others=len(keys))
+
+    nodes: dict[tuple, Row] = {(): Row("", None, "", {})}
+    for depth, here in enumerate(shown, start=1):
         level = spec.levels[depth - 1]
-        for key in grouped[depth]:
-            row = Row(level, key[-1], labels[level].get(key[-1], ""), values(depth, key), compare(depth, key))
-            nodes[key] = row
-            (top if depth == 1 else nodes[key[:-1]].children).append(row)
-    first = spec.measures[0]
+        for parent, keys, rest in here:
+            siblings = nodes[parent].children
+            for key in keys:
+                row = Row(level, key[-1], labels[level].get(key[-1], ""), values(depth, key), compare(depth, key))
+                nodes[key] = row
+                siblings.append(row)
+            if rest:
+                siblings.append(others(depth, rest, level))
+    top = nodes[()].children
     _sort(top, spec, first)
     return Analysis(
         spec=spec,
@@ -328,13 +391,14 @@ def run(spec: specs.Spec, *, using: str | None = None) -> Analysis:
 
 
 def _sort(rows: list[Row], spec: specs.Spec, measure: str):
-    """Periods in time order; other levels by the first measure, largest first, then by label."""
+    """Periods in time order; other levels by the first measure, largest first, then by label;
+    an « Autres » row last."""
     if not rows:
         return
     if rows[0].level in specs.PERIOD_LEVELS:
         rows.sort(key=lambda row: (row.key is None, row.key or date.min))
     else:
-        rows.sort(key=lambda row: (-(row.values.get(measure) or 0), row.label))
+        rows.sort(key=lambda row: (row.others > 0, -(row.values.get(measure) or 0), row.label))
     for row in rows:
         _sort(row.children, spec, measure)
 
@@ -358,11 +422,12 @@ def period_label(day: date | None, grain: str) -> str:
     return day.strftime("%d/%m/%Y")
 
 
-def _labels(spec: specs.Spec, grouped: list[dict], using: str) -> dict[str, dict]:
+def _labels(spec: specs.Spec, shown: list[list], using: str) -> dict[str, dict]:
+    """{level: {key: label}} of the keys shown (``shown[depth - 1]``: the key tuples of a depth)."""
     keys = defaultdict(set)
-    for depth in range(1, len(spec.levels) + 1):
-        for key in grouped[depth]:
-            keys[spec.levels[depth - 1]].add(key[depth - 1])
+    for depth, tuples in enumerate(shown, start=1):
+        for key in tuples:
+            keys[spec.levels[depth - 1]].add(key[-1])
     return {level: label_of(level, keys[level], using) for level in spec.levels}
 
 

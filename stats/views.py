@@ -172,7 +172,7 @@ def analysis(request):
     errors, result, spec = {}, None, None
     try:
         spec = parse(data)
-        result = queries.run(spec)
+        result = queries.run(spec, limit=specs.SCREEN_LIMIT)
     except InvalidInput as exc:
         errors = exc.errors
     levels = [level for level in (data.get("levels") or "").split(",") if level]
