@@ -34,6 +34,8 @@ recreated; dropped at the end unless ``--keep``).
 
 import argparse
 import json
+import math
+import os
 import statistics
 import time
 from datetime import timedelta
@@ -188,9 +190,35 @@ def percentiles(function, repeat: int) -> dict:
     timings.sort()
     return {
         "p50_ms": round(statistics.median(timings), 1),
-        "p95_ms": round(timings[max(int(len(timings) * 0.95) - 1, 0)], 1),
+        "p95_ms": round(timings[math.ceil(len(timings) * 0.95) - 1], 1),  # nearest rank
         "queries": statements,
     }
+
+
+def measure_dashboard(repeat: int) -> dict:
+    """The home page of an administrator (every panel) through Django's test client: « cold »
+    with the cache emptied before each request (the first visit after an invoice is issued: the
+    sales panel's sums are recomputed), « warm » as the day goes on."""
+    from django.contrib.auth import get_user_model
+    from django.core.cache import cache
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()  # the test client's "testserver" host allowed
+    user = get_user_model().objects.create_superuser("bench-admin", "bench@example.com", "x")
+    client = Client()
+    client.force_login(user)
+
+    def visit():
+        response = client.get("/")
+        assert response.status_code == 200, response.status_code
+
+    def cold():
+        cache.clear()
+        visit()
+
+    visit()
+    return {"cold_cache": percentiles(cold, repeat), "warm_cache": percentiles(visit, repeat)}
 
 
 def main():
@@ -208,7 +236,7 @@ def main():
         from django.utils import timezone
 
         from stats import queries, services
-        from stats.spec import parse
+        from stats.spec import SCREEN_LIMIT, parse
 
         today = timezone.localdate()
         began = time.perf_counter()
@@ -231,6 +259,7 @@ def main():
 
             return run
 
+        dashboard = measure_dashboard(arguments.repeat)
         analyses = {}
         for name, levels in LEVELS.items():
             spec = parse(
@@ -245,11 +274,14 @@ def main():
                 f"SELECT {FACT_BARE[name]}, sum(net), sum(quantity), sum(cost) FROM stats_salefact"  # noqa: S608
                 " WHERE day BETWEEN %(start)s AND %(end)s GROUP BY 1, 2"
             )
-            engine = percentiles(lambda spec=spec: queries.run(spec), arguments.repeat)
+            # The screen's and the API's path: 50 rows per level, the rest in « Autres (n) ».
+            engine = percentiles(lambda spec=spec: queries.run(spec, limit=SCREEN_LIMIT).as_dict(), arguments.repeat)
             business = percentiles(bare(BARE[name]), arguments.repeat)
             facts = percentiles(bare(fact_sql), arguments.repeat)
+            every_row = percentiles(lambda spec=spec: queries.run(spec), max(2, arguments.repeat // 5))
             analyses[name] = {
                 "analysis": engine,
+                "analysis_every_row_for_exports": every_row,
                 "bare_group_by_business_tables": business,
                 "bare_group_by_fact_table": facts,
                 "ratio_p95_to_business_group_by": round(engine["p95_ms"] / business["p95_ms"], 2),
@@ -257,7 +289,14 @@ def main():
             }
         print(
             json.dumps(
-                {"database": DATABASE_URL, "fixture": fixture, "rebuild": rebuild, "analyses_last_365_days": analyses},
+                {
+                    "database": DATABASE_URL,
+                    "load_average": os.getloadavg(),
+                    "fixture": fixture,
+                    "rebuild": rebuild,
+                    "dashboard": dashboard,
+                    "analyses_last_365_days": analyses,
+                },
                 indent=2,
             )
         )
