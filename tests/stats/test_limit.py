@@ -77,8 +77,8 @@ def test_the_api_limit_and_its_errors(api_client, known, shop, django_assert_max
     client = api_client(roles.ACCOUNTANT)
     params = {"levels": "customer,product", "start": "2025-01-01", "end": "2025-02-28", "measures": "net,margin"}
     client.get("/api/v1/stats/analysis/", params)
-    # Sessions, permissions, one GROUP BY, one label query per level.
-    with django_assert_max_num_queries(8):
+    # Sessions, permissions; the grand total, one ranked GROUP BY per level, one label query per level.
+    with django_assert_max_num_queries(9):
         body = client.get("/api/v1/stats/analysis/", {**params, "limit": "1"}).json()
     bakery, others = body["rows"]
     assert bakery["label"] == shop.bakery.name and bakery["values"]["net"] == "74.25"
@@ -89,3 +89,18 @@ def test_the_api_limit_and_its_errors(api_client, known, shop, django_assert_max
     assert refused.status_code == 400 and "limit" in refused.json()
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").content.decode()
     assert "Autres (n)" in schema
+
+
+def test_three_levels_ranked_by_a_ratio(known, shop):  # noqa: F811
+    params = {"start": "2025-01-01", "end": "2025-02-28", "levels": "category,product,customer"}
+    cut = queries.run(parse({**params, "measures": "margin_rate,net"}), limit=1)
+    (home,) = cut.rows
+    assert home.values["net"] == D("134.25")
+    # The fitting (no cost: 100 %) ranks before the mug (62,42 %, less the credit): the mug summed.
+    fitting, others = home.children
+    assert fitting.key == shop.fitting.pk and [child.label for child in fitting.children] == [known["bihan"].name]
+    assert others.others == 1 and others.values["net"] == D("74.25") and others.children == []
+    assert (
+        others.values["margin_rate"]
+        == queries.run(parse({**params, "measures": "margin_rate,net"})).rows[0].children[1].values["margin_rate"]
+    )
