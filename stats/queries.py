@@ -280,7 +280,10 @@ def _ranked(spec: specs.Spec, start: date, end: date, using: str, limit: int):
     expressions = {a: _level_expression(level, depth_of_category) for a, level in zip(aliases, spec.levels, strict=True)}
     first = spec.measures[0]
     order = ORDER_OF.get(first, f"t.{first}")
-    grouped: list[dict] = [{(): queryset.aggregate(**aggregates)}]
+    # Without a count of documents, the grand total is the sum of the first level's groups
+    # (a window over them): one scan of the facts fewer.
+    totals = [name for name in aggregates if name != "documents"] if "documents" not in aggregates else []
+    grouped: list[dict] = [{(): {} if totals else queryset.aggregate(**aggregates)}]
     rest: dict[tuple, int] = {}
     parents: list[tuple] = [()]
     connection = connections[using]
@@ -297,16 +300,20 @@ def _ranked(spec: specs.Spec, start: date, end: date, using: str, limit: int):
         inner = inner.values(*names).annotate(**aggregates).order_by()
         sql, params = inner.query.get_compiler(using).as_sql()
         columns = [*names, *aggregates]
+        summed = totals if depth == 1 else []
+        total_columns = "".join(f", SUM(t.{quote(name)}) OVER () AS {quote('total_' + name)}" for name in summed)
+        columns_out = [*columns, *(f"total_{name}" for name in summed)]
         partition = ", ".join(f"t.{quote(name)}" for name in names[:-1])
         over = f"PARTITION BY {partition}" if partition else ""
         if level in specs.PERIOD_LEVELS:  # periods are never cut
-            query = f"SELECT {', '.join(f't.{quote(c)}' for c in columns)}, 0 AS siblings FROM ({sql}) t"  # noqa: S608
+            query = f"SELECT {', '.join(f't.{quote(c)}' for c in columns)}{total_columns}, 0 AS siblings FROM ({sql}) t"  # noqa: S608
         else:
             ranked = (
                 f"SELECT t.*, ROW_NUMBER() OVER ({over} ORDER BY {order} DESC NULLS LAST, t.{quote(names[-1])}) AS rank_,"
-                f" COUNT(*) OVER ({over}) AS siblings FROM ({sql}) t"
+                f" COUNT(*) OVER ({over}) AS siblings{total_columns} FROM ({sql}) t"
             )
-            query = f"SELECT {', '.join(f'r.{quote(c)}' for c in columns)}, r.siblings FROM ({ranked}) r WHERE r.rank_ <= %s"  # noqa: S608
+            chosen = ", ".join(f"r.{quote(c)}" for c in columns_out)
+            query = f"SELECT {chosen}, r.siblings FROM ({ranked}) r WHERE r.rank_ <= %s"  # noqa: S608
             params = (*params, limit)
         shown_parents = set(parents)
         here: dict[tuple, dict] = {}
@@ -318,7 +325,9 @@ def _ranked(spec: specs.Spec, start: date, end: date, using: str, limit: int):
                 key = tuple(_as_key(value, lvl) for value, lvl in zip(record[:depth], spec.levels, strict=False))
                 if key[:-1] not in shown_parents:
                     continue
-                here[key] = dict(zip(aggregates, record[depth:-1], strict=True))
+                here[key] = dict(zip(aggregates, record[depth : depth + len(aggregates)], strict=True))
+                if summed:
+                    grouped[0][()] = dict(zip(summed, record[depth + len(aggregates) : -1], strict=True))
                 kept[key[:-1]] += 1
                 siblings[key[:-1]] = record[-1]
         for parent, count in kept.items():
@@ -375,6 +384,39 @@ def _compare_keys(spec: specs.Spec, grouped: list[dict]) -> list[dict]:
     return moved
 
 
+# Levels with as many rows as a shop has products, customers or suppliers: with one of them, the
+# database ranks the rows (``_ranked``); the other levels have few values (months, categories,
+# channels, countries…): one GROUP BY at the finest depth, the rows cut here (``_cut``).
+UNBOUNDED_LEVELS = {"product", "customer", "supplier"}
+
+
+def _first_value(raw: dict, measure: str):
+    """The first measure of one group's sums, for ranking (a ratio of nothing ranks last)."""
+    value = measures_of(raw, (measure,))[measure]
+    return Decimal("-Infinity") if value is None else value
+
+
+def _cut(spec: specs.Spec, grouped: list[dict], limit: int):
+    """``_ranked``'s answer from every group: the ``limit`` largest under each row kept (as the
+    database ranks them: the first measure descending, then the key), the rest counted."""
+    first, rest, out = spec.measures[0], {}, [grouped[0]]
+    for depth in range(1, len(spec.levels) + 1):
+        under = defaultdict(list)
+        for key in grouped[depth]:
+            if key[:-1] in out[-1] or depth == 1:
+                under[key[:-1]].append(key)
+        here = {}
+        for parent, keys in under.items():
+            if spec.levels[depth - 1] not in specs.PERIOD_LEVELS and len(keys) > limit:
+                keys.sort(key=lambda key: (key[-1] is None, key[-1] if key[-1] is not None else 0))
+                keys.sort(key=lambda key: _first_value(grouped[depth][key], first), reverse=True)
+                rest[(depth, parent)] = len(keys) - limit
+                keys = keys[:limit]
+            here.update((key, grouped[depth][key]) for key in keys)
+        out.append(here)
+    return out, rest
+
+
 def run(spec: specs.Spec, *, using: str | None = None, limit: int | None = None) -> Analysis:
     """The analysis ``spec`` asks for, with its comparison when one is asked.
 
@@ -386,10 +428,12 @@ def run(spec: specs.Spec, *, using: str | None = None, limit: int | None = None)
     order. The number of documents of an « Autres » row (and its average basket) is not given
     (null): documents do not add up. ``None`` (the exports): every row, one GROUP BY."""
     using = using or read_alias()
-    if limit is None:
-        grouped, rest = _grouped(spec, spec.start, spec.end, using), {}
-    else:
+    if limit is not None and set(spec.levels) & UNBOUNDED_LEVELS:
         grouped, rest = _ranked(spec, spec.start, spec.end, using, limit)
+    else:
+        grouped, rest = _grouped(spec, spec.start, spec.end, using), {}
+        if limit is not None:
+            grouped, rest = _cut(spec, grouped, limit)
     compared, period = None, spec.comparison_period()
     if period is not None:
         compared = _compare_keys(spec, _grouped(spec, period[0], period[1], using))

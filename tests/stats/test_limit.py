@@ -104,3 +104,21 @@ def test_three_levels_ranked_by_a_ratio(known, shop):  # noqa: F811
         others.values["margin_rate"]
         == queries.run(parse({**params, "measures": "margin_rate,net"})).rows[0].children[1].values["margin_rate"]
     )
+
+
+def test_few_valued_levels_are_cut_after_one_group_by_as_the_database_would(known, django_assert_max_num_queries):  # noqa: F811
+    spec = parse({"start": "2025-01-01", "end": "2025-02-28", "levels": "category", "category_depth": "1", "measures": "net"})
+    with django_assert_max_num_queries(2):  # one GROUP BY, the categories' names
+        cut = queries.run(spec, limit=1)
+    assert [(row.label, row.values["net"], row.others) for row in cut.rows] == [
+        ("Maison > Cuisine", D("74.25"), 0),
+        ("Autres (1)", D("60.00"), 1),
+    ]
+    # The same rows as the database's ranking, for any levels.
+    for levels, measures in (("product,customer", "net,documents"), ("customer,category", "margin_rate,net")):
+        spec = parse({"start": "2025-01-01", "end": "2025-02-28", "levels": levels, "measures": measures})
+        grouped = queries._grouped(spec, spec.start, spec.end, "default")
+        in_python = queries._cut(spec, grouped, 1)
+        by_database = queries._ranked(spec, spec.start, spec.end, "default", 1)
+        assert [list(by_key) for by_key in in_python[0][1:]] == [list(by_key) for by_key in by_database[0][1:]]
+        assert in_python[1] == by_database[1]
