@@ -265,6 +265,12 @@ def _as_key(value, level: str):
     return value
 
 
+def _as_number(value):
+    """A sum read by plain SQL: SQLite's SUM of decimal columns is a float (the ORM would make it
+    a Decimal with the column's places; ``measures_of`` rounds it to the cent or the thousandth)."""
+    return Decimal(repr(value)) if isinstance(value, float) else value
+
+
 def _ranked(spec: specs.Spec, start: date, end: date, using: str, limit: int):
     """The groups shown when at most ``limit`` rows are shown under each row, the ranking done by
     the database: one statement per depth (grouped by its levels, restricted to the parents
@@ -325,9 +331,10 @@ def _ranked(spec: specs.Spec, start: date, end: date, using: str, limit: int):
                 key = tuple(_as_key(value, lvl) for value, lvl in zip(record[:depth], spec.levels, strict=False))
                 if key[:-1] not in shown_parents:
                     continue
-                here[key] = dict(zip(aggregates, record[depth : depth + len(aggregates)], strict=True))
+                sums = record[depth : depth + len(aggregates)]
+                here[key] = dict(zip(aggregates, map(_as_number, sums), strict=True))
                 if summed:
-                    grouped[0][()] = dict(zip(summed, record[depth + len(aggregates) : -1], strict=True))
+                    grouped[0][()] = dict(zip(summed, map(_as_number, record[depth + len(aggregates) : -1]), strict=True))
                 kept[key[:-1]] += 1
                 siblings[key[:-1]] = record[-1]
         for parent, count in kept.items():
