@@ -27,6 +27,16 @@ statements) beside the bare aggregate's 494 / 668 ms (1 statement): 1.4×; page 
 After the run was batched (dperf, 2026-12-06, load average 4-8): 10,000 customers 7.6 s, 169
 statements; the full size (50,000 / 500,000, 42,418 reminders) 32.4 s, 772 statements (its
 receivables statement alone 3.1 s), the second run 5.1 s and 6 statements.
+At the full size on 2026-12-06 (the aged-balance screen now reads one page with the count and
+totals of the whole report in one statement), with two other engineers' test runs on the 2 cores
+(load average 4-7, figures about twice the quiet ones): run_reminders 54.2 s (857 statements,
+42,418 reminders), again 7.1 s (6); the bare aggregate's first page p50 3,934 / p95 6,529 ms; the
+API's first page 5,577 / 7,119 ms (3 statements): 1.4×; the screen's first page 5,124 / 6,394 ms (6
+statements) beside its own statement with totals 5,555 / 7,149 ms: 1.3×; page 20 of businesses,
+screen 4,464 / 5,272 ms. Within the aim of 2× the bare aggregate, but seconds in absolute terms:
+the as-of statement sums every allocation of the history on each request (no stored open balance
+per invoice; JIT compiling, about 1 s of it, is now off). A second run under heavier load (5-7)
+gave 64.1 s for the daily run.
 
 Run: ``.venv/bin/python bench/dunning.py [--customers 50000] [--invoices 500000] [--repeat 20]``
 (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/lmb_bench, is dropped and

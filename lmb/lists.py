@@ -130,10 +130,14 @@ class ListView(PermissionRequiredMixin, generic.ListView):
         return context
 
 
+LAST_PAGE_ASKED = 1_000_000  # beyond it a page number is someone's typing, not a page (the SQL OFFSET is a bigint)
+
+
 def requested_page(request) -> int:
-    """The page number of the query string (1 when missing or not a number)."""
+    """The page number of the query string (1 when missing or not a number), at most
+    ``LAST_PAGE_ASKED``: the report shows its last page for any number beyond its own last."""
     try:
-        return max(int(request.GET.get("page") or 1), 1)
+        return min(max(int(request.GET.get("page") or 1), 1), LAST_PAGE_ASKED)
     except ValueError:
         return 1
 

@@ -273,10 +273,11 @@ class SalesYear:
         tenders = _tenders(self.rng, total, voucher)
         services.sell_at_counter(channel=self.counter, lines=lines, tenders=tenders, customer=customer, user=self.seller)
 
-    def phone_order(self, day):
+    def phone_order(self, day, consumer=False):
         """A customer calls: an order shipped in a few days; now and then an article is missing
-        (a backorder), the delivery is split, or the order is cancelled."""
-        business = self.rng.random() < 0.4
+        (a backorder), the delivery is split, or the order is cancelled. ``consumer``: a consumer
+        calls, and the order is shipped (the unpaid consumer's storyline needs one)."""
+        business = self.rng.random() < 0.4 and not consumer
         customer = self.pick("business" if business else "consumer")
         lines = self.basket(self.rng.randint(1, 4), [1, 2, 3] if not business else [2, 4, 6])
         if not lines:
@@ -289,7 +290,7 @@ class SalesYear:
             services.create_order(customer=customer, channel=self.phone, lines=lines, user=self.seller), user=self.seller
         )
         roll = self.rng.random()
-        if roll < 0.04:
+        if roll < 0.04 and not consumer:
             self.calendar.at(day + timedelta(days=1), self.cancel, order.pk)
         else:
             self.calendar.at(_working_day(day + timedelta(days=self.rng.randint(1, 3))), self.ship, order.pk, roll < 0.2)
@@ -593,6 +594,8 @@ class SalesYear:
             if day.day == 1:
                 self.calendar.at(day, self.restock)
         self.calendar.at(_working_day(self.today - timedelta(days=170)), self.big_order)
+        # The unpaid consumer's phone order (``settle_later``), whatever the draw of the other calls.
+        self.calendar.at(_working_day(self.today - timedelta(days=45)), self.phone_order, True)
         self.calendar.at(date(self.today.year - 1, 12, 20), self.year_end_web_order)
         for days_ago in (75, 40):  # an EU and a Swiss professional, whatever the draw
             for group in ("eu_business", "swiss_business"):
