@@ -11,8 +11,8 @@ from rest_framework.response import Response
 
 from . import queries, services
 from .models import SavedAnalysis
-from .serializers import AnalysisParametersSerializer, AnalysisSerializer, SavedAnalysisSerializer
-from .spec import parse
+from .serializers import AnalysisParametersSerializer, AnalysisSerializer, LimitSerializer, SavedAnalysisSerializer
+from .spec import parse, parse_limit
 
 READERS = ["stats.view_salefact"]
 
@@ -28,7 +28,8 @@ class AnalysisViewSet(viewsets.GenericViewSet):
 
     @extend_schema(parameters=[AnalysisParametersSerializer], responses=AnalysisSerializer)
     def run(self, request):
-        analysis = queries.run(parse(request.query_params))
+        spec = parse(request.query_params)
+        analysis = queries.run(spec, limit=parse_limit(request.query_params))
         return Response(analysis.as_dict())
 
 
@@ -59,9 +60,10 @@ class SavedAnalysisViewSet(
             raise PermissionDenied("Seul l'auteur d'une analyse peut la supprimer.")
         instance.delete()
 
-    @extend_schema(request=None, responses=AnalysisSerializer)
+    @extend_schema(request=None, responses=AnalysisSerializer, parameters=[LimitSerializer])
     @action(detail=True, methods=["get"])
     def run(self, request, pk=None):
-        """The saved analysis run again on today's data."""
+        """The saved analysis run again on today's data (``limit`` as for ``GET analysis/``)."""
         saved = self.get_object()
-        return Response(queries.run(parse(saved.spec)).as_dict())
+        limit = parse_limit(request.query_params)
+        return Response(queries.run(parse(saved.spec), limit=limit).as_dict())

@@ -9,11 +9,12 @@ is set (``settings.READ_DATABASE_ALIAS``), else the default database.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connections
 from django.db.models import Count, DateField, F, Q, Sum
 from django.db.models.functions import Substr, TruncMonth, TruncQuarter, TruncWeek, TruncYear
 from django.utils.translation import gettext as _
@@ -133,9 +134,12 @@ class Row:
     values: dict
     compare: dict | None = None
     children: list = field(default_factory=list)
+    others: int = 0  # an « Autres (n) » row: the n rows beyond the limit, summed
 
     def as_dict(self) -> dict:
         data = {"level": self.level, "key": _json_key(self.key), "label": self.label, "values": _json_values(self.values)}
+        if self.others:
+            data["others"] = self.others
         if self.compare is not None:
             data["compare"] = _json_values(self.compare)
         if self.children:
@@ -245,6 +249,102 @@ def _grouped(spec: specs.Spec, start: date, end: date, using: str) -> list[dict]
     return [dict(by_key) for by_key in results]
 
 
+ORDER_OF = {
+    "margin": "t.net - t.cost",
+    "margin_rate": "(t.net - t.cost) / NULLIF(t.net, 0)",
+    "basket": "t.net / NULLIF(t.documents, 0)",
+}
+
+
+def _as_key(value, level: str):
+    """A key read by plain SQL as the ORM would give it (a period a date)."""
+    if level in specs.PERIOD_LEVELS and value is not None and not isinstance(value, date):
+        return date.fromisoformat(str(value)[:10])
+    if isinstance(value, datetime):
+        return value.date()
+    return value
+
+
+def _as_number(value):
+    """A sum read by plain SQL: SQLite's SUM of decimal columns is a float (the ORM would make it
+    a Decimal with the column's places; ``measures_of`` rounds it to the cent or the thousandth)."""
+    return Decimal(repr(value)) if isinstance(value, float) else value
+
+
+def _ranked(spec: specs.Spec, start: date, end: date, using: str, limit: int):
+    """The groups shown when at most ``limit`` rows are shown under each row, the ranking done by
+    the database: one statement per depth (grouped by its levels, restricted to the parents
+    shown), ``ROW_NUMBER() OVER (PARTITION BY the parent ORDER BY the first measure DESC)`` keeping
+    the ``limit`` first and ``COUNT(*) OVER`` telling how many were not kept. Returns
+    (grouped [{key: sums}] per depth, the grand total at depth 0; rest {(depth, parent): n})."""
+    queryset = _filtered(spec, start, end, using)
+    aggregates = _aggregates(spec.mode)
+    if not {"documents", "basket"} & set(spec.measures):
+        aggregates.pop("documents", None)
+    aliases = [f"k{i}" for i in range(len(spec.levels))]
+    depth_of_category = spec.category_depth
+    expressions = {a: _level_expression(level, depth_of_category) for a, level in zip(aliases, spec.levels, strict=True)}
+    first = spec.measures[0]
+    order = ORDER_OF.get(first, f"t.{first}")
+    # Without a count of documents, the grand total is the sum of the first level's groups
+    # (a window over them): one scan of the facts fewer.
+    totals = [name for name in aggregates if name != "documents"] if "documents" not in aggregates else []
+    grouped: list[dict] = [{(): {} if totals else queryset.aggregate(**aggregates)}]
+    rest: dict[tuple, int] = {}
+    parents: list[tuple] = [()]
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    for depth in range(1, len(spec.levels) + 1):
+        names, level = aliases[:depth], spec.levels[depth - 1]
+        inner = queryset.annotate(**{name: expressions[name] for name in names})
+        for position, name in enumerate(names[:-1]):
+            values = {parent[position] for parent in parents}
+            condition = Q(**{f"{name}__in": [value for value in values if value is not None]})
+            if None in values:
+                condition |= Q(**{f"{name}__isnull": True})
+            inner = inner.filter(condition)
+        inner = inner.values(*names).annotate(**aggregates).order_by()
+        sql, params = inner.query.get_compiler(using).as_sql()
+        columns = [*names, *aggregates]
+        summed = totals if depth == 1 else []
+        total_columns = "".join(f", SUM(t.{quote(name)}) OVER () AS {quote('total_' + name)}" for name in summed)
+        columns_out = [*columns, *(f"total_{name}" for name in summed)]
+        partition = ", ".join(f"t.{quote(name)}" for name in names[:-1])
+        over = f"PARTITION BY {partition}" if partition else ""
+        if level in specs.PERIOD_LEVELS:  # periods are never cut
+            query = f"SELECT {', '.join(f't.{quote(c)}' for c in columns)}{total_columns}, 0 AS siblings FROM ({sql}) t"  # noqa: S608
+        else:
+            ranked = (
+                f"SELECT t.*, ROW_NUMBER() OVER ({over} ORDER BY {order} DESC NULLS LAST, t.{quote(names[-1])}) AS rank_,"
+                f" COUNT(*) OVER ({over}) AS siblings{total_columns} FROM ({sql}) t"
+            )
+            chosen = ", ".join(f"r.{quote(c)}" for c in columns_out)
+            query = f"SELECT {chosen}, r.siblings FROM ({ranked}) r WHERE r.rank_ <= %s"  # noqa: S608
+            params = (*params, limit)
+        shown_parents = set(parents)
+        here: dict[tuple, dict] = {}
+        kept: dict[tuple, int] = defaultdict(int)
+        siblings: dict[tuple, int] = {}
+        with connection.cursor() as cursor:
+            cursor.execute(query, params)
+            for record in cursor.fetchall():
+                key = tuple(_as_key(value, lvl) for value, lvl in zip(record[:depth], spec.levels, strict=False))
+                if key[:-1] not in shown_parents:
+                    continue
+                sums = record[depth : depth + len(aggregates)]
+                here[key] = dict(zip(aggregates, map(_as_number, sums), strict=True))
+                if summed:
+                    grouped[0][()] = dict(zip(summed, map(_as_number, record[depth + len(aggregates) : -1]), strict=True))
+                kept[key[:-1]] += 1
+                siblings[key[:-1]] = record[-1]
+        for parent, count in kept.items():
+            if siblings[parent] > count:
+                rest[(depth, parent)] = siblings[parent] - count
+        grouped.append(here)
+        parents = list(here)
+    return grouped, rest
+
+
 def truncate(day: date, grain: str) -> date:
     match grain:
         case "week":
@@ -291,14 +391,60 @@ def _compare_keys(spec: specs.Spec, grouped: list[dict]) -> list[dict]:
     return moved
 
 
-def run(spec: specs.Spec, *, using: str | None = None) -> Analysis:
-    """The analysis ``spec`` asks for, with its comparison when one is asked."""
+# Levels with as many rows as a shop has products, customers or suppliers: with one of them, the
+# database ranks the rows (``_ranked``); the other levels have few values (months, categories,
+# channels, countries…): one GROUP BY at the finest depth, the rows cut here (``_cut``).
+UNBOUNDED_LEVELS = {"product", "customer", "supplier"}
+
+
+def _first_value(raw: dict, measure: str):
+    """The first measure of one group's sums, for ranking (a ratio of nothing ranks last)."""
+    value = measures_of(raw, (measure,))[measure]
+    return Decimal("-Infinity") if value is None else value
+
+
+def _cut(spec: specs.Spec, grouped: list[dict], limit: int):
+    """``_ranked``'s answer from every group: the ``limit`` largest under each row kept (as the
+    database ranks them: the first measure descending, then the key), the rest counted."""
+    first, rest, out = spec.measures[0], {}, [grouped[0]]
+    for depth in range(1, len(spec.levels) + 1):
+        under = defaultdict(list)
+        for key in grouped[depth]:
+            if key[:-1] in out[-1] or depth == 1:
+                under[key[:-1]].append(key)
+        here = {}
+        for parent, keys in under.items():
+            if spec.levels[depth - 1] not in specs.PERIOD_LEVELS and len(keys) > limit:
+                keys.sort(key=lambda key: (key[-1] is None, key[-1] if key[-1] is not None else 0))
+                keys.sort(key=lambda key: _first_value(grouped[depth][key], first), reverse=True)
+                rest[(depth, parent)] = len(keys) - limit
+                keys = keys[:limit]
+            here.update((key, grouped[depth][key]) for key in keys)
+        out.append(here)
+    return out, rest
+
+
+def run(spec: specs.Spec, *, using: str | None = None, limit: int | None = None) -> Analysis:
+    """The analysis ``spec`` asks for, with its comparison when one is asked.
+
+    ``limit``: under each row (and at the first level), only the ``limit`` largest rows by the
+    first measure, ranked by the database (``_ranked``), the rest summed into one « Autres (n) »
+    row (``Row.others`` = n: the parent's sums less the rows shown) — so every subtotal and the
+    grand total stay exact and the screen or the API do not build tens of thousands of rows
+    (customer × product over a year). Period levels are never cut: they stay whole, in time
+    order. The number of documents of an « Autres » row (and its average basket) is not given
+    (null): documents do not add up. ``None`` (the exports): every row, one GROUP BY."""
     using = using or read_alias()
-    grouped = _grouped(spec, spec.start, spec.end, using)
+    if limit is not None and set(spec.levels) & UNBOUNDED_LEVELS:
+        grouped, rest = _ranked(spec, spec.start, spec.end, using, limit)
+    else:
+        grouped, rest = _grouped(spec, spec.start, spec.end, using), {}
+        if limit is not None:
+            grouped, rest = _cut(spec, grouped, limit)
     compared, period = None, spec.comparison_period()
     if period is not None:
         compared = _compare_keys(spec, _grouped(spec, period[0], period[1], using))
-    labels = _labels(spec, grouped, using)
+    labels = _labels(spec, grouped[1:], using)
 
     def values(depth, key):
         return measures_of(grouped[depth].get(key, {}), spec.measures)
@@ -308,16 +454,40 @@ def run(spec: specs.Spec, *, using: str | None = None) -> Analysis:
             return None
         return measures_of(compared[depth].get(key, {}), spec.measures)
 
-    nodes: dict[tuple, Row] = {}
-    top: list[Row] = []
+    def remainder(by_key: dict, parent: tuple, shown: list) -> dict:
+        sums = {name: value for name, value in by_key[0].get(parent, {}).items() if name != "documents"}
+        for key in shown:
+            for name, value in by_key[1].get(key, {}).items():
+                if name != "documents":
+                    sums[name] = (sums.get(name) or 0) - (value or 0)
+        figures = measures_of(sums, spec.measures)
+        for name in ("documents", "basket"):
+            if name in figures:
+                figures[name] = None
+        return figures
+
+    nodes: dict[tuple, Row] = {(): Row("", None, "", {})}
     for depth in range(1, len(spec.levels) + 1):
         level = spec.levels[depth - 1]
+        shown_under = defaultdict(list)
         for key in grouped[depth]:
+            if key[:-1] not in nodes:
+                continue
             row = Row(level, key[-1], labels[level].get(key[-1], ""), values(depth, key), compare(depth, key))
             nodes[key] = row
-            (top if depth == 1 else nodes[key[:-1]].children).append(row)
-    first = spec.measures[0]
-    _sort(top, spec, first)
+            nodes[key[:-1]].children.append(row)
+            shown_under[key[:-1]].append(key)
+        for (at, parent), count in rest.items():
+            if at != depth or parent not in nodes:
+                continue
+            before = None
+            if compared is not None:
+                before = remainder((compared[depth - 1], compared[depth]), parent, shown_under[parent])
+            label = _("Autres (%(count)s)") % {"count": count}
+            now = remainder((grouped[depth - 1], grouped[depth]), parent, shown_under[parent])
+            nodes[parent].children.append(Row(level, None, label, now, before, others=count))
+    top = nodes[()].children
+    _sort(top, spec, spec.measures[0])
     return Analysis(
         spec=spec,
         total=values(0, ()),
@@ -328,13 +498,14 @@ def run(spec: specs.Spec, *, using: str | None = None) -> Analysis:
 
 
 def _sort(rows: list[Row], spec: specs.Spec, measure: str):
-    """Periods in time order; other levels by the first measure, largest first, then by label."""
+    """Periods in time order; other levels by the first measure, largest first, then by label;
+    an « Autres » row last."""
     if not rows:
         return
     if rows[0].level in specs.PERIOD_LEVELS:
         rows.sort(key=lambda row: (row.key is None, row.key or date.min))
     else:
-        rows.sort(key=lambda row: (-(row.values.get(measure) or 0), row.label))
+        rows.sort(key=lambda row: (row.others > 0, -(row.values.get(measure) or 0), row.label))
     for row in rows:
         _sort(row.children, spec, measure)
 
@@ -358,11 +529,12 @@ def period_label(day: date | None, grain: str) -> str:
     return day.strftime("%d/%m/%Y")
 
 
-def _labels(spec: specs.Spec, grouped: list[dict], using: str) -> dict[str, dict]:
+def _labels(spec: specs.Spec, shown: list, using: str) -> dict[str, dict]:
+    """{level: {key: label}} of the keys shown (``shown[depth - 1]``: the key tuples of a depth)."""
     keys = defaultdict(set)
-    for depth in range(1, len(spec.levels) + 1):
-        for key in grouped[depth]:
-            keys[spec.levels[depth - 1]].add(key[depth - 1])
+    for depth, tuples in enumerate(shown, start=1):
+        for key in tuples:
+            keys[spec.levels[depth - 1]].add(key[-1])
     return {level: label_of(level, keys[level], using) for level in spec.levels}
 
 

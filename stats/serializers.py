@@ -31,6 +31,21 @@ class AnalysisParametersSerializer(Serializer):
     category_depth = serializers.IntegerField(
         required=False, min_value=0, max_value=specs.MAX_DEPTH, help_text="Profondeur de l'arbre des catégories (0 : racines)."
     )
+    limit = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=specs.MAX_LIMIT,
+        help_text=f"Lignes par niveau (sous chaque ligne) : les plus grandes selon la première mesure, le reste "
+        f"additionné en une ligne « Autres (n) » (``others`` = n, ``key`` nul ; nombre de documents et panier "
+        f"moyen nuls), de sorte que sous-totaux et total restent exacts. Les périodes ne sont jamais coupées. "
+        f"{specs.API_LIMIT} par défaut, {specs.MAX_LIMIT} au plus ; les exports xlsx/ods donnent toutes les lignes.",
+    )
+
+
+class LimitSerializer(Serializer):
+    """The ``limit`` parameter of a saved analysis' ``run``."""
+
+    limit = AnalysisParametersSerializer._declared_fields["limit"]
 
 
 for _level in specs.FILTERABLE:
@@ -60,7 +75,8 @@ class PeriodSerializer(Serializer):
 class AnalysisSerializer(Serializer):
     """The answer: ``rows`` nested (``children``), each with ``level``, ``key``, ``label``,
     ``values`` {measure: decimal as a string, or an integer for ``documents``, null for a ratio
-    of nothing} and ``compare`` (the same for the compared period, when one is asked)."""
+    of nothing} and ``compare`` (the same for the compared period, when one is asked); beyond
+    ``limit`` rows under a row, one « Autres (n) » row with ``others`` = n sums the rest."""
 
     spec = serializers.JSONField(help_text="Les paramètres retenus.")
     columns = ColumnSerializer(many=True)

@@ -69,6 +69,9 @@ MAX_LEVELS = 3
 MAX_DEPTH = 10
 MAX_FILTER_VALUES = 200
 MAX_DAYS = 366 * 20
+SCREEN_LIMIT = 50  # rows per level on the screen, the rest in one « Autres (n) » row
+API_LIMIT = 50  # the API's default ``limit``
+MAX_LIMIT = 200  # the API's largest ``limit`` (the exports give every row)
 
 
 @dataclass(frozen=True)
@@ -279,6 +282,22 @@ def parse(data) -> Spec:
         compare=compare,
         category_depth=depth,
     )
+
+
+def parse_limit(data, *, default: int = API_LIMIT) -> int:
+    """The ``limit`` parameter (rows per level, the rest summed into « Autres »): 1 to ``MAX_LIMIT``."""
+    text = data.get("limit")
+    if text in (None, ""):
+        return default
+    try:
+        value = int(str(text).strip())
+        if not 1 <= value <= MAX_LIMIT:
+            raise ValueError
+    except ValueError:
+        raise InvalidInput(
+            {"limit": [_("La limite (lignes par niveau) est un nombre entier de 1 à %(max)s.") % {"max": MAX_LIMIT}]}
+        ) from None
+    return value
 
 
 # Levels whose values are primary keys (the others are codes: a country, a VAT treatment…).

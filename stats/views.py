@@ -18,7 +18,7 @@ from . import exports, queries
 from . import spec as specs
 from .forms import AnalysisForm
 from .spec import parse
-from .templatetags.stats_figures import figure
+from .templatetags.stats_figures import MONEY, figure
 
 SEE_ANALYSES = ("stats.view_salefact",)
 
@@ -72,8 +72,13 @@ def _drill(spec: specs.Spec, path: list) -> str | None:
     """The URL that opens the rows under ``path`` [(level, key)…]: each level a filter (a period
     the dates), the levels after the last one shown. None when there is nothing under it."""
     levels = spec.levels[len(path) :]
+    deeper = spec.category_depth
     if not levels:
-        return None
+        # A category at the last level opens onto its subcategories (one step deeper in the tree).
+        level, key = path[-1]
+        if level != "category" or not key or len(key) != queries.PATH_SEGMENT * (deeper + 1) or deeper >= specs.MAX_DEPTH:
+            return None
+        levels, deeper = ("category",), deeper + 1
     changes = {"levels": ",".join(levels)}
     start, end = spec.start, spec.end
     for level, key in path:
@@ -86,8 +91,7 @@ def _drill(spec: specs.Spec, path: list) -> str | None:
             value = str(int(key.rstrip("/").rsplit("/", 1)[-1])) if level == "category" else str(key)
             changes[f"filter_{level}"] = value  # the row lies within any filter already on its level
     changes.update(start=start.isoformat(), end=end.isoformat())
-    if "category" not in levels:
-        changes["category_depth"] = spec.category_depth
+    changes["category_depth"] = deeper if "category" in levels else spec.category_depth
     return "?" + query_of(spec, **changes)
 
 
@@ -103,13 +107,40 @@ def _lines(analysis: queries.Analysis) -> list[dict]:
                     "row": row,
                     "cells": [figure(row.values.get(m), m) for m in analysis.spec.measures],
                     "compare": [figure((row.compare or {}).get(m), m) for m in analysis.spec.measures],
-                    "drill": _drill(analysis.spec, here) if row.children else None,
+                    "drill": _drill(analysis.spec, here) if row.children or row.level == "category" else None,
                 }
             )
             visit(row.children, here)
 
     visit(analysis.rows, [])
     return lines
+
+
+def chart_of(analysis: queries.Analysis) -> dict:
+    """The bar chart of the first level (the rows shown, « Autres » included) by the first measure,
+    for static/js/charts.js: periods in time order (as the table), the compared period as a second
+    series when one is asked. Values as strings (Decimals), a ratio of nothing as null."""
+    spec = analysis.spec
+    measure, level = spec.measures[0], spec.levels[0]
+    label_format = {"day": "date", "month": "month"}.get(level, "text")
+    labels = [row.key.isoformat() if label_format != "text" and row.key is not None else str(row.label) for row in analysis.rows]
+
+    def series(name, pick):
+        values = [pick(row) for row in analysis.rows]
+        return {"label": str(name), "values": [None if value is None else str(value) for value in values]}
+
+    datasets = [series(specs.MEASURES[measure], lambda row: row.values.get(measure))]
+    if analysis.compare_period is not None:
+        start, end = analysis.compare_period
+        name = f"{specs.MEASURES[measure]} ({start:%d/%m/%Y} – {end:%d/%m/%Y})"
+        datasets.append(series(name, lambda row: (row.compare or {}).get(measure)))
+    return {
+        "type": "bar",
+        "format": "money" if measure in MONEY else "number",
+        "label_format": label_format,
+        "labels": labels,
+        "datasets": datasets,
+    }
 
 
 def _filter_chips(spec: specs.Spec) -> list[dict]:
@@ -141,7 +172,7 @@ def analysis(request):
     errors, result, spec = {}, None, None
     try:
         spec = parse(data)
-        result = queries.run(spec)
+        result = queries.run(spec, limit=specs.SCREEN_LIMIT)
     except InvalidInput as exc:
         errors = exc.errors
     levels = [level for level in (data.get("levels") or "").split(",") if level]
@@ -160,6 +191,7 @@ def analysis(request):
         query = query_of(spec)
         context.update(
             lines=_lines(result),
+            chart=chart_of(result),
             columns=[specs.MEASURES[m] for m in spec.measures],
             level_labels=[specs.LEVELS[level] for level in spec.levels],
             total=[figure(result.total.get(m), m) for m in spec.measures],

@@ -60,3 +60,40 @@ def test_query_count_is_pinned(role_client, known, django_assert_max_num_queries
     with django_assert_max_num_queries(16):
         response = client.get("/stats/", {**PARAMS, "level3": "customer", "compare": "last_year"})
     assert response.status_code == 200
+
+
+def _chart(response) -> dict:
+    import json
+
+    found = re.search(r'<script id="analysis-chart-data" type="application/json">(.*?)</script>', response.content.decode())
+    return json.loads(found.group(1))
+
+
+def test_the_chart_of_the_first_level_in_time_order_with_the_comparison(role_client, known):  # noqa: F811
+    client = role_client(roles.SALES)
+    response = client.get("/stats/", {**PARAMS, "compare": "last_year"})
+    assert 'data-chart="analysis-chart-data"' in response.content.decode()
+    chart = _chart(response)
+    assert chart["type"] == "bar" and chart["format"] == "money" and chart["label_format"] == "month"
+    assert chart["labels"] == ["2025-01-01", "2025-02-01"]
+    # January: 10 mugs; February: the fitting less the mug credited. A year earlier: 4 mugs, nothing.
+    assert chart["datasets"][0] == {"label": "CA HT", "values": ["82.50", "51.75"]}
+    assert chart["datasets"][1]["values"] == ["33.00", "0.00"]
+    assert "01/01/2024" in chart["datasets"][1]["label"]
+    # By category, largest first, the labels written; a quantity first: a number, not money.
+    chart = _chart(client.get("/stats/", {**PARAMS, "level1": "category", "level2": "", "measures": ["quantity", "net"]}))
+    assert chart["format"] == "number" and chart["label_format"] == "text"
+    assert chart["labels"] == ["Maison"] and chart["datasets"][0]["values"] == ["10.000"]
+    assert len(chart["datasets"]) == 1
+
+
+def test_a_category_at_the_last_level_opens_onto_its_subcategories(role_client, known):  # noqa: F811
+    client = role_client(roles.SALES)
+    html = client.get("/stats/", PARAMS).content.decode()
+    links = re.findall(r'<a href="([^"]+)" class="drill"[^>]*>Maison<', html)
+    january = next(link.replace("&amp;", "&") for link in links if "end=2025-01-31" in link)
+    assert f"filter_category={known['home'].pk}" in january and "category_depth=1" in january
+    drilled = client.get("/stats/" + january)
+    text = page_text(drilled)
+    assert "Maison > Cuisine" in text
+    assert "82,50" in text and "février" not in text
