@@ -27,6 +27,6 @@ class AnalysisForm(Form):
     measures = forms.MultipleChoiceField(
         label=_("Mesures"),
         choices=[(k, str(v)) for k, v in specs.MEASURES.items()],
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
         required=False,
     )

@@ -185,6 +185,8 @@ def analysis(request):
         "measures": data.getlist("measures") if len(data.getlist("measures")) > 1 else (data.get("measures") or "").split(","),
         **{f"level{i + 1}": level for i, level in enumerate(levels[:3])},
     }
+    if spec is not None:
+        initial["measures"] = list(spec.measures)  # the measures shown, the defaults included, ticked
     form = AnalysisForm(initial=initial)
     context = {"form": form, "errors": errors, "analysis": result, "spec": spec}
     if result is not None:

@@ -97,3 +97,13 @@ def test_a_category_at_the_last_level_opens_onto_its_subcategories(role_client, 
     text = page_text(drilled)
     assert "Maison > Cuisine" in text
     assert "82,50" in text and "février" not in text
+
+
+def test_the_measures_shown_are_the_ones_ticked(role_client, known):  # noqa: F811
+    body = role_client(roles.SALES).get("/stats/", {"levels": "month", "start": "2025-01-01", "end": "2025-02-28"})
+    ticked = set(
+        re.findall(
+            r'<input type="checkbox" name="measures" value="(\w+)" class="form-check-input"[^>]*checked', body.content.decode()
+        )
+    )
+    assert ticked == {"net", "quantity"}  # the defaults, shown as columns and ticked
