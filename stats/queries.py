@@ -23,6 +23,7 @@ from catalog.models import Category, Product
 from crm.models import CustomerCategory, ThirdParty
 from lmb import money
 from lmb.countries import country_name
+from lmb.formats import decimal_fr
 from sales.models import Channel, VatTreatment
 from stock.models import Warehouse
 
@@ -483,7 +484,7 @@ def run(spec: specs.Spec, *, using: str | None = None, limit: int | None = None)
             before = None
             if compared is not None:
                 before = remainder((compared[depth - 1], compared[depth]), parent, shown_under[parent])
-            label = _("Autres (%(count)s)") % {"count": count}
+            label = _("Autres (%(count)s)") % {"count": decimal_fr(count, 0)}
             now = remainder((grouped[depth - 1], grouped[depth]), parent, shown_under[parent])
             nodes[parent].children.append(Row(level, None, label, now, before, others=count))
     top = nodes[()].children

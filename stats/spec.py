@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from lmb.errors import InvalidInput
+from lmb.formats import decimal_fr
 
 MODES = {
     "sales": gettext_lazy("Ventes (factures et avoirs)"),
@@ -294,9 +295,8 @@ def parse_limit(data, *, default: int = API_LIMIT) -> int:
         if not 1 <= value <= MAX_LIMIT:
             raise ValueError
     except ValueError:
-        raise InvalidInput(
-            {"limit": [_("La limite (lignes par niveau) est un nombre entier de 1 à %(max)s.") % {"max": MAX_LIMIT}]}
-        ) from None
+        message = _("La limite (lignes par niveau) est un nombre entier de 1 à %(max)s.") % {"max": decimal_fr(MAX_LIMIT, 0)}
+        raise InvalidInput({"limit": [message]}) from None
     return value
 
 
