@@ -37,7 +37,8 @@ REMINDERS = Reminder.objects.select_related("customer", "step").prefetch_related
 
 
 def _filters(request, serializer_class) -> dict:
-    """The report's query parameters, checked: a 400 naming the parameter otherwise."""
+    """The report's query parameters, checked (a 400 naming the parameter otherwise), named as the
+    ``dunning.queries`` reports take them."""
     payload = serializer_class(data=request.query_params)
     payload.is_valid(raise_exception=True)
     data = dict(payload.validated_data)
@@ -48,6 +49,7 @@ def _filters(request, serializer_class) -> dict:
         "category": data.pop("category", ""),
         "channel": data.pop("channel", None),
         "country": data.pop("country", ""),
+        "sales_rep": data.pop("sales_rep", None),
         **data,
     }
 
@@ -64,15 +66,8 @@ class ReceivableViewSet(viewsets.GenericViewSet):
     @extend_schema(parameters=[ReceivableFiltersSerializer], responses=ReceivableSerializer(many=True))
     def list(self, request):
         filters = _filters(request, ReceivableFiltersSerializer)
-        rows = queries.receivables(
-            as_of=filters["as_of"],
-            customers=filters["customers"],
-            category=filters["category"],
-            channel=filters["channel"],
-            country=filters["country"],
-            sales_rep=filters.get("sales_rep"),
-            overdue_only=filters["overdue"],
-        )
+        overdue = filters.pop("overdue")
+        rows = queries.receivables(**filters, overdue_only=overdue)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(ReceivableSerializer(page, many=True).data)
 
@@ -101,17 +96,7 @@ class AgedBalanceViewSet(viewsets.GenericViewSet):
         pages are its own)."""
         filters = _filters(request, AgedBalanceFiltersSerializer)
         page, page_size = self._page(request)
-        rows = queries.aged_balance(
-            as_of=filters["as_of"],
-            customers=filters["customers"],
-            category=filters["category"],
-            channel=filters["channel"],
-            country=filters["country"],
-            sales_rep=filters.get("sales_rep"),
-            sort=filters["sort"],
-            limit=page_size + 1,
-            offset=(page - 1) * page_size,
-        )
+        rows = queries.aged_balance(**filters, limit=page_size + 1, offset=(page - 1) * page_size)
         if page > 1 and not rows:
             raise NotFound("Page invalide : au-delà de la dernière.")
         url = request.build_absolute_uri()

@@ -106,10 +106,9 @@ def aged_balance(request):
             raise Http404
         rows = queries.aged_balance(as_of=as_of, sort=sort, **report_filters)
         return export_response(export_format, f"balance-agee-{as_of:%Y%m%d}", AGED_COLUMNS, rows, sheet_name=_("Balance âgée"))
-    report = queries.aged_balance_page(
-        as_of=as_of, sort=sort, page=requested_page(request), page_size=PAGE_SIZE, **report_filters
-    )
-    page = fetched_page(report.rows, count=report.count, number=requested_page(request), per_page=PAGE_SIZE)
+    number = requested_page(request)
+    report = queries.aged_balance_page(as_of=as_of, sort=sort, page=number, page_size=PAGE_SIZE, **report_filters)
+    page = fetched_page(report.rows, count=report.count, number=number, per_page=PAGE_SIZE)
     context = {
         "form": form if form.is_bound else AgedBalanceForm(initial={"as_of": as_of}),
         "as_of": as_of,
