@@ -8,7 +8,7 @@ from .models import TillEvent
 Kind = TillEvent.Kind
 
 
-def log(kind: str, *, user, session=None, register=None, **details) -> TillEvent:
+def log(kind: str, /, *, user, session=None, register=None, **details) -> TillEvent:
     """Record an event in the caller's transaction (it is kept only if the action is): who, when,
     on which register and session, with its details. ``register`` defaults to the session's."""
     if register is None and session is not None:

@@ -214,7 +214,9 @@ def record_cash_movement(*, session: TillSession, user, kind: str, amount, reaso
     movement = CashMovement.objects.create(
         session=session, user=user, kind=kind, amount=amount, reason=reason[:255], created_at=timezone.now()
     )
-    journal.log(Kind.CASH_MOVEMENT, user=user, session=session, movement=movement.pk, kind=kind, amount=amount, reason=reason)
+    journal.log(
+        Kind.CASH_MOVEMENT, user=user, session=session, movement=movement.pk, movement_kind=kind, amount=amount, reason=reason
+    )
     return movement
 
 
