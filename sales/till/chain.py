@@ -78,10 +78,9 @@ def seal(row):
     row.sequence = next_value(SEQUENCE[model])
     previous = model.objects.filter(sequence=row.sequence - 1).values_list("content_hash", flat=True).first()
     row.previous_hash = previous or ""
-    # JSON round trip: the hash is computed on what the database gives back when verified
-    row.details = json.loads(json.dumps(_plain(row.details))) if model is TillEvent else row.details
-    if model is Closure:
-        row.totals = json.loads(json.dumps(_plain(row.totals)))
+    # JSON as the database gives it back (Decimals and dates as strings): what is verified later
+    name = "details" if model is TillEvent else "totals"
+    setattr(row, name, json.loads(json.dumps(_plain(getattr(row, name)))))
     row.content_hash = content_hash(row, row.previous_hash)
     row.save(force_insert=True)
     return row

@@ -323,7 +323,7 @@ def return_at_counter(
         return_warehouse=register.warehouse,
     )
     returned = Ticket.objects.create(
-        session=session, user=user, kind=Ticket.Kind.RETURN, invoice=invoice, credit_note=credit_note, created_at=timezone.now()
+        session=session, user=user, kind=Ticket.Kind.RETURN, credit_note=credit_note, created_at=timezone.now()
     )
     journal.log(
         Kind.RETURN,
