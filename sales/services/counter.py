@@ -76,8 +76,7 @@ def checkout_at_counter(order: Order, *, tenders, user=None, confirm_excess: boo
     tenders = [_tender(tender) for tender in tenders if tender.get("amount") not in (None, "")]
     if not tenders:
         raise InvalidInput({"amount": [_("Indiquez ce que le client paie.")]})
-    if session is not None:
-        session = selling.prepare_order(order, session, user=user)
+    prepared = selling.prepare_order(order, session, user=user) if session is not None else None
     order = quotes_orders.confirm_order(order, user=user)
     if any(line.is_goods for line in order.lines.select_related("product")):
         note = deliveries.create_delivery_note(order, user=user)
@@ -86,8 +85,8 @@ def checkout_at_counter(order: Order, *, tenders, user=None, confirm_excess: boo
     _check_tenders(tenders, invoice.amount_due, confirm_excess=confirm_excess)
     change = _record_tenders(invoice, tenders, user=user)
     ticket = None
-    if session is not None:
-        ticket = selling.record_sale(session, invoice, user=user, tenders=tenders, change=change)
+    if prepared is not None:
+        ticket = selling.record_sale(prepared, invoice, user=user, tenders=tenders, change=change)
     return CounterSale(invoice=invoice, change=change, ticket=ticket)
 
 

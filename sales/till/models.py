@@ -88,9 +88,10 @@ class TillSession(models.Model):
 
 
 class Ticket(models.Model):
-    """What one customer bought (an issued invoice) or brought back (an issued credit note) at
-    a register, in a session, rung up by a user. Recorded in the transaction of the sale or
-    return. ``reprints`` counts the duplicates printed (« DUPLICATA n° N »)."""
+    """What one customer bought (a sale: ``invoice``) or brought back (a return: ``credit_note``,
+    whose ``invoice`` is the sale's) at a register, in a session, rung up by a user. Recorded in
+    the transaction of the sale or return; only ``reprints`` changes afterwards (the duplicates
+    printed, « DUPLICATA n° N », counted by ``services.reprint_ticket``)."""
 
     class Kind(models.TextChoices):
         SALE = "sale", _("Vente")

@@ -3,6 +3,7 @@ write path of a counter sale): the session is open and the user's, the goods lea
 register's warehouse, the discounts are within the register's limit (or granted by a manager and
 logged), the day is not closed yet, and the ticket is recorded in the same transaction."""
 
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -40,7 +41,16 @@ def refuse_closed_day(register: Register, day: date):
         )
 
 
-def prepare_order(order: Order, session: TillSession, *, user) -> TillSession:
+@dataclass
+class PreparedSale:
+    """What ``prepare_order`` checked, for ``record_sale`` once the invoice is issued."""
+
+    session: TillSession
+    #: the discounts beyond the register's limit a manager grants: [(what, percent)]
+    discounts_over: list = field(default_factory=list)
+
+
+def prepare_order(order: Order, session: TillSession, *, user) -> PreparedSale:
     """Before the order is confirmed: the session is open, the order is of the register's
     channel and leaves the register's warehouse, and its discounts are allowed to the user."""
     session = locked_open_session(session, user=user)
@@ -53,14 +63,13 @@ def prepare_order(order: Order, session: TillSession, *, user) -> TillSession:
     if order.warehouse_id != register.warehouse_id:
         Order.objects.filter(pk=order.pk).update(warehouse=register.warehouse)
         order.warehouse = register.warehouse
-    check_discounts(order, register, user=user, session=session)
-    return session
+    return PreparedSale(session=session, discounts_over=check_discounts(order, register, user=user))
 
 
-def check_discounts(order: Order, register: Register, *, user, session=None):
+def check_discounts(order: Order, register: Register, *, user) -> list:
     """A line or ticket discount above the register's ``max_discount_percent`` is refused, unless
-    the user holds ``sales.discount_beyond_limit``; then it is granted and logged
-    (``discount_over_threshold``)."""
+    the user holds ``sales.discount_beyond_limit``. Returns the discounts a manager grants beyond
+    the limit [(what, percent)]: ``record_sale`` logs them (``discount_over_threshold``)."""
     limit = register.max_discount_percent
     over = []
     lines = order.lines.exclude(kind=OrderLine.Kind.ECO).order_by("position", "pk")
@@ -69,32 +78,25 @@ def check_discounts(order: Order, register: Register, *, user, session=None):
             over.append((f"lines[{index}].discount_percent", line.description, line.discount_percent))
     if order.discount_percent > limit:
         over.append(("discount_percent", _("remise sur le ticket"), order.discount_percent))
-    if not over:
-        return
-    if not user.has_perm(DISCOUNT_PERMISSION):
+    if over and not user.has_perm(DISCOUNT_PERMISSION):
         raise InvalidInput(
             {
-                field: [
+                name: [
                     _("%(what)s : remise de %(percent)s %% au-delà de votre plafond (%(limit)s %%) ; demandez à un responsable.")
                     % {"what": what, "percent": decimal_fr(percent), "limit": decimal_fr(limit)}
                 ]
-                for field, what, percent in over
+                for name, what, percent in over
             }
         )
-    journal.log(
-        journal.Kind.DISCOUNT_OVER_THRESHOLD,
-        user=user,
-        session=session,
-        register=register,
-        order=order.pk,
-        limit=limit,
-        discounts=[{"what": str(what), "percent": percent} for _field, what, percent in over],
-    )
+    return [(str(what), percent) for _name, what, percent in over]
 
 
-def record_sale(session: TillSession, invoice, *, user, tenders, change: Decimal) -> Ticket:
-    """The sale ticket of an issued invoice, in the transaction that issued it."""
-    return Ticket.objects.create(
+def record_sale(prepared: PreparedSale, invoice, *, user, tenders, change: Decimal) -> Ticket:
+    """The sale ticket of an issued invoice, in the transaction that issued it, and the journal's
+    entry for a discount granted beyond the limit. Logged after the invoice is issued: the
+    document chain is always locked before the event chain (no deadlock with a return)."""
+    session = prepared.session
+    ticket = Ticket.objects.create(
         session=session,
         user=user,
         kind=Ticket.Kind.SALE,
@@ -103,3 +105,14 @@ def record_sale(session: TillSession, invoice, *, user, tenders, change: Decimal
         change=change,
         created_at=timezone.now(),
     )
+    if prepared.discounts_over:
+        journal.log(
+            journal.Kind.DISCOUNT_OVER_THRESHOLD,
+            user=user,
+            session=session,
+            ticket=ticket.pk,
+            invoice=invoice.number,
+            limit=session.register.max_discount_percent,
+            discounts=[{"what": what, "percent": percent} for what, percent in prepared.discounts_over],
+        )
+    return ticket
