@@ -438,6 +438,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="ticket",
+            index=models.Index(fields=["created_at"], name="sales_ticket_created_idx"),
+        ),
+        migrations.AddIndex(
+            model_name="ticket",
             index=models.Index(fields=["session", "kind"], name="sales_ticket_session_idx"),
         ),
         migrations.AddConstraint(

@@ -122,7 +122,11 @@ class Ticket(models.Model):
                 name="sales_ticket_document_of_its_kind",
             )
         ]
-        indexes = [models.Index(fields=["session", "kind"], name="sales_ticket_session_idx")]
+        indexes = [
+            models.Index(fields=["session", "kind"], name="sales_ticket_session_idx"),
+            # a closure reads its period's tickets among years of them
+            models.Index(fields=["created_at"], name="sales_ticket_created_idx"),
+        ]
 
     def __str__(self):
         return str(self.invoice if self.kind == self.Kind.SALE else self.credit_note)

@@ -4,10 +4,11 @@ cash movements of that session or register, never from every channel's payments 
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Sum
+from django.utils import timezone
 
 from ..models import Allocation, CreditNote, Invoice, Payment, PaymentMethod, Voucher
 from .models import CashMovement, Ticket, TillSession
@@ -94,8 +95,11 @@ def session_figures(session: TillSession) -> SessionFigures:
 
 
 def period_tickets(register, start: date, end: date):
-    """The register's tickets made between two days (local dates, both included)."""
-    return Ticket.objects.filter(session__register=register, created_at__date__range=(start, end))
+    """The register's tickets made between two days (local dates, both included): a range of
+    instants, so that the index on ``created_at`` serves it."""
+    since = timezone.make_aware(datetime.combine(start, time.min))
+    until = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min))
+    return Ticket.objects.filter(session__register=register, created_at__gte=since, created_at__lt=until)
 
 
 def _add_breakdown(by_rate: dict, breakdown: list, sign: int):

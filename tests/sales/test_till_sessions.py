@@ -5,6 +5,7 @@ compared with the expected cash — a difference needs a reason; closing twice i
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from lmb.errors import Conflict, InvalidInput
@@ -191,3 +192,43 @@ def test_postgresql_refuses_changes_to_a_closed_session_and_to_cash_movements(ti
     with pytest.raises(IntegrityError, match="ne se"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(statement.format(session=session.pk))
     assert TillSession.objects.get(pk=session.pk).counted_total == Decimal("25.00")
+
+
+@pytest.mark.django_db
+def test_the_drawer_opened_without_a_sale_is_logged(till):
+    session = open_session(till)
+    event = till_services.open_drawer(session=session, user=till.other_cashier, reason="Monnaie pour un client")
+    assert (event.kind, event.user, event.session, event.register) == (
+        "drawer_opened_without_sale",
+        till.other_cashier,
+        session,
+        till.register,
+    )
+    assert event.details == {"reason": "Monnaie pour un client"}
+    assert event.previous_hash == TillEvent.objects.get(kind="session_opened").content_hash
+
+
+@pytest.mark.django_db
+def test_a_registers_warehouse_does_not_change_during_a_session(till):
+    session = open_session(till)
+    with pytest.raises(Conflict, match="Clôturez la session"):
+        till_services.update_register(till.register, warehouse=till.shop.warehouse)
+    till_services.update_register(till.register, name="Caisse de l'entrée", max_discount_percent=5)
+    till_services.close_session(session, user=till.cashier, counted_cash={"100": 1})
+    register = till_services.update_register(till.register, warehouse=till.shop.warehouse)
+    assert (register.name, register.max_discount_percent, register.warehouse) == (
+        "Caisse de l'entrée",
+        Decimal("5.00"),
+        till.shop.warehouse,
+    )
+
+
+@pytest.mark.django_db
+def test_the_model_layer_refuses_to_change_a_sealed_event(till):
+    open_session(till)
+    event = TillEvent.objects.get()
+    event.details = {"opening_float": "0.00"}
+    with pytest.raises(ValidationError, match="scellé"):
+        event.save()
+    with pytest.raises(ValidationError, match="scellé"):
+        event.delete()
