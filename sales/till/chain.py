@@ -20,12 +20,12 @@ EVENT_CHAIN = "till_event_chain"
 CLOSURE_CHAIN = "till_closure_chain"
 
 
-def _plain(value):
+def plain(value):
     """JSON-ready, stable: Decimals and dates as strings."""
     if isinstance(value, dict):
-        return {str(key): _plain(item) for key, item in value.items()}
+        return {str(key): plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
+        return [plain(item) for item in value]
     if isinstance(value, Decimal):
         return format(value, "f")
     if hasattr(value, "isoformat"):
@@ -40,7 +40,7 @@ def event_content(event: TillEvent) -> dict:
         "session": event.session_id,
         "user": event.user_id,
         "at": event.at.isoformat(),
-        "details": _plain(event.details),
+        "details": plain(event.details),
     }
 
 
@@ -51,11 +51,11 @@ def closure_content(closure: Closure) -> dict:
         "period_start": closure.period_start.isoformat(),
         "period_end": closure.period_end.isoformat(),
         "ticket_count": closure.ticket_count,
-        "sales_total": _plain(Decimal(closure.sales_total).quantize(Decimal("0.01"))),
-        "returns_total": _plain(Decimal(closure.returns_total).quantize(Decimal("0.01"))),
-        "period_total": _plain(Decimal(closure.period_total).quantize(Decimal("0.01"))),
-        "grand_total": _plain(Decimal(closure.grand_total).quantize(Decimal("0.01"))),
-        "totals": _plain(closure.totals),
+        "sales_total": plain(Decimal(closure.sales_total).quantize(Decimal("0.01"))),
+        "returns_total": plain(Decimal(closure.returns_total).quantize(Decimal("0.01"))),
+        "period_total": plain(Decimal(closure.period_total).quantize(Decimal("0.01"))),
+        "grand_total": plain(Decimal(closure.grand_total).quantize(Decimal("0.01"))),
+        "totals": plain(closure.totals),
         "closed_by": closure.closed_by_id,
         "closed_at": closure.closed_at.isoformat(),
     }
@@ -80,7 +80,7 @@ def seal(row):
     row.previous_hash = previous or ""
     # JSON as the database gives it back (Decimals and dates as strings): what is verified later
     name = "details" if model is TillEvent else "totals"
-    setattr(row, name, json.loads(json.dumps(_plain(getattr(row, name)))))
+    setattr(row, name, json.loads(json.dumps(plain(getattr(row, name)))))
     row.content_hash = content_hash(row, row.previous_hash)
     row.save(force_insert=True)
     return row
