@@ -174,3 +174,13 @@ def sum_closures(closures) -> dict:
     result["by_tender"] = dict(sorted(by_tender.items()))
     result["by_user"] = dict(sorted(by_user.items()))
     return result
+
+
+def open_session(register) -> TillSession | None:
+    """The register's open session, if any (one at most: a partial unique constraint)."""
+    return TillSession.objects.filter(register=register, status=TillSession.Status.OPEN).select_related("register").first()
+
+
+def session_tickets(session: TillSession):
+    """The session's tickets, newest first, with their documents (the till page's list)."""
+    return Ticket.objects.filter(session=session).select_related("invoice", "credit_note", "user").order_by("-created_at", "-pk")

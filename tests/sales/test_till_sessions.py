@@ -41,7 +41,9 @@ def test_a_negative_float_is_refused_in_french_and_changes_nothing(till, opening
 
 @pytest.mark.django_db
 def test_one_open_session_per_register(till):
-    open_session(till)
+    assert queries.open_session(till.register) is None
+    session = open_session(till)
+    assert queries.open_session(till.register) == session
     with pytest.raises(Conflict, match="déjà une session ouverte"):
         open_session(till, user=till.other_cashier)
     open_session(till, register=till.other_register, user=till.other_cashier)  # another register may
