@@ -32,8 +32,8 @@ def locked_open_session(session: TillSession, *, user) -> TillSession:
 
 
 def refuse_closed_day(register: Register, day: date):
-    """A register's closed day takes no more tickets: its Z is sealed."""
-    if Closure.objects.filter(register=register, kind=Closure.Kind.DAY, period_start=day).exists():
+    """A register's closed day (or month, or year) takes no more tickets: its Z is sealed."""
+    if Closure.objects.filter(register=register, period_start__lte=day, period_end__gte=day).exists():
         raise Conflict(
             _("La journée du %(day)s est clôturée pour la caisse %(register)s.")
             % {"day": day.strftime("%d/%m/%Y"), "register": register.code},

@@ -157,6 +157,17 @@ def test_a_period_closes_once_and_after_its_parts(till):
 
 
 @pytest.mark.django_db
+def test_a_month_closed_on_its_last_day_takes_no_more_tickets_that_day(till):
+    a_day_of_sales(till, date(2026, 11, 29), [{"product": till.shop.jam, "quantity": 1}])
+    with at(date(2026, 11, 30), hour=12):
+        till_services.close_month(register=till.register, year=2026, month=11, user=till.manager)
+        session = till_services.open_session(register=till.register, user=till.cashier, opening_float="0")
+        with pytest.raises(Conflict, match="journée du 30/11/2026 est clôturée"):
+            sell(till, session, [{"product": till.shop.jam, "quantity": 1}])
+    assert Ticket.objects.count() == 1
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     "statement",
     [

@@ -53,6 +53,25 @@ def test_tenders_and_change_to_the_cent(till):
 
 
 @pytest.mark.django_db
+def test_a_voucher_and_a_cheque_pay_a_sale_and_leave_the_drawer_alone(till):
+    session = till_session(till, "30")
+    voucher = services.issue_voucher(amount="5", customer=till.shop.walk_in)
+    sale = sell(
+        till,
+        session,
+        [{"product": till.shop.jam, "quantity": 3}],
+        tenders=[
+            {"method": PaymentMethod.VOUCHER, "amount": "5", "voucher_code": voucher.code},
+            {"method": PaymentMethod.CHEQUE, "amount": "7.60"},
+        ],
+    )
+    assert sale.change == 0
+    figures = queries.session_figures(session)
+    assert figures.tenders == {"voucher": Decimal("5.00"), "cheque": Decimal("7.60")}
+    assert figures.expected_cash == Decimal("30.00")
+
+
+@pytest.mark.django_db
 def test_a_discount_over_the_registers_limit_is_refused_to_a_cashier_and_changes_nothing(till):
     session = till_session(till)
     order = services.create_order(
