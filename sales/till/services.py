@@ -20,7 +20,7 @@ from lmb.formats import money_fr
 from lmb.services import validate_and_save
 
 from ..models import Channel, CreditNote, InvoiceLine, OrderLine, PaymentMethod
-from ..services import credit_notes, documents
+from ..services import credit_notes, documents, quotes_orders
 from . import chain, journal, queries, selling
 from .models import CashMovement, Closure, Register, Ticket, TillSession
 
@@ -228,6 +228,19 @@ def open_drawer(*, session: TillSession, user, reason: str = ""):
 
 
 # --- Tickets -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def start_sale(*, session: TillSession, user, customer=None):
+    """A new ticket at the register: a draft order of its channel, for the walk-in customer
+    unless ``customer`` is given, leaving from the register's warehouse. Its lines are scanned
+    in the order editor; ``checkout_at_counter(order, session=…)`` rings it up."""
+    session = selling.locked_open_session(session, user=user)
+    register = session.register
+    customer = customer or register.channel.default_customer
+    if customer is None:
+        raise InvalidInput({"customer": [_("Choisissez le client, ou définissez le client de passage du canal.")]})
+    return quotes_orders.create_order(customer=customer, channel=register.channel, user=user, warehouse=register.warehouse)
 
 
 @transaction.atomic

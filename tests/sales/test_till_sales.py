@@ -136,13 +136,28 @@ def test_no_sale_in_a_closed_session(till):
 
 
 @pytest.mark.django_db
+def test_a_ticket_started_at_a_register_is_a_draft_for_the_walk_in_customer_from_its_warehouse(till):
+    session = till_session(till)
+    order = till_services.start_sale(session=session, user=till.cashier)
+    assert (order.status, order.customer, order.channel, order.warehouse) == (
+        Order.Status.DRAFT,
+        till.shop.walk_in,
+        till.shop.counter,
+        till.boutique,
+    )
+    services.add_line(order, code=till.shop.jam.ean13, quantity=2)
+    sale = services.checkout_at_counter(
+        order, tenders=[{"method": PaymentMethod.CASH, "amount": "10"}], user=till.cashier, session=session
+    )
+    assert sale.change == Decimal("1.60") and on_hand(till.shop.jam, till.boutique) == 48
+
+
+@pytest.mark.django_db
 def test_a_line_removed_before_payment_is_logged(till):
     session = till_session(till)
-    order = services.create_order(
-        customer=till.shop.walk_in,
-        channel=till.shop.counter,
-        lines=[{"product": till.shop.jam, "quantity": 1}, {"product": till.shop.mug, "quantity": 1}],
-    )
+    order = till_services.start_sale(session=session, user=till.cashier)
+    services.add_line(order, product=till.shop.jam, quantity=1)
+    services.add_line(order, product=till.shop.mug, quantity=1)
     mug_line = order.lines.get(product=till.shop.mug)
     till_services.remove_ticket_line(mug_line, session=session, user=till.cashier)
     assert list(order.lines.values_list("product", flat=True)) == [till.shop.jam.pk]
