@@ -202,3 +202,28 @@ def _issued_with(shop, description: str, quantity="1") -> Invoice:
     services.add_line(draft, product=shop.fitting, quantity=quantity)
     InvoiceLine.objects.filter(document=draft).update(description=description)
     return services.issue_invoice(draft)
+
+
+def test_the_page_of_a_counter_sale_offers_its_ticket_and_a_b2b_invoice_does_not(role_client, shop):
+    client = role_client(roles.SALES)
+    sale = _sale(shop)
+    page = client.get(sale.invoice.get_absolute_url()).content.decode()
+    receipt = reverse("sales:invoice_receipt", args=[sale.invoice.pk])
+    assert f'href="{receipt}?width=80&amp;format=pdf"' in page and f'href="{receipt}?width=58&amp;format=pdf"' in page
+
+    order = services.confirm_order(
+        services.create_order(customer=shop.bakery, channel=shop.b2b, lines=[{"product": shop.mug, "quantity": 1}])
+    )
+    services.ship_delivery_note(services.create_delivery_note(order))
+    invoice = services.issue_invoice(services.invoice_order(order))
+    assert "receipt" not in client.get(invoice.get_absolute_url()).content.decode()
+
+
+def test_the_receipt_page_reads_a_fixed_number_of_queries(role_client, shop, django_assert_max_num_queries):
+    client = role_client(roles.SALES)
+    tenders = [{"method": PaymentMethod.CARD, "amount": "50"}, {"method": PaymentMethod.CASH, "amount": "13.10"}]
+    sale = _sale(shop, tenders=tenders)
+    url = reverse("sales:invoice_receipt", args=[sale.invoice.pk])
+    # The session and rights, the invoice with its channel, its lines, the company, its tenders.
+    with django_assert_max_num_queries(8):
+        assert client.get(url, {"format": "txt"}).status_code == 200
