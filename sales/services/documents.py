@@ -248,11 +248,14 @@ def add_line(document, **line):
     so there a second scan still adds a second line. Returns the line added or increased."""
     document = locked_again(document, "channel", "customer")
     require_draft(document)
-    increased = _scanned_again(document, line)
+    built = new_lines(document, position=0, **line)  # placed below, once known to be a new line
+    increased = _scanned_again(document, line, built)
     if increased is not None:
         refresh_totals(document, typed={increased.position: {"quantity"}})
         return increased
-    created = append_line(document, **line)
+    for offset, new in enumerate(built, start=_next_position(document)):
+        new.position = offset
+    created = _save_new(built)
     refresh_totals(document, typed={created.position: {name for name in LINE_INPUTS if line.get(name) is not None}})
     return created
 
@@ -267,17 +270,18 @@ def merges_scans(document) -> bool:
     return document.channel.kind == Channel.Kind.COUNTER
 
 
-def _scanned_again(document, line: dict):
+def _scanned_again(document, line: dict, built: list):
     """The line of ``document`` that the product of ``line`` increases, saved with the scanned
     quantity added (its eco-participation line too); None when a new line is due: not a counter
-    draft, something typed besides the quantity, no line of that product on the same terms."""
+    draft, something typed besides the quantity, no line of that product on the same terms.
+    ``built``: the new lines ``line`` makes (``new_lines``: the product's price and VAT)."""
     if not merges_scans(document) or line.get("kind", LineKind.PRODUCT) != LineKind.PRODUCT:
         return None
     if any(line.get(name) not in (None, "") for name in TYPED_TERMS if name != "discount_percent"):
         return None
     if line.get("discount_percent"):
         return None
-    scanned, *eco = new_lines(document, position=0, **line)  # the product's price and VAT as a new line would have
+    scanned, *eco = built
     if scanned.kind != LineKind.PRODUCT:
         return None
     same_terms = {name: getattr(scanned, name) for name in LINE_TERMS}
@@ -349,7 +353,12 @@ def append_line(document, **line):
     A product brings its price (price lists included), designation, unit and VAT; one with an
     eco-participation brings a linked line for it (never discounted, same VAT, ECO-04).
     Totals are not recomputed: the caller does it once after its lines."""
-    created, *eco = new_lines(document, position=_next_position(document), **line)
+    return _save_new(new_lines(document, position=_next_position(document), **line))
+
+
+def _save_new(lines: list):
+    """Save a line from ``new_lines`` and its eco-participation line, linked to it."""
+    created, *eco = lines
     validate_and_save(created)
     for linked in eco:
         linked.parent = created
