@@ -401,16 +401,17 @@ def receipt_pdf(receipt: Receipt, *, width_mm: int = 80) -> bytes:
     out once on a long page, measured, then laid out again on a page of its own length."""
     columns_for(width_mm)  # refuses an unknown roll
     html = lmb_text.printable(render_to_string("sales/receipt.html", _pdf_context(receipt, width_mm, LAYOUT_MM)))
-    first = HTML(string=html, base_url=str(settings.BASE_DIR)).render()
-    if len(first.pages) == 1:
-        length = _content_mm(first.pages[0]) + 1
-        html = lmb_text.printable(render_to_string("sales/receipt.html", _pdf_context(receipt, width_mm, length)))
     document = HTML(string=html, base_url=str(settings.BASE_DIR)).render()
+    if len(document.pages) == 1:
+        length = _content_mm(document.pages[0]) + 1
+        html = lmb_text.printable(render_to_string("sales/receipt.html", _pdf_context(receipt, width_mm, length)))
+        document = HTML(string=html, base_url=str(settings.BASE_DIR)).render()
     return document.write_pdf(pdf_identifier=_identifier(receipt, width_mm))
 
 
 def _content_mm(page) -> float:
-    """How far down the page the content goes (mm), margins included."""
+    """How far down the page the content goes (mm), margins included. Reads WeasyPrint's layout
+    (``Page._page_box``, not a public API: ``test_receipts`` checks the page length it gives)."""
     root = page._page_box.children[0]
     bottom = root.position_y + root.margin_height()
     return round(bottom * MM_PER_PX + page._page_box.margin_bottom * MM_PER_PX, 1)

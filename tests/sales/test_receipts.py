@@ -103,7 +103,10 @@ def test_the_pdf_is_as_wide_as_the_roll_as_long_as_its_content_and_holds_the_num
     assert 60 < height < 300  # the roll is cut after the content, not at A4's length
     text = _pdf_text(content)
     assert sale.invoice.number in text and "63,10 €" in text and "Rendu monnaie" in text and "36,90 €" in text
-    assert "SIRET 90211430500011" in text
+    assert "SIRET 90211430500011" in text and "Merci de votre visite" in text
+    boxes = subprocess.run(["pdftotext", "-bbox", "-", "-"], input=content, capture_output=True, check=True).stdout.decode()
+    bottoms = [float(edge) for edge in re.findall(r'yMax="([0-9.]+)"', boxes)]
+    assert height * MM - 12 * MM < max(bottoms) <= height * MM  # the last line is on the page, and the page ends soon after
     assert receipts.columns_for(width_mm) == columns
 
 
