@@ -172,58 +172,50 @@ def _warehouse_of(invoice_line, channel):
 def invoice_facts(invoice: Invoice, context: Context) -> list[SaleFact]:
     if invoice.kind != Invoice.Kind.INVOICE or invoice.status != Invoice.Status.ISSUED:
         return []
-    lines = [line for line in invoice.lines.all() if line.kind in SALES_KINDS]
-    amounts = line_amounts(invoice, invoice.lines.all())
-    eur = _to_eur(invoice)
-    facts = []
-    for line in lines:
-        net, vat = amounts[line.pk]
-        product = _product_of(line)
-        quantity = line.quantity if line.kind == "product" else Decimal(0)
-        facts.append(
-            SaleFact(
-                source=SaleFact.Source.INVOICE,
-                source_line_id=line.pk,
-                document_id=invoice.pk,
-                day=invoice.invoice_date,
-                warehouse_id=_warehouse_of(line, invoice.channel),
-                quantity=quantity,
-                net=eur(net),
-                vat=eur(vat),
-                gross=eur(net) + eur(vat),
-                cost=money.amount(quantity * unit_cost_of(line, context)),
-                **_common(invoice, product, context),
-            )
-        )
-    return facts
+    return _sale_facts(invoice, SaleFact.Source.INVOICE, invoice.invoice_date, context, sign=1, sold_line=lambda line: line)
 
 
 def credit_note_facts(credit_note: CreditNote, context: Context) -> list[SaleFact]:
-    if credit_note.status != CreditNote.Status.ISSUED:
+    """A credit note's lines subtract, at the cost and from the warehouse of the invoice line
+    they credit. A deposit's credit goes to 4191, not to sales: no fact."""
+    if credit_note.status != CreditNote.Status.ISSUED or credit_note.invoice.kind == Invoice.Kind.DEPOSIT:
         return []
-    lines = [line for line in credit_note.lines.all() if line.kind in SALES_KINDS]
-    if credit_note.invoice.kind == Invoice.Kind.DEPOSIT:  # a deposit's credit goes to 4191, not to sales
-        return []
-    amounts = line_amounts(credit_note, credit_note.lines.all())
-    eur = _to_eur(credit_note)
+    return _sale_facts(
+        credit_note,
+        SaleFact.Source.CREDIT_NOTE,
+        credit_note.credit_date,
+        context,
+        sign=-1,
+        sold_line=lambda line: line.invoice_line,
+    )
+
+
+def _sale_facts(document, source: str, day, context: Context, *, sign: int, sold_line) -> list[SaleFact]:
+    """One fact per sales line of an issued invoice (``sign`` 1) or credit note (−1): its share
+    of the document discount and of its VAT group's VAT, in euros; the cost and the warehouse of
+    ``sold_line(line)``, the invoice line that was sold."""
+    amounts = line_amounts(document, document.lines.all())
+    eur = _to_eur(document)
     facts = []
-    for line in lines:
+    for line in document.lines.all():
+        if line.kind not in SALES_KINDS:
+            continue
         net, vat = amounts[line.pk]
-        product = _product_of(line)
         quantity = line.quantity if line.kind == "product" else Decimal(0)
+        sold = sold_line(line)
         facts.append(
             SaleFact(
-                source=SaleFact.Source.CREDIT_NOTE,
+                source=source,
                 source_line_id=line.pk,
-                document_id=credit_note.pk,
-                day=credit_note.credit_date,
-                warehouse_id=_warehouse_of(line.invoice_line, credit_note.channel),
-                quantity=-quantity,
-                net=-eur(net),
-                vat=-eur(vat),
-                gross=-(eur(net) + eur(vat)),
-                cost=-money.amount(quantity * unit_cost_of(line.invoice_line, context)),
-                **_common(credit_note, product, context),
+                document_id=document.pk,
+                day=day,
+                warehouse_id=_warehouse_of(sold, document.channel),
+                quantity=sign * quantity,
+                net=sign * eur(net),
+                vat=sign * eur(vat),
+                gross=sign * (eur(net) + eur(vat)),
+                cost=sign * money.amount(quantity * unit_cost_of(sold, context)),
+                **_common(document, _product_of(line), context),
             )
         )
     return facts

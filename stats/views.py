@@ -216,4 +216,4 @@ def analysis_export(request, fmt: str):
     except InvalidInput as exc:
         text = "\n".join(f"{field} : {' '.join(messages)}" for field, messages in exc.errors.items())
         return HttpResponse(text, status=400, content_type="text/plain; charset=utf-8")
-    return exports.response(queries.run(spec), fmt)
+    return exports.response(spec, fmt)

@@ -125,3 +125,28 @@ def test_a_cancelled_order_leaves_the_orders(shop, django_capture_on_commit_call
     assert not OrderFact.objects.filter(document_id=order.pk).exists()
     assert not OrderFact.objects.filter(~Q(document_id=order.pk)).exists()
     assert events  # the subscriptions live in StatsConfig.ready
+
+
+def test_each_months_net_purchases_equal_the_supplier_invoices_and_the_purchase_accounts(facts):
+    """The purchases analysis by month: the recorded supplier invoices' net, and the balance of the
+    purchase accounts (6x) of the purchases journal for the month."""
+    from purchasing.models import SupplierInvoice
+    from stats import queries
+    from stats.spec import parse
+
+    accounting_services.post_pending()
+    analysis = queries.run(
+        parse({"mode": "purchases", "levels": "month", "start": "2025-01-01", "end": "2025-12-31", "measures": "net_purchases"})
+    )
+    by_month = {(row.key.year, row.key.month): row.values["net_purchases"] for row in analysis.rows}
+    invoices = defaultdict(lambda: Decimal("0.00"))
+    for day, net in SupplierInvoice.objects.filter(status=SupplierInvoice.Status.RECORDED).values_list(
+        "invoice_date", "total_excl_tax"
+    ):
+        invoices[(day.year, day.month)] += net
+    accounts = defaultdict(lambda: Decimal("0.00"))
+    for day, debit, credit in JournalLine.objects.filter(account__number__startswith="6").values_list(
+        "entry__date", "debit", "credit"
+    ):
+        accounts[(day.year, day.month)] += debit - credit
+    assert by_month == dict(invoices) == dict(accounts) == {(2025, 3): Decimal("155.00"), (2025, 10): Decimal("45.00")}
