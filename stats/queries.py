@@ -250,6 +250,41 @@ def _grouped(spec: specs.Spec, start: date, end: date, using: str) -> list[dict]
     return [dict(by_key) for by_key in results]
 
 
+def _grouped_shown(spec: specs.Spec, period: tuple[date, date], shown: list[dict], using: str) -> list[dict]:
+    """``_grouped`` over ``period`` for the groups ``shown`` only (rows were cut to the largest):
+    one GROUP BY per depth, restricted to the keys shown at that depth on every level but the
+    periods (never cut; their keys are the analysed period's). A restriction on a group's own
+    keys leaves its sums whole, so a parent's sums stay exact for its « Autres » row; and with
+    the (customer, day) and (product, day) indexes, the 50 customers shown are read, not the year."""
+    queryset = _filtered(spec, period[0], period[1], using)
+    aggregates = _aggregates(spec.mode)
+    if not {"documents", "basket"} & set(spec.measures):
+        aggregates.pop("documents", None)
+    aliases = [f"k{i}" for i in range(len(spec.levels))]
+    expressions = {a: _level_expression(level, spec.category_depth) for a, level in zip(aliases, spec.levels, strict=True)}
+    results = [{(): queryset.aggregate(**aggregates)}]
+    for depth in range(1, len(aliases) + 1):
+        names = aliases[:depth]
+        rows = queryset.annotate(**{name: expressions[name] for name in names})
+        for position, name in enumerate(names):
+            if spec.levels[position] in specs.PERIOD_LEVELS:
+                continue
+            values = {key[position] for key in shown[depth]}
+            condition = Q(**{f"{name}__in": [value for value in values if value is not None]})
+            if None in values:
+                condition |= Q(**{f"{name}__isnull": True})
+            rows = rows.filter(condition)
+        results.append(
+            {
+                tuple(_as_key(row[name], level) for name, level in zip(names, spec.levels, strict=False)): {
+                    aggregate: row[aggregate] for aggregate in aggregates
+                }
+                for row in rows.values(*names).annotate(**aggregates).order_by()
+            }
+        )
+    return results
+
+
 ORDER_OF = {
     "margin": "t.net - t.cost",
     "margin_rate": "(t.net - t.cost) / NULLIF(t.net, 0)",
@@ -443,7 +478,9 @@ def run(spec: specs.Spec, *, using: str | None = None, limit: int | None = None)
         if limit is not None:
             grouped, rest = _cut(spec, grouped, limit)
     compared, period = None, spec.comparison_period()
-    if period is not None:
+    if period is not None and rest:
+        compared = _compare_keys(spec, _grouped_shown(spec, period, grouped, using))
+    elif period is not None:
         compared = _compare_keys(spec, _grouped(spec, period[0], period[1], using))
     labels = _labels(spec, grouped[1:], using)
 
