@@ -8,6 +8,7 @@ facts. See ``stats.models`` for what counts and why.
 from collections import defaultdict
 from decimal import Decimal
 
+from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import Product
@@ -20,9 +21,19 @@ from stock.models import ProductValuation
 from .models import OrderFact, PurchaseFact, SaleFact
 
 ZERO = Decimal("0.00")
-# Lines that are sales (70x): products, services, shipping, eco-participation. Text lines carry
-# nothing; penalties and the recovery indemnity are financial income (762700 / 758800).
-SALES_KINDS = ("product", "shipping", "eco")
+# Lines that are sales (70x, as accounting posts them): products, services, shipping,
+# eco-participation, and free-text lines with an amount (« Gravure », a web shop's cart rule
+# « Remise BIENVENUE10 » at a negative quantity); a text line without an amount is a comment.
+# Penalties and the recovery indemnity are financial income (762700 / 758800).
+SALES_KINDS = ("product", "text", "shipping", "eco")
+
+
+def is_sale(line) -> bool:
+    return line.kind in SALES_KINDS and (line.kind != "text" or bool(line.net_amount))
+
+
+# ``is_sale`` in a query.
+SALE_LINES = Q(kind__in=SALES_KINDS) & ~Q(kind="text", net_amount=0)
 
 _LINE_RELATED = ["product__category", "parent__product__category"]
 
@@ -198,7 +209,7 @@ def _sale_facts(document, source: str, day, context: Context, *, sign: int, sold
     eur = _to_eur(document)
     facts = []
     for line in document.lines.all():
-        if line.kind not in SALES_KINDS:
+        if not is_sale(line):
             continue
         net, vat = amounts[line.pk]
         quantity = line.quantity if line.kind == "product" else Decimal(0)
@@ -224,7 +235,7 @@ def _sale_facts(document, source: str, day, context: Context, *, sign: int, sold
 def order_facts(order: Order, context: Context) -> list[OrderFact]:
     if order.status in (Order.Status.DRAFT, Order.Status.CANCELLED) or order.order_date is None:
         return []
-    lines = [line for line in order.lines.all() if line.kind in SALES_KINDS]
+    lines = [line for line in order.lines.all() if is_sale(line)]
     amounts = line_amounts(order, order.lines.all())
     eur = _to_eur(order)
     facts = []

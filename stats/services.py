@@ -71,7 +71,7 @@ def forget_order(*, order_id: int, **_payload) -> int:
 
 
 def _sales_lines(model):
-    return Exists(model.objects.filter(document=OuterRef("pk"), kind__in=facts.SALES_KINDS))
+    return Exists(model.objects.filter(facts.SALE_LINES, document=OuterRef("pk")))
 
 
 def _pending_invoices():

@@ -150,3 +150,27 @@ def test_each_months_net_purchases_equal_the_supplier_invoices_and_the_purchase_
     ):
         accounts[(day.year, day.month)] += debit - credit
     assert by_month == dict(invoices) == dict(accounts) == {(2025, 3): Decimal("155.00"), (2025, 10): Decimal("45.00")}
+
+
+def test_priced_text_lines_and_cart_rule_reductions_are_sales_as_in_accounting(shop, django_capture_on_commit_callbacks):
+    """A free-text line with an amount (« Gravure ») and a web shop's cart rule (a text line at a
+    negative quantity) are posted to the sales accounts: the facts count them, by the events and
+    by the rebuild alike; a text line without an amount (a comment) gives no fact."""
+    lines = [
+        {"product": shop.mug, "quantity": 2},
+        {"description": "Gravure du prénom", "quantity": 1, "unit_price": Decimal("12.00"), "kind": "text", "vat_rate": 20},
+        {"description": "Remise « BIENVENUE10 »", "quantity": -1, "unit_price": Decimal("5.00"), "kind": "text", "vat_rate": 20},
+        {"description": "Emballage cadeau offert", "kind": "text"},
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        invoice = sell(shop, shop.bakery, shop.b2b, lines, date(2025, 3, 3))
+    report = accounting_services.post_pending()
+    assert report
+    facts = SaleFact.objects.filter(document_id=invoice.pk, source="invoice")
+    assert facts.count() == 3  # the mug, the engraving, the reduction; not the comment
+    assert facts.aggregate(net=Sum("net"))["net"] == invoice.total_excl_tax == _monthly_sales_accounts()[(2025, 3)]
+    assert facts.filter(quantity=0).count() == 2  # text lines sell no quantity
+    before = sorted(facts.values_list("source_line_id", "net", "vat", "quantity"))
+    call_command("rebuild_stats", stdout=StringIO())
+    rebuilt = SaleFact.objects.filter(document_id=invoice.pk).values_list("source_line_id", "net", "vat", "quantity")
+    assert sorted(rebuilt) == before
