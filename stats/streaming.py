@@ -29,7 +29,7 @@ from django.db.models.functions import TruncMonth, TruncQuarter, TruncWeek, Trun
 from . import queries
 from . import spec as specs
 
-CHUNK = 2000
+CHUNK = 5000  # rows read at a time (and one label query per level per chunk)
 TRUNCATIONS = {"week": TruncWeek, "month": TruncMonth, "quarter": TruncQuarter, "year": TruncYear}
 
 
@@ -122,11 +122,12 @@ def _sums(spec: specs.Spec, comparing: bool) -> dict:
     aggregates = queries._aggregates(spec.mode)
     if not {"documents", "basket"} & set(spec.measures):
         aggregates.pop("documents", None)
+    if not comparing:  # every fact read is of the analysed period: plain sums
+        return {**{f"a_{name}": aggregate for name, aggregate in aggregates.items()}, "n": Count("pk")}
     now, before = Q(day__gte=spec.start), Q(day__lt=spec.start)
     sums = {f"a_{name}": _within(aggregate, now) for name, aggregate in aggregates.items()}
     sums["n"] = Count("pk", filter=now)
-    if comparing:
-        sums.update({f"c_{name}": _within(aggregate, before) for name, aggregate in aggregates.items()})
+    sums.update({f"c_{name}": _within(aggregate, before) for name, aggregate in aggregates.items()})
     return sums
 
 
@@ -165,10 +166,11 @@ def _statement(spec: specs.Spec, using: str) -> tuple[str, list, list[str], list
     aliases = list(keys)
     additive = [name for name in sums if not name.endswith("documents")]
     windows = []
-    for depth in range(1, len(aliases)):
+    for depth in range(len(aliases)):  # depth 0: the grand total, over every group
         partition = ", ".join(f"t.{quote(alias)}" for alias in aliases[:depth])
+        over = f"PARTITION BY {partition}" if partition else ""
         for name in additive:
-            windows.append(f"SUM(t.{quote(name)}) OVER (PARTITION BY {partition}) AS {quote(f'p{depth}_{name}')}")
+            windows.append(f"SUM(t.{quote(name)}) OVER ({over}) AS {quote(f'p{depth}_{name}')}")
     with_windows = f"SELECT t.*{''.join(', ' + window for window in windows)} FROM ({sql}) t"  # noqa: S608
     ordering = []
     for depth, level in enumerate(spec.levels, start=1):
@@ -214,14 +216,14 @@ def _parent_documents(spec: specs.Spec, using: str) -> list[dict]:
     return by_depth
 
 
-def _grand_total(spec: specs.Spec, using: str) -> tuple[dict, dict | None]:
-    comparing = spec.comparison_period() is not None
-    raw = _facts(spec, using).aggregate(**_sums(spec, comparing))
-    now = queries.measures_of({name[2:]: value for name, value in raw.items() if name.startswith("a_")}, spec.measures)
-    if not comparing:
-        return now, None
-    before = queries.measures_of({name[2:]: value for name, value in raw.items() if name.startswith("c_")}, spec.measures)
-    return now, before
+def _total_documents(spec: specs.Spec, using: str) -> tuple | None:
+    """(documents now, documents compared) of the whole analysis, when that measure is asked."""
+    if not {"documents", "basket"} & set(spec.measures):
+        return None
+    count = queries._aggregates(spec.mode)["documents"]
+    counts = {"a": _within(count, Q(day__gte=spec.start)), "c": _within(count, Q(day__lt=spec.start))}
+    raw = _facts(spec, using).aggregate(**counts)
+    return raw["a"], raw["c"]
 
 
 def rows(spec: specs.Spec, *, using: str | None = None) -> Iterator[StreamedRow]:
@@ -232,6 +234,7 @@ def rows(spec: specs.Spec, *, using: str | None = None) -> Iterator[StreamedRow]
     parent_documents = _parent_documents(spec, using)
     width = len(spec.levels)
     written: list = [object()] * width  # the parent keys written so far, per depth
+    last = None  # the last group read
 
     def figures(record: dict, prefix: str = "", documents=None):
         """A group's measures from its sums (a parent's: its window sums and its ``documents``)."""
@@ -253,7 +256,7 @@ def rows(spec: specs.Spec, *, using: str | None = None) -> Iterator[StreamedRow]
                 record["key"] = tuple(queries._as_key(record[f"k{i}"], level) for i, level in enumerate(spec.levels))
             labels = queries._labels(spec, [[record["key"][: depth + 1] for record in records] for depth in range(width)], using)
             for record in records:
-                key = record["key"]
+                key, last = record["key"], record
                 for depth in range(width - 1):
                     if key[: depth + 1] == written[depth]:
                         continue
@@ -270,5 +273,7 @@ def rows(spec: specs.Spec, *, using: str | None = None) -> Iterator[StreamedRow]
                 values, compare = figures(record)
                 level = spec.levels[-1]
                 yield StreamedRow(width - 1, level, labels[level].get(key[-1], ""), values, compare)
-    total, total_compare = _grand_total(spec, using)
+    # The grand total: the window sums over every group, read on the last one (none: zeros).
+    sums = last if last is not None else {f"p0_{name}": None for name in parent_sums}
+    total, total_compare = figures(sums, "p0_", _total_documents(spec, using))
     yield StreamedRow(0, "", "", total, total_compare)

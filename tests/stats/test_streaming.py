@@ -85,3 +85,10 @@ def test_rows_are_read_a_chunk_at_a_time(facts, monkeypatch):
     spec = parse({**YEAR, "levels": "customer,product", "measures": "net,documents", "compare": "last_year"})
     streamed, _rows = _streamed(spec)
     assert streamed == _in_memory(spec)
+
+
+def test_an_analysis_of_nothing_is_its_grand_total_of_zeros(facts):
+    spec = parse({"start": "2030-01-01", "end": "2030-12-31", "levels": "customer,product", "measures": "net,documents"})
+    (total,) = list(streaming.rows(spec))
+    assert (total.level, total.values, total.compare) == ("", {"net": Decimal("0.00"), "documents": 0}, None)
+    assert total.values == queries.run(spec).total
