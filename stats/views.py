@@ -6,17 +6,22 @@ you back up), the comparison, and the xlsx / ods exports of what is shown."""
 from datetime import date
 from urllib.parse import urlencode
 
-from django.http import HttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.db.models import Q
+from django.http import HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from lmb.access import permission_required
 from lmb.errors import InvalidInput
 
-from . import exports, queries
+from . import exports, queries, services
 from . import spec as specs
-from .forms import AnalysisForm
+from .forms import AnalysisForm, SaveAnalysisForm
+from .models import SavedAnalysis
 from .spec import parse
 from .templatetags.stats_figures import MONEY, figure
 
@@ -27,6 +32,7 @@ def query_of(spec: specs.Spec, **changes) -> str:
     """The URL parameters of ``spec`` (the API's and the screen's), with ``changes``."""
     data = spec.as_dict()
     params = {
+        "period": data["period"],
         "mode": data["mode"],
         "measures": ",".join(data["measures"]),
         "levels": ",".join(data["levels"]),
@@ -87,6 +93,7 @@ def _drill(spec: specs.Spec, path: list) -> str | None:
         if level in specs.PERIOD_LEVELS:
             first, last = _period_bounds(key, level)
             start, end = max(start, first), min(end, last)
+            changes["period"] = ""  # into one month of « l'année en cours »: that month's dates
         else:
             value = str(int(key.rstrip("/").rsplit("/", 1)[-1])) if level == "category" else str(key)
             changes[f"filter_{level}"] = value  # the row lies within any filter already on its level
@@ -181,6 +188,7 @@ def analysis(request):
         "start": data.get("start"),
         "end": data.get("end"),
         "compare": data.get("compare") or "none",
+        "period": data.get("period") or "",
         "category_depth": data.get("category_depth") or 0,
         "measures": data.getlist("measures") if len(data.getlist("measures")) > 1 else (data.get("measures") or "").split(","),
         **{f"level{i + 1}": level for i, level in enumerate(levels[:3])},
@@ -188,7 +196,7 @@ def analysis(request):
     if spec is not None:
         initial["measures"] = list(spec.measures)  # the measures shown, the defaults included, ticked
     form = AnalysisForm(initial=initial)
-    context = {"form": form, "errors": errors, "analysis": result, "spec": spec}
+    context = {"form": form, "errors": errors, "analysis": result, "spec": spec, "saved_analyses": _saved_by(request.user)}
     if result is not None:
         query = query_of(spec)
         context.update(
@@ -202,6 +210,8 @@ def analysis(request):
             export_xlsx=reverse("stats:analysis_export", args=["xlsx"]) + "?" + query,
             export_ods=reverse("stats:analysis_export", args=["ods"]) + "?" + query,
             api_url="/api/v1/stats/analysis/?" + query,
+            query=query,
+            save_form=SaveAnalysisForm(),
         )
     return render(request, "stats/analysis.html", context, status=400 if errors else 200)
 
@@ -217,3 +227,60 @@ def analysis_export(request, fmt: str):
         text = "\n".join(f"{field} : {' '.join(messages)}" for field, messages in exc.errors.items())
         return HttpResponse(text, status=400, content_type="text/plain; charset=utf-8")
     return exports.response(spec, fmt)
+
+
+# --- Saved analyses -------------------------------------------------------------------------------
+
+
+def _saved_by(user):
+    """The analyses ``user`` may open: their own and those others shared."""
+    return SavedAnalysis.objects.filter(Q(owner=user) | Q(shared=True)).select_related("owner").order_by("name", "pk")
+
+
+@require_POST
+@permission_required(*SEE_ANALYSES)
+def save_analysis(request):
+    """Keep the analysis shown (its parameters in ``query``) under a name, for oneself or shared."""
+    query = request.POST.get("query", "")[:4000]
+    form = SaveAnalysisForm(request.POST)
+    back = reverse("stats:analysis") + "?" + query
+    if not form.is_valid():
+        messages.error(
+            request, " ".join(f"{form.fields[name].label} : {' '.join(errors)}" for name, errors in form.errors.items())
+        )
+        return redirect(back)
+    try:
+        spec = parse(QueryDict(query))  # the parameters of the analysis shown (``query_of``)
+        saved = services.save_analysis(
+            owner=request.user, name=form.cleaned_data["name"], spec=spec.as_dict(), shared=form.cleaned_data["shared"]
+        )
+    except InvalidInput as exc:
+        messages.error(request, " ".join(" ".join(errors) for errors in exc.errors.values()))
+        return redirect(back)
+    messages.success(request, _("Analyse « %(name)s » enregistrée.") % {"name": saved.name})
+    return redirect(back)
+
+
+@permission_required(*SEE_ANALYSES)
+def open_analysis(request, pk: int):
+    """A saved analysis, run again on today's data (a moving period on today's dates)."""
+    saved = get_object_or_404(_saved_by(request.user), pk=pk)
+    try:
+        spec = parse(saved.spec)
+    except InvalidInput as exc:  # saved before a level or a measure was withdrawn
+        messages.error(request, " ".join(" ".join(errors) for errors in exc.errors.values()))
+        return redirect("stats:analysis")
+    return redirect(reverse("stats:analysis") + "?" + query_of(spec))
+
+
+@require_POST
+@permission_required(*SEE_ANALYSES)
+def delete_analysis(request, pk: int):
+    saved = get_object_or_404(_saved_by(request.user), pk=pk)
+    try:
+        services.delete_analysis(saved, user=request.user)
+    except InvalidInput as exc:
+        messages.error(request, " ".join(" ".join(errors) for errors in exc.errors.values()))
+    else:
+        messages.success(request, _("Analyse « %(name)s » supprimée.") % {"name": saved.name})
+    return redirect(request.POST.get("next") if str(request.POST.get("next", "")).startswith("/stats/") else "stats:analysis")
