@@ -173,6 +173,60 @@ def _filter_chips(spec: specs.Spec) -> list[dict]:
     return chips
 
 
+def _filter_choices(level: str) -> list[tuple[str, str]]:
+    """(value, label) of a level chosen in a list: those with a few values. Products, customers
+    and suppliers are filtered by drilling into their row (or through the API)."""
+    from catalog.models import Category
+    from crm.models import CustomerCategory, ThirdParty
+    from lmb.countries import country_choices
+    from sales.models import Channel, VatTreatment
+    from stock.models import Warehouse
+
+    match level:
+        case "channel":
+            return [(str(pk), name) for pk, name in Channel.objects.order_by("name").values_list("pk", "name")]
+        case "category":
+            return [(str(pk), name) for pk, name in Category.objects.order_by("path").values_list("pk", "full_name")]
+        case "warehouse":
+            return [(str(pk), name) for pk, name in Warehouse.objects.order_by("name").values_list("pk", "name")]
+        case "sales_rep":
+            reps = ThirdParty.objects.exclude(sales_rep=None).values("sales_rep")
+            labels = queries.label_of("sales_rep", set(reps.values_list("sales_rep", flat=True)))
+            return sorted(((str(pk), label) for pk, label in labels.items() if pk is not None), key=lambda choice: choice[1])
+        case "country":
+            return list(country_choices())
+        case "customer_category":
+            return [(key, str(label)) for key, label in CustomerCategory.choices]
+        case "customer_kind":
+            return [(key, str(label)) for key, label in ThirdParty.Kind.choices]
+        case "vat_treatment":
+            return [(key, str(label)) for key, label in VatTreatment.choices]
+    return []
+
+
+LISTED_FILTERS = (
+    "channel", "category", "country", "customer_category", "customer_kind", "sales_rep", "warehouse", "vat_treatment",
+)  # fmt: skip
+
+
+def _filter_selects(spec: specs.Spec | None, mode: str) -> list[dict]:
+    """One drop-down per listed level of the mode, the current filter chosen (several values, as a
+    drill-down or the API may set, shown as one choice keeping them all)."""
+    selects = []
+    for level in LISTED_FILTERS:
+        if level not in specs.LEVELS_OF.get(mode, ()):
+            continue
+        chosen = ",".join(spec.filters.get(level, ())) if spec else ""
+        choices = _filter_choices(level)
+        if chosen and chosen not in {value for value, _label in choices}:
+            choices = [(chosen, _("%(count)s valeurs choisies") % {"count": len(spec.filters[level])}), *choices]
+        every = _("Toutes") if level in ("category", "customer_category") else _("Tous")  # the level's gender
+        selects.append(
+            {"name": f"filter_{level}", "label": specs.LEVELS[level], "choices": choices, "chosen": chosen, "every": every}
+        )
+    return selects
+
+
 @permission_required(*SEE_ANALYSES)
 def analysis(request):
     data = _defaults(request)
@@ -194,9 +248,21 @@ def analysis(request):
         **{f"level{i + 1}": level for i, level in enumerate(levels[:3])},
     }
     if spec is not None:
+        initial["start"], initial["end"] = spec.start, spec.end  # a moving period's dates of today
         initial["measures"] = list(spec.measures)  # the measures shown, the defaults included, ticked
     form = AnalysisForm(initial=initial)
-    context = {"form": form, "errors": errors, "analysis": result, "spec": spec, "saved_analyses": _saved_by(request.user)}
+    mode = spec.mode if spec else (data.get("mode") or "sales")
+    context = {
+        "form": form,
+        "errors": errors,
+        "analysis": result,
+        "spec": spec,
+        "saved_analyses": _saved_by(request.user),
+        "filter_selects": _filter_selects(spec, mode),
+        "hidden_filters": {
+            level: values for level, values in (spec.filters.items() if spec else ()) if level not in LISTED_FILTERS
+        },
+    }
     if result is not None:
         query = query_of(spec)
         context.update(
