@@ -101,7 +101,7 @@ def _truncated(level: str, day):
 def _key_expressions(spec: specs.Spec, comparing: bool) -> dict:
     expressions = {}
     for index, level in enumerate(spec.levels):
-        expression = queries._level_expression(level, spec.category_depth)
+        expression = queries.level_expression(level, spec.category_depth)
         if comparing and level in specs.PERIOD_LEVELS:
             moved = _truncated(level, _shifted(spec, _truncated(level, F("day"))))
             expression = Case(When(day__lt=spec.start, then=moved), default=expression, output_field=DateField())
@@ -119,7 +119,7 @@ def _sums(spec: specs.Spec, comparing: bool) -> dict:
     """The conditional sums of the statement: ``a_name`` for the analysed period, ``c_name`` for the
     compared one, and ``n`` (facts of the analysed period) to tell a group that exists now. (A sum
     named as its column would be taken for the column by the compared period's sum.)"""
-    aggregates = queries._aggregates(spec.mode)
+    aggregates = queries.aggregates_of(spec.mode)
     if not {"documents", "basket"} & set(spec.measures):
         aggregates.pop("documents", None)
     if not comparing:  # every fact read is of the analysed period: plain sums
@@ -134,9 +134,9 @@ def _sums(spec: specs.Spec, comparing: bool) -> dict:
 def _facts(spec: specs.Spec, using: str):
     period = spec.comparison_period()
     if period is None:
-        return queries._filtered(spec, spec.start, spec.end, using)
+        return queries.filtered_facts(spec, spec.start, spec.end, using)
     both = Q(day__range=(spec.start, spec.end)) | Q(day__range=period)
-    return queries._filtered(spec, period[0], spec.end, using).filter(both)
+    return queries.filtered_facts(spec, period[0], spec.end, using).filter(both)
 
 
 def _order_expression(spec: specs.Spec, column) -> str:
@@ -196,7 +196,7 @@ def _parent_documents(spec: specs.Spec, using: str) -> list[dict]:
         return []
     comparing = spec.comparison_period() is not None
     keys = _key_expressions(spec, comparing)
-    count = queries._aggregates(spec.mode)["documents"]
+    count = queries.aggregates_of(spec.mode)["documents"]
     counts = {"a_documents": _within(count, Q(day__gte=spec.start))}
     if comparing:
         counts["c_documents"] = _within(count, Q(day__lt=spec.start))
@@ -206,7 +206,7 @@ def _parent_documents(spec: specs.Spec, using: str) -> list[dict]:
         rows = _facts(spec, using).annotate(**{n: keys[n] for n in names}).values(*names).annotate(**counts).order_by()
         by_depth.append(
             {
-                tuple(queries._as_key(row[n], level) for n, level in zip(names, spec.levels, strict=False)): (
+                tuple(queries.as_key(row[n], level) for n, level in zip(names, spec.levels, strict=False)): (
                     row["a_documents"],
                     row.get("c_documents"),
                 )
@@ -220,7 +220,7 @@ def _total_documents(spec: specs.Spec, using: str) -> tuple | None:
     """(documents now, documents compared) of the whole analysis, when that measure is asked."""
     if not {"documents", "basket"} & set(spec.measures):
         return None
-    count = queries._aggregates(spec.mode)["documents"]
+    count = queries.aggregates_of(spec.mode)["documents"]
     counts = {"a": _within(count, Q(day__gte=spec.start)), "c": _within(count, Q(day__lt=spec.start))}
     raw = _facts(spec, using).aggregate(**counts)
     return raw["a"], raw["c"]
@@ -239,8 +239,8 @@ def rows(spec: specs.Spec, *, using: str | None = None) -> Iterator[StreamedRow]
     def figures(record: dict, prefix: str = "", documents=None):
         """A group's measures from its sums (a parent's: its window sums and its ``documents``)."""
         names = parent_sums if prefix else finest_sums
-        now = {name[2:]: queries._as_number(record[prefix + name]) for name in names if name.startswith("a_")}
-        before = {name[2:]: queries._as_number(record[prefix + name]) for name in names if name.startswith("c_")}
+        now = {name[2:]: queries.as_number(record[prefix + name]) for name in names if name.startswith("a_")}
+        before = {name[2:]: queries.as_number(record[prefix + name]) for name in names if name.startswith("c_")}
         if documents is not None:
             now["documents"], before["documents"] = documents
         values = queries.measures_of(now, spec.measures)
@@ -253,8 +253,9 @@ def rows(spec: specs.Spec, *, using: str | None = None) -> Iterator[StreamedRow]
         while chunk := cursor.fetchmany(CHUNK):
             records = [dict(zip(columns, record, strict=True)) for record in chunk]
             for record in records:
-                record["key"] = tuple(queries._as_key(record[f"k{i}"], level) for i, level in enumerate(spec.levels))
-            labels = queries._labels(spec, [[record["key"][: depth + 1] for record in records] for depth in range(width)], using)
+                record["key"] = tuple(queries.as_key(record[f"k{i}"], level) for i, level in enumerate(spec.levels))
+            shown = [[record["key"][: depth + 1] for record in records] for depth in range(width)]
+            labels = queries.labels_of(spec, shown, using)
             for record in records:
                 key, last = record["key"], record
                 for depth in range(width - 1):
