@@ -50,6 +50,7 @@ import math
 import os
 import statistics
 import time
+import tracemalloc
 from datetime import timedelta
 
 from harness import DATABASE_URL, autoanalyze, drop_database, recreate_database, save_bench_company, setup
@@ -207,6 +208,16 @@ def percentiles(function, repeat: int) -> dict:
     }
 
 
+def peak_memory_mb(function) -> float:
+    """The peak of Python allocations while ``function`` runs (tracemalloc), in MB."""
+    tracemalloc.start()
+    try:
+        function()
+        return round(tracemalloc.get_traced_memory()[1] / 1_000_000, 1)
+    finally:
+        tracemalloc.stop()
+
+
 def measure_dashboard(repeat: int) -> dict:
     """The home page of an administrator (every panel) through Django's test client: « cold »
     with the cache emptied before each request (the first visit after an invoice is issued: the
@@ -247,7 +258,7 @@ def main():
         from django.db import connection
         from django.utils import timezone
 
-        from stats import queries, services
+        from stats import queries, services, streaming
         from stats.spec import SCREEN_LIMIT, parse
 
         today = timezone.localdate()
@@ -290,7 +301,11 @@ def main():
             engine = percentiles(lambda spec=spec: queries.run(spec, limit=SCREEN_LIMIT).as_dict(), arguments.repeat)
             business = percentiles(bare(BARE[name]), arguments.repeat)
             facts = percentiles(bare(fact_sql), arguments.repeat)
-            every_row = percentiles(lambda spec=spec: queries.run(spec), max(2, arguments.repeat // 5))
+            # The exports' path: every row, streamed a chunk at a time (and its peak memory).
+            every_row = percentiles(lambda spec=spec: sum(1 for _row in streaming.rows(spec)), max(2, arguments.repeat // 5))
+            every_row["rows"] = sum(1 for _row in streaming.rows(spec))
+            every_row["peak_python_memory_mb"] = peak_memory_mb(lambda spec=spec: sum(1 for _row in streaming.rows(spec)))
+            every_row["held_in_memory_peak_mb"] = peak_memory_mb(lambda spec=spec: queries.run(spec))
             analyses[name] = {
                 "analysis": engine,
                 "analysis_every_row_for_exports": every_row,

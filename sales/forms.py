@@ -1,6 +1,7 @@
 """Forms of the sales screens. They only check what was typed; the services decide the rest
 (prices, VAT, whether a transition is allowed) and their refusals land beside the field."""
 
+import re
 from decimal import Decimal
 
 from django import forms
@@ -84,6 +85,10 @@ class DraftTermsForm(Form):
         return dict(self.cleaned_data)
 
 
+# « 3*CODE » in the scan box: a quantity (11 digits, 3 decimals: the lines' column) then the code.
+TYPED_QUANTITY = re.compile(r"^\s*(?P<quantity>\d{1,11}(?:[.,]\d{1,3})?)\s*\*\s*(?P<code>\S.*?)\s*$")
+
+
 class LineForm(Form):
     """A line typed or scanned on a draft: a product code (+ Enter adds one), or a free line."""
 
@@ -110,12 +115,19 @@ class LineForm(Form):
 
     def clean(self):
         cleaned = super().clean()
+        if typed := TYPED_QUANTITY.match(cleaned.get("code") or ""):
+            if cleaned.get("quantity") is not None:
+                self.add_error("code", _("Indiquez la quantité devant le code ou dans « Quantité », pas les deux."))
+            else:
+                cleaned["quantity"] = Decimal(typed["quantity"].replace(",", "."))
+                cleaned["code"] = typed["code"]
         if not cleaned.get("code") and not cleaned.get("description"):
             self.add_error("code", _("Scannez un produit ou saisissez une désignation."))
         return cleaned
 
     def service_fields(self):
-        """Only what was typed: the service takes the product's price, designation and VAT."""
+        """Only what was typed: the service takes the product's price, designation and VAT.
+        « 3*CODE » typed in the scan box is the code with a quantity of 3."""
         return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
 
 

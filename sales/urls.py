@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import channels, output
+from .views import channels, output, receipts
 
 app_name = "sales"
 
@@ -36,6 +36,8 @@ urlpatterns = [
     *output_urls("invoices", "invoice"),
     *output_urls("credit-notes", "credit_note"),
     path("invoices/archive/", output.archive_start, name="invoice_archive"),
+    path("invoices/<int:pk>/receipt/", receipts.document_receipt, {"kind": "invoice"}, name="invoice_receipt"),
+    path("credit-notes/<int:pk>/receipt/", receipts.document_receipt, {"kind": "credit_note"}, name="credit_note_receipt"),
     path("deliveries/<int:pk>/pdf/", output.delivery_pdf, name="delivery_pdf"),
     path("deliveries/<int:pk>/email/", output.delivery_email, name="delivery_email"),
     path("deliveries/print/", output.batch_print, {"kind": "delivery_note"}, name="delivery_note_batch_print"),

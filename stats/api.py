@@ -9,6 +9,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from lmb.errors import InvalidInput
+
 from . import queries, services
 from .models import SavedAnalysis
 from .serializers import AnalysisParametersSerializer, AnalysisSerializer, LimitSerializer, SavedAnalysisSerializer
@@ -56,9 +58,10 @@ class SavedAnalysisViewSet(
         )
 
     def perform_destroy(self, instance):
-        if instance.owner_id != self.request.user.pk:
-            raise PermissionDenied("Seul l'auteur d'une analyse peut la supprimer.")
-        instance.delete()
+        try:
+            services.delete_analysis(instance, user=self.request.user)
+        except InvalidInput as exc:
+            raise PermissionDenied(exc.errors["owner"][0]) from None
 
     @extend_schema(request=None, responses=AnalysisSerializer, parameters=[LimitSerializer])
     @action(detail=True, methods=["get"])

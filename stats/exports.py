@@ -2,7 +2,8 @@
 levels, filters, comparison), one column per level and per measure (and per measure of the
 compared period), the nesting as outline levels (a subtotal row above its details, folded and
 unfolded in Excel or LibreOffice), real numbers with their number formats, the grand total last.
-Written by the streaming writers of ``lmb.xlsx`` and ``lmb.ods``."""
+Every row, read by ``streaming.rows`` a chunk at a time and written by the streaming writers of
+``lmb.xlsx`` and ``lmb.ods``: constant memory, however many rows."""
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
@@ -12,7 +13,7 @@ from lmb.ods import stream_ods
 from lmb.spreadsheets import CONTENT_TYPES, ODS, XLSX
 from lmb.xlsx import Row, stream_xlsx
 
-from . import queries
+from . import queries, streaming
 from . import spec as specs
 
 FORMATS = (XLSX, ODS)
@@ -31,8 +32,7 @@ def _filter_lines(spec: specs.Spec) -> list[tuple]:
     return lines
 
 
-def preamble(analysis: queries.Analysis) -> list[tuple]:
-    spec = analysis.spec
+def preamble(spec: specs.Spec) -> list[tuple]:
     lines = [
         (_("Analyse"), str(specs.MODES[spec.mode])),
         (_("Période"), spec.start, spec.end),
@@ -41,27 +41,25 @@ def preamble(analysis: queries.Analysis) -> list[tuple]:
     if "category" in spec.levels:
         lines.append((_("Profondeur des catégories"), spec.category_depth))
     lines.extend(_filter_lines(spec))
-    if analysis.compare_period is not None:
-        start, end = analysis.compare_period
+    if spec.comparison_period() is not None:
+        start, end = spec.comparison_period()
         lines.append((_("Comparaison"), str(specs.COMPARISONS[spec.compare]), start, end))
     lines.append((_("Édité le"), timezone.localtime().replace(tzinfo=None)))
     lines.append(())
     return lines
 
 
-def headers(analysis: queries.Analysis) -> list[str]:
-    spec = analysis.spec
+def headers(spec: specs.Spec) -> list[str]:
     names = [str(specs.LEVELS[level]) for level in spec.levels]
     names += [str(specs.MEASURES[measure]) for measure in spec.measures]
-    if analysis.compare_period is not None:
+    if spec.comparison_period() is not None:
         names += [_("%(measure)s (comparaison)") % {"measure": specs.MEASURES[measure]} for measure in spec.measures]
     return names
 
 
-def rows(analysis: queries.Analysis):
-    spec = analysis.spec
+def rows(spec: specs.Spec):
     width = len(spec.levels)
-    compared = analysis.compare_period is not None
+    compared = spec.comparison_period() is not None
 
     def figures(values, compare):
         cells = [values.get(measure) for measure in spec.measures]
@@ -69,23 +67,20 @@ def rows(analysis: queries.Analysis):
             cells += [(compare or {}).get(measure) for measure in spec.measures]
         return cells
 
-    for depth, row in analysis.walk():
+    for row in streaming.rows(spec):
         labels = [""] * width
-        labels[depth] = row.label
-        yield Row(tuple(labels + figures(row.values, row.compare)), level=depth)
-    labels = [""] * width
-    labels[0] = _("Total général")
-    yield Row(tuple(labels + figures(analysis.total, analysis.total_compare)), level=0)
+        labels[row.depth] = row.label if row.level else _("Total général")
+        yield Row(tuple(labels + figures(row.values, row.compare)), level=row.depth)
 
 
-def response(analysis: queries.Analysis, fmt: str) -> StreamingHttpResponse:
-    name = f"analyse-{analysis.spec.mode}-{timezone.localdate():%Y%m%d}.{fmt}"
+def response(spec: specs.Spec, fmt: str) -> StreamingHttpResponse:
+    name = f"analyse-{spec.mode}-{timezone.localdate():%Y%m%d}.{fmt}"
     sheet = _("Analyse")
     if fmt == ODS:
-        chunks = stream_ods(sheet, headers(analysis), rows(analysis), preamble=preamble(analysis))
+        chunks = stream_ods(sheet, headers(spec), rows(spec), preamble=preamble(spec))
     else:
-        levels = len(analysis.spec.levels) - 1
-        chunks = stream_xlsx(sheet, headers(analysis), rows(analysis), preamble=preamble(analysis), outline_levels=levels)
+        levels = len(spec.levels) - 1
+        chunks = stream_xlsx(sheet, headers(spec), rows(spec), preamble=preamble(spec), outline_levels=levels)
     answer = StreamingHttpResponse(chunks, content_type=CONTENT_TYPES[fmt])
     answer["Content-Disposition"] = f'attachment; filename="{name}"'
     return answer

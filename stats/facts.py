@@ -8,6 +8,7 @@ facts. See ``stats.models`` for what counts and why.
 from collections import defaultdict
 from decimal import Decimal
 
+from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import Product
@@ -20,9 +21,19 @@ from stock.models import ProductValuation
 from .models import OrderFact, PurchaseFact, SaleFact
 
 ZERO = Decimal("0.00")
-# Lines that are sales (70x): products, services, shipping, eco-participation. Text lines carry
-# nothing; penalties and the recovery indemnity are financial income (762700 / 758800).
-SALES_KINDS = ("product", "shipping", "eco")
+# Lines that are sales (70x, as accounting posts them): products, services, shipping,
+# eco-participation, and free-text lines with an amount (« Gravure », a web shop's cart rule
+# « Remise BIENVENUE10 » at a negative quantity); a text line without an amount is a comment.
+# Penalties and the recovery indemnity are financial income (762700 / 758800).
+SALES_KINDS = ("product", "text", "shipping", "eco")
+
+
+def is_sale(line) -> bool:
+    return line.kind in SALES_KINDS and (line.kind != "text" or bool(line.net_amount))
+
+
+# ``is_sale`` in a query.
+SALE_LINES = Q(kind__in=SALES_KINDS) & ~Q(kind="text", net_amount=0)
 
 _LINE_RELATED = ["product__category", "parent__product__category"]
 
@@ -172,58 +183,50 @@ def _warehouse_of(invoice_line, channel):
 def invoice_facts(invoice: Invoice, context: Context) -> list[SaleFact]:
     if invoice.kind != Invoice.Kind.INVOICE or invoice.status != Invoice.Status.ISSUED:
         return []
-    lines = [line for line in invoice.lines.all() if line.kind in SALES_KINDS]
-    amounts = line_amounts(invoice, invoice.lines.all())
-    eur = _to_eur(invoice)
-    facts = []
-    for line in lines:
-        net, vat = amounts[line.pk]
-        product = _product_of(line)
-        quantity = line.quantity if line.kind == "product" else Decimal(0)
-        facts.append(
-            SaleFact(
-                source=SaleFact.Source.INVOICE,
-                source_line_id=line.pk,
-                document_id=invoice.pk,
-                day=invoice.invoice_date,
-                warehouse_id=_warehouse_of(line, invoice.channel),
-                quantity=quantity,
-                net=eur(net),
-                vat=eur(vat),
-                gross=eur(net) + eur(vat),
-                cost=money.amount(quantity * unit_cost_of(line, context)),
-                **_common(invoice, product, context),
-            )
-        )
-    return facts
+    return _sale_facts(invoice, SaleFact.Source.INVOICE, invoice.invoice_date, context, sign=1, sold_line=lambda line: line)
 
 
 def credit_note_facts(credit_note: CreditNote, context: Context) -> list[SaleFact]:
-    if credit_note.status != CreditNote.Status.ISSUED:
+    """A credit note's lines subtract, at the cost and from the warehouse of the invoice line
+    they credit. A deposit's credit goes to 4191, not to sales: no fact."""
+    if credit_note.status != CreditNote.Status.ISSUED or credit_note.invoice.kind == Invoice.Kind.DEPOSIT:
         return []
-    lines = [line for line in credit_note.lines.all() if line.kind in SALES_KINDS]
-    if credit_note.invoice.kind == Invoice.Kind.DEPOSIT:  # a deposit's credit goes to 4191, not to sales
-        return []
-    amounts = line_amounts(credit_note, credit_note.lines.all())
-    eur = _to_eur(credit_note)
+    return _sale_facts(
+        credit_note,
+        SaleFact.Source.CREDIT_NOTE,
+        credit_note.credit_date,
+        context,
+        sign=-1,
+        sold_line=lambda line: line.invoice_line,
+    )
+
+
+def _sale_facts(document, source: str, day, context: Context, *, sign: int, sold_line) -> list[SaleFact]:
+    """One fact per sales line of an issued invoice (``sign`` 1) or credit note (−1): its share
+    of the document discount and of its VAT group's VAT, in euros; the cost and the warehouse of
+    ``sold_line(line)``, the invoice line that was sold."""
+    amounts = line_amounts(document, document.lines.all())
+    eur = _to_eur(document)
     facts = []
-    for line in lines:
+    for line in document.lines.all():
+        if not is_sale(line):
+            continue
         net, vat = amounts[line.pk]
-        product = _product_of(line)
         quantity = line.quantity if line.kind == "product" else Decimal(0)
+        sold = sold_line(line)
         facts.append(
             SaleFact(
-                source=SaleFact.Source.CREDIT_NOTE,
+                source=source,
                 source_line_id=line.pk,
-                document_id=credit_note.pk,
-                day=credit_note.credit_date,
-                warehouse_id=_warehouse_of(line.invoice_line, credit_note.channel),
-                quantity=-quantity,
-                net=-eur(net),
-                vat=-eur(vat),
-                gross=-(eur(net) + eur(vat)),
-                cost=-money.amount(quantity * unit_cost_of(line.invoice_line, context)),
-                **_common(credit_note, product, context),
+                document_id=document.pk,
+                day=day,
+                warehouse_id=_warehouse_of(sold, document.channel),
+                quantity=sign * quantity,
+                net=sign * eur(net),
+                vat=sign * eur(vat),
+                gross=sign * (eur(net) + eur(vat)),
+                cost=sign * money.amount(quantity * unit_cost_of(sold, context)),
+                **_common(document, _product_of(line), context),
             )
         )
     return facts
@@ -232,7 +235,7 @@ def credit_note_facts(credit_note: CreditNote, context: Context) -> list[SaleFac
 def order_facts(order: Order, context: Context) -> list[OrderFact]:
     if order.status in (Order.Status.DRAFT, Order.Status.CANCELLED) or order.order_date is None:
         return []
-    lines = [line for line in order.lines.all() if line.kind in SALES_KINDS]
+    lines = [line for line in order.lines.all() if is_sale(line)]
     amounts = line_amounts(order, order.lines.all())
     eur = _to_eur(order)
     facts = []

@@ -19,6 +19,12 @@ class AnalysisForm(Form):
     category_depth = forms.IntegerField(
         label=_("Profondeur des catégories"), min_value=0, max_value=specs.MAX_DEPTH, required=False
     )
+    period = forms.ChoiceField(
+        label=_("Période"),
+        choices=[("", _("Dates choisies"))] + [(key, str(label)) for key, label in specs.PERIODS.items()],
+        required=False,
+        help_text=_("Une période glissante se rouvre sur les dates du jour."),
+    )
     start = forms.DateField(label=_("Du"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), required=False)
     end = forms.DateField(label=_("Au"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), required=False)
     compare = forms.ChoiceField(
@@ -30,3 +36,8 @@ class AnalysisForm(Form):
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
         required=False,
     )
+
+
+class SaveAnalysisForm(Form):
+    name = forms.CharField(label=_("Nom"), max_length=100)
+    shared = forms.BooleanField(label=_("Partager avec les autres utilisateurs"), required=False)

@@ -89,6 +89,10 @@ class SaleFact(models.Model):
         indexes = [
             models.Index(fields=["day"], name="stats_salefact_day"),
             models.Index(fields=["source", "document_id"], name="stats_salefact_document"),
+            # The products of the 50 customers shown (or the customers of 50 products), and a
+            # filter on a customer or a product, read their own facts, not the year's.
+            models.Index(fields=["customer", "day"], name="stats_salefact_customer_day"),
+            models.Index(fields=["product", "day"], name="stats_salefact_product_day"),
         ]
 
     def __str__(self):

@@ -47,7 +47,7 @@ def read_alias() -> str:
 # --- Levels and measures ------------------------------------------------------------------------
 
 
-def _level_expression(level: str, depth: int):
+def level_expression(level: str, depth: int):
     match level:
         case "day":
             return F("day")
@@ -67,7 +67,7 @@ def _level_expression(level: str, depth: int):
             return F(level)
 
 
-def _aggregates(mode: str) -> dict:
+def aggregates_of(mode: str) -> dict:
     if mode == "purchases":
         return {
             "quantity_received": Sum("quantity_received"),
@@ -194,7 +194,7 @@ def _json_values(values: dict) -> dict:
 # --- Running an analysis ------------------------------------------------------------------------
 
 
-def _filtered(spec: specs.Spec, start: date, end: date, using: str):
+def filtered_facts(spec: specs.Spec, start: date, end: date, using: str):
     queryset = FACTS[spec.mode].objects.using(using).filter(day__gte=start, day__lte=end)
     for level, values in spec.filters.items():
         if level == "category":
@@ -220,15 +220,15 @@ def _grouped(spec: specs.Spec, start: date, end: date, using: str) -> list[dict]
     does not add up (a document spans several products, months never, but customers × products
     do): when it is asked (or the average basket), each coarser depth has its own COUNT(DISTINCT)
     statement."""
-    queryset = _filtered(spec, start, end, using)
-    aggregates = _aggregates(spec.mode)
+    queryset = filtered_facts(spec, start, end, using)
+    aggregates = aggregates_of(spec.mode)
     counts_needed = bool({"documents", "basket"} & set(spec.measures))
     if not counts_needed:
         # A COUNT(DISTINCT) makes PostgreSQL sort the rows rather than hash them: only when asked.
         aggregates.pop("documents", None)
     aliases = [f"k{i}" for i in range(len(spec.levels))]
     depth = spec.category_depth
-    expressions = {alias: _level_expression(level, depth) for alias, level in zip(aliases, spec.levels, strict=True)}
+    expressions = {alias: level_expression(level, depth) for alias, level in zip(aliases, spec.levels, strict=True)}
     finest = queryset.annotate(**expressions).values(*aliases).annotate(**aggregates).order_by()
     additive = [name for name in aggregates if name != "documents"]
     results = [defaultdict(dict) for _ in range(len(aliases) + 1)]
@@ -250,6 +250,41 @@ def _grouped(spec: specs.Spec, start: date, end: date, using: str) -> list[dict]
     return [dict(by_key) for by_key in results]
 
 
+def _grouped_shown(spec: specs.Spec, period: tuple[date, date], shown: list[dict], using: str) -> list[dict]:
+    """``_grouped`` over ``period`` for the groups ``shown`` only (rows were cut to the largest):
+    one GROUP BY per depth, restricted to the keys shown at that depth on every level but the
+    periods (never cut; their keys are the analysed period's). A restriction on a group's own
+    keys leaves its sums whole, so a parent's sums stay exact for its « Autres » row; and with
+    the (customer, day) and (product, day) indexes, the 50 customers shown are read, not the year."""
+    queryset = filtered_facts(spec, period[0], period[1], using)
+    aggregates = aggregates_of(spec.mode)
+    if not {"documents", "basket"} & set(spec.measures):
+        aggregates.pop("documents", None)
+    aliases = [f"k{i}" for i in range(len(spec.levels))]
+    expressions = {a: level_expression(level, spec.category_depth) for a, level in zip(aliases, spec.levels, strict=True)}
+    results = [{(): queryset.aggregate(**aggregates)}]
+    for depth in range(1, len(aliases) + 1):
+        names = aliases[:depth]
+        rows = queryset.annotate(**{name: expressions[name] for name in names})
+        for position, name in enumerate(names):
+            if spec.levels[position] in specs.PERIOD_LEVELS:
+                continue
+            values = {key[position] for key in shown[depth]}
+            condition = Q(**{f"{name}__in": [value for value in values if value is not None]})
+            if None in values:
+                condition |= Q(**{f"{name}__isnull": True})
+            rows = rows.filter(condition)
+        results.append(
+            {
+                tuple(as_key(row[name], level) for name, level in zip(names, spec.levels, strict=False)): {
+                    aggregate: row[aggregate] for aggregate in aggregates
+                }
+                for row in rows.values(*names).annotate(**aggregates).order_by()
+            }
+        )
+    return results
+
+
 ORDER_OF = {
     "margin": "t.net - t.cost",
     "margin_rate": "(t.net - t.cost) / NULLIF(t.net, 0)",
@@ -257,7 +292,7 @@ ORDER_OF = {
 }
 
 
-def _as_key(value, level: str):
+def as_key(value, level: str):
     """A key read by plain SQL as the ORM would give it (a period a date)."""
     if level in specs.PERIOD_LEVELS and value is not None and not isinstance(value, date):
         return date.fromisoformat(str(value)[:10])
@@ -266,7 +301,7 @@ def _as_key(value, level: str):
     return value
 
 
-def _as_number(value):
+def as_number(value):
     """A sum read by plain SQL: SQLite's SUM of decimal columns is a float (the ORM would make it
     a Decimal with the column's places; ``measures_of`` rounds it to the cent or the thousandth)."""
     return Decimal(repr(value)) if isinstance(value, float) else value
@@ -278,13 +313,13 @@ def _ranked(spec: specs.Spec, start: date, end: date, using: str, limit: int):
     shown), ``ROW_NUMBER() OVER (PARTITION BY the parent ORDER BY the first measure DESC)`` keeping
     the ``limit`` first and ``COUNT(*) OVER`` telling how many were not kept. Returns
     (grouped [{key: sums}] per depth, the grand total at depth 0; rest {(depth, parent): n})."""
-    queryset = _filtered(spec, start, end, using)
-    aggregates = _aggregates(spec.mode)
+    queryset = filtered_facts(spec, start, end, using)
+    aggregates = aggregates_of(spec.mode)
     if not {"documents", "basket"} & set(spec.measures):
         aggregates.pop("documents", None)
     aliases = [f"k{i}" for i in range(len(spec.levels))]
     depth_of_category = spec.category_depth
-    expressions = {a: _level_expression(level, depth_of_category) for a, level in zip(aliases, spec.levels, strict=True)}
+    expressions = {a: level_expression(level, depth_of_category) for a, level in zip(aliases, spec.levels, strict=True)}
     first = spec.measures[0]
     order = ORDER_OF.get(first, f"t.{first}")
     # Without a count of documents, the grand total is the sum of the first level's groups
@@ -329,13 +364,13 @@ def _ranked(spec: specs.Spec, start: date, end: date, using: str, limit: int):
         with connection.cursor() as cursor:
             cursor.execute(query, params)
             for record in cursor.fetchall():
-                key = tuple(_as_key(value, lvl) for value, lvl in zip(record[:depth], spec.levels, strict=False))
+                key = tuple(as_key(value, lvl) for value, lvl in zip(record[:depth], spec.levels, strict=False))
                 if key[:-1] not in shown_parents:
                     continue
                 sums = record[depth : depth + len(aggregates)]
-                here[key] = dict(zip(aggregates, map(_as_number, sums), strict=True))
+                here[key] = dict(zip(aggregates, map(as_number, sums), strict=True))
                 if summed:
-                    grouped[0][()] = dict(zip(summed, map(_as_number, record[depth + len(aggregates) : -1]), strict=True))
+                    grouped[0][()] = dict(zip(summed, map(as_number, record[depth + len(aggregates) : -1]), strict=True))
                 kept[key[:-1]] += 1
                 siblings[key[:-1]] = record[-1]
         for parent, count in kept.items():
@@ -443,9 +478,11 @@ def run(spec: specs.Spec, *, using: str | None = None, limit: int | None = None)
         if limit is not None:
             grouped, rest = _cut(spec, grouped, limit)
     compared, period = None, spec.comparison_period()
-    if period is not None:
+    if period is not None and rest:
+        compared = _compare_keys(spec, _grouped_shown(spec, period, grouped, using))
+    elif period is not None:
         compared = _compare_keys(spec, _grouped(spec, period[0], period[1], using))
-    labels = _labels(spec, grouped[1:], using)
+    labels = labels_of(spec, grouped[1:], using)
 
     def values(depth, key):
         return measures_of(grouped[depth].get(key, {}), spec.measures)
@@ -530,7 +567,7 @@ def period_label(day: date | None, grain: str) -> str:
     return day.strftime("%d/%m/%Y")
 
 
-def _labels(spec: specs.Spec, shown: list, using: str) -> dict[str, dict]:
+def labels_of(spec: specs.Spec, shown: list, using: str) -> dict[str, dict]:
     """{level: {key: label}} of the keys shown (``shown[depth - 1]``: the key tuples of a depth)."""
     keys = defaultdict(set)
     for depth, tuples in enumerate(shown, start=1):

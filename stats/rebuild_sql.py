@@ -14,6 +14,8 @@ from .facts import SALES_KINDS
 
 DISCOUNTABLE = "('product', 'text')"
 SALES = "(" + ", ".join(f"'{kind}'" for kind in SALES_KINDS) + ")"
+# ``facts.is_sale`` of a line aliased {0}: a text line without an amount is a comment.
+IS_SALE = "{0}.kind IN " + SALES + " AND NOT ({0}.kind = 'text' AND {0}.net_amount = 0)"
 
 # {table, document table, date column, the filter of counted documents, the line giving the cost
 # and the warehouse (an invoice line: itself; a credit note line: the invoice line it credits),
@@ -64,7 +66,7 @@ WITH lines AS (
         LIMIT 1
     ) g ON true
     WHERE {s["where"]}
-      AND EXISTS (SELECT 1 FROM {s["lines"]} x WHERE x.document_id = d.id AND x.kind IN {SALES})
+      AND EXISTS (SELECT 1 FROM {s["lines"]} x WHERE x.document_id = d.id AND {IS_SALE.format("x")})
 ),
 weighed AS (
     SELECT lines.*,
@@ -142,7 +144,7 @@ LEFT JOIN sales_deliverynote note ON note.id = delivery.delivery_note_id
 LEFT JOIN stock_stockmove move ON move.id = delivery.stock_move_id
 LEFT JOIN catalog_product sold_product ON sold_product.id = c.sold_product_id
 LEFT JOIN stock_productvaluation valuation ON valuation.product_id = c.sold_product_id
-WHERE c.kind IN {SALES}
+WHERE {IS_SALE.format("c")}
 ON CONFLICT DO NOTHING
 """
 

@@ -25,8 +25,14 @@ class AnalysisParametersSerializer(Serializer):
     levels = serializers.CharField(
         max_length=200, help_text="Un à trois niveaux séparés par des virgules : " + ", ".join(specs.LEVELS) + "."
     )
-    start = serializers.DateField(help_text="Début de la période (AAAA-MM-JJ).")
-    end = serializers.DateField(help_text="Fin de la période (incluse).")
+    period = serializers.ChoiceField(
+        choices=_choices(specs.PERIODS),
+        required=False,
+        help_text="Période glissante, calculée à partir d'aujourd'hui (remplace start et end) : une analyse "
+        "enregistrée ainsi se rouvre sur les dates du jour.",
+    )
+    start = serializers.DateField(required=False, help_text="Début de la période (AAAA-MM-JJ), sans ``period``.")
+    end = serializers.DateField(required=False, help_text="Fin de la période (incluse), sans ``period``.")
     compare = serializers.ChoiceField(choices=_choices(specs.COMPARISONS), required=False)
     category_depth = serializers.IntegerField(
         required=False, min_value=0, max_value=specs.MAX_DEPTH, help_text="Profondeur de l'arbre des catégories (0 : racines)."

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.db import connection, router, transaction
 from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext as _
 
 from lmb.errors import InvalidInput
 from sales.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, Order, OrderLine
@@ -71,7 +72,7 @@ def forget_order(*, order_id: int, **_payload) -> int:
 
 
 def _sales_lines(model):
-    return Exists(model.objects.filter(document=OuterRef("pk"), kind__in=facts.SALES_KINDS))
+    return Exists(model.objects.filter(facts.SALE_LINES, document=OuterRef("pk")))
 
 
 def _pending_invoices():
@@ -172,15 +173,22 @@ def save_analysis(*, owner, name: str, spec: dict, shared: bool = False):
 
     name = (name or "").strip()
     if not name:
-        raise InvalidInput({"name": ["Donnez un nom à l'analyse."]})
+        raise InvalidInput({"name": [_("Donnez un nom à l'analyse.")]})
     if len(name) > 100:
-        raise InvalidInput({"name": ["Le nom ne doit pas dépasser 100 caractères."]})
+        raise InvalidInput({"name": [_("Le nom ne doit pas dépasser 100 caractères.")]})
     if not isinstance(spec, dict):
-        raise InvalidInput({"spec": ["Les paramètres de l'analyse sont un objet (mode, measures, levels, start, end…)."]})
+        raise InvalidInput({"spec": [_("Les paramètres de l'analyse sont un objet (mode, measures, levels, start, end…).")]})
     try:
         parsed = parse(spec)
     except InvalidInput as exc:
         raise InvalidInput({f"spec.{field}": messages for field, messages in exc.errors.items()}) from None
     if SavedAnalysis.objects.filter(owner=owner, name=name).exists():
-        raise InvalidInput({"name": ["Vous avez déjà une analyse de ce nom."]})
+        raise InvalidInput({"name": [_("Vous avez déjà une analyse de ce nom.")]})
     return SavedAnalysis.objects.create(owner=owner, name=name, spec=parsed.as_dict(), shared=bool(shared))
+
+
+def delete_analysis(saved, *, user) -> None:
+    """Only its author deletes an analysis (a shared one too)."""
+    if saved.owner_id != user.pk:
+        raise InvalidInput({"owner": [_("Seul l'auteur d'une analyse peut la supprimer.")]})
+    saved.delete()

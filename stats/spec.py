@@ -6,6 +6,7 @@ JSON) and returns a ``Spec``, or raises ``InvalidInput`` with a French message n
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -61,6 +62,41 @@ PURCHASE_LEVELS = (*PERIOD_LEVELS, "product", "category", "supplier", "warehouse
 LEVELS_OF = {"sales": tuple(LEVELS), "orders": tuple(LEVELS), "purchases": PURCHASE_LEVELS}
 FILTERABLE = tuple(level for level in LEVELS if level not in PERIOD_LEVELS)
 
+# Periods that move with the calendar: a saved analysis of « l'année en cours » opened in March
+# shows January to March. The dates are computed from today when the analysis is run.
+PERIODS = {
+    "today": gettext_lazy("Aujourd'hui"),
+    "this_week": gettext_lazy("Semaine en cours"),
+    "this_month": gettext_lazy("Mois en cours"),
+    "last_month": gettext_lazy("Mois dernier"),
+    "this_quarter": gettext_lazy("Trimestre en cours"),
+    "this_year": gettext_lazy("Année en cours"),
+    "last_year": gettext_lazy("Année dernière"),
+    "last_12_months": gettext_lazy("12 derniers mois"),
+}
+
+
+def period_dates(period: str, today: date) -> tuple[date, date]:
+    """The dates of a moving period on ``today`` (the current ones up to today)."""
+    month_start = today.replace(day=1)
+    match period:
+        case "this_week":
+            return today - timedelta(days=today.weekday()), today
+        case "this_month":
+            return month_start, today
+        case "last_month":
+            return add_months(month_start, -1), month_start - timedelta(days=1)
+        case "this_quarter":
+            return date(today.year, (today.month - 1) // 3 * 3 + 1, 1), today
+        case "this_year":
+            return date(today.year, 1, 1), today
+        case "last_year":
+            return date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
+        case "last_12_months":
+            return add_months(month_start, -11), today
+    return today, today
+
+
 COMPARISONS = {
     "none": gettext_lazy("Aucune"),
     "previous": gettext_lazy("Période précédente"),
@@ -85,9 +121,11 @@ class Spec:
     filters: dict = field(default_factory=dict)  # level → tuple of values (ids or codes, as strings)
     compare: str = "none"
     category_depth: int = 0
+    period: str = ""  # a moving period (PERIODS) the dates were computed from, else fixed dates
 
     def as_dict(self) -> dict:
         return {
+            "period": self.period,
             "mode": self.mode,
             "measures": list(self.measures),
             "levels": list(self.levels),
@@ -209,16 +247,24 @@ def parse(data) -> Spec:
         elif len(set(levels)) != len(levels):
             errors["levels"] = [_("Un niveau d'analyse ne peut être choisi deux fois.")]
 
-    try:
-        start = _date(data, "start", _("début"))
-    except InvalidInput as exc:
-        errors.update(exc.errors)
-        start = None
-    try:
-        end = _date(data, "end", _("fin"))
-    except InvalidInput as exc:
-        errors.update(exc.errors)
-        end = None
+    period = str(get("period") or "")
+    start = end = None
+    if period and period not in PERIODS:
+        errors["period"] = [
+            _("Période inconnue « %(value)s ». Périodes possibles : %(allowed)s.")
+            % {"value": period[:40], "allowed": ", ".join(PERIODS)}
+        ]
+    elif period:  # the dates given, if any, are those of an earlier day: today's are computed
+        start, end = period_dates(period, timezone.localdate())
+    else:
+        try:
+            start = _date(data, "start", _("début"))
+        except InvalidInput as exc:
+            errors.update(exc.errors)
+        try:
+            end = _date(data, "end", _("fin"))
+        except InvalidInput as exc:
+            errors.update(exc.errors)
     if start and end:
         if end < start:
             errors["end"] = [
@@ -282,6 +328,7 @@ def parse(data) -> Spec:
         filters=filters,
         compare=compare,
         category_depth=depth,
+        period=period,
     )
 
 

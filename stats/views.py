@@ -6,17 +6,22 @@ you back up), the comparison, and the xlsx / ods exports of what is shown."""
 from datetime import date
 from urllib.parse import urlencode
 
-from django.http import HttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.db.models import Q
+from django.http import HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from lmb.access import permission_required
 from lmb.errors import InvalidInput
 
-from . import exports, queries
+from . import exports, queries, services
 from . import spec as specs
-from .forms import AnalysisForm
+from .forms import AnalysisForm, SaveAnalysisForm
+from .models import SavedAnalysis
 from .spec import parse
 from .templatetags.stats_figures import MONEY, figure
 
@@ -27,6 +32,7 @@ def query_of(spec: specs.Spec, **changes) -> str:
     """The URL parameters of ``spec`` (the API's and the screen's), with ``changes``."""
     data = spec.as_dict()
     params = {
+        "period": data["period"],
         "mode": data["mode"],
         "measures": ",".join(data["measures"]),
         "levels": ",".join(data["levels"]),
@@ -87,6 +93,7 @@ def _drill(spec: specs.Spec, path: list) -> str | None:
         if level in specs.PERIOD_LEVELS:
             first, last = _period_bounds(key, level)
             start, end = max(start, first), min(end, last)
+            changes["period"] = ""  # into one month of « l'année en cours »: that month's dates
         else:
             value = str(int(key.rstrip("/").rsplit("/", 1)[-1])) if level == "category" else str(key)
             changes[f"filter_{level}"] = value  # the row lies within any filter already on its level
@@ -166,6 +173,60 @@ def _filter_chips(spec: specs.Spec) -> list[dict]:
     return chips
 
 
+def _filter_choices(level: str) -> list[tuple[str, str]]:
+    """(value, label) of a level chosen in a list: those with a few values. Products, customers
+    and suppliers are filtered by drilling into their row (or through the API)."""
+    from catalog.models import Category
+    from crm.models import CustomerCategory, ThirdParty
+    from lmb.countries import country_choices
+    from sales.models import Channel, VatTreatment
+    from stock.models import Warehouse
+
+    match level:
+        case "channel":
+            return [(str(pk), name) for pk, name in Channel.objects.order_by("name").values_list("pk", "name")]
+        case "category":
+            return [(str(pk), name) for pk, name in Category.objects.order_by("path").values_list("pk", "full_name")]
+        case "warehouse":
+            return [(str(pk), name) for pk, name in Warehouse.objects.order_by("name").values_list("pk", "name")]
+        case "sales_rep":
+            reps = ThirdParty.objects.exclude(sales_rep=None).values("sales_rep")
+            labels = queries.label_of("sales_rep", set(reps.values_list("sales_rep", flat=True)))
+            return sorted(((str(pk), label) for pk, label in labels.items() if pk is not None), key=lambda choice: choice[1])
+        case "country":
+            return list(country_choices())
+        case "customer_category":
+            return [(key, str(label)) for key, label in CustomerCategory.choices]
+        case "customer_kind":
+            return [(key, str(label)) for key, label in ThirdParty.Kind.choices]
+        case "vat_treatment":
+            return [(key, str(label)) for key, label in VatTreatment.choices]
+    return []
+
+
+LISTED_FILTERS = (
+    "channel", "category", "country", "customer_category", "customer_kind", "sales_rep", "warehouse", "vat_treatment",
+)  # fmt: skip
+
+
+def _filter_selects(spec: specs.Spec | None, mode: str) -> list[dict]:
+    """One drop-down per listed level of the mode, the current filter chosen (several values, as a
+    drill-down or the API may set, shown as one choice keeping them all)."""
+    selects = []
+    for level in LISTED_FILTERS:
+        if level not in specs.LEVELS_OF.get(mode, ()):
+            continue
+        chosen = ",".join(spec.filters.get(level, ())) if spec else ""
+        choices = _filter_choices(level)
+        if chosen and chosen not in {value for value, _label in choices}:
+            choices = [(chosen, _("%(count)s valeurs choisies") % {"count": len(spec.filters[level])}), *choices]
+        every = _("Toutes") if level in ("category", "customer_category") else _("Tous")  # the level's gender
+        selects.append(
+            {"name": f"filter_{level}", "label": specs.LEVELS[level], "choices": choices, "chosen": chosen, "every": every}
+        )
+    return selects
+
+
 @permission_required(*SEE_ANALYSES)
 def analysis(request):
     data = _defaults(request)
@@ -181,14 +242,27 @@ def analysis(request):
         "start": data.get("start"),
         "end": data.get("end"),
         "compare": data.get("compare") or "none",
+        "period": data.get("period") or "",
         "category_depth": data.get("category_depth") or 0,
         "measures": data.getlist("measures") if len(data.getlist("measures")) > 1 else (data.get("measures") or "").split(","),
         **{f"level{i + 1}": level for i, level in enumerate(levels[:3])},
     }
     if spec is not None:
+        initial["start"], initial["end"] = spec.start, spec.end  # a moving period's dates of today
         initial["measures"] = list(spec.measures)  # the measures shown, the defaults included, ticked
     form = AnalysisForm(initial=initial)
-    context = {"form": form, "errors": errors, "analysis": result, "spec": spec}
+    mode = spec.mode if spec else (data.get("mode") or "sales")
+    context = {
+        "form": form,
+        "errors": errors,
+        "analysis": result,
+        "spec": spec,
+        "saved_analyses": _saved_by(request.user),
+        "filter_selects": _filter_selects(spec, mode),
+        "hidden_filters": {
+            level: values for level, values in (spec.filters.items() if spec else ()) if level not in LISTED_FILTERS
+        },
+    }
     if result is not None:
         query = query_of(spec)
         context.update(
@@ -202,6 +276,8 @@ def analysis(request):
             export_xlsx=reverse("stats:analysis_export", args=["xlsx"]) + "?" + query,
             export_ods=reverse("stats:analysis_export", args=["ods"]) + "?" + query,
             api_url="/api/v1/stats/analysis/?" + query,
+            query=query,
+            save_form=SaveAnalysisForm(),
         )
     return render(request, "stats/analysis.html", context, status=400 if errors else 200)
 
@@ -216,4 +292,61 @@ def analysis_export(request, fmt: str):
     except InvalidInput as exc:
         text = "\n".join(f"{field} : {' '.join(messages)}" for field, messages in exc.errors.items())
         return HttpResponse(text, status=400, content_type="text/plain; charset=utf-8")
-    return exports.response(queries.run(spec), fmt)
+    return exports.response(spec, fmt)
+
+
+# --- Saved analyses -------------------------------------------------------------------------------
+
+
+def _saved_by(user):
+    """The analyses ``user`` may open: their own and those others shared."""
+    return SavedAnalysis.objects.filter(Q(owner=user) | Q(shared=True)).select_related("owner").order_by("name", "pk")
+
+
+@require_POST
+@permission_required(*SEE_ANALYSES)
+def save_analysis(request):
+    """Keep the analysis shown (its parameters in ``query``) under a name, for oneself or shared."""
+    query = request.POST.get("query", "")[:4000]
+    form = SaveAnalysisForm(request.POST)
+    back = reverse("stats:analysis") + "?" + query
+    if not form.is_valid():
+        messages.error(
+            request, " ".join(f"{form.fields[name].label} : {' '.join(errors)}" for name, errors in form.errors.items())
+        )
+        return redirect(back)
+    try:
+        spec = parse(QueryDict(query))  # the parameters of the analysis shown (``query_of``)
+        saved = services.save_analysis(
+            owner=request.user, name=form.cleaned_data["name"], spec=spec.as_dict(), shared=form.cleaned_data["shared"]
+        )
+    except InvalidInput as exc:
+        messages.error(request, " ".join(" ".join(errors) for errors in exc.errors.values()))
+        return redirect(back)
+    messages.success(request, _("Analyse « %(name)s » enregistrée.") % {"name": saved.name})
+    return redirect(back)
+
+
+@permission_required(*SEE_ANALYSES)
+def open_analysis(request, pk: int):
+    """A saved analysis, run again on today's data (a moving period on today's dates)."""
+    saved = get_object_or_404(_saved_by(request.user), pk=pk)
+    try:
+        spec = parse(saved.spec)
+    except InvalidInput as exc:  # saved before a level or a measure was withdrawn
+        messages.error(request, " ".join(" ".join(errors) for errors in exc.errors.values()))
+        return redirect("stats:analysis")
+    return redirect(reverse("stats:analysis") + "?" + query_of(spec))
+
+
+@require_POST
+@permission_required(*SEE_ANALYSES)
+def delete_analysis(request, pk: int):
+    saved = get_object_or_404(_saved_by(request.user), pk=pk)
+    try:
+        services.delete_analysis(saved, user=request.user)
+    except InvalidInput as exc:
+        messages.error(request, " ".join(" ".join(errors) for errors in exc.errors.values()))
+    else:
+        messages.success(request, _("Analyse « %(name)s » supprimée.") % {"name": saved.name})
+    return redirect(request.POST.get("next") if str(request.POST.get("next", "")).startswith("/stats/") else "stats:analysis")

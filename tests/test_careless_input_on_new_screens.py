@@ -1,4 +1,4 @@
-"""The screens of automatic invoicing and of dunning fed careless values (empty, 40 digits, 1e999,
+"""The screens of automatic invoicing, of dunning and of the analyses fed careless values (empty, 40 digits, 1e999,
 accents, a NUL and a control character, markup) in every parameter and field: an answer, never a
 server error; and the three places this found failing answer now (a huge amount's error message,
 a search, a third party's code with a NUL)."""
@@ -39,6 +39,14 @@ def test_no_careless_value_makes_a_server_error(admin_client, shop):  # noqa: F8
             ),
             (reverse("dunning:reminders_to_validate"), every(value, "q", "page")),
             (reverse("dunning:customer", args=[bakery.pk]), {}),
+            (
+                reverse("stats:analysis"),
+                every(
+                    value, "mode", "level1", "period", "start", "end", "compare", "category_depth", "measures", "filter_customer"
+                ),
+            ),
+            (reverse("stats:analysis_export", args=["xlsx"]), every(value, "levels", "period", "start", "end")),
+            (reverse("stats:open_analysis", args=[999999]), {}),
         ]:
             r = admin_client.get(url, params)
             if r.status_code >= 500:
@@ -58,6 +66,9 @@ def test_no_careless_value_makes_a_server_error(admin_client, shop):  # noqa: F8
             (reverse("sales:to_invoice_now", args=[999999]), {}),
             (reverse("dunning:send_reminders"), every(value, "reminders")),
             (reverse("dunning:print_reminders"), every(value, "reminders")),
+            (reverse("stats:save_analysis"), every(value, "name", "query", "shared")),
+            (reverse("stats:save_analysis"), {"name": value, "query": "levels=month&period=this_year"}),
+            (reverse("stats:delete_analysis", args=[999999]), every(value, "next")),
         ]
         for url, data in posts:
             r = admin_client.post(url, data)

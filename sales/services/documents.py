@@ -236,12 +236,75 @@ def _next_position(document) -> int:
 
 @transaction.atomic
 def add_line(document, **line):
-    """Add a line to a draft document (typed, or a scanned product code) and recompute its totals."""
-    document = lock(document)
+    """Add a line to a draft document (typed, or a scanned product code) and recompute its totals.
+
+    Scan = quantity + 1 (issue #20): on a draft of a counter channel, a product scanned again —
+    given by code or object with nothing typed but its quantity — adds that quantity to the
+    last line of the same product with the same terms (price, discount, designation, unit, VAT;
+    never a child line), and its eco-participation line follows (ECO-04). « 3*CODE » or a
+    quantity of 3 adds 3. Only the counter merges: a shop's customer expects one line per
+    article on the ticket, while on a quote, order or invoice of another channel the user may
+    want the same article twice (two rooms, two delivery dates, a line given a discount later),
+    so there a second scan still adds a second line. Returns the line added or increased."""
+    document = locked_again(document, "channel", "customer")
     require_draft(document)
-    created = append_line(document, **line)
+    built = new_lines(document, position=0, **line)  # placed below, once known to be a new line
+    increased = _scanned_again(document, line, built)
+    if increased is not None:
+        refresh_totals(document, typed={increased.position: {"quantity"}})
+        return increased
+    for offset, new in enumerate(built, start=_next_position(document)):
+        new.position = offset
+    created = _save_new(built)
     refresh_totals(document, typed={created.position: {name for name in LINE_INPUTS if line.get(name) is not None}})
     return created
+
+
+# What makes a line typed rather than scanned: given, the product gets a line of its own.
+TYPED_TERMS = ("description", "unit_price", "discount_percent", "vat_rate")
+
+
+def merges_scans(document) -> bool:
+    """Whether a product scanned again on this draft increases its line (counter sales only,
+    see ``add_line``)."""
+    return document.channel.kind == Channel.Kind.COUNTER
+
+
+def _scanned_again(document, line: dict, built: list):
+    """The line of ``document`` that the product of ``line`` increases, saved with the scanned
+    quantity added (its eco-participation line too); None when a new line is due: not a counter
+    draft, something typed besides the quantity, no line of that product on the same terms.
+    ``built``: the new lines ``line`` makes (``new_lines``: the product's price and VAT)."""
+    if not merges_scans(document) or line.get("kind", LineKind.PRODUCT) != LineKind.PRODUCT:
+        return None
+    if any(line.get(name) not in (None, "") for name in TYPED_TERMS if name != "discount_percent"):
+        return None
+    if line.get("discount_percent"):
+        return None
+    scanned, *eco = built
+    if scanned.kind != LineKind.PRODUCT:
+        return None
+    same_terms = {name: getattr(scanned, name) for name in LINE_TERMS}
+    existing = document.lines.filter(parent=None, **same_terms).order_by("-position", "-pk").first()
+    if existing is None or not _same_eco(existing, eco):
+        return None
+    total = existing.quantity + scanned.quantity
+    if not bounds.fits(total, *_digits(type(existing), "quantity")):
+        refusal = _("La quantité de la ligne « %(line)s » deviendrait trop grande.") % {"line": existing.description}
+        raise InvalidInput({"quantity": [refusal]})
+    return _change_line(existing, quantity=total)
+
+
+def _same_eco(existing, eco: list) -> bool:
+    """The eco-participation of the line increased is the one the scan brings (same amount), or
+    both have none: a line whose contribution changed since is left as it was."""
+    children = [(child.kind, child.unit_price) for child in type(existing).objects.filter(parent=existing)]
+    return children == [(line.kind, line.unit_price) for line in eco]
+
+
+def _digits(model, name: str) -> tuple[int, int]:
+    field = model._meta.get_field(name)
+    return field.max_digits, field.decimal_places
 
 
 @transaction.atomic
@@ -290,7 +353,12 @@ def append_line(document, **line):
     A product brings its price (price lists included), designation, unit and VAT; one with an
     eco-participation brings a linked line for it (never discounted, same VAT, ECO-04).
     Totals are not recomputed: the caller does it once after its lines."""
-    created, *eco = new_lines(document, position=_next_position(document), **line)
+    return _save_new(new_lines(document, position=_next_position(document), **line))
+
+
+def _save_new(lines: list):
+    """Save a line from ``new_lines`` and its eco-participation line, linked to it."""
+    created, *eco = lines
     validate_and_save(created)
     for linked in eco:
         linked.parent = created

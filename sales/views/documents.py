@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from lmb.access import permission_required
 from lmb.errors import DomainError
+from lmb.formats import decimal_fr
 from lmb.forms import add_domain_error
 
 from .. import queries, services, vat
@@ -205,7 +206,8 @@ def _lines_response(request, kind, document, *, ok, line_form=None, success=""):
 
 @require_POST
 def line_add(request, kind, pk):
-    """Scan or type: a code + Enter adds the product with its price, a text adds a free line."""
+    """Scan or type: a code + Enter adds the product with its price (on a counter sale, a code
+    scanned again adds to its line: ``services.add_line``), a text adds a free line."""
     kind = _kind(kind)
     _require(request.user, kind.permission_prefix % "change")
     document = get_object_or_404(kind.queryset(), pk=pk)
@@ -217,7 +219,8 @@ def line_add(request, kind, pk):
     except DomainError as error:
         add_domain_error(form, error)
         return _lines_response(request, kind, document, ok=False, line_form=form)
-    return _lines_response(request, kind, document, ok=True, success=_("Ajouté : %(line)s") % {"line": line.description})
+    success = _("Ajouté : %(line)s (quantité %(quantity)s)") % {"line": line.description, "quantity": decimal_fr(line.quantity)}
+    return _lines_response(request, kind, document, ok=True, success=success)
 
 
 @require_POST

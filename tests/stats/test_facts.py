@@ -125,3 +125,52 @@ def test_a_cancelled_order_leaves_the_orders(shop, django_capture_on_commit_call
     assert not OrderFact.objects.filter(document_id=order.pk).exists()
     assert not OrderFact.objects.filter(~Q(document_id=order.pk)).exists()
     assert events  # the subscriptions live in StatsConfig.ready
+
+
+def test_each_months_net_purchases_equal_the_supplier_invoices_and_the_purchase_accounts(facts):
+    """The purchases analysis by month: the recorded supplier invoices' net, and the balance of the
+    purchase accounts (6x) of the purchases journal for the month."""
+    from purchasing.models import SupplierInvoice
+    from stats import queries
+    from stats.spec import parse
+
+    accounting_services.post_pending()
+    analysis = queries.run(
+        parse({"mode": "purchases", "levels": "month", "start": "2025-01-01", "end": "2025-12-31", "measures": "net_purchases"})
+    )
+    by_month = {(row.key.year, row.key.month): row.values["net_purchases"] for row in analysis.rows}
+    invoices = defaultdict(lambda: Decimal("0.00"))
+    for day, net in SupplierInvoice.objects.filter(status=SupplierInvoice.Status.RECORDED).values_list(
+        "invoice_date", "total_excl_tax"
+    ):
+        invoices[(day.year, day.month)] += net
+    accounts = defaultdict(lambda: Decimal("0.00"))
+    for day, debit, credit in JournalLine.objects.filter(account__number__startswith="6").values_list(
+        "entry__date", "debit", "credit"
+    ):
+        accounts[(day.year, day.month)] += debit - credit
+    assert by_month == dict(invoices) == dict(accounts) == {(2025, 3): Decimal("155.00"), (2025, 10): Decimal("45.00")}
+
+
+def test_priced_text_lines_and_cart_rule_reductions_are_sales_as_in_accounting(shop, django_capture_on_commit_callbacks):
+    """A free-text line with an amount (« Gravure ») and a web shop's cart rule (a text line at a
+    negative quantity) are posted to the sales accounts: the facts count them, by the events and
+    by the rebuild alike; a text line without an amount (a comment) gives no fact."""
+    lines = [
+        {"product": shop.mug, "quantity": 2},
+        {"description": "Gravure du prénom", "quantity": 1, "unit_price": Decimal("12.00"), "kind": "text", "vat_rate": 20},
+        {"description": "Remise « BIENVENUE10 »", "quantity": -1, "unit_price": Decimal("5.00"), "kind": "text", "vat_rate": 20},
+        {"description": "Emballage cadeau offert", "kind": "text"},
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        invoice = sell(shop, shop.bakery, shop.b2b, lines, date(2025, 3, 3))
+    report = accounting_services.post_pending()
+    assert report
+    facts = SaleFact.objects.filter(document_id=invoice.pk, source="invoice")
+    assert facts.count() == 3  # the mug, the engraving, the reduction; not the comment
+    assert facts.aggregate(net=Sum("net"))["net"] == invoice.total_excl_tax == _monthly_sales_accounts()[(2025, 3)]
+    assert facts.filter(quantity=0).count() == 2  # text lines sell no quantity
+    before = sorted(facts.values_list("source_line_id", "net", "vat", "quantity"))
+    call_command("rebuild_stats", stdout=StringIO())
+    rebuilt = SaleFact.objects.filter(document_id=invoice.pk).values_list("source_line_id", "net", "vat", "quantity")
+    assert sorted(rebuilt) == before

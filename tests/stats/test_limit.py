@@ -122,3 +122,34 @@ def test_few_valued_levels_are_cut_after_one_group_by_as_the_database_would(know
         by_database = queries._ranked(spec, spec.start, spec.end, "default", 1)
         assert [list(by_key) for by_key in in_python[0][1:]] == [list(by_key) for by_key in by_database[0][1:]]
         assert in_python[1] == by_database[1]
+
+
+def _by_path(analysis) -> dict:
+    found, path = {}, []
+    for depth, row in analysis.walk():
+        path[depth:] = [row.label]
+        found[tuple(path)] = row
+    return found
+
+
+@pytest.mark.parametrize(
+    "levels",
+    ["customer", "customer,product", "month,customer", "product,customer,channel", "category,customer"],
+)
+def test_a_cut_comparison_reads_the_groups_shown_and_agrees_with_the_whole(facts, levels):
+    """Rows cut to the largest: the compared period is read for the groups shown only, and every
+    row shown, each « Autres » row and the totals compare as they do in the whole analysis."""
+    spec = parse(
+        {"start": "2025-07-01", "end": "2025-12-31", "levels": levels, "measures": "net,quantity,margin", "compare": "previous"}
+    )
+    whole, cut = _by_path(queries.run(spec)), queries.run(spec, limit=1)
+    assert any(row.others for _path, row in _by_path(cut).items()), "the fixture has rows beyond the limit"
+    for path, row in _by_path(cut).items():
+        if row.others:
+            parent = whole[path[:-1]] if len(path) > 1 else None
+            shown = [r for p, r in _by_path(cut).items() if p[:-1] == path[:-1] and not r.others]
+            siblings_compare = (parent.compare if parent else queries.run(spec).total_compare)["net"]
+            assert row.compare["net"] == siblings_compare - sum(r.compare["net"] for r in shown)
+            continue
+        assert (row.values, row.compare) == (whole[path].values, whole[path].compare), path
+    assert cut.total_compare == queries.run(spec).total_compare

@@ -7,7 +7,7 @@ import pytest
 from django.db import connections
 
 from lmb.routers import ReadReplicaRouter
-from stats import queries
+from stats import queries, streaming
 from stats import services as stats_services
 from stats.models import SaleFact, SavedAnalysis
 from stats.spec import parse
@@ -45,9 +45,12 @@ def test_analysis_reads_go_to_the_replica(shop, replica):
     stats_services.refresh_facts()
     on_replica, on_primary = Recorder(), Recorder()
     with replica.execute_wrapper(on_replica), connections["default"].execute_wrapper(on_primary):
-        analysis = queries.run(parse({"levels": "month,product", "start": "2025-01-01", "end": "2025-12-31"}))
+        spec = parse({"levels": "month,product", "start": "2025-01-01", "end": "2025-12-31", "compare": "last_year"})
+        analysis = queries.run(spec)
+        exported = list(streaming.rows(spec))  # the exports' server-side cursor, on the replica too
         routed = SaleFact.objects.count()  # the router sends a plain read of the facts there too
     assert analysis.total["net"] == shop.mug.sale_price_excl_tax * 3
+    assert [row.values["net"] for row in exported] == [analysis.total["net"]] * 3  # month, product, total
     assert routed == 1
     assert any("stats_salefact" in sql for sql in on_replica.statements)
     assert on_primary.statements == []

@@ -107,3 +107,19 @@ def test_the_measures_shown_are_the_ones_ticked(role_client, known):  # noqa: F8
         )
     )
     assert ticked == {"net", "quantity"}  # the defaults, shown as columns and ticked
+
+
+def test_a_filter_chosen_in_its_list_and_a_drilled_customer_kept(role_client, known, shop):  # noqa: F811
+    client = role_client(roles.SALES)
+    params = {"level1": "month", "start": "2025-01-01", "end": "2025-02-28", "measures": ["net"]}
+    html = client.get("/stats/", {**params, "filter_customer_kind": "individual"}).content.decode()
+    assert 'name="filter_channel"' in html and 'name="filter_customer"' not in html  # customers: by drilling
+    assert re.search(r'<option value="individual" selected>', html)
+    text = page_text(client.get("/stats/", {**params, "filter_customer_kind": "individual"}))
+    assert "60,00" in text and "82,50" not in text  # Le Bihan's fitting only
+    kept = client.get("/stats/", {**params, "filter_customer": str(shop.bakery.pk)}).content.decode()
+    assert f'<input type="hidden" name="filter_customer" value="{shop.bakery.pk}">' in kept
+    several = client.get("/stats/", {**params, "filter_channel": f"{shop.b2b.pk},{shop.web.pk}"}).content.decode()
+    assert re.search(rf'<option value="{shop.b2b.pk},{shop.web.pk}" selected>2 valeurs choisies</option>', several)
+    refused = client.get("/stats/", {**params, "filter_channel": "web"})
+    assert refused.status_code == 400 and "attend des identifiants" in page_text(refused)
