@@ -826,3 +826,8 @@ class IssuedPdf(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("Le PDF d'un document émis ne se supprime pas."))
+
+
+# --- The till (its own package, registered in this app) ----------------------------------------
+
+from .till.models import CashMovement, Closure, Register, Ticket, TillEvent, TillSession  # noqa: E402, F401

@@ -209,13 +209,14 @@ def _returned_lines(credit_note: CreditNote) -> list:
     return [line for line in lines if line.return_to_stock and line.kind == LineKind.PRODUCT]
 
 
-def _return_goods(credit_note: CreditNote, lines: list, user):
-    """Returned goods come back to the warehouse they left, at the cost they left at."""
+def _return_goods(credit_note: CreditNote, lines: list, user, warehouse=None):
+    """Returned goods come back to the warehouse they left (or ``warehouse``: a till's return
+    goes into its register's), at the cost they left at."""
     for line in lines:
         delivery_line = line.invoice_line.delivery_line
         line.stock_move = stock_services.customer_return(
             product=line.product,
-            warehouse=delivery_line.delivery_note.warehouse,
+            warehouse=warehouse or delivery_line.delivery_note.warehouse,
             quantity=line.quantity,
             unit_cost=delivery_line.stock_move.unit_cost if delivery_line.stock_move else None,
             reference=credit_note.number,
@@ -227,11 +228,17 @@ def _return_goods(credit_note: CreditNote, lines: list, user):
 
 @transaction.atomic
 def issue_credit_note(
-    credit_note: CreditNote, *, user=None, issue_date: date | None = None, refund_method: str = ""
+    credit_note: CreditNote,
+    *,
+    user=None,
+    issue_date: date | None = None,
+    refund_method: str = "",
+    return_warehouse=None,
 ) -> CreditNote:
     """Issue a draft credit note: number it in the credit-note series (AV2026-000012), date it,
-    chain its hash, bring returned goods back to stock, and settle: first what the invoice still
-    awaits, then the rest kept on account, refunded (``refund_method``) or as a voucher."""
+    chain its hash, bring returned goods back to stock (to ``return_warehouse`` when given, else
+    where they left), and settle: first what the invoice still awaits, then the rest kept on
+    account, refunded (``refund_method``) or as a voucher."""
     credit_note = documents.lock(credit_note)
     documents.require_status(credit_note, CreditNote.Status.DRAFT, action=_("émettre l'avoir"))
     if credit_note.settlement == CreditNote.Settlement.REFUND and not refund_method:
@@ -249,7 +256,7 @@ def issue_credit_note(
     credit_note.number = documents.number(credit_note, "credit_note", "AV", issue_date)  # locks the series until commit
     _check_chronology(issue_date, invoice)
     credit_note.credit_date = issue_date
-    _return_goods(credit_note, returned, user)
+    _return_goods(credit_note, returned, user, return_warehouse)
     chain.link(credit_note)
     credit_note.status = CreditNote.Status.ISSUED
     credit_note.issued_at = timezone.now()

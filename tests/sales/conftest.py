@@ -112,3 +112,7 @@ def shop(db):
         walk_in=walk_in,
         bakery=customer("Boulangerie Le Goff", siren="732829320", vat_number="FR44732829320"),
     )
+
+
+# The till's fixture (a shop with registers, a cashier and a manager) lives beside its helpers.
+from tests.sales.till_fixtures import till  # noqa: E402, F401
