@@ -301,3 +301,39 @@ def test_an_accountant_reads_the_till_and_writes_nothing(till):
     ]
     assert [response.status_code for response in refused] == [403] * 4
     assert TillSession.objects.count() == 1 and not Ticket.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_return_as_a_voucher_pays_a_later_sale(till, cashier):
+    session = opened(till, "0")
+    sale = sold(till, cashier, session)
+    mug_line = next(line for line in sale["invoice"]["lines"] if line["product"] == till.shop.mug.pk)
+    body = {"ticket": sale["ticket"]["id"], "lines": [{"invoice_line": mug_line["id"], "quantity": "1"}], "settlement": "voucher"}
+    returned = cashier.post(f"{API}/sessions/{session.pk}/returns/", body, format="json")
+    assert returned.status_code == 201, returned.json()
+    voucher = Invoice.objects.get(pk=sale["invoice"]["id"]).credit_notes.get().vouchers.get()
+    assert voucher.amount == Decimal("9.90")
+    figures = cashier.get(f"{API}/sessions/{session.pk}/figures/").json()
+    assert (figures["vouchers_issued"], figures["expected_cash"]) == ("9.90", "22.50")  # no cash left the drawer
+    # the voucher pays the next mug, to the cent
+    pay = {
+        "lines": [{"product": till.shop.mug.pk}],
+        "tenders": [{"method": "voucher", "amount": "9.90", "voucher_code": voucher.code}],
+    }
+    response = cashier.post(f"{API}/sessions/{session.pk}/sales/", pay, format="json")
+    assert response.status_code == 201, response.json()
+    voucher.refresh_from_db()
+    assert voucher.balance == 0 and response.json()["change"] == "0.00"
+
+
+@pytest.mark.django_db
+def test_a_manager_grants_a_ticket_discount_beyond_the_limit_and_it_is_logged(till):
+    session = till_services.open_session(register=till.register, user=till.manager, opening_float=Decimal("0"))
+    manager = client_of(till.manager)
+    body = {"lines": [{"product": till.shop.mug.pk}], "discount_percent": "20", "tenders": [{"method": "cash", "amount": "10"}]}
+    response = manager.post(f"{API}/sessions/{session.pk}/sales/", body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["invoice"]["total_incl_tax"] == "7.92"  # 9,90 less 20 %
+    assert response.json()["change"] == "2.08"
+    event = TillEvent.objects.get(kind="discount_over_threshold")
+    assert event.user == till.manager and event.details["ticket"] == response.json()["ticket"]["id"]
