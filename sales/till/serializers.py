@@ -4,6 +4,7 @@ drawer counted, a sale, a return, a cash movement). They check types and bounds 
 are the services' (``sales.till.services``, ``sales.services.checkout_at_counter``)."""
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -118,7 +119,7 @@ class SaleLineSerializer(Serializer):
 
     def validate(self, data):
         if data.get("product") is None and not (data.get("code") or "").strip():
-            raise serializers.ValidationError({"code": ["Indiquez le produit (id) ou son code."]})
+            raise serializers.ValidationError({"code": [_("Indiquez le produit (id) ou son code.")]})
         return data
 
 
@@ -155,11 +156,11 @@ class NewReturnSerializer(Serializer):
     def validate(self, data):
         ticket, invoice = data.get("ticket"), data.pop("invoice", None)
         if ticket is None and invoice is None:
-            raise serializers.ValidationError({"ticket": ["Indiquez le ticket de vente (ou sa facture)."]})
+            raise serializers.ValidationError({"ticket": [_("Indiquez le ticket de vente (ou sa facture).")]})
         if ticket is None:
             data["ticket"] = invoice.tickets.filter(kind=Ticket.Kind.SALE).first()
         elif invoice is not None and ticket.invoice_id != invoice.pk:
-            raise serializers.ValidationError({"invoice": ["Cette facture n'est pas celle du ticket."]})
+            raise serializers.ValidationError({"invoice": [_("Cette facture n'est pas celle du ticket.")]})
         return data
 
 

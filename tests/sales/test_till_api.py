@@ -337,3 +337,19 @@ def test_a_manager_grants_a_ticket_discount_beyond_the_limit_and_it_is_logged(ti
     assert response.json()["change"] == "2.08"
     event = TillEvent.objects.get(kind="discount_over_threshold")
     assert event.user == till.manager and event.details["ticket"] == response.json()["ticket"]["id"]
+
+
+@pytest.mark.django_db
+def test_a_line_without_product_or_code_and_a_return_without_ticket_name_their_field(till, cashier):
+    session = opened(till)
+    sale = cashier.post(
+        f"{API}/sessions/{session.pk}/sales/",
+        {"lines": [{"quantity": "2"}], "tenders": [{"method": "cash", "amount": "5"}]},
+        format="json",
+    )
+    assert sale.status_code == 400
+    assert "Indiquez le produit (id) ou son code." in str(sale.json()["lines"]), sale.json()
+    back = cashier.post(f"{API}/sessions/{session.pk}/returns/", {"lines": [{"invoice_line": 1, "quantity": "1"}]}, format="json")
+    assert back.status_code == 400
+    assert back.json()["ticket"] == ["Indiquez le ticket de vente (ou sa facture)."]
+    assert not Order.objects.exists()
