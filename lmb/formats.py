@@ -68,7 +68,8 @@ def french_params(params):
 
 def _french(value):
     if isinstance(value, Decimal):
-        return decimal_fr(value)
+        # « NaN » typed in a decimal field comes back in Django's « Saisissez un nombre. »
+        return decimal_fr(value) if value.is_finite() else str(value)
     if isinstance(value, float):
         return decimal_fr(str(value))
     return value
