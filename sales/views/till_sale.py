@@ -416,6 +416,10 @@ def _return_page(request, session, find_form, ticket, form, *, status=200, quant
     lines = queries.returnable_lines(ticket.invoice) if ticket is not None else []
     for line in lines:
         line.wanted = (quantities or {}).get(str(line.pk), "")
+    first = next((line for line in lines if line.returnable), None)
+    if first is not None:  # the ticket found: the keyboard goes on to its first line
+        find_form.fields["number"].widget.attrs.pop("autofocus", None)
+        first.autofocus = True
     context = {"session": session, "find_form": find_form, "ticket": ticket, "lines": lines, "form": form}
     return render(request, "sales/till_sale/return.html", context, status=status)
 

@@ -292,3 +292,16 @@ def test_an_unknown_ticket_number_is_told(cashier, till, session):
     assert response.status_code == 200
     assert "Aucun ticket de vente ne porte le n° « F-NOPE »." in response.content.decode()
     assert cashier.post(url("till_return", session.pk), {"ticket": "x"}).status_code == 404
+
+
+@pytest.mark.parametrize("role", ["administrator", "sales", "warehouse", "accountant", "customer_service"])
+def test_each_role_sees_the_sale_screen_only_if_it_may_sell(client, till, session, make_user, role):
+    user = make_user(role)
+    client.force_login(user)
+    response = client.get(url("till_sale", session.pk))
+    may_sell = user.has_perm("sales.add_order")
+    assert response.status_code == (200 if may_sell else 403)
+    if role in ("administrator", "sales"):
+        assert may_sell
+    if role == "accountant":  # read and exports only
+        assert not may_sell
