@@ -30,7 +30,7 @@ from lmb.forms import Form, add_domain_error
 
 from .. import receipts, services
 from ..forms import LineForm
-from ..models import CreditNote, OrderLine, PaymentMethod
+from ..models import CreditNote, OrderLine, Payment, PaymentMethod
 from ..till import queries
 from ..till import services as till_services
 from ..till.models import Ticket, TillSession
@@ -333,10 +333,17 @@ def _ticket(pk) -> Ticket:
 def till_ticket(request, pk):
     """After payment (or a return): print, reprint, A4 invoice, next sale."""
     ticket = _ticket(pk)
-    vouchers = []
+    vouchers, refunds = [], []
     if ticket.kind == Ticket.Kind.RETURN:
         vouchers = list(ticket.credit_note.vouchers.all())
-    context = {"ticket": ticket, "document": ticket.document, "session": ticket.session, "vouchers": vouchers}
+        refunds = list(Payment.objects.filter(credit_note=ticket.credit_note, purpose=Payment.Purpose.REFUND))
+    context = {
+        "ticket": ticket,
+        "document": ticket.document,
+        "session": ticket.session,
+        "vouchers": vouchers,
+        "refunds": refunds,
+    }
     return render(request, "sales/till_sale/ticket.html", context)
 
 

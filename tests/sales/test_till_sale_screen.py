@@ -295,6 +295,9 @@ def test_a_return_refunded_in_cash(cashier, till, session):
     cashier.post(url("till_return", session.pk), {"ticket": ticket.pk, f"qty-{mug_line.pk}": "1", "settle": "cash"})
     refund = Payment.objects.get(purpose=Payment.Purpose.REFUND)
     assert (refund.method, refund.amount) == ("cash", Decimal("9.90"))
+    returned = Ticket.objects.get(kind="return")
+    page = html.unescape(cashier.get(url("till_ticket", returned.pk)).content.decode())
+    assert "Remboursé — espèces" in page and "9,90" in page
 
 
 @pytest.mark.parametrize("quantity", ["-1", "abc", "1e999", "NaN", "5"])
