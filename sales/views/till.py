@@ -375,8 +375,12 @@ def archive_download(request, pk):
 
 
 class TillEventFilter(django_filters.FilterSet):
-    register = django_filters.ModelChoiceFilter(label=gettext_lazy("Caisse"), queryset=Register.objects.order_by("code"))
-    kind = django_filters.ChoiceFilter(label=gettext_lazy("Type"), choices=TillEvent.Kind.choices)
+    register = django_filters.ModelChoiceFilter(
+        label=gettext_lazy("Caisse"), queryset=Register.objects.order_by("code"), empty_label=gettext_lazy("Toutes")
+    )
+    kind = django_filters.ChoiceFilter(
+        label=gettext_lazy("Type"), choices=TillEvent.Kind.choices, empty_label=gettext_lazy("Tous")
+    )
 
     class Meta:
         model = TillEvent
@@ -391,6 +395,8 @@ class TillEventListView(SalesListView):
     heading = gettext_lazy("Journal des événements de caisse")
     results_template_name = "sales/till/_event_results.html"
     filterset_class = TillEventFilter
+    search_fields = ("user__username", "user__first_name", "user__last_name", "register__code")
+    search_placeholder = gettext_lazy("Utilisateur, caisse…")
     sort_fields = {"sequence": ("sequence",)}
     default_sort = "-sequence"
 

@@ -41,7 +41,7 @@ class CashMovementForm(Form):
 
 
 class DrawerForm(Form):
-    reason = forms.CharField(label=_("Motif"), max_length=255, required=False)
+    reason = forms.CharField(label=_("Motif de l'ouverture (facultatif)"), max_length=255, required=False)
 
 
 def denomination_field_name(value) -> str:

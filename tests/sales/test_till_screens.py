@@ -292,6 +292,8 @@ def test_the_event_log_filters_by_register_and_kind(client, till):
     other = page_text(client.get(url, {"register": till.other_register.pk}))
     assert till.other_cashier.get_full_name() in other and till.cashier.get_full_name() not in other
     assert "<td>Tiroir ouvert sans vente</td>" not in other
+    searched = page_text(client.get(url, {"q": "soazig"}))
+    assert till.other_cashier.get_full_name() in searched and till.cashier.get_full_name() not in searched
     assert client.get(url, {"kind": "\x00", "register": "9" * 40, "page": "1e999"}).status_code in (200, 404)
 
 
