@@ -68,7 +68,7 @@ def french_params(params):
 
 def _french(value):
     if isinstance(value, Decimal):
-        # « NaN » typed in a decimal field comes back in Django's « Saisissez un nombre. »
+        # « NaN » or « Infinity » typed in a decimal box: Django's message quotes it as typed
         return decimal_fr(value) if value.is_finite() else str(value)
     if isinstance(value, float):
         return decimal_fr(str(value))

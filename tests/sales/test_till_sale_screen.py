@@ -51,7 +51,7 @@ def test_the_page_shows_an_empty_ticket_with_the_scan_box_focused(cashier, sessi
     page = response.content.decode()
     assert 'id="till-scan"' in page and "autofocus" in page
     assert "Aucun article : scannez le premier." in page
-    assert "js/till.js" in page
+    assert "js/till_sale.js" in page
     assert not Order.objects.exists()  # reading the page writes nothing
 
 
