@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import channels, output, receipts, till
+from .views import channels, output, receipts, till, till_sale
 
 app_name = "sales"
 
@@ -82,4 +82,15 @@ urlpatterns = [
     path("till/archives/", till.archive_list, name="till_archive_list"),
     path("till/closures/<int:pk>/archive/", till.archive_download, name="till_archive_download"),
     path("till/events/", till.TillEventListView.as_view(), name="till_events"),
+    # Till: the sale screen (s4)
+    path("till/sessions/<int:pk>/sale/", till_sale.till_sale, name="till_sale"),
+    path("till/sessions/<int:pk>/sale/scan/", till_sale.till_scan, name="till_scan"),
+    path("till/sessions/<int:pk>/sale/lines/<int:line_pk>/", till_sale.till_line, name="till_line"),
+    path("till/sessions/<int:pk>/sale/discount/", till_sale.till_discount, name="till_discount"),
+    path("till/sessions/<int:pk>/sale/customer/", till_sale.till_customer, name="till_customer"),
+    path("till/sessions/<int:pk>/sale/pay/", till_sale.till_pay, name="till_pay"),
+    path("till/sessions/<int:pk>/return/", till_sale.till_return, name="till_return"),
+    path("till/tickets/<int:pk>/", till_sale.till_ticket, name="till_ticket"),
+    path("till/tickets/<int:pk>/receipt/", till_sale.till_ticket_receipt, name="till_ticket_receipt"),
+    path("till/tickets/<int:pk>/reprint/", till_sale.till_ticket_reprint, name="till_ticket_reprint"),
 ]
