@@ -68,7 +68,8 @@ def french_params(params):
 
 def _french(value):
     if isinstance(value, Decimal):
-        return decimal_fr(value)
+        # « NaN » or « Infinity » typed in a decimal box: Django's message quotes it as typed
+        return decimal_fr(value) if value.is_finite() else str(value)
     if isinstance(value, float):
         return decimal_fr(str(value))
     return value

@@ -21,7 +21,8 @@ class SalesConfig(AppConfig):
         register_section(key="sales", label=_("Ventes"), icon="cart3", order=20)
         for order, (label, url_name) in enumerate(
             [
-                (_("Caisse"), "sales:counter"),
+                (_("Caisse"), "sales:till_home"),
+                (_("Comptoir"), "sales:counter"),
                 (_("Devis"), "sales:quote_list"),
                 (_("Commandes"), "sales:order_list"),
                 (_("Livraisons"), "sales:delivery_list"),
@@ -32,6 +33,10 @@ class SalesConfig(AppConfig):
                 (_("Avoirs"), "sales:credit_note_list"),
                 (_("Règlements"), "sales:payment_list"),
                 (_("Bons d'achat"), "sales:voucher_list"),
+                (_("Clôtures de caisse"), "sales:till_closure_list"),
+                (_("Journal de caisse"), "sales:till_events"),
+                (_("Archives de caisse"), "sales:till_archive_list"),
+                (_("Caisses"), "sales:till_register_list"),
             ]
         ):
             register_menu_item(section="sales", label=label, url_name=url_name, order=order)

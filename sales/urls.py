@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import channels, output, receipts
+from .views import channels, output, receipts, till, till_sale
 
 app_name = "sales"
 
@@ -63,4 +63,34 @@ urlpatterns = [
     path("channels/<int:pk>/", channels.channel_edit, name="channel_edit"),
     path("counter/", views.counter, name="counter"),
     path("counter/<int:channel_pk>/new/", views.counter_start, name="counter_start"),
+    # Till: registers, sessions, closures (s3)
+    path("till/", till.till_home, name="till_home"),
+    path("till/registers/", till.register_list, name="till_register_list"),
+    path("till/registers/new/", till.register_edit, name="till_register_create"),
+    path("till/registers/<int:pk>/", till.register_edit, name="till_register_edit"),
+    path("till/registers/<int:register_pk>/open/", till.session_open, name="till_session_open"),
+    path("till/sessions/<int:pk>/", till.session_detail, name="till_session"),
+    path("till/sessions/<int:pk>/cash/", till.cash_movement, name="till_cash_movement"),
+    path("till/sessions/<int:pk>/drawer/", till.drawer_open, name="till_drawer_open"),
+    path("till/sessions/<int:pk>/close/", till.session_close, name="till_session_close"),
+    path("till/closures/", till.closure_list, name="till_closure_list"),
+    path("till/closures/register/<int:register_pk>/", till.closure_list, name="till_register_closures"),
+    path("till/closures/register/<int:register_pk>/new/", till.closure_create, name="till_closure_create"),
+    path("till/closures/<int:pk>/", till.closure_detail, name="till_closure"),
+    path("till/closures/<int:pk>/pdf/", till.closure_pdf, name="till_closure_pdf"),
+    path("till/closures/<int:pk>/ticket/", till.closure_ticket, name="till_closure_ticket"),
+    path("till/archives/", till.archive_list, name="till_archive_list"),
+    path("till/closures/<int:pk>/archive/", till.archive_download, name="till_archive_download"),
+    path("till/events/", till.TillEventListView.as_view(), name="till_events"),
+    # Till: the sale screen (s4)
+    path("till/sessions/<int:pk>/sale/", till_sale.till_sale, name="till_sale"),
+    path("till/sessions/<int:pk>/sale/scan/", till_sale.till_scan, name="till_scan"),
+    path("till/sessions/<int:pk>/sale/lines/<int:line_pk>/", till_sale.till_line, name="till_line"),
+    path("till/sessions/<int:pk>/sale/discount/", till_sale.till_discount, name="till_discount"),
+    path("till/sessions/<int:pk>/sale/customer/", till_sale.till_customer, name="till_customer"),
+    path("till/sessions/<int:pk>/sale/pay/", till_sale.till_pay, name="till_pay"),
+    path("till/sessions/<int:pk>/return/", till_sale.till_return, name="till_return"),
+    path("till/tickets/<int:pk>/", till_sale.till_ticket, name="till_ticket"),
+    path("till/tickets/<int:pk>/receipt/", till_sale.till_ticket_receipt, name="till_ticket_receipt"),
+    path("till/tickets/<int:pk>/reprint/", till_sale.till_ticket_reprint, name="till_ticket_reprint"),
 ]

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from lmb.access import permission_required
 from lmb.errors import InvalidInput
+from lmb.views import safe_next
 
 from . import exports, queries, services
 from . import spec as specs
@@ -349,4 +350,4 @@ def delete_analysis(request, pk: int):
         messages.error(request, " ".join(" ".join(errors) for errors in exc.errors.values()))
     else:
         messages.success(request, _("Analyse « %(name)s » supprimée.") % {"name": saved.name})
-    return redirect(request.POST.get("next") if str(request.POST.get("next", "")).startswith("/stats/") else "stats:analysis")
+    return redirect(safe_next(request, reverse("stats:analysis")))

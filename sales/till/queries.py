@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from ..models import Allocation, CreditNote, Invoice, Payment, PaymentMethod, Voucher
+from ..models import Allocation, CreditNote, CreditNoteLine, Invoice, InvoiceLine, Order, Payment, PaymentMethod, Voucher
 from .models import CashMovement, Ticket, TillSession
 
 ZERO = Decimal("0.00")
@@ -184,3 +184,37 @@ def open_session(register) -> TillSession | None:
 def session_tickets(session: TillSession):
     """The session's tickets, newest first, with their documents (the till page's list)."""
     return Ticket.objects.filter(session=session).select_related("invoice", "credit_note", "user").order_by("-created_at", "-pk")
+
+
+def current_sale(session: TillSession, user) -> Order | None:
+    """The ticket ``user`` is ringing up at the session's register: the newest draft order of the
+    register's channel and warehouse that ``user`` started since the session opened."""
+    register = session.register
+    return (
+        Order.objects.filter(
+            status=Order.Status.DRAFT,
+            channel_id=register.channel_id,
+            warehouse_id=register.warehouse_id,
+            created_by=user,
+            created_at__gte=session.opened_at,
+        )
+        .select_related("customer", "channel")
+        .order_by("-pk")
+        .first()
+    )
+
+
+def returnable_lines(invoice: Invoice) -> list:
+    """The lines of a sale that can still come back: each invoice line (eco-participation lines
+    follow their article) with ``returned`` (on issued credit notes) and ``returnable`` set."""
+    returned = dict(
+        CreditNoteLine.objects.filter(invoice_line__document=invoice, document__status=CreditNote.Status.ISSUED)
+        .values("invoice_line")
+        .annotate(total=Sum("quantity"))
+        .values_list("invoice_line", "total")
+    )
+    lines = list(InvoiceLine.objects.filter(document=invoice, parent=None).order_by("position", "pk"))
+    for line in lines:
+        line.returned = returned.get(line.pk) or Decimal("0")
+        line.returnable = max(line.quantity - line.returned, Decimal("0"))
+    return lines

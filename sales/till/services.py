@@ -264,6 +264,63 @@ def remove_ticket_line(line: OrderLine, *, session: TillSession, user):
     return order
 
 
+def _ticket_of_register(order, session: TillSession):
+    """A ticket being rung up is a draft order of the session's register channel."""
+    if order.channel_id != session.register.channel_id:
+        raise InvalidInput({"line": [_("Cette ligne n'est pas celle d'une vente de cette caisse.")]})
+
+
+@transaction.atomic
+def change_ticket_line(line: OrderLine, *, session: TillSession, user, quantity=None, discount_percent=None) -> OrderLine:
+    """A ticket line's quantity or discount, before payment. A discount beyond the register's
+    limit is refused at once, not only at payment (``selling.check_discounts``), and changes
+    nothing."""
+    session = selling.locked_open_session(session, user=user)
+    order = line.document
+    _ticket_of_register(order, session)
+    changes = {
+        name: value for name, value in (("quantity", quantity), ("discount_percent", discount_percent)) if value is not None
+    }
+    if changes.get("quantity") is not None and changes["quantity"] <= 0:
+        raise InvalidInput({"quantity": [_("La quantité doit être positive ; pour enlever l'article, supprimez la ligne.")]})
+    documents.change_line(line, **changes)
+    selling.check_discounts(order, session.register, user=user)
+    return line
+
+
+@transaction.atomic
+def set_ticket_discount(order, *, session: TillSession, user, discount_percent) -> object:
+    """The discount on the whole ticket, before payment, refused at once beyond the register's
+    limit (``selling.check_discounts``)."""
+    session = selling.locked_open_session(session, user=user)
+    _ticket_of_register(order, session)
+    order = documents.update_draft(order, user=user, discount_percent=discount_percent)
+    selling.check_discounts(order, session.register, user=user)
+    return order
+
+
+@transaction.atomic
+def change_ticket_customer(order, *, session: TillSession, user, customer):
+    """The customer of a ticket being rung up (who it is for is not changed on a document): a new
+    ticket for ``customer`` with the same articles, quantities and discounts at this customer's
+    prices; the previous draft is cancelled. Returns the new draft order."""
+    session = selling.locked_open_session(session, user=user)
+    _ticket_of_register(order, session)
+    new = start_sale(session=session, user=user, customer=customer)
+    for line in order.lines.filter(parent=None).exclude(kind=OrderLine.Kind.ECO).order_by("position", "pk"):
+        if line.product_id is not None and line.kind == OrderLine.Kind.PRODUCT:
+            documents.add_line(new, product=line.product, quantity=line.quantity, discount_percent=line.discount_percent)
+        else:
+            documents.add_line(
+                new, kind=line.kind, description=line.description, quantity=line.quantity, unit_price=line.unit_price
+            )
+    new.refresh_from_db()
+    if order.discount_percent:
+        new = documents.update_draft(new, user=user, discount_percent=order.discount_percent)
+    quotes_orders.cancel_order(order, user=user, reason=_("Client changé en caisse"))
+    return new
+
+
 @transaction.atomic
 def reprint_ticket(ticket: Ticket, *, user) -> int:
     """A duplicate of a ticket: its reprint counter goes up under the ticket's row lock, the

@@ -1,11 +1,10 @@
-"""The till: start a counter sale (a draft order for the walk-in customer, whose lines are scanned
-in the order editor, then rung up with « Encaisser »), resume one left open, and see what was
-taken today by payment method."""
+"""The counter: start a counter sale (a draft order for the walk-in customer, whose lines are
+scanned in the order editor, then rung up with « Encaisser ») and resume one left open. What was
+taken is read on the till home (``sales:till_home``), from each register's current session only
+— never from every channel's payments of the day."""
 
 from django.contrib import messages
-from django.db.models import Count, Sum
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -13,7 +12,7 @@ from lmb.access import permission_required
 from lmb.errors import DomainError
 
 from .. import services
-from ..models import Channel, Invoice, Order, Payment, PaymentMethod
+from ..models import Channel, Order
 
 
 def _counter_channels():
@@ -22,26 +21,13 @@ def _counter_channels():
 
 @permission_required("sales.add_order")
 def counter(request):
-    today = timezone.localdate()
-    counter_invoices = Invoice.objects.filter(
-        status=Invoice.Status.ISSUED, invoice_date=today, channel__kind=Channel.Kind.COUNTER, kind=Invoice.Kind.INVOICE
-    )
     context = {
         "channels": _counter_channels(),
         "open_sales": Order.objects.filter(status=Order.Status.DRAFT, channel__kind=Channel.Kind.COUNTER)
         .select_related("channel")
         .order_by("-created_at")[:20],
-        "sales_today": counter_invoices.aggregate(count=Count("pk"), total=Sum("total_incl_tax")),
-        "takings": _takings(today),
-        "today": today,
     }
     return render(request, "sales/counter.html", context)
-
-
-def _takings(day) -> list[tuple[str, object]]:
-    """Money received on ``day`` by payment method, for the till count."""
-    rows = Payment.objects.filter(payment_date=day).values("method").annotate(total=Sum("amount")).order_by("method")
-    return [(PaymentMethod(row["method"]).label, row["total"]) for row in rows]
 
 
 @require_POST

@@ -37,3 +37,11 @@ def test_unit_prices_keep_their_decimals():
     assert unit_price(Decimal("1234.5"), "EUR") == "1\u202f234,50\xa0€"
     assert unit_price(Decimal("0.000001"), "EUR") == "0,000001\xa0€"
     assert unit_price(None) == ""
+
+
+def test_a_validation_message_quoting_nan_or_infinity_is_formatted_not_a_server_error():
+    """Django's DecimalField refuses « NaN » and « Infinity » with the value in its parameters."""
+    from lmb.formats import french_params
+
+    assert french_params({"value": Decimal("NaN"), "limit": Decimal("0.01")}) == {"value": "NaN", "limit": "0,01"}
+    assert french_params({"value": Decimal("-Infinity")}) == {"value": "-Infinity"}
