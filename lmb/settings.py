@@ -273,6 +273,14 @@ SPECTACULAR_SETTINGS = {
         "SupplierOrderStatusEnum": "purchasing.models.SupplierOrder.Status",
         "ReceptionStatusEnum": "purchasing.models.Reception.Status",
         "SupplierInvoiceStatusEnum": "purchasing.models.SupplierInvoice.Status",
+        # Till (s5)
+        "TicketKindEnum": "sales.till.models.Ticket.Kind",
+        "CashMovementKindEnum": "sales.till.models.CashMovement.Kind",
+        "TillEventKindEnum": "sales.till.models.TillEvent.Kind",
+        "ClosureKindEnum": "sales.till.models.Closure.Kind",
+        "SettlementEnum": "sales.models.CreditNote.Settlement",
+        "ReturnSettlementEnum": "sales.till.serializers.RETURN_SETTLEMENTS",
+        "RefundMethodEnum": "sales.till.serializers.REFUND_METHODS",
     },
 }
 

@@ -1,6 +1,7 @@
 from rest_framework.routers import DefaultRouter
 
 from . import api
+from .till import api as till_api
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -16,5 +17,11 @@ router.register("invoice-lines", api.InvoiceLineViewSet)
 router.register("credit-notes", api.CreditNoteViewSet)
 router.register("payments", api.PaymentViewSet)
 router.register("vouchers", api.VoucherViewSet)
+# Till (s5)
+router.register("till/registers", till_api.RegisterViewSet)
+router.register("till/sessions", till_api.TillSessionViewSet)
+router.register("till/tickets", till_api.TicketViewSet)
+router.register("till/closures", till_api.ClosureViewSet)
+router.register("till/events", till_api.TillEventViewSet)
 
 urlpatterns = router.urls

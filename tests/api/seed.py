@@ -15,6 +15,8 @@ from lmb.services import save_company
 from purchasing import services as purchasing_services
 from sales import services as sales_services
 from sales.models import Channel, PaymentMethod
+from sales.services import channels as channel_services
+from sales.till import services as till_services
 from stats import services as stats_services
 from stock import services as stock_services
 from tests.factories import CategoryFactory, ProductFactory, ThirdPartyFactory, vat_rate, warehouse
@@ -53,6 +55,7 @@ def seed_every_resource(user):
     seed_sales(user, bakery, mug, lamp, jam, fitting)
     seed_dunning(user)
     seed_stats(user)
+    seed_till(user, main, walk_in, mug, jam)
 
 
 def seed_price_list(product):
@@ -156,3 +159,20 @@ def seed_stats(user):
     today = timezone.localdate()
     spec = {"levels": "month,product", "start": f"{today.year}-01-01", "end": today.isoformat(), "compare": "last_year"}
     stats_services.save_analysis(owner=user, name="Ventes par mois et article", spec=spec, shared=True)
+
+
+def seed_till(user, main, walk_in, mug, jam):
+    """Till (s5): a register with an open session and a sale ticket (for returns and reprints), and
+    a second register whose session is closed and its day sealed (a closure to read)."""
+    counter = Channel.objects.get(kind=Channel.Kind.COUNTER)
+    counter = channel_services.update_channel(counter, user=user, default_customer=walk_in)
+    selling = till_services.create_register(code="C1", name="Caisse 1", channel=counter, warehouse=main)
+    closed = till_services.create_register(code="C2", name="Caisse 2", channel=counter, warehouse=main)
+    session = till_services.open_session(register=selling, user=user, opening_float=Decimal("100.00"))
+    lines = [{"product": mug, "quantity": Decimal("2")}, {"product": jam, "quantity": Decimal("1")}]
+    cash = [{"method": PaymentMethod.CASH, "amount": Decimal("50.00")}]
+    sales_services.sell_at_counter(channel=counter, lines=lines, tenders=cash, user=user, session=session)
+    till_services.record_cash_movement(session=session, user=user, kind="deposit", amount=Decimal("20.00"))
+    other = till_services.open_session(register=closed, user=user, opening_float=Decimal("0.00"))
+    till_services.close_session(other, user=user, counted_cash={})
+    till_services.close_day(register=closed, day=timezone.localdate(), user=user)
