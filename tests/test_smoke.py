@@ -136,6 +136,7 @@ def _assert_demo_till(client):
         assert register.closures.filter(kind=Closure.Kind.MONTH, period_start=min(days).replace(day=1)).exists()
     session = register.sessions.get(status=TillSession.Status.OPEN)
     assert session.opened_by.username == "ventes" and session.opening_float > 0
+    assert session.tickets.filter(kind=Ticket.Kind.SALE).count() == 2
     assert timezone.localtime(session.opened_at).date() == today
     assert till_chain.verify_events()[1] is None and till_chain.verify_closures()[1] is None
     call_command("verify_chain", verbosity=0)

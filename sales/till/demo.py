@@ -182,13 +182,16 @@ class TillDays:
             services.close_day(register=self.register, day=day, user=self.manager)
 
     def today(self, today: date):
-        """The previous month's Z if its days are all closed, then today's session opened by the seller."""
+        """The previous month's Z if its days are all closed, then today's session opened by the
+        seller and its first two tickets (real clock)."""
         first = today.replace(day=1)
         previous = (first - timedelta(days=1)).replace(day=1)
         days = Closure.objects.filter(register=self.register, kind=Closure.Kind.DAY)
         if days.filter(period_start__gte=previous, period_start__lt=first).exists():
             services.close_month(register=self.register, year=previous.year, month=previous.month, user=self.manager)
-        services.open_session(register=self.register, user=self.seller, opening_float=FLOAT)
+        session = services.open_session(register=self.register, user=self.seller, opening_float=FLOAT)
+        for tender in ("card", "cash"):  # the first customers: the till's home shows figures
+            self.sell(session, tender)
 
 
 def summary() -> str:
