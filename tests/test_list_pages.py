@@ -23,6 +23,7 @@ from lmb.text_search import search_text
 from purchasing import services as purchasing_services
 from sales import services as sales_services
 from sales.models import PaymentMethod
+from sales.till import services as till_services
 from stock import services as stock_services
 from tests.factories import CategoryFactory, ThirdPartyFactory
 from tests.sales.conftest import customer, shop  # noqa: F401 (the shop fixture)
@@ -33,7 +34,17 @@ pytestmark = pytest.mark.django_db
 # each with its connection state: a page of cards, not a list to search and export), and the
 # Django admin's (support staff's, not the product's), and the sales channels' settings (four or
 # five channels, each with its invoicing policy).
-NOT_LIST_VIEWS = {"prestashop:channel_list", "admin:app_list", "sales:channel_list"}
+# The till's registers are like the channels (a few, each a settings form); its closures and
+# archives are pages of one register's closures (tabs per register, the « Clôturer » form), paged
+# by 50 (tests/sales/test_till_screens.py) — not yet lists to search and export.
+NOT_LIST_VIEWS = {
+    "prestashop:channel_list",
+    "admin:app_list",
+    "sales:channel_list",
+    "sales:till_register_list",
+    "sales:till_closure_list",
+    "sales:till_archive_list",
+}
 
 
 def _patterns(resolver, namespace=""):
@@ -110,6 +121,8 @@ def fill_every_list(store, user):
         name="Boutique", base_url="http://127.0.0.1:9/", api_key="K" * 32, warehouse=store.warehouse
     )
     record_issue(channel=channel, external_id="1234", payload={"id": "1234"}, error="Taux de TVA inconnu")
+    register = till_services.create_register(code="C1", name="Caisse 1", channel=store.counter, warehouse=store.warehouse)
+    till_services.open_session(register=register, user=user, opening_float="50.00")  # an event in the till's journal
 
 
 def results_rows(response):

@@ -8,6 +8,7 @@ hash. Changing or deleting a row behind the triggers' back breaks the chain from
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import UTC
 from decimal import Decimal
 
 from django.db.models import Max
@@ -33,13 +34,19 @@ def plain(value):
     return value
 
 
+def instant(moment) -> str:
+    """A moment as the database gives it back (UTC): one written with another offset (a clock in
+    Paris time) hashes the same before and after the round trip."""
+    return moment.astimezone(UTC).isoformat()
+
+
 def event_content(event: TillEvent) -> dict:
     return {
         "kind": event.kind,
         "register": event.register_id,
         "session": event.session_id,
         "user": event.user_id,
-        "at": event.at.isoformat(),
+        "at": instant(event.at),
         "details": plain(event.details),
     }
 
@@ -57,7 +64,7 @@ def closure_content(closure: Closure) -> dict:
         "grand_total": plain(Decimal(closure.grand_total).quantize(Decimal("0.01"))),
         "totals": plain(closure.totals),
         "closed_by": closure.closed_by_id,
-        "closed_at": closure.closed_at.isoformat(),
+        "closed_at": instant(closure.closed_at),
     }
 
 

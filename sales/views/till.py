@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import django_filters
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -236,12 +237,20 @@ def session_close(request, pk):
 def closure_list(request, register_pk=None):
     registers = list(Register.objects.order_by("code"))
     register = get_object_or_404(Register, pk=register_pk) if register_pk else (registers[0] if registers else None)
-    closures = (
-        Closure.objects.filter(register=register).select_related("closed_by").order_by("-sequence")[:200] if register else []
-    )
+    closures = Closure.objects.filter(register=register).select_related("closed_by").order_by("-sequence")
     form = ClosureForm() if request.user.has_perm(CLOSURE_ADD) else None
-    context = {"registers": registers, "register": register, "closures": closures, "form": form}
+    context = {"registers": registers, "register": register, "form": form, **_paged(request, closures if register else [])}
     return render(request, "sales/till/closure_list.html", context)
+
+
+CLOSURES_PER_PAGE = 50
+
+
+def _paged(request, rows) -> dict:
+    """``closures`` of the page asked (a register closes ~300 days a year: every one stays
+    reachable), with what ``lmb/_pagination.html`` reads."""
+    page = Paginator(rows, CLOSURES_PER_PAGE).get_page(request.GET.get("page"))
+    return {"closures": page.object_list, "page_obj": page, "paginator": page.paginator, "is_paginated": page.has_other_pages()}
 
 
 @require_POST
@@ -354,8 +363,8 @@ def closure_ticket(request, pk):
 @permission_required(CLOSURE_READ)
 def archive_list(request):
     """The closed periods (month and year closures, and days) whose signed archive can be downloaded."""
-    closures = Closure.objects.select_related("register").order_by("-period_start", "register__code", "kind")[:300]
-    return render(request, "sales/till/archive_list.html", {"closures": closures})
+    closures = Closure.objects.select_related("register").order_by("-period_start", "register__code", "kind", "pk")
+    return render(request, "sales/till/archive_list.html", _paged(request, closures))
 
 
 @require_POST

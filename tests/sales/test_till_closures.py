@@ -242,3 +242,24 @@ def test_an_event_whose_details_were_rewritten_breaks_the_chain_there(till):
         last.pk,
     )
     assert chain.verify_events()[1].position == last.sequence
+
+
+@pytest.mark.django_db
+def test_rows_written_on_a_clock_in_paris_time_still_verify(till):
+    """The hash is of the moment as the database gives it back (UTC): an event or a closure whose
+    time was written with another offset (the demo's clock is in Paris time) is not « modifié »."""
+    paris = ZoneInfo("Europe/Paris")
+    a_day_of_sales(till, date(2026, 11, 30), [{"product": till.shop.jam, "quantity": 1}])
+    closure = Closure.objects.get()
+    closure.closed_at = closure.closed_at.astimezone(paris)
+    assert chain.closure_content(closure) == chain.closure_content(Closure.objects.get())
+    written_in_paris = TillEvent(
+        kind="drawer_opened_without_sale",
+        register=till.register,
+        user=till.cashier,
+        at=datetime(2026, 12, 1, 9, 0, tzinfo=paris),
+        details={"reason": "Ouverture"},
+    )
+    chain.seal(written_in_paris)
+    assert chain.verify_events()[1] is None
+    assert chain.verify_closures()[1] is None

@@ -326,6 +326,23 @@ def test_the_lists_take_the_same_queries_for_one_row_or_many(client, till):
     assert counts() == few
 
 
+def test_every_closure_stays_reachable_page_after_page(client, till, monkeypatch):
+    """A register closes some 300 days a year: the closures and archives pages are paged, none
+    is left out."""
+    from sales.views import till as till_views
+
+    monkeypatch.setattr(till_views, "CLOSURES_PER_PAGE", 2)
+    for day in (date(2026, 11, 2), date(2026, 11, 3), date(2026, 11, 4)):
+        with at(day):
+            till_services.close_day(register=till.register, day=day, user=till.manager)
+    client.force_login(till.manager)
+    for url in (reverse("sales:till_register_closures", args=[till.register.pk]), reverse("sales:till_archive_list")):
+        first, second = page_text(client.get(url)), page_text(client.get(url, {"page": "2"}))
+        assert "04/11/2026" in first and "02/11/2026" not in first and "Page 1 sur 2" in first, url
+        assert "02/11/2026" in second and "04/11/2026" not in second, url
+        assert client.get(url, {"page": "9" * 40}).status_code == 200
+
+
 @pytest.mark.django_db
 def test_registers_are_created_and_changed_on_screen_through_the_services(client, till):
     client.force_login(till.manager)
