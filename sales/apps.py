@@ -14,9 +14,11 @@ class SalesConfig(AppConfig):
         from . import mailing, tasks
         from .demo import seed_sales
         from .invoicing import services as invoicing
+        from .till.demo import seed_till
         from .timeline import sales_timeline
 
         demo.register_step("sales", seed_sales, order=50)  # after purchasing (40) and stock life (45): goods in stock
+        demo.register_step("till", seed_till, order=51)  # its days are made in the sales calendar: the line says what they hold
 
         register_section(key="sales", label=_("Ventes"), icon="cart3", order=20)
         for order, (label, url_name) in enumerate(

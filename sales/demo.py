@@ -47,6 +47,7 @@ from . import queries, services, totals, vat
 from .invoicing import queries as invoicing_queries
 from .invoicing import services as invoicing
 from .models import Channel, CreditNote, Invoice, Order, OrderLine, PaymentMethod, Quote, VatTreatment
+from .till.demo import TillDays
 
 ONE_DAY = timedelta(days=1)
 DAYS = 730  # the history replayed: two years
@@ -124,6 +125,14 @@ class SalesYear:
         self.never_paid = 2  # business invoices of two to four months ago left unpaid: overdue, to dun
         self.unpaid_consumer = 1  # a consumer's phone order of the last weeks never paid: overdue, to dun
         self.period_ends = set()  # the grouped runs scheduled
+        # The shop's register and its last days (issue #20), selling from the shop's warehouse.
+        self.till = TillDays(
+            calendar=self.calendar,
+            counter_channel=self.counter,
+            warehouse=context["shop"],
+            seller=self.seller,
+            manager=context["users"]["admin"],
+        )
 
     def _sort_customers(self, customers):
         """Consumers (mainland, overseas, Swiss), French, EU and Swiss businesses, from their billing country."""
@@ -605,6 +614,7 @@ class SalesYear:
         self.calendar.at(_working_day(self.today - timedelta(days=7)), self.prepaid_order_shipped_in_part)
         for _ in range(2):  # shipped today: this month's grouped invoice will take them
             self.calendar.at(self.today - timedelta(days=4), self.standing_order)
+        self.till.schedule()
         self.calendar.run()
 
 

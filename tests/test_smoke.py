@@ -14,6 +14,8 @@ from dunning.queries import aged_balance
 from purchasing.models import Reception, SupplierOrder
 from sales.invoicing.queries import notes_to_invoice
 from sales.models import DepositDeduction, Installment, Invoice, InvoicingHold
+from sales.till import chain as till_chain
+from sales.till.models import CashMovement, Closure, Register, Ticket, TillSession
 from stock.models import StockLevel
 
 pytestmark = [pytest.mark.smoke, pytest.mark.django_db]
@@ -103,6 +105,43 @@ def test_demo_data_loads_and_every_main_page_answers(client):
     assert Installment.objects.values("invoice").annotate(count=Count("pk")).filter(count__gte=3).exists()  # a schedule
     body = client.get("/api/v1/aged-balance/").json()
     assert any(row["days_late"] > 0 for row in body["results"])
+    _assert_demo_till(client)
+
+
+def _assert_demo_till(client):
+    """The till in the demo (issue #20): the shop's register, its last days closed with their Z
+    (tickets dated on those days), today's session open by the seller, the chains intact."""
+    register = Register.objects.get(code="CAISSE1")
+    assert (register.name, register.channel.kind, register.warehouse.code) == ("Caisse boutique", "counter", "BOUTIQUE")
+    assert register.max_discount_percent == 10
+    today = timezone.localdate()
+    closed = list(register.sessions.filter(status=TillSession.Status.CLOSED).order_by("opened_at"))
+    assert len(closed) >= 5
+    days = {closure.period_start: closure for closure in register.closures.filter(kind=Closure.Kind.DAY)}
+    assert {timezone.localtime(session.opened_at).date() for session in closed} == set(days)
+    assert max(days) < today
+    for day, closure in days.items():  # each Z counts the tickets made on its day
+        tickets = Ticket.objects.filter(session__register=register, created_at__date=day)
+        assert closure.ticket_count == tickets.count() >= 4, day
+    assert [session.difference_reason for session in closed if session.difference] == [
+        "Erreur de rendu de monnaie sur un ticket payé en espèces"
+    ]
+    tickets = Ticket.objects.filter(session__register=register)
+    assert tickets.filter(kind=Ticket.Kind.RETURN).exists()
+    tenders = {tender["method"] for ticket in tickets.filter(kind=Ticket.Kind.SALE) for tender in ticket.tendered}
+    assert {"cash", "card", "voucher"} <= tenders
+    assert tickets.filter(change__gt=0).exists()
+    assert CashMovement.objects.filter(session__register=register, kind=CashMovement.Kind.BANK_DEPOSIT).exists()
+    if min(days).month != today.month:  # the previous month's days are all closed: so is the month
+        assert register.closures.filter(kind=Closure.Kind.MONTH, period_start=min(days).replace(day=1)).exists()
+    session = register.sessions.get(status=TillSession.Status.OPEN)
+    assert session.opened_by.username == "ventes" and session.opening_float > 0
+    assert session.tickets.filter(kind=Ticket.Kind.SALE).count() == 2
+    assert timezone.localtime(session.opened_at).date() == today
+    assert till_chain.verify_events()[1] is None and till_chain.verify_closures()[1] is None
+    call_command("verify_chain", verbosity=0)
+    client.login(username="ventes", password="demo-lmb-2026")
+    assert client.get(reverse("sales:till_home")).status_code == 200
 
 
 def test_seed_demo_twice_does_not_duplicate(client):
