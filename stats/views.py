@@ -308,16 +308,16 @@ def _saved_by(user):
 @permission_required(*SEE_ANALYSES)
 def save_analysis(request):
     """Keep the analysis shown (its parameters in ``query``) under a name, for oneself or shared."""
-    query = request.POST.get("query", "")[:4000]
+    query = QueryDict(request.POST.get("query", "")[:4000])
     form = SaveAnalysisForm(request.POST)
-    back = reverse("stats:analysis") + "?" + query
+    back = reverse("stats:analysis") + "?" + query.urlencode()  # rebuilt from its parameters, not echoed
     if not form.is_valid():
         messages.error(
             request, " ".join(f"{form.fields[name].label} : {' '.join(errors)}" for name, errors in form.errors.items())
         )
         return redirect(back)
     try:
-        spec = parse(QueryDict(query))  # the parameters of the analysis shown (``query_of``)
+        spec = parse(query)  # the parameters of the analysis shown (``query_of``)
         saved = services.save_analysis(
             owner=request.user, name=form.cleaned_data["name"], spec=spec.as_dict(), shared=form.cleaned_data["shared"]
         )

@@ -68,6 +68,7 @@ def test_no_careless_value_makes_a_server_error(admin_client, shop):  # noqa: F8
             (reverse("dunning:print_reminders"), every(value, "reminders")),
             (reverse("stats:save_analysis"), every(value, "name", "query", "shared")),
             (reverse("stats:save_analysis"), {"name": value, "query": "levels=month&period=this_year"}),
+            (reverse("stats:save_analysis"), {"name": "X", "query": f"levels=month\r\nSet-Cookie: a=b&period={value}"}),
             (reverse("stats:delete_analysis", args=[999999]), every(value, "next")),
         ]
         for url, data in posts:
