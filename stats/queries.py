@@ -83,6 +83,20 @@ def aggregates_of(mode: str) -> dict:
     return sums
 
 
+def counts_documents(spec: specs.Spec) -> bool:
+    """Whether the analysis asks for a count of documents (the number, or the average basket)."""
+    return bool({"documents", "basket"} & set(spec.measures))
+
+
+def asked_aggregates(spec: specs.Spec) -> dict:
+    """The sums of the mode, and the count of documents only when asked: a COUNT(DISTINCT) makes
+    PostgreSQL sort the rows rather than hash them."""
+    aggregates = aggregates_of(spec.mode)
+    if not counts_documents(spec):
+        aggregates.pop("documents", None)
+    return aggregates
+
+
 def measures_of(raw: dict, measures) -> dict:
     """The asked measures from one group's sums (the ratios computed on the group's own sums)."""
     net = _cents(raw.get("net"))
@@ -221,11 +235,8 @@ def _grouped(spec: specs.Spec, start: date, end: date, using: str) -> list[dict]
     do): when it is asked (or the average basket), each coarser depth has its own COUNT(DISTINCT)
     statement."""
     queryset = filtered_facts(spec, start, end, using)
-    aggregates = aggregates_of(spec.mode)
-    counts_needed = bool({"documents", "basket"} & set(spec.measures))
-    if not counts_needed:
-        # A COUNT(DISTINCT) makes PostgreSQL sort the rows rather than hash them: only when asked.
-        aggregates.pop("documents", None)
+    aggregates = asked_aggregates(spec)
+    counts_needed = counts_documents(spec)
     aliases = [f"k{i}" for i in range(len(spec.levels))]
     depth = spec.category_depth
     expressions = {alias: level_expression(level, depth) for alias, level in zip(aliases, spec.levels, strict=True)}
@@ -257,9 +268,7 @@ def _grouped_shown(spec: specs.Spec, period: tuple[date, date], shown: list[dict
     keys leaves its sums whole, so a parent's sums stay exact for its « Autres » row; and with
     the (customer, day) and (product, day) indexes, the 50 customers shown are read, not the year."""
     queryset = filtered_facts(spec, period[0], period[1], using)
-    aggregates = aggregates_of(spec.mode)
-    if not {"documents", "basket"} & set(spec.measures):
-        aggregates.pop("documents", None)
+    aggregates = asked_aggregates(spec)
     aliases = [f"k{i}" for i in range(len(spec.levels))]
     expressions = {a: level_expression(level, spec.category_depth) for a, level in zip(aliases, spec.levels, strict=True)}
     results = [{(): queryset.aggregate(**aggregates)}]
@@ -314,9 +323,7 @@ def _ranked(spec: specs.Spec, start: date, end: date, using: str, limit: int):
     the ``limit`` first and ``COUNT(*) OVER`` telling how many were not kept. Returns
     (grouped [{key: sums}] per depth, the grand total at depth 0; rest {(depth, parent): n})."""
     queryset = filtered_facts(spec, start, end, using)
-    aggregates = aggregates_of(spec.mode)
-    if not {"documents", "basket"} & set(spec.measures):
-        aggregates.pop("documents", None)
+    aggregates = asked_aggregates(spec)
     aliases = [f"k{i}" for i in range(len(spec.levels))]
     depth_of_category = spec.category_depth
     expressions = {a: level_expression(level, depth_of_category) for a, level in zip(aliases, spec.levels, strict=True)}

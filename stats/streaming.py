@@ -119,9 +119,7 @@ def _sums(spec: specs.Spec, comparing: bool) -> dict:
     """The conditional sums of the statement: ``a_name`` for the analysed period, ``c_name`` for the
     compared one, and ``n`` (facts of the analysed period) to tell a group that exists now. (A sum
     named as its column would be taken for the column by the compared period's sum.)"""
-    aggregates = queries.aggregates_of(spec.mode)
-    if not {"documents", "basket"} & set(spec.measures):
-        aggregates.pop("documents", None)
+    aggregates = queries.asked_aggregates(spec)
     if not comparing:  # every fact read is of the analysed period: plain sums
         return {**{f"a_{name}": aggregate for name, aggregate in aggregates.items()}, "n": Count("pk")}
     now, before = Q(day__gte=spec.start), Q(day__lt=spec.start)
@@ -192,7 +190,7 @@ def _statement(spec: specs.Spec, using: str) -> tuple[str, list, list[str], list
 def _parent_documents(spec: specs.Spec, using: str) -> list[dict]:
     """{key tuple: (documents now, documents compared)} of each parent depth (1 … levels − 1),
     when the number of documents is asked."""
-    if not {"documents", "basket"} & set(spec.measures) or len(spec.levels) < 2:
+    if not queries.counts_documents(spec) or len(spec.levels) < 2:
         return []
     comparing = spec.comparison_period() is not None
     keys = _key_expressions(spec, comparing)
@@ -218,7 +216,7 @@ def _parent_documents(spec: specs.Spec, using: str) -> list[dict]:
 
 def _total_documents(spec: specs.Spec, using: str) -> tuple | None:
     """(documents now, documents compared) of the whole analysis, when that measure is asked."""
-    if not {"documents", "basket"} & set(spec.measures):
+    if not queries.counts_documents(spec):
         return None
     count = queries.aggregates_of(spec.mode)["documents"]
     counts = {"a": _within(count, Q(day__gte=spec.start)), "c": _within(count, Q(day__lt=spec.start))}
