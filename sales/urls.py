@@ -90,6 +90,7 @@ urlpatterns = [
     path("till/sessions/<int:pk>/sale/customer/", till_sale.till_customer, name="till_customer"),
     path("till/sessions/<int:pk>/sale/pay/", till_sale.till_pay, name="till_pay"),
     path("till/sessions/<int:pk>/return/", till_sale.till_return, name="till_return"),
+    path("till/sessions/<int:pk>/voucher/", till_sale.till_voucher_sale, name="till_voucher_sale"),
     path("till/tickets/<int:pk>/", till_sale.till_ticket, name="till_ticket"),
     path("till/tickets/<int:pk>/receipt/", till_sale.till_ticket_receipt, name="till_ticket_receipt"),
     path("till/tickets/<int:pk>/reprint/", till_sale.till_ticket_reprint, name="till_ticket_reprint"),

@@ -119,6 +119,7 @@ def _session_context(session: TillSession) -> dict:
         "figures": figures,
         "tenders": _tender_rows(figures.tenders),
         "refunds": _tender_rows(figures.refunds),
+        "vouchers_sold": _tender_rows(figures.vouchers_sold),
         "movements": _movement_rows(figures),
         "sale_url": sale_url(session),
     }
@@ -415,6 +416,17 @@ def _closure_context(closure: Closure) -> dict:
         "by_tender": [(labels.get(method, method), amount) for method, amount in totals.get("by_tender", {}).items()],
         "by_user": list(totals.get("by_user", {}).values()),
         "vouchers_issued": Decimal(str(totals.get("vouchers_issued") or "0")),
+        "vouchers_sold": _vouchers_sold(totals.get("vouchers_sold") or {}, labels),
+    }
+
+
+def _vouchers_sold(sold: dict, labels: dict) -> dict:
+    """The vouchers sold in the period (VOU-03: not turnover, no VAT), shown apart on the Z;
+    a closure sealed before vouchers were sold at the till has none."""
+    return {
+        "count": int(sold.get("count") or 0),
+        "total": Decimal(str(sold.get("total") or "0")),
+        "by_tender": [(labels.get(method, method), Decimal(amount)) for method, amount in sold.get("by_tender", {}).items()],
     }
 
 
@@ -472,6 +484,11 @@ def closure_text(closure: Closure) -> str:
         lines.append(_text_row(f"{row['rate']} %", f"{amount(row['net'])} / {amount(row['vat'])} / {amount(row['gross'])}"))
     lines += [rule, _("Par mode de règlement")]
     lines += [_text_row(label, amount(value)) for label, value in context["by_tender"]]
+    sold = context["vouchers_sold"]
+    if sold["count"]:
+        lines += [rule, _("Bons d'achat vendus (hors CA, sans TVA)")]
+        lines.append(_text_row(_("%(count)s bon(s) d'achat") % {"count": sold["count"]}, amount(sold["total"])))
+        lines += [_text_row(f"  {label}", amount(value)) for label, value in sold["by_tender"]]
     lines += [rule, _("Par caissier")]
     lines += [_text_row(f"{user['name']} ({user['tickets']})", amount(user["total"])) for user in context["by_user"]]
     lines += [rule, _("Réimpression : une clôture ne se modifie jamais.")]
