@@ -95,7 +95,9 @@ class RegisterClosureForm(ClosureForm):
     """A period to close on the closures' list: the register is chosen in the form itself, so the
     list's filters never decide silently which register is closed."""
 
-    register = forms.ModelChoiceField(label=_("Caisse"), queryset=Register.objects.order_by("code"))
+    register = forms.ModelChoiceField(
+        label=_("Caisse"), queryset=Register.objects.order_by("code"), empty_label=_("Choisissez la caisse")
+    )
     field_order = ["register", "day", "kind"]
 
     def __init__(self, *args, **kwargs):
