@@ -274,8 +274,8 @@ def closure_create(request, register_pk):
             messages.success(request, _("Clôture enregistrée et scellée : %(closure)s.") % {"closure": closure})
             return redirect("sales:till_closure", closure.pk)
     registers = list(Register.objects.order_by("code"))
-    closures = Closure.objects.filter(register=register).select_related("closed_by").order_by("-sequence")[:200]
-    context = {"registers": registers, "register": register, "closures": closures, "form": form}
+    closures = Closure.objects.filter(register=register).select_related("closed_by").order_by("-sequence")
+    context = {"registers": registers, "register": register, "form": form, **_paged(request, closures)}
     return render(request, "sales/till/closure_list.html", context, status=400)
 
 
