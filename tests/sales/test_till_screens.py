@@ -12,7 +12,6 @@ import time_machine
 from django.urls import reverse
 
 from lmb import roles
-from sales import services
 from sales.models import PaymentMethod
 from sales.till import archive, queries
 from sales.till import services as till_services
@@ -147,10 +146,9 @@ def test_the_till_home_shows_the_current_session_figures_only(client, till):
             tenders=[{"method": PaymentMethod.CARD, "amount": "5"}, {"method": PaymentMethod.CASH, "amount": "10"}],
         )
         till_services.record_cash_movement(session=session, user=till.cashier, kind="expense", amount="1.30", reason="Timbres")
-        # a counter sale outside any session and another channel's payment the same day: not the session's
-        lamp = [{"product": till.shop.lamp, "quantity": 1}]
-        order = services.create_order(customer=till.shop.walk_in, channel=till.shop.counter, lines=lamp)
-        services.checkout_at_counter(order, tenders=[{"method": PaymentMethod.CASH, "amount": "60"}])
+        # the other register's sale the same day: not the session's
+        other = till_services.open_session(register=till.other_register, user=till.other_cashier, opening_float="0")
+        sell(till, other, [{"product": till.shop.lamp, "quantity": 1}])
 
         client.force_login(till.cashier)
         card = plain(page_text(client.get(reverse("sales:till_home"))))
