@@ -1,14 +1,16 @@
-"""The till in the demo (issue #20): the shop's register « Caisse boutique » and its last days,
-made through the till's services only — a session a day opened with a float, a handful of
-tickets (card, cash with change, a voucher), a return, a bank deposit, the drawer counted at
-closing (one day with a small difference and its reason), the day's Z sealed, the previous
-month's Z when its days are all closed; today a session open by the sales user.
+"""The till in the demo (issue #20): the shop's register « Caisse boutique », through the till's
+services only. Every counter sale of the two years is rung up in a session of it (POS-01): a
+session on each day the shop sold, opened with a float, a bank deposit and the drawer counted
+in the evening, the day's Z sealed, each month's and year's Z once the calendar has left it.
+The last days in detail: a handful of tickets (card, cash with change, a voucher), a return,
+one evening a small difference and its reason; today a session open by the sales user. The
+shop's shelves are refilled from the warehouse at each month's start.
 
 The days are events of the sales demo's calendar (``sales.demo.SalesYear.run``): their
 invoices are numbered among the other documents in date order (NUM-01) and their tickets are
 dated on their day, so that each day's closure finds them. Within a day, the till keeps its own
-clock (opening at 9:00, a ticket every 50 minutes, closing at 19:00). Its own random generator,
-with a fixed seed: the rest of the demo draws the same as without it."""
+clock (opening at 8:30, the detailed days' tickets every 50 minutes from 10:00, closing at
+19:00). The detailed days draw from their own random generator, with a fixed seed."""
 
 import random
 from contextlib import contextmanager
