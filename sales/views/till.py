@@ -24,7 +24,7 @@ from lmb.forms import add_domain_error
 from lmb.pdf import render_pdf
 
 from ..models import PaymentMethod
-from ..till import archive, queries, services
+from ..till import archive, journal, queries, services
 from ..till.models import CashMovement, Closure, Register, TillEvent, TillSession
 from .lists import SalesListView
 from .till_forms import CashMovementForm, CloseSessionForm, ClosureForm, DrawerForm, OpenSessionForm, RegisterForm
@@ -422,3 +422,9 @@ class TillEventListView(SalesListView):
 
     def get_base_queryset(self):
         return TillEvent.objects.select_related("register", "user", "session__register")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        for event in context["object_list"]:
+            event.described = journal.describe(event.details)
+        return context

@@ -3,7 +3,7 @@ the till home's figures from the current session only, cash movements and the dr
 a session with the drawer counted, the closures (Z) with their PDF and text, archives, the event
 log — through the views, with French errors and no 500 on careless input."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -11,9 +11,9 @@ import pytest
 import time_machine
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from lmb import roles
-from sales import services
 from sales.models import PaymentMethod
 from sales.till import archive, queries
 from sales.till import services as till_services
@@ -148,10 +148,9 @@ def test_the_till_home_shows_the_current_session_figures_only(client, till):
             tenders=[{"method": PaymentMethod.CARD, "amount": "5"}, {"method": PaymentMethod.CASH, "amount": "10"}],
         )
         till_services.record_cash_movement(session=session, user=till.cashier, kind="expense", amount="1.30", reason="Timbres")
-        # a counter sale outside any session and another channel's payment the same day: not the session's
-        lamp = [{"product": till.shop.lamp, "quantity": 1}]
-        order = services.create_order(customer=till.shop.walk_in, channel=till.shop.counter, lines=lamp)
-        services.checkout_at_counter(order, tenders=[{"method": PaymentMethod.CASH, "amount": "60"}])
+        # the other register's sale the same day: not the session's
+        other = till_services.open_session(register=till.other_register, user=till.other_cashier, opening_float="0")
+        sell(till, other, [{"product": till.shop.lamp, "quantity": 1}])
 
         client.force_login(till.cashier)
         card = plain(page_text(client.get(reverse("sales:till_home"))))
@@ -296,6 +295,27 @@ def test_the_event_log_filters_by_register_and_kind(client, till):
     searched = page_text(client.get(url, {"q": "soazig"}))
     assert till.other_cashier.get_full_name() in searched and till.cashier.get_full_name() not in searched
     assert client.get(url, {"kind": "\x00", "register": "9" * 40, "page": "1e999"}).status_code in (200, 404)
+
+
+@pytest.mark.django_db
+def test_the_event_log_tells_its_details_in_french(client, till):
+    """The sealed row keeps its keys; the page names them in French, amounts in euros, dates and
+    kinds readable (a cashier or an auditor reads it, not the programmer)."""
+    session = till_services.open_session(register=till.register, user=till.cashier, opening_float="1150.5")
+    till_services.record_cash_movement(session=session, user=till.cashier, kind="bank_deposit", amount="100", reason="Banque")
+    expected = queries.session_figures(session).expected_cash
+    assert expected == Decimal("1050.50")
+    counted = {"500": 2, "50": 1, "0.10": 2}  # 1 050,20 €
+    till_services.close_session(session, user=till.cashier, counted_cash=counted, difference_reason="Erreur")
+    till_services.close_day(register=till.register, day=timezone.localdate() - timedelta(days=1), user=till.manager)
+    client.force_login(till.manager)
+    text = plain(page_text(client.get(reverse("sales:till_events"))))
+    assert "fond de caisse : 1 150,50 €" in text and "nature : Remise en banque" in text and "écart : -0,30 €" in text
+    yesterday = (timezone.localdate() - timedelta(days=1)).strftime("%d/%m/%Y")
+    assert "période : Journalière" in text
+    assert f"du : {yesterday}" in text
+    for key in ("opening_float", "movement_kind", "bank_deposit", "expected_cash", "grand_total", "period_total"):
+        assert key not in text
 
 
 @pytest.mark.django_db
