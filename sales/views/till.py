@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -163,12 +164,22 @@ def session_detail(request, pk, movement_form=None, drawer_form=None, status=200
     session = _session(pk)
     context = _session_context(session)
     context.update(
+        day_closure=_day_closure(session),
         tickets=queries.session_tickets(session)[:100],
         cash_movements=CashMovement.objects.filter(session=session).select_related("user"),
         movement_form=movement_form or CashMovementForm(),
         drawer_form=drawer_form or DrawerForm(),
     )
     return render(request, "sales/till/session.html", context, status=status)
+
+
+def _day_closure(session: TillSession) -> Closure | None:
+    """The Z of the day a closed session ended, once made: the session's page links to it rather
+    than offering to close that day again."""
+    if session.closed_at is None:
+        return None
+    day = timezone.localdate(session.closed_at)
+    return Closure.objects.filter(register_id=session.register_id, kind=Closure.Kind.DAY, period_start=day).first()
 
 
 @require_POST
@@ -274,8 +285,8 @@ def closure_create(request, register_pk):
             messages.success(request, _("Clôture enregistrée et scellée : %(closure)s.") % {"closure": closure})
             return redirect("sales:till_closure", closure.pk)
     registers = list(Register.objects.order_by("code"))
-    closures = Closure.objects.filter(register=register).select_related("closed_by").order_by("-sequence")[:200]
-    context = {"registers": registers, "register": register, "closures": closures, "form": form}
+    closures = Closure.objects.filter(register=register).select_related("closed_by").order_by("-sequence")
+    context = {"registers": registers, "register": register, "form": form, **_paged(request, closures)}
     return render(request, "sales/till/closure_list.html", context, status=400)
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -361,6 +362,59 @@ def test_every_closure_stays_reachable_page_after_page(client, till, monkeypatch
         assert "04/11/2026" in first and "02/11/2026" not in first and "Page 1 sur 2" in first, url
         assert "02/11/2026" in second and "04/11/2026" not in second, url
         assert client.get(url, {"page": "9" * 40}).status_code == 200
+
+
+def test_a_refused_closure_keeps_the_list_paged(client, till, monkeypatch):
+    from sales.views import till as till_views
+
+    monkeypatch.setattr(till_views, "CLOSURES_PER_PAGE", 2)
+    for day in (date(2026, 11, 2), date(2026, 11, 3), date(2026, 11, 4)):
+        with at(day):
+            till_services.close_day(register=till.register, day=day, user=till.manager)
+    client.force_login(till.manager)
+    url = reverse("sales:till_closure_create", args=[till.register.pk])
+    refused = client.post(url, {"kind": "day", "day": "2026-11-03"})
+    text = page_text(refused)
+    assert refused.status_code == 400 and "est déjà clôturé(e)" in text
+    assert "04/11/2026" in text and "02/11/2026" not in text and "Page 1 sur 2" in text
+
+
+@pytest.mark.django_db
+def test_each_step_of_the_day_has_its_button_on_screen(client, make_user, till):
+    """The cashier goes from the sale screen to the session and its closing, from the closed
+    session (or the register's card) to the day's Z, then from the closed session to that Z."""
+    day = date(2026, 12, 4)
+    client.force_login(till.cashier)
+    close_day_button = "Clôturer la journée (Z)"
+    closures_of_c1 = reverse("sales:till_register_closures", args=[till.register.pk])
+    with at(day, hour=9):
+        session = till_services.open_session(register=till.register, user=till.cashier, opening_float="0")
+        sale = page_text(client.get(reverse("sales:till_sale", args=[session.pk])))
+        assert reverse("sales:till_session", args=[session.pk]) in sale
+        assert reverse("sales:till_session_close", args=[session.pk]) in sale and "Clôturer la session" in sale
+        assert close_day_button not in page_text(client.get(reverse("sales:till_session", args=[session.pk])))
+        sale_url = reverse("sales:till_sale", args=[session.pk])
+        assert sale_url in page_text(client.get(reverse("sales:till_home")))
+        accountant = Client()  # reads the till, sells nothing: no « Vendre » leading to a 403
+        accountant.force_login(make_user(roles.ACCOUNTANT))
+        assert sale_url not in page_text(accountant.get(reverse("sales:till_home")))
+        assert sale_url not in page_text(accountant.get(reverse("sales:till_session", args=[session.pk])))
+        sell(till, session, [{"product": till.shop.jam, "quantity": 1}])
+        till_services.close_session(session, user=till.cashier, counted_cash={"2": 2, "0.20": 1})
+    with at(day, hour=20):
+        closed = page_text(client.get(reverse("sales:till_session", args=[session.pk])))
+        assert close_day_button in closed and closures_of_c1 in closed
+        home = page_text(client.get(reverse("sales:till_home")))
+        assert close_day_button in home and closures_of_c1 in home  # on C1's card, closed again
+        closure = till_services.close_day(register=till.register, day=day, user=till.cashier)
+        closed = plain(page_text(client.get(reverse("sales:till_session", args=[session.pk]))))
+        assert close_day_button not in closed and "Z du 04/12/2026" in closed
+        assert reverse("sales:till_closure", args=[closure.pk]) in closed
+        assert "2,00 €" in closed and "× 2" in closed  # the count as French money, not « 2.00 € »
+        read_only = page_text(accountant.get(reverse("sales:till_home")))
+        assert "Clôtures (Z)" in read_only and close_day_button not in read_only and closures_of_c1 in read_only
+        sale_of_accountant = accountant.get(reverse("sales:till_sale", args=[session.pk]))
+        assert sale_of_accountant.status_code == 403
 
 
 @pytest.mark.django_db
