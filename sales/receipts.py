@@ -442,6 +442,38 @@ def _text_vat(receipt: Receipt, columns: int) -> list[str]:
     return out
 
 
+# --- The file served -----------------------------------------------------------------------------
+
+#: What a receipt is served as, by the output asked (``?format=``): content type, file extension,
+#: and whether the browser shows it (a PDF, a text) or saves it (the printer's bytes).
+OUTPUTS = {
+    "pdf": ("application/pdf", "pdf", "inline"),
+    "txt": ("text/plain; charset=utf-8", "txt", "inline"),
+    "escpos": ("application/octet-stream", "bin", "attachment"),
+}
+
+
+@dataclass(frozen=True)
+class ReceiptFile:
+    content: bytes
+    content_type: str
+    content_disposition: str
+
+
+def receipt_file(receipt: Receipt, *, width_mm: int, output: str, name: str) -> ReceiptFile:
+    """The receipt as ``output`` asks (one of ``OUTPUTS``): a PDF as wide as the roll, UTF-8 text
+    in the roll's columns, or the bytes an ESC/POS printer takes (CP858, cut at the end). The
+    back-office pages and the API serve the same file (``name``: the file's name without its
+    width and extension)."""
+    content_type, extension, disposition = OUTPUTS[output]
+    if output == "pdf":
+        content = receipt_pdf(receipt, width_mm=width_mm)
+    else:
+        text = receipt_text(receipt, columns=columns_for(width_mm))
+        content = to_escpos_bytes(text) if output == "escpos" else text.encode()
+    return ReceiptFile(content, content_type, f'{disposition}; filename="{name}-{width_mm}mm.{extension}"')
+
+
 # --- ESC/POS framing -----------------------------------------------------------------------------
 
 ESC_INIT = b"\x1b@"  # ESC @: initialise the printer

@@ -62,7 +62,6 @@ urlpatterns = [
     path("channels/", channels.channel_list, name="channel_list"),
     path("channels/<int:pk>/", channels.channel_edit, name="channel_edit"),
     path("counter/", views.counter, name="counter"),
-    path("counter/<int:channel_pk>/new/", views.counter_start, name="counter_start"),
     # Till: registers, sessions, closures (s3)
     path("till/", till.till_home, name="till_home"),
     path("till/registers/", till.register_list, name="till_register_list"),

@@ -23,7 +23,7 @@ class CounterSale:
     invoice: Invoice
     #: cash handed back to the customer (tendered beyond the amount due)
     change: Decimal
-    #: the till's ticket, when the sale was rung up in a session (``sales.till``)
+    #: the till's ticket of the sale (``sales.till``)
     ticket: object = None
 
     def get_absolute_url(self):
@@ -40,35 +40,41 @@ CHANGE_WITHOUT_QUESTION = Decimal("200.00")
 
 @transaction.atomic
 def sell_at_counter(
-    *, channel, lines, tenders, customer=None, user=None, confirm_excess: bool = False, session=None, discount_percent=0
+    *, channel, lines, tenders, session, customer=None, user=None, confirm_excess: bool = False, discount_percent=0
 ) -> Invoice:
-    """``lines`` as for ``add_line``; ``tenders`` [{method, amount, voucher_code?}] paying it.
-    The customer is the channel's walk-in customer unless given. Returns the issued invoice.
-    With a till ``session``, the goods leave its register's warehouse and a ticket is recorded
-    (see ``checkout_at_counter``); ``discount_percent`` is the discount on the whole ticket."""
+    """``lines`` as for ``add_line``; ``tenders`` [{method, amount, voucher_code?}] paying it, in
+    the till ``session`` (see ``checkout_at_counter``). The customer is the channel's walk-in
+    customer unless given. Returns the issued invoice. ``discount_percent`` is the discount on the
+    whole ticket."""
+    _require_session(session)
     customer = customer or channel.default_customer
     if customer is None:
         raise InvalidInput({"customer": [_("Choisissez le client, ou définissez le client de passage du canal.")]})
-    warehouse = session.register.warehouse if session is not None else None
     order = quotes_orders.create_order(
-        customer=customer, channel=channel, user=user, lines=lines, warehouse=warehouse, discount_percent=discount_percent
+        customer=customer,
+        channel=channel,
+        user=user,
+        lines=lines,
+        warehouse=session.register.warehouse,
+        discount_percent=discount_percent,
     )
     sale = checkout_at_counter(order, tenders=tenders, user=user, confirm_excess=confirm_excess, session=session)
     return sale.invoice
 
 
 @transaction.atomic
-def checkout_at_counter(order: Order, *, tenders, user=None, confirm_excess: bool = False, session=None) -> CounterSale:
-    """Ring up a draft order of a counter channel (its lines scanned in the editor): confirm it,
+def checkout_at_counter(order: Order, *, tenders, session, user=None, confirm_excess: bool = False) -> CounterSale:
+    """Ring up a draft order of a counter channel (its lines scanned at the till): confirm it,
     hand over the goods, issue the invoice and record what the customer pays. The tenders must
     cover the amount due; cash beyond it is change given back, never kept as credit — more than
     CHANGE_WITHOUT_QUESTION of change only once confirmed (``confirm_excess``); a card, cheque or
     voucher is never taken for more than is due.
 
-    In a till ``session`` (POS-01: every consumer payment belongs to a session and a user): the
-    session must be open, the goods leave its register's warehouse, discounts beyond the
-    register's limit need a manager (``sales.till.selling``), and the sale ticket is recorded in
-    this same transaction."""
+    Always in a till ``session`` (POS-01: every consumer payment belongs to a session and a
+    user): the session must be open, the goods leave its register's warehouse, discounts beyond
+    the register's limit need a manager (``sales.till.selling``), and the sale ticket is recorded
+    in this same transaction."""
+    _require_session(session)
     order = documents.lock(order)
     documents.require_status(order, Order.Status.DRAFT, action=_("encaisser la vente"))
     if order.channel.kind != Channel.Kind.COUNTER:
@@ -76,7 +82,7 @@ def checkout_at_counter(order: Order, *, tenders, user=None, confirm_excess: boo
     tenders = [_tender(tender) for tender in tenders if tender.get("amount") not in (None, "")]
     if not tenders:
         raise InvalidInput({"amount": [_("Indiquez ce que le client paie.")]})
-    prepared = selling.prepare_order(order, session, user=user) if session is not None else None
+    prepared = selling.prepare_order(order, session, user=user)
     order = quotes_orders.confirm_order(order, user=user)
     if any(line.is_goods for line in order.lines.select_related("product")):
         note = deliveries.create_delivery_note(order, user=user)
@@ -84,10 +90,14 @@ def checkout_at_counter(order: Order, *, tenders, user=None, confirm_excess: boo
     invoice = invoices.issue_invoice(invoices.invoice_order(order, user=user), user=user)
     _check_tenders(tenders, invoice.amount_due, confirm_excess=confirm_excess)
     change = _record_tenders(invoice, tenders, user=user)
-    ticket = None
-    if prepared is not None:
-        ticket = selling.record_sale(prepared, invoice, user=user, tenders=tenders, change=change)
+    ticket = selling.record_sale(prepared, invoice, user=user, tenders=tenders, change=change)
     return CounterSale(invoice=invoice, change=change, ticket=ticket)
+
+
+def _require_session(session):
+    """A consumer's payment is recorded in a till session (POS-01), never beside one."""
+    if session is None:
+        raise InvalidInput({"session": [_("Une vente au comptoir s'encaisse dans une session de caisse ouverte.")]})
 
 
 def _tender(tender: dict) -> dict:

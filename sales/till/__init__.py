@@ -8,8 +8,9 @@ conservation, archiving). Certification itself (NF 525 / LNE, POS-03) is out of 
   with the PostgreSQL triggers: events, closures and cash movements are insert-only, a ticket
   only lets its reprint counter go up, a closed session is frozen).
 - ``services``: every write path; ``selling``: what a sale in a session adds to
-  ``sales.services.checkout_at_counter`` — still the one write path of a counter sale, given
-  ``session=``; ``journal``: the event log; ``chain``: the hash chains of events and closures
+  ``sales.services.checkout_at_counter`` — the one write path of a counter sale, always given
+  the ``session`` (POS-01: a consumer's payment is never recorded outside one); ``journal``:
+  the event log and its details in French; ``chain``: the hash chains of events and closures
   (``manage.py verify_chain`` walks them with the documents'); ``queries``: the session's
   figures and the period totals; ``archive``: the signed ZIP of a closed period
   (``manage.py till_archive``).

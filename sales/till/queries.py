@@ -9,7 +9,11 @@ from decimal import Decimal
 
 from django.db.models import Count, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from lmb.errors import InvalidInput
+
+from .. import receipts
 from ..models import Allocation, CreditNote, CreditNoteLine, Invoice, InvoiceLine, Order, Payment, PaymentMethod, Voucher
 from .models import CashMovement, Ticket, TillSession
 
@@ -267,3 +271,36 @@ def returnable_lines(invoice: Invoice) -> list:
         line.returned = returned.get(line.pk) or Decimal("0")
         line.returnable = max(line.quantity - line.returned, Decimal("0"))
     return lines
+
+
+def ticket_receipt_file(ticket: Ticket, *, width_mm: int, output: str, duplicate: int | None = None) -> receipts.ReceiptFile:
+    """The ticket's receipt for the roll (``receipts.OUTPUTS``), with the change recorded on the
+    ticket; ``duplicate`` prints the N-th duplicate (« DUPLICATA n° N ») once ``reprint_ticket``
+    counted it — reading a receipt never counts a reprint. The sale screen's print buttons and
+    the API's ``receipt`` action serve this one file."""
+    if duplicate is not None and not 1 <= duplicate <= ticket.reprints:
+        raise InvalidInput(
+            {
+                "duplicate": [
+                    _("Le duplicata n° %(number)s n'a pas été demandé : réimprimez d'abord le ticket (%(reprints)s à ce jour).")
+                    % {"number": duplicate, "reprints": ticket.reprints}
+                ]
+            }
+        )
+    suffix = f"-duplicata-{duplicate}" if duplicate else ""
+    return receipts.receipt_file(
+        ticket_receipt(ticket, duplicate), width_mm=width_mm, output=output, name=f"ticket-{ticket.number}{suffix}"
+    )
+
+
+def ticket_receipt(ticket: Ticket, duplicate: int | None = None) -> receipts.Receipt:
+    """The receipt of a sale or return (its document), or of a voucher sold (no document)."""
+    if ticket.kind == Ticket.Kind.VOUCHER_SALE:
+        return receipts.voucher_receipt(
+            ticket.payment.voucher,
+            ticket.payment,
+            issued_at=ticket.created_at,
+            channel=ticket.session.register.channel,
+            duplicate_number=duplicate,
+        )
+    return receipts.receipt_of(ticket.document, change=ticket.change, duplicate_number=duplicate)

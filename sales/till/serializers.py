@@ -5,6 +5,7 @@ are the services' (``sales.till.services``, ``sales.services.checkout_at_counter
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -19,7 +20,12 @@ from .models import CashMovement, Closure, Register, Ticket, TillEvent, TillSess
 
 PERCENT = {"max_digits": 5, "decimal_places": 2, "min_value": 0, "max_value": 100}
 RECEIPT_WIDTHS = ("80", "58")
-RECEIPT_FORMATS = ("pdf", "txt", "escpos")
+#: the files of a receipt (``sales.receipts.OUTPUTS``), as the API's ``receipt`` action names them
+RECEIPT_FORMATS = {
+    "pdf": "PDF large comme le rouleau",
+    "txt": "texte UTF-8 en colonnes du rouleau",
+    "escpos": "octets d'une imprimante ESC/POS (page de code CP858, coupe à la fin)",
+}
 #: a return at the counter is refunded or turned into a voucher (``services.return_at_counter``)
 RETURN_SETTLEMENTS = [(CreditNote.Settlement.REFUND.value, "Remboursé"), (CreditNote.Settlement.VOUCHER.value, "Bon d'achat")]
 REFUND_METHODS = [(value, label) for value, label in PaymentMethod.choices if value in ("cash", "card", "cheque")]
@@ -185,25 +191,57 @@ class NewReturnSerializer(Serializer):
         return data
 
 
-@extend_schema_field(
-    {
-        "type": "object",
-        "description": "Liens du ticket imprimable par largeur de rouleau (80 ou 58 mm) et format (pdf, txt, escpos).",
-        "additionalProperties": {"type": "object", "additionalProperties": {"type": "string"}},
+RECEIPT_LINKS_SCHEMA = {
+    "type": "object",
+    "description": (
+        "Liens du ticket imprimable par largeur de rouleau (80 ou 58 mm) et format (pdf, txt, escpos) : "
+        "l'action « receipt » de l'API, qui répond le fichier avec le jeton d'API."
+    ),
+    "additionalProperties": {"type": "object", "additionalProperties": {"type": "string"}},
+    "example": {"80": {"pdf": "/api/v1/till/tickets/1/receipt/?format=pdf&width=80"}},
+}
+
+
+def receipt_links(ticket, duplicate: int | None = None) -> dict:
+    """{width: {format: URL}} of the API's ``receipt`` action, so that a client with a token can
+    print what it links to (the back-office pages want a browser session)."""
+    url = reverse("ticket-receipt", args=[ticket.pk])
+    suffix = f"&duplicate={duplicate}" if duplicate else ""
+    return {
+        width: {output: f"{url}?format={output}&width={width}{suffix}" for output in RECEIPT_FORMATS} for width in RECEIPT_WIDTHS
     }
-)
+
+
+@extend_schema_field(RECEIPT_LINKS_SCHEMA)
 class ReceiptLinksField(serializers.Field):
     def __init__(self, **kwargs):
         super().__init__(source="*", read_only=True, **kwargs)
 
     def to_representation(self, ticket):
-        if ticket.kind == Ticket.Kind.SALE:
-            url = reverse("sales:invoice_receipt", args=[ticket.invoice_id])
-        elif ticket.kind == Ticket.Kind.RETURN:
-            url = reverse("sales:credit_note_receipt", args=[ticket.credit_note_id])
-        else:  # a voucher sold has no document: its receipt is the ticket's
-            url = reverse("sales:till_ticket_receipt", args=[ticket.pk])
-        return {width: {output: f"{url}?width={width}&format={output}" for output in RECEIPT_FORMATS} for width in RECEIPT_WIDTHS}
+        return receipt_links(ticket)
+
+
+class ReceiptQuerySerializer(Serializer):
+    """The query of ``GET /till/tickets/{id}/receipt/``: which file, for which roll, which duplicate."""
+
+    format = serializers.ChoiceField(
+        choices=list(RECEIPT_FORMATS.items()),
+        default="pdf",
+        help_text="Le fichier du ticket.",
+        error_messages={"invalid_choice": gettext_lazy("Format de ticket inconnu : pdf, txt ou escpos.")},
+    )
+    width = serializers.ChoiceField(
+        choices=[int(width) for width in RECEIPT_WIDTHS],
+        default=80,
+        help_text="Largeur du rouleau (mm).",
+        error_messages={"invalid_choice": gettext_lazy("Largeur de rouleau inconnue : 80 ou 58 (mm).")},
+    )
+    duplicate = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="Le duplicata n° N (« DUPLICATA n° N »), une fois compté par l'action « reprint ».",
+        error_messages={"min_value": gettext_lazy("Un numéro de duplicata commence à 1.")},
+    )
 
 
 class TicketVoucherSerializer(Serializer):
@@ -260,6 +298,11 @@ class TicketSerializer(ModelSerializer):
 class ReprintSerializer(Serializer):
     ticket = TicketSerializer()
     duplicate = serializers.IntegerField(help_text="Numéro du duplicata imprimé (« DUPLICATA n° N »).")
+    receipt = serializers.SerializerMethodField(help_text="Liens du duplicata à imprimer (« DUPLICATA n° N »).")
+
+    @extend_schema_field(RECEIPT_LINKS_SCHEMA)
+    def get_receipt(self, reprint) -> dict:
+        return receipt_links(reprint["ticket"], duplicate=reprint["duplicate"])
 
 
 class SaleAnswerSerializer(Serializer):

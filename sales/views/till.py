@@ -17,6 +17,7 @@ from django.forms import DateInput
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -30,7 +31,7 @@ from lmb.pdf import render_pdf
 from lmb.spreadsheets import Column
 
 from ..models import PaymentMethod
-from ..till import archive, queries, services
+from ..till import archive, journal, queries, services
 from ..till.models import CashMovement, Closure, Register, TillEvent, TillSession
 from .lists import SalesListView
 from .till_forms import (
@@ -179,12 +180,22 @@ def session_detail(request, pk, movement_form=None, drawer_form=None, status=200
     session = _session(pk)
     context = _session_context(session)
     context.update(
+        day_closure=_day_closure(session),
         tickets=queries.session_tickets(session)[:100],
         cash_movements=CashMovement.objects.filter(session=session).select_related("user"),
         movement_form=movement_form or CashMovementForm(),
         drawer_form=drawer_form or DrawerForm(),
     )
     return render(request, "sales/till/session.html", context, status=status)
+
+
+def _day_closure(session: TillSession) -> Closure | None:
+    """The Z of the day a closed session ended, once made: the session's page links to it rather
+    than offering to close that day again."""
+    if session.closed_at is None:
+        return None
+    day = timezone.localdate(session.closed_at)
+    return Closure.objects.filter(register_id=session.register_id, kind=Closure.Kind.DAY, period_start=day).first()
 
 
 @require_POST
@@ -587,9 +598,20 @@ class TillEventListView(SalesListView):
         Column(gettext_lazy("Caisse"), "register.code"),
         Column(gettext_lazy("Session"), "session_id"),
         Column(gettext_lazy("Utilisateur"), lambda event: event.user.get_username() if event.user else ""),
-        Column(gettext_lazy("Détails"), lambda event: json.dumps(event.details, ensure_ascii=False, sort_keys=True)),
+        Column(
+            gettext_lazy("Détails"),
+            lambda event: " · ".join(f"{label} : {value}" for label, value in journal.describe(event.details)),
+        ),
+        # what the chain sealed, as it was hashed: an auditor recomputes the fingerprint from it
+        Column(gettext_lazy("Données scellées"), lambda event: json.dumps(event.details, ensure_ascii=False, sort_keys=True)),
         Column(gettext_lazy("Empreinte"), "content_hash"),
     ]
 
     def get_base_queryset(self):
         return TillEvent.objects.select_related("register", "user", "session__register")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        for event in context["object_list"]:
+            event.described = journal.describe(event.details)
+        return context

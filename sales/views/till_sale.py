@@ -35,7 +35,6 @@ from ..models import CreditNote, OrderLine, Payment, PaymentMethod
 from ..till import queries
 from ..till import services as till_services
 from ..till.models import Ticket, TillSession
-from .receipts import FORMATS
 
 SELL = "sales.add_order"
 RETURN = "sales.add_creditnote"
@@ -385,45 +384,22 @@ def till_ticket_receipt(request, pk):
     recorded on it; ``?duplicate=N`` prints the N-th duplicate, once ``reprint_ticket`` counted it."""
     ticket = _ticket(pk)
     width, output = request.GET.get("width", "80"), request.GET.get("format", "pdf")
-    if width not in ("80", "58") or output not in FORMATS:
+    if width not in ("80", "58") or output not in receipts.OUTPUTS:
         return HttpResponseBadRequest(
             _("Largeur 80 ou 58 (mm), format pdf, txt ou escpos."), content_type="text/plain; charset=utf-8"
         )
     duplicate = request.GET.get("duplicate")
-    if duplicate is not None:
-        try:
-            duplicate = int(duplicate)
-        except ValueError:
-            duplicate = 0
-        if not 1 <= duplicate <= ticket.reprints:
-            return HttpResponseBadRequest(
-                _("Ce duplicata n'a pas été demandé : utilisez « Réimprimer »."), content_type="text/plain; charset=utf-8"
-            )
-    receipt = _receipt(ticket, duplicate)
-    if output == "pdf":
-        content = receipts.receipt_pdf(receipt, width_mm=int(width))
-    else:
-        content = receipts.receipt_text(receipt, columns=receipts.columns_for(int(width)))
-        content = receipts.to_escpos_bytes(content) if output == "escpos" else content.encode()
-    response = HttpResponse(content, content_type=FORMATS[output])
-    extension = {"pdf": "pdf", "txt": "txt", "escpos": "bin"}[output]
-    suffix = f"-duplicata-{duplicate}" if duplicate else ""
-    disposition = "inline" if output != "escpos" else "attachment"
-    response["Content-Disposition"] = f'{disposition}; filename="ticket-{ticket.number}{suffix}-{width}mm.{extension}"'
+    try:
+        duplicate = int(duplicate) if duplicate is not None else None
+    except ValueError:
+        duplicate = 0  # not a number: refused below like a duplicate never asked for
+    try:
+        served = queries.ticket_receipt_file(ticket, width_mm=int(width), output=output, duplicate=duplicate)
+    except InvalidInput as error:
+        return HttpResponseBadRequest(" ".join(_error_messages(error)), content_type="text/plain; charset=utf-8")
+    response = HttpResponse(served.content, content_type=served.content_type)
+    response["Content-Disposition"] = served.content_disposition
     return response
-
-
-def _receipt(ticket: Ticket, duplicate: int | None) -> receipts.Receipt:
-    """The receipt of a sale or return (its document), or of a voucher sold (no document)."""
-    if ticket.kind == Ticket.Kind.VOUCHER_SALE:
-        return receipts.voucher_receipt(
-            ticket.payment.voucher,
-            ticket.payment,
-            issued_at=ticket.created_at,
-            channel=ticket.session.register.channel,
-            duplicate_number=duplicate,
-        )
-    return receipts.receipt_of(ticket.document, change=ticket.change, duplicate_number=duplicate)
 
 
 @require_POST

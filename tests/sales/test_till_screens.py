@@ -3,16 +3,17 @@ the till home's figures from the current session only, cash movements and the dr
 a session with the drawer counted, the closures (Z) with their PDF and text, archives, the event
 log — through the views, with French errors and no 500 on careless input."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from lmb import roles
-from sales import services
 from sales.models import PaymentMethod
 from sales.till import archive, queries
 from sales.till import services as till_services
@@ -147,10 +148,9 @@ def test_the_till_home_shows_the_current_session_figures_only(client, till):
             tenders=[{"method": PaymentMethod.CARD, "amount": "5"}, {"method": PaymentMethod.CASH, "amount": "10"}],
         )
         till_services.record_cash_movement(session=session, user=till.cashier, kind="expense", amount="1.30", reason="Timbres")
-        # a counter sale outside any session and another channel's payment the same day: not the session's
-        lamp = [{"product": till.shop.lamp, "quantity": 1}]
-        order = services.create_order(customer=till.shop.walk_in, channel=till.shop.counter, lines=lamp)
-        services.checkout_at_counter(order, tenders=[{"method": PaymentMethod.CASH, "amount": "60"}])
+        # the other register's sale the same day: not the session's
+        other = till_services.open_session(register=till.other_register, user=till.other_cashier, opening_float="0")
+        sell(till, other, [{"product": till.shop.lamp, "quantity": 1}])
 
         client.force_login(till.cashier)
         card = plain(page_text(client.get(reverse("sales:till_home"))))
@@ -305,6 +305,64 @@ def test_the_event_log_filters_by_register_and_kind(client, till):
     searched = page_text(client.get(url, {"q": "soazig"}))
     assert till.other_cashier.get_full_name() in searched and till.cashier.get_full_name() not in searched
     assert client.get(url, {"kind": "\x00", "register": "9" * 40, "page": "1e999"}).status_code in (200, 404)
+
+
+@pytest.mark.django_db
+def test_the_event_log_tells_its_details_in_french(client, till):
+    """The sealed row keeps its keys; the page names them in French, amounts in euros, dates and
+    kinds readable (a cashier or an auditor reads it, not the programmer)."""
+    session = till_services.open_session(register=till.register, user=till.cashier, opening_float="1150.5")
+    till_services.record_cash_movement(session=session, user=till.cashier, kind="bank_deposit", amount="100", reason="Banque")
+    expected = queries.session_figures(session).expected_cash
+    assert expected == Decimal("1050.50")
+    counted = {"500": 2, "50": 1, "0.10": 2}  # 1 050,20 €
+    till_services.close_session(session, user=till.cashier, counted_cash=counted, difference_reason="Erreur")
+    till_services.close_day(register=till.register, day=timezone.localdate() - timedelta(days=1), user=till.manager)
+    client.force_login(till.manager)
+    text = plain(page_text(client.get(reverse("sales:till_events"))))
+    assert "fond de caisse : 1 150,50 €" in text and "nature : Remise en banque" in text and "écart : -0,30 €" in text
+    yesterday = (timezone.localdate() - timedelta(days=1)).strftime("%d/%m/%Y")
+    assert "période : Journalière" in text
+    assert f"du : {yesterday}" in text
+    for key in ("opening_float", "movement_kind", "bank_deposit", "expected_cash", "grand_total", "period_total"):
+        assert key not in text
+
+
+def test_each_step_of_the_day_has_its_button_on_screen(client, make_user, till):
+    """The cashier goes from the sale screen to the session and its closing, from the closed
+    session (or the register's card) to the day's Z, then from the closed session to that Z."""
+    day = date(2026, 12, 4)
+    client.force_login(till.cashier)
+    close_day_button = "Clôturer la journée (Z)"
+    closures_of_c1 = reverse("sales:till_register_closures", args=[till.register.pk])
+    with at(day, hour=9):
+        session = till_services.open_session(register=till.register, user=till.cashier, opening_float="0")
+        sale = page_text(client.get(reverse("sales:till_sale", args=[session.pk])))
+        assert reverse("sales:till_session", args=[session.pk]) in sale
+        assert reverse("sales:till_session_close", args=[session.pk]) in sale and "Clôturer la session" in sale
+        assert close_day_button not in page_text(client.get(reverse("sales:till_session", args=[session.pk])))
+        sale_url = reverse("sales:till_sale", args=[session.pk])
+        assert sale_url in page_text(client.get(reverse("sales:till_home")))
+        accountant = Client()  # reads the till, sells nothing: no « Vendre » leading to a 403
+        accountant.force_login(make_user(roles.ACCOUNTANT))
+        assert sale_url not in page_text(accountant.get(reverse("sales:till_home")))
+        assert sale_url not in page_text(accountant.get(reverse("sales:till_session", args=[session.pk])))
+        sell(till, session, [{"product": till.shop.jam, "quantity": 1}])
+        till_services.close_session(session, user=till.cashier, counted_cash={"2": 2, "0.20": 1})
+    with at(day, hour=20):
+        closed = page_text(client.get(reverse("sales:till_session", args=[session.pk])))
+        assert close_day_button in closed and closures_of_c1 in closed
+        home = page_text(client.get(reverse("sales:till_home")))
+        assert close_day_button in home and closures_of_c1 in home  # on C1's card, closed again
+        closure = till_services.close_day(register=till.register, day=day, user=till.cashier)
+        closed = plain(page_text(client.get(reverse("sales:till_session", args=[session.pk]))))
+        assert close_day_button not in closed and "Z du 04/12/2026" in closed
+        assert reverse("sales:till_closure", args=[closure.pk]) in closed
+        assert "2,00 €" in closed and "× 2" in closed  # the count as French money, not « 2.00 € »
+        read_only = page_text(accountant.get(reverse("sales:till_home")))
+        assert "Clôtures (Z)" in read_only and close_day_button not in read_only and closures_of_c1 in read_only
+        sale_of_accountant = accountant.get(reverse("sales:till_sale", args=[session.pk]))
+        assert sale_of_accountant.status_code == 403
 
 
 @pytest.mark.django_db
