@@ -598,10 +598,7 @@ class TillEventListView(SalesListView):
         Column(gettext_lazy("Caisse"), "register.code"),
         Column(gettext_lazy("Session"), "session_id"),
         Column(gettext_lazy("Utilisateur"), lambda event: event.user.get_username() if event.user else ""),
-        Column(
-            gettext_lazy("Détails"),
-            lambda event: " · ".join(f"{label} : {value}" for label, value in journal.describe(event.details)),
-        ),
+        Column(gettext_lazy("Détails"), lambda event: journal.described_text(event.details)),
         # what the chain sealed, as it was hashed: an auditor recomputes the fingerprint from it
         Column(gettext_lazy("Données scellées"), lambda event: json.dumps(event.details, ensure_ascii=False, sort_keys=True)),
         Column(gettext_lazy("Empreinte"), "content_hash"),
