@@ -291,7 +291,10 @@ def test_the_api_sells_a_voucher_in_a_session(till):
         None,
     )
     assert body["voucher"] == {"code": voucher.code, "amount": "40.00", "expires_on": voucher.expires_on.isoformat()}
-    assert body["receipt"]["80"]["pdf"] == reverse("sales:till_ticket_receipt", args=[body["id"]]) + "?width=80&format=pdf"
+    text_link = body["receipt"]["58"]["txt"]
+    assert text_link == f"{API}/tickets/{body['id']}/receipt/?format=txt&width=58"
+    printed = cashier.get(text_link)  # the token client prints the voucher's ticket itself
+    assert printed.status_code == 200 and voucher.code in printed.content.decode() and "40,00" in printed.content.decode()
     replay = cashier.post(url, {"amount": "40.00", "method": "cash"}, format="json", HTTP_IDEMPOTENCY_KEY="voucher-1")
     assert replay.status_code == 201 and replay.json() == body and Voucher.objects.count() == 1
 
