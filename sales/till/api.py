@@ -1,7 +1,7 @@
 """REST API of the till (issue #20), so that a tablet front can drive it: registers, cash
 sessions (open with the float, close with the drawer counted, cash movements, the session's
-figures), sales and returns rung up in a session, tickets (reprint → « DUPLICATA n° N »,
-receipt links), and the sealed closures and event log, read only.
+figures), sales and returns rung up in a session, vouchers sold in a session, tickets (reprint →
+« DUPLICATA n° N », receipt links), and the sealed closures and event log, read only.
 
 Every write calls the till's services or ``sales.services.checkout_at_counter`` (the one write
 path of a counter sale); a refused transition answers 409 (a session closed twice), bad input
@@ -34,6 +34,7 @@ from .serializers import (
     NewCashMovementSerializer,
     NewReturnSerializer,
     NewSaleSerializer,
+    NewVoucherSaleSerializer,
     OpenSessionSerializer,
     ReceiptQuerySerializer,
     RegisterSerializer,
@@ -45,7 +46,7 @@ from .serializers import (
     TillSessionSerializer,
 )
 
-TICKETS = Ticket.objects.select_related("invoice", "credit_note").order_by("-created_at", "-pk")
+TICKETS = Ticket.objects.select_related("invoice", "credit_note", "payment__voucher").order_by("-created_at", "-pk")
 SELLER = ["sales.add_ticket"]
 
 
@@ -73,6 +74,7 @@ class TillSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         "cash_movements": ["sales.add_cashmovement"],
         "sales": SELLER,
         "returns": SELLER,
+        "vouchers": [*SELLER, "sales.add_voucher"],
     }
 
     def session_answer(self, session, status_code=status.HTTP_200_OK):
@@ -135,6 +137,17 @@ class TillSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         ticket = till_services.return_at_counter(session=self.get_object(), user=request.user, **data)
         return Response(TicketSerializer(TICKETS.get(pk=ticket.pk)).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=NewVoucherSaleSerializer, responses={201: TicketSerializer})
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def vouchers(self, request, pk=None):
+        """A voucher (bon d'achat) sold in this session (``sell_voucher_at_till``): paid in cash,
+        by card or cheque, no VAT (VOU-03); answers its ticket, with the voucher's code and
+        validity. The session's expected cash counts it; the Z shows it apart from the sales."""
+        data = validated(NewVoucherSaleSerializer, request)
+        ticket = till_services.sell_voucher_at_till(session=self.get_object(), user=request.user, **data)
+        return Response(TicketSerializer(TICKETS.get(pk=ticket.pk)).data, status=status.HTTP_201_CREATED)
+
 
 @transaction.atomic
 def ring_up(session, *, user, lines, tenders, customer=None, discount_percent=None, confirm_excess=False):
@@ -168,8 +181,8 @@ RECEIPT_ANSWERS = {
 
 
 class TicketViewSet(viewsets.ReadOnlyModelViewSet):
-    """Sale and return tickets, with the links of their printable receipt (80/58 mm), which the
-    ``receipt`` action serves to a client with a token."""
+    """Sale, return and voucher sale tickets, with the links of their printable receipt (80/58 mm),
+    which the ``receipt`` action serves to a client with a token."""
 
     queryset = TICKETS
     serializer_class = TicketSerializer

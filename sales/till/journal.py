@@ -89,6 +89,11 @@ def describe(details: dict) -> list[tuple[str, str]]:
     return shown
 
 
+def described_text(details: dict) -> str:
+    """``describe`` on one line (a spreadsheet cell)."""
+    return " · ".join(f"{label} : {value}" for label, value in describe(details))
+
+
 def _detail_value(key: str, value) -> str:
     if key in MONEY_DETAILS:
         return _number(value, money_fr)

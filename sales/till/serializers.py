@@ -29,6 +29,8 @@ RECEIPT_FORMATS = {
 #: a return at the counter is refunded or turned into a voucher (``services.return_at_counter``)
 RETURN_SETTLEMENTS = [(CreditNote.Settlement.REFUND.value, "Remboursé"), (CreditNote.Settlement.VOUCHER.value, "Bon d'achat")]
 REFUND_METHODS = [(value, label) for value, label in PaymentMethod.choices if value in ("cash", "card", "cheque")]
+#: a voucher sold at the till is paid in cash, by card or cheque (``services.sell_voucher_at_till``)
+VOUCHER_SALE_METHODS = REFUND_METHODS
 
 
 class RegisterSerializer(ModelSerializer):
@@ -95,6 +97,11 @@ class SessionFiguresSerializer(Serializer):
     tenders = serializers.DictField(child=serializers.DecimalField(**AMOUNT), help_text="Encaissé par moyen de paiement.")
     refunds = serializers.DictField(child=serializers.DecimalField(**AMOUNT), help_text="Remboursé par moyen de paiement.")
     vouchers_issued = serializers.DecimalField(**AMOUNT)
+    vouchers_sold_count = serializers.IntegerField(help_text="Bons d'achat vendus dans la session.")
+    vouchers_sold_total = serializers.DecimalField(**AMOUNT, help_text="Hors chiffre d'affaires, sans TVA.")
+    vouchers_sold = serializers.DictField(
+        child=serializers.DecimalField(**AMOUNT), help_text="Encaissé pour les bons d'achat vendus, par moyen de paiement."
+    )
     cash_movements = serializers.DictField(child=serializers.DecimalField(**AMOUNT))
     cash_movements_net = serializers.DecimalField(**AMOUNT)
     expected_cash = serializers.DecimalField(**AMOUNT)
@@ -140,6 +147,20 @@ class NewSaleSerializer(Serializer):
     )
     discount_percent = serializers.DecimalField(**PERCENT, required=False, help_text="Remise sur tout le ticket.")
     confirm_excess = serializers.BooleanField(default=False, help_text="Confirme un rendu de monnaie au-delà de 200 €.")
+
+
+class NewVoucherSaleSerializer(Serializer):
+    """A voucher sold at the till: its amount (> 0, refused by the service otherwise) and how it
+    is paid; for the walk-in customer unless ``customer`` is given."""
+
+    amount = serializers.DecimalField(**AMOUNT, help_text="Montant du bon d'achat (sans TVA).")
+    method = serializers.ChoiceField(choices=VOUCHER_SALE_METHODS, default=PaymentMethod.CASH.value)
+    customer = serializers.PrimaryKeyRelatedField(
+        queryset=ThirdParty.objects.filter(is_customer=True),
+        required=False,
+        allow_null=True,
+        help_text="Par défaut, le client de passage.",
+    )
 
 
 class ReturnLineSerializer(Serializer):
@@ -223,9 +244,18 @@ class ReceiptQuerySerializer(Serializer):
     )
 
 
+class TicketVoucherSerializer(Serializer):
+    code = serializers.CharField()
+    amount = serializers.DecimalField(**AMOUNT)
+    expires_on = serializers.DateField()
+
+
 class TicketSerializer(ModelSerializer):
-    number = serializers.SerializerMethodField(help_text="Numéro de la facture (vente) ou de l'avoir (retour).")
-    total_incl_tax = serializers.SerializerMethodField()
+    number = serializers.SerializerMethodField(
+        help_text="Numéro de la facture (vente), de l'avoir (retour) ou code du bon d'achat vendu."
+    )
+    total_incl_tax = serializers.SerializerMethodField(help_text="Montant du ticket (un bon d'achat vendu : sans TVA).")
+    voucher = serializers.SerializerMethodField(help_text="Le bon d'achat vendu (type « voucher_sale »), sinon null.")
     tendered = TenderReadSerializer(many=True, read_only=True)
     receipt = ReceiptLinksField()
 
@@ -238,8 +268,10 @@ class TicketSerializer(ModelSerializer):
             "kind",
             "invoice",
             "credit_note",
+            "payment",
             "number",
             "total_incl_tax",
+            "voucher",
             "tendered",
             "change",
             "created_at",
@@ -250,11 +282,17 @@ class TicketSerializer(ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_number(self, ticket) -> str:
-        return ticket.document.number
+        return ticket.number
 
     @extend_schema_field(serializers.DecimalField(**AMOUNT))
     def get_total_incl_tax(self, ticket):
-        return format(ticket.document.total_incl_tax, "f")
+        return format(ticket.total, "f")
+
+    @extend_schema_field(TicketVoucherSerializer(allow_null=True))
+    def get_voucher(self, ticket):
+        if ticket.kind != Ticket.Kind.VOUCHER_SALE:
+            return None
+        return TicketVoucherSerializer(ticket.payment.voucher).data
 
 
 class ReprintSerializer(Serializer):
