@@ -19,13 +19,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from lmb.access import permission_required
 from lmb.bounds import LARGEST_INTEGER
 from lmb.errors import DomainError
-from lmb.formats import money_fr
+from lmb.formats import decimal_fr, money_fr
 from lmb.forms import add_domain_error
 from lmb.pdf import render_pdf
 from lmb.spreadsheets import Column
@@ -498,7 +498,8 @@ def closure_text(closure: Closure) -> str:
     sold = context["vouchers_sold"]
     if sold["count"]:
         lines += [rule, _("Bons d'achat vendus (hors CA, sans TVA)")]
-        lines.append(_text_row(_("%(count)s bon(s) d'achat") % {"count": sold["count"]}, amount(sold["total"])))
+        label = ngettext("%(count)s bon d'achat", "%(count)s bons d'achat", sold["count"]) % {"count": decimal_fr(sold["count"])}
+        lines.append(_text_row(label, amount(sold["total"])))
         lines += [_text_row(f"  {label}", amount(value)) for label, value in sold["by_tender"]]
     lines += [rule, _("Par caissier")]
     lines += [_text_row(f"{user['name']} ({user['tickets']})", amount(user["total"])) for user in context["by_user"]]
