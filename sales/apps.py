@@ -24,7 +24,6 @@ class SalesConfig(AppConfig):
         for order, (label, url_name) in enumerate(
             [
                 (_("Caisse"), "sales:till_home"),
-                (_("Comptoir"), "sales:counter"),
                 (_("Devis"), "sales:quote_list"),
                 (_("Commandes"), "sales:order_list"),
                 (_("Livraisons"), "sales:delivery_list"),

@@ -132,6 +132,7 @@ class SalesYear:
             warehouse=context["shop"],
             seller=self.seller,
             manager=context["users"]["admin"],
+            source=self.warehouse,
         )
 
     def _sort_customers(self, customers):
@@ -157,9 +158,10 @@ class SalesYear:
         levels = StockLevel.objects.filter(warehouse=self.warehouse).values_list("product_id", "on_hand", "reserved")
         return {product_id: on_hand - reserved for product_id, on_hand, reserved in levels}
 
-    def basket(self, count: int, quantities, *, families=None) -> list[dict]:
-        """``count`` distinct products in stock (enough for the quantity drawn), as order lines."""
-        stock = self.available()
+    def basket(self, count: int, quantities, *, families=None, stock=None) -> list[dict]:
+        """``count`` distinct products in stock (enough for the quantity drawn), as order lines;
+        ``stock``: another warehouse's availability than the shipping one's (the shop's)."""
+        stock = self.available() if stock is None else stock
         lines = []
         candidates = [product for product in self.goods if not families or product.category.full_name in families]
         for product in self.rng.sample(candidates, min(len(candidates), count * 6)):
@@ -271,16 +273,16 @@ class SalesYear:
             self.calendar.at(day, self.workshop)
 
     def counter_sale(self, day, customer=None, voucher=None):
-        """A walk-in customer (sometimes a known one) takes one to three articles and pays by
-        card, cash, both, or with a voucher."""
-        lines = self.basket(self.rng.choice([1, 1, 2, 3]), [1, 1, 1, 2])
+        """A walk-in customer (sometimes a known one) takes one to three articles of the shop and
+        pays by card, cash, both, or with a voucher: rung up at the shop's register."""
+        lines = self.basket(self.rng.choice([1, 1, 2, 3]), [1, 1, 1, 2], stock=self.till.available())
         if not lines:
             return
         if customer is None and self.rng.random() < 0.15:
             customer = self.pick("consumer")
         total = _counter_total(lines)
         tenders = _tenders(self.rng, total, voucher)
-        services.sell_at_counter(channel=self.counter, lines=lines, tenders=tenders, customer=customer, user=self.seller)
+        self.till.sell_walk_in(day, lines=lines, tenders=tenders, customer=customer)
 
     def phone_order(self, day, consumer=False):
         """A customer calls: an order shipped in a few days; now and then an article is missing
@@ -594,13 +596,14 @@ class SalesYear:
                     reference=f"Réassort {day:%m/%Y}",
                     user=self.seller,
                 )
+        self.till.refill_shop(day)
 
     def run(self):
         start = self.today - timedelta(days=DAYS)
         for offset in range(DAYS + 1):
             day = start + timedelta(days=offset)
             self.calendar.at(day, self.open_day)
-            if day.day == 1:
+            if day.day == 1 or offset == 0:  # the first day too: the shop's shelves are filled
                 self.calendar.at(day, self.restock)
         self.calendar.at(_working_day(self.today - timedelta(days=170)), self.big_order)
         # The unpaid consumer's phone order (``settle_later``), whatever the draw of the other calls.

@@ -167,39 +167,6 @@ class PaymentForm(MoneyReceivedForm):
     )
 
 
-class CounterCheckoutForm(Form):
-    """What the customer at the till pays with: one tender, or two (a voucher, then a card…)."""
-
-    method = forms.ChoiceField(label=_("Mode de règlement"), choices=PaymentMethod.choices, initial=PaymentMethod.CASH)
-    amount = forms.DecimalField(label=_("Montant reçu"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
-    voucher_code = forms.CharField(label=_("Code du bon d'achat"), max_length=20, required=False)
-    second_method = forms.ChoiceField(
-        label=_("Second mode de règlement"), choices=[("", "—"), *PaymentMethod.choices], required=False
-    )
-    second_amount = forms.DecimalField(
-        label=_("Second montant"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2, required=False
-    )
-    # Shown (ticked by the cashier) only once the service asked: cash far beyond the total.
-    confirm_excess = forms.BooleanField(
-        label=_("Je confirme ce montant : je rends la monnaie"), required=False, widget=forms.HiddenInput
-    )
-
-    def clean(self):
-        data = super().clean()
-        if data.get("second_amount") and not data.get("second_method"):
-            self.add_error("second_method", _("Choisissez le mode de ce second règlement."))
-        return data
-
-    def action_data(self) -> dict:
-        data = self.cleaned_data
-        tenders = [{"method": data["method"], "amount": data["amount"], "voucher_code": data["voucher_code"]}]
-        if data.get("second_amount"):
-            tenders.append(
-                {"method": data["second_method"], "amount": data["second_amount"], "voucher_code": data["voucher_code"]}
-            )
-        return {"tenders": tenders, "confirm_excess": data["confirm_excess"]}
-
-
 class NewPaymentForm(PaymentForm):
     """A payment received from a customer, allocated to their oldest unpaid invoices if asked."""
 

@@ -14,6 +14,10 @@ per rate and the totals net, VAT and gross (INV-09); the tenders and the change;
 mentions stored on the document. A reprint is marked « DUPLICATA n° N » (the caller counts
 reprints: ``duplicate_number``). A credit note names the invoice it reverses (CN-01).
 
+A voucher sold at the till (``voucher_receipt``) has no document: its ticket prints the voucher's
+code, amount and validity and how it was paid, with no VAT (a multi-purpose voucher is taxed when
+it pays for goods, VOU-03) — not « TTC », no VAT table.
+
 Texts come from the stored document as they are: a control character stored before the inputs
 refused them is dropped (an ESC in a designation must never reach the printer as a command),
 and a designation longer than the roll wraps, never breaking a column."""
@@ -22,7 +26,7 @@ import hashlib
 import textwrap
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -36,7 +40,7 @@ from lmb.formats import decimal_fr, money_fr, percent_fr, unit_price_fr
 from lmb.services import get_company
 
 from . import vat
-from .models import CreditNote, DocumentLine, Invoice, PaymentMethod
+from .models import CreditNote, DocumentLine, Invoice, Payment, PaymentMethod, Voucher
 
 ZERO = Decimal("0")
 
@@ -93,6 +97,11 @@ class Receipt:
     duplicate_number: int | None = None
     mentions: list[str] = field(default_factory=list)
     footer: str = ""
+    #: False for a voucher sold: no VAT, no « TTC » (VOU-03)
+    taxable: bool = True
+    #: a voucher sold: its code and last day of validity, printed large
+    voucher_code: str = ""
+    voucher_expires_on: date | None = None
 
     @property
     def is_duplicate(self) -> bool:
@@ -132,6 +141,54 @@ def receipt_of(document: Invoice | CreditNote, *, change=None, duplicate_number:
         duplicate_number=duplicate_number,
         mentions=[_clean(mention, multiline=True) for mention in document.legal_mentions],
         footer=_("Merci de votre visite"),
+    )
+
+
+def voucher_receipt(
+    voucher: Voucher, payment: Payment, *, issued_at: datetime, channel=None, duplicate_number: int | None = None
+) -> Receipt:
+    """The ticket of a voucher sold at the till: its code, amount and validity, the tender that
+    paid it, no VAT (VOU-03: the VAT is due on the goods it will pay for). ``issued_at``: the
+    ticket's moment; ``channel``: the register's, to leave the walk-in customer's name out."""
+    if duplicate_number is not None and duplicate_number < 1:
+        raise ValueError("A duplicate is numbered from 1.")
+    code = _clean(voucher.code)
+    expires = voucher.expires_on.strftime("%d/%m/%Y")
+    walk_in = channel is not None and channel.default_customer_id == voucher.customer_id
+    return Receipt(
+        title=_("Bon d'achat"),
+        number=code,
+        issued_at=timezone.localtime(issued_at),
+        seller=_seller(get_company()),
+        lines=[
+            ReceiptLine(
+                description=_("Bon d'achat n° %(code)s") % {"code": code},
+                quantity=Decimal(1),
+                unit_price=voucher.amount,
+                discount_percent=ZERO,
+                amount=voucher.amount,
+                vat_code="",
+            )
+        ],
+        vat_rows=[],
+        total_excl_tax=voucher.amount,
+        total_vat=ZERO,
+        total_incl_tax=voucher.amount,
+        eco_participation_total=ZERO,
+        tenders=[(_clean(PaymentMethod.label_of(payment.method)), payment.amount)],
+        change=ZERO,
+        prices_include_tax=True,
+        currency=payment.currency,
+        customer_name="" if walk_in or voucher.customer is None else _clean(voucher.customer.name),
+        duplicate_number=duplicate_number,
+        mentions=[
+            _("Valable jusqu'au %(day)s, en une ou plusieurs fois, sur tout achat.") % {"day": expires},
+            _("Bon d'achat à usages multiples : vendu sans TVA ; la TVA est due sur les achats qu'il réglera."),
+        ],
+        footer=_("Merci de votre visite"),
+        taxable=False,
+        voucher_code=code,
+        voucher_expires_on=voucher.expires_on,
     )
 
 
@@ -296,13 +353,18 @@ def receipt_text(receipt: Receipt, *, columns: int = 48) -> str:
     if receipt.is_duplicate:
         out += ["", *_centered(f"*** {duplicate_mark(receipt)} ***", columns), ""]
     out.append(rule)
-    out += _wrap(_("Prix TTC") if receipt.prices_include_tax else _("Prix HT"), columns)
+    if receipt.voucher_code:
+        out += _text_voucher(receipt, columns)
+        out.append(rule)
+    if receipt.taxable:
+        out += _wrap(_("Prix TTC") if receipt.prices_include_tax else _("Prix HT"), columns)
     for line in receipt.lines:
         out += _text_line(line, receipt.currency, columns)
     out.append(rule)
     out += _text_totals(receipt, columns)
-    out.append(rule)
-    out += _text_vat(receipt, columns)
+    if receipt.vat_rows:
+        out.append(rule)
+        out += _text_vat(receipt, columns)
     if receipt.tenders or receipt.change:
         out.append(rule)
         for label, amount in receipt.tenders:
@@ -346,8 +408,19 @@ def _text_line(line: ReceiptLine, currency: str, columns: int) -> list[str]:
     return _wrap(line.description, columns) + _row(f"  {_quantity_price(line, currency)}", amount, columns)
 
 
+def _text_voucher(receipt: Receipt, columns: int) -> list[str]:
+    """A voucher sold: its code, amount and validity, centred, before the line."""
+    out = _centered(_("BON D'ACHAT"), columns)
+    out += _centered(receipt.voucher_code, columns)
+    out += _centered(_money(receipt.total_incl_tax, receipt.currency), columns)
+    out += _centered(_("Valable jusqu'au %(day)s") % {"day": receipt.voucher_expires_on.strftime("%d/%m/%Y")}, columns)
+    return out
+
+
 def _text_totals(receipt: Receipt, columns: int) -> list[str]:
     currency = receipt.currency
+    if not receipt.taxable:
+        return _row(_("TOTAL (sans TVA)"), _money(receipt.total_incl_tax, currency), columns)
     out = _row(_("Total HT"), _money(receipt.total_excl_tax, currency), columns)
     out += _row(_("Total TVA"), _money(receipt.total_vat, currency), columns)
     out += _row(_("TOTAL TTC"), _money(receipt.total_incl_tax, currency), columns)
@@ -367,6 +440,38 @@ def _text_vat(receipt: Receipt, columns: int) -> list[str]:
             columns,
         )
     return out
+
+
+# --- The file served -----------------------------------------------------------------------------
+
+#: What a receipt is served as, by the output asked (``?format=``): content type, file extension,
+#: and whether the browser shows it (a PDF, a text) or saves it (the printer's bytes).
+OUTPUTS = {
+    "pdf": ("application/pdf", "pdf", "inline"),
+    "txt": ("text/plain; charset=utf-8", "txt", "inline"),
+    "escpos": ("application/octet-stream", "bin", "attachment"),
+}
+
+
+@dataclass(frozen=True)
+class ReceiptFile:
+    content: bytes
+    content_type: str
+    content_disposition: str
+
+
+def receipt_file(receipt: Receipt, *, width_mm: int, output: str, name: str) -> ReceiptFile:
+    """The receipt as ``output`` asks (one of ``OUTPUTS``): a PDF as wide as the roll, UTF-8 text
+    in the roll's columns, or the bytes an ESC/POS printer takes (CP858, cut at the end). The
+    back-office pages and the API serve the same file (``name``: the file's name without its
+    width and extension)."""
+    content_type, extension, disposition = OUTPUTS[output]
+    if output == "pdf":
+        content = receipt_pdf(receipt, width_mm=width_mm)
+    else:
+        text = receipt_text(receipt, columns=columns_for(width_mm))
+        content = to_escpos_bytes(text) if output == "escpos" else text.encode()
+    return ReceiptFile(content, content_type, f'{disposition}; filename="{name}-{width_mm}mm.{extension}"')
 
 
 # --- ESC/POS framing -----------------------------------------------------------------------------

@@ -34,16 +34,12 @@ pytestmark = pytest.mark.django_db
 # each with its connection state: a page of cards, not a list to search and export), and the
 # Django admin's (support staff's, not the product's), and the sales channels' settings (four or
 # five channels, each with its invoicing policy).
-# The till's registers are like the channels (a few, each a settings form); its closures and
-# archives are pages of one register's closures (tabs per register, the « Clôturer » form), paged
-# by 50 (tests/sales/test_till_screens.py) — not yet lists to search and export.
+# The till's registers are like the channels (a few, each a settings form).
 NOT_LIST_VIEWS = {
     "prestashop:channel_list",
     "admin:app_list",
     "sales:channel_list",
     "sales:till_register_list",
-    "sales:till_closure_list",
-    "sales:till_archive_list",
 }
 
 
@@ -122,7 +118,10 @@ def fill_every_list(store, user):
     )
     record_issue(channel=channel, external_id="1234", payload={"id": "1234"}, error="Taux de TVA inconnu")
     register = till_services.create_register(code="C1", name="Caisse 1", channel=store.counter, warehouse=store.warehouse)
-    till_services.open_session(register=register, user=user, opening_float="50.00")  # an event in the till's journal
+    # events in the till's journal, and a day closed (Z) for the closures and archives
+    session = till_services.open_session(register=register, user=user, opening_float="50.00")
+    till_services.close_session(session, user=user, counted_cash={"50": 1})
+    till_services.close_day(register=register, day=timezone.localdate(), user=user)
 
 
 def results_rows(response):

@@ -23,7 +23,7 @@ class CounterSale:
     invoice: Invoice
     #: cash handed back to the customer (tendered beyond the amount due)
     change: Decimal
-    #: the till's ticket, when the sale was rung up in a session (``sales.till``)
+    #: the till's ticket of the sale (``sales.till``)
     ticket: object = None
 
     def get_absolute_url(self):
@@ -40,43 +40,49 @@ CHANGE_WITHOUT_QUESTION = Decimal("200.00")
 
 @transaction.atomic
 def sell_at_counter(
-    *, channel, lines, tenders, customer=None, user=None, confirm_excess: bool = False, session=None, discount_percent=0
+    *, channel, lines, tenders, session, customer=None, user=None, confirm_excess: bool = False, discount_percent=0
 ) -> Invoice:
-    """``lines`` as for ``add_line``; ``tenders`` [{method, amount, voucher_code?}] paying it.
-    The customer is the channel's walk-in customer unless given. Returns the issued invoice.
-    With a till ``session``, the goods leave its register's warehouse and a ticket is recorded
-    (see ``checkout_at_counter``); ``discount_percent`` is the discount on the whole ticket."""
+    """``lines`` as for ``add_line``; ``tenders`` [{method, amount, voucher_code?}] paying it, in
+    the till ``session`` (see ``checkout_at_counter``). The customer is the channel's walk-in
+    customer unless given. Returns the issued invoice. ``discount_percent`` is the discount on the
+    whole ticket."""
+    _require_session(session)
     customer = customer or channel.default_customer
     if customer is None:
         raise InvalidInput({"customer": [_("Choisissez le client, ou définissez le client de passage du canal.")]})
-    warehouse = session.register.warehouse if session is not None else None
     order = quotes_orders.create_order(
-        customer=customer, channel=channel, user=user, lines=lines, warehouse=warehouse, discount_percent=discount_percent
+        customer=customer,
+        channel=channel,
+        user=user,
+        lines=lines,
+        warehouse=session.register.warehouse,
+        discount_percent=discount_percent,
     )
     sale = checkout_at_counter(order, tenders=tenders, user=user, confirm_excess=confirm_excess, session=session)
     return sale.invoice
 
 
-def checkout_at_counter(order: Order, *, tenders, user=None, confirm_excess: bool = False, session=None) -> CounterSale:
-    """Ring up a draft order of a counter channel (its lines scanned in the editor): confirm it,
+def checkout_at_counter(order: Order, *, tenders, session, user=None, confirm_excess: bool = False) -> CounterSale:
+    """Ring up a draft order of a counter channel (its lines scanned at the till): confirm it,
     hand over the goods, issue the invoice and record what the customer pays. The tenders must
     cover the amount due; cash beyond it is change given back, never kept as credit — more than
     CHANGE_WITHOUT_QUESTION of change only once confirmed (``confirm_excess``); a card, cheque or
     voucher is never taken for more than is due.
 
-    In a till ``session`` (POS-01: every consumer payment belongs to a session and a user): the
-    session must be open, the goods leave its register's warehouse, discounts beyond the
-    register's limit need a manager (``sales.till.selling``), and the sale ticket is recorded in
-    this same transaction.
+    Always in a till ``session`` (POS-01: every consumer payment belongs to a session and a
+    user): the session must be open, the goods leave its register's warehouse, discounts beyond
+    the register's limit need a manager (``sales.till.selling``), and the sale ticket is recorded
+    in this same transaction.
 
     One transaction undone whole on any error: the services it calls open no savepoint of their
     own, and read the company and the legal mentions once (``lmb.run_cache``). The goods are not
     reserved: they leave in this same transaction (``confirm_order(reserve=False)``)."""
+    _require_session(session)
     with run_cache.kept_in({}), transactions.all_or_nothing():
         return _checkout(order, tenders=tenders, user=user, confirm_excess=confirm_excess, session=session)
 
 
-def _checkout(order: Order, *, tenders, user, confirm_excess: bool, session) -> CounterSale:
+def _checkout(order: Order, *, tenders, session, user, confirm_excess: bool) -> CounterSale:
     order = documents.locked_again(order, "channel", "customer", "warehouse")
     documents.require_status(order, Order.Status.DRAFT, action=_("encaisser la vente"))
     if order.channel.kind != Channel.Kind.COUNTER:
@@ -85,7 +91,7 @@ def _checkout(order: Order, *, tenders, user, confirm_excess: bool, session) -> 
     if not tenders:
         raise InvalidInput({"amount": [_("Indiquez ce que le client paie.")]})
     lines = list(order.lines.select_related("product").order_by("position", "pk"))  # read once, under the lock
-    prepared = selling.prepare_order(order, session, user=user, lines=lines) if session is not None else None
+    prepared = selling.prepare_order(order, session, user=user, lines=lines)
     order = quotes_orders.confirm_order(order, user=user, reserve=False)
     if any(line.is_goods for line in lines):
         note = deliveries.create_delivery_note(order, user=user)
@@ -93,10 +99,14 @@ def _checkout(order: Order, *, tenders, user, confirm_excess: bool, session) -> 
     invoice = invoices.issue_invoice(invoices.invoice_order(order, user=user), user=user)
     _check_tenders(tenders, invoice.amount_due, confirm_excess=confirm_excess)
     change = _record_tenders(invoice, tenders, customer=order.customer, user=user)
-    ticket = None
-    if prepared is not None:
-        ticket = selling.record_sale(prepared, invoice, user=user, tenders=tenders, change=change)
+    ticket = selling.record_sale(prepared, invoice, user=user, tenders=tenders, change=change)
     return CounterSale(invoice=invoice, change=change, ticket=ticket)
+
+
+def _require_session(session):
+    """A consumer's payment is recorded in a till session (POS-01), never beside one."""
+    if session is None:
+        raise InvalidInput({"session": [_("Une vente au comptoir s'encaisse dans une session de caisse ouverte.")]})
 
 
 def _tender(tender: dict) -> dict:

@@ -1,7 +1,7 @@
 """REST API of the till (issue #20), so that a tablet front can drive it: registers, cash
 sessions (open with the float, close with the drawer counted, cash movements, the session's
-figures), sales and returns rung up in a session, tickets (reprint → « DUPLICATA n° N »,
-receipt links), and the sealed closures and event log, read only.
+figures), sales and returns rung up in a session, vouchers sold in a session, tickets (reprint →
+« DUPLICATA n° N », receipt links), and the sealed closures and event log, read only.
 
 Every write calls the till's services or ``sales.services.checkout_at_counter`` (the one write
 path of a counter sale); a refused transition answers 409 (a session closed twice), bad input
@@ -10,9 +10,13 @@ sessions; only administrators set registers up; accountants read. POSTs creating
 documents accept an ``Idempotency-Key`` (a replay answers the stored answer, creates nothing)."""
 
 from django.db import transaction
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from lmb.api import ServiceViewSet, idempotent
@@ -30,7 +34,9 @@ from .serializers import (
     NewCashMovementSerializer,
     NewReturnSerializer,
     NewSaleSerializer,
+    NewVoucherSaleSerializer,
     OpenSessionSerializer,
+    ReceiptQuerySerializer,
     RegisterSerializer,
     ReprintSerializer,
     SaleAnswerSerializer,
@@ -40,7 +46,7 @@ from .serializers import (
     TillSessionSerializer,
 )
 
-TICKETS = Ticket.objects.select_related("invoice", "credit_note").order_by("-created_at", "-pk")
+TICKETS = Ticket.objects.select_related("invoice", "credit_note", "payment__voucher").order_by("-created_at", "-pk")
 SELLER = ["sales.add_ticket"]
 
 
@@ -68,6 +74,7 @@ class TillSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         "cash_movements": ["sales.add_cashmovement"],
         "sales": SELLER,
         "returns": SELLER,
+        "vouchers": [*SELLER, "sales.add_voucher"],
     }
 
     def session_answer(self, session, status_code=status.HTTP_200_OK):
@@ -130,6 +137,17 @@ class TillSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         ticket = till_services.return_at_counter(session=self.get_object(), user=request.user, **data)
         return Response(TicketSerializer(TICKETS.get(pk=ticket.pk)).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=NewVoucherSaleSerializer, responses={201: TicketSerializer})
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def vouchers(self, request, pk=None):
+        """A voucher (bon d'achat) sold in this session (``sell_voucher_at_till``): paid in cash,
+        by card or cheque, no VAT (VOU-03); answers its ticket, with the voucher's code and
+        validity. The session's expected cash counts it; the Z shows it apart from the sales."""
+        data = validated(NewVoucherSaleSerializer, request)
+        ticket = till_services.sell_voucher_at_till(session=self.get_object(), user=request.user, **data)
+        return Response(TicketSerializer(TICKETS.get(pk=ticket.pk)).data, status=status.HTTP_201_CREATED)
+
 
 @transaction.atomic
 def ring_up(session, *, user, lines, tenders, customer=None, discount_percent=None, confirm_excess=False):
@@ -146,8 +164,25 @@ def ring_up(session, *, user, lines, tenders, customer=None, discount_percent=No
     )
 
 
+class FileQueryNegotiation(DefaultContentNegotiation):
+    """For an action whose ``?format=`` names the file it answers (not one of DRF's renderers):
+    its errors answer JSON whatever ``format`` says, the file itself is the action's own answer."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+RECEIPT_FILE = "Le ticket : PDF (format=pdf), texte UTF-8 (format=txt) ou octets ESC/POS (format=escpos)."
+RECEIPT_ANSWERS = {
+    (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description=RECEIPT_FILE),
+    (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description=RECEIPT_FILE),
+    (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description=RECEIPT_FILE),
+}
+
+
 class TicketViewSet(viewsets.ReadOnlyModelViewSet):
-    """Sale and return tickets, with the links of their printable receipt (80/58 mm)."""
+    """Sale, return and voucher sale tickets, with the links of their printable receipt (80/58 mm),
+    which the ``receipt`` action serves to a client with a token."""
 
     queryset = TICKETS
     serializer_class = TicketSerializer
@@ -162,6 +197,23 @@ class TicketViewSet(viewsets.ReadOnlyModelViewSet):
         number = till_services.reprint_ticket(self.get_object(), user=request.user)
         ticket = TICKETS.get(pk=pk)
         return Response(ReprintSerializer({"ticket": ticket, "duplicate": number}).data)
+
+    @extend_schema(parameters=[ReceiptQuerySerializer], responses=RECEIPT_ANSWERS)
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer], content_negotiation_class=FileQueryNegotiation)
+    def receipt(self, request, pk=None):
+        """The ticket for the thermal roll: a PDF, UTF-8 text or ESC/POS bytes, 80 or 58 mm wide,
+        with the change; ``duplicate=N`` prints the N-th duplicate once ``reprint`` counted it
+        (400 otherwise). Reading it counts no reprint."""
+        ticket = self.get_object()
+        query = ReceiptQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        options = query.validated_data
+        served = queries.ticket_receipt_file(
+            ticket, width_mm=options["width"], output=options["format"], duplicate=options.get("duplicate")
+        )
+        response = HttpResponse(served.content, content_type=served.content_type)
+        response["Content-Disposition"] = served.content_disposition
+        return response
 
 
 class ClosureViewSet(viewsets.ReadOnlyModelViewSet):

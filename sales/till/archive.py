@@ -45,6 +45,8 @@ def _sealed(row) -> dict:
 
 
 def _ticket(ticket: Ticket) -> dict:
+    if ticket.kind == Ticket.Kind.VOUCHER_SALE:
+        return _voucher_ticket(ticket)
     document = ticket.document
     return {
         "id": ticket.pk,
@@ -58,6 +60,24 @@ def _ticket(ticket: Ticket) -> dict:
         "chain_position": document.chain_position,
         "total_incl_tax": document.total_incl_tax,
         "vat_breakdown": document.vat_breakdown,
+        "tendered": ticket.tendered,
+        "change": ticket.change,
+    }
+
+
+def _voucher_ticket(ticket: Ticket) -> dict:
+    """A voucher sold: no document, no VAT (VOU-03) — its code, amount, validity and payment."""
+    payment, voucher = ticket.payment, ticket.payment.voucher
+    return {
+        "id": ticket.pk,
+        "kind": ticket.kind,
+        "session": ticket.session_id,
+        "user": ticket.user_id,
+        "created_at": ticket.created_at,
+        "voucher": voucher.code,
+        "amount": voucher.amount,
+        "expires_on": voucher.expires_on,
+        "payment": {"id": payment.pk, "method": payment.method, "amount": payment.amount},
         "tendered": ticket.tendered,
         "change": ticket.change,
     }
@@ -81,7 +101,7 @@ def build(closure: Closure, *, user) -> bytes:
     ).order_by("sequence")
     tickets = (
         Ticket.objects.filter(session__register=register, created_at__gte=since, created_at__lt=until)
-        .select_related("invoice", "credit_note__invoice")
+        .select_related("invoice", "credit_note__invoice", "payment__voucher")
         .order_by("created_at", "pk")
     )
     events = TillEvent.objects.filter(register=register, at__gte=since, at__lt=until).order_by("sequence")

@@ -1,14 +1,16 @@
-"""The till in the demo (issue #20): the shop's register « Caisse boutique » and its last days,
-made through the till's services only — a session a day opened with a float, a handful of
-tickets (card, cash with change, a voucher), a return, a bank deposit, the drawer counted at
-closing (one day with a small difference and its reason), the day's Z sealed, the previous
-month's Z when its days are all closed; today a session open by the sales user.
+"""The till in the demo (issue #20): the shop's register « Caisse boutique », through the till's
+services only. Every counter sale of the two years is rung up in a session of it (POS-01): a
+session on each day the shop sold, opened with a float, a bank deposit and the drawer counted
+in the evening, the day's Z sealed, each month's and year's Z once the calendar has left it.
+The last days in detail: a handful of tickets (card, cash with change, a voucher), a return,
+one evening a small difference and its reason; today a session open by the sales user. The
+shop's shelves are refilled from the warehouse at each month's start.
 
 The days are events of the sales demo's calendar (``sales.demo.SalesYear.run``): their
 invoices are numbered among the other documents in date order (NUM-01) and their tickets are
 dated on their day, so that each day's closure finds them. Within a day, the till keeps its own
-clock (opening at 9:00, a ticket every 50 minutes, closing at 19:00). Its own random generator,
-with a fixed seed: the rest of the demo draws the same as without it."""
+clock (opening at 8:30, the detailed days' tickets every 50 minutes from 10:00, closing at
+19:00). The detailed days draw from their own random generator, with a fixed seed."""
 
 import random
 from contextlib import contextmanager
@@ -18,7 +20,8 @@ from decimal import ROUND_CEILING, Decimal
 from django.utils import timezone
 
 from lmb.formats import money_fr
-from stock.models import StockLevel
+from stock import services as stock_services
+from stock.models import ProductStockSetting, StockLevel
 
 from ..models import CreditNote, InvoiceLine, PaymentMethod, Voucher
 from ..services import counter, documents
@@ -69,14 +72,21 @@ def _cash_tendered(total: Decimal) -> Decimal:
 
 
 class TillDays:
-    """The register and its days; ``schedule`` puts them on the sales demo's calendar."""
+    """The register and its days. Every counter sale of the demo is rung up in a session of the
+    register (POS-01): ``sell_walk_in`` opens the day's session at its first ticket; the day ends
+    (bank deposit, drawer counted, session closed, Z sealed) when the next day's first ticket
+    comes, and a month's or a year's Z follows when the calendar has left it. ``schedule`` puts
+    the detailed last days and today on the sales demo's calendar."""
 
-    def __init__(self, *, calendar, counter_channel, warehouse, seller, manager):
+    def __init__(self, *, calendar, counter_channel, warehouse, seller, manager, source):
         self.calendar, self.seller, self.manager = calendar, seller, manager
+        self.source = source  # the warehouse that refills the shop
         self.rng = random.Random(SEED)
         self.register = Register.objects.filter(code="CAISSE1").first() or services.create_register(
             code="CAISSE1", name="Caisse boutique", channel=counter_channel, warehouse=warehouse, max_discount_percent=10
         )
+        self.session = None  # the day's open session
+        self.short = False  # the day's drawer is counted short (once, with its reason)
         self.voucher_code = None  # the voucher of the first day's return, spent the next day
 
     def clock(self, day: date, hour: int, minute: int = 0):
@@ -90,7 +100,38 @@ class TillDays:
             self.calendar.at(day, self.day, index, index == len(days) // 2)
         self.calendar.at(today, self.today)
 
-    # --- A day ---------------------------------------------------------------------------------
+    # --- Stock -----------------------------------------------------------------------------------
+
+    def available(self) -> dict:
+        """{product id: on hand − reserved} in the register's warehouse."""
+        levels = StockLevel.objects.filter(warehouse=self.register.warehouse).values_list("product_id", "on_hand", "reserved")
+        return {product_id: on_hand - reserved for product_id, on_hand, reserved in levels}
+
+    def refill_shop(self, day: date):
+        """The month's shuttle from the warehouse: each article the shop keeps (its min/max) and
+        runs short of is brought back to its maximum, as far as the warehouse has it."""
+        settings = ProductStockSetting.objects.filter(warehouse=self.register.warehouse, max_quantity__gt=0)
+        settings = settings.select_related("product")
+        shop = self.available()
+        source = {
+            product_id: on_hand - reserved
+            for product_id, on_hand, reserved in StockLevel.objects.filter(warehouse=self.source).values_list(
+                "product_id", "on_hand", "reserved"
+            )
+        }
+        for setting in sorted(settings, key=lambda setting: setting.product_id):
+            have = shop.get(setting.product_id, 0)
+            if have >= setting.min_quantity:
+                continue
+            quantity = min(setting.max_quantity - have, source.get(setting.product_id, 0))
+            if quantity > 0 and setting.product.is_active:
+                stock_services.transfer(
+                    product=setting.product,
+                    from_warehouse=self.source,
+                    to_warehouse=self.register.warehouse,
+                    quantity=quantity,
+                    user=self.seller,
+                )
 
     def basket(self) -> list[dict]:
         """One to three articles scanned, in stock in the register's warehouse."""
@@ -101,6 +142,78 @@ class TillDays:
         )
         chosen = self.rng.sample(stock, min(len(stock), self.rng.choice([1, 1, 2, 3])))
         return [{"product": level.product, "quantity": 1} for level in chosen]
+
+    # --- Sessions --------------------------------------------------------------------------------
+
+    def session_of(self, day: date) -> TillSession:
+        """The day's session: opened at 8:30 with the float at the day's first ticket, after the
+        previous day has been closed (and its month and year, once left behind)."""
+        if self.session is not None and self.session.opened_at.date() != day:
+            # opened_at is in UTC: 8:30 in Paris is the same date
+            self.end_day()
+        if self.session is None:
+            self.close_periods_before(day)
+            with self.clock(day, 8, 30):
+                self.session = services.open_session(register=self.register, user=self.seller, opening_float=FLOAT)
+        return self.session
+
+    def end_day(self):
+        """The evening: cash beyond the float to the bank, the drawer counted, the session
+        closed, the day's Z sealed."""
+        session, day = self.session, timezone.localtime(self.session.opened_at).date()
+        expected = queries.session_figures(session).expected_cash
+        deposit = ((expected - FLOAT) // 10) * 10
+        if deposit > 0:
+            with self.clock(day, 18, 30):
+                services.record_cash_movement(
+                    session=session,
+                    user=self.seller,
+                    kind=CashMovement.Kind.BANK_DEPOSIT,
+                    amount=deposit,
+                    reason="Remise en banque",
+                )
+        expected = queries.session_figures(session).expected_cash
+        counted = expected - SHORT if self.short and expected > SHORT else expected
+        with self.clock(day, 19):
+            services.close_session(
+                session,
+                user=self.seller,
+                counted_cash=_drawer(counted),
+                difference_reason=SHORT_REASON if counted != expected else "",
+            )
+        with self.clock(day, 19, 5):
+            services.close_day(register=self.register, day=day, user=self.manager)
+        self.session, self.short = None, False
+
+    def close_periods_before(self, day: date):
+        """The months (and years) the calendar has left, whose days are all closed: their Z."""
+        last = Closure.objects.filter(register=self.register, kind=Closure.Kind.DAY).order_by("-period_start").first()
+        if last is None:
+            return
+        month = last.period_start.replace(day=1)
+        closures = self.register.closures
+        if month < day.replace(day=1) and not closures.filter(kind=Closure.Kind.MONTH, period_start=month).exists():
+            with self.clock(day, 8):
+                services.close_month(register=self.register, year=month.year, month=month.month, user=self.manager)
+        if month.year < day.year and not closures.filter(kind=Closure.Kind.YEAR, period_start__year=month.year).exists():
+            with self.clock(day, 8, 1):
+                services.close_year(register=self.register, year=month.year, user=self.manager)
+
+    # --- Tickets ---------------------------------------------------------------------------------
+
+    def sell_walk_in(self, day: date, *, lines, tenders, customer=None):
+        """A sale of the sales demo's calendar (its basket and tenders drawn there), rung up in
+        the day's session."""
+        session = self.session_of(day)
+        return counter.sell_at_counter(
+            channel=self.register.channel,
+            lines=lines,
+            tenders=tenders,
+            customer=customer,
+            user=self.seller,
+            confirm_excess=True,
+            session=session,
+        )
 
     def sell(self, session, tender: str):
         """A ticket: scanned articles paid by card, in cash (with change) or with the voucher."""
@@ -145,9 +258,10 @@ class TillDays:
             self.voucher_code = returned.credit_note.vouchers.get().code
 
     def day(self, day: date, index: int, short: bool):
-        """A closed day: opened, sold, a return, the bank deposit, counted, closed, its Z sealed."""
-        with self.clock(day, 9):
-            session = services.open_session(register=self.register, user=self.seller, opening_float=FLOAT)
+        """One of the last days, in detail: tickets every 50 minutes from 10:00 (card, cash with
+        change, the voucher), a return; ``short``: that evening the drawer is 50 centimes short.
+        The day ends with the next one (``session_of``)."""
+        session = self.session_of(day)
         tenders = ["cash", "card", "cash", "card", "voucher" if self.voucher_code else "card", "cash"]
         sales = []
         for rank, tender in enumerate(tenders[: self.rng.choice([4, 5, 6])] + ["cash"]):
@@ -158,38 +272,12 @@ class TillDays:
         if sales:
             with self.clock(day, 17, 30):
                 self.give_back(session, sales[0], as_voucher=index == 0)
-        expected = queries.session_figures(session).expected_cash
-        deposit = ((expected - FLOAT) // 10) * 10
-        if deposit > 0:
-            with self.clock(day, 18, 30):
-                services.record_cash_movement(
-                    session=session,
-                    user=self.seller,
-                    kind=CashMovement.Kind.BANK_DEPOSIT,
-                    amount=deposit,
-                    reason="Remise en banque",
-                )
-        expected = queries.session_figures(session).expected_cash
-        counted = expected - SHORT if short and expected > SHORT else expected
-        with self.clock(day, 19):
-            services.close_session(
-                session,
-                user=self.seller,
-                counted_cash=_drawer(counted),
-                difference_reason=SHORT_REASON if counted != expected else "",
-            )
-        with self.clock(day, 19, 5):
-            services.close_day(register=self.register, day=day, user=self.manager)
+        self.short = self.short or short
 
     def today(self, today: date):
-        """The previous month's Z if its days are all closed, then today's session opened by the
-        seller and its first two tickets (real clock)."""
-        first = today.replace(day=1)
-        previous = (first - timedelta(days=1)).replace(day=1)
-        days = Closure.objects.filter(register=self.register, kind=Closure.Kind.DAY)
-        if days.filter(period_start__gte=previous, period_start__lt=first).exists():
-            services.close_month(register=self.register, year=previous.year, month=previous.month, user=self.manager)
-        session = services.open_session(register=self.register, user=self.seller, opening_float=FLOAT)
+        """Yesterday's day (and last month's) closed, today's session opened by the seller and
+        its first two tickets (real clock)."""
+        session = self.session_of(today)
         for tender in ("card", "cash"):  # the first customers: the till's home shows figures
             self.sell(session, tender)
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lmb.fields import DecimalField
 from lmb.formats import money_fr
-from sales.models import AMOUNT, Channel, CreditNote, Invoice
+from sales.models import AMOUNT, Channel, CreditNote, Invoice, Payment
 from stock.models import Warehouse
 
 USER = settings.AUTH_USER_MODEL
@@ -89,22 +89,28 @@ class TillSession(models.Model):
 
 class Ticket(models.Model):
     """What one customer bought (a sale: ``invoice``) or brought back (a return: ``credit_note``,
-    whose ``invoice`` is the sale's) at a register, in a session, rung up by a user. Recorded in
-    the transaction of the sale or return; only ``reprints`` changes afterwards (the duplicates
+    whose ``invoice`` is the sale's) at a register, in a session, rung up by a user — or a voucher
+    sold (``payment``: the voucher sale's payment, which names the voucher; no document: a
+    multi-purpose voucher is no sale and bears no VAT, VOU-03). Recorded in the transaction of
+    the sale, return or voucher sale; only ``reprints`` changes afterwards (the duplicates
     printed, « DUPLICATA n° N », counted by ``services.reprint_ticket``)."""
 
     class Kind(models.TextChoices):
         SALE = "sale", _("Vente")
         RETURN = "return", _("Retour")
+        VOUCHER_SALE = "voucher_sale", _("Vente de bon d'achat")
 
     session = models.ForeignKey(TillSession, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("session"))
     user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("caissier"))
-    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices)
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
     invoice = models.ForeignKey(
         Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets", verbose_name=_("facture")
     )
     credit_note = models.ForeignKey(
         CreditNote, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets", verbose_name=_("avoir")
+    )
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets", verbose_name=_("règlement")
     )
     #: what the customer handed over, per tender, before change: [{"method": "cash", "amount": "20.00"}]
     tendered = models.JSONField(_("remis par le client"), default=list, blank=True)
@@ -117,8 +123,9 @@ class Ticket(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind="sale", invoice__isnull=False, credit_note__isnull=True)
-                | Q(kind="return", credit_note__isnull=False),
+                condition=Q(kind="sale", invoice__isnull=False, credit_note__isnull=True, payment__isnull=True)
+                | Q(kind="return", credit_note__isnull=False, payment__isnull=True)
+                | Q(kind="voucher_sale", payment__isnull=False, invoice__isnull=True, credit_note__isnull=True),
                 name="sales_ticket_document_of_its_kind",
             )
         ]
@@ -129,11 +136,28 @@ class Ticket(models.Model):
         ]
 
     def __str__(self):
-        return str(self.invoice if self.kind == self.Kind.SALE else self.credit_note)
+        return str(self.document) if self.document is not None else self.number
 
     @property
     def document(self):
+        """The invoice of a sale, the credit note of a return; None for a voucher sold."""
+        if self.kind == self.Kind.VOUCHER_SALE:
+            return None
         return self.invoice if self.kind == self.Kind.SALE else self.credit_note
+
+    @property
+    def number(self) -> str:
+        """What the ticket is known by: its document's number, or the code of the voucher sold."""
+        if self.kind == self.Kind.VOUCHER_SALE:
+            return self.payment.voucher.code
+        return self.document.number
+
+    @property
+    def total(self):
+        """The amount of the ticket, tax included (a voucher sold: its amount, without VAT)."""
+        if self.kind == self.Kind.VOUCHER_SALE:
+            return self.payment.amount
+        return self.document.total_incl_tax
 
 
 class CashMovement(models.Model):

@@ -9,7 +9,11 @@ from decimal import Decimal
 
 from django.db.models import Count, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from lmb.errors import InvalidInput
+
+from .. import receipts
 from ..models import Allocation, CreditNote, CreditNoteLine, Invoice, InvoiceLine, Order, Payment, PaymentMethod, Voucher
 from .models import CashMovement, Ticket, TillSession
 
@@ -33,6 +37,10 @@ class SessionFigures:
     refunds: dict = field(default_factory=dict)
     #: vouchers issued for the session's returns (no money leaves the drawer)
     vouchers_issued: Decimal = ZERO
+    #: vouchers sold in the session (VOU-03: money in, not turnover, no VAT): count, total, per tender
+    vouchers_sold_count: int = 0
+    vouchers_sold_total: Decimal = ZERO
+    vouchers_sold: dict = field(default_factory=dict)
     #: per kind of cash movement, the amount (positive)
     cash_movements: dict = field(default_factory=dict)
     cash_movements_net: Decimal = ZERO
@@ -59,10 +67,28 @@ def _refunds(tickets) -> dict:
     return _by(rows, "method")
 
 
+def _voucher_sales(tickets) -> tuple[int, Decimal, dict]:
+    """The vouchers sold on the tickets (kind ``voucher_sale``): how many, their total and the
+    money received per tender, from the voucher sales' payments (one query)."""
+    rows = (
+        Payment.objects.filter(purpose=Payment.Purpose.VOUCHER_SALE, tickets__in=tickets)
+        .values("method")
+        .annotate(total=Sum("amount"), count=Count("pk"))
+        .order_by("method")
+    )
+    by_tender, count, total = {}, 0, ZERO
+    for row in rows:
+        by_tender[row["method"]] = row["total"]
+        count += row["count"]
+        total += row["total"]
+    return count, total, by_tender
+
+
 def session_figures(session: TillSession) -> SessionFigures:
     """The figures of one session: sales and returns (count, total including tax), money per
-    tender, refunds, cash movements, and the cash expected in the drawer: the float + cash kept
-    on sales − cash refunded ± cash movements."""
+    tender, refunds, vouchers sold, cash movements, and the cash expected in the drawer: the
+    float + cash kept on sales + cash received for vouchers sold − cash refunded ± cash
+    movements."""
     tickets = Ticket.objects.filter(session=session)
     sales = tickets.filter(kind=Ticket.Kind.SALE)
     returns = tickets.filter(kind=Ticket.Kind.RETURN)
@@ -75,6 +101,7 @@ def session_figures(session: TillSession) -> SessionFigures:
         movements[movement.kind] += movement.amount
         net += movement.signed_amount
     vouchers = Voucher.objects.filter(credit_note__tickets__in=returns).aggregate(total=Sum("amount"))["total"] or ZERO
+    voucher_count, voucher_total, voucher_tenders = _voucher_sales(tickets.filter(kind=Ticket.Kind.VOUCHER_SALE))
     cash = PaymentMethod.CASH
     return SessionFigures(
         opening_float=session.opening_float,
@@ -85,9 +112,16 @@ def session_figures(session: TillSession) -> SessionFigures:
         tenders=tenders,
         refunds=refunds,
         vouchers_issued=vouchers,
+        vouchers_sold_count=voucher_count,
+        vouchers_sold_total=voucher_total,
+        vouchers_sold=voucher_tenders,
         cash_movements=movements,
         cash_movements_net=net,
-        expected_cash=session.opening_float + tenders.get(cash, ZERO) - refunds.get(cash, ZERO) + net,
+        expected_cash=session.opening_float
+        + tenders.get(cash, ZERO)
+        + voucher_tenders.get(cash, ZERO)
+        - refunds.get(cash, ZERO)
+        + net,
     )
 
 
@@ -114,8 +148,11 @@ def _add_breakdown(by_rate: dict, breakdown: list, sign: int):
 def ticket_totals(tickets) -> dict:
     """What a set of tickets adds up to: counts, sales and returns including tax, the VAT
     breakdown per rate (net, VAT, gross: sales minus returns), money per tender (kept on sales
-    minus refunded on returns), vouchers issued for returns, and per user."""
-    tickets = list(tickets.select_related("invoice", "credit_note", "user"))
+    minus refunded on returns), vouchers issued for returns, and per user — and, apart, the
+    vouchers sold (``vouchers_sold``: count, total, per tender): money received that is neither
+    turnover nor taxed (VOU-03), so it is in no VAT total, no sales total and no grand total."""
+    voucher_sales = _voucher_sales(tickets.filter(kind=Ticket.Kind.VOUCHER_SALE))
+    tickets = list(tickets.exclude(kind=Ticket.Kind.VOUCHER_SALE).select_related("invoice", "credit_note", "user"))
     by_rate: dict = {}
     by_user: dict = defaultdict(lambda: {"name": "", "tickets": 0, "total": ZERO})
     sales_total = returns_total = ZERO
@@ -144,8 +181,13 @@ def ticket_totals(tickets) -> dict:
         "by_rate": [by_rate[key] for key in sorted(by_rate, key=Decimal)],
         "by_tender": dict(sorted(by_tender.items())),
         "vouchers_issued": vouchers,
+        "vouchers_sold": _vouchers_sold(*voucher_sales),
         "by_user": dict(sorted(by_user.items())),
     }
+
+
+def _vouchers_sold(count: int, total: Decimal, by_tender: dict) -> dict:
+    return {"count": count, "total": total, "by_tender": dict(sorted(by_tender.items()))}
 
 
 def sum_closures(closures) -> dict:
@@ -154,11 +196,17 @@ def sum_closures(closures) -> dict:
     by_tender: dict = defaultdict(lambda: ZERO)
     by_user: dict = defaultdict(lambda: {"name": "", "tickets": 0, "total": ZERO})
     result = {"ticket_count": 0, "sales_total": ZERO, "returns_total": ZERO, "vouchers_issued": ZERO}
+    sold_count, sold_total, sold_by_tender = 0, ZERO, defaultdict(lambda: ZERO)
     for closure in closures:
         result["ticket_count"] += closure.ticket_count
         result["sales_total"] += closure.sales_total
         result["returns_total"] += closure.returns_total
         result["vouchers_issued"] += Decimal(closure.totals.get("vouchers_issued", "0"))
+        sold = closure.totals.get("vouchers_sold") or {}  # closures sealed before vouchers were sold at the till have none
+        sold_count += sold.get("count", 0)
+        sold_total += Decimal(sold.get("total", "0"))
+        for method, amount in sold.get("by_tender", {}).items():
+            sold_by_tender[method] += Decimal(amount)
         for group in closure.totals.get("by_rate", []):
             totals = by_rate.setdefault(group["rate"], {"rate": group["rate"], "net": ZERO, "vat": ZERO, "gross": ZERO})
             for name in ("net", "vat", "gross"):
@@ -173,6 +221,7 @@ def sum_closures(closures) -> dict:
     result["by_rate"] = [by_rate[key] for key in sorted(by_rate, key=Decimal)]
     result["by_tender"] = dict(sorted(by_tender.items()))
     result["by_user"] = dict(sorted(by_user.items()))
+    result["vouchers_sold"] = _vouchers_sold(sold_count, sold_total, sold_by_tender)
     return result
 
 
@@ -183,7 +232,11 @@ def open_session(register) -> TillSession | None:
 
 def session_tickets(session: TillSession):
     """The session's tickets, newest first, with their documents (the till page's list)."""
-    return Ticket.objects.filter(session=session).select_related("invoice", "credit_note", "user").order_by("-created_at", "-pk")
+    return (
+        Ticket.objects.filter(session=session)
+        .select_related("invoice", "credit_note", "payment__voucher", "user")
+        .order_by("-created_at", "-pk")
+    )
 
 
 def current_sale(session: TillSession, user) -> Order | None:
@@ -218,3 +271,36 @@ def returnable_lines(invoice: Invoice) -> list:
         line.returned = returned.get(line.pk) or Decimal("0")
         line.returnable = max(line.quantity - line.returned, Decimal("0"))
     return lines
+
+
+def ticket_receipt_file(ticket: Ticket, *, width_mm: int, output: str, duplicate: int | None = None) -> receipts.ReceiptFile:
+    """The ticket's receipt for the roll (``receipts.OUTPUTS``), with the change recorded on the
+    ticket; ``duplicate`` prints the N-th duplicate (« DUPLICATA n° N ») once ``reprint_ticket``
+    counted it — reading a receipt never counts a reprint. The sale screen's print buttons and
+    the API's ``receipt`` action serve this one file."""
+    if duplicate is not None and not 1 <= duplicate <= ticket.reprints:
+        raise InvalidInput(
+            {
+                "duplicate": [
+                    _("Le duplicata n° %(number)s n'a pas été demandé : réimprimez d'abord le ticket (%(reprints)s à ce jour).")
+                    % {"number": duplicate, "reprints": ticket.reprints}
+                ]
+            }
+        )
+    suffix = f"-duplicata-{duplicate}" if duplicate else ""
+    return receipts.receipt_file(
+        ticket_receipt(ticket, duplicate), width_mm=width_mm, output=output, name=f"ticket-{ticket.number}{suffix}"
+    )
+
+
+def ticket_receipt(ticket: Ticket, duplicate: int | None = None) -> receipts.Receipt:
+    """The receipt of a sale or return (its document), or of a voucher sold (no document)."""
+    if ticket.kind == Ticket.Kind.VOUCHER_SALE:
+        return receipts.voucher_receipt(
+            ticket.payment.voucher,
+            ticket.payment,
+            issued_at=ticket.created_at,
+            channel=ticket.session.register.channel,
+            duplicate_number=duplicate,
+        )
+    return receipts.receipt_of(ticket.document, change=ticket.change, duplicate_number=duplicate)

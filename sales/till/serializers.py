@@ -5,6 +5,7 @@ are the services' (``sales.till.services``, ``sales.services.checkout_at_counter
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -19,10 +20,17 @@ from .models import CashMovement, Closure, Register, Ticket, TillEvent, TillSess
 
 PERCENT = {"max_digits": 5, "decimal_places": 2, "min_value": 0, "max_value": 100}
 RECEIPT_WIDTHS = ("80", "58")
-RECEIPT_FORMATS = ("pdf", "txt", "escpos")
+#: the files of a receipt (``sales.receipts.OUTPUTS``), as the API's ``receipt`` action names them
+RECEIPT_FORMATS = {
+    "pdf": "PDF large comme le rouleau",
+    "txt": "texte UTF-8 en colonnes du rouleau",
+    "escpos": "octets d'une imprimante ESC/POS (page de code CP858, coupe à la fin)",
+}
 #: a return at the counter is refunded or turned into a voucher (``services.return_at_counter``)
 RETURN_SETTLEMENTS = [(CreditNote.Settlement.REFUND.value, "Remboursé"), (CreditNote.Settlement.VOUCHER.value, "Bon d'achat")]
 REFUND_METHODS = [(value, label) for value, label in PaymentMethod.choices if value in ("cash", "card", "cheque")]
+#: a voucher sold at the till is paid in cash, by card or cheque (``services.sell_voucher_at_till``)
+VOUCHER_SALE_METHODS = REFUND_METHODS
 
 
 class RegisterSerializer(ModelSerializer):
@@ -89,6 +97,11 @@ class SessionFiguresSerializer(Serializer):
     tenders = serializers.DictField(child=serializers.DecimalField(**AMOUNT), help_text="Encaissé par moyen de paiement.")
     refunds = serializers.DictField(child=serializers.DecimalField(**AMOUNT), help_text="Remboursé par moyen de paiement.")
     vouchers_issued = serializers.DecimalField(**AMOUNT)
+    vouchers_sold_count = serializers.IntegerField(help_text="Bons d'achat vendus dans la session.")
+    vouchers_sold_total = serializers.DecimalField(**AMOUNT, help_text="Hors chiffre d'affaires, sans TVA.")
+    vouchers_sold = serializers.DictField(
+        child=serializers.DecimalField(**AMOUNT), help_text="Encaissé pour les bons d'achat vendus, par moyen de paiement."
+    )
     cash_movements = serializers.DictField(child=serializers.DecimalField(**AMOUNT))
     cash_movements_net = serializers.DecimalField(**AMOUNT)
     expected_cash = serializers.DecimalField(**AMOUNT)
@@ -136,6 +149,20 @@ class NewSaleSerializer(Serializer):
     confirm_excess = serializers.BooleanField(default=False, help_text="Confirme un rendu de monnaie au-delà de 200 €.")
 
 
+class NewVoucherSaleSerializer(Serializer):
+    """A voucher sold at the till: its amount (> 0, refused by the service otherwise) and how it
+    is paid; for the walk-in customer unless ``customer`` is given."""
+
+    amount = serializers.DecimalField(**AMOUNT, help_text="Montant du bon d'achat (sans TVA).")
+    method = serializers.ChoiceField(choices=VOUCHER_SALE_METHODS, default=PaymentMethod.CASH.value)
+    customer = serializers.PrimaryKeyRelatedField(
+        queryset=ThirdParty.objects.filter(is_customer=True),
+        required=False,
+        allow_null=True,
+        help_text="Par défaut, le client de passage.",
+    )
+
+
 class ReturnLineSerializer(Serializer):
     invoice_line = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     quantity = serializers.DecimalField(**QUANTITY)
@@ -164,28 +191,71 @@ class NewReturnSerializer(Serializer):
         return data
 
 
-@extend_schema_field(
-    {
-        "type": "object",
-        "description": "Liens du ticket imprimable par largeur de rouleau (80 ou 58 mm) et format (pdf, txt, escpos).",
-        "additionalProperties": {"type": "object", "additionalProperties": {"type": "string"}},
+RECEIPT_LINKS_SCHEMA = {
+    "type": "object",
+    "description": (
+        "Liens du ticket imprimable par largeur de rouleau (80 ou 58 mm) et format (pdf, txt, escpos) : "
+        "l'action « receipt » de l'API, qui répond le fichier avec le jeton d'API."
+    ),
+    "additionalProperties": {"type": "object", "additionalProperties": {"type": "string"}},
+    "example": {"80": {"pdf": "/api/v1/till/tickets/1/receipt/?format=pdf&width=80"}},
+}
+
+
+def receipt_links(ticket, duplicate: int | None = None) -> dict:
+    """{width: {format: URL}} of the API's ``receipt`` action, so that a client with a token can
+    print what it links to (the back-office pages want a browser session)."""
+    url = reverse("ticket-receipt", args=[ticket.pk])
+    suffix = f"&duplicate={duplicate}" if duplicate else ""
+    return {
+        width: {output: f"{url}?format={output}&width={width}{suffix}" for output in RECEIPT_FORMATS} for width in RECEIPT_WIDTHS
     }
-)
+
+
+@extend_schema_field(RECEIPT_LINKS_SCHEMA)
 class ReceiptLinksField(serializers.Field):
     def __init__(self, **kwargs):
         super().__init__(source="*", read_only=True, **kwargs)
 
     def to_representation(self, ticket):
-        if ticket.kind == Ticket.Kind.SALE:
-            url = reverse("sales:invoice_receipt", args=[ticket.invoice_id])
-        else:
-            url = reverse("sales:credit_note_receipt", args=[ticket.credit_note_id])
-        return {width: {output: f"{url}?width={width}&format={output}" for output in RECEIPT_FORMATS} for width in RECEIPT_WIDTHS}
+        return receipt_links(ticket)
+
+
+class ReceiptQuerySerializer(Serializer):
+    """The query of ``GET /till/tickets/{id}/receipt/``: which file, for which roll, which duplicate."""
+
+    format = serializers.ChoiceField(
+        choices=list(RECEIPT_FORMATS.items()),
+        default="pdf",
+        help_text="Le fichier du ticket.",
+        error_messages={"invalid_choice": gettext_lazy("Format de ticket inconnu : pdf, txt ou escpos.")},
+    )
+    width = serializers.ChoiceField(
+        choices=[int(width) for width in RECEIPT_WIDTHS],
+        default=80,
+        help_text="Largeur du rouleau (mm).",
+        error_messages={"invalid_choice": gettext_lazy("Largeur de rouleau inconnue : 80 ou 58 (mm).")},
+    )
+    duplicate = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="Le duplicata n° N (« DUPLICATA n° N »), une fois compté par l'action « reprint ».",
+        error_messages={"min_value": gettext_lazy("Un numéro de duplicata commence à 1.")},
+    )
+
+
+class TicketVoucherSerializer(Serializer):
+    code = serializers.CharField()
+    amount = serializers.DecimalField(**AMOUNT)
+    expires_on = serializers.DateField()
 
 
 class TicketSerializer(ModelSerializer):
-    number = serializers.SerializerMethodField(help_text="Numéro de la facture (vente) ou de l'avoir (retour).")
-    total_incl_tax = serializers.SerializerMethodField()
+    number = serializers.SerializerMethodField(
+        help_text="Numéro de la facture (vente), de l'avoir (retour) ou code du bon d'achat vendu."
+    )
+    total_incl_tax = serializers.SerializerMethodField(help_text="Montant du ticket (un bon d'achat vendu : sans TVA).")
+    voucher = serializers.SerializerMethodField(help_text="Le bon d'achat vendu (type « voucher_sale »), sinon null.")
     tendered = TenderReadSerializer(many=True, read_only=True)
     receipt = ReceiptLinksField()
 
@@ -198,8 +268,10 @@ class TicketSerializer(ModelSerializer):
             "kind",
             "invoice",
             "credit_note",
+            "payment",
             "number",
             "total_incl_tax",
+            "voucher",
             "tendered",
             "change",
             "created_at",
@@ -210,16 +282,27 @@ class TicketSerializer(ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_number(self, ticket) -> str:
-        return ticket.document.number
+        return ticket.number
 
     @extend_schema_field(serializers.DecimalField(**AMOUNT))
     def get_total_incl_tax(self, ticket):
-        return format(ticket.document.total_incl_tax, "f")
+        return format(ticket.total, "f")
+
+    @extend_schema_field(TicketVoucherSerializer(allow_null=True))
+    def get_voucher(self, ticket):
+        if ticket.kind != Ticket.Kind.VOUCHER_SALE:
+            return None
+        return TicketVoucherSerializer(ticket.payment.voucher).data
 
 
 class ReprintSerializer(Serializer):
     ticket = TicketSerializer()
     duplicate = serializers.IntegerField(help_text="Numéro du duplicata imprimé (« DUPLICATA n° N »).")
+    receipt = serializers.SerializerMethodField(help_text="Liens du duplicata à imprimer (« DUPLICATA n° N »).")
+
+    @extend_schema_field(RECEIPT_LINKS_SCHEMA)
+    def get_receipt(self, reprint) -> dict:
+        return receipt_links(reprint["ticket"], duplicate=reprint["duplicate"])
 
 
 class SaleAnswerSerializer(Serializer):

@@ -3,7 +3,8 @@ lines removed from a ticket, and the period closures (Z). Each runs in one trans
 its sensitive events in the hash-chained journal (fr-rules §3, POS-02).
 
 A sale in a session is ``sales.services.checkout_at_counter(order, session=…)`` /
-``sell_at_counter(session=…)``: the one write path of a counter sale."""
+``sell_at_counter(session=…)``: the one write path of a counter sale. A voucher sold at the till
+is ``sell_voucher_at_till``, around ``payments.sell_voucher``."""
 
 import calendar
 from datetime import date
@@ -19,8 +20,8 @@ from lmb.errors import Conflict, InvalidInput
 from lmb.formats import money_fr
 from lmb.services import validate_and_save
 
-from ..models import Channel, CreditNote, InvoiceLine, OrderLine, PaymentMethod
-from ..services import credit_notes, documents, quotes_orders
+from ..models import Channel, CreditNote, InvoiceLine, OrderLine, Payment, PaymentMethod
+from ..services import credit_notes, documents, payments, quotes_orders
 from . import chain, journal, queries, selling
 from .models import CashMovement, Closure, Register, Ticket, TillSession
 
@@ -333,7 +334,7 @@ def reprint_ticket(ticket: Ticket, *, user) -> int:
         user=user,
         session=ticket.session,
         ticket=ticket.pk,
-        document=str(ticket.document),
+        document=str(ticket),
         duplicate=number,
     )
     return number
@@ -416,6 +417,56 @@ def _int_or_none(value):
         return None
 
 
+# --- Vouchers sold at the till ----------------------------------------------------------------------
+
+#: what pays a voucher at the till (a voucher is not paid with another voucher)
+VOUCHER_SALE_METHODS = (PaymentMethod.CASH, PaymentMethod.CARD, PaymentMethod.CHEQUE)
+
+
+def _voucher_amount(value) -> Decimal:
+    """The amount typed, to the cent, positive, within its column — each refusal names the field."""
+    label = _("Montant du bon d'achat")
+    try:
+        value = money.to_decimal(value)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput({"amount": [_("%(label)s : montant illisible.") % {"label": label}]}) from exc
+    bounds.check(value, 14, 2, field="amount", label=label)  # 40 digits: « trop grand », not « illisible »
+    value = money.amount(value)
+    if value <= 0:
+        raise InvalidInput({"amount": [_("%(label)s : saisissez un montant positif.") % {"label": label}]})
+    return value
+
+
+@transaction.atomic
+def sell_voucher_at_till(*, session: TillSession, user, amount, method: str, customer=None) -> Ticket:
+    """A multi-purpose voucher (bon d'achat) sold at the register: ``payments.sell_voucher``
+    issues it and records the money received (a « voucher sale » payment: a liability, no VAT,
+    not turnover — VOU-03), and a ``voucher_sale`` ticket ties that payment to the session and
+    the user (POS-01), in the same transaction. The session's expected cash counts its cash; the
+    Z shows it apart from the sales (``queries.ticket_totals``: ``vouchers_sold``). The customer
+    is the channel's walk-in customer unless ``customer`` is given. Its receipt (code, amount,
+    validity): ``sales.receipts.voucher_receipt``."""
+    session = selling.locked_open_session(session, user=user)
+    register = session.register
+    selling.refuse_closed_day(register, timezone.localdate())
+    amount = _voucher_amount(amount)
+    if method not in VOUCHER_SALE_METHODS:
+        raise InvalidInput({"method": [_("Mode de règlement du bon d'achat : espèces, carte ou chèque.")]})
+    customer = customer or register.channel.default_customer
+    if customer is None:
+        raise InvalidInput({"customer": [_("Choisissez le client, ou définissez le client de passage du canal.")]})
+    voucher = payments.sell_voucher(amount=amount, method=method, customer=customer, user=user)
+    payment = voucher.payments.get(purpose=Payment.Purpose.VOUCHER_SALE)
+    return Ticket.objects.create(
+        session=session,
+        user=user,
+        kind=Ticket.Kind.VOUCHER_SALE,
+        payment=payment,
+        tendered=[{"method": method, "amount": format(amount, "f")}],
+        created_at=timezone.now(),
+    )
+
+
 # --- Closures (Z) ----------------------------------------------------------------------------------
 
 
@@ -456,7 +507,7 @@ def _seal_closure(register: Register, kind: str, start: date, end: date, totals:
         returns_total=totals["returns_total"],
         period_total=period_total,
         grand_total=grand_total,
-        totals={name: totals[name] for name in ("by_rate", "by_tender", "by_user", "vouchers_issued")},
+        totals={name: totals[name] for name in ("by_rate", "by_tender", "by_user", "vouchers_issued", "vouchers_sold")},
         closed_by=user,
         closed_at=timezone.now(),
     )

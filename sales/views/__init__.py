@@ -1,7 +1,7 @@
 """Back-office screens of sales: lists, the document pages and their transitions, delivery
 notes, payments and their allocation."""
 
-from .counter import counter, counter_start
+from .counter import counter
 from .documents import (
     delivery_action,
     delivery_detail,
@@ -28,7 +28,6 @@ from .payments import payment_allocate, payment_create, payment_detail
 
 __all__ = [
     "counter",
-    "counter_start",
     "BackorderListView",
     "CreditNoteListView",
     "DeliveryNoteListView",

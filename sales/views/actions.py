@@ -10,11 +10,10 @@ from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
-from lmb.formats import money_fr
 
 from .. import queries, services
-from ..forms import CounterCheckoutForm, CreditNoteForm, DepositForm, IssueCreditNoteForm, PaymentForm, ShipForm
-from ..models import Channel, CreditNote, DeliveryNote, Invoice, Order, Quote
+from ..forms import CreditNoteForm, DepositForm, IssueCreditNoteForm, PaymentForm, ShipForm
+from ..models import CreditNote, DeliveryNote, Invoice, Order, Quote
 from ..services.credit_notes import credited_quantities
 
 
@@ -54,8 +53,6 @@ class Action:
         return self.success(result) if callable(self.success) else self.success
 
     def initial(self, document):
-        if self.name == "checkout":
-            return {"amount": document.total_incl_tax}
         if self.name == "ship":  # the carrier chosen with the order (a web shop's), to confirm or change
             return {"carrier": document.carrier}
         if self.name == "pay":
@@ -115,21 +112,6 @@ def _credit(invoice, user, data):
     return services.create_credit_note(invoice, user=user, **data)
 
 
-def _checkout(order, user, data):
-    return services.checkout_at_counter(order, user=user, **data)
-
-
-def _checked_out(sale) -> str:
-    message = _("Vente encaissée : facture %(number)s.") % {"number": sale.invoice.number}
-    if sale.change > 0:
-        message += " " + _("Rendu monnaie : %(change)s.") % {"change": money_fr(sale.change)}
-    return message
-
-
-def _is_counter_sale(order) -> bool:
-    return order.channel.kind == Channel.Kind.COUNTER
-
-
 def _has_balance(invoice) -> bool:
     return queries.invoice_balance(invoice) > 0
 
@@ -170,17 +152,6 @@ ACTIONS = {
         ),
     ],
     "order": [
-        Action(
-            "checkout",
-            _("Encaisser"),
-            "sales.add_payment",
-            (Order.Status.DRAFT,),
-            _checkout,
-            form_class=CounterCheckoutForm,
-            style="success",
-            available=_is_counter_sale,
-            success=_checked_out,
-        ),
         Action(
             "confirm",
             _("Confirmer la commande"),

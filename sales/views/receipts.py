@@ -10,12 +10,6 @@ from django.utils.translation import gettext as _
 from .. import receipts
 from .documents import _kind
 
-FORMATS = {
-    "pdf": "application/pdf",
-    "txt": "text/plain; charset=utf-8",
-    "escpos": "application/octet-stream",
-}
-
 
 def document_receipt(request, kind, pk):
     """The ticket as a PDF the roll's width (shown in the browser), as UTF-8 text in the roll's
@@ -28,17 +22,12 @@ def document_receipt(request, kind, pk):
     width, output = request.GET.get("width", "80"), request.GET.get("format", "pdf")
     if width not in ("80", "58"):
         return HttpResponseBadRequest(_("Largeur de rouleau inconnue : 80 ou 58 (mm)."), content_type="text/plain; charset=utf-8")
-    if output not in FORMATS:
+    if output not in receipts.OUTPUTS:
         return HttpResponseBadRequest(_("Format inconnu : pdf, txt ou escpos."), content_type="text/plain; charset=utf-8")
     document = get_object_or_404(kind.queryset().filter(status="issued"), pk=pk)
-    receipt = receipts.receipt_of(document)
-    if output == "pdf":
-        content = receipts.receipt_pdf(receipt, width_mm=int(width))
-    else:
-        content = receipts.receipt_text(receipt, columns=receipts.columns_for(int(width)))
-        content = receipts.to_escpos_bytes(content) if output == "escpos" else content.encode()
-    response = HttpResponse(content, content_type=FORMATS[output])
-    extension = {"pdf": "pdf", "txt": "txt", "escpos": "bin"}[output]
-    disposition = "inline" if output != "escpos" else "attachment"
-    response["Content-Disposition"] = f'{disposition}; filename="ticket-{document.number}-{width}mm.{extension}"'
+    served = receipts.receipt_file(
+        receipts.receipt_of(document), width_mm=int(width), output=output, name=f"ticket-{document.number}"
+    )
+    response = HttpResponse(served.content, content_type=served.content_type)
+    response["Content-Disposition"] = served.content_disposition
     return response

@@ -4,29 +4,45 @@ and the drawer opened without a sale, closing a session with the drawer counted 
 denomination, the period closures (Z) printed again but never edited, the signed archives and
 the event log. Every write goes through ``sales.till.services`` (fr-rules §3, POS-01..04)."""
 
+import json
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import django_filters
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.db.models import CharField
+from django.db.models.functions import Cast
+from django.forms import DateInput
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from lmb.access import permission_required
+from lmb.bounds import LARGEST_INTEGER
 from lmb.errors import DomainError
 from lmb.formats import money_fr
 from lmb.forms import add_domain_error
 from lmb.pdf import render_pdf
+from lmb.spreadsheets import Column
 
 from ..models import PaymentMethod
-from ..till import archive, queries, services
+from ..till import archive, journal, queries, services
 from ..till.models import CashMovement, Closure, Register, TillEvent, TillSession
 from .lists import SalesListView
-from .till_forms import CashMovementForm, CloseSessionForm, ClosureForm, DrawerForm, OpenSessionForm, RegisterForm
+from .till_forms import (
+    CashMovementForm,
+    CloseSessionForm,
+    ClosureForm,
+    DrawerForm,
+    OpenSessionForm,
+    RegisterClosureForm,
+    RegisterForm,
+)
 
 REGISTER_ADMIN = "sales.change_register"
 TILL_READ = "sales.view_tillsession"
@@ -104,6 +120,7 @@ def _session_context(session: TillSession) -> dict:
         "figures": figures,
         "tenders": _tender_rows(figures.tenders),
         "refunds": _tender_rows(figures.refunds),
+        "vouchers_sold": _tender_rows(figures.vouchers_sold),
         "movements": _movement_rows(figures),
         "sale_url": sale_url(session),
     }
@@ -163,12 +180,22 @@ def session_detail(request, pk, movement_form=None, drawer_form=None, status=200
     session = _session(pk)
     context = _session_context(session)
     context.update(
+        day_closure=_day_closure(session),
         tickets=queries.session_tickets(session)[:100],
         cash_movements=CashMovement.objects.filter(session=session).select_related("user"),
         movement_form=movement_form or CashMovementForm(),
         drawer_form=drawer_form or DrawerForm(),
     )
     return render(request, "sales/till/session.html", context, status=status)
+
+
+def _day_closure(session: TillSession) -> Closure | None:
+    """The Z of the day a closed session ended, once made: the session's page links to it rather
+    than offering to close that day again."""
+    if session.closed_at is None:
+        return None
+    day = timezone.localdate(session.closed_at)
+    return Closure.objects.filter(register_id=session.register_id, kind=Closure.Kind.DAY, period_start=day).first()
 
 
 @require_POST
@@ -233,50 +260,162 @@ def session_close(request, pk):
 # --- Closures (Z) ------------------------------------------------------------------------------
 
 
+def _register_or_404(value) -> Register:
+    """The register a form names by its id; a careless value (a word, 40 digits) is not found."""
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    if not 0 < pk <= LARGEST_INTEGER:
+        raise Http404
+    return get_object_or_404(Register, pk=pk)
+
+
+class ClosureFilter(django_filters.FilterSet):
+    """Closures of a register, of a kind, within a period (from its first day to its last)."""
+
+    register = django_filters.ModelChoiceFilter(
+        label=gettext_lazy("Caisse"), queryset=Register.objects.order_by("code"), empty_label=gettext_lazy("Toutes")
+    )
+    kind = django_filters.ChoiceFilter(label=gettext_lazy("Type"), choices=Closure.Kind.choices, empty_label=gettext_lazy("Tous"))
+    since = django_filters.DateFilter(
+        label=gettext_lazy("Du"), field_name="period_start", lookup_expr="gte", widget=DateInput(attrs={"type": "date"})
+    )
+    until = django_filters.DateFilter(
+        label=gettext_lazy("Au"), field_name="period_end", lookup_expr="lte", widget=DateInput(attrs={"type": "date"})
+    )
+
+    class Meta:
+        model = Closure
+        fields = ["register", "kind", "since", "until"]
+
+
+def _closures():
+    """Closures with what their lists show, and their rank as text for the search (« 12 »
+    finds the closures of rank 12, 112, 120…, as a number is searched in a document's)."""
+    return Closure.objects.select_related("register", "closed_by").annotate(rank=Cast("sequence", CharField()))
+
+
+def _vouchers_sold_total(closure: Closure):
+    return Decimal(str((closure.totals.get("vouchers_sold") or {}).get("total") or "0"))
+
+
+class ClosureListView(SalesListView):
+    """The period closures (Z), sealed: searched by rank or register, filtered by register, kind
+    and period, sorted, paged, exported. With a register chosen (or the only one), the form that
+    closes a day, a month or a year of it (``close_day`` / ``close_month`` / ``close_year``)."""
+
+    model = Closure
+    permission_required = CLOSURE_READ
+    template_name = "sales/till/closure_list.html"
+    results_template_name = "sales/till/_closure_results.html"
+    heading = gettext_lazy("Clôtures de caisse (Z)")
+    filterset_class = ClosureFilter
+    search_fields = ("register__code", "register__name", "rank")
+    search_placeholder = gettext_lazy("Rang, caisse…")
+    sort_fields = {
+        "sequence": ("sequence",),
+        "register": ("register__code", "sequence"),
+        "period": ("period_start", "kind"),
+        "total": ("period_total",),
+        "grand_total": ("grand_total",),
+    }
+    default_sort = "-sequence"
+    export_name = "clotures-de-caisse"
+    export_columns = [
+        Column(gettext_lazy("Rang"), "sequence"),
+        Column(gettext_lazy("Caisse"), "register.code"),
+        Column(gettext_lazy("Type"), lambda closure: closure.get_kind_display()),
+        Column(gettext_lazy("Du"), "period_start"),
+        Column(gettext_lazy("Au"), "period_end"),
+        Column(gettext_lazy("Tickets"), "ticket_count"),
+        Column(gettext_lazy("Ventes TTC"), "sales_total"),
+        Column(gettext_lazy("Retours TTC"), "returns_total"),
+        Column(gettext_lazy("Total de la période TTC"), "period_total"),
+        Column(gettext_lazy("Grand total perpétuel TTC"), "grand_total"),
+        Column(gettext_lazy("Bons d'achat vendus (sans TVA)"), _vouchers_sold_total),
+        Column(gettext_lazy("Clôturée par"), lambda closure: closure.closed_by.get_full_name() or closure.closed_by.username),
+        Column(gettext_lazy("Clôturée le"), "closed_at"),
+        Column(gettext_lazy("Empreinte"), "content_hash"),
+    ]
+    #: set by ``post`` when the closing was refused: the form shown again with its errors
+    closure_form = None
+
+    def get_base_queryset(self):
+        return _closures()
+
+    def _filtered_register(self):
+        form = self.filterset.form if self.filterset is not None else None
+        if form is not None and form.is_bound and form.is_valid():
+            return form.cleaned_data.get("register")
+        return None
+
+    def get_context_data(self, **kwargs):
+        registers = list(Register.objects.order_by("code"))
+        form = None
+        if self.request.user.has_perm(CLOSURE_ADD) and registers:
+            # the register filtered, or the only one, is the one proposed for closing
+            register = self._filtered_register() or (registers[0] if len(registers) == 1 else None)
+            form = self.closure_form or RegisterClosureForm(initial={"register": register, **ClosureForm().initial})
+        return super().get_context_data(registers=registers, closure_form=form, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        """« Clôturer la journée / le mois / l'année » of the register the form names; refused,
+        the list is shown again with the form's errors (400)."""
+        if not request.user.has_perm(CLOSURE_ADD):
+            raise PermissionDenied
+        form = RegisterClosureForm(request.POST)
+        closure = _close_period(request, form.cleaned_data["register"], form) if form.is_valid() else None
+        if closure is not None:
+            return redirect("sales:till_closure", closure.pk)
+        self.closure_form = form
+        response = self.get(request, *args, **kwargs)
+        response.status_code = 400
+        return response
+
+
+def _close_period(request, register: Register, form: ClosureForm) -> Closure | None:
+    """The closure the form asks for, sealed (a success message), or None with the refusal on the form."""
+    if not form.is_valid():
+        return None
+    kind, day = form.cleaned_data["kind"], form.cleaned_data["day"]
+    try:
+        if kind == Closure.Kind.DAY:
+            closure = services.close_day(register=register, day=day, user=request.user)
+        elif kind == Closure.Kind.MONTH:
+            closure = services.close_month(register=register, year=day.year, month=day.month, user=request.user)
+        else:
+            closure = services.close_year(register=register, year=day.year, user=request.user)
+    except DomainError as error:
+        add_domain_error(form, error)
+        return None
+    messages.success(request, _("Clôture enregistrée et scellée : %(closure)s.") % {"closure": closure})
+    return closure
+
+
+def _register_closures_url(register_pk) -> str:
+    return f"{reverse('sales:till_closure_list')}?{urlencode({'register': register_pk})}"
+
+
 @permission_required(CLOSURE_READ)
-def closure_list(request, register_pk=None):
-    registers = list(Register.objects.order_by("code"))
-    register = get_object_or_404(Register, pk=register_pk) if register_pk else (registers[0] if registers else None)
-    closures = Closure.objects.filter(register=register).select_related("closed_by").order_by("-sequence")
-    form = ClosureForm() if request.user.has_perm(CLOSURE_ADD) else None
-    context = {"registers": registers, "register": register, "form": form, **_paged(request, closures if register else [])}
-    return render(request, "sales/till/closure_list.html", context)
-
-
-CLOSURES_PER_PAGE = 50
-
-
-def _paged(request, rows) -> dict:
-    """``closures`` of the page asked (a register closes ~300 days a year: every one stays
-    reachable), with what ``lmb/_pagination.html`` reads."""
-    page = Paginator(rows, CLOSURES_PER_PAGE).get_page(request.GET.get("page"))
-    return {"closures": page.object_list, "page_obj": page, "paginator": page.paginator, "is_paginated": page.has_other_pages()}
+def register_closures(request, register_pk):
+    """The former page of one register's closures: the list filtered on that register."""
+    return redirect(_register_closures_url(_register_or_404(register_pk).pk))
 
 
 @require_POST
-@permission_required(CLOSURE_ADD)
+@permission_required(CLOSURE_READ, CLOSURE_ADD)
 def closure_create(request, register_pk):
-    """« Clôturer la journée / le mois / l'année » through ``close_day`` / ``close_month`` / ``close_year``."""
-    register = get_object_or_404(Register, pk=register_pk)
+    """Closing a period posted to the register's own address (before the closures became a list
+    whose page posts to itself): the closure, or the refusal shown on the register's list."""
+    register = _register_or_404(register_pk)
     form = ClosureForm(request.POST)
-    if form.is_valid():
-        kind, day = form.cleaned_data["kind"], form.cleaned_data["day"]
-        try:
-            if kind == Closure.Kind.DAY:
-                closure = services.close_day(register=register, day=day, user=request.user)
-            elif kind == Closure.Kind.MONTH:
-                closure = services.close_month(register=register, year=day.year, month=day.month, user=request.user)
-            else:
-                closure = services.close_year(register=register, year=day.year, user=request.user)
-        except DomainError as error:
-            add_domain_error(form, error)
-        else:
-            messages.success(request, _("Clôture enregistrée et scellée : %(closure)s.") % {"closure": closure})
-            return redirect("sales:till_closure", closure.pk)
-    registers = list(Register.objects.order_by("code"))
-    closures = Closure.objects.filter(register=register).select_related("closed_by").order_by("-sequence")[:200]
-    context = {"registers": registers, "register": register, "closures": closures, "form": form}
-    return render(request, "sales/till/closure_list.html", context, status=400)
+    closure = _close_period(request, register, form)
+    if closure is not None:
+        return redirect("sales:till_closure", closure.pk)
+    for message in [message for messages_ in form.errors.values() for message in messages_]:
+        messages.error(request, message)
+    return redirect(_register_closures_url(register.pk))
 
 
 def _closure_context(closure: Closure) -> dict:
@@ -288,6 +427,17 @@ def _closure_context(closure: Closure) -> dict:
         "by_tender": [(labels.get(method, method), amount) for method, amount in totals.get("by_tender", {}).items()],
         "by_user": list(totals.get("by_user", {}).values()),
         "vouchers_issued": Decimal(str(totals.get("vouchers_issued") or "0")),
+        "vouchers_sold": _vouchers_sold(totals.get("vouchers_sold") or {}, labels),
+    }
+
+
+def _vouchers_sold(sold: dict, labels: dict) -> dict:
+    """The vouchers sold in the period (VOU-03: not turnover, no VAT), shown apart on the Z;
+    a closure sealed before vouchers were sold at the till has none."""
+    return {
+        "count": int(sold.get("count") or 0),
+        "total": Decimal(str(sold.get("total") or "0")),
+        "by_tender": [(labels.get(method, method), Decimal(amount)) for method, amount in sold.get("by_tender", {}).items()],
     }
 
 
@@ -345,6 +495,11 @@ def closure_text(closure: Closure) -> str:
         lines.append(_text_row(f"{row['rate']} %", f"{amount(row['net'])} / {amount(row['vat'])} / {amount(row['gross'])}"))
     lines += [rule, _("Par mode de règlement")]
     lines += [_text_row(label, amount(value)) for label, value in context["by_tender"]]
+    sold = context["vouchers_sold"]
+    if sold["count"]:
+        lines += [rule, _("Bons d'achat vendus (hors CA, sans TVA)")]
+        lines.append(_text_row(_("%(count)s bon(s) d'achat") % {"count": sold["count"]}, amount(sold["total"])))
+        lines += [_text_row(f"  {label}", amount(value)) for label, value in sold["by_tender"]]
     lines += [rule, _("Par caissier")]
     lines += [_text_row(f"{user['name']} ({user['tickets']})", amount(user["total"])) for user in context["by_user"]]
     lines += [rule, _("Réimpression : une clôture ne se modifie jamais.")]
@@ -360,11 +515,38 @@ def closure_ticket(request, pk):
 # --- Archives ----------------------------------------------------------------------------------
 
 
-@permission_required(CLOSURE_READ)
-def archive_list(request):
-    """The closed periods (month and year closures, and days) whose signed archive can be downloaded."""
-    closures = Closure.objects.select_related("register").order_by("-period_start", "register__code", "kind", "pk")
-    return render(request, "sales/till/archive_list.html", _paged(request, closures))
+class ArchiveListView(SalesListView):
+    """The closed periods whose signed archive can be downloaded (each download is logged):
+    searched, filtered, sorted, paged and exported like the closures."""
+
+    model = Closure
+    permission_required = CLOSURE_READ
+    template_name = "sales/till/archive_list.html"
+    results_template_name = "sales/till/_archive_results.html"
+    heading = gettext_lazy("Archives de caisse")
+    filterset_class = ClosureFilter
+    search_fields = ("register__code", "register__name", "rank")
+    search_placeholder = gettext_lazy("Rang, caisse…")
+    sort_fields = {
+        "period": ("period_start", "register__code", "kind"),
+        "register": ("register__code", "period_start"),
+        "total": ("period_total",),
+    }
+    default_sort = "-period"
+    export_name = "archives-de-caisse"
+    export_columns = [
+        Column(gettext_lazy("Caisse"), "register.code"),
+        Column(gettext_lazy("Type"), lambda closure: closure.get_kind_display()),
+        Column(gettext_lazy("Du"), "period_start"),
+        Column(gettext_lazy("Au"), "period_end"),
+        Column(gettext_lazy("Tickets"), "ticket_count"),
+        Column(gettext_lazy("Total TTC"), "period_total"),
+        Column(gettext_lazy("Rang de la clôture"), "sequence"),
+        Column(gettext_lazy("Empreinte de la clôture"), "content_hash"),
+    ]
+
+    def get_base_queryset(self):
+        return _closures()
 
 
 @require_POST
@@ -408,6 +590,25 @@ class TillEventListView(SalesListView):
     search_placeholder = gettext_lazy("Utilisateur, caisse…")
     sort_fields = {"sequence": ("sequence",)}
     default_sort = "-sequence"
+    export_name = "journal-de-caisse"
+    export_columns = [
+        Column(gettext_lazy("Rang"), "sequence"),
+        Column(gettext_lazy("Le"), "at"),
+        Column(gettext_lazy("Type"), lambda event: event.get_kind_display()),
+        Column(gettext_lazy("Caisse"), "register.code"),
+        Column(gettext_lazy("Session"), "session_id"),
+        Column(gettext_lazy("Utilisateur"), lambda event: event.user.get_username() if event.user else ""),
+        Column(gettext_lazy("Détails"), lambda event: journal.described_text(event.details)),
+        # what the chain sealed, as it was hashed: an auditor recomputes the fingerprint from it
+        Column(gettext_lazy("Données scellées"), lambda event: json.dumps(event.details, ensure_ascii=False, sort_keys=True)),
+        Column(gettext_lazy("Empreinte"), "content_hash"),
+    ]
 
     def get_base_queryset(self):
         return TillEvent.objects.select_related("register", "user", "session__register")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        for event in context["object_list"]:
+            event.described = journal.describe(event.details)
+        return context

@@ -89,3 +89,17 @@ class ClosureForm(Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {"day": timezone.localdate().isoformat(), "kind": Closure.Kind.DAY})
         super().__init__(*args, **kwargs)
+
+
+class RegisterClosureForm(ClosureForm):
+    """A period to close on the closures' list: the register is chosen in the form itself, so the
+    list's filters never decide silently which register is closed."""
+
+    register = forms.ModelChoiceField(
+        label=_("Caisse"), queryset=Register.objects.order_by("code"), empty_label=_("Choisissez la caisse")
+    )
+    field_order = ["register", "day", "kind"]
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "closing-%s")  # the list's filters have their own « register » box
+        super().__init__(*args, **kwargs)

@@ -10,7 +10,8 @@ page the « Nouvelle vente » button has the focus: Enter starts the next sale.
 Every write goes through a service: ``start_sale``, ``documents.add_line`` (scan = quantity + 1),
 ``change_ticket_line``, ``set_ticket_discount``, ``change_ticket_customer``,
 ``remove_ticket_line``, ``checkout_at_counter`` (the one write path of a sale),
-``reprint_ticket`` and ``return_at_counter``."""
+``reprint_ticket``, ``return_at_counter`` and ``sell_voucher_at_till`` (« Vendre un bon
+d'achat », F4: a voucher sold is a ticket of the session)."""
 
 from decimal import Decimal
 
@@ -34,10 +35,10 @@ from ..models import CreditNote, OrderLine, Payment, PaymentMethod
 from ..till import queries
 from ..till import services as till_services
 from ..till.models import Ticket, TillSession
-from .receipts import FORMATS
 
 SELL = "sales.add_order"
 RETURN = "sales.add_creditnote"
+VOUCHER = "sales.add_voucher"
 MONEY = {"max_digits": 14, "decimal_places": 2, "required": False, "min_value": Decimal("0.01")}
 
 
@@ -125,6 +126,29 @@ class ReturnForm(Form):
         initial="cash",
     )
     reason = forms.CharField(label=gettext_lazy("Motif"), max_length=200, required=False)
+
+
+class VoucherSaleForm(Form):
+    """A voucher sold at the till: its amount and how it is paid. The amount is read by the
+    service (``sell_voucher_at_till``), whose refusals name the field in French."""
+
+    amount = forms.CharField(label=gettext_lazy("Montant du bon d'achat"), max_length=60)
+    method = forms.ChoiceField(
+        label=gettext_lazy("Payé par"),
+        choices=[
+            (PaymentMethod.CASH.value, gettext_lazy("Espèces")),
+            (PaymentMethod.CARD.value, gettext_lazy("Carte")),
+            (PaymentMethod.CHEQUE.value, gettext_lazy("Chèque")),
+        ],
+        initial=PaymentMethod.CASH.value,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].widget.attrs.update(
+            {"autofocus": True, "autocomplete": "off", "inputmode": "decimal", "class": "form-control-lg num"}
+        )
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -326,17 +350,24 @@ def till_pay(request, pk):
 
 
 def _ticket(pk) -> Ticket:
-    return get_object_or_404(Ticket.objects.select_related("session__register", "invoice", "credit_note__invoice", "user"), pk=pk)
+    return get_object_or_404(
+        Ticket.objects.select_related(
+            "session__register__channel", "invoice", "credit_note__invoice", "payment__voucher__customer", "user"
+        ),
+        pk=pk,
+    )
 
 
 @permission_required(SELL)
 def till_ticket(request, pk):
-    """After payment (or a return): print, reprint, A4 invoice, next sale."""
+    """After payment (or a return, or a voucher sold): print, reprint, A4 invoice, next sale."""
     ticket = _ticket(pk)
     vouchers, refunds = [], []
     if ticket.kind == Ticket.Kind.RETURN:
         vouchers = list(ticket.credit_note.vouchers.all())
         refunds = list(Payment.objects.filter(credit_note=ticket.credit_note, purpose=Payment.Purpose.REFUND))
+    elif ticket.kind == Ticket.Kind.VOUCHER_SALE:
+        vouchers = [ticket.payment.voucher]
     context = {
         "ticket": ticket,
         "document": ticket.document,
@@ -353,31 +384,21 @@ def till_ticket_receipt(request, pk):
     recorded on it; ``?duplicate=N`` prints the N-th duplicate, once ``reprint_ticket`` counted it."""
     ticket = _ticket(pk)
     width, output = request.GET.get("width", "80"), request.GET.get("format", "pdf")
-    if width not in ("80", "58") or output not in FORMATS:
+    if width not in ("80", "58") or output not in receipts.OUTPUTS:
         return HttpResponseBadRequest(
             _("Largeur 80 ou 58 (mm), format pdf, txt ou escpos."), content_type="text/plain; charset=utf-8"
         )
     duplicate = request.GET.get("duplicate")
-    if duplicate is not None:
-        try:
-            duplicate = int(duplicate)
-        except ValueError:
-            duplicate = 0
-        if not 1 <= duplicate <= ticket.reprints:
-            return HttpResponseBadRequest(
-                _("Ce duplicata n'a pas été demandé : utilisez « Réimprimer »."), content_type="text/plain; charset=utf-8"
-            )
-    receipt = receipts.receipt_of(ticket.document, change=ticket.change, duplicate_number=duplicate)
-    if output == "pdf":
-        content = receipts.receipt_pdf(receipt, width_mm=int(width))
-    else:
-        content = receipts.receipt_text(receipt, columns=receipts.columns_for(int(width)))
-        content = receipts.to_escpos_bytes(content) if output == "escpos" else content.encode()
-    response = HttpResponse(content, content_type=FORMATS[output])
-    extension = {"pdf": "pdf", "txt": "txt", "escpos": "bin"}[output]
-    suffix = f"-duplicata-{duplicate}" if duplicate else ""
-    disposition = "inline" if output != "escpos" else "attachment"
-    response["Content-Disposition"] = f'{disposition}; filename="ticket-{ticket.document.number}{suffix}-{width}mm.{extension}"'
+    try:
+        duplicate = int(duplicate) if duplicate is not None else None
+    except ValueError:
+        duplicate = 0  # not a number: refused below like a duplicate never asked for
+    try:
+        served = queries.ticket_receipt_file(ticket, width_mm=int(width), output=output, duplicate=duplicate)
+    except InvalidInput as error:
+        return HttpResponseBadRequest(" ".join(_error_messages(error)), content_type="text/plain; charset=utf-8")
+    response = HttpResponse(served.content, content_type=served.content_type)
+    response["Content-Disposition"] = served.content_disposition
     return response
 
 
@@ -390,6 +411,27 @@ def till_ticket_reprint(request, pk):
     number = till_services.reprint_ticket(ticket, user=request.user)
     url = reverse("sales:till_ticket_receipt", args=[ticket.pk])
     return redirect(f"{url}?width={width}&duplicate={number}")
+
+
+# --- vouchers sold ---------------------------------------------------------------------------------
+
+
+@permission_required(SELL, VOUCHER)
+def till_voucher_sale(request, pk):
+    """« Vendre un bon d'achat » (F4 on the sale screen): the amount and the tender, then
+    ``sell_voucher_at_till`` — a ticket of the session — and its ticket page (print, reprint)."""
+    session = _session(pk)
+    closed = session.status != TillSession.Status.OPEN
+    form = VoucherSaleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ticket = till_services.sell_voucher_at_till(session=session, user=request.user, **form.cleaned_data)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            return redirect("sales:till_ticket", pk=ticket.pk)
+    status = 400 if form.errors else 409 if closed else 200
+    return render(request, "sales/till_sale/voucher.html", {"session": session, "form": form, "closed": closed}, status=status)
 
 
 # --- returns -------------------------------------------------------------------------------------
@@ -488,4 +530,5 @@ __all__ = [
     "till_ticket",
     "till_ticket_receipt",
     "till_ticket_reprint",
+    "till_voucher_sale",
 ]

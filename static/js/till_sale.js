@@ -2,7 +2,7 @@
 // - Scan box: code + Enter adds the article (lmb.js sends the scans one after the other).
 // - Enter on the empty scan box, or F8: the payment panel, cash prefilled at the amount due and
 //   selected (typing « 50 » replaces it); Enter validates. Escape or F2: back to the scan box.
-// - F9: a return at the counter.
+// - F9: a return at the counter. F4: sell a voucher (bon d'achat).
 // The change shown here is a help for the cashier; the server computes the one recorded.
 (function () {
   "use strict";
@@ -54,8 +54,8 @@
     const box = scanBox();
     if (event.key === "F2" && box) { event.preventDefault(); box.focus(); box.select(); return; }
     if (event.key === "F8") { event.preventDefault(); openPayment(); return; }
-    if (event.key === "F9") {
-      const link = document.getElementById("till-return-link");
+    if (event.key === "F9" || event.key === "F4") {
+      const link = document.getElementById(event.key === "F9" ? "till-return-link" : "till-voucher-link");
       if (link) { event.preventDefault(); window.location.href = link.href; }
       return;
     }

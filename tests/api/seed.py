@@ -162,8 +162,8 @@ def seed_stats(user):
 
 
 def seed_till(user, main, walk_in, mug, jam):
-    """Till (s5): a register with an open session and a sale ticket (for returns and reprints), and
-    a second register whose session is closed and its day sealed (a closure to read)."""
+    """Till (s5): a register with an open session, a sale ticket (for returns and reprints) and a
+    voucher sold, and a second register whose session is closed and its day sealed (a closure to read)."""
     counter = Channel.objects.get(kind=Channel.Kind.COUNTER)
     counter = channel_services.update_channel(counter, user=user, default_customer=walk_in)
     selling = till_services.create_register(code="C1", name="Caisse 1", channel=counter, warehouse=main)
@@ -173,6 +173,7 @@ def seed_till(user, main, walk_in, mug, jam):
     cash = [{"method": PaymentMethod.CASH, "amount": Decimal("50.00")}]
     sales_services.sell_at_counter(channel=counter, lines=lines, tenders=cash, user=user, session=session)
     till_services.record_cash_movement(session=session, user=user, kind="deposit", amount=Decimal("20.00"))
+    till_services.sell_voucher_at_till(session=session, user=user, amount=Decimal("25.00"), method=PaymentMethod.CARD)
     other = till_services.open_session(register=closed, user=user, opening_float=Decimal("0.00"))
     till_services.close_session(other, user=user, counted_cash={})
     till_services.close_day(register=closed, day=timezone.localdate(), user=user)

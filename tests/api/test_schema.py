@@ -59,8 +59,8 @@ def config(max_examples: int, **checks) -> schemathesis.Config:
             },
             "checks": {**CHECKS, **checks},
             "operations": [
-                # A PDF takes half a second to render, and an e-mail renders one.
-                {"include-path-regex": "/(pdf|email)/$", "generation": {"max-examples": min(3, max_examples)}},
+                # A PDF takes half a second to render, an e-mail renders one, and so may a till receipt.
+                {"include-path-regex": "/(pdf|email|receipt)/$", "generation": {"max-examples": min(3, max_examples)}},
             ],
         }
     )

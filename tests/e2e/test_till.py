@@ -1,10 +1,10 @@
-"""The till in a browser (issue #20), as a cashier runs it: a session opened with a float, three
-articles scanned (one twice), paid part card part cash, the ticket printed and reprinted, a return
-turned into a voucher, the session closed with a counted difference and the day's Z sealed.
-
-The steps that s3's management screens will take over (open the session, close it, print the Z)
-are the functions ``open_session``, ``close_session`` and ``close_day`` below: they call the
-services today; switch their bodies to the screens without touching the flow.
+"""The till in a browser (issue #20), a day as a cashier runs it, 1366 px wide, through the screens
+only: the session opened on the till home with its float typed, three articles scanned (one
+twice), paid part card part cash, the ticket printed and reprinted, a return turned into a
+voucher (F9), the session closed on its screen with the drawer counted note by note and the
+difference's reason, then the day's Z sealed on the closures screen and printed (PDF and 80 mm
+text). What the cashier sees is asserted, and the rows behind it: the session closed with its
+difference, the Z's totals equal to its tickets'.
 
 Keystrokes are counted with ``Keys``: a sale of three scanned articles paid in cash takes 2 keys
 after the scans when paid exact (Enter on the empty scan box, Enter), 4 with a 50 € note
@@ -78,19 +78,29 @@ def shop(make_user):
     return {"register": register, "cashier": cashier, "jam": jam, "mug": mug, "candle": candle}
 
 
-# --- the steps s3's screens will take over ------------------------------------------------------
+# --- the steps on the till's management screens ---------------------------------------------------
 
 
-def open_session(page, register, user, opening_float: str) -> TillSession:
-    return till_services.open_session(register=register, user=user, opening_float=opening_float)
+def open_session(page, register_code: str, opening_float: str) -> TillSession:
+    """The float typed on the till home's card of the register, « Ouvrir la caisse »: the session's
+    page follows; « Vendre » goes to the sale screen."""
+    page.goto("/sales/till/")
+    card = page.locator(f"#register-{register_code}")
+    card.get_by_label("Fond de caisse (€)").fill(opening_float)
+    card.get_by_role("button", name="Ouvrir la caisse").click()
+    expect(page.locator(".alert-success")).to_contain_text(f"Caisse {register_code} ouverte.")
+    page.get_by_role("link", name="Vendre").click()
+    expect(page.locator("#till-scan")).to_be_focused()
+    return TillSession.objects.get(register__code=register_code, status=TillSession.Status.OPEN)
 
 
-def close_session(page, session, user, counted: dict, reason: str) -> TillSession:
-    return till_services.close_session(session, user=user, counted_cash=counted, difference_reason=reason)
-
-
-def close_day(page, register, user) -> Closure:
-    return till_services.close_day(register=register, day=timezone.localdate(), user=user)
+def opened_file(page, link):
+    """Click a print link (it opens a tab): the answer the browser got, and the bytes of the file
+    fetched again in the same session (the tab's own body is Chromium's PDF viewer)."""
+    href = link.get_attribute("href")
+    with page.context.expect_event("response", predicate=lambda response: response.url.endswith(href)) as answered:
+        link.click()
+    return answered.value, page.request.get(answered.value.url).body()
 
 
 # --- the flow -------------------------------------------------------------------------------------
@@ -111,11 +121,10 @@ def scan_three_articles_one_twice(page, shop):
 
 
 def test_a_day_at_the_till(page, login, shop):
-    session = open_session(page, shop["register"], shop["cashier"], "150,00")
-    login("maela")
     page.set_viewport_size({"width": 1366, "height": 900})
-    page.goto(f"/sales/till/sessions/{session.pk}/sale/")
-    expect(page.locator("#till-scan")).to_be_focused()
+    login("maela")
+    session = open_session(page, "C1", "150,00")
+    assert session.opening_float == Decimal("150.00") and session.opened_by == shop["cashier"]
     scan_three_articles_one_twice(page, shop)
     expect(page.locator("#till-lines tbody tr[data-line]").first.locator("input[name=quantity]")).to_have_value("2")
     shot(page, "1-scanned")
@@ -139,9 +148,9 @@ def test_a_day_at_the_till(page, login, shop):
     ticket = Ticket.objects.get(kind="sale")
     assert ticket.change == Decimal("5.70") and ticket.session_id == session.pk
 
-    # print: the 80 mm PDF; reprint: a duplicate counted
-    receipt = page.request.get(page.locator("#ticket-print").get_attribute("href"))
-    assert receipt.ok and receipt.headers["content-type"] == "application/pdf"
+    # print: the 80 mm PDF opens in a tab; reprint: a duplicate counted
+    answer, content = opened_file(page, page.locator("#ticket-print"))
+    assert answer.ok and answer.headers["content-type"] == "application/pdf" and content.startswith(b"%PDF")
     with page.context.expect_page():
         page.click("#ticket-reprint")
     page.reload()
@@ -164,17 +173,92 @@ def test_a_day_at_the_till(page, login, shop):
     assert voucher.amount == Decimal("4.20")
     shot(page, "5-return-ticket")
 
-    # the day ends: 150 float + 14,30 cash kept, counted 2 × 50 + 3 × 20 + 4 € short
-    closed = close_session(page, session, shop["cashier"], {"50": 2, "20": 3, "0.10": 3}, "Erreur de rendu")
-    assert closed.expected_cash == Decimal("164.30") and closed.difference == Decimal("-4.00")
-    closure = close_day(page, shop["register"], shop["cashier"])
-    assert closure.kind == "day"
+    # the session ends on its screen: 150 float + 14,30 cash kept, counted 2 × 50 + 3 × 20 + 3 × 0,10: 4 € short
+    page.click("#ticket-next")
+    page.click("#till-close-link")
+    expect(page.locator("#expected-cash")).to_have_text(euros("164,30"))
+    page.fill("#id_d_50", "2")
+    page.fill("#id_d_20", "3")
+    page.fill("#id_d_0_10", "3")
+    expect(page.locator("#counted-total")).to_have_text(euros("160,30"))
+    expect(page.locator("#count-difference")).to_have_text(euros("-4,00"))
+    expect(page.locator("#reason-hint")).to_be_visible()
+    page.fill("#id_difference_reason", "Erreur de rendu")
+    shot(page, "6-count")
+    page.get_by_role("button", name="Clôturer la session").click()
+    summary = page.locator("#session-summary")
+    expect(summary).to_contain_text("Erreur de rendu")
+    expect(summary.locator("tr", has_text="Écart")).to_contain_text("-4,00")
+    session.refresh_from_db()
+    assert session.status == TillSession.Status.CLOSED and session.closed_by == shop["cashier"]
+    assert (session.expected_cash, session.counted_total, session.difference) == (
+        Decimal("164.30"),
+        Decimal("160.30"),
+        Decimal("-4.00"),
+    )
+    assert session.difference_reason == "Erreur de rendu"
+
+    # the day's Z, from the closed session: sealed, its totals shown, printed as a PDF and as 80 mm text
+    page.click("#close-day")
+    page.get_by_role("button", name="Clôturer la journée").click()
+    expect(page.locator(".alert-success")).to_contain_text("Clôture enregistrée et scellée")
+    closure = Closure.objects.get()
+    assert (closure.kind, closure.period_start, closure.register) == ("day", timezone.localdate(), shop["register"])
+    assert_closure_is_its_tickets(closure)
+    totals = page.locator("#closure-totals")
+    for label, value in (
+        ("Tickets", "2"),
+        ("Ventes TTC", "24,30"),
+        ("Retours TTC", "4,20"),
+        ("Grand total perpétuel TTC", "20,10"),
+    ):
+        expect(totals.locator("tr", has_text=label).locator("td")).to_have_text(re.compile(rf"^{value}(\s€)?$"))
+    rates = page.locator("#closure-rates tbody tr")
+    expect(rates).to_have_count(2)
+    expect(rates.nth(0)).to_contain_text("5,5")
+    expect(rates.nth(0).locator("td").last).to_have_text(euros("4,20"))  # two jars sold, one back
+    expect(rates.nth(1).locator("td").last).to_have_text(euros("15,90"))  # the mug and the candle
+    tenders = page.locator("#closure-tenders")
+    expect(tenders.locator("tr", has_text="Carte")).to_contain_text("10,00")
+    expect(tenders.locator("tr", has_text="Espèces")).to_contain_text("14,30")
+    expect(tenders.locator("tr", has_text="Bons d'achat émis")).to_contain_text("4,20")
+    expect(page.locator("#closure-users tbody tr")).to_have_text(re.compile(r"maela\s*2\s*20,10\s€"))
+    shot(page, "7-z")
+    answer, content = opened_file(page, page.get_by_role("link", name="Imprimer (PDF)"))
+    assert answer.ok and answer.headers["content-type"] == "application/pdf" and content.startswith(b"%PDF")
+    with page.context.expect_page() as opened:
+        page.get_by_role("link", name="Ticket 80 mm (texte)").click()
+    z_ticket = opened.value
+    expect(z_ticket.locator("body")).to_contain_text("Grand total perpétuel")
+    printed = z_ticket.locator("body").inner_text()
+    assert re.search(r"Grand total perpétuel\s+20,10 €", printed) and re.search(r"Carte bancaire\s+10,00 €", printed)
+
+
+def assert_closure_is_its_tickets(closure):
+    """The Z adds up its day's tickets: sales and returns, per VAT rate (sales minus returns)."""
+    tickets = list(Ticket.objects.filter(session__register=closure.register).select_related("invoice", "credit_note"))
+    sales = [ticket.invoice for ticket in tickets if ticket.kind == "sale"]
+    returns = [ticket.credit_note for ticket in tickets if ticket.kind == "return"]
+    assert closure.ticket_count == len(tickets) == 2
+    assert closure.sales_total == sum(invoice.total_incl_tax for invoice in sales) == Decimal("24.30")
+    assert closure.returns_total == sum(note.total_incl_tax for note in returns) == Decimal("4.20")
+    assert closure.period_total == closure.grand_total == Decimal("20.10")
+    gross = {}
+    for documents, sign in ((sales, 1), (returns, -1)):
+        for document in documents:
+            for group in document.vat_breakdown:
+                gross[Decimal(group["rate"])] = gross.get(Decimal(group["rate"]), 0) + sign * Decimal(group["gross"])
+    assert {Decimal(row["rate"]): Decimal(row["gross"]) for row in closure.totals["by_rate"]} == gross
+    assert sum(gross.values()) == closure.period_total
+    assert {method: Decimal(amount) for method, amount in closure.totals["by_tender"].items()} == {
+        "card": Decimal("10.00"),
+        "cash": Decimal("14.30"),
+    }
 
 
 def test_three_scanned_articles_paid_in_cash_take_few_keystrokes(page, login, shop):
-    session = open_session(page, shop["register"], shop["cashier"], "100")
     login("maela")
-    page.goto(f"/sales/till/sessions/{session.pk}/sale/")
+    open_session(page, "C1", "100")
     scan_three_articles_one_twice(page, shop)
     keys = Keys(page)
     keys.press("Enter")  # the empty scan box opens the payment, cash = 24,30

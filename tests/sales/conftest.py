@@ -114,5 +114,29 @@ def shop(db):
     )
 
 
+def counter_session_of(shop):
+    """The open till session of the register « C0 » selling from the shop's warehouse, opened
+    at the first call: a counter sale is always rung up in one (POS-01). Its cashier is
+    ``opened_by``."""
+    from lmb import roles
+    from sales.till import services as till_services
+    from sales.till.models import Register, TillSession
+    from tests.factories import UserFactory
+
+    session = TillSession.objects.filter(register__code="C0", status=TillSession.Status.OPEN).first()
+    if session is not None:
+        return session
+    register = Register.objects.filter(code="C0").first() or till_services.create_register(
+        code="C0", name="Caisse 0", channel=shop.counter, warehouse=shop.warehouse
+    )
+    cashier = UserFactory(roles=[roles.SALES], username="caissier")
+    return till_services.open_session(register=register, user=cashier, opening_float="0")
+
+
+@pytest.fixture
+def counter_session(shop):
+    return counter_session_of(shop)
+
+
 # The till's fixture (a shop with registers, a cashier and a manager) lives beside its helpers.
 from tests.sales.till_fixtures import till  # noqa: E402, F401

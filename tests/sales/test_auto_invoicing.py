@@ -101,9 +101,13 @@ def test_a_web_order_paid_at_checkout_deducts_its_deposit_once_over_its_parcels(
 
 
 @pytest.mark.django_db
-def test_the_counter_still_issues_at_once_and_the_shipment_adds_nothing(shop, django_capture_on_commit_callbacks):
+def test_the_counter_still_issues_at_once_and_the_shipment_adds_nothing(
+    shop, counter_session, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         invoice = services.sell_at_counter(
+            session=counter_session,
+            user=counter_session.opened_by,
             channel=shop.counter,
             lines=[{"product": shop.mug, "quantity": 2}],
             tenders=[{"method": PaymentMethod.CASH, "amount": "20.00"}],

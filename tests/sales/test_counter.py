@@ -1,5 +1,6 @@
-"""The till: a sale started for the walk-in customer, its articles scanned into the order editor,
-then rung up in one step — stock out, invoice issued, payment recorded, change given in cash only."""
+"""A counter sale rung up in one step — stock out, invoice issued, payment recorded, change given
+in cash only — always in a till session (POS-01): outside one it is refused, and the old counter
+page leads to the till."""
 
 from decimal import Decimal
 
@@ -14,7 +15,14 @@ from sales.models import Invoice, Order, Payment, PaymentMethod
 from stock.models import StockLevel
 from tests.helpers import page_text
 
-HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "document-lines"}
+
+@pytest.fixture
+def session(counter_session):
+    return counter_session
+
+
+def _checkout(order, session, tenders, **options):
+    return services.checkout_at_counter(order, tenders=tenders, session=session, user=session.opened_by, **options)
 
 
 def _basket(shop, **fields):
@@ -34,8 +42,8 @@ def _on_hand(product, warehouse):
 
 
 @pytest.mark.django_db
-def test_cash_beyond_the_total_is_change_given_back_not_credit(shop):
-    sale = services.checkout_at_counter(_basket(shop), tenders=[{"method": PaymentMethod.CASH, "amount": "20"}])
+def test_cash_beyond_the_total_is_change_given_back_not_credit(shop, session):
+    sale = _checkout(_basket(shop), session, [{"method": PaymentMethod.CASH, "amount": "20"}])
     assert sale.invoice.status == Invoice.Status.ISSUED and sale.invoice.total_incl_tax == Decimal("12.60")
     assert sale.change == Decimal("7.40")
     assert Payment.objects.get().amount == Decimal("12.60")  # the till keeps what the sale costs
@@ -44,11 +52,12 @@ def test_cash_beyond_the_total_is_change_given_back_not_credit(shop):
 
 
 @pytest.mark.django_db
-def test_a_voucher_then_a_card_pay_one_sale(shop):
+def test_a_voucher_then_a_card_pay_one_sale(shop, session):
     voucher = services.sell_voucher(amount="5", method=PaymentMethod.CASH, customer=shop.walk_in)
-    sale = services.checkout_at_counter(
+    sale = _checkout(
         _basket(shop),
-        tenders=[
+        session,
+        [
             {"method": PaymentMethod.VOUCHER, "amount": "5", "voucher_code": voucher.code},
             {"method": PaymentMethod.CARD, "amount": "7.60"},
         ],
@@ -67,10 +76,10 @@ def test_a_voucher_then_a_card_pay_one_sale(shop):
         ([], "Indiquez ce que le client paie"),
     ],
 )
-def test_a_refused_checkout_changes_nothing(shop, tenders, message):
+def test_a_refused_checkout_changes_nothing(shop, session, tenders, message):
     order = _basket(shop)
     with pytest.raises(InvalidInput, match=message) as refused:
-        services.checkout_at_counter(order, tenders=tenders)
+        _checkout(order, session, tenders)
     assert "amount" in refused.value.errors
     order.refresh_from_db()
     assert order.status == Order.Status.DRAFT and order.number is None
@@ -80,94 +89,89 @@ def test_a_refused_checkout_changes_nothing(shop, tenders, message):
 
 
 @pytest.mark.django_db
-def test_a_banknote_gives_change_without_a_question(shop):
+def test_a_banknote_gives_change_without_a_question(shop, session):
     """A 200 € note for a 12,60 € sale: change is the till's everyday business."""
-    sale = services.checkout_at_counter(_basket(shop), tenders=[{"method": PaymentMethod.CASH, "amount": "200"}])
+    sale = _checkout(_basket(shop), session, [{"method": PaymentMethod.CASH, "amount": "200"}])
     assert sale.change == Decimal("187.40")
 
 
 @pytest.mark.django_db
-def test_change_beyond_a_banknote_asks_for_a_confirmation(shop):
+def test_change_beyond_a_banknote_asks_for_a_confirmation(shop, session):
     """212,61 € for 12,60 €: 200,01 € of change, more than any banknote can explain."""
     with pytest.raises(services.ExcessPayment, match="rendre 200,01"):
-        services.checkout_at_counter(_basket(shop), tenders=[{"method": PaymentMethod.CASH, "amount": "212.61"}])
+        _checkout(_basket(shop), session, [{"method": PaymentMethod.CASH, "amount": "212.61"}])
     assert not Invoice.objects.exists() and not Payment.objects.exists()
 
 
 @pytest.mark.django_db
-def test_cash_far_beyond_the_total_asks_for_a_confirmation(shop):
+def test_cash_far_beyond_the_total_asks_for_a_confirmation(shop, session):
     order = _basket(shop)
     tenders = [{"method": PaymentMethod.CASH, "amount": "99999999999"}]
     with pytest.raises(services.ExcessPayment) as asked:
-        services.checkout_at_counter(order, tenders=tenders)
+        _checkout(order, session, tenders)
     message = _plain(asked.value.errors["amount"][0])
     assert "99 999 999 999,00" in message and "12,60" in message and "rendre 99 999 999 986,40" in message
     assert asked.value.confirmation_field == "confirm_excess"
     order.refresh_from_db()
     assert order.status == Order.Status.DRAFT and not Invoice.objects.exists() and not Payment.objects.exists()
 
-    sale = services.checkout_at_counter(order, tenders=tenders, confirm_excess=True)
+    sale = _checkout(order, session, tenders, confirm_excess=True)
     assert sale.change == Decimal("99999999986.40") and Payment.objects.get().amount == Decimal("12.60")
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("method", [PaymentMethod.CARD, PaymentMethod.CHEQUE])
-def test_a_card_or_cheque_beyond_the_total_is_refused_even_confirmed(shop, method):
+def test_a_card_or_cheque_beyond_the_total_is_refused_even_confirmed(shop, session, method):
     order = _basket(shop)
     with pytest.raises(InvalidInput, match="Seules les espèces"):
-        services.checkout_at_counter(order, tenders=[{"method": method, "amount": "99999999999"}], confirm_excess=True)
+        _checkout(order, session, [{"method": method, "amount": "99999999999"}], confirm_excess=True)
     assert not Invoice.objects.exists() and not Payment.objects.exists()
 
 
 @pytest.mark.django_db
-def test_only_counter_sales_are_rung_up_at_the_till(shop):
+def test_only_counter_sales_are_rung_up_at_the_till(shop, session):
     order = services.create_order(customer=shop.bakery, channel=shop.phone, lines=[{"product": shop.mug}])
     with pytest.raises(InvalidInput, match="comptoir"):
-        services.checkout_at_counter(order, tenders=[{"method": PaymentMethod.CASH, "amount": "20"}])
+        _checkout(order, session, [{"method": PaymentMethod.CASH, "amount": "20"}])
 
 
 @pytest.mark.django_db
-def test_the_till_from_new_sale_to_receipt(role_client, shop):
-    client = role_client(roles.SALES)
-    response = client.post(reverse("sales:counter_start", args=[shop.counter.pk]))
-    assert response.status_code == 302
-    order = Order.objects.get()
-    assert order.customer == shop.walk_in and order.channel == shop.counter
-    client.post(
-        reverse("sales:order_line_add", args=[order.pk]), {"code": shop.jam.ean13, "quantity": "3", "kind": "product"}, **HTMX
-    )
+@pytest.mark.parametrize("how", ["checkout", "sell"])
+def test_a_counter_sale_outside_a_session_is_refused_and_changes_nothing(shop, how):
+    """POS-01: every consumer payment belongs to a till session and a user."""
+    order = _basket(shop)
+    with pytest.raises(InvalidInput) as refused:
+        if how == "checkout":
+            services.checkout_at_counter(order, tenders=[{"method": PaymentMethod.CASH, "amount": "20"}], session=None)
+        else:
+            services.sell_at_counter(
+                channel=shop.counter,
+                lines=[{"product": shop.jam, "quantity": 1}],
+                tenders=[{"method": PaymentMethod.CASH, "amount": "20"}],
+                session=None,
+            )
+    assert "session de caisse" in refused.value.errors["session"][0]
+    order.refresh_from_db()
+    assert order.status == Order.Status.DRAFT and Order.objects.count() == 1
+    assert not Invoice.objects.exists() and not Payment.objects.exists()
+    assert _on_hand(shop.jam, shop.warehouse) == 100
 
+
+@pytest.mark.django_db
+def test_the_old_counter_page_leads_to_the_till_and_the_order_editor_does_not_ring_up(role_client, shop):
+    """The counter page started sales outside any session: its address now leads to the till; a
+    counter draft's page sends to the till instead of offering « Encaisser »."""
+    client = role_client(roles.SALES)
+    response = client.get(reverse("sales:counter"))
+    assert response.status_code == 301 and response["Location"] == reverse("sales:till_home")
+
+    order = _basket(shop)
     page = page_text(client.get(order.get_absolute_url()))
-    assert "Encaisser" in page
-    checkout = reverse("sales:order_action", args=[order.pk, "checkout"])
-    assert "12,60" in page_text(client.get(checkout))  # the amount proposed is the total
+    assert "Encaisser" not in page and 'id="counter-sale-hint"' in page and reverse("sales:till_home") in page
+    response = client.post(reverse("sales:order_action", args=[order.pk, "checkout"]), {"method": "cash", "amount": "20"})
+    assert response.status_code == 404
+    order.refresh_from_db()
+    assert order.status == Order.Status.DRAFT and not Invoice.objects.exists() and not Payment.objects.exists()
 
-    refused = client.post(checkout, {"method": PaymentMethod.CARD, "amount": "50"})
-    assert refused.status_code == 400 and "Seules les espèces" in page_text(refused)
-
-    asked = client.post(checkout, {"method": PaymentMethod.CASH, "amount": "99 999 999 999,00"})
-    page = _plain(page_text(asked))
-    assert asked.status_code == 400 and "il faudrait rendre 99 999 999 986,40" in page
-    assert 'type="checkbox" name="confirm_excess"' in asked.content.decode() and not Invoice.objects.exists()
-
-    response = client.post(checkout, {"method": PaymentMethod.CASH, "amount": "50"}, follow=True)
-    invoice = Invoice.objects.get()
-    assert response.redirect_chain[-1][0] == invoice.get_absolute_url()
-    text = page_text(response)
-    assert invoice.number in text and "Rendu monnaie : 37,40" in text
-
-    # the counter page no longer adds up every channel's payments of the day: the takings are read
-    # on the till home, per register session (tests/sales/test_till_screens.py)
-    till = page_text(client.get(reverse("sales:counter")))
-    assert "12,60" not in till and reverse("sales:till_home") in till
-
-
-@pytest.mark.django_db
-def test_the_checkout_button_is_only_on_counter_orders(role_client, shop):
-    client = role_client(roles.SALES)
     phone_order = services.create_order(customer=shop.bakery, channel=shop.phone, lines=[{"product": shop.mug}])
-    assert "Encaisser" not in page_text(client.get(phone_order.get_absolute_url()))
-    response = client.post(reverse("sales:order_action", args=[phone_order.pk, "checkout"]), {"method": "cash", "amount": "20"})
-    assert response.status_code == 400 and "canal comptoir" in page_text(response)
-    phone_order.refresh_from_db()
-    assert phone_order.status == Order.Status.DRAFT
+    assert 'id="counter-sale-hint"' not in page_text(client.get(phone_order.get_absolute_url()))

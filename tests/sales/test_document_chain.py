@@ -315,8 +315,10 @@ def test_credit_note_on_a_paid_invoice_is_refunded_or_becomes_a_voucher(shop):
 
 
 @pytest.mark.django_db
-def test_a_counter_sale_is_delivered_invoiced_and_paid_at_once(shop):
+def test_a_counter_sale_is_delivered_invoiced_and_paid_at_once(shop, counter_session):
     invoice = services.sell_at_counter(
+        session=counter_session,
+        user=counter_session.opened_by,
         channel=shop.counter,
         lines=[{"code": shop.jam.ean13, "quantity": 3}],
         tenders=[{"method": PaymentMethod.CASH, "amount": "12.60"}],

@@ -77,13 +77,15 @@ def test_bad_payment_input_names_the_field_and_records_nothing(shop, fields, fie
 
 
 @pytest.mark.django_db
-def test_a_voucher_sold_at_the_counter_pays_for_goods_later(shop):
+def test_a_voucher_sold_at_the_counter_pays_for_goods_later(shop, counter_session):
     voucher = services.sell_voucher(amount="30", method=PaymentMethod.CASH, customer=shop.walk_in)
     sale = Payment.objects.get(voucher=voucher)
     assert (sale.purpose, voucher.sold, voucher.balance) == (Payment.Purpose.VOUCHER_SALE, True, Decimal("30.00"))
     assert queries.customer_credit(shop.walk_in) == 0  # a voucher is not an account credit
 
     invoice = services.sell_at_counter(
+        session=counter_session,
+        user=counter_session.opened_by,
         channel=shop.counter,
         lines=[{"product": shop.lamp}],
         tenders=[

@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from lmb import roles
 from sales import receipts, services
 from sales.models import CreditNote, Invoice, InvoiceLine, PaymentMethod
+from tests.sales.conftest import counter_session_of
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,9 @@ def _sale(shop, tenders=None, lines=None):
         channel=shop.counter,
         lines=lines or [{"code": shop.jam.ean13, "quantity": 3}, {"code": shop.lamp.ean13}],
     )
-    return services.checkout_at_counter(order, tenders=tenders or [{"method": PaymentMethod.CASH, "amount": "100"}])
+    session = counter_session_of(shop)
+    tenders = tenders or [{"method": PaymentMethod.CASH, "amount": "100"}]
+    return services.checkout_at_counter(order, tenders=tenders, session=session, user=session.opened_by)
 
 
 def _pdf_text(content: bytes) -> str:

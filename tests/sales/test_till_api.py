@@ -143,7 +143,7 @@ def test_a_sale_merges_scans_gives_change_and_leaves_the_registers_warehouse(til
         session,
         till.cashier,
     )
-    assert body["ticket"]["receipt"]["58"]["txt"].endswith(f"/invoices/{ticket.invoice_id}/receipt/?width=58&format=txt")
+    assert body["ticket"]["receipt"]["58"]["txt"] == f"{API}/tickets/{ticket.pk}/receipt/?format=txt&width=58"
     assert on_hand(till.shop.jam, till.boutique) == 47 and on_hand(till.shop.jam, till.shop.warehouse) == 100
     kept = {payment.method: payment.amount for payment in Payment.objects.all()}
     assert kept == {"card": Decimal("10.01"), "cash": Decimal("12.49")}
@@ -251,6 +251,72 @@ def test_a_reprint_is_counted_and_numbered(till, cashier):
     assert TillEvent.objects.filter(kind="reprint").count() == 2
     listed = cashier.get(f"{API}/tickets/", {"session": session.pk}).json()
     assert [row["id"] for row in listed["results"]] == [ticket_id]
+
+
+# --- Receipts: the files behind the links, for a client with a token ----------------------------
+
+
+@pytest.mark.django_db
+def test_the_receipt_links_serve_the_ticket_to_a_token_client(till, cashier):
+    session = opened(till)
+    # 22,50 paid with 30 € in cash: 7,50 of change, printed on the ticket
+    sale = cashier.post(
+        f"{API}/sessions/{session.pk}/sales/", sale_body(till, [{"method": "cash", "amount": "30"}]), format="json"
+    )
+    links, number = sale.json()["ticket"]["receipt"], sale.json()["invoice"]["number"]
+    assert not cashier.cookies  # the token alone: no browser session
+    pdf = cashier.get(links["80"]["pdf"])
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert pdf["Content-Disposition"] == f'inline; filename="ticket-{number}-80mm.pdf"'
+    text = cashier.get(links["58"]["txt"])
+    assert text.status_code == 200 and text["Content-Type"] == "text/plain; charset=utf-8"
+    printed = text.content.decode()
+    assert number in printed and "7,50" in printed and "DUPLICATA" not in printed
+    assert max(len(line) for line in printed.splitlines()) <= 32  # the 58 mm roll's columns
+    escpos = cashier.get(links["80"]["escpos"])
+    assert escpos["Content-Type"] == "application/octet-stream" and escpos.content.startswith(b"\x1b@")
+    assert escpos.content.endswith(b"\x1dVB\x00")  # cut
+    assert Ticket.objects.get().reprints == 0 and not TillEvent.objects.filter(kind="reprint").exists()
+
+
+@pytest.mark.django_db
+def test_a_duplicate_prints_once_the_reprint_counted_it(till, cashier):
+    ticket_id = sold(till, cashier, opened(till))["ticket"]["id"]
+    early = cashier.get(f"{API}/tickets/{ticket_id}/receipt/", {"format": "txt", "duplicate": "1"})
+    assert early.status_code == 400
+    assert early.json() == {"duplicate": ["Le duplicata n° 1 n'a pas été demandé : réimprimez d'abord le ticket (0 à ce jour)."]}
+    reprint = cashier.post(f"{API}/tickets/{ticket_id}/reprint/").json()
+    link = reprint["receipt"]["80"]["txt"]
+    assert link == f"{API}/tickets/{ticket_id}/receipt/?format=txt&width=80&duplicate=1"
+    assert "*** DUPLICATA n° 1 ***" in cashier.get(link).content.decode()
+    assert Ticket.objects.get().reprints == 1  # printing the duplicate counts nothing more
+
+
+@pytest.mark.django_db
+def test_a_user_whose_roles_do_not_read_tickets_gets_403(till, cashier):
+    ticket_id = sold(till, cashier, opened(till))["ticket"]["id"]
+    url = f"{API}/tickets/{ticket_id}/receipt/"
+    for role in (roles.WAREHOUSE, roles.CUSTOMER_SERVICE):
+        refused = client_of(UserFactory(roles=[role], username=f"no-till-{role}")).get(url, {"format": "pdf"})
+        assert refused.status_code == 403 and refused["Content-Type"] == "application/json"
+    assert APIClient().get(url).status_code == 401
+    accountant = client_of(UserFactory(roles=[roles.ACCOUNTANT], username="compta"))
+    assert accountant.get(url, {"format": "txt"}).status_code == 200  # reads, prints nothing new
+
+
+@pytest.mark.django_db
+def test_an_unknown_format_or_roll_is_a_400_in_french(till, cashier):
+    ticket_id = sold(till, cashier, opened(till))["ticket"]["id"]
+    url = f"{API}/tickets/{ticket_id}/receipt/"
+    for unknown in ("docx", "json", "api"):  # not DRF's renderers either: the receipt's own parameter
+        response = cashier.get(url, {"format": unknown})
+        assert response.status_code == 400 and response["Content-Type"] == "application/json", unknown
+        assert response.json() == {"format": ["Format de ticket inconnu : pdf, txt ou escpos."]}
+    response = cashier.get(url, {"format": "txt", "width": "72"})
+    assert response.status_code == 400 and response.json() == {"width": ["Largeur de rouleau inconnue : 80 ou 58 (mm)."]}
+    response = cashier.get(url, {"duplicate": "0"})
+    assert response.status_code == 400 and response.json() == {"duplicate": ["Un numéro de duplicata commence à 1."]}
+    assert cashier.get(f"{API}/tickets/{ticket_id + 1000}/receipt/").status_code == 404
 
 
 # --- Closures, events, registers, roles ---------------------------------------------------------

@@ -19,7 +19,7 @@ from sales.services import quotes_orders
 from stock import queries
 from stock.models import StockLevel
 from tests.factories import ThirdPartyFactory
-from tests.sales.conftest import shop  # noqa: F401
+from tests.sales.conftest import counter_session_of, shop  # noqa: F401
 
 TIMEOUT = 30  # seconds
 
@@ -37,9 +37,10 @@ def counter_basket(shop, *products):  # noqa: F811
     )
 
 
-def checkout(order):
+def checkout(order, shop):  # noqa: F811
     tenders = [{"method": PaymentMethod.CASH, "amount": "500"}]
-    return lambda: sales.checkout_at_counter(order, tenders=tenders, confirm_excess=True)
+    session = counter_session_of(shop)
+    return lambda: sales.checkout_at_counter(order, tenders=tenders, confirm_excess=True, session=session, user=session.opened_by)
 
 
 def prepared_reception(shop, *products):  # noqa: F811
@@ -118,12 +119,12 @@ def scenario(name, shop):  # noqa: F811
     first, second = sorted((mug, lamp), key=lambda product: product.pk)
     return {
         # The issue's reproducer: the till locked the level, the reception the valuation.
-        "till and reception of one product": (checkout(counter_basket(shop, mug)), prepared_reception(shop, mug)),
+        "till and reception of one product": (checkout(counter_basket(shop, mug), shop), prepared_reception(shop, mug)),
         # A shipment numbers its delivery note; the till numbers its own after confirming.
-        "till and back-office shipment": (checkout(counter_basket(shop, mug)), prepared_shipment(shop, mug)),
+        "till and back-office shipment": (checkout(counter_basket(shop, mug), shop), prepared_shipment(shop, mug)),
         # Lines in the opposite order of the products' ids: every path takes its products in id order.
         "till of two products and their reception": (
-            checkout(counter_basket(shop, second, first)),
+            checkout(counter_basket(shop, second, first), shop),
             prepared_reception(shop, first, second),
         ),
     }[name]
