@@ -22,15 +22,23 @@ Measured, p50/p95 in ms over N repeats (default 200) and the statements of one:
 
 Aims: scan-to-line p95 ≤ 100 ms, pay-to-ticket p95 ≤ 300 ms.
 
-Measured on 2026-12-06 05:16 UTC at a REDUCED size (the lead runs the full one): 10,000
-products, 7,300 tickets (20 a day over a year), repeat 30, load average 4.7 / 5.0 / 4.5 on 2 cores
-(shared with two other engineers' test runs: noisy figures). Fixture 4 s.
-- scan-to-line: add_line p50 / p95 45.9 / 56.0 ms, 15 statements; bare INSERT + UPDATE 4.1 /
-  11.1 ms (2). Aim p95 ≤ 100 ms: met.
-- pay-to-ticket: checkout_at_counter p50 / p95 310.7 / 446.2 ms, 180 statements; bare inserts of
-  a sale 6.7 / 9.9 ms (11). Aim p95 ≤ 300 ms: NOT met at this load (p50 ≈ the aim): the 180
-  statements of confirm → delivery note → ship → invoice → issue → payments → ticket are the
-  cost, not the size of the tables (to be confirmed at full size on a quiet machine).
+Measured on 2026-12-06 08:16 UTC at FULL size (the defaults): 100,000 products, 109,500 tickets
+(300 a day over a year, 328,500 invoice lines), repeat 200; fixture 22 s; load average 3.3 / 4.8
+/ 6.0 at the start, 2.0 / 3.9 / 5.6 at the end, on 2 cores shared with other engineers' runs.
+- scan-to-line: add_line p50 / p95 25.7 / 34.7 ms, 15 statements; bare INSERT + UPDATE 1.2 /
+  1.7 ms (2). Aim p95 ≤ 100 ms: met.
+- pay-to-ticket: checkout_at_counter p50 / p95 100.0 / 142.0 ms, 82 statements; bare inserts of
+  a sale 4.0 / 8.1 ms (11). Aim p95 ≤ 300 ms: met.
+The 82 statements are those Django sends (the 3 stock moves go through the raw connection,
+``stock.ledger_sql``, one statement each, uncounted): 60 in the sale's transaction, 22 after its
+commit in the subscribers of its events (stats facts 13, PrestaShop and automatic invoicing
+checks 9), which the cashier waits for too. The same bench run just after on the code before the
+sale took its lines in batches (main at a5a1ea6): 180 statements, p50 / p95 204.4 / 276.9 ms
+(load 2.0 → 3.1). Another run of this code a few minutes earlier, on a busier machine (load 4.1
+/ 5.3 / 6.4): pay-to-ticket 90.6 / 175.0 ms, but scan-to-line 52.9 / 118.1 ms (aim not met under
+that load: its p95 follows the machine's load, its statements did not change).
+Where the time of a sale goes now (cProfile of one): two thirds the transaction (a round trip and
+an ORM query compilation per statement), one third the after-commit subscribers (stats first).
 
 Run: ``.venv/bin/python bench/till.py [--products 100000] [--tickets-per-day 300] [--repeat 200] [--keep]``
 (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/lmb_bench, is dropped and

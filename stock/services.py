@@ -347,25 +347,37 @@ def receive(*, product, warehouse, quantity, unit_cost, location=None, reference
     )
 
 
-@transaction.atomic
 def deliver(*, product, warehouse, quantity, reference="", source=None, reservation=None, user=None) -> StockMove:
     """Goods shipped to a customer, valued at the average cost of the moment. The reservation
     made by ``reservation`` (e.g. the order; by default ``source``, the document that ships)
-    shrinks by what is shipped."""
-    quantity = _positive_quantity(quantity)
-    _lock_valuation(product)  # before the reservation's row (lock order)
+    shrinks by what is shipped. One line of ``deliver_lines``."""
+    return deliver_lines(
+        warehouse=warehouse, lines=[(product, quantity)], reference=reference, source=source, reservation=reservation, user=user
+    )[0]
+
+
+@transactions.atomic
+def deliver_lines(*, warehouse, lines, reference="", source=None, reservation=None, user=None) -> list[StockMove]:
+    """``deliver`` of several ``(product, quantity)`` lines of one document in one call (a
+    delivery note ships them all): their products locked at once, the reservation's rows read
+    and shrunk together, then one delivery move per line. Returns the moves, in the lines' order."""
+    lines = [(product, _positive_quantity(quantity)) for product, quantity in lines]
+    lock_products(product for product, _quantity in lines)  # before the reservations' rows (lock order)
     reservation = reservation or source
-    released = _consume_reservation(product, warehouse, quantity, reservation) if reservation else ZERO
-    return _write_move(
-        product=product,
-        warehouse=warehouse,
-        kind=Kind.DELIVERY,
-        quantity=-quantity,
-        reference=reference,
-        source=source,
-        user=user,
-        release_reserved=released,
-    )
+    released = _consume_reservations(lines, warehouse, reservation) if reservation else [ZERO] * len(lines)
+    return [
+        _write_move(
+            product=product,
+            warehouse=warehouse,
+            kind=Kind.DELIVERY,
+            quantity=-quantity,
+            reference=reference,
+            source=source,
+            user=user,
+            release_reserved=used,
+        )
+        for (product, quantity), used in zip(lines, released, strict=True)
+    ]
 
 
 @transaction.atomic
@@ -551,21 +563,28 @@ def release(*, source: tuple[str, int], product=None) -> Decimal:
     return released
 
 
-def _consume_reservation(product, warehouse, quantity, source) -> Decimal:
-    """Shrink the source's reservation by what ships; returns how much reserved stock it used."""
-    reservation = (
-        Reservation.objects.select_for_update()
-        .filter(source_type=source[0], source_id=source[1], product=product, warehouse=warehouse)
-        .first()
+def _consume_reservations(lines, warehouse, source) -> list[Decimal]:
+    """Shrink the source's reservations by what the ``(product, quantity)`` lines ship (a product
+    on two lines uses what the first left); returns how much reserved stock each line used. The
+    rows are read locked in one statement (id order), then those used up deleted and the others
+    updated, one statement each and only when there are some."""
+    rows = Reservation.objects.select_for_update().filter(
+        source_type=source[0], source_id=source[1], warehouse=warehouse, product_id__in={product.pk for product, _q in lines}
     )
-    if reservation is None:
-        return ZERO
-    used = min(reservation.quantity, quantity)
-    reservation.quantity -= used
-    if reservation.quantity == 0:
-        reservation.delete()
-    else:
-        reservation.save(update_fields=["quantity"])
+    reservations = {reservation.product_id: reservation for reservation in rows.order_by("pk")}
+    before = {product_id: reservation.quantity for product_id, reservation in reservations.items()}
+    used = []
+    for product, quantity in lines:
+        reservation = reservations.get(product.pk)
+        taken = min(reservation.quantity, quantity) if reservation is not None else ZERO
+        if taken:
+            reservation.quantity -= taken
+        used.append(taken)
+    touched = [reservation for product_id, reservation in reservations.items() if reservation.quantity != before[product_id]]
+    if spent := [reservation.pk for reservation in touched if reservation.quantity == 0]:
+        Reservation.objects.filter(pk__in=spent).delete()
+    if left := [reservation for reservation in touched if reservation.quantity != 0]:
+        Reservation.objects.bulk_update(left, ["quantity"])
     return used
 
 

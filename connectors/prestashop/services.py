@@ -606,8 +606,11 @@ def _shop_orders_of_invoice(invoice_id) -> list[int]:
 
 
 def on_delivery_note_shipped(*, delivery_note_id, order_id, **_):
+    bound = _bound_orders([order_id])
+    if not bound:  # not a shop's order (a counter sale, a phone order): nothing to push, nothing more to read
+        return
     note = DeliveryNote.objects.get(pk=delivery_note_id)
-    for channel, external_id, _pk in _bound_orders([order_id]):
+    for channel, external_id, _pk in bound:
         if note.tracking_number:
             _record_push(
                 channel,
@@ -642,8 +645,11 @@ def on_order_cancelled(*, order_id, **_):
 def on_stock_moved(*, product_id, warehouse_id, **_):
     """Queue the product's available quantity for every shop selling from that warehouse where
     the product is bound; many moves before the push is sent make one push of the newest level."""
+    bindings = list(Binding.objects.filter(kind=Binding.Kind.PRODUCT, object_id=product_id).select_related("channel"))
+    if not bindings:  # a product no shop sells (most at a till): one statement per move, no warehouse read
+        return
     default = stock_services.default_warehouse()
-    for binding in Binding.objects.filter(kind=Binding.Kind.PRODUCT, object_id=product_id).select_related("channel"):
+    for binding in bindings:
         channel = binding.channel
         warehouse = channel.warehouse or channel.sales_channel.warehouse or default
         if channel.is_active and warehouse is not None and warehouse.pk == warehouse_id:

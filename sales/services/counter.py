@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from lmb import money
+from lmb import money, run_cache, transactions
 from lmb.errors import InvalidInput
 from lmb.formats import money_fr
 
@@ -62,7 +62,6 @@ def sell_at_counter(
     return sale.invoice
 
 
-@transaction.atomic
 def checkout_at_counter(order: Order, *, tenders, session, user=None, confirm_excess: bool = False) -> CounterSale:
     """Ring up a draft order of a counter channel (its lines scanned at the till): confirm it,
     hand over the goods, issue the invoice and record what the customer pays. The tenders must
@@ -73,23 +72,33 @@ def checkout_at_counter(order: Order, *, tenders, session, user=None, confirm_ex
     Always in a till ``session`` (POS-01: every consumer payment belongs to a session and a
     user): the session must be open, the goods leave its register's warehouse, discounts beyond
     the register's limit need a manager (``sales.till.selling``), and the sale ticket is recorded
-    in this same transaction."""
+    in this same transaction.
+
+    One transaction undone whole on any error: the services it calls open no savepoint of their
+    own, and read the company and the legal mentions once (``lmb.run_cache``). The goods are not
+    reserved: they leave in this same transaction (``confirm_order(reserve=False)``)."""
     _require_session(session)
-    order = documents.lock(order)
+    with run_cache.kept_in({}), transactions.all_or_nothing():
+        return _checkout(order, tenders=tenders, user=user, confirm_excess=confirm_excess, session=session)
+
+
+def _checkout(order: Order, *, tenders, session, user, confirm_excess: bool) -> CounterSale:
+    order = documents.locked_again(order, "channel", "customer", "warehouse")
     documents.require_status(order, Order.Status.DRAFT, action=_("encaisser la vente"))
     if order.channel.kind != Channel.Kind.COUNTER:
         raise InvalidInput({"channel": [_("Seules les ventes d'un canal comptoir s'encaissent ici.")]})
     tenders = [_tender(tender) for tender in tenders if tender.get("amount") not in (None, "")]
     if not tenders:
         raise InvalidInput({"amount": [_("Indiquez ce que le client paie.")]})
-    prepared = selling.prepare_order(order, session, user=user)
-    order = quotes_orders.confirm_order(order, user=user)
-    if any(line.is_goods for line in order.lines.select_related("product")):
+    lines = list(order.lines.select_related("product").order_by("position", "pk"))  # read once, under the lock
+    prepared = selling.prepare_order(order, session, user=user, lines=lines)
+    order = quotes_orders.confirm_order(order, user=user, reserve=False)
+    if any(line.is_goods for line in lines):
         note = deliveries.create_delivery_note(order, user=user)
         deliveries.ship_delivery_note(note, user=user)
     invoice = invoices.issue_invoice(invoices.invoice_order(order, user=user), user=user)
     _check_tenders(tenders, invoice.amount_due, confirm_excess=confirm_excess)
-    change = _record_tenders(invoice, tenders, user=user)
+    change = _record_tenders(invoice, tenders, customer=order.customer, user=user)
     ticket = selling.record_sale(prepared, invoice, user=user, tenders=tenders, change=change)
     return CounterSale(invoice=invoice, change=change, ticket=ticket)
 
@@ -127,15 +136,15 @@ def _tendered(tenders) -> Decimal:
     return sum((tender["amount"] for tender in tenders), ZERO)
 
 
-def _record_tenders(invoice: Invoice, tenders, *, user) -> Decimal:
+def _record_tenders(invoice: Invoice, tenders, *, customer, user) -> Decimal:
     """Record each tender against the invoice, in order (each up to what is left); returns the
-    change in cash."""
+    change in cash. ``customer``: the invoice's, as the order read it."""
     left = invoice.amount_due
     for tender in tenders:
         taken = min(tender["amount"], left)
         if taken > 0:
             payments.record_payment(
-                customer=invoice.customer,
+                customer=customer,
                 amount=taken,
                 method=tender["method"],
                 voucher_code=tender.get("voucher_code", ""),

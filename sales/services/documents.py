@@ -462,8 +462,7 @@ def check_lines(document, lines: list) -> list:
             raise InvalidInput(messages_by_field(exc)) from exc
         if refused := text.model_text_errors(line):
             raise InvalidInput(refused)
-    _set_line_amounts(document, lines)
-    return lines
+    return set_line_amounts(document, lines)
 
 
 def save_new_lines(model, lines: list) -> list:
@@ -478,14 +477,15 @@ def save_new_lines(model, lines: list) -> list:
     return lines
 
 
-def _set_line_amounts(document, lines: list):
+def set_line_amounts(document, lines: list) -> list:
     """Set on lines not saved yet the amounts ``recompute`` will find for them (same VAT moves,
     same arithmetic), so that it has none left to write: it stays the authority, and would
-    still store any difference."""
+    still store any difference. Returns ``lines``."""
     if not isinstance(document, CreditNote):
         vat.services_follow_exported_goods(document.vat_treatment, lines, is_service=_is_service_line)
     for line, amounts in zip(lines, _totals_of(document, lines).lines, strict=True):
         line.net_amount, line.gross_amount = amounts.net, amounts.gross
+    return lines
 
 
 def _totals_of(document, lines, typed=None) -> totals.DocumentTotals:

@@ -59,18 +59,24 @@ PERIODIC_MAX_TERM_DAYS = 45  # a periodic invoice's term (C. com. L441-10, PAY-0
 
 
 def _uninvoiced_delivery_lines(notes):
-    for note in notes:
-        for line in note.lines.select_related("order_line__product").order_by("order_line__position"):
-            left = line.quantity - line.invoiced_quantity
-            if left > 0:
-                yield line, left
+    """(delivery line, quantity left to invoice) of the notes, note after note, each in its
+    order's printed order; read in one statement for all the notes."""
+    rank = {note.pk: index for index, note in enumerate(notes)}
+    if not rank:
+        return
+    lines = DeliveryNoteLine.objects.filter(delivery_note__in=list(rank)).select_related("order_line__product")
+    for line in sorted(lines, key=lambda line: (rank[line.delivery_note_id], line.order_line.position, line.pk)):
+        left = line.quantity - line.invoiced_quantity
+        if left > 0:
+            yield line, left
 
 
-def _other_lines_to_invoice(order: Order):
+def _other_lines_to_invoice(order_lines):
     """Lines invoiced when performed rather than delivered: services, free text, shipping, and
-    the reduction lines (negative quantity: a cart rule), with the first invoice of the order."""
-    for line in order.lines.select_related("product").filter(parent__isnull=True).order_by("position"):
-        if line.is_goods:
+    the reduction lines (negative quantity: a cart rule), with the first invoice of the order.
+    ``order_lines``: the order's lines in position order, with their products."""
+    for line in order_lines:
+        if line.parent_id is not None or line.is_goods:
             continue
         left = line.quantity - line.invoiced_quantity
         if left and (left > 0) == (line.quantity > 0):
@@ -90,7 +96,7 @@ def _orders_of(delivery_notes, orders) -> list[Order]:
     return list(by_id.values())
 
 
-@transaction.atomic
+@transactions.atomic
 def create_invoice(*, delivery_notes=(), orders=(), user=None) -> Invoice:
     """A draft invoice of what was shipped (the delivery notes' uninvoiced quantities) and of the
     orders' services and shipping not invoiced yet. Several delivery notes of one customer make
@@ -115,28 +121,47 @@ def create_invoice(*, delivery_notes=(), orders=(), user=None) -> Invoice:
         )
     invoice = Invoice(kind=Invoice.Kind.INVOICE, created_by=user)
     documents.copy_header(first, invoice)
-    documents.validate_and_save(invoice)
-    invoice.orders.set(orders)
-    position = 0
-    for delivery_line, quantity in _uninvoiced_delivery_lines(delivery_notes):
-        position += 1
-        parent = _copy_order_line(invoice, delivery_line.order_line, quantity, position, delivery_line=delivery_line)
-        for eco in OrderLine.objects.filter(parent=delivery_line.order_line, kind=LineKind.ECO):
-            position += 1
-            _copy_order_line(invoice, eco, quantity, position, parent=parent, delivery_line=delivery_line)
-    for order in orders:
-        for line, quantity in _other_lines_to_invoice(order):
-            position += 1
-            _copy_order_line(invoice, line, quantity, position)
-    if not invoice.lines.exists():
+    lines = _lines_to_invoice(invoice, delivery_notes, orders)
+    if not lines:
         raise InvalidInput({"delivery_notes": [_("Tout ce qui a été livré est déjà facturé.")]})
-    documents.refresh_totals(invoice)
+    # Totalled before it is written: the draft and its lines go in with their amounts, nothing
+    # is updated after (the lines' terms were checked on the order they come from).
+    documents.recompute(invoice, lines=documents.set_line_amounts(invoice, lines))
+    documents.validate_and_save(invoice)
+    invoice.orders.add(*orders)  # a new invoice: nothing to replace, one INSERT
+    InvoiceLine.objects.bulk_create([line for line in lines if line.parent is None])
+    if linked := [line for line in lines if line.parent is not None]:  # once their parents have an id
+        InvoiceLine.objects.bulk_create(linked)
     documents.log_event(invoice, "created", user=user)
     return invoice
 
 
-def _copy_order_line(invoice, order_line, quantity, position, *, parent=None, delivery_line=None):
-    return InvoiceLine.objects.create(
+def _lines_to_invoice(invoice, delivery_notes, orders) -> list[InvoiceLine]:
+    """The draft's lines, not saved, in their printed order: what the notes shipped and is not
+    invoiced yet (each article followed by its eco-participation), then the orders' other lines
+    to invoice. The orders' lines are read once, in one statement."""
+    order_lines = defaultdict(list)
+    for line in OrderLine.objects.filter(document__in=[order.pk for order in orders]).select_related("product"):
+        order_lines[line.document_id].append(line)
+    eco_of = defaultdict(list)
+    for line in sorted((line for lines in order_lines.values() for line in lines), key=lambda line: (line.position, line.pk)):
+        if line.parent_id is not None and line.kind == LineKind.ECO:
+            eco_of[line.parent_id].append(line)
+    lines = []
+    for delivery_line, quantity in _uninvoiced_delivery_lines(delivery_notes):
+        parent = _invoice_line(invoice, delivery_line.order_line, quantity, len(lines) + 1, delivery_line=delivery_line)
+        lines.append(parent)
+        for eco in eco_of[delivery_line.order_line_id]:
+            lines.append(_invoice_line(invoice, eco, quantity, len(lines) + 1, parent=parent, delivery_line=delivery_line))
+    for order in orders:
+        in_order = sorted(order_lines[order.pk], key=lambda line: (line.position, line.pk))
+        for line, quantity in _other_lines_to_invoice(in_order):
+            lines.append(_invoice_line(invoice, line, quantity, len(lines) + 1))
+    return lines
+
+
+def _invoice_line(invoice, order_line, quantity, position, *, parent=None, delivery_line=None) -> InvoiceLine:
+    return InvoiceLine(
         **documents.line_terms(order_line),
         document=invoice,
         position=position,
@@ -162,7 +187,7 @@ def create_direct_invoice(*, customer, channel, lines=(), user=None, **fields) -
     return documents.refresh_totals(invoice)
 
 
-@transaction.atomic
+@transactions.atomic
 def invoice_order(order: Order, *, user=None) -> Invoice:
     """Invoice everything shipped and performed on an order and not yet invoiced."""
     notes = order.delivery_notes.filter(status=DeliveryNote.Status.SHIPPED)

@@ -194,8 +194,9 @@ def record_payment(
             raise Conflict(
                 _("La facture %(number)s n'est pas émise : elle ne se règle pas encore.") % {"number": invoice}, field="invoices"
             )
+    balances = {invoice.pk: queries.invoice_balance(invoice) for invoice in invoices}  # read once: excess, then shares
     if invoices:
-        check_excess(amount, sum((queries.invoice_balance(invoice) for invoice in invoices), ZERO), confirmed=confirm_excess)
+        check_excess(amount, sum(balances.values(), ZERO), confirmed=confirm_excess)
     payment_date = check_payment_date(payment_date) or timezone.localdate()
     voucher = None
     if method == PaymentMethod.VOUCHER:
@@ -218,9 +219,10 @@ def record_payment(
     for invoice in invoices:
         if left <= 0:
             break
-        share = min(left, queries.invoice_balance(invoice))
+        share = min(left, balances[invoice.pk])
         if share > 0:
-            allocate(invoice=invoice, payment=payment, amount=share)
+            allocate(invoice=invoice, payment=payment, amount=share)  # checks the balance again, under the invoice's lock
+            balances[invoice.pk] -= share
             left -= share
     return payment
 

@@ -164,24 +164,27 @@ def order_source(order) -> tuple[str, int]:
 
 
 @transactions.atomic
-def confirm_order(order: Order, *, user=None) -> Order:
-    """Number the order and reserve its goods in its warehouse."""
+def confirm_order(order: Order, *, user=None, reserve: bool = True) -> Order:
+    """Number the order and reserve its goods in its warehouse (one batch for all its lines).
+
+    ``reserve=False`` is for goods handed over in this same transaction (a counter sale: the
+    customer takes them): a reservation written then consumed before anyone could see it would
+    be work for nothing. Their stock is locked all the same, before the number."""
     order = documents.locked_again(order, "customer", "channel", "warehouse")
     documents.require_status(order, Order.Status.DRAFT, action=_("confirmer la commande"))
     lines = list(order.lines.select_related("product").order_by("position"))
     if not lines:
         raise InvalidInput({"lines": [_("Une commande sans ligne ne se confirme pas.")]})
-    stock_services.lock_products(line.product for line in lines if line.is_goods)  # the stock before the number
+    goods = [line for line in lines if line.is_goods]
+    stock_services.lock_products(line.product for line in goods)  # the stock before the number
     today = timezone.localdate()
     order.number = documents.number(order, "order", "CO", today)
     order.order_date = order.order_date or today  # a web shop's order keeps the day it was placed
     order.status = Order.Status.CONFIRMED
     order.save(update_fields=["number", "order_date", "status"])
-    for line in lines:
-        if line.is_goods:
-            stock_services.reserve(
-                product=line.product, warehouse=order.warehouse, quantity=line.quantity, source=order_source(order)
-            )
+    if reserve and goods:  # a draft reserved nothing yet: its reservations are all new
+        source, warehouse = order_source(order), order.warehouse
+        stock_services.reserve_for_new_sources([(source, line.product, warehouse, line.quantity) for line in goods])
     documents.log_event(order, "confirmed", user=user)
     events.publish(events.ORDER_CONFIRMED, order_id=order.pk)
     return order

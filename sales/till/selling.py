@@ -50,9 +50,10 @@ class PreparedSale:
     discounts_over: list = field(default_factory=list)
 
 
-def prepare_order(order: Order, session: TillSession, *, user) -> PreparedSale:
+def prepare_order(order: Order, session: TillSession, *, user, lines=None) -> PreparedSale:
     """Before the order is confirmed: the session is open, the order is of the register's
-    channel and leaves the register's warehouse, and its discounts are allowed to the user."""
+    channel and leaves the register's warehouse, and its discounts are allowed to the user.
+    ``lines``: the order's lines in position order, when the caller read them under its lock."""
     session = locked_open_session(session, user=user)
     register = session.register
     refuse_closed_day(register, timezone.localdate())
@@ -60,20 +61,22 @@ def prepare_order(order: Order, session: TillSession, *, user) -> PreparedSale:
         raise InvalidInput(
             {"channel": [_("La vente est d'un autre canal que celui de la caisse %(register)s.") % {"register": register.code}]}
         )
-    if order.warehouse_id != register.warehouse_id:
-        Order.objects.filter(pk=order.pk).update(warehouse=register.warehouse)
-        order.warehouse = register.warehouse
-    return PreparedSale(session=session, discounts_over=check_discounts(order, register, user=user))
+    if order.warehouse_id != register.warehouse_id:  # by id: the warehouse itself is not read for this
+        Order.objects.filter(pk=order.pk).update(warehouse_id=register.warehouse_id)
+        order.warehouse_id = register.warehouse_id
+    return PreparedSale(session=session, discounts_over=check_discounts(order, register, user=user, lines=lines))
 
 
-def check_discounts(order: Order, register: Register, *, user) -> list:
+def check_discounts(order: Order, register: Register, *, user, lines=None) -> list:
     """A line or ticket discount above the register's ``max_discount_percent`` is refused, unless
-    the user holds ``sales.discount_beyond_limit``. Returns the discounts a manager grants beyond
+    the user holds ``sales.discount_beyond_limit`` (``lines``: the order's, in position order, when
+    the caller has them). Returns the discounts a manager grants beyond
     the limit [(what, percent)]: ``record_sale`` logs them (``discount_over_threshold``)."""
     limit = register.max_discount_percent
     over = []
-    lines = order.lines.exclude(kind=OrderLine.Kind.ECO).order_by("position", "pk")
-    for index, line in enumerate(lines):
+    if lines is None:
+        lines = order.lines.order_by("position", "pk")
+    for index, line in enumerate(line for line in lines if line.kind != OrderLine.Kind.ECO):
         if line.discount_percent > limit:
             over.append((f"lines[{index}].discount_percent", line.description, line.discount_percent))
     if order.discount_percent > limit:

@@ -1,8 +1,9 @@
 """One lock order for every stock path (stock/services.py's docstring), on PostgreSQL: a till sale
 that has locked its stock waits for nothing that a reception, a shipment or a web order holds
-while they wait for the till. Each test pauses the till right after its first reservation,
-starts the other transaction until PostgreSQL shows it waiting on a lock, then lets the till go
-on: with two lock orders, PostgreSQL finds a deadlock and aborts one of them."""
+while they wait for the till. Each test pauses the till right after it confirms its order (the
+order numbered, the stock of its goods locked: a counter sale reserves nothing, its goods leave
+at once), starts the other transaction until PostgreSQL shows it waiting on a lock, then lets the
+till go on: with two lock orders, PostgreSQL finds a deadlock and aborts one of them."""
 
 import threading
 import time
@@ -14,8 +15,8 @@ from django.db import connection
 from purchasing import services as purchasing
 from sales import services as sales
 from sales.models import PaymentMethod
+from sales.services import quotes_orders
 from stock import queries
-from stock import services as stock_services
 from stock.models import StockLevel
 from tests.factories import ThirdPartyFactory
 from tests.sales.conftest import counter_session_of, shop  # noqa: F401
@@ -78,19 +79,19 @@ def wait_until_blocked(thread: threading.Thread) -> None:
 
 
 def run_against_a_paused_till(monkeypatch, till_action, other_action) -> dict:
-    """The till runs until its first reservation is made, and waits there (its transaction open)
-    while ``other_action`` runs until it waits on a lock; then the till goes on."""
+    """The till runs until its order is confirmed, and waits there (its transaction open) while
+    ``other_action`` runs until it waits on a lock; then the till goes on."""
     paused, resume, outcomes = threading.Event(), threading.Event(), {}
-    reserve = stock_services.reserve
+    confirm_order = quotes_orders.confirm_order
 
-    def reserve_then_pause(**arguments):
-        reservation = reserve(**arguments)
+    def confirm_then_pause(order, **arguments):
+        confirmed = confirm_order(order, **arguments)
         if threading.current_thread().name == "till" and not paused.is_set():
             paused.set()
             resume.wait(TIMEOUT)
-        return reservation
+        return confirmed
 
-    monkeypatch.setattr(stock_services, "reserve", reserve_then_pause)
+    monkeypatch.setattr(quotes_orders, "confirm_order", confirm_then_pause)
 
     def run(name, action):
         try:
@@ -104,7 +105,7 @@ def run_against_a_paused_till(monkeypatch, till_action, other_action) -> dict:
     till = threading.Thread(target=run, args=("till", till_action), name="till")
     other = threading.Thread(target=run, args=("other", other_action), name="other")
     till.start()
-    assert paused.wait(TIMEOUT), "the till never reserved"
+    assert paused.wait(TIMEOUT), "the till never confirmed its order"
     other.start()
     wait_until_blocked(other)
     resume.set()
@@ -119,7 +120,7 @@ def scenario(name, shop):  # noqa: F811
     return {
         # The issue's reproducer: the till locked the level, the reception the valuation.
         "till and reception of one product": (checkout(counter_basket(shop, mug), shop), prepared_reception(shop, mug)),
-        # A shipment numbers its delivery note; the till numbers its own after reserving.
+        # A shipment numbers its delivery note; the till numbers its own after confirming.
         "till and back-office shipment": (checkout(counter_basket(shop, mug), shop), prepared_shipment(shop, mug)),
         # Lines in the opposite order of the products' ids: every path takes its products in id order.
         "till of two products and their reception": (
