@@ -41,13 +41,12 @@ from lmb.formats import money_fr
 from lmb.models import InvoicingPolicy
 from lmb.services import apply_changes, validate_and_save
 from stock import services as stock_services
-from stock.models import StockLevel
 
 from . import queries, services, totals, vat
 from .invoicing import queries as invoicing_queries
 from .invoicing import services as invoicing
 from .models import Channel, CreditNote, Invoice, Order, OrderLine, PaymentMethod, Quote, VatTreatment
-from .till.demo import TillDays
+from .till.demo import TillDays, available_in
 
 ONE_DAY = timedelta(days=1)
 DAYS = 730  # the history replayed: two years
@@ -155,8 +154,7 @@ class SalesYear:
 
     def available(self) -> dict:
         """{product id: on hand − reserved} in the shipping warehouse."""
-        levels = StockLevel.objects.filter(warehouse=self.warehouse).values_list("product_id", "on_hand", "reserved")
-        return {product_id: on_hand - reserved for product_id, on_hand, reserved in levels}
+        return available_in(self.warehouse)
 
     def basket(self, count: int, quantities, *, families=None, stock=None) -> list[dict]:
         """``count`` distinct products in stock (enough for the quantity drawn), as order lines;

@@ -52,6 +52,12 @@ def till_clock(day: date, hour: int, minute: int = 0, *, today: date):
         timezone.now = outer
 
 
+def available_in(warehouse) -> dict:
+    """{product id: on hand − reserved} in ``warehouse`` (what a demo basket can take)."""
+    levels = StockLevel.objects.filter(warehouse=warehouse).values_list("product_id", "on_hand", "reserved")
+    return {product_id: on_hand - reserved for product_id, on_hand, reserved in levels}
+
+
 def _drawer(amount: Decimal) -> dict:
     """The notes and coins of ``amount``, largest first (how the cashier counts it)."""
     counted = {}
@@ -103,22 +109,14 @@ class TillDays:
     # --- Stock -----------------------------------------------------------------------------------
 
     def available(self) -> dict:
-        """{product id: on hand − reserved} in the register's warehouse."""
-        levels = StockLevel.objects.filter(warehouse=self.register.warehouse).values_list("product_id", "on_hand", "reserved")
-        return {product_id: on_hand - reserved for product_id, on_hand, reserved in levels}
+        return available_in(self.register.warehouse)
 
     def refill_shop(self, day: date):
         """The month's shuttle from the warehouse: each article the shop keeps (its min/max) and
         runs short of is brought back to its maximum, as far as the warehouse has it."""
         settings = ProductStockSetting.objects.filter(warehouse=self.register.warehouse, max_quantity__gt=0)
         settings = settings.select_related("product")
-        shop = self.available()
-        source = {
-            product_id: on_hand - reserved
-            for product_id, on_hand, reserved in StockLevel.objects.filter(warehouse=self.source).values_list(
-                "product_id", "on_hand", "reserved"
-            )
-        }
+        shop, source = self.available(), available_in(self.source)
         for setting in sorted(settings, key=lambda setting: setting.product_id):
             have = shop.get(setting.product_id, 0)
             if have >= setting.min_quantity:

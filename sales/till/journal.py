@@ -54,6 +54,7 @@ DETAIL_LABELS = {
 }
 MONEY_DETAILS = {"opening_float", "counted_total", "expected_cash", "difference", "amount", "unit_price", "gross", "total"}
 MONEY_DETAILS |= {"period_total", "grand_total"}
+DATE_DETAILS = {"start", "end", "period_start", "period_end"}
 CHOICE_DETAILS = {
     "movement_kind": CashMovement.Kind,
     "period": Closure.Kind,
@@ -103,11 +104,11 @@ def _detail_value(key: str, value) -> str:
         return _number(value, decimal_fr)
     if key == "discounts":
         return " ; ".join(f"{item.get('what', '')} {_number(item.get('percent'), decimal_fr)} %" for item in value)
-    if isinstance(value, str) and len(value) == 10 and value[4] == "-":
+    if key in DATE_DETAILS:
         try:
-            return date.fromisoformat(value).strftime("%d/%m/%Y")
+            return date.fromisoformat(str(value)).strftime("%d/%m/%Y")
         except ValueError:
-            return value
+            return str(value)
     return str(value)
 
 
