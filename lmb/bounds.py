@@ -27,6 +27,10 @@ from .text import capitalized
 # it is refused in French instead of failing in the database.
 LARGEST_INTEGER = 2**63 - 1
 
+# A number typed beyond this many digits is said by its length in a refusal, not written out:
+# « 1e999 » is a thousand digits, a wall of text in a form's error.
+SHOWN_DIGITS = 40
+
 
 def largest(max_digits: int, decimal_places: int) -> Decimal:
     """The largest value a column holds: 999999999999.99 for (14, 2)."""
@@ -76,6 +80,11 @@ def check(value, max_digits: int, decimal_places: int, *, field: str, label):
 
 def _shown(value) -> str:
     try:
-        return decimal_fr(value) if Decimal(value).is_finite() else str(value)
+        number = Decimal(value)
     except (InvalidOperation, ValueError, TypeError):
         return str(value)
+    if not number.is_finite():
+        return str(value)
+    if number.adjusted() >= SHOWN_DIGITS:
+        return _("un nombre de %(digits)s chiffres") % {"digits": decimal_fr(number.adjusted() + 1)}
+    return decimal_fr(number)

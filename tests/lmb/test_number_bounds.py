@@ -40,6 +40,17 @@ def test_fits(value, digits, fits):
     assert bounds.fits(Decimal(value), *digits) is fits
 
 
+def test_a_refusal_writes_a_typed_number_out_up_to_40_digits_and_beyond_says_its_length():
+    """« 1e999 » typed in an amount: the refusal says « un nombre de 1 000 chiffres », not a
+    thousand digits; 40 nines are still written out."""
+    huge = bounds.too_large("montant", "1e999", 14, 2)
+    assert huge == "Montant : un nombre de 1\u202f000 chiffres est trop grand (999\u202f999\u202f999\u202f999,99 au plus)."
+    forty = bounds.too_large("montant", "9" * 40, 14, 2)
+    assert forty.startswith("Montant : 9\u202f999\u202f999") and "chiffres" not in forty
+    assert "-1\u202f000 chiffres" not in bounds.too_large("montant", "-1e999", 14, 2)
+    assert "un nombre de 1\u202f000 chiffres" in bounds.too_large("montant", "-1e999", 14, 2)
+
+
 def test_every_model_decimal_carries_the_guard():
     ours = [model for model in apps.get_models() if model.__module__.startswith(OUR_APPS)]
     decimals = [
