@@ -76,7 +76,7 @@ class DocumentListView(SalesListView):
 
     def sort_fields_for(self):
         return {
-            "date": (self.date_field, "created_at"),
+            "date": (self.date_field,),
             "number": ("number",),
             "customer": ("customer_name", self.date_field),
             "total": ("total_incl_tax",),
