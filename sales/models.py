@@ -377,6 +377,10 @@ class DeliveryNote(models.Model):
         verbose_name = _("bon de livraison")
         verbose_name_plural = _("bons de livraison")
         ordering = ["-created_at", "-pk"]
+        indexes = [  # the list's sorts (number has its unique index)
+            models.Index(fields=["created_at", "id"], name="sales_delivery_created_sort"),
+            models.Index(fields=["shipped_at", "id"], name="sales_delivery_shipped_sort"),
+        ]
 
     def __str__(self):
         return self.number or _("BL en préparation n° %(pk)s") % {"pk": self.pk}
