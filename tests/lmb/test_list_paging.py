@@ -1,0 +1,92 @@
+"""The list machinery at scale (issue #21): a search through a foreign key that keeps the
+table's indexes usable, a count that stops at a limit and says « environ » beyond, and pages
+read by their ids first."""
+
+import re
+
+import pytest
+from django.db import connection
+
+from catalog.models import Product
+from catalog.views import ProductListView
+from lmb.lists import search
+from tests.factories import CategoryFactory, ProductFactory
+from tests.helpers import get_counting_queries, page_text
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_field_behind_a_foreign_key_is_searched_in_its_own_table():
+    kitchen, garden = CategoryFactory(name="Cuisine"), CategoryFactory(name="Jardin")
+    pan = ProductFactory(designation="Poêle", category=kitchen)
+    ProductFactory(designation="Râteau", category=garden)
+    cuisine_pot = ProductFactory(designation="Pot « cuisine »", category=garden)
+    products = Product.objects.order_by("pk")
+    assert list(search(products, "cuisine", ["designation", "category__name"])) == [pan, cuisine_pot]
+    # every word in some field: « poele » in the designation, « cuisine » in the category
+    assert list(search(products, "poele cuisine", ["designation", "category__name"])) == [pan]
+    assert list(search(products, "CUISINE jardin", ["designation", "category__name"])) == [cuisine_pot]
+    # a nullable key: the rows without a category are not matched by the category's name
+    ProductFactory(designation="Sans rayon", category=None)
+    assert list(search(products, "jardin", ["category__name"])) == [product for product in products if product.category == garden]
+
+
+def test_postgresql_reads_the_related_ids_once_and_uses_the_key_index():
+    if connection.vendor != "postgresql":
+        pytest.skip("the ANY(ARRAY(…)) form is PostgreSQL's")
+    sql, _params = search(Product.objects.all(), "cuisine", ["designation", "category__name"]).query.sql_with_params()
+    assert '"catalog_product"."category_id" = ANY(ARRAY(SELECT' in sql
+    assert "JOIN" not in sql  # no join to the categories: the products' own indexes stay usable
+
+
+@pytest.fixture
+def seven_products(db):
+    return [ProductFactory(reference=f"P-{index}", designation=f"Bol n° {index}") for index in range(1, 8)]
+
+
+@pytest.fixture
+def small_pages(monkeypatch):
+    """Pages of two rows, counted exactly up to three rows."""
+    monkeypatch.setattr(ProductListView, "paginate_by", 2)
+    monkeypatch.setattr(ProductListView, "exact_count_limit", 3)
+
+
+def shown_references(response) -> list[str]:
+    return re.findall(r">(P-\d)<", page_text(response))
+
+
+def test_beyond_the_limit_the_count_is_an_estimate_and_pages_read_the_right_rows(admin_client, seven_products, small_pages):
+    first = admin_client.get("/catalog/products/?sort=-reference")
+    assert shown_references(first) == ["P-7", "P-6"]
+    text = page_text(first)
+    assert re.search(r"environ \d+ résultats", text), "beyond the limit the count says « environ »"
+    assert "sur" not in re.search(r'aria-current="page"><span class="page-link">([^<]*)<', text).group(1)
+    assert "»" not in text  # no link to a last page only estimated
+    pages = [shown_references(admin_client.get(f"/catalog/products/?sort=-reference&page={n}")) for n in (2, 3, 4)]
+    assert pages == [["P-5", "P-4"], ["P-3", "P-2"], ["P-1"]]
+
+
+def test_within_the_limit_the_count_is_exact(admin_client, seven_products, small_pages):
+    response = admin_client.get("/catalog/products/?q=p-1")
+    assert shown_references(response) == ["P-1"]
+    assert "1 résultat" in page_text(response) and "environ" not in page_text(response)
+
+
+def test_a_page_after_the_first_takes_one_more_query_whatever_the_rows(admin_client, seven_products, small_pages):
+    _response, first = get_counting_queries(admin_client, "/catalog/products/?page=1")
+    _response, second = get_counting_queries(admin_client, "/catalog/products/?page=2")
+    _response, third = get_counting_queries(admin_client, "/catalog/products/?page=3")
+    assert second == third == first + 1  # the page's ids, then its rows
+
+
+def test_past_an_estimate_a_page_beyond_the_rows_is_empty_but_a_typed_number_refused(admin_client, seven_products, small_pages):
+    """The planner may guess low: a page past the estimate is read, not refused."""
+    empty = admin_client.get("/catalog/products/?page=999")
+    assert empty.status_code == 200 and shown_references(empty) == [] and 'rel="next"' not in page_text(empty)
+    assert admin_client.get(f"/catalog/products/?page={10**22}").status_code == 404  # beyond any OFFSET
+
+
+def test_within_the_limit_a_page_beyond_the_last_is_not_found(admin_client, seven_products, monkeypatch):
+    monkeypatch.setattr(ProductListView, "paginate_by", 2)
+    assert admin_client.get("/catalog/products/?page=4").status_code == 200
+    assert admin_client.get("/catalog/products/?page=5").status_code == 404
