@@ -523,6 +523,13 @@ def test_document_lists_offer_only_the_sorts_an_index_serves(shop, api_client):
     assert [row["id"] for row in ok(api.get(f"{API}/invoices/", {"ordering": "-total_incl_tax"}))["results"]] == list(
         Invoice.objects.order_by("-total_incl_tax", "-pk").values_list("pk", flat=True)
     )
+    # A search with a filter that joins (DISTINCT), page by page.
+    order = shipped_order(shop, quantity=4)
+    invoice = services.invoice_order(order)
+    params = {"order": order.pk, "search": "goff", "ordering": "-customer_name", "page_size": 1}
+    assert walk_pages(api, f"{API}/invoices/", params) == ([invoice.pk], 1)
+    params = {"search": "goff", "ordering": "customer_name", "page_size": 1}
+    assert walk_pages(api, f"{API}/invoices/", params)[0] == list(Invoice.objects.order_by("pk").values_list("pk", flat=True))
 
 
 @pytest.mark.django_db
