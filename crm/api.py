@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from lmb.api import ServiceViewSet
+from lmb.api_access import CursorPagination
 
 from . import queries, services
 from .models import Address, Contact, Task, ThirdParty, TimelineEntry
@@ -40,8 +41,10 @@ class ThirdPartyViewSet(ServiceViewSet):
     serializer_class = ThirdPartySerializer
     filterset_class = ThirdPartyFilter
     search_fields = ["name", "code", "email", "siren", "phone"]
+    # Each sort is served by an index (crm.models.ThirdParty.Meta); newest first by default.
     ordering_fields = ["name", "code", "created_at", "updated_at"]
-    ordering = ["name", "pk"]
+    ordering = ["-created_at"]
+    pagination_class = CursorPagination
     create_service = services.create_third_party
     update_service = services.update_third_party
     delete_service = services.delete_third_party

@@ -107,6 +107,8 @@ class ThirdParty(models.Model):
             models.Index(fields=["customer_category", "name"], name="crm_tp_category_name_idx"),
             models.Index(fields=["siren"], name="crm_tp_siren_idx"),
             models.Index(fields=["created_at"], name="crm_tp_created_idx"),
+            # The API's « changed since » walk (?ordering=updated_at&updated_at__gte=…), page by page.
+            models.Index(fields=["updated_at", "id"], name="crm_tp_updated_sort"),
         ]
         constraints = [
             models.CheckConstraint(

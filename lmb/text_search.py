@@ -87,10 +87,14 @@ def ordering_for_search(orderings):
         if not isinstance(ordering, str) or ordering.lstrip("-") == "pk":
             expressions.append(ordering)
             continue
-        name = ordering.lstrip("-")
-        expression = Coalesce(F(name), F(name))
+        expression = unindexed(ordering.lstrip("-"))
         expressions.append(expression.desc() if ordering.startswith("-") else expression.asc())
     return expressions
+
+
+def unindexed(name):
+    """The column's value, written so that no b-tree index can produce it (see ``ordering_for_search``)."""
+    return Coalesce(F(name), F(name))
 
 
 class AnyOf(Expression):

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from crm import mailing
 from crm.serializers import EmailQueuedSerializer, EmailRequestSerializer
 from lmb.api import ServiceViewSet
+from lmb.api_access import CursorPagination
 
 from . import queries, services
 from .models import Reception, SupplierInvoice, SupplierOrderLine, SupplierPrice
@@ -42,6 +43,10 @@ class SupplierPriceViewSet(ServiceViewSet):
 class SupplierOrderViewSet(ServiceViewSet):
     queryset = queries.orders().prefetch_related("lines").order_by("-created_at", "-pk")
     serializer_class = SupplierOrderSerializer
+    # No index serves the dates: newest first by id (given in creation order), or oldest first.
+    ordering_fields = ["id"]
+    ordering = ["-pk"]
+    pagination_class = CursorPagination
     filterset_fields = {"status": ["exact"], "supplier": ["exact"], "warehouse": ["exact"], "created_at": ["gte", "lte"]}
     search_fields = ["number", "supplier__name"]
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
@@ -114,6 +119,10 @@ class SupplierOrderLineViewSet(ServiceViewSet):
 class ReceptionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Reception.objects.prefetch_related("lines").order_by("-created_at", "-pk")
     serializer_class = ReceptionSerializer
+    # No index serves the dates: newest first by id (given in creation order), or oldest first.
+    ordering_fields = ["id"]
+    ordering = ["-pk"]
+    pagination_class = CursorPagination
     filterset_fields = ["order", "status", "warehouse"]
     action_permissions = {
         "scan": ["purchasing.change_reception"],
@@ -161,6 +170,10 @@ class SupplierInvoiceViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelView
         .order_by("-invoice_date", "-pk")
     )
     serializer_class = SupplierInvoiceSerializer
+    # No index serves the dates: newest first by id (given in creation order), or oldest first.
+    ordering_fields = ["id"]
+    ordering = ["-pk"]
+    pagination_class = CursorPagination
     filterset_fields = {"supplier": ["exact"], "status": ["exact"], "invoice_date": ["gte", "lte"]}
     search_fields = ["number", "supplier__name"]
     action_permissions = {"record": ["purchasing.change_supplierinvoice"]}

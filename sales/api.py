@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from lmb.api import ServiceViewSet, idempotent
+from lmb.api_access import CursorPagination
 
 from . import queries, services
 from .api_output import DocumentOutputMixin
@@ -101,7 +102,11 @@ def lines_of(data):
     return [dict(line) for line in data.pop("lines", None) or ()]
 
 
-DOCUMENT_ORDERING = ["created_at", "number", "customer_name", "total_excl_tax", "total_incl_tax"]
+# The sorts a document list offers: each is served by a b-tree index ending with the id
+# (sales.models.list_sort_indexes; number is unique), so that a page — the first or the 500th,
+# read by CursorPagination — comes from the index. Not offered: the amount excluding tax, the
+# balance (computed) and the dates without such an index.
+DOCUMENT_ORDERING = ["created_at", "number", "customer_name", "total_incl_tax"]
 
 
 class ChannelViewSet(viewsets.ReadOnlyModelViewSet):
@@ -143,7 +148,9 @@ class QuoteViewSet(DocumentOutputMixin, DraftDocumentViewSet):
         "created_at": ["gte", "lte"],
     }
     search_fields = ["number", "customer_name"]
-    ordering_fields = [*DOCUMENT_ORDERING, "quote_date", "valid_until"]
+    ordering_fields = [*DOCUMENT_ORDERING, "quote_date"]
+    ordering = ["-created_at"]
+    pagination_class = CursorPagination
     action_permissions = {
         "send": ["sales.change_quote"],
         "accept": ["sales.change_quote", "sales.add_order"],
@@ -193,6 +200,8 @@ class OrderViewSet(DocumentOutputMixin, DraftDocumentViewSet):
     }
     search_fields = ["number", "customer_name", "customer_reference"]
     ordering_fields = [*DOCUMENT_ORDERING, "order_date"]
+    ordering = ["-created_at"]
+    pagination_class = CursorPagination
     action_permissions = {
         "confirm": ["sales.change_order"],
         "cancel": ["sales.change_order"],
@@ -319,7 +328,11 @@ class DeliveryNoteViewSet(DocumentOutputMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = DeliveryNoteSerializer
     filterset_class = DeliveryNoteFilter
     search_fields = ["number", "order__number", "order__customer_name", "tracking_number"]
-    ordering_fields = ["created_at", "number", "shipped_at"]
+    # No index serves the creation or the shipping date: the id, given in creation order, is the
+    # default order (newest first); the number is unique, so indexed.
+    ordering_fields = ["id", "number"]
+    ordering = ["-pk"]
+    pagination_class = CursorPagination
     action_permissions = {"ship": ["sales.change_deliverynote"], "cancel": ["sales.change_deliverynote"]}
 
     @extend_schema(request=ShipSerializer, responses=DeliveryNoteSerializer)
@@ -384,7 +397,9 @@ class InvoiceViewSet(DocumentOutputMixin, DraftDocumentViewSet):
     serializer_class = InvoiceSerializer
     filterset_class = InvoiceFilter
     search_fields = ["number", "customer_name"]
-    ordering_fields = [*DOCUMENT_ORDERING, "invoice_date", "due_date", "balance"]
+    ordering_fields = [*DOCUMENT_ORDERING, "invoice_date", "due_date"]
+    ordering = ["-invoice_date"]  # newest first, the drafts (no date yet) on top
+    pagination_class = CursorPagination
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     delete_service = staticmethod(services.delete_draft_invoice)
     action_permissions = {
@@ -472,6 +487,8 @@ class CreditNoteViewSet(DocumentOutputMixin, mixins.DestroyModelMixin, viewsets.
     }
     search_fields = ["number", "customer_name", "invoice__number"]
     ordering_fields = [*DOCUMENT_ORDERING, "credit_date"]
+    ordering = ["-credit_date"]  # newest first, the drafts (no date yet) on top
+    pagination_class = CursorPagination
     action_permissions = {"issue": ["sales.change_creditnote"]}
 
     def perform_destroy(self, instance):
@@ -512,7 +529,9 @@ class PaymentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = PaymentSerializer
     filterset_class = PaymentFilter
     search_fields = ["reference", "customer__name"]
-    ordering_fields = ["payment_date", "amount", "created_at"]
+    ordering_fields = ["payment_date", "amount", "created_at"]  # each served by an index ending with the id
+    ordering = ["-payment_date"]
+    pagination_class = CursorPagination
     action_permissions = {"refund": ["sales.add_payment"], "allocate": ["sales.add_allocation"]}
 
     @idempotent

@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from lmb.api import ServiceViewSet
+from lmb.api_access import CursorPagination
 
 from . import queries, services
 from .models import Inventory, Location, ProductStockSetting, StockLevel, Warehouse
@@ -67,6 +68,11 @@ class StockMoveViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     queryset = queries.moves().order_by("-id")
     serializer_class = StockMoveSerializer
+    # The ledger only grows: newest first by id (the primary key's index), or oldest first to
+    # read it through; a filter by product reads the (product, id) index in the same order.
+    ordering_fields = ["id"]
+    ordering = ["-pk"]
+    pagination_class = CursorPagination
     filterset_fields = {
         "product": ["exact"],
         "warehouse": ["exact"],
