@@ -248,6 +248,16 @@ class SearchFilter(filters.SearchFilter):
 
     default_lookup = "matches"
 
+    def filter_queryset(self, request, queryset, view):
+        """Every word in at least one field, the fields behind a foreign key searched in their own
+        table (``text_search.every_word_in_some_field``, the search box's rule)."""
+        fields = self.get_search_fields(view, request)
+        words = self.get_search_terms(request)[:8]
+        if not fields or not words or any(field[0] in self.lookup_prefixes for field in fields):
+            return super().filter_queryset(request, queryset, view)
+        queryset = queryset.filter(text_search.every_word_in_some_field(queryset.model, words, fields))
+        return queryset.distinct() if self.must_call_distinct(queryset, fields) else queryset
+
 
 class OrderingFilter(filters.OrderingFilter):
     """With ``?search=``, order so that PostgreSQL reads the matches from the trigram indexes

@@ -5,97 +5,96 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm', '0006_sales_rep'),
-        ('sales', '0019_till_voucher_sale_tickets'),
-        ('stock', '0002_roles_and_immutable_moves'),
+        ("crm", "0006_sales_rep"),
+        ("sales", "0019_till_voucher_sale_tickets"),
+        ("stock", "0002_roles_and_immutable_moves"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='order',
-            name='sales_order_date_idx',
+            model_name="order",
+            name="sales_order_date_idx",
         ),
         migrations.AddIndex(
-            model_name='creditnote',
-            index=models.Index(fields=['credit_date', 'id'], name='sales_credit_date_sort'),
+            model_name="creditnote",
+            index=models.Index(fields=["credit_date", "id"], name="sales_credit_date_sort"),
         ),
         migrations.AddIndex(
-            model_name='creditnote',
-            index=models.Index(fields=['created_at', 'id'], name='sales_credit_created_sort'),
+            model_name="creditnote",
+            index=models.Index(fields=["created_at", "id"], name="sales_credit_created_sort"),
         ),
         migrations.AddIndex(
-            model_name='creditnote',
-            index=models.Index(fields=['customer_name', 'credit_date', 'id'], name='sales_credit_customer_sort'),
+            model_name="creditnote",
+            index=models.Index(fields=["customer_name", "credit_date", "id"], name="sales_credit_customer_sort"),
         ),
         migrations.AddIndex(
-            model_name='creditnote',
-            index=models.Index(fields=['total_incl_tax', 'id'], name='sales_credit_total_sort'),
+            model_name="creditnote",
+            index=models.Index(fields=["total_incl_tax", "id"], name="sales_credit_total_sort"),
         ),
         migrations.AddIndex(
-            model_name='invoice',
-            index=models.Index(fields=['invoice_date', 'id'], name='sales_invoice_date_sort'),
+            model_name="invoice",
+            index=models.Index(fields=["invoice_date", "id"], name="sales_invoice_date_sort"),
         ),
         migrations.AddIndex(
-            model_name='invoice',
-            index=models.Index(fields=['created_at', 'id'], name='sales_invoice_created_sort'),
+            model_name="invoice",
+            index=models.Index(fields=["created_at", "id"], name="sales_invoice_created_sort"),
         ),
         migrations.AddIndex(
-            model_name='invoice',
-            index=models.Index(fields=['customer_name', 'invoice_date', 'id'], name='sales_invoice_customer_sort'),
+            model_name="invoice",
+            index=models.Index(fields=["customer_name", "invoice_date", "id"], name="sales_invoice_customer_sort"),
         ),
         migrations.AddIndex(
-            model_name='invoice',
-            index=models.Index(fields=['total_incl_tax', 'id'], name='sales_invoice_total_sort'),
+            model_name="invoice",
+            index=models.Index(fields=["total_incl_tax", "id"], name="sales_invoice_total_sort"),
         ),
         migrations.AddIndex(
-            model_name='invoice',
-            index=models.Index(fields=['due_date', 'chain_position', 'id'], name='sales_invoice_due_sort'),
+            model_name="invoice",
+            index=models.Index(fields=["due_date", "chain_position", "id"], name="sales_invoice_due_sort"),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['order_date', 'id'], name='sales_order_date_sort'),
+            model_name="order",
+            index=models.Index(fields=["order_date", "id"], name="sales_order_date_sort"),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['created_at', 'id'], name='sales_order_created_sort'),
+            model_name="order",
+            index=models.Index(fields=["created_at", "id"], name="sales_order_created_sort"),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['customer_name', 'order_date', 'id'], name='sales_order_customer_sort'),
+            model_name="order",
+            index=models.Index(fields=["customer_name", "order_date", "id"], name="sales_order_customer_sort"),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['total_incl_tax', 'id'], name='sales_order_total_sort'),
+            model_name="order",
+            index=models.Index(fields=["total_incl_tax", "id"], name="sales_order_total_sort"),
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(fields=['payment_date', 'id'], name='sales_payment_date_sort'),
+            model_name="payment",
+            index=models.Index(fields=["payment_date", "id"], name="sales_payment_date_sort"),
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(fields=['amount', 'id'], name='sales_payment_amount_sort'),
+            model_name="payment",
+            index=models.Index(fields=["amount", "id"], name="sales_payment_amount_sort"),
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(fields=['created_at', 'id'], name='sales_payment_created_sort'),
+            model_name="payment",
+            index=models.Index(fields=["created_at", "id"], name="sales_payment_created_sort"),
         ),
         migrations.AddIndex(
-            model_name='quote',
-            index=models.Index(fields=['quote_date', 'id'], name='sales_quote_date_sort'),
+            model_name="quote",
+            index=models.Index(fields=["quote_date", "id"], name="sales_quote_date_sort"),
         ),
         migrations.AddIndex(
-            model_name='quote',
-            index=models.Index(fields=['created_at', 'id'], name='sales_quote_created_sort'),
+            model_name="quote",
+            index=models.Index(fields=["created_at", "id"], name="sales_quote_created_sort"),
         ),
         migrations.AddIndex(
-            model_name='quote',
-            index=models.Index(fields=['customer_name', 'quote_date', 'id'], name='sales_quote_customer_sort'),
+            model_name="quote",
+            index=models.Index(fields=["customer_name", "quote_date", "id"], name="sales_quote_customer_sort"),
         ),
         migrations.AddIndex(
-            model_name='quote',
-            index=models.Index(fields=['total_incl_tax', 'id'], name='sales_quote_total_sort'),
+            model_name="quote",
+            index=models.Index(fields=["total_incl_tax", "id"], name="sales_quote_total_sort"),
         ),
     ]

@@ -5,20 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sales', '0020_list_sort_indexes'),
-        ('stock', '0002_roles_and_immutable_moves'),
+        ("sales", "0020_list_sort_indexes"),
+        ("stock", "0002_roles_and_immutable_moves"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='deliverynote',
-            index=models.Index(fields=['created_at', 'id'], name='sales_delivery_created_sort'),
+            model_name="deliverynote",
+            index=models.Index(fields=["created_at", "id"], name="sales_delivery_created_sort"),
         ),
         migrations.AddIndex(
-            model_name='deliverynote',
-            index=models.Index(fields=['shipped_at', 'id'], name='sales_delivery_shipped_sort'),
+            model_name="deliverynote",
+            index=models.Index(fields=["shipped_at", "id"], name="sales_delivery_shipped_sort"),
         ),
     ]
