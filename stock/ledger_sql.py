@@ -7,11 +7,18 @@ commits. Done with the ORM, the lock also covers several round trips and the Pyt
 them; with a single statement it covers one round trip. The ORM version in ``services`` stays
 the reference (SQLite runs it) and both give the same moves: the ledger tests run on each.
 Rounding: PostgreSQL's round() on numeric goes half away from zero, like ROUND_HALF_UP.
+
+The lock is held until COMMIT. A move that is a whole transaction on its own (a single move
+called from a view, the API, a task) therefore runs as the bare statement, in its own implicit
+transaction (``alone=True``): the server commits as soon as the statement is done, in the same
+round trip. Otherwise the lock would stay held while this process gets its turn on a busy CPU to
+read the result and send COMMIT — what made eight writers of one hot product queue.
 """
 
 from django.db import connection
+from psycopg.pq import TransactionStatus
 
-_WRITE_MOVE = """
+WRITE_MOVE = """
 WITH valuation AS (
     SELECT quantity, average_cost FROM stock_productvaluation WHERE product_id = %(product)s FOR UPDATE
 ), costed AS (
@@ -61,19 +68,33 @@ ON CONFLICT DO NOTHING
 """
 
 
-def write_move(parameters: dict) -> tuple | None:
+def write_move(parameters: dict, *, alone: bool = False) -> tuple | None:
     """Run the statement; None when the level refused the move (not enough stock). The
     valuation and level rows are created on the first move of a product in a warehouse.
+
+    ``alone``: the caller's transaction holds this statement and nothing else (``atomic`` block
+    outermost, nothing run in it yet, nothing to run after). The statement then commits by itself;
+    a refused move (or a first one, whose rows were missing) has committed nothing, and what
+    follows — making the rows, the second try, the refusal — runs in the caller's transaction as
+    usual.
 
     The statement is prepared once per connection (psycopg's server-side binding): planning it
     costs more than running it, and the lock is held while it runs."""
     connection.ensure_connection()
-    with connection.connection.cursor() as cursor:  # the raw psycopg connection, in Django's transaction
-        cursor.execute(_WRITE_MOVE, parameters, prepare=True)
+    raw = connection.connection  # the psycopg connection, in Django's transaction
+    with raw.cursor() as cursor:
+        if alone and raw.info.transaction_status == TransactionStatus.IDLE:
+            raw.autocommit = True  # no round trip: no transaction is open yet
+            try:
+                cursor.execute(WRITE_MOVE, parameters, prepare=True)
+            finally:
+                raw.autocommit = False  # Django's atomic block goes on (its COMMIT finds nothing to do)
+        else:
+            cursor.execute(WRITE_MOVE, parameters, prepare=True)
         row = cursor.fetchone()
         if row is None:
             for statement in _ENSURE_ROWS.split(";"):
                 cursor.execute(statement, parameters)
-            cursor.execute(_WRITE_MOVE, parameters, prepare=True)
+            cursor.execute(WRITE_MOVE, parameters, prepare=True)
             row = cursor.fetchone()
     return row

@@ -226,9 +226,15 @@ def _write_move(
     transfer_pair: StockMove | None = None,
     release_reserved: Decimal = ZERO,
     allow_negative: bool = False,
+    alone: bool = False,
 ) -> StockMove:
     """Write one move and update the caches. ``quantity`` is signed; ``unit_cost`` is given for
-    stock that comes in at a known cost (receptions), else the current average cost is used."""
+    stock that comes in at a known cost (receptions), else the current average cost is used.
+
+    ``alone``: the move is all the calling service's transaction does (nothing before it touches
+    the database, nothing after). When no caller's transaction surrounds that service's
+    (``_is_whole_transaction``), the move's statement is its own transaction, committed by the
+    server at once: the product's lock lasts no longer than the server's work."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("_write_move() must run inside transaction.atomic().")
     if location is not None and location.warehouse_id != warehouse.pk:
@@ -252,16 +258,25 @@ def _write_move(
         unit_cost = money.unit_price(unit_cost)
     _check_move(move, unit_cost)
     if transaction.get_connection().vendor == "postgresql":
-        move = _write_move_in_one_statement(move, unit_cost, release_reserved, allow_negative)
+        alone = alone and _is_whole_transaction()
+        move = _write_move_in_one_statement(move, unit_cost, release_reserved, allow_negative, alone)
     else:
         move = _write_move_with_orm(move, unit_cost, release_reserved, allow_negative)
     events.publish(events.STOCK_MOVED, product_id=product.pk, warehouse_id=warehouse.pk)
     return move
 
 
-def _write_move_in_one_statement(move, unit_cost, release_reserved, allow_negative) -> StockMove:
-    """PostgreSQL: the same work in one statement (see ``stock.ledger_sql``). The company's
-    negative-stock setting is read only when the stock would go below zero."""
+def _is_whole_transaction() -> bool:
+    """True when the service's own ``atomic`` block is the whole transaction (called from a view,
+    the API, a task), not a part of a caller's."""
+    return len(transaction.get_connection().atomic_blocks) == 1
+
+
+def _write_move_in_one_statement(move, unit_cost, release_reserved, allow_negative, alone) -> StockMove:
+    """PostgreSQL: the same work in one statement (see ``stock.ledger_sql``), its own transaction
+    when ``alone``. The company's negative-stock setting is read only when the stock would go
+    below zero (a refused statement changed nothing, even on its own: the second try runs in the
+    service's transaction)."""
     parameters = {
         "product": move.product.pk,
         "warehouse": move.warehouse.pk,
@@ -281,7 +296,7 @@ def _write_move_in_one_statement(move, unit_cost, release_reserved, allow_negati
         "user": move.created_by_id,
     }
     try:
-        row = ledger_sql.write_move(parameters)
+        row = ledger_sql.write_move(parameters, alone=alone)
         if row is None and not allow_negative and _company_allows_negative_stock():
             row = ledger_sql.write_move({**parameters, "allow_negative": True})
     except NumericValueOutOfRange as exc:  # the level, the valuation or their value: beyond their columns
@@ -344,6 +359,7 @@ def receive(*, product, warehouse, quantity, unit_cost, location=None, reference
         reference=reference,
         source=source,
         user=user,
+        alone=True,
     )
 
 
@@ -360,10 +376,15 @@ def deliver(*, product, warehouse, quantity, reference="", source=None, reservat
 def deliver_lines(*, warehouse, lines, reference="", source=None, reservation=None, user=None) -> list[StockMove]:
     """``deliver`` of several ``(product, quantity)`` lines of one document in one call (a
     delivery note ships them all): their products locked at once, the reservation's rows read
-    and shrunk together, then one delivery move per line. Returns the moves, in the lines' order."""
+    and shrunk together, then one delivery move per line. Returns the moves, in the lines' order.
+
+    One line and no reservation (a counter sale, an API delivery): its move's statement locks the
+    product itself, and is the transaction's only write (``_write_move``'s ``alone``)."""
     lines = [(product, _positive_quantity(quantity)) for product, quantity in lines]
-    lock_products(product for product, _quantity in lines)  # before the reservations' rows (lock order)
     reservation = reservation or source
+    alone = len(lines) == 1 and not reservation
+    if not alone:  # several products in id order, and before the reservations' rows (lock order)
+        lock_products(product for product, _quantity in lines)
     released = _consume_reservations(lines, warehouse, reservation) if reservation else [ZERO] * len(lines)
     return [
         _write_move(
@@ -375,6 +396,7 @@ def deliver_lines(*, warehouse, lines, reference="", source=None, reservation=No
             source=source,
             user=user,
             release_reserved=used,
+            alone=alone,
         )
         for (product, quantity), used in zip(lines, released, strict=True)
     ]
@@ -394,6 +416,7 @@ def customer_return(*, product, warehouse, quantity, unit_cost=None, reference="
         source=source,
         user=user,
         note=note,
+        alone=True,
     )
 
 
@@ -413,6 +436,7 @@ def exit_stock(*, product, warehouse, quantity, reason, note="", user=None, loca
         note=note,
         user=user,
         location=location,
+        alone=True,
     )
 
 
@@ -466,6 +490,7 @@ def adjust(*, product, warehouse, difference, reference="", note="", user=None, 
             user=user,
             source=source,
             allow_negative=True,
+            alone=True,
         )
 
 
