@@ -195,7 +195,12 @@ class JournalEntry(models.Model):
                 fields=["source_type", "source_id"], condition=Q(source_id__isnull=False), name="accounting_entry_unique_source"
             ),
         ]
-        indexes = [models.Index(fields=["date", "journal", "number"], name="accounting_entry_date_idx")]
+        # The entry-line list walks these to list lines by date or by journal (see
+        # views.EntryLineListView); the trigram index on piece_ref (migration 0007) serves its search.
+        indexes = [
+            models.Index(fields=["date", "journal", "number"], name="accounting_entry_date_idx"),
+            models.Index(fields=["journal", "date", "number"], name="accounting_entry_journal_idx"),
+        ]
 
     def __str__(self):
         return f"{self.journal.code}{self.number:06d}"
@@ -214,7 +219,7 @@ class JournalEntry(models.Model):
 
 
 class JournalLine(models.Model):
-    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines", db_index=False)
     position = models.PositiveSmallIntegerField(default=0)
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines", verbose_name=_("compte"))
     third_party = models.ForeignKey(
@@ -242,7 +247,15 @@ class JournalLine(models.Model):
                 name="accounting_line_currency_pair",
             ),
         ]
-        indexes = [models.Index(fields=["account", "auxiliary_number"], name="accounting_line_account_idx")]
+        # (entry, position, id): an entry's lines in order, read without the table when the list
+        # walks the entries by date; (debit, id) and (credit, id): the list's amount sorts; trigram
+        # indexes on the labels and the auxiliary account (migration 0007): its search.
+        indexes = [
+            models.Index(fields=["account", "auxiliary_number"], name="accounting_line_account_idx"),
+            models.Index(fields=["entry", "position", "id"], name="accounting_line_entry_idx"),
+            models.Index(fields=["debit", "id"], name="accounting_line_debit_idx"),
+            models.Index(fields=["credit", "id"], name="accounting_line_credit_idx"),
+        ]
 
     LETTERING_FIELDS = frozenset({"lettering_code", "lettering_date"})
 

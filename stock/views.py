@@ -1,7 +1,7 @@
 """Back-office screens of the stock: levels, history, exits, transfers, inventories, warehouses,
 valuation. Every form accepts a barcode scanner (a code + Enter) in its product field."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import django_filters
 from django.contrib import messages
@@ -185,16 +185,24 @@ class MoveFilter(django_filters.FilterSet):
     warehouse = django_filters.ModelChoiceFilter(
         label=gettext_lazy("Dépôt"), queryset=Warehouse.objects.all(), empty_label=gettext_lazy("Tous")
     )
-    since = django_filters.DateFilter(
-        label=gettext_lazy("Du"), field_name="created_at", lookup_expr="date__gte", widget=DateInput(attrs={"type": "date"})
-    )
-    until = django_filters.DateFilter(
-        label=gettext_lazy("Au"), field_name="created_at", lookup_expr="date__lte", widget=DateInput(attrs={"type": "date"})
-    )
+    since = django_filters.DateFilter(label=gettext_lazy("Du"), method="filter_since", widget=DateInput(attrs={"type": "date"}))
+    until = django_filters.DateFilter(label=gettext_lazy("Au"), method="filter_until", widget=DateInput(attrs={"type": "date"}))
 
     class Meta:
         model = StockMove
         fields = ["kind", "warehouse", "since", "until"]
+
+    # The days are bounds on the moment itself (from the first instant of the day, up to the first
+    # of the next), not on its local date: the (created_at, id) indexes then serve the range.
+    def filter_since(self, queryset, name, value):
+        return queryset.filter(created_at__gte=start_of_day(value)) if value else queryset
+
+    def filter_until(self, queryset, name, value):
+        return queryset.filter(created_at__lt=start_of_day(value + timedelta(days=1))) if value else queryset
+
+
+def start_of_day(day):
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 class MoveListView(ListView):
@@ -205,7 +213,11 @@ class MoveListView(ListView):
     filterset_class = MoveFilter
     search_fields = ("product__reference", "product__designation", "reference")
     search_placeholder = gettext_lazy("Produit, pièce…")
-    sort_fields = {"date": ("id",), "product": ("product__reference", "id")}
+    # Each sort ends with the id (ListView adds it). By date: an index walk of (created_at, id),
+    # or of (kind | warehouse, created_at, id) under those filters. By product: PostgreSQL walks
+    # the products' reference index and reads each one's moves from (product, id), so the moves
+    # of a product come together, oldest first.
+    sort_fields = {"date": ("created_at",), "product": ("product__reference",)}
     default_sort = "-date"
     export_name = "mouvements-de-stock"
     export_columns = [

@@ -41,7 +41,7 @@ def books(shop):
 # url → the most queries it may take (session, user, permissions, company, menu, count, rows)
 SCREENS = {
     "/accounting/entries/": 9,
-    "/accounting/entries/?account=411&lettered=false&sort=account": 9,
+    "/accounting/entries/?account=411&lettered=false&sort=-debit": 10,  # + the accounts of the filter, by id
     "/accounting/accounts/": 7,
     "/accounting/mapping/": 8,
     "/accounting/lettering/": 10,  # + the account chosen, checked by the filter form
