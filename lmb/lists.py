@@ -58,11 +58,17 @@ class ListPaginator(Paginator):
       query: skipping 25,000 rows of page 500 reads 25,000 index entries, not 25,000 wide rows),
       then those rows with everything the page shows — columns computed by a subquery (the
       amount paid of an invoice) are computed for the rows shown only.
+    - A search is sorted so that PostgreSQL reads its matches from the trigram indexes and sorts
+      them (``text_search.ordering_for_search``): right for a word that matches a few thousand
+      rows. A word that matches more than the count's limit (« facture » in every entry line) is
+      sorted by ``ordering_when_many``, the list's plain order: PostgreSQL then walks the sort's
+      index and stops at the first page of matches, which come quickly since they are many.
     """
 
-    def __init__(self, object_list, per_page, *, exact_count_limit: int, **kwargs):
+    def __init__(self, object_list, per_page, *, exact_count_limit: int, ordering_when_many=None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.exact_count_limit = exact_count_limit
+        self.ordering_when_many = ordering_when_many
         self.estimated = False
 
     @cached_property
@@ -92,12 +98,15 @@ class ListPaginator(Paginator):
     def page(self, number):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
+        rows = self.object_list
+        if self.estimated and self.ordering_when_many:
+            rows = rows.order_by(*self.ordering_when_many)  # see ``ordering_when_many`` above
         if bottom == 0:  # the first page skips nothing: one query
-            return self._get_page(self.object_list[: self.per_page], number, self)
-        ids = list(self.object_list.values_list("pk", flat=True)[bottom : bottom + self.per_page])
+            return self._get_page(rows[: self.per_page], number, self)
+        ids = list(rows.values_list("pk", flat=True)[bottom : bottom + self.per_page])
         position = {pk: index for index, pk in enumerate(ids)}
-        rows = sorted(self.object_list.filter(pk__in=ids), key=lambda row: position[row.pk]) if ids else []
-        return self._get_page(rows, number, self)
+        shown = sorted(rows.filter(pk__in=ids), key=lambda row: position[row.pk]) if ids else []
+        return self._get_page(shown, number, self)
 
 
 class ListPage(Page):
@@ -161,13 +170,21 @@ class ListView(PermissionRequiredMixin, generic.ListView):
             self.filterset = None
         text = self.request.GET.get("q", "")
         ordering = self.ordering_expressions()
+        self.ordering_when_many = None
         if text.strip():
             queryset = search(queryset, text, self.search_fields)
+            self.ordering_when_many = ordering
             ordering = text_search.ordering_for_search(ordering)
         return queryset.order_by(*ordering)
 
     def get_paginator(self, queryset, per_page, **kwargs):
-        return self.paginator_class(queryset, per_page, exact_count_limit=self.exact_count_limit, **kwargs)
+        return self.paginator_class(
+            queryset,
+            per_page,
+            exact_count_limit=self.exact_count_limit,
+            ordering_when_many=getattr(self, "ordering_when_many", None),
+            **kwargs,
+        )
 
     def current_sort(self) -> str:
         requested = self.request.GET.get("sort", "")

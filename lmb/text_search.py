@@ -126,21 +126,34 @@ class AnyOf(Expression):
         return f"{column_sql} IN {subquery_sql}", [*column_params, *subquery_params]
 
 
-def word_in_field(model, path: str, word: str):
-    """The condition "``word`` is in the field at ``path``". A path through a foreign key
-    (``customer__code``) is searched in the related table, by its own trigram index, and joined
-    back by the key (``AnyOf``): no join, so the table's other searched fields keep their indexes."""
-    head, _, rest = path.partition("__")
+def word_in_some_field(model, word: str, paths):
+    """The condition "``word`` is in one of the fields at ``paths``". The fields behind one
+    foreign key (``customer__code``, ``customer__name``) are searched together in the related
+    table, by its own trigram indexes, and joined back by the key (``AnyOf``): no join, so the
+    table's own searched fields keep their indexes."""
+    conditions, behind = [], {}
+    for path in paths:
+        head, _, rest = path.partition("__")
+        field = _forward_key(model, head) if rest else None
+        if field is None:
+            conditions.append(Q(**{f"{path}__matches": word}))
+        else:
+            behind.setdefault(field, []).append(rest)
+    for field, rests in behind.items():
+        related = field.related_model._base_manager.filter(word_in_some_field(field.related_model, word, rests)).order_by()
+        conditions.append(Q(AnyOf(field.attname, related.values(field.target_field.attname))))
+    return reduce(or_, conditions)
+
+
+def _forward_key(model, name):
+    """The foreign key (or one-to-one) ``name`` of ``model``, else None."""
     try:
-        field = model._meta.get_field(head)
+        field = model._meta.get_field(name)
     except FieldDoesNotExist:
-        field = None
-    if rest and field is not None and field.is_relation and (field.many_to_one or field.one_to_one) and field.concrete:
-        related = field.related_model._base_manager.filter(word_in_field(field.related_model, rest, word))
-        return Q(AnyOf(field.attname, related.values(field.target_field.attname)))
-    return Q(**{f"{path}__matches": word})
+        return None
+    return field if field.is_relation and (field.many_to_one or field.one_to_one) and field.concrete else None
 
 
 def every_word_in_some_field(model, words, fields):
     """Every word appears in at least one of the fields (the search box's rule)."""
-    return reduce(and_, [reduce(or_, (word_in_field(model, path, word) for path in fields)) for word in words])
+    return reduce(and_, [word_in_some_field(model, word, fields) for word in words])

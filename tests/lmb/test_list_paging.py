@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Product
 from catalog.views import ProductListView
@@ -59,7 +60,7 @@ def test_beyond_the_limit_the_count_is_an_estimate_and_pages_read_the_right_rows
     first = admin_client.get("/catalog/products/?sort=-reference")
     assert shown_references(first) == ["P-7", "P-6"]
     text = page_text(first)
-    assert re.search(r"environ \d+ résultats", text), "beyond the limit the count says « environ »"
+    assert re.search(r"environ [\d\s]+ résultats", text), "beyond the limit the count says « environ »"
     assert "sur" not in re.search(r'aria-current="page"><span class="page-link">([^<]*)<', text).group(1)
     assert "»" not in text  # no link to a last page only estimated
     pages = [shown_references(admin_client.get(f"/catalog/products/?sort=-reference&page={n}")) for n in (2, 3, 4)]
@@ -90,3 +91,19 @@ def test_within_the_limit_a_page_beyond_the_last_is_not_found(admin_client, seve
     monkeypatch.setattr(ProductListView, "paginate_by", 2)
     assert admin_client.get("/catalog/products/?page=4").status_code == 200
     assert admin_client.get("/catalog/products/?page=5").status_code == 404
+
+
+def page_query(admin_client, url) -> str:
+    """The SQL of the query that read the page's rows (the last one reading the products)."""
+    with CaptureQueriesContext(connection) as captured:
+        assert admin_client.get(url).status_code == 200
+    return [query["sql"] for query in captured if 'FROM "catalog_product"' in query["sql"] and "LIMIT" in query["sql"]][-1]
+
+
+def test_a_search_that_matches_many_rows_walks_the_sort_a_rare_one_sorts_its_matches(admin_client, seven_products, small_pages):
+    """A word matching beyond the count's limit is read in the list's order (its index walked);
+    a rarer one from the trigram indexes, then sorted (the order written so no b-tree serves it)."""
+    many = page_query(admin_client, "/catalog/products/?q=bol&sort=-reference")
+    few = page_query(admin_client, "/catalog/products/?q=p-1&sort=-reference")
+    assert "COALESCE" not in many and "COALESCE" in few
+    assert shown_references(admin_client.get("/catalog/products/?q=bol&sort=-reference&page=2")) == ["P-5", "P-4"]

