@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Product
 from catalog.views import ProductListView
+from lmb import text_search
 from lmb.lists import search
 from tests.factories import CategoryFactory, ProductFactory
 from tests.helpers import get_counting_queries, page_text
@@ -32,12 +33,23 @@ def test_a_field_behind_a_foreign_key_is_searched_in_its_own_table():
     assert list(search(products, "jardin", ["category__name"])) == [product for product in products if product.category == garden]
 
 
-def test_postgresql_reads_the_related_ids_once_and_uses_the_key_index():
-    if connection.vendor != "postgresql":
-        pytest.skip("the ANY(ARRAY(…)) form is PostgreSQL's")
-    sql, _params = search(Product.objects.all(), "cuisine", ["designation", "category__name"]).query.sql_with_params()
-    assert '"catalog_product"."category_id" = ANY(ARRAY(SELECT' in sql
-    assert "JOIN" not in sql  # no join to the categories: the products' own indexes stay usable
+def test_the_related_ids_are_read_first_and_the_list_filters_by_them_without_a_join():
+    kitchen = CategoryFactory(name="Cuisine")
+    pan = ProductFactory(designation="Poêle", category=kitchen)
+    sql = str(search(Product.objects.all(), "cuisine", ["designation", "category__name"]).query)
+    assert f'"catalog_product"."category_id" IN ({kitchen.pk})' in sql
+    assert "JOIN" not in sql  # the products' own indexes stay usable
+    assert list(search(Product.objects.all(), "cuisine", ["designation", "category__name"])) == [pan]
+
+
+def test_a_word_found_in_many_related_rows_is_looked_for_by_a_subquery(monkeypatch):
+    monkeypatch.setattr(text_search, "RELATED_IDS_LIMIT", 1)
+    first, second = CategoryFactory(name="Rayon bols"), CategoryFactory(name="Rayon tasses")
+    bowl, cup = ProductFactory(designation="Bol", category=first), ProductFactory(designation="Tasse", category=second)
+    ProductFactory(designation="Sans rayon", category=None)
+    found = search(Product.objects.order_by("pk"), "rayon", ["category__name"])
+    assert '"catalog_product"."category_id" IN (SELECT' in str(found.query)
+    assert list(found) == [bowl, cup]
 
 
 @pytest.fixture
