@@ -13,7 +13,7 @@ from functools import reduce
 from operator import and_, or_
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import CharField, F, Lookup, Q, TextField
+from django.db.models import CharField, Exists, F, Lookup, OuterRef, Q, TextField
 from django.db.models.functions import Coalesce
 
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
@@ -102,7 +102,7 @@ def unindexed(name):
 RELATED_IDS_LIMIT = 2_000
 
 
-def word_in_some_field(model, word: str, paths):
+def word_in_some_field(model, word: str, paths, *, few_rows=False):
     """The condition "``word`` is in one of the fields at ``paths``".
 
     The fields behind one foreign key (``customer__code``, ``customer__name``) are searched in the
@@ -110,7 +110,9 @@ def word_in_some_field(model, word: str, paths):
     among the ids found — no join, so the list's own searched fields keep their indexes and
     PostgreSQL ORs them (a BitmapOr), knowing how many ids it looks for. A word found in more than
     ``RELATED_IDS_LIMIT`` related rows is not selective: the key is then tested against a
-    subquery (a hash of its ids, one probe per row read), as the rows are read in the list's order.
+    subquery (a hash of its ids, one probe per row read), as the rows are read in the list's order
+    — or, when another condition already leaves ``few_rows`` to test, the related row of each is
+    looked at (cheaper than listing 100,000 products holding « modèle »).
     """
     conditions, behind = [], {}
     for path in paths:
@@ -124,8 +126,12 @@ def word_in_some_field(model, word: str, paths):
         related = field.related_model._base_manager.filter(word_in_some_field(field.related_model, word, rests))
         keys = related.order_by().values_list(field.target_field.attname, flat=True)
         ids = list(keys[: RELATED_IDS_LIMIT + 1])
-        found = ids if len(ids) <= RELATED_IDS_LIMIT else keys
-        conditions.append(Q(**{f"{field.attname}__in": found}))
+        if len(ids) <= RELATED_IDS_LIMIT:
+            conditions.append(Q(**{f"{field.attname}__in": ids}))
+        elif few_rows:
+            conditions.append(Q(Exists(related.filter(**{field.target_field.attname: OuterRef(field.attname)}))))
+        else:
+            conditions.append(Q(**{f"{field.attname}__in": keys}))
     return reduce(or_, conditions)
 
 
@@ -140,8 +146,9 @@ def _forward_key(model, name):
 
 def every_word_in_some_field(model, words, fields):
     """Every word appears in at least one of the fields (the search box's rule)."""
-    condition = reduce(and_, [word_in_some_field(model, word, fields) for word in words])
-    return condition & _rows_worth_reading(model, words, fields) if len(words) > 1 else condition
+    worth_reading = _rows_worth_reading(model, words, fields) if len(words) > 1 else Q()
+    few_rows = bool(worth_reading)
+    return reduce(and_, [word_in_some_field(model, word, fields, few_rows=few_rows) for word in words], worth_reading)
 
 
 def _rows_worth_reading(model, words, fields):

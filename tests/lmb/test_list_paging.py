@@ -119,3 +119,21 @@ def test_a_search_that_matches_many_rows_walks_the_sort_a_rare_one_sorts_its_mat
     few = page_query(admin_client, "/catalog/products/?q=p-1&sort=-reference")
     assert "COALESCE" not in many and "COALESCE" in few
     assert shown_references(admin_client.get("/catalog/products/?q=bol&sort=-reference&page=2")) == ["P-5", "P-4"]
+
+
+def test_words_split_between_the_row_and_its_related_row_are_found_as_words_all_in_one(monkeypatch):
+    """The extra condition that lets indexes find the candidates changes no result: words all in
+    the category, split between the product and its category, or one missing — over the limit
+    of related ids too (a subquery, then each candidate's category looked at)."""
+    kitchen_tools = CategoryFactory(name="Cuisine ustensiles")
+    garden = CategoryFactory(name="Jardin")
+    in_category = ProductFactory(designation="Louche", category=kitchen_tools)
+    split = ProductFactory(designation="Poêle ustensiles", category=CategoryFactory(name="Cuisine"))
+    ProductFactory(designation="Râteau", category=garden)
+    ProductFactory(designation="Poêle", category=garden)  # « cuisine » nowhere
+    products = Product.objects.order_by("pk")
+    for limit in (2_000, 0):
+        monkeypatch.setattr(text_search, "RELATED_IDS_LIMIT", limit)
+        assert list(search(products, "cuisine ustensiles", ["designation", "category__name"])) == [in_category, split]
+        assert list(search(products, "poele cuisine", ["designation", "category__name"])) == [split]
+        assert list(search(products, "cuisine ustensiles e", ["designation", "category__name"])) == [in_category, split]
