@@ -13,7 +13,7 @@ from functools import reduce
 from operator import and_, or_
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import BooleanField, CharField, Expression, F, Lookup, Q, Subquery, TextField
+from django.db.models import CharField, Exists, F, Lookup, OuterRef, Q, TextField
 from django.db.models.functions import Coalesce
 
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
@@ -97,40 +97,23 @@ def unindexed(name):
     return Coalesce(F(name), F(name))
 
 
-class AnyOf(Expression):
-    """``column = ANY(ARRAY(subquery))``: the rows whose foreign key is among the subquery's ids.
-
-    Written this way rather than ``column IN (subquery)`` because PostgreSQL runs the subquery
-    once (an InitPlan) and then reads ``column = ANY($1)`` from the column's b-tree index, which
-    it can OR with the table's own trigram indexes (a BitmapOr). ``IN (subquery)`` inside an OR
-    becomes a filter tested on every row: a search for « dupont » read all 200,000 invoices."""
-
-    output_field = BooleanField()
-    conditional = True
-
-    def __init__(self, column, queryset):
-        super().__init__()
-        self.column, self.subquery = F(column), Subquery(queryset)
-
-    def get_source_expressions(self):
-        return [self.column, self.subquery]
-
-    def set_source_expressions(self, expressions):
-        self.column, self.subquery = expressions
-
-    def as_sql(self, compiler, connection):
-        column_sql, column_params = compiler.compile(self.column)
-        subquery_sql, subquery_params = compiler.compile(self.subquery)
-        if connection.vendor == "postgresql":
-            return f"{column_sql} = ANY(ARRAY{subquery_sql})", [*column_params, *subquery_params]
-        return f"{column_sql} IN {subquery_sql}", [*column_params, *subquery_params]
+# A word found in more related rows than this (« modèle » in every product's designation) is
+# looked for by a subquery; below, by the ids read first (see ``word_in_some_field``).
+RELATED_IDS_LIMIT = 2_000
 
 
-def word_in_some_field(model, word: str, paths):
-    """The condition "``word`` is in one of the fields at ``paths``". The fields behind one
-    foreign key (``customer__code``, ``customer__name``) are searched together in the related
-    table, by its own trigram indexes, and joined back by the key (``AnyOf``): no join, so the
-    table's own searched fields keep their indexes."""
+def word_in_some_field(model, word: str, paths, *, few_rows=False):
+    """The condition "``word`` is in one of the fields at ``paths``".
+
+    The fields behind one foreign key (``customer__code``, ``customer__name``) are searched in the
+    related table first, by its own trigram indexes, and the list keeps the rows whose key is
+    among the ids found — no join, so the list's own searched fields keep their indexes and
+    PostgreSQL ORs them (a BitmapOr), knowing how many ids it looks for. A word found in more than
+    ``RELATED_IDS_LIMIT`` related rows is not selective: the key is then tested against a
+    subquery (a hash of its ids, one probe per row read), as the rows are read in the list's order
+    — or, when another condition already leaves ``few_rows`` to test, the related row of each is
+    looked at (cheaper than listing 100,000 products holding « modèle »).
+    """
     conditions, behind = [], {}
     for path in paths:
         head, _, rest = path.partition("__")
@@ -140,8 +123,15 @@ def word_in_some_field(model, word: str, paths):
         else:
             behind.setdefault(field, []).append(rest)
     for field, rests in behind.items():
-        related = field.related_model._base_manager.filter(word_in_some_field(field.related_model, word, rests)).order_by()
-        conditions.append(Q(AnyOf(field.attname, related.values(field.target_field.attname))))
+        related = field.related_model._base_manager.filter(word_in_some_field(field.related_model, word, rests))
+        keys = related.order_by().values_list(field.target_field.attname, flat=True)
+        ids = list(keys[: RELATED_IDS_LIMIT + 1])
+        if len(ids) <= RELATED_IDS_LIMIT:
+            conditions.append(Q(**{f"{field.attname}__in": ids}))
+        elif few_rows:
+            conditions.append(Q(Exists(related.filter(**{field.target_field.attname: OuterRef(field.attname)}))))
+        else:
+            conditions.append(Q(**{f"{field.attname}__in": keys}))
     return reduce(or_, conditions)
 
 
@@ -156,4 +146,36 @@ def _forward_key(model, name):
 
 def every_word_in_some_field(model, words, fields):
     """Every word appears in at least one of the fields (the search box's rule)."""
-    return reduce(and_, [word_in_some_field(model, word, fields) for word in words])
+    worth_reading = _rows_worth_reading(model, words, fields) if len(words) > 1 else Q()
+    few_rows = bool(worth_reading)
+    return reduce(and_, [word_in_some_field(model, word, fields, few_rows=few_rows) for word in words], worth_reading)
+
+
+def _rows_worth_reading(model, words, fields):
+    """A condition every match meets, that indexes can answer: for « nappe grès modèle 0 » on
+    the stock moves, each word alone matches thousands of products (« 0 » all of them), but the
+    products holding the three long words are few.
+
+    With the fields behind a single foreign key: a row in which no word is found in the table's
+    own fields holds every word in the related row, so it is among the related rows that hold
+    them all (read first, by their indexes); any other row has a word in its own fields. Said
+    as an extra condition, it changes no result and lets PostgreSQL read the few candidates
+    from indexes instead of testing each word on every row. (With two foreign keys, words may
+    be split across them: no such condition, the words' own conditions only.)"""
+    own = [path for path in fields if "__" not in path or _forward_key(model, path.partition("__")[0]) is None]
+    behind = {}
+    for path in fields:
+        if path not in own:
+            head, _, rest = path.partition("__")
+            behind.setdefault(_forward_key(model, head), []).append(rest)
+    # A word of one or two letters has no trigram: no index finds it, so it is left out (the
+    # condition holds for any subset of the words).
+    words = [word for word in words if len(search_text(word)) >= 3]
+    if len(behind) != 1 or not words:
+        return Q()
+    ((field, rests),) = behind.items()
+    related = field.related_model._base_manager.filter(every_word_in_some_field(field.related_model, words, rests))
+    keys = related.order_by().values_list(field.target_field.attname, flat=True)
+    ids = list(keys[: RELATED_IDS_LIMIT + 1])
+    holding_all = Q(**{f"{field.attname}__in": ids if len(ids) <= RELATED_IDS_LIMIT else keys})
+    return reduce(or_, [Q(**{f"{path}__matches": word}) for path in own for word in words], holding_all)

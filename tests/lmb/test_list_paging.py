@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Product
 from catalog.views import ProductListView
+from lmb import text_search
 from lmb.lists import search
 from tests.factories import CategoryFactory, ProductFactory
 from tests.helpers import get_counting_queries, page_text
@@ -32,12 +33,23 @@ def test_a_field_behind_a_foreign_key_is_searched_in_its_own_table():
     assert list(search(products, "jardin", ["category__name"])) == [product for product in products if product.category == garden]
 
 
-def test_postgresql_reads_the_related_ids_once_and_uses_the_key_index():
-    if connection.vendor != "postgresql":
-        pytest.skip("the ANY(ARRAY(…)) form is PostgreSQL's")
-    sql, _params = search(Product.objects.all(), "cuisine", ["designation", "category__name"]).query.sql_with_params()
-    assert '"catalog_product"."category_id" = ANY(ARRAY(SELECT' in sql
-    assert "JOIN" not in sql  # no join to the categories: the products' own indexes stay usable
+def test_the_related_ids_are_read_first_and_the_list_filters_by_them_without_a_join():
+    kitchen = CategoryFactory(name="Cuisine")
+    pan = ProductFactory(designation="Poêle", category=kitchen)
+    sql = str(search(Product.objects.all(), "cuisine", ["designation", "category__name"]).query)
+    assert f'"catalog_product"."category_id" IN ({kitchen.pk})' in sql
+    assert "JOIN" not in sql  # the products' own indexes stay usable
+    assert list(search(Product.objects.all(), "cuisine", ["designation", "category__name"])) == [pan]
+
+
+def test_a_word_found_in_many_related_rows_is_looked_for_by_a_subquery(monkeypatch):
+    monkeypatch.setattr(text_search, "RELATED_IDS_LIMIT", 1)
+    first, second = CategoryFactory(name="Rayon bols"), CategoryFactory(name="Rayon tasses")
+    bowl, cup = ProductFactory(designation="Bol", category=first), ProductFactory(designation="Tasse", category=second)
+    ProductFactory(designation="Sans rayon", category=None)
+    found = search(Product.objects.order_by("pk"), "rayon", ["category__name"])
+    assert '"catalog_product"."category_id" IN (SELECT' in str(found.query)
+    assert list(found) == [bowl, cup]
 
 
 @pytest.fixture
@@ -107,3 +119,21 @@ def test_a_search_that_matches_many_rows_walks_the_sort_a_rare_one_sorts_its_mat
     few = page_query(admin_client, "/catalog/products/?q=p-1&sort=-reference")
     assert "COALESCE" not in many and "COALESCE" in few
     assert shown_references(admin_client.get("/catalog/products/?q=bol&sort=-reference&page=2")) == ["P-5", "P-4"]
+
+
+def test_words_split_between_the_row_and_its_related_row_are_found_as_words_all_in_one(monkeypatch):
+    """The extra condition that lets indexes find the candidates changes no result: words all in
+    the category, split between the product and its category, or one missing — over the limit
+    of related ids too (a subquery, then each candidate's category looked at)."""
+    kitchen_tools = CategoryFactory(name="Cuisine ustensiles")
+    garden = CategoryFactory(name="Jardin")
+    in_category = ProductFactory(designation="Louche", category=kitchen_tools)
+    split = ProductFactory(designation="Poêle ustensiles", category=CategoryFactory(name="Cuisine"))
+    ProductFactory(designation="Râteau", category=garden)
+    ProductFactory(designation="Poêle", category=garden)  # « cuisine » nowhere
+    products = Product.objects.order_by("pk")
+    for limit in (2_000, 0):
+        monkeypatch.setattr(text_search, "RELATED_IDS_LIMIT", limit)
+        assert list(search(products, "cuisine ustensiles", ["designation", "category__name"])) == [in_category, split]
+        assert list(search(products, "poele cuisine", ["designation", "category__name"])) == [split]
+        assert list(search(products, "cuisine ustensiles e", ["designation", "category__name"])) == [in_category, split]

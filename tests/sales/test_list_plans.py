@@ -135,7 +135,7 @@ LISTS = {
     lists.InvoiceListView: [*SEARCHES, {"q": "kerjean", "status": "issued"}, {"customer": "cl000123", "sort": "-due"}],
     lists.OrderListView: SEARCHES,
     lists.CreditNoteListView: SEARCHES,
-    lists.PaymentListView: [{"q": "vir-123"}, {"q": "le goff"}],
+    lists.PaymentListView: [{"q": "vir-123"}, {"q": "kerjean"}, {"q": "client 1234"}],
 }
 
 
