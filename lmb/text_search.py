@@ -114,25 +114,38 @@ def word_in_some_field(model, word: str, paths, *, few_rows=False):
     — or, when another condition already leaves ``few_rows`` to test, the related row of each is
     looked at (cheaper than listing 100,000 products holding « modèle »).
     """
-    conditions, behind = [], {}
+    own, behind = _own_and_related_fields(model, paths)
+    conditions = [Q(**{f"{path}__matches": word}) for path in own]
+    for field, rests in behind.items():
+        related = field.related_model._base_manager.filter(word_in_some_field(field.related_model, word, rests))
+        conditions.append(_key_among(field, related, each_row=few_rows))
+    return reduce(or_, conditions)
+
+
+def _own_and_related_fields(model, paths):
+    """``paths`` split into the model's own fields and, per foreign key, the paths behind it."""
+    own, behind = [], {}
     for path in paths:
         head, _, rest = path.partition("__")
         field = _forward_key(model, head) if rest else None
         if field is None:
-            conditions.append(Q(**{f"{path}__matches": word}))
+            own.append(path)
         else:
             behind.setdefault(field, []).append(rest)
-    for field, rests in behind.items():
-        related = field.related_model._base_manager.filter(word_in_some_field(field.related_model, word, rests))
-        keys = related.order_by().values_list(field.target_field.attname, flat=True)
-        ids = list(keys[: RELATED_IDS_LIMIT + 1])
-        if len(ids) <= RELATED_IDS_LIMIT:
-            conditions.append(Q(**{f"{field.attname}__in": ids}))
-        elif few_rows:
-            conditions.append(Q(Exists(related.filter(**{field.target_field.attname: OuterRef(field.attname)}))))
-        else:
-            conditions.append(Q(**{f"{field.attname}__in": keys}))
-    return reduce(or_, conditions)
+    return own, behind
+
+
+def _key_among(field, related, *, each_row=False):
+    """The rows whose foreign key ``field`` points to one of the ``related`` rows: by their ids,
+    read now, when there are at most ``RELATED_IDS_LIMIT``; beyond, by a subquery — hashed once,
+    or (``each_row``) run for each row tested."""
+    keys = related.order_by().values_list(field.target_field.attname, flat=True)
+    ids = list(keys[: RELATED_IDS_LIMIT + 1])
+    if len(ids) <= RELATED_IDS_LIMIT:
+        return Q(**{f"{field.attname}__in": ids})
+    if each_row:
+        return Q(Exists(related.filter(**{field.target_field.attname: OuterRef(field.attname)})))
+    return Q(**{f"{field.attname}__in": keys})
 
 
 def _forward_key(model, name):
@@ -162,20 +175,13 @@ def _rows_worth_reading(model, words, fields):
     as an extra condition, it changes no result and lets PostgreSQL read the few candidates
     from indexes instead of testing each word on every row. (With two foreign keys, words may
     be split across them: no such condition, the words' own conditions only.)"""
-    own = [path for path in fields if "__" not in path or _forward_key(model, path.partition("__")[0]) is None]
-    behind = {}
-    for path in fields:
-        if path not in own:
-            head, _, rest = path.partition("__")
-            behind.setdefault(_forward_key(model, head), []).append(rest)
+    own, behind = _own_and_related_fields(model, fields)
     # A word of one or two letters has no trigram: no index finds it, so it is left out (the
     # condition holds for any subset of the words).
     words = [word for word in words if len(search_text(word)) >= 3]
     if len(behind) != 1 or not words:
         return Q()
     ((field, rests),) = behind.items()
-    related = field.related_model._base_manager.filter(every_word_in_some_field(field.related_model, words, rests))
-    keys = related.order_by().values_list(field.target_field.attname, flat=True)
-    ids = list(keys[: RELATED_IDS_LIMIT + 1])
-    holding_all = Q(**{f"{field.attname}__in": ids if len(ids) <= RELATED_IDS_LIMIT else keys})
+    holding_all_words = field.related_model._base_manager.filter(every_word_in_some_field(field.related_model, words, rests))
+    holding_all = _key_among(field, holding_all_words)
     return reduce(or_, [Q(**{f"{path}__matches": word}) for path in own for word in words], holding_all)

@@ -20,13 +20,7 @@ def page_queryset(view_class, user, params: dict, *, page: int = 1):
 
 def plan_nodes(queryset):
     """Every node of the plan of ``queryset`` (EXPLAIN, not run)."""
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-        plan = cursor.fetchone()[0]
-    if isinstance(plan, str):
-        plan = json.loads(plan)
-    pending = [plan[0]["Plan"]]
+    pending = [planned(*queryset.query.sql_with_params())]
     while pending:
         node = pending.pop()
         yield node
@@ -36,6 +30,34 @@ def plan_nodes(queryset):
 def tables_read_whole(queryset, tables) -> set[str]:
     """Which of ``tables`` the plan reads by a sequential scan."""
     return {node["Relation Name"] for node in plan_nodes(queryset) if node["Node Type"] == "Seq Scan"} & set(tables)
+
+
+# Nodes that read all their input before giving a row: a table read under one is read whole.
+BLOCKING = {"Sort", "Aggregate", "Hash", "Materialize", "SetOp", "WindowAgg", "Gather Merge"}
+
+
+def planned(sql, params) -> dict:
+    """The top node of the plan PostgreSQL makes for the statement (EXPLAIN, not run)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    return (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
+
+
+def whole_table_reads(node, tables, *, bounded=False) -> list[str]:
+    """The ``tables`` the plan (``planned``) reads whole: a sequential scan, unless a LIMIT stops
+    it early (nothing blocking between the two, and no filter that could make it read on and on)."""
+    found = []
+    read_whole = not (bounded and "Filter" not in node)
+    if node["Node Type"] in ("Seq Scan", "Parallel Seq Scan") and node.get("Relation Name") in tables and read_whole:
+        found.append(f"{node['Relation Name']} ({node.get('Filter', 'no filter')})")
+    if node["Node Type"] == "Limit":
+        bounded = True
+    elif node["Node Type"] in BLOCKING:
+        bounded = False
+    for child in node.get("Plans", []):
+        found += whole_table_reads(child, tables, bounded=bounded)
+    return found
 
 
 def analyze(*tables):
