@@ -1,7 +1,7 @@
 """Back-office screens of the stock: levels, history, exits, transfers, inventories, warehouses,
 valuation. Every form accepts a barcode scanner (a code + Enter) in its product field."""
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import django_filters
 from django.contrib import messages
@@ -198,7 +198,9 @@ class MoveFilter(django_filters.FilterSet):
         return queryset.filter(created_at__gte=start_of_day(value)) if value else queryset
 
     def filter_until(self, queryset, name, value):
-        return queryset.filter(created_at__lt=start_of_day(value + timedelta(days=1))) if value else queryset
+        if not value or value == date.max:  # up to the last day a calendar has: no bound
+            return queryset
+        return queryset.filter(created_at__lt=start_of_day(value + timedelta(days=1)))
 
 
 def start_of_day(day):

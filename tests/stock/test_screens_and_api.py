@@ -133,3 +133,10 @@ def test_api_moves_levels_and_inventories(api_client, main, bowl):
     again = api.post(f"/api/v1/inventories/{inventory['id']}/cancel/")
     assert again.status_code == 409
     assert api_client(roles.SALES).post("/api/v1/stock-moves/", {}, format="json").status_code == 403
+
+
+def test_the_moves_list_takes_the_calendars_first_and_last_days(admin_client):
+    """The day filters are bounds on the moment (the index serves them): the day after the last
+    day there is cannot be computed, and is no bound (it was a 500)."""
+    for params in ({"until": "9999-12-31"}, {"since": "0001-01-01"}, {"since": "9999-12-31"}, {"until": "0001-01-01"}):
+        assert admin_client.get("/stock/moves/", params).status_code == 200, params
