@@ -493,6 +493,8 @@ def main():
     else:
         populate_seconds = populate()
     populate_total = round(time.perf_counter() - started, 1)
+    import lmb.wsgi  # noqa: F401 — the process as a gunicorn worker is once loaded (what is loaded, frozen)
+
     browser, api = bench_clients()
     scenarios = all_scenarios(api)
     print(f"{len(scenarios)} scenarios; populate {populate_total} s {populate_seconds}", file=sys.stderr)
