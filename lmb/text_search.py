@@ -159,29 +159,42 @@ def _forward_key(model, name):
 
 def every_word_in_some_field(model, words, fields):
     """Every word appears in at least one of the fields (the search box's rule)."""
-    worth_reading = _rows_worth_reading(model, words, fields) if len(words) > 1 else Q()
-    few_rows = bool(worth_reading)
-    return reduce(and_, [word_in_some_field(model, word, fields, few_rows=few_rows) for word in words], worth_reading)
+    narrowed = _rows_worth_reading(model, words, fields) if len(words) > 1 else None
+    if narrowed is None:
+        return reduce(and_, [word_in_some_field(model, word, fields) for word in words])
+    candidates, holding_every_word = narrowed
+    each_word = reduce(and_, [word_in_some_field(model, word, fields, few_rows=True) for word in words])
+    # A row whose related row holds every word matches: the test of each word is left for the
+    # others (PostgreSQL tests an OR's terms in turn and stops at the first true one).
+    return candidates & (holding_every_word | each_word)
 
 
 def _rows_worth_reading(model, words, fields):
-    """A condition every match meets, that indexes can answer: for « nappe grès modèle 0 » on
-    the stock moves, each word alone matches thousands of products (« 0 » all of them), but the
-    products holding the three long words are few.
+    """For the fields behind a single foreign key: the rows worth testing, by a condition every
+    match meets and indexes can answer, and the rows known to match, whose related row holds
+    every word — or None when there is no such shortcut.
 
-    With the fields behind a single foreign key: a row in which no word is found in the table's
-    own fields holds every word in the related row, so it is among the related rows that hold
-    them all (read first, by their indexes); any other row has a word in its own fields. Said
-    as an extra condition, it changes no result and lets PostgreSQL read the few candidates
-    from indexes instead of testing each word on every row. (With two foreign keys, words may
-    be split across them: no such condition, the words' own conditions only.)"""
+    For « nappe grès modèle 0 » on the stock moves, each word alone matches thousands of products
+    (« 0 » all of them), but the products holding the three long words are few. A row in which
+    no word is found in the table's own fields holds every word in the related row, so it is
+    among the related rows that hold them all (read first, by their indexes); any other row has
+    a word in its own fields. Said as an extra condition, it changes no result and lets
+    PostgreSQL read the few candidates from indexes instead of testing each word on every row.
+    (With two foreign keys, words may be split across them: no such condition.)"""
     own, behind = _own_and_related_fields(model, fields)
-    # A word of one or two letters has no trigram: no index finds it, so it is left out (the
-    # condition holds for any subset of the words).
-    words = [word for word in words if len(search_text(word)) >= 3]
-    if len(behind) != 1 or not words:
-        return Q()
+    # A word of one or two letters has no trigram: no index finds it, so the candidates are read
+    # by the long words (the condition holds for any subset of the words).
+    long_words = [word for word in words if len(search_text(word)) >= 3]
+    if len(behind) != 1 or not long_words:
+        return None
     ((field, rests),) = behind.items()
-    holding_all_words = field.related_model._base_manager.filter(every_word_in_some_field(field.related_model, words, rests))
-    holding_all = _key_among(field, holding_all_words)
-    return reduce(or_, [Q(**{f"{path}__matches": word}) for path in own for word in words], holding_all)
+
+    def holding(some_words):
+        related = field.related_model._base_manager
+        return _key_among(field, related.filter(every_word_in_some_field(field.related_model, some_words, rests)))
+
+    holding_long_words = holding(long_words)
+    in_own_fields = [Q(**{f"{path}__matches": word}) for path in own for word in long_words]
+    candidates = reduce(or_, in_own_fields, holding_long_words)
+    holding_every_word = holding_long_words if len(long_words) == len(words) else holding(words)
+    return candidates, holding_every_word

@@ -137,3 +137,19 @@ def test_words_split_between_the_row_and_its_related_row_are_found_as_words_all_
         assert list(search(products, "cuisine ustensiles", ["designation", "category__name"])) == [in_category, split]
         assert list(search(products, "poele cuisine", ["designation", "category__name"])) == [split]
         assert list(search(products, "cuisine ustensiles e", ["designation", "category__name"])) == [in_category, split]
+
+
+def test_a_row_whose_related_row_holds_every_word_matches_and_a_short_word_is_still_required(monkeypatch):
+    """The shortcut (the related row holds every word, short ones too) and the word-by-word test
+    of the other candidates give the search box's result: « 7 », too short for an index, is
+    found in the product or in its category, and a candidate without it is left out."""
+    tools, tools_seven = CategoryFactory(name="Cuisine ustensiles"), CategoryFactory(name="Cuisine ustensiles 7")
+    seven_in_own_field = ProductFactory(designation="Louche 7", category=tools)
+    ProductFactory(designation="Louche", category=tools)  # « 7 » nowhere
+    all_in_category = ProductFactory(designation="Écumoire", category=tools_seven)
+    split = ProductFactory(designation="Ustensiles 7", category=CategoryFactory(name="Cuisine"))
+    products = Product.objects.order_by("pk")
+    for limit in (2_000, 0):
+        monkeypatch.setattr(text_search, "RELATED_IDS_LIMIT", limit)
+        found = search(products, "cuisine ustensiles 7", ["designation", "category__name"])
+        assert list(found) == [seven_in_own_field, all_in_category, split]
