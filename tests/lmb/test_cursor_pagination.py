@@ -7,8 +7,11 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from crm.models import ThirdParty
+from lmb.api_access import CursorPagination
 from tests.factories import ThirdPartyFactory
 from tests.helpers import walk_pages
 
@@ -96,6 +99,24 @@ def test_a_search_keeps_its_matches_and_its_order_page_after_page(api_client, ti
     ids, _pages = walk(api_client(), {"search": "dupont", "ordering": "-name", "page_size": 2})
     matches = ThirdParty.objects.filter(name__contains="Dupont").order_by("-name", "-pk")
     assert ids == list(matches.values_list("pk", flat=True)) and len(ids) == 4
+
+
+@pytest.mark.parametrize("many_matches", [10_000, 3])
+def test_a_common_word_walks_the_sort_a_rare_one_sorts_its_matches_the_same_pages(api_client, tied, many_matches, monkeypatch):
+    """Four « Dupont »: below the limit they are read from the trigram indexes then sorted (the
+    sort column hidden from its index by a COALESCE); above it, by walking the name's index.
+    Either way the same rows in the same order, page after page."""
+    monkeypatch.setattr(CursorPagination, "MANY_MATCHES", many_matches)
+    ThirdPartyFactory(name="Crêperie Dupont")
+    with CaptureQueriesContext(connection) as queries:
+        ids, _pages = walk(api_client(), {"search": "dupont", "ordering": "-name", "page_size": 2})
+    matches = ThirdParty.objects.filter(name__contains="Dupont").order_by("-name", "-pk")
+    assert ids == list(matches.values_list("pk", flat=True))
+    pages_sql = [
+        query["sql"] for query in queries.captured_queries if "ORDER BY" in query["sql"] and "crm_thirdparty" in query["sql"]
+    ]
+    walked = many_matches < len(ids)
+    assert pages_sql and all(('COALESCE("crm_thirdparty"."name"' in sql) != walked for sql in pages_sql)
 
 
 def test_the_schema_describes_the_cursor_and_no_count(api_client):
