@@ -79,6 +79,16 @@ def test_beyond_the_limit_the_count_is_an_estimate_and_pages_read_the_right_rows
     assert pages == [["P-5", "P-4"], ["P-3", "P-2"], ["P-1"]]
 
 
+def test_a_search_beyond_the_limit_says_more_than_the_limit_not_an_estimate(admin_client, seven_products, small_pages):
+    """The planner cannot estimate a word looked for in a related table: the list says what it
+    knows, and still pages through every match."""
+    text = page_text(admin_client.get("/catalog/products/?q=bol&sort=-reference"))
+    assert "plus de 3 résultats" in text and "environ" not in text
+    assert "»" not in text and 'rel="next"' in text
+    last = admin_client.get("/catalog/products/?q=bol&sort=-reference&page=4")
+    assert shown_references(last) == ["P-1"] and 'rel="next"' not in page_text(last)
+
+
 def test_within_the_limit_the_count_is_exact(admin_client, seven_products, small_pages):
     response = admin_client.get("/catalog/products/?q=p-1")
     assert shown_references(response) == ["P-1"]
