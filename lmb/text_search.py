@@ -121,10 +121,34 @@ def word_in_some_field(model, word: str, paths, *, few_rows=False):
     """
     own, behind = _own_and_related_fields(model, paths)
     conditions = [Q(**{f"{path}__matches": word}) for path in own]
+    if behind:
+        conditions = _unless_no_row_holds(model, own, conditions, word)
     for field, rests in behind.items():
         related = field.related_model._base_manager.filter(word_in_some_field(field.related_model, word, rests))
         conditions.append(_key_among(field, related, each_row=few_rows))
     return reduce(or_, conditions)
+
+
+def _unless_no_row_holds(model, own_paths, own_conditions, word):
+    """The conditions on the table's own fields, or none when no row holds the word there.
+
+    Said beside a related table's, « in the move's reference, or its product among these »,
+    PostgreSQL tests both on every row it reads until it has enough; the key's condition alone is
+    a join it plans from the related rows (« théière »: the 83,940 moves of 8,394 products read by
+    the product's index — the count's 15 ms instead of 115). The trigram indexes tell in one
+    small query; a word of one or two letters has no trigram, its conditions are kept unasked
+    (asking could read the whole table), and so are those on a list's annotation (the till's
+    closures search their rank as text), which the table alone does not have."""
+    if not own_conditions or len(search_text(word)) < 3 or not all(_is_column(model, path) for path in own_paths):
+        return own_conditions
+    return own_conditions if model._base_manager.filter(reduce(or_, own_conditions)).exists() else []
+
+
+def _is_column(model, name) -> bool:
+    try:
+        return model._meta.get_field(name).concrete
+    except FieldDoesNotExist:
+        return False
 
 
 def _own_and_related_fields(model, paths):

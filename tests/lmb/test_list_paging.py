@@ -163,3 +163,20 @@ def test_a_row_whose_related_row_holds_every_word_matches_and_a_short_word_is_st
         monkeypatch.setattr(text_search, "RELATED_IDS_LIMIT", limit)
         found = search(products, "cuisine ustensiles 7", ["designation", "category__name"])
         assert list(found) == [seven_in_own_field, all_in_category, split]
+
+
+def test_a_word_no_row_holds_in_its_own_fields_is_looked_for_through_the_key_alone():
+    """« cuisine » in no product's designation: the condition is the category's key alone (a join
+    PostgreSQL plans from the categories found), not « designation OR key » tested on every
+    product; once a designation holds it, both again. The same products either way."""
+    kitchen = CategoryFactory(name="Cuisine")
+    pan, pot = ProductFactory(designation="Poêle", category=kitchen), ProductFactory(designation="Faitout", category=kitchen)
+    ProductFactory(designation="Râteau", category=CategoryFactory(name="Jardin"))
+    products = Product.objects.order_by("pk")
+    through_key = search(products, "cuisine", ["designation", "category__name"])
+    assert list(through_key) == [pan, pot]
+    assert 'lmb_search_text(("catalog_product"."designation")' not in str(through_key.query)
+    apron = ProductFactory(designation="Tablier de cuisine", category=None)
+    both = search(products, "cuisine", ["designation", "category__name"])
+    assert list(both) == [pan, pot, apron]
+    assert 'lmb_search_text(("catalog_product"."designation")' in str(both.query)

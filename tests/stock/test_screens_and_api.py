@@ -140,3 +140,9 @@ def test_the_moves_list_takes_the_calendars_first_and_last_days(admin_client):
     day there is cannot be computed, and is no bound (it was a 500)."""
     for params in ({"until": "9999-12-31"}, {"since": "0001-01-01"}, {"since": "9999-12-31"}, {"until": "0001-01-01"}):
         assert admin_client.get("/stock/moves/", params).status_code == 200, params
+
+
+def test_the_moves_list_names_each_product_so_a_search_by_its_designation_shows_why_a_row_matched(role_client, bowl):
+    page = role_client(roles.WAREHOUSE).get("/stock/moves/", {"q": "breton"})
+    assert page.context["paginator"].count == 1
+    assert "BOL-01" in page_text(page) and "Bol breton" in page_text(page)
