@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from catalog.models import Product
 from catalog.views import ProductListView
 from lmb import text_search
-from lmb.lists import search
+from lmb.lists import ListPaginator, search
 from tests.factories import CategoryFactory, ProductFactory
 from tests.helpers import get_counting_queries, page_text
 
@@ -87,6 +87,19 @@ def test_a_search_beyond_the_limit_says_more_than_the_limit_not_an_estimate(admi
     assert "»" not in text and 'rel="next"' in text
     last = admin_client.get("/catalog/products/?q=bol&sort=-reference&page=4")
     assert shown_references(last) == ["P-1"] and 'rel="next"' not in page_text(last)
+
+
+def test_many_matches_sorted_are_read_by_their_ids_first_on_page_one_too(admin_client, seven_products, small_pages, monkeypatch):
+    """Seven « bol » sorted (within the exact count): past ``ids_first_beyond`` the first page
+    reads the ids, then the rows, like a later page — the same rows as one query gives."""
+    monkeypatch.setattr(ProductListView, "exact_count_limit", 10)
+    url = "/catalog/products/?q=bol&sort=-reference"
+    one_query, queries = get_counting_queries(admin_client, url)
+    monkeypatch.setattr(ListPaginator, "ids_first_beyond", 3)
+    ids_first, queries_ids_first = get_counting_queries(admin_client, url)
+    assert shown_references(ids_first) == shown_references(one_query) == ["P-7", "P-6"]
+    assert queries_ids_first == queries + 1
+    assert "COALESCE" in page_query(admin_client, url)  # still the matches sorted, not the index walked
 
 
 def test_within_the_limit_the_count_is_exact(admin_client, seven_products, small_pages):
