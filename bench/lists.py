@@ -34,14 +34,14 @@ a database already filled by a previous run (migrating it) instead of filling a 
 
 Run: ``.venv/bin/python bench/lists.py`` — JSON on stdout, a readable table on stderr.
 
-Measured on 2026-12-06 14:50 UTC at full size (fill 96 s), quiet machine (load 1.1), 2 cores,
-``BENCH_REPEAT=30``: 264 of 266 scenarios p95 ≤ 150 ms, median p95 30 ms; invoices page 1
-28 / 32 ms (p50 / p95), page 500 36 / 40, by customer name 24 / 26, « atelier » 64 / 73, unpaid
-81 / 87; API invoices page 1 32 / 71, « atelier » 66 / 113; stock moves page 1 26 / 28, page 500
-29 / 31; journal lines page 1 29 / 30, page 500 53 / 59. Missed: the stock moves searched by a
-word of 8,400 products (« théière »: 83,940 moves) 177 / 214 and by one product's full name
-129 / 164. The ≤ 2 × bare-SQL aim is missed by most pages: their SQL takes 2–5 ms, rendering
-50 rows and the request's machinery 20–25 ms.
+Measured on 2026-12-06 15:00 UTC at full size (fill 96 s), quiet machine (load 1.1–1.6), 2 cores,
+``BENCH_REPEAT=30``: 265 of 266 scenarios p95 ≤ 150 ms, median p95 33 ms; invoices page 1
+29 / 33 ms (p50 / p95), page 500 39 / 42, by customer name 28 / 31, « atelier » 67 / 77, unpaid
+87 / 94; API invoices page 1 33 / 81, « atelier » 71 / 119; payments « atelier » 44 / 48; stock
+moves page 1 30 / 32, page 500 32 / 38, « théière » (83,940 moves) 50 / 53; journal lines page 1
+33 / 53, page 500 60 / 69. Missed: the stock moves searched by one product's full name
+(« Nappe grès modèle 0 », 8,530 moves, 18 queries) 121 / 157. The ≤ 2 × bare-SQL aim is missed
+by most pages: their SQL takes 2–5 ms, rendering 50 rows and the request's machinery 20–25 ms.
 """
 
 import json
