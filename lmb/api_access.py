@@ -17,6 +17,7 @@ from rest_framework import authentication, exceptions, filters, pagination, perm
 from rest_framework.settings import api_settings
 
 from . import text_search
+from .lists import count_up_to
 from .models import ApiToken
 from .services import hash_api_key
 
@@ -157,7 +158,7 @@ class CursorPagination(pagination.CursorPagination):
         rule (``lmb.lists.ListPaginator``)."""
         name = self.ordering[0].lstrip("-")
         searched = request.query_params.get(api_settings.SEARCH_PARAM, "").strip()
-        if name == "pk" or not searched or text_search.more_rows_than(queryset, self.MANY_MATCHES):
+        if name == "pk" or not searched or count_up_to(queryset, self.MANY_MATCHES + 1) > self.MANY_MATCHES:
             return queryset, name
         return queryset.alias(**{self.search_alias: text_search.unindexed(name)}), self.search_alias
 

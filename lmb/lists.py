@@ -74,16 +74,17 @@ class ListPaginator(Paginator):
         super().__init__(object_list, per_page, **kwargs)
         self.exact_count_limit = exact_count_limit
         self.ordering_when_many = ordering_when_many
+        self.searched = ordering_when_many is not None  # ListView gives it for a search only
         self.estimated = False
         self.more_than_limit = False  # a search beyond the limit: « plus de 10 000 résultats »
 
     @cached_property
     def count(self):
-        counted = self.object_list.values("pk").order_by()[: self.exact_count_limit + 1].count()
+        counted = count_up_to(self.object_list, self.exact_count_limit + 1)
         if counted <= self.exact_count_limit:
             return counted
         self.estimated = True
-        if self.ordering_when_many is not None:  # a search (see the class's docstring)
+        if self.searched:  # see the class's docstring
             self.more_than_limit = True
             return counted
         return max(planned_rows(self.object_list), counted)
@@ -108,12 +109,12 @@ class ListPaginator(Paginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         rows = self.object_list
-        if self.estimated and self.ordering_when_many:
+        if self.estimated and self.searched:
             rows = rows.order_by(*self.ordering_when_many)  # see ``ordering_when_many`` above
         # A search's matches are read, then sorted: PostgreSQL joins what the rows show to every
         # match before sorting them (the 8,530 stock moves of « nappe grès modèle 0 »: 42 ms of
         # the page). Past ``ids_first_beyond`` of them, the ids are read first, as for a later page.
-        many_to_sort = self.ordering_when_many is not None and not self.estimated and self.count > self.ids_first_beyond
+        many_to_sort = self.searched and not self.estimated and self.count > self.ids_first_beyond
         if bottom == 0 and not many_to_sort:  # the first page skips nothing: one query
             return self._get_page(rows[: self.per_page], number, self)
         ids = list(rows.values_list("pk", flat=True)[bottom : bottom + self.per_page])
@@ -130,18 +131,26 @@ class ListPage(Page):
         return super().has_next()
 
 
+def count_up_to(queryset, limit: int) -> int:
+    """The number of rows, counted up to ``limit`` at most: PostgreSQL stops reading there."""
+    return queryset.values("pk").order_by()[:limit].count()
+
+
 def planned_rows(queryset) -> int:
     """The number of rows PostgreSQL's planner expects the query to return (its statistics: no
     row is read). Another database counts them."""
-    connection = connections[queryset.db]
-    if connection.vendor != "postgresql":
+    if connections[queryset.db].vendor != "postgresql":
         return queryset.count()
     sql, params = queryset.order_by().query.sql_with_params()
-    with connection.cursor() as cursor:
+    return round_estimate(int(explain(sql, params, using=queryset.db)["Plan Rows"]))
+
+
+def explain(sql, params, *, using="default") -> dict:
+    """The top node of the plan PostgreSQL makes for the statement (EXPLAIN, not run)."""
+    with connections[using].cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    return round_estimate(int(plan[0]["Plan"]["Plan Rows"]))
+    return (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
 
 
 def round_estimate(rows: int) -> int:

@@ -92,11 +92,6 @@ def ordering_for_search(orderings):
     return expressions
 
 
-def more_rows_than(queryset, limit: int) -> bool:
-    """Whether the query has more than ``limit`` rows: PostgreSQL stops reading at ``limit + 1``."""
-    return queryset.values("pk").order_by()[: limit + 1].count() > limit
-
-
 def unindexed(name):
     """The column's value, written so that no b-tree index can produce it (see ``ordering_for_search``)."""
     return Coalesce(F(name), F(name))

@@ -1,10 +1,10 @@
 """What PostgreSQL plans for a list screen's page: the queryset built exactly as the view builds
 it (request, filters, search, sort, page slice), explained, and the tables it reads whole."""
 
-import json
-
 from django.db import connection
 from django.test import RequestFactory
+
+from lmb.lists import explain
 
 
 def page_queryset(view_class, user, params: dict, *, page: int = 1):
@@ -20,7 +20,7 @@ def page_queryset(view_class, user, params: dict, *, page: int = 1):
 
 def plan_nodes(queryset):
     """Every node of the plan of ``queryset`` (EXPLAIN, not run)."""
-    pending = [planned(*queryset.query.sql_with_params())]
+    pending = [explain(*queryset.query.sql_with_params())]
     while pending:
         node = pending.pop()
         yield node
@@ -36,16 +36,8 @@ def tables_read_whole(queryset, tables) -> set[str]:
 BLOCKING = {"Sort", "Aggregate", "Hash", "Materialize", "SetOp", "WindowAgg", "Gather Merge"}
 
 
-def planned(sql, params) -> dict:
-    """The top node of the plan PostgreSQL makes for the statement (EXPLAIN, not run)."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-        plan = cursor.fetchone()[0]
-    return (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
-
-
 def whole_table_reads(node, tables, *, bounded=False) -> list[str]:
-    """The ``tables`` the plan (``planned``) reads whole: a sequential scan, unless a LIMIT stops
+    """The ``tables`` the plan (``lmb.lists.explain``) reads whole: a sequential scan, unless a LIMIT stops
     it early (nothing blocking between the two, and no filter that could make it read on and on)."""
     found = []
     read_whole = not (bounded and "Filter" not in node)
