@@ -69,6 +69,7 @@ def populate_catalogue_and_customers(*, products: int, third_parties: int):
             ean13=ean13_with_check_digit(f"376{index:09d}") if index % 10 else None,
         )
         derive_prices(product)
+        product.category_sort_key = product.category.sort_key  # as catalog.services copies it
         product.purchase_price = (product.sale_price_excl_tax / 2).quantize(Decimal("0.01"))
         batch.append(product)
         if len(batch) == 5000:

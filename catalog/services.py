@@ -2,6 +2,7 @@
 price lists."""
 
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -63,7 +64,19 @@ def update_category(category: Category, **changes) -> Category:
     _place(category)
     category.save(update_fields=["path", "depth", "full_name", "sort_key"])
     _refresh_descendants(category)
+    _copy_sort_keys_to_products(category)
     return category
+
+
+def _copy_sort_keys_to_products(category: Category):
+    """The products of the category and of its sub-categories take their category's new sort key."""
+    own_key = Category.objects.filter(pk=OuterRef("category_id")).values("sort_key")
+    Product.objects.filter(category__path__startswith=category.path).update(category_sort_key=Subquery(own_key))
+
+
+def _sort_with_category(product: Product):
+    """Copy the product's category sort key (see ``Product.category_sort_key``)."""
+    product.category_sort_key = product.category.sort_key if product.category_id else ""
 
 
 @transaction.atomic
@@ -139,6 +152,7 @@ def create_product(*, generate_ean: bool = False, **fields) -> Product:
     _check_variant(product)
     if product.vat_rate_id:
         derive_prices(product)
+    _sort_with_category(product)
     return validate_and_save(product)
 
 
@@ -152,6 +166,7 @@ def update_product(product: Product, *, generate_ean: bool = False, **changes) -
     _check_variant(product)
     if product.vat_rate_id:
         derive_prices(product)
+    _sort_with_category(product)
     return validate_and_save(product)
 
 
@@ -264,6 +279,7 @@ def import_products(rows) -> tuple[int, int]:
             setattr(product, name, value)
         if path:
             product.category = categories[path]
+        _sort_with_category(product)
         product.ean13 = product.ean13 or None
         product.updated_at = now
         derive_prices(product)
@@ -271,7 +287,7 @@ def import_products(rows) -> tuple[int, int]:
     try:
         with transaction.atomic():
             Product.objects.bulk_create(new, batch_size=1000)
-            Product.objects.bulk_update(changed, [*IMPORTED_PRODUCT_FIELDS, "updated_at"], batch_size=1000)
+            Product.objects.bulk_update(changed, [*IMPORTED_PRODUCT_FIELDS, "category_sort_key", "updated_at"], batch_size=1000)
     except IntegrityError as exc:
         raise Conflict(
             _("Un autre utilisateur a modifié le catalogue pendant l'import (référence ou EAN déjà pris) : relancez l'aperçu.")

@@ -61,7 +61,7 @@ class ProductListView(ListView):
         "reference": ("reference",),
         "designation": ("designation",),
         "price": ("sale_price_excl_tax",),
-        "category": ("category__full_name", "reference"),
+        "category": ("category_sort_key", "reference"),  # the category list's order
         "updated": ("updated_at",),
     }
     default_sort = "reference"

@@ -183,6 +183,10 @@ def _forward_key(model, name):
 
 def every_word_in_some_field(model, words, fields):
     """Every word appears in at least one of the fields (the search box's rule)."""
+    if len(words) > 1:
+        through_related_row = _only_through_the_related_row(model, words, fields)
+        if through_related_row is not None:
+            return through_related_row
     narrowed = _rows_worth_reading(model, words, fields) if len(words) > 1 else None
     if narrowed is None:
         return reduce(and_, [word_in_some_field(model, word, fields) for word in words])
@@ -191,6 +195,46 @@ def every_word_in_some_field(model, words, fields):
     # A row whose related row holds every word matches: the test of each word is left for the
     # others (PostgreSQL tests an OR's terms in turn and stops at the first true one).
     return candidates & (holding_every_word | each_word)
+
+
+def _only_through_the_related_row(model, words, fields):
+    """The condition when the long words can only be in the related row — or None.
+
+    « nappe grès modèle 0 » on the stock moves: no move's own reference holds « nappe », « grès »
+    or « modèle » (one small trigram query each tells), so a move matches when its product holds
+    the three — a few hundred products, read by their indexes — and each short word (« 0 », no
+    trigram to find it by) is in the move's own fields or in that product. The products are
+    read once, not each word's (« modèle » is in every product), and a short word is looked for
+    among them only. None when the search has no such shape (fields behind two keys, no long
+    word, a long word in some row's own fields, too many products to list)."""
+    own, behind = _own_and_related_fields(model, fields)
+    long_words = [word for word in words if len(search_text(word)) >= 3]
+    short_words = [word for word in words if word not in long_words]
+    if len(behind) != 1 or not long_words or not all(_is_column(model, path) for path in own):
+        return None
+
+    def in_own_fields(word):  # with no own field, a condition no row meets
+        return reduce(or_, [Q(**{f"{path}__matches": word}) for path in own], Q(pk__in=[]))
+
+    if own and any(model._base_manager.filter(in_own_fields(word)).exists() for word in long_words):
+        return None
+    ((field, rests),) = behind.items()
+    related, key, target = field.related_model, field.attname, field.target_field.attname
+
+    def related_ids(condition, among=None):
+        found = related._base_manager.filter(condition)
+        if among is not None:
+            found = found.filter(**{f"{target}__in": among})
+        return list(found.order_by().values_list(target, flat=True)[: RELATED_IDS_LIMIT + 1])
+
+    holding_long_words = related_ids(every_word_in_some_field(related, long_words, rests))
+    if len(holding_long_words) > RELATED_IDS_LIMIT:
+        return None
+    condition = Q(**{f"{key}__in": holding_long_words})
+    for word in short_words:
+        in_related_row = Q(**{f"{key}__in": related_ids(word_in_some_field(related, word, rests), holding_long_words)})
+        condition &= in_own_fields(word) | in_related_row
+    return condition
 
 
 def _rows_worth_reading(model, words, fields):

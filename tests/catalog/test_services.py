@@ -1,3 +1,4 @@
+import re
 from decimal import Decimal
 
 import pytest
@@ -8,6 +9,7 @@ from catalog.models import Category, Product, VatRate
 from lmb.errors import Conflict, InvalidInput
 from lmb.validators import validate_ean13
 from tests.factories import CategoryFactory, ProductFactory, ThirdPartyFactory, vat_rate
+from tests.helpers import page_text
 
 pytestmark = pytest.mark.django_db
 
@@ -106,6 +108,31 @@ def test_category_tree_paths_breadcrumbs_and_moves():
     knives.refresh_from_db()
     assert knives.full_name == "Boutique > Arts de la table > Couteaux"
     assert knives.path.startswith(shop.path)
+
+
+def shown_by_category(admin_client) -> list[str]:
+    """The products' references in the order the list sorted by category shows them."""
+    return re.findall(r">(SRT-\w+)<", page_text(admin_client.get("/catalog/products/?sort=category")))
+
+
+def test_the_list_sorted_by_category_follows_the_tree_after_a_rename_a_move_or_an_import(admin_client, admin_user):
+    """Each product carries its category's sort key (one index serves the sort): the services
+    that change a product's category, or a category's name or place, keep it."""
+    home, garden = CategoryFactory(name="Maison"), CategoryFactory(name="Jardin")
+    kitchen = CategoryFactory(name="Cuisine", parent=home)
+    ProductFactory(reference="SRT-KITCHEN", category=kitchen)
+    ProductFactory(reference="SRT-HOME", category=home)
+    ProductFactory(reference="SRT-GARDEN", category=garden)
+    moving = ProductFactory(reference="SRT-MOVING", category=None)
+    assert shown_by_category(admin_client) == ["SRT-MOVING", "SRT-GARDEN", "SRT-HOME", "SRT-KITCHEN"]
+    services.update_category(home, name="Atelier")  # the parent renamed: its sub-category moves up too
+    assert shown_by_category(admin_client) == ["SRT-MOVING", "SRT-HOME", "SRT-KITCHEN", "SRT-GARDEN"]
+    services.update_category(kitchen, parent=garden)
+    assert shown_by_category(admin_client) == ["SRT-MOVING", "SRT-HOME", "SRT-GARDEN", "SRT-KITCHEN"]
+    services.update_product(moving, category=kitchen)
+    assert shown_by_category(admin_client) == ["SRT-HOME", "SRT-GARDEN", "SRT-KITCHEN", "SRT-MOVING"]
+    services.import_products([(moving, {"designation": "Déplacé"}, "Atelier")])
+    assert shown_by_category(admin_client) == ["SRT-HOME", "SRT-MOVING", "SRT-GARDEN", "SRT-KITCHEN"]
 
 
 def test_a_category_cannot_move_under_its_own_descendant():

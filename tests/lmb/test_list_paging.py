@@ -193,3 +193,24 @@ def test_a_word_no_row_holds_in_its_own_fields_is_looked_for_through_the_key_alo
     both = search(products, "cuisine", ["designation", "category__name"])
     assert list(both) == [pan, pot, apron]
     assert 'lmb_search_text(("catalog_product"."designation")' in str(both.query)
+
+
+def test_long_words_in_no_row_of_its_own_are_looked_for_in_the_related_rows_once(monkeypatch):
+    """« cuisine ustensiles 7 » where no designation holds « cuisine » nor « ustensiles »: the
+    categories holding both are read once, and « 7 » (too short for an index) is found in the
+    product or in one of those categories — the search box's result, by one list of keys."""
+    tools, tools_seven = CategoryFactory(name="Cuisine ustensiles"), CategoryFactory(name="Cuisine ustensiles 7")
+    seven_in_own_field = ProductFactory(designation="Louche 7", category=tools)
+    ProductFactory(designation="Louche", category=tools)  # « 7 » nowhere
+    all_in_category = ProductFactory(designation="Écumoire", category=tools_seven)
+    ProductFactory(designation="Poêle 7", category=CategoryFactory(name="Cuisine"))  # « ustensiles » nowhere
+    ProductFactory(designation="Râteau 7", category=None)
+    products = Product.objects.order_by("pk")
+    found = search(products, "cuisine ustensiles 7", ["designation", "category__name"])
+    assert list(found) == [seven_in_own_field, all_in_category]
+    sql = str(found.query)
+    assert "%cuisine%" not in sql and "%ustensiles%" not in sql  # not tested word by word on each product
+    assert f'"catalog_product"."category_id" IN ({tools.pk}, {tools_seven.pk})' in sql
+    monkeypatch.setattr(text_search, "RELATED_IDS_LIMIT", 1)  # too many categories to list: the general way
+    found = search(products, "cuisine ustensiles 7", ["designation", "category__name"])
+    assert list(found) == [seven_in_own_field, all_in_category]
