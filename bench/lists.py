@@ -37,14 +37,17 @@ a database already filled by a previous run (migrating it) instead of filling a 
 
 Run: ``.venv/bin/python bench/lists.py`` — JSON on stdout, a readable table on stderr.
 
-Measured on 2026-12-06 15:00 UTC at full size (fill 96 s), quiet machine (load 1.1–1.6), 2 cores,
-``BENCH_REPEAT=30``: 265 of 266 scenarios p95 ≤ 150 ms, median p95 33 ms; invoices page 1
-29 / 33 ms (p50 / p95), page 500 39 / 42, by customer name 28 / 31, « atelier » 67 / 77, unpaid
-87 / 94; API invoices page 1 33 / 81, « atelier » 71 / 119; payments « atelier » 44 / 48; stock
-moves page 1 30 / 32, page 500 32 / 38, « théière » (83,940 moves) 50 / 53; journal lines page 1
-33 / 53, page 500 60 / 69. Missed: the stock moves searched by one product's full name
-(« Nappe grès modèle 0 », 8,530 moves, 18 queries) 121 / 157. The ≤ 2 × bare-SQL aim is missed
-by most pages: their SQL takes 2–5 ms, rendering 50 rows and the request's machinery 20–25 ms.
+Measured on 2026-12-06 16:40 UTC at full size (fill 155 s), quiet machine (load 1.0–1.1), 2 cores,
+``BENCH_REPEAT=30``: all 266 scenarios p95 ≤ 150 ms (261 ≤ 100, median p95 43 ms, worst 144);
+invoices page 1 35 / 54 ms (p50 / p95), page 500 50 / 65, by customer name 41 / 57, « atelier »
+76 / 83, unpaid 111 / 144; API invoices page 1 47 / 67 (p95 100–200 before the full garbage
+collection was moved after the response), « atelier » 112 / 128; stock moves page 1 38 / 57,
+page 500 38 / 56, « théière » 70 / 87, by one product's full name (« Nappe grès modèle 0 »,
+8,530 moves, 14 queries) 116 / 143; journal lines page 1 35 / 44, page 500 66 / 86; products
+sorted by category, page 500, 40 / 43. The ≤ 2 × bare-SQL aim is met by 19 scenarios, all among
+the 41 whose SQL takes ≥ 15 ms: a page whose SQL takes 2–5 ms is served in 30–40 ms (the API
+answering one product, 0.2 ms of SQL, takes 6.5 ms; the third-party screen showing one row,
+1.4 ms of SQL, 23 ms — session, permissions, layout and rendering).
 """
 
 import json
