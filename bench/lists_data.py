@@ -244,6 +244,11 @@ SELECT p.k, 'settlement', (ARRAY['transfer', 'card', 'cheque', 'cash', 'direct_d
 INSERT INTO sales_allocation (invoice_id, payment_id, amount, allocated_at)
 SELECT p.n, p.k, pay.amount, pay.created_at
   FROM bench_payment p JOIN sales_payment pay ON pay.id = p.k;
+INSERT INTO sales_openinvoice (invoice_id, balance)
+SELECT inv.id, inv.amount_due - COALESCE(paid.total, 0)
+  FROM sales_invoice inv
+  LEFT JOIN (SELECT invoice_id, sum(amount) AS total FROM sales_allocation GROUP BY invoice_id) paid ON paid.invoice_id = inv.id
+ WHERE inv.status = 'issued' AND inv.amount_due - COALESCE(paid.total, 0) > 0;
 """
 
 
@@ -367,6 +372,7 @@ TABLES_WITH_IDS = [
     "sales_creditnoteline",
     "sales_payment",
     "sales_allocation",
+    "sales_openinvoice",
     "sales_order",
     "sales_orderline",
     "sales_quote",

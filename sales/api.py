@@ -387,7 +387,7 @@ class InvoiceFilter(filters.FilterSet):
         }
 
     def filter_unpaid(self, queryset, name, value):
-        unpaid = queryset.filter(status=Invoice.Status.ISSUED, balance__gt=0)
+        unpaid = queries.owed(queryset)
         return unpaid if value else queryset.exclude(pk__in=unpaid.values("pk"))
 
 

@@ -19,6 +19,7 @@ from .models import (
     DeliveryNoteLine,
     DepositDeduction,
     Invoice,
+    OpenInvoice,
     Order,
     OrderLine,
     Payment,
@@ -151,6 +152,25 @@ def with_balance(invoices):
     allocations = Allocation.objects.filter(invoice=OuterRef("pk"))
     return invoices.annotate(paid=_sum_of(allocations)).annotate(
         balance=F("amount_due") - F("paid"),
+    )
+
+
+def owed(invoices):
+    """The issued invoices not yet settled, by their ``OpenInvoice`` row (no balance computed)."""
+    return invoices.filter(status=Invoice.Status.ISSUED, pk__in=OpenInvoice.objects.values("invoice_id"))
+
+
+def open_invoice_differences() -> list[tuple[int, Decimal, Decimal]]:
+    """(invoice id, balance kept in ``OpenInvoice``, balance from the allocations) of every issued
+    invoice on which the two differ — a missing row counts as nothing owed."""
+    from_allocations = dict(
+        with_balance(Invoice.objects.filter(status=Invoice.Status.ISSUED)).filter(balance__gt=0).values_list("pk", "balance")
+    )
+    kept = dict(OpenInvoice.objects.values_list("invoice_id", "balance"))
+    return sorted(
+        (pk, kept.get(pk, ZERO), from_allocations.get(pk, ZERO))
+        for pk in from_allocations.keys() | kept.keys()
+        if kept.get(pk, ZERO) != from_allocations.get(pk, ZERO)
     )
 
 

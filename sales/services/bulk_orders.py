@@ -23,7 +23,18 @@ from lmb.services import reference, take_values, validate
 from stock import services as stock_services
 
 from .. import chain
-from ..models import Allocation, DocumentEvent, Installment, Invoice, InvoiceLine, Order, OrderLine, Payment, PaymentMethod
+from ..models import (
+    Allocation,
+    DocumentEvent,
+    Installment,
+    Invoice,
+    InvoiceLine,
+    OpenInvoice,
+    Order,
+    OrderLine,
+    Payment,
+    PaymentMethod,
+)
 from . import documents, invoices, payments
 from .quotes_orders import built_document, order_source, warehouse_of
 
@@ -155,6 +166,13 @@ def _receive_deposits(paid: list[NewOrder], numbers: range, positions: range, *,
         [
             Allocation(invoice=deposit, payment=payment, amount=payment.amount)
             for payment, (deposit, _l) in zip(received, built, strict=True)
+        ]
+    )
+    OpenInvoice.objects.bulk_create(  # a deposit invoice is its payment's amount: none is left owed, normally
+        [
+            OpenInvoice(invoice=deposit, balance=deposit.amount_due - payment.amount)
+            for payment, (deposit, _l) in zip(received, built, strict=True)
+            if deposit.amount_due > payment.amount
         ]
     )
     for new, payment, (deposit, _lines) in zip(paid, received, built, strict=True):

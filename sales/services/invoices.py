@@ -28,6 +28,7 @@ from ..models import (
     Installment,
     Invoice,
     InvoiceLine,
+    OpenInvoice,
     Order,
     OrderLine,
     Payment,
@@ -409,9 +410,10 @@ def issue_invoice(invoice: Invoice, *, user=None, issue_date: date | None = None
     invoice.status = Invoice.Status.ISSUED
     invoice.issued_at = timezone.now()
     # Under the lock: the issued row, its due date and its history entry in one statement, compiled once.
+    owed = [OpenInvoice(invoice=invoice, balance=invoice.amount_due)] if invoice.amount_due > 0 else []
     rows.save_together(
         update=(invoice, [*documents.TOTAL_FIELDS, *ISSUING_FIELDS]),
-        inserts=[*default_installment, documents.history_entry(invoice, "issued", user=user, detail=invoice.number)],
+        inserts=[*default_installment, *owed, documents.history_entry(invoice, "issued", user=user, detail=invoice.number)],
     )
     events.publish(events.INVOICE_ISSUED, invoice_id=invoice.pk, kind=invoice.kind)
     return invoice

@@ -18,7 +18,7 @@ from lmb.errors import Conflict, InvalidInput
 from lmb.formats import money_fr
 
 from .. import queries
-from ..models import Allocation, CreditNote, Invoice, Payment, PaymentMethod, Voucher
+from ..models import Allocation, CreditNote, Invoice, OpenInvoice, Payment, PaymentMethod, Voucher
 from . import documents
 
 ZERO = Decimal("0.00")
@@ -237,6 +237,28 @@ def available_credit(credit_note: CreditNote) -> Decimal:
     return credit_note.total_incl_tax - queries.credit_note_used(credit_note)
 
 
+@transaction.atomic
+def fix_open_invoices(differences) -> int:
+    """Rewrite from the allocations the ``OpenInvoice`` rows that ``queries.open_invoice_differences``
+    found wrong; returns how many."""
+    for invoice_id, _kept, owed in differences:
+        if owed > 0:
+            OpenInvoice.objects.update_or_create(invoice_id=invoice_id, defaults={"balance": owed})
+        else:
+            OpenInvoice.objects.filter(invoice_id=invoice_id).delete()
+    return len(differences)
+
+
+def _owe_less(invoice: Invoice, amount, *, settled: bool):
+    """The invoice's open balance (``OpenInvoice``) after an allocation of ``amount``: gone once
+    the invoice is ``settled``."""
+    owed = OpenInvoice.objects.filter(invoice=invoice)
+    if settled:
+        owed.delete()
+    else:
+        owed.update(balance=F("balance") - amount)
+
+
 @transactions.atomic
 def allocate(*, invoice: Invoice, amount, payment: Payment | None = None, credit_note: CreditNote | None = None) -> Allocation:
     """Settle ``amount`` of an issued invoice with a payment or a credit note of the same customer."""
@@ -269,6 +291,7 @@ def allocate(*, invoice: Invoice, amount, payment: Payment | None = None, credit
             _("Il ne reste que %(free)s à affecter sur %(source)s.") % {"free": money_fr(free), "source": source}, field="amount"
         )
     allocation = Allocation.objects.create(invoice=invoice, payment=payment, credit_note=credit_note, amount=amount)
+    _owe_less(invoice, amount, settled=amount == balance)
     documents.log_event(
         invoice, "allocated", detail=_("%(amount)s par %(source)s") % {"amount": money_fr(amount), "source": source}
     )
@@ -291,6 +314,7 @@ def allocate_new(*, payment: Payment, invoice: Invoice) -> Allocation:
     if not fits:
         return allocate(invoice=invoice, payment=payment, amount=payment.amount)
     allocation = Allocation.objects.create(invoice=invoice, payment=payment, amount=payment.amount)
+    _owe_less(invoice, payment.amount, settled=payment.amount == invoice.amount_due)
     documents.log_event(
         invoice, "allocated", detail=_("%(amount)s par %(source)s") % {"amount": money_fr(payment.amount), "source": payment}
     )

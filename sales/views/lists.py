@@ -154,8 +154,8 @@ class InvoiceFilter(document_filter(Invoice, date_field="invoice_date")):
     def filter_unpaid(self, queryset, name, value):
         if value is None:
             return queryset
-        issued = queryset.filter(status=Invoice.Status.ISSUED)
-        return issued.filter(balance__gt=0) if value else issued.filter(balance__lte=0)
+        owed = queries.owed(queryset)
+        return owed if value else queryset.filter(status=Invoice.Status.ISSUED).exclude(pk__in=owed.values("pk"))
 
 
 class InvoiceListView(DocumentListView):
