@@ -409,7 +409,8 @@ def issue_invoice(invoice: Invoice, *, user=None, issue_date: date | None = None
     _number_and_link(invoice, lines, issue_date)
     invoice.status = Invoice.Status.ISSUED
     invoice.issued_at = timezone.now()
-    # Under the lock: the issued row, its due date and its history entry in one statement, compiled once.
+    # Under the lock: the issued row, its due date, what it owes (sales.OpenInvoice, until it is
+    # settled) and its history entry in one statement, compiled once.
     owed = [OpenInvoice(invoice=invoice, balance=invoice.amount_due)] if invoice.amount_due > 0 else []
     rows.save_together(
         update=(invoice, [*documents.TOTAL_FIELDS, *ISSUING_FIELDS]),
