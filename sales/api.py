@@ -387,8 +387,7 @@ class InvoiceFilter(filters.FilterSet):
         }
 
     def filter_unpaid(self, queryset, name, value):
-        unpaid = queries.owed(queryset)
-        return unpaid if value else queryset.exclude(pk__in=unpaid.values("pk"))
+        return queries.owed(queryset) if value else queries.not_owed(queryset)
 
 
 @extend_schema_view(create=extend_schema(request=NewInvoiceSerializer, responses={201: InvoiceSerializer}))

@@ -160,6 +160,11 @@ def owed(invoices):
     return invoices.filter(status=Invoice.Status.ISSUED, pk__in=OpenInvoice.objects.values("invoice_id"))
 
 
+def not_owed(invoices):
+    """Every invoice but the issued ones not yet settled: drafts and settled invoices."""
+    return invoices.exclude(status=Invoice.Status.ISSUED, pk__in=OpenInvoice.objects.values("invoice_id"))
+
+
 def open_invoice_differences() -> list[tuple[int, Decimal, Decimal]]:
     """(invoice id, balance kept in ``OpenInvoice``, balance from the allocations) of every issued
     invoice on which the two differ — a missing row counts as nothing owed."""

@@ -154,8 +154,7 @@ class InvoiceFilter(document_filter(Invoice, date_field="invoice_date")):
     def filter_unpaid(self, queryset, name, value):
         if value is None:
             return queryset
-        owed = queries.owed(queryset)
-        return owed if value else queryset.filter(status=Invoice.Status.ISSUED).exclude(pk__in=owed.values("pk"))
+        return queries.owed(queryset) if value else queries.not_owed(queryset.filter(status=Invoice.Status.ISSUED))
 
 
 class InvoiceListView(DocumentListView):
