@@ -193,7 +193,7 @@ class ListView(PermissionRequiredMixin, generic.ListView):
         text = self.request.GET.get("q", "")
         ordering = self.ordering_expressions()
         self.ordering_when_many = None
-        if text.strip():
+        if printable(text).strip():  # what ``search`` looks for: a control character alone is no search
             queryset = search(queryset, text, self.search_fields)
             self.ordering_when_many = ordering
             ordering = text_search.ordering_for_search(ordering)

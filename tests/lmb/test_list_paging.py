@@ -102,6 +102,12 @@ def test_many_matches_sorted_are_read_by_their_ids_first_on_page_one_too(admin_c
     assert "COALESCE" in page_query(admin_client, url)  # still the matches sorted, not the index walked
 
 
+def test_a_search_of_control_characters_alone_is_no_search(admin_client, seven_products, small_pages):
+    """``search`` drops control characters: the list is the whole list, and says so."""
+    text = page_text(admin_client.get("/catalog/products/?q=%01%00&sort=-reference"))
+    assert re.search(r"environ [\d\s]+ résultats", text) and "plus de" not in text
+
+
 def test_within_the_limit_the_count_is_exact(admin_client, seven_products, small_pages):
     response = admin_client.get("/catalog/products/?q=p-1")
     assert shown_references(response) == ["P-1"]
